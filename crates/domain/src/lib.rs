@@ -1,0 +1,12 @@
+//! The pure domain of Gongzhi: the rules owners, workers and stewards live by.
+//!
+//! No I/O, no database, no HTTP. Everything here is deterministic and is where
+//! most of the tests live.
+
+pub mod mask;
+pub mod money;
+pub mod place;
+pub mod policy;
+pub mod roster;
+pub mod split;
+pub mod vote;

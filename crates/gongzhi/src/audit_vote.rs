@@ -1,0 +1,77 @@
+//! `gongzhi audit vote FILE.json [--json]`: re-count a published vote record.
+//!
+//! Anyone holding a published `gongzhi.vote/1` record can check the announced
+//! result against the Civil Code (art. 278 thresholds, art. 1259 bounds) or
+//! the compound's own rule. Exit codes: 0 when the record is valid (whether
+//! the vote passed or failed), 2 when the file cannot be read or the record is
+//! invalid — then `error: <what and where>` goes to stderr.
+
+use gongzhi_domain::money::format_hundredths;
+use gongzhi_domain::vote::{audit_record, AuditReport, Stage};
+use std::io::Write;
+use std::path::Path;
+
+/// Reads `path`, re-counts the vote and prints the report: with `json`, one
+/// JSON object (`total_area`, `voted_area`, `yes_area`, `total_headcount`,
+/// `voted_headcount`, `yes_headcount`, `turnout_met`, `approval_met`,
+/// `passed`); otherwise a human-readable summary. Returns the exit code.
+pub fn run(path: &Path, json: bool) -> i32 {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", path.display());
+            return 2;
+        }
+    };
+    let report = match audit_record(&text) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let out = if json {
+        match serde_json::to_string(&report) {
+            Ok(s) => s + "\n",
+            Err(e) => {
+                eprintln!("error: cannot write the report as JSON: {e}");
+                return 2;
+            }
+        }
+    } else {
+        render(&report)
+    };
+    let mut stdout = std::io::stdout().lock();
+    // A closed pipe (e.g. `| head`) is not the record's fault: ignore it.
+    let _ = stdout.write_all(out.as_bytes()).and_then(|()| stdout.flush());
+    0
+}
+
+/// The human-readable summary.
+pub fn render(report: &AuditReport) -> String {
+    let t = &report.tally;
+    let met = |b: bool| if b { "met" } else { "NOT met" };
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = |label: &str, value: String| lines.push(format!("{label:<12}{value}"));
+    line("Vote:", report.title.clone());
+    line("Rule:", report.rule.to_string());
+    let amount = |area: i64, heads: u64| format!("{} m², {heads} owners", format_hundredths(area));
+    line("Electorate:", amount(t.total_area.0, t.total_headcount));
+    line("Voted:", amount(t.voted_area.0, t.voted_headcount));
+    line("Yes:", amount(t.yes_area.0, t.yes_headcount));
+    lines.push("Conditions:".to_string());
+    if !t.conditions.iter().any(|c| c.stage == Stage::Turnout) {
+        lines.push("  (no turnout requirement under this rule)".to_string());
+    }
+    for c in &t.conditions {
+        let mark = if c.held { "held  " } else { "FAILED" };
+        lines.push(format!("  [{mark}] {} — {}", c.name, c.detail));
+    }
+    let mut line = |label: &str, value: &str| lines.push(format!("{label:<12}{value}"));
+    line("Turnout:", met(t.turnout_met));
+    line("Approval:", met(t.approval_met));
+    line("Result:", if t.passed { "PASSED" } else { "FAILED" });
+    let mut s = lines.join("\n");
+    s.push('\n');
+    s
+}

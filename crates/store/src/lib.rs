@@ -1,0 +1,15 @@
+//! Gongzhi's storage: one query code path over SQLite and PostgreSQL.
+//!
+//! Every function takes either the [`Db`] (reads) or a write transaction
+//! ([`Tx`]) and writes its audit entry in that same transaction.
+
+pub mod audit;
+pub mod auth;
+pub mod db;
+pub mod error;
+pub mod import;
+pub mod migrate;
+pub mod register;
+
+pub use db::{Backend, Db, Tx};
+pub use error::StoreError;

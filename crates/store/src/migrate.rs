@@ -1,0 +1,61 @@
+//! Embedded migrations, run at start. Each migration is one portable SQL file,
+//! plus optional `.sqlite.sql` / `.postgres.sql` companions for what the two
+//! engines spell differently (triggers). Applied versions are recorded in
+//! `schema_migrations`; a database newer than this binary is refused.
+
+use crate::db::{Backend, Db};
+use crate::error::StoreError;
+use sqlx::Row;
+
+struct Migration {
+    version: i64,
+    name: &'static str,
+    common: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "register",
+    common: include_str!("../migrations/0001_register.sql"),
+    sqlite: include_str!("../migrations/0001_register.sqlite.sql"),
+    postgres: include_str!("../migrations/0001_register.postgres.sql"),
+}];
+
+pub async fn run(db: &Db) -> Result<(), StoreError> {
+    let mut tx = db.begin_write().await?;
+    sqlx::raw_sql(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+    )
+    .execute(&mut *tx)
+    .await?;
+    let rows = sqlx::query("SELECT version FROM schema_migrations").fetch_all(&mut *tx).await?;
+    let applied: Vec<i64> = rows.iter().map(|r| r.try_get::<i64, _>("version")).collect::<Result<_, _>>()?;
+    let newest = MIGRATIONS.last().map_or(0, |m| m.version);
+    if let Some(v) = applied.iter().find(|v| **v > newest) {
+        return Err(StoreError::Config(format!(
+            "the database has schema version {v}, newer than this gongzhi ({newest}): upgrade gongzhi"
+        )));
+    }
+    for m in MIGRATIONS {
+        if applied.contains(&m.version) {
+            continue;
+        }
+        tracing::info!(version = m.version, name = m.name, "applying migration");
+        sqlx::raw_sql(m.common).execute(&mut *tx).await?;
+        let extra = match db.backend() {
+            Backend::Sqlite => m.sqlite,
+            Backend::Postgres => m.postgres,
+        };
+        sqlx::raw_sql(extra).execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
+            .bind(m.version)
+            .bind(m.name)
+            .bind(crate::db::now_ms())
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
