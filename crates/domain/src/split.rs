@@ -62,7 +62,9 @@ pub fn split_by_weights(total: i64, weights: &[i64]) -> Result<Vec<i64>, SplitEr
     // At most usize::MAX weights of at most i64::MAX each: fits easily in i128.
     let sum: i128 = weights.iter().map(|&w| i128::from(w)).sum();
     if sum == 0 {
-        return Err(SplitError::AllZeroWeights { count: weights.len() });
+        return Err(SplitError::AllZeroWeights {
+            count: weights.len(),
+        });
     }
     let total_i = i128::from(total);
 
@@ -130,7 +132,7 @@ mod tests {
             Area::parse("65.01").unwrap().0,
         ];
         let total_area: i64 = areas.iter().sum(); // hundredths of m²
-        // 4 yuan/m² = 400 fen per m² = 4 fen per hundredth of m².
+                                                  // 4 yuan/m² = 400 fen per m² = 4 fen per hundredth of m².
         let total = total_area * 4;
         let parts = split_by_weights(total, &areas).unwrap();
         assert_eq!(parts[0], 28_800);
@@ -165,7 +167,10 @@ mod tests {
         assert_eq!(split_by_weights(3, &[2, 4, 2]).unwrap(), vec![1, 1, 1]);
         // 1 fen by 1:2:2:1 (sum 6) → remainders 1, 2, 2, 1 → tie between
         // parts 1 and 2 (same weight) → earlier index 1.
-        assert_eq!(split_by_weights(1, &[1, 2, 2, 1]).unwrap(), vec![0, 1, 0, 0]);
+        assert_eq!(
+            split_by_weights(1, &[1, 2, 2, 1]).unwrap(),
+            vec![0, 1, 0, 0]
+        );
         // Equal remainders, different weights: 5 fen by 1:6:3 (sum 10) →
         // products 5, 30, 15 → floors 0, 3, 1, leftover 1; remainders 5, 0, 5
         // → the tie between parts 0 and 2 goes to the larger weight (part 2).
@@ -174,8 +179,14 @@ mod tests {
 
     #[test]
     fn zero_weight_gets_nothing() {
-        assert_eq!(split_by_weights(10, &[0, 1, 0, 1]).unwrap(), vec![0, 5, 0, 5]);
-        assert_eq!(split_by_weights(3, &[0, 1, 0, 1]).unwrap(), vec![0, 2, 0, 1]);
+        assert_eq!(
+            split_by_weights(10, &[0, 1, 0, 1]).unwrap(),
+            vec![0, 5, 0, 5]
+        );
+        assert_eq!(
+            split_by_weights(3, &[0, 1, 0, 1]).unwrap(),
+            vec![0, 2, 0, 1]
+        );
     }
 
     #[test]
@@ -184,15 +195,25 @@ mod tests {
         assert_eq!(split_equally(10, 0), Err(SplitError::NoParts));
         assert_eq!(
             split_by_weights(10, &[3, -1]),
-            Err(SplitError::NegativeWeight { index: 1, weight: -1 })
+            Err(SplitError::NegativeWeight {
+                index: 1,
+                weight: -1
+            })
         );
         assert_eq!(
             split_by_weights(10, &[0, 0]),
             Err(SplitError::AllZeroWeights { count: 2 })
         );
-        assert_eq!(split_by_weights(-1, &[1]), Err(SplitError::NegativeTotal { total: -1 }));
         assert_eq!(
-            SplitError::NegativeWeight { index: 1, weight: -1 }.to_string(),
+            split_by_weights(-1, &[1]),
+            Err(SplitError::NegativeTotal { total: -1 })
+        );
+        assert_eq!(
+            SplitError::NegativeWeight {
+                index: 1,
+                weight: -1
+            }
+            .to_string(),
             "weights[1]: weight -1 is negative; weights must be zero or more"
         );
     }
@@ -200,9 +221,15 @@ mod tests {
     #[test]
     fn extreme_values_do_not_overflow() {
         let parts = split_by_weights(i64::MAX, &[i64::MAX, i64::MAX, 1]).unwrap();
-        assert_eq!(parts.iter().map(|&p| i128::from(p)).sum::<i128>(), i128::from(i64::MAX));
+        assert_eq!(
+            parts.iter().map(|&p| i128::from(p)).sum::<i128>(),
+            i128::from(i64::MAX)
+        );
         let parts = split_equally(i64::MAX, 7).unwrap();
-        assert_eq!(parts.iter().map(|&p| i128::from(p)).sum::<i128>(), i128::from(i64::MAX));
+        assert_eq!(
+            parts.iter().map(|&p| i128::from(p)).sum::<i128>(),
+            i128::from(i64::MAX)
+        );
     }
 
     proptest! {

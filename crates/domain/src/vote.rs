@@ -266,7 +266,10 @@ impl Rule {
     /// Checks a rule built by hand: a custom rule needs at least one fraction
     /// and its fractions must be valid.
     pub fn validate(&self) -> Result<(), VoteError> {
-        if let Rule::Custom { area, headcount, .. } = *self {
+        if let Rule::Custom {
+            area, headcount, ..
+        } = *self
+        {
             if area.is_none() && headcount.is_none() {
                 return Err(VoteError::InvalidRule {
                     path: "rule".into(),
@@ -290,17 +293,27 @@ impl Rule {
 impl fmt::Display for Rule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            Rule::CivilCode { matter: Matter::Ordinary } => write!(
+            Rule::CivilCode {
+                matter: Matter::Ordinary,
+            } => write!(
                 f,
                 "Civil Code art. 278, ordinary matter: turnout ≥ 2/3 of total area and of owners; \
                  approval > 1/2 of participating area and of participating owners"
             ),
-            Rule::CivilCode { matter: Matter::Special } => write!(
+            Rule::CivilCode {
+                matter: Matter::Special,
+            } => write!(
                 f,
                 "Civil Code art. 278, matters 6–8: turnout ≥ 2/3 of total area and of owners; \
                  approval ≥ 3/4 of participating area and of participating owners"
             ),
-            Rule::Custom { base, area, headcount, bound, turnout } => {
+            Rule::Custom {
+                base,
+                area,
+                headcount,
+                bound,
+                turnout,
+            } => {
                 let of = match base {
                     Base::Eligible => "all",
                     Base::Participants => "participating",
@@ -337,7 +350,11 @@ pub struct Part {
 
 impl Part {
     pub fn new(label: impl Into<String>, area: Area, owner: impl Into<String>) -> Part {
-        Part { label: label.into(), area, owner: owner.into() }
+        Part {
+            label: label.into(),
+            area,
+            owner: owner.into(),
+        }
     }
 }
 
@@ -350,7 +367,10 @@ pub struct Ballot {
 
 impl Ballot {
     pub fn new(owner: impl Into<String>, choice: Choice) -> Ballot {
-        Ballot { owner: owner.into(), choice }
+        Ballot {
+            owner: owner.into(),
+            choice,
+        }
     }
 }
 
@@ -369,15 +389,27 @@ pub enum VoteError {
     #[error("parts[{index}]: part '{label}' has an empty owner key")]
     EmptyOwner { index: usize, label: String },
     #[error("parts[{index}]: part '{label}' has area {area}; an area must be greater than zero")]
-    NonPositiveArea { index: usize, label: String, area: String },
+    NonPositiveArea {
+        index: usize,
+        label: String,
+        area: String,
+    },
     #[error("parts[{index}]: part '{label}' is listed twice (first at parts[{first}])")]
-    DuplicatePart { index: usize, first: usize, label: String },
+    DuplicatePart {
+        index: usize,
+        first: usize,
+        label: String,
+    },
     #[error("parts: the total area is too large to count")]
     AreaTooLarge,
     #[error("ballots[{index}]: owner '{owner}' is not in the electorate")]
     UnknownOwner { index: usize, owner: String },
     #[error("ballots[{index}]: owner '{owner}' has already voted in ballots[{first}]")]
-    DuplicateBallot { index: usize, first: usize, owner: String },
+    DuplicateBallot {
+        index: usize,
+        first: usize,
+        owner: String,
+    },
     #[error("{path}: {message}")]
     InvalidRule { path: String, message: String },
     #[error("the record is not valid JSON: {0}")]
@@ -519,7 +551,10 @@ impl Counts {
         };
         Condition {
             stage,
-            name: format!("{stage_name}: {value_name} {} {f} of {base_name}", bound.symbol()),
+            name: format!(
+                "{stage_name}: {value_name} {} {f} of {base_name}",
+                bound.symbol()
+            ),
             held,
             detail,
         }
@@ -567,7 +602,10 @@ pub fn tally(parts: &[Part], ballots: &[Ballot], rule: &Rule) -> Result<Tally, V
             return Err(VoteError::EmptyPartLabel { index });
         }
         if part.owner.is_empty() {
-            return Err(VoteError::EmptyOwner { index, label: part.label.clone() });
+            return Err(VoteError::EmptyOwner {
+                index,
+                label: part.label.clone(),
+            });
         }
         if part.area.0 <= 0 {
             return Err(VoteError::NonPositiveArea {
@@ -577,7 +615,11 @@ pub fn tally(parts: &[Part], ballots: &[Ballot], rule: &Rule) -> Result<Tally, V
             });
         }
         if let Some(&first) = labels.get(part.label.as_str()) {
-            return Err(VoteError::DuplicatePart { index, first, label: part.label.clone() });
+            return Err(VoteError::DuplicatePart {
+                index,
+                first,
+                label: part.label.clone(),
+            });
         }
         labels.insert(&part.label, index);
         *owners.entry(&part.owner).or_insert(0) += i128::from(part.area.0);
@@ -592,10 +634,17 @@ pub fn tally(parts: &[Part], ballots: &[Ballot], rule: &Rule) -> Result<Tally, V
     let (mut voted_heads, mut yes_heads) = (0u64, 0u64);
     for (index, ballot) in ballots.iter().enumerate() {
         let Some(&area) = owners.get(ballot.owner.as_str()) else {
-            return Err(VoteError::UnknownOwner { index, owner: ballot.owner.clone() });
+            return Err(VoteError::UnknownOwner {
+                index,
+                owner: ballot.owner.clone(),
+            });
         };
         if let Some(&first) = seen.get(ballot.owner.as_str()) {
-            return Err(VoteError::DuplicateBallot { index, first, owner: ballot.owner.clone() });
+            return Err(VoteError::DuplicateBallot {
+                index,
+                first,
+                owner: ballot.owner.clone(),
+            });
         }
         seen.insert(&ballot.owner, index);
         voted_area += area;
@@ -618,7 +667,13 @@ pub fn tally(parts: &[Part], ballots: &[Ballot], rule: &Rule) -> Result<Tally, V
     let mut turnout = Vec::new();
     let mut approval = Vec::new();
     let civil_turnout = |v: &mut Vec<Condition>| {
-        v.push(counts.check(Stage::Turnout, Measure::Area, TURNOUT, Bound::AtLeast, Base::Eligible));
+        v.push(counts.check(
+            Stage::Turnout,
+            Measure::Area,
+            TURNOUT,
+            Bound::AtLeast,
+            Base::Eligible,
+        ));
         v.push(counts.check(
             Stage::Turnout,
             Measure::Headcount,
@@ -638,7 +693,13 @@ pub fn tally(parts: &[Part], ballots: &[Ballot], rule: &Rule) -> Result<Tally, V
                 approval.push(counts.check(Stage::Approval, m, f, bound, Base::Participants));
             }
         }
-        Rule::Custom { base, area, headcount, bound, turnout: needs_turnout } => {
+        Rule::Custom {
+            base,
+            area,
+            headcount,
+            bound,
+            turnout: needs_turnout,
+        } => {
             if needs_turnout {
                 civil_turnout(&mut turnout);
             }
@@ -712,12 +773,19 @@ impl Serialize for VoteRecord {
         let parts: Vec<WirePart<'_>> = self
             .parts
             .iter()
-            .map(|p| WirePart { part: &p.label, area: format_hundredths(p.area.0), owner: &p.owner })
+            .map(|p| WirePart {
+                part: &p.label,
+                area: format_hundredths(p.area.0),
+                owner: &p.owner,
+            })
             .collect();
         let ballots: Vec<WireBallot<'_>> = self
             .ballots
             .iter()
-            .map(|b| WireBallot { owner: &b.owner, choice: b.choice })
+            .map(|b| WireBallot {
+                owner: &b.owner,
+                choice: b.choice,
+            })
             .collect();
         let mut st = s.serialize_struct("VoteRecord", 5)?;
         st.serialize_field("format", RECORD_FORMAT)?;
@@ -734,20 +802,36 @@ impl VoteRecord {
     /// rules: duplicate parts, unknown voters and double ballots are found by
     /// [`tally`], which [`audit_record`] runs next).
     pub fn from_json(json: &str) -> Result<VoteRecord, VoteError> {
-        let value: Value = serde_json::from_str(json).map_err(|e| VoteError::Json(e.to_string()))?;
+        let value: Value =
+            serde_json::from_str(json).map_err(|e| VoteError::Json(e.to_string()))?;
         let obj = as_object(&value, "record")?;
-        only_keys(obj, "record", &["format", "title", "rule", "parts", "ballots"])?;
+        only_keys(
+            obj,
+            "record",
+            &["format", "title", "rule", "parts", "ballots"],
+        )?;
 
         match obj.get("format") {
-            None => return Err(invalid("format", format!("missing; expected '{RECORD_FORMAT}'"))),
+            None => {
+                return Err(invalid(
+                    "format",
+                    format!("missing; expected '{RECORD_FORMAT}'"),
+                ))
+            }
             Some(Value::String(f)) if f == RECORD_FORMAT => {}
             Some(Value::String(f)) => {
-                return Err(invalid("format", format!("expected '{RECORD_FORMAT}', found '{f}'")))
+                return Err(invalid(
+                    "format",
+                    format!("expected '{RECORD_FORMAT}', found '{f}'"),
+                ))
             }
             Some(other) => {
                 return Err(invalid(
                     "format",
-                    format!("expected the string '{RECORD_FORMAT}', found {}", type_name(other)),
+                    format!(
+                        "expected the string '{RECORD_FORMAT}', found {}",
+                        type_name(other)
+                    ),
                 ))
             }
         }
@@ -765,7 +849,11 @@ impl VoteRecord {
             let area_text = string_field(po, "area", &area_path)?;
             let area = Area::parse(area_text).map_err(|e| invalid(&area_path, area_message(e)))?;
             let owner = non_empty(po, "owner", &path)?;
-            parts.push(Part { label: label.to_string(), area, owner: owner.to_string() });
+            parts.push(Part {
+                label: label.to_string(),
+                area,
+                owner: owner.to_string(),
+            });
         }
 
         let ballots_v = as_array(required(obj, "ballots", "ballots")?, "ballots")?;
@@ -783,10 +871,18 @@ impl VoteRecord {
                     format!("unknown choice '{c}'; expected 'yes', 'no' or 'abstain'"),
                 )
             })?;
-            ballots.push(Ballot { owner: owner.to_string(), choice });
+            ballots.push(Ballot {
+                owner: owner.to_string(),
+                choice,
+            });
         }
 
-        Ok(VoteRecord { title, rule, parts, ballots })
+        Ok(VoteRecord {
+            title,
+            rule,
+            parts,
+            ballots,
+        })
     }
 
     /// The record in its published JSON form (compact, keys in format order).
@@ -806,7 +902,10 @@ pub fn record_to_json(record: &VoteRecord) -> String {
 }
 
 fn invalid(path: &str, message: impl Into<String>) -> VoteError {
-    VoteError::InvalidRecord { path: path.to_string(), message: message.into() }
+    VoteError::InvalidRecord {
+        path: path.to_string(),
+        message: message.into(),
+    }
 }
 
 fn type_name(v: &Value) -> &'static str {
@@ -834,17 +933,28 @@ fn only_keys(obj: &Map<String, Value>, path: &str, allowed: &[&str]) -> Result<(
     match obj.keys().find(|k| !allowed.contains(&k.as_str())) {
         Some(k) => Err(invalid(
             path,
-            format!("unknown field '{k}'; expected only {}", quoted_list(allowed)),
+            format!(
+                "unknown field '{k}'; expected only {}",
+                quoted_list(allowed)
+            ),
         )),
         None => Ok(()),
     }
 }
 
 fn quoted_list(items: &[&str]) -> String {
-    items.iter().map(|i| format!("'{i}'")).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(|i| format!("'{i}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
-fn required<'a>(obj: &'a Map<String, Value>, key: &str, path: &str) -> Result<&'a Value, VoteError> {
+fn required<'a>(
+    obj: &'a Map<String, Value>,
+    key: &str,
+    path: &str,
+) -> Result<&'a Value, VoteError> {
     obj.get(key).ok_or_else(|| invalid(path, "missing"))
 }
 
@@ -858,7 +968,11 @@ fn string_field<'a>(
         .ok_or_else(|| invalid(path, format!("expected a string, found {}", type_name(v))))
 }
 
-fn non_empty<'a>(obj: &'a Map<String, Value>, key: &str, parent: &str) -> Result<&'a str, VoteError> {
+fn non_empty<'a>(
+    obj: &'a Map<String, Value>,
+    key: &str,
+    parent: &str,
+) -> Result<&'a str, VoteError> {
     let path = format!("{parent}.{key}");
     let s = string_field(obj, key, &path)?;
     if s.trim().is_empty() {
@@ -869,34 +983,48 @@ fn non_empty<'a>(obj: &'a Map<String, Value>, key: &str, parent: &str) -> Result
 
 fn area_message(e: DecimalError) -> String {
     match e {
-        DecimalError::Negative(s) => format!("'{s}' is negative; an area must be greater than zero"),
+        DecimalError::Negative(s) => {
+            format!("'{s}' is negative; an area must be greater than zero")
+        }
         DecimalError::Empty => "is empty; expected a decimal like \"89.50\"".to_string(),
         other => other.to_string(),
     }
 }
 
 /// Parses a keyword field against its allowed spellings.
-fn keyword<'a, T: Copy>(
+fn keyword<T: Copy>(
     obj: &Map<String, Value>,
     key: &str,
     what: &str,
-    options: &[(&'a str, T)],
+    options: &[(&str, T)],
 ) -> Result<T, VoteError> {
     let path = format!("rule.{key}");
     let s = string_field(obj, key, &path)?;
-    options.iter().find(|(name, _)| *name == s).map(|(_, t)| *t).ok_or_else(|| {
-        let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
-        invalid(&path, format!("unknown {what} '{s}'; expected {}", quoted_list(&names)))
-    })
+    options
+        .iter()
+        .find(|(name, _)| *name == s)
+        .map(|(_, t)| *t)
+        .ok_or_else(|| {
+            let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
+            invalid(
+                &path,
+                format!("unknown {what} '{s}'; expected {}", quoted_list(&names)),
+            )
+        })
 }
 
 fn optional_fraction(obj: &Map<String, Value>, key: &str) -> Result<Option<Fraction>, VoteError> {
     let path = format!("rule.{key}");
     match obj.get(key) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Fraction::parse(s)
-            .map(Some)
-            .map_err(|e| VoteError::InvalidRule { path, message: e.to_string() }),
+        Some(Value::String(s)) => {
+            Fraction::parse(s)
+                .map(Some)
+                .map_err(|e| VoteError::InvalidRule {
+                    path,
+                    message: e.to_string(),
+                })
+        }
         Some(other) => Err(VoteError::InvalidRule {
             path,
             message: format!(
@@ -909,7 +1037,12 @@ fn optional_fraction(obj: &Map<String, Value>, key: &str) -> Result<Option<Fract
 
 fn parse_rule(v: &Value) -> Result<Rule, VoteError> {
     let obj = as_object(v, "rule")?;
-    let kind = keyword(obj, "kind", "rule kind", &[("civil_code", 0u8), ("custom", 1u8)])?;
+    let kind = keyword(
+        obj,
+        "kind",
+        "rule kind",
+        &[("civil_code", 0u8), ("custom", 1u8)],
+    )?;
     let rule = if kind == 0 {
         only_keys(obj, "rule", &["kind", "matter"])?;
         let matter = keyword(
@@ -920,12 +1053,19 @@ fn parse_rule(v: &Value) -> Result<Rule, VoteError> {
         )?;
         Rule::CivilCode { matter }
     } else {
-        only_keys(obj, "rule", &["kind", "base", "area", "headcount", "bound", "turnout"])?;
+        only_keys(
+            obj,
+            "rule",
+            &["kind", "base", "area", "headcount", "bound", "turnout"],
+        )?;
         let base = keyword(
             obj,
             "base",
             "base",
-            &[("eligible", Base::Eligible), ("participants", Base::Participants)],
+            &[
+                ("eligible", Base::Eligible),
+                ("participants", Base::Participants),
+            ],
         )?;
         let area = optional_fraction(obj, "area")?;
         let headcount = optional_fraction(obj, "headcount")?;
@@ -945,7 +1085,13 @@ fn parse_rule(v: &Value) -> Result<Rule, VoteError> {
                 ))
             }
         };
-        Rule::Custom { base, area, headcount, bound, turnout }
+        Rule::Custom {
+            base,
+            area,
+            headcount,
+            bound,
+            turnout,
+        }
     };
     rule.validate()?;
     Ok(rule)
@@ -993,7 +1139,11 @@ impl Serialize for AuditReport {
 pub fn audit_record(json: &str) -> Result<AuditReport, VoteError> {
     let record = VoteRecord::from_json(json)?;
     let tally = record.tally()?;
-    Ok(AuditReport { title: record.title, rule: record.rule, tally })
+    Ok(AuditReport {
+        title: record.title,
+        rule: record.rule,
+        tally,
+    })
 }
 
 #[cfg(test)]
@@ -1009,16 +1159,40 @@ mod tests {
         assert_eq!(Fraction::parse("3/4"), Ok(Fraction { num: 3, den: 4 }));
         assert_eq!(Fraction::parse(" 1/1 "), Ok(Fraction { num: 1, den: 1 }));
         assert_eq!(Fraction::parse("6/8"), Ok(Fraction { num: 6, den: 8 }));
-        assert_eq!(Fraction::parse("3/0"), Err(FractionError::ZeroDenominator("3/0".into())));
-        assert_eq!(Fraction::parse("0/4"), Err(FractionError::ZeroNumerator("0/4".into())));
-        assert_eq!(Fraction::parse("5/4"), Err(FractionError::GreaterThanOne("5/4".into())));
-        for bad in ["", "3", "3/", "/4", "3/4/5", "-3/4", "+3/4", "3 / 4", "0.75", "a/b", "99999999999/1"] {
+        assert_eq!(
+            Fraction::parse("3/0"),
+            Err(FractionError::ZeroDenominator("3/0".into()))
+        );
+        assert_eq!(
+            Fraction::parse("0/4"),
+            Err(FractionError::ZeroNumerator("0/4".into()))
+        );
+        assert_eq!(
+            Fraction::parse("5/4"),
+            Err(FractionError::GreaterThanOne("5/4".into()))
+        );
+        for bad in [
+            "",
+            "3",
+            "3/",
+            "/4",
+            "3/4/5",
+            "-3/4",
+            "+3/4",
+            "3 / 4",
+            "0.75",
+            "a/b",
+            "99999999999/1",
+        ] {
             assert!(
                 matches!(Fraction::parse(bad), Err(FractionError::NotAFraction(_))),
                 "{bad:?} should be refused"
             );
         }
-        assert_eq!(Fraction::parse("5/4").unwrap_err().to_string(), "'5/4' is greater than 1");
+        assert_eq!(
+            Fraction::parse("5/4").unwrap_err().to_string(),
+            "'5/4' is greater than 1"
+        );
         assert_eq!(Fraction { num: 2, den: 3 }.to_string(), "2/3");
         assert_eq!(serde_json::to_string(&SPECIAL_MAJORITY).unwrap(), "\"3/4\"");
         assert!(serde_json::from_str::<Fraction>("\"4/3\"").is_err());
@@ -1026,7 +1200,9 @@ mod tests {
 
     #[test]
     fn rule_serializes_in_record_shape() {
-        let r = Rule::CivilCode { matter: Matter::Special };
+        let r = Rule::CivilCode {
+            matter: Matter::Special,
+        };
         assert_eq!(
             serde_json::to_string(&r).unwrap(),
             r#"{"kind":"civil_code","matter":"special"}"#
@@ -1053,11 +1229,24 @@ mod tests {
             Part::new("1-102", a("100"), "o2"),
             Part::new("1-103", a("100"), "o3"),
         ];
-        let ballots = vec![Ballot::new("o1", Choice::Yes), Ballot::new("o2", Choice::Yes)];
-        let t = tally(&parts, &ballots, &Rule::CivilCode { matter: Matter::Ordinary }).unwrap();
+        let ballots = vec![
+            Ballot::new("o1", Choice::Yes),
+            Ballot::new("o2", Choice::Yes),
+        ];
+        let t = tally(
+            &parts,
+            &ballots,
+            &Rule::CivilCode {
+                matter: Matter::Ordinary,
+            },
+        )
+        .unwrap();
         assert_eq!(t.total_area, Area(30_000));
         assert_eq!(t.voted_area, Area(20_000));
-        assert_eq!((t.total_headcount, t.voted_headcount, t.yes_headcount), (3, 2, 2));
+        assert_eq!(
+            (t.total_headcount, t.voted_headcount, t.yes_headcount),
+            (3, 2, 2)
+        );
         assert!(t.turnout_met && t.approval_met && t.passed);
         let names: Vec<&str> = t.conditions.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(
@@ -1075,7 +1264,9 @@ mod tests {
 
     #[test]
     fn errors_name_what_and_where() {
-        let rule = Rule::CivilCode { matter: Matter::Ordinary };
+        let rule = Rule::CivilCode {
+            matter: Matter::Ordinary,
+        };
         assert_eq!(
             tally(&[], &[], &rule).unwrap_err().to_string(),
             "parts: the electorate is empty; a vote needs at least one exclusive part"
@@ -1091,12 +1282,18 @@ mod tests {
             "parts[1]: part 'B' has area 0.00; an area must be greater than zero"
         );
         let parts = vec![Part::new("A", a("1"), "o1")];
-        let ballots = vec![Ballot::new("o1", Choice::Yes), Ballot::new("o9", Choice::No)];
+        let ballots = vec![
+            Ballot::new("o1", Choice::Yes),
+            Ballot::new("o9", Choice::No),
+        ];
         assert_eq!(
             tally(&parts, &ballots, &rule).unwrap_err().to_string(),
             "ballots[1]: owner 'o9' is not in the electorate"
         );
-        let ballots = vec![Ballot::new("o1", Choice::Yes), Ballot::new("o1", Choice::No)];
+        let ballots = vec![
+            Ballot::new("o1", Choice::Yes),
+            Ballot::new("o1", Choice::No),
+        ];
         assert_eq!(
             tally(&parts, &ballots, &rule).unwrap_err().to_string(),
             "ballots[1]: owner 'o1' has already voted in ballots[0]"
@@ -1168,7 +1365,10 @@ mod tests {
     #[test]
     fn record_errors_name_the_problem() {
         assert!(audit_err("{").starts_with("the record is not valid JSON: "));
-        assert_eq!(audit_err("[]"), "record: expected an object, found an array");
+        assert_eq!(
+            audit_err("[]"),
+            "record: expected an object, found an array"
+        );
         assert_eq!(
             audit_err(r#"{"title": "t"}"#),
             "format: missing; expected 'gongzhi.vote/1'"
@@ -1178,19 +1378,42 @@ mod tests {
             "format: expected 'gongzhi.vote/1', found 'gongzhi.vote/2'"
         );
         let area = |s: &str| {
-            audit_err(&with(&format!(r#"[{{"part": "A", "area": {s}, "owner": "o1"}}]"#), "[]", R))
+            audit_err(&with(
+                &format!(r#"[{{"part": "A", "area": {s}, "owner": "o1"}}]"#),
+                "[]",
+                R,
+            ))
         };
-        assert_eq!(area("\"1.234\""), "parts[0].area: '1.234' has more than two decimals");
-        assert_eq!(area("\"-3\""), "parts[0].area: '-3' is negative; an area must be greater than zero");
-        assert_eq!(area("\"0\""), "parts[0].area: '0' must be greater than zero");
-        assert_eq!(area("89.5"), "parts[0].area: expected a string, found a number");
-        assert_eq!(area("\"abc\""), "parts[0].area: 'abc' is not a decimal number");
+        assert_eq!(
+            area("\"1.234\""),
+            "parts[0].area: '1.234' has more than two decimals"
+        );
+        assert_eq!(
+            area("\"-3\""),
+            "parts[0].area: '-3' is negative; an area must be greater than zero"
+        );
+        assert_eq!(
+            area("\"0\""),
+            "parts[0].area: '0' must be greater than zero"
+        );
+        assert_eq!(
+            area("89.5"),
+            "parts[0].area: expected a string, found a number"
+        );
+        assert_eq!(
+            area("\"abc\""),
+            "parts[0].area: 'abc' is not a decimal number"
+        );
         assert_eq!(
             audit_err(&with(P, r#"[{"owner": "o-99", "choice": "yes"}]"#, R)),
             "ballots[0]: owner 'o-99' is not in the electorate"
         );
         assert_eq!(
-            audit_err(&with(P, r#"[{"owner": "o1", "choice": "yes"}, {"owner": "o1", "choice": "no"}]"#, R)),
+            audit_err(&with(
+                P,
+                r#"[{"owner": "o1", "choice": "yes"}, {"owner": "o1", "choice": "no"}]"#,
+                R
+            )),
             "ballots[1]: owner 'o1' has already voted in ballots[0]"
         );
         assert_eq!(
@@ -1202,7 +1425,11 @@ mod tests {
             "rule.kind: unknown rule kind 'majority'; expected 'civil_code', 'custom'"
         );
         assert_eq!(
-            audit_err(&with(P, "[]", r#"{"kind": "civil_code", "matter": "huge"}"#)),
+            audit_err(&with(
+                P,
+                "[]",
+                r#"{"kind": "civil_code", "matter": "huge"}"#
+            )),
             "rule.matter: unknown matter 'huge'; expected 'ordinary', 'special'"
         );
         let custom = |base: &str, area: &str, bound: &str| {
@@ -1223,7 +1450,11 @@ mod tests {
             "rule.area: '4/3' is greater than 1"
         );
         assert_eq!(
-            audit_err(&with(P, "[]", &custom("eligible", "\"three quarters\"", "at_least"))),
+            audit_err(&with(
+                P,
+                "[]",
+                &custom("eligible", "\"three quarters\"", "at_least")
+            )),
             "rule.area: 'three quarters' is not a fraction like \"3/4\""
         );
         assert_eq!(
@@ -1242,13 +1473,24 @@ mod tests {
             )),
             "parts[1]: part 'A' is listed twice (first at parts[0])"
         );
-        assert_eq!(audit_err(&with("[]", "[]", R)), "parts: the electorate is empty; a vote needs at least one exclusive part");
         assert_eq!(
-            audit_err(&with(r#"[{"part": "A", "area": "1", "owner": ""}]"#, "[]", R)),
+            audit_err(&with("[]", "[]", R)),
+            "parts: the electorate is empty; a vote needs at least one exclusive part"
+        );
+        assert_eq!(
+            audit_err(&with(
+                r#"[{"part": "A", "area": "1", "owner": ""}]"#,
+                "[]",
+                R
+            )),
             "parts[0].owner: must not be empty"
         );
         assert_eq!(
-            audit_err(&with(r#"[{"part": "A", "area": "1", "ownr": "o1"}]"#, "[]", R)),
+            audit_err(&with(
+                r#"[{"part": "A", "area": "1", "ownr": "o1"}]"#,
+                "[]",
+                R
+            )),
             "parts[0]: unknown field 'ownr'; expected only 'part', 'area', 'owner'"
         );
         assert_eq!(

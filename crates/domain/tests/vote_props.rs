@@ -51,11 +51,18 @@ fn naive(parts: &[Part], ballots: &[Ballot], rule: &Rule) -> Naive {
     let total_area: u128 = parts.iter().map(|p| p.area.0 as u128).sum();
     let total_heads = owners.len() as u128;
     let area_of = |owner: &str| -> u128 {
-        parts.iter().filter(|p| p.owner == owner).map(|p| p.area.0 as u128).sum()
+        parts
+            .iter()
+            .filter(|p| p.owner == owner)
+            .map(|p| p.area.0 as u128)
+            .sum()
     };
     let voters: BTreeSet<&str> = ballots.iter().map(|b| b.owner.as_str()).collect();
-    let yes: BTreeSet<&str> =
-        ballots.iter().filter(|b| b.choice == Choice::Yes).map(|b| b.owner.as_str()).collect();
+    let yes: BTreeSet<&str> = ballots
+        .iter()
+        .filter(|b| b.choice == Choice::Yes)
+        .map(|b| b.owner.as_str())
+        .collect();
     let voted_area: u128 = voters.iter().map(|o| area_of(o)).sum();
     let yes_area: u128 = yes.iter().map(|o| area_of(o)).sum();
     let voted_heads = voters.len() as u128;
@@ -64,15 +71,25 @@ fn naive(parts: &[Part], ballots: &[Ballot], rule: &Rule) -> Naive {
     let civil_turnout =
         at_least(voted_area, total_area, 2, 3) && at_least(voted_heads, total_heads, 2, 3);
     let (turnout_met, approval_met) = match *rule {
-        Rule::CivilCode { matter: Matter::Ordinary } => (
+        Rule::CivilCode {
+            matter: Matter::Ordinary,
+        } => (
             civil_turnout,
             more_than(yes_area, voted_area, 1, 2) && more_than(yes_heads, voted_heads, 1, 2),
         ),
-        Rule::CivilCode { matter: Matter::Special } => (
+        Rule::CivilCode {
+            matter: Matter::Special,
+        } => (
             civil_turnout,
             at_least(yes_area, voted_area, 3, 4) && at_least(yes_heads, voted_heads, 3, 4),
         ),
-        Rule::Custom { base, area, headcount, bound, turnout } => {
+        Rule::Custom {
+            base,
+            area,
+            headcount,
+            bound,
+            turnout,
+        } => {
             let (area_base, head_base) = match base {
                 Base::Eligible => (total_area, total_heads),
                 Base::Participants => (voted_area, voted_heads),
@@ -81,8 +98,15 @@ fn naive(parts: &[Part], ballots: &[Ballot], rule: &Rule) -> Naive {
                 Bound::AtLeast => at_least(v, b, f.num.into(), f.den.into()),
                 Bound::MoreThan => more_than(v, b, f.num.into(), f.den.into()),
             };
-            let a_ok = area.map_or(true, |f| cmp(yes_area, area_base, f));
-            let h_ok = headcount.map_or(true, |f| cmp(yes_heads, head_base, f));
+            // An absent fraction imposes nothing.
+            let a_ok = match area {
+                Some(f) => cmp(yes_area, area_base, f),
+                None => true,
+            };
+            let h_ok = match headcount {
+                Some(f) => cmp(yes_heads, head_base, f),
+                None => true,
+            };
             (if turnout { civil_turnout } else { true }, a_ok && h_ok)
         }
     };
@@ -147,8 +171,12 @@ fn rule() -> impl Strategy<Value = Rule> {
             turnout,
         });
     prop_oneof![
-        Just(Rule::CivilCode { matter: Matter::Ordinary }),
-        Just(Rule::CivilCode { matter: Matter::Special }),
+        Just(Rule::CivilCode {
+            matter: Matter::Ordinary
+        }),
+        Just(Rule::CivilCode {
+            matter: Matter::Special
+        }),
         custom,
     ]
 }
@@ -294,8 +322,12 @@ proptest! {
 // Hand-made boundary cases
 // ---------------------------------------------------------------------------
 
-const ORDINARY: Rule = Rule::CivilCode { matter: Matter::Ordinary };
-const SPECIAL: Rule = Rule::CivilCode { matter: Matter::Special };
+const ORDINARY: Rule = Rule::CivilCode {
+    matter: Matter::Ordinary,
+};
+const SPECIAL: Rule = Rule::CivilCode {
+    matter: Matter::Special,
+};
 
 fn area(s: &str) -> Area {
     Area::parse(s).unwrap()
@@ -352,7 +384,10 @@ fn exactly_half_yes_fails_an_ordinary_matter() {
     let t = tally(&parts, &b, &ORDINARY).unwrap();
     assert!(t.turnout_met);
     assert_eq!((t.yes_area, t.voted_area), (Area(16_000), Area(32_000)));
-    assert!(!t.approval_met, "'more than half' excludes half (art. 1259)");
+    assert!(
+        !t.approval_met,
+        "'more than half' excludes half (art. 1259)"
+    );
     assert_eq!(held(&t), vec![true, true, false, false]);
 }
 
@@ -387,10 +422,17 @@ fn exactly_three_quarters_passes_a_special_matter() {
 #[test]
 fn abstentions_count_in_turnout_only() {
     let parts = flats(&["100.00", "100.00", "100.00"]);
-    let with = tally(&parts, &ballots(&[("o1", Yes), ("o2", Abstain), ("o3", Abstain)]), &ORDINARY)
-        .unwrap();
+    let with = tally(
+        &parts,
+        &ballots(&[("o1", Yes), ("o2", Abstain), ("o3", Abstain)]),
+        &ORDINARY,
+    )
+    .unwrap();
     assert_eq!((with.voted_headcount, with.yes_headcount), (3, 1));
-    assert_eq!((with.voted_area, with.yes_area), (Area(30_000), Area(10_000)));
+    assert_eq!(
+        (with.voted_area, with.yes_area),
+        (Area(30_000), Area(10_000))
+    );
     assert!(with.turnout_met);
     assert!(!with.approval_met, "an abstention is not a yes");
 
@@ -402,8 +444,9 @@ fn abstentions_count_in_turnout_only() {
 
 #[test]
 fn developers_ten_unsold_parts_are_one_head() {
-    let mut parts: Vec<Part> =
-        (1..=10).map(|i| Part::new(format!("2-1-{i:02}01"), area("95.00"), "developer")).collect();
+    let mut parts: Vec<Part> = (1..=10)
+        .map(|i| Part::new(format!("2-1-{i:02}01"), area("95.00"), "developer"))
+        .collect();
     parts.push(Part::new("2-2-101", area("95.00"), "o1"));
     parts.push(Part::new("2-2-102", area("95.00"), "o2"));
     let t = tally(&parts, &ballots(&[("developer", Yes)]), &ORDINARY).unwrap();
@@ -417,7 +460,12 @@ fn developers_ten_unsold_parts_are_one_head() {
 
     // With one more owner voting no: heads 2 of 3 turn out; approval fails
     // on heads (1 of 2 is exactly half) though the area is overwhelming.
-    let t = tally(&parts, &ballots(&[("developer", Yes), ("o1", No)]), &ORDINARY).unwrap();
+    let t = tally(
+        &parts,
+        &ballots(&[("developer", Yes), ("o1", No)]),
+        &ORDINARY,
+    )
+    .unwrap();
     assert_eq!(held(&t), vec![true, true, true, false]);
 }
 
@@ -456,7 +504,11 @@ fn nobody_voted() {
         assert_eq!((t.voted_headcount, t.yes_headcount), (0, 0));
         assert!(!t.approval_met, "{rule}: nobody voted, nothing is approved");
         assert!(!t.passed);
-        assert!(t.conditions.iter().filter(|c| c.stage == Stage::Approval).all(|c| !c.held));
+        assert!(t
+            .conditions
+            .iter()
+            .filter(|c| c.stage == Stage::Approval)
+            .all(|c| !c.held));
     }
 }
 
@@ -481,7 +533,10 @@ fn qijiang_building_six_three_quarters_of_households() {
     let t = tally(&parts, &yes(9), &rule).unwrap();
     assert!(t.turnout_met && t.passed);
     assert_eq!(t.conditions.len(), 1);
-    assert_eq!(t.conditions[0].name, "approval: yes_headcount ≥ 3/4 of total_headcount");
+    assert_eq!(
+        t.conditions[0].name,
+        "approval: yes_headcount ≥ 3/4 of total_headcount"
+    );
     assert_eq!(t.conditions[0].detail, "9 of 12 owners");
     assert!(!tally(&parts, &yes(8), &rule).unwrap().passed);
     // Only the 9 yes voters turn up: still 9 of 12 eligible.
@@ -526,6 +581,12 @@ fn huge_areas_do_not_overflow() {
     ];
     let t = tally(&parts, &ballots(&[("o1", Yes), ("o2", Yes)]), &SPECIAL).unwrap();
     assert!(t.turnout_met && t.approval_met);
-    let too_big = vec![Part::new("A", Area(i64::MAX), "o1"), Part::new("B", Area(1), "o2")];
-    assert_eq!(tally(&too_big, &[], &ORDINARY).unwrap_err(), VoteError::AreaTooLarge);
+    let too_big = vec![
+        Part::new("A", Area(i64::MAX), "o1"),
+        Part::new("B", Area(1), "o2"),
+    ];
+    assert_eq!(
+        tally(&too_big, &[], &ORDINARY).unwrap_err(),
+        VoteError::AreaTooLarge
+    );
 }

@@ -43,7 +43,9 @@ pub fn run(path: &Path, json: bool) -> i32 {
     };
     let mut stdout = std::io::stdout().lock();
     // A closed pipe (e.g. `| head`) is not the record's fault: ignore it.
-    let _ = stdout.write_all(out.as_bytes()).and_then(|()| stdout.flush());
+    let _ = stdout
+        .write_all(out.as_bytes())
+        .and_then(|()| stdout.flush());
     0
 }
 
@@ -55,7 +57,10 @@ pub fn render(report: &AuditReport) -> String {
     let mut line = |label: &str, value: String| lines.push(format!("{label:<12}{value}"));
     line("Vote:", report.title.clone());
     line("Rule:", report.rule.to_string());
-    let amount = |area: i64, heads: u64| format!("{} m², {heads} owners", format_hundredths(area));
+    let amount = |area: i64, heads: u64| {
+        let noun = if heads == 1 { "owner" } else { "owners" };
+        format!("{} m², {heads} {noun}", format_hundredths(area))
+    };
     line("Electorate:", amount(t.total_area.0, t.total_headcount));
     line("Voted:", amount(t.voted_area.0, t.voted_headcount));
     line("Yes:", amount(t.yes_area.0, t.yes_headcount));

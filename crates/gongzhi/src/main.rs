@@ -1,1 +1,206 @@
-fn main(){}
+//! `gongzhi`: the server and the command line of the co-governance platform.
+
+mod audit_vote;
+mod demo;
+mod roster_cli;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use gongzhi_store::{auth, db, Db};
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "gongzhi", version, about = "Gongzhi 共治: residential-compound co-governance")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where the data lives; the same for every command that touches data.
+#[derive(Args, Clone)]
+struct Storage {
+    /// sqlite://PATH or postgres://USER@HOST/DB. Default: the SQLite file
+    /// gongzhi.db in the data dir.
+    #[arg(long, env = "GONGZHI_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Directory for the default SQLite database and other local files.
+    #[arg(long, env = "GONGZHI_DATA_DIR", default_value = "data")]
+    data_dir: PathBuf,
+}
+
+impl Storage {
+    fn url(&self) -> String {
+        db::resolve_url(self.database_url.as_deref(), &self.data_dir)
+    }
+    async fn open(&self) -> anyhow::Result<Db> {
+        let url = self.url();
+        Db::connect(&url).await.map_err(|e| anyhow::anyhow!("{e}"))
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (JSON API, pages, metrics).
+    Serve {
+        #[command(flatten)]
+        storage: Storage,
+        #[arg(long, env = "GONGZHI_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Mark session cookies Secure (when served over HTTPS).
+        #[arg(long)]
+        secure_cookies: bool,
+    },
+    /// Run the server on a fresh SQLite database loaded with the demo city.
+    Demo {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Where to put the demo database; a new temporary directory if omitted.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Load the demo data and exit without serving.
+        #[arg(long)]
+        load_only: bool,
+    },
+    /// Import data.
+    #[command(subcommand)]
+    Import(ImportCmd),
+    /// Administration.
+    #[command(subcommand)]
+    Admin(AdminCmd),
+    /// Independent checks of published records.
+    #[command(subcommand)]
+    Audit(AuditCmd),
+}
+
+#[derive(Subcommand)]
+enum ImportCmd {
+    /// Import a roster CSV (district,street,community,compound,building,unit,number,kind,area_m2,area_basis,owner_key,owner_name,phone).
+    Roster {
+        file: PathBuf,
+        /// Validate and report what would change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        storage: Storage,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCmd {
+    /// Create a user. The password is read from standard input (first line).
+    CreateUser {
+        username: String,
+        /// Make the user an administrator over everything.
+        #[arg(long)]
+        admin: bool,
+        /// Take the password from this argument instead of standard input.
+        #[arg(long)]
+        password: Option<String>,
+        #[command(flatten)]
+        storage: Storage,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCmd {
+    /// Recompute a published vote record (format gongzhi.vote/1).
+    Vote {
+        file: PathBuf,
+        /// Print one JSON object with the counts and outcomes.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("GONGZHI_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let json = std::env::var("GONGZHI_LOG_FORMAT").map(|v| v == "json").unwrap_or(false);
+    let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        b.json().init();
+    } else {
+        b.init();
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Command::Audit(AuditCmd::Vote { file, json }) = &cli.command {
+        return ExitCode::from(audit_vote::run(file, *json) as u8);
+    }
+    init_tracing();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    match rt.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve { storage, listen, secure_cookies } => {
+            let db = storage.open().await?;
+            tracing::info!(database = db.display_url(), %listen, "gongzhi serving");
+            eprintln!("gongzhi: serving http://{listen}/ on {}", db.display_url());
+            gongzhi_web::serve(db, &listen, gongzhi_web::Config { secure_cookies, ..Default::default() }).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo { listen, data_dir, load_only } => {
+            let dir = match data_dir {
+                Some(d) => d,
+                None => std::env::temp_dir().join(format!("gongzhi-demo-{}", std::process::id())),
+            };
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+            let path = dir.join(db::DEFAULT_DB_FILE);
+            if path.exists() {
+                anyhow::bail!("{} already exists: the demo starts on a fresh database; pick another --data-dir", path.display());
+            }
+            let db = Db::connect(&format!("sqlite://{}", path.display())).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let summary = demo::load(&db).await?;
+            println!("Gongzhi demo city loaded into {}", path.display());
+            println!("{summary}");
+            if load_only {
+                return Ok(ExitCode::SUCCESS);
+            }
+            println!("Open http://{listen}/  (Ctrl-C to stop)");
+            gongzhi_web::serve(db, &listen, gongzhi_web::Config::default()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import(ImportCmd::Roster { file, dry_run, storage }) => roster_cli::run(&file, dry_run, &storage.url()).await,
+        Command::Admin(AdminCmd::CreateUser { username, admin, password, storage }) => {
+            let password = match password {
+                Some(p) => p,
+                None => {
+                    let mut s = String::new();
+                    std::io::stdin().read_to_string(&mut s).context("reading the password from standard input")?;
+                    s.lines().next().unwrap_or("").to_string()
+                }
+            };
+            auth::validate_username(&username).map_err(|e| anyhow::anyhow!("{e}"))?;
+            auth::validate_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let db = storage.open().await?;
+            let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password)).await?.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let id = db
+                .write(move |tx| {
+                    let (username, hash) = (username.clone(), hash.clone());
+                    Box::pin(async move {
+                        let id = auth::create_user(tx, "cli", &username, &hash, None).await?;
+                        if admin {
+                            auth::add_grant(tx, "cli", &id, gongzhi_domain::policy::Role::Admin, None, None).await?;
+                        }
+                        Ok(id)
+                    })
+                })
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("created user {id}{}", if admin { " (administrator)" } else { "" });
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit(_) => unreachable!("handled before the runtime starts"),
+    }
+}

@@ -1,1 +1,151 @@
+//! Gongzhi's HTTP face: the JSON API under `/api/v1` (OpenAPI 3.1 at
+//! `/api/openapi.json`), server-rendered pages, health and metrics.
 
+pub mod access;
+pub mod api;
+pub mod i18n;
+pub mod metrics;
+pub mod pages;
+pub mod problem;
+pub mod ratelimit;
+pub mod session;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use gongzhi_store::Db;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+
+/// Settings of one server.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Mark session cookies Secure (behind HTTPS).
+    pub secure_cookies: bool,
+    /// Login attempts allowed per IP per window.
+    pub login_per_ip: u32,
+    /// Login attempts allowed per account per window.
+    pub login_per_account: u32,
+    pub login_window: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { secure_cookies: false, login_per_ip: 60, login_per_account: 10, login_window: Duration::from_secs(300) }
+    }
+}
+
+pub struct Inner {
+    pub db: Db,
+    pub secure_cookies: bool,
+    pub login_ip_limit: ratelimit::Limiter,
+    pub login_user_limit: ratelimit::Limiter,
+    pub metrics: metrics::Metrics,
+}
+
+pub type AppState = Arc<Inner>;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Gongzhi API", description = "Residential-compound co-governance: register, access, and what is built on them. Errors are RFC 9457 problem+json."),
+    tags((name = "auth"), (name = "register"), (name = "access"), (name = "public"))
+)]
+struct ApiDoc;
+
+#[derive(rust_embed::RustEmbed)]
+#[folder = "assets/"]
+struct Assets;
+
+pub fn app(db: Db, config: Config) -> Router {
+    let state: AppState = Arc::new(Inner {
+        db,
+        secure_cookies: config.secure_cookies,
+        login_ip_limit: ratelimit::Limiter::new(config.login_per_ip, config.login_window),
+        login_user_limit: ratelimit::Limiter::new(config.login_per_account, config.login_window),
+        metrics: metrics::Metrics::default(),
+    });
+    let (api_router, openapi) = utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(api::router()).split_for_parts();
+    let openapi = Arc::new(openapi);
+    Router::new()
+        .merge(api_router)
+        .route("/api/openapi.json", get(move || {
+            let doc = openapi.clone();
+            async move { Json(doc.as_ref().clone()) }
+        }))
+        .route("/api/v1/{*rest}", get(api_not_found).post(api_not_found))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
+        .route("/", get(pages::home))
+        .route("/login", get(pages::login_form).post(pages::login_submit))
+        .route("/logout", post(pages::logout))
+        .route("/places/{id}", get(pages::place))
+        .route("/assets/{*file}", get(asset))
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let rid = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", method = %req.method(), uri = %req.uri(), request_id = %rid)
+        }))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn api_not_found() -> problem::ApiError {
+    problem::ApiError::not_found("no such endpoint under /api/v1")
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    if state.db.ping().await {
+        (StatusCode::OK, "ready").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+    }
+}
+
+async fn metrics_text(State(state): State<AppState>) -> Response {
+    let up = state.db.ping().await;
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render(up)).into_response()
+}
+
+async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
+    match Assets::get(&file) {
+        Some(f) => {
+            let ct = if file.ends_with(".css") { "text/css" } else if file.ends_with(".js") { "text/javascript" } else { "application/octet-stream" };
+            ([(header::CONTENT_TYPE, HeaderValue::from_static(ct)), (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"))], f.data.into_owned()).into_response()
+        }
+        None => (StatusCode::NOT_FOUND, "no such asset").into_response(),
+    }
+}
+
+async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().to_string();
+    let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
+    let resp = next.run(req).await;
+    state.metrics.observe(&method, &route, resp.status().as_u16(), start.elapsed().as_secs_f64());
+    resp
+}
+
+/// Binds and serves until the process is told to stop.
+pub async fn serve(db: Db, listen: &str, config: Config) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+    serve_on(db, listener, config).await
+}
+
+pub async fn serve_on(db: Db, listener: tokio::net::TcpListener, config: Config) -> anyhow::Result<()> {
+    let app = app(db, config);
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

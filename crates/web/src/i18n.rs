@@ -1,0 +1,139 @@
+//! The interface speaks Simplified Chinese by default, with Traditional
+//! Chinese and English. The language comes from `?lang=`, then the `gz_lang`
+//! cookie, then Accept-Language.
+
+use axum::http::{header, HeaderMap};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    ZhCn,
+    ZhTw,
+    En,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::ZhCn => "zh-CN",
+            Lang::ZhTw => "zh-TW",
+            Lang::En => "en",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Lang> {
+        let s = s.trim().to_ascii_lowercase();
+        if s.starts_with("zh-tw") || s.starts_with("zh-hant") || s.starts_with("zh-hk") {
+            Some(Lang::ZhTw)
+        } else if s.starts_with("zh") {
+            Some(Lang::ZhCn)
+        } else if s.starts_with("en") {
+            Some(Lang::En)
+        } else {
+            None
+        }
+    }
+    pub fn from_request(query_lang: Option<&str>, headers: &HeaderMap) -> Lang {
+        if let Some(l) = query_lang.and_then(Lang::parse) {
+            return l;
+        }
+        if let Some(l) = crate::session::cookie(headers, "gz_lang").and_then(|c| Lang::parse(&c)) {
+            return l;
+        }
+        let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        accept.split(',').find_map(|p| Lang::parse(p.split(';').next().unwrap_or(""))).unwrap_or(Lang::ZhCn)
+    }
+
+    /// Translates a message key. Unknown keys come back as themselves (a test
+    /// checks every key used by the templates exists in all three languages).
+    pub fn t(self, key: &str) -> &'static str {
+        for (k, cn, tw, en) in MESSAGES {
+            if *k == key {
+                return match self {
+                    Lang::ZhCn => cn,
+                    Lang::ZhTw => tw,
+                    Lang::En => en,
+                };
+            }
+        }
+        "??"
+    }
+}
+
+pub const MESSAGES: &[(&str, &str, &str, &str)] = &[
+    ("app", "共治", "共治", "Gongzhi"),
+    ("tagline", "小区共治平台", "小區共治平台", "Compound co-governance"),
+    ("login", "登录", "登入", "Log in"),
+    ("logout", "退出", "登出", "Log out"),
+    ("username", "用户名", "使用者名稱", "Username"),
+    ("password", "密码", "密碼", "Password"),
+    ("login_failed", "用户名或密码错误", "使用者名稱或密碼錯誤", "Unknown username or wrong password"),
+    ("my_places", "我的范围", "我的範圍", "My places"),
+    ("places", "下级区域", "下級區域", "Places below"),
+    ("parts", "专有部分", "專有部分", "Exclusive parts"),
+    ("part_count", "专有部分数", "專有部分數", "Parts"),
+    ("number", "房号", "房號", "Number"),
+    ("kind", "类型", "類型", "Kind"),
+    ("area", "面积(m²)", "面積(m²)", "Area (m²)"),
+    ("basis", "面积依据", "面積依據", "Area basis"),
+    ("owner", "业主", "業主", "Owner"),
+    ("phone", "电话", "電話", "Phone"),
+    ("building", "楼栋", "樓棟", "Building"),
+    ("unit", "单元", "單元", "Unit"),
+    ("grids", "网格", "網格", "Grids"),
+    ("households", "户数", "戶數", "Households"),
+    ("worker", "网格员", "網格員", "Grid worker"),
+    ("organisations", "组织", "組織", "Organisations"),
+    ("members", "成员", "成員", "Members"),
+    ("role", "职务", "職務", "Role"),
+    ("residents", "住户", "住戶", "Residents"),
+    ("relation", "关系", "關係", "Relation"),
+    ("name", "姓名", "姓名", "Name"),
+    ("no_register_access", "您无权查看本区域的业主信息。", "您無權查看本區域的業主資訊。", "You may not see owners here."),
+    ("home", "首页", "首頁", "Home"),
+    ("language", "语言", "語言", "Language"),
+    ("warning", "提示", "提示", "Warning"),
+    ("audit", "操作记录", "操作記錄", "Audit trail"),
+    ("kind.district", "区", "區", "District"),
+    ("kind.street", "街道/镇", "街道/鎮", "Street/town"),
+    ("kind.community", "社区", "社區", "Community"),
+    ("kind.compound", "小区", "小區", "Compound"),
+    ("kind.building", "楼栋", "樓棟", "Building"),
+    ("kind.unit", "单元", "單元", "Unit"),
+    ("part.flat", "住宅", "住宅", "Flat"),
+    ("part.shop", "商铺", "商鋪", "Shop"),
+    ("part.parking", "车位", "車位", "Parking"),
+    ("basis.registered", "登记面积", "登記面積", "Registered"),
+    ("basis.surveyed", "测绘面积", "測繪面積", "Surveyed"),
+    ("basis.contract", "合同面积", "合同面積", "Contract"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn picks_language() {
+        let mut h = HeaderMap::new();
+        assert_eq!(Lang::from_request(None, &h), Lang::ZhCn);
+        h.insert(header::ACCEPT_LANGUAGE, "en-GB,en;q=0.9".parse().unwrap());
+        assert_eq!(Lang::from_request(None, &h), Lang::En);
+        assert_eq!(Lang::from_request(Some("zh-TW"), &h), Lang::ZhTw);
+        assert_eq!(Lang::ZhTw.t("login"), "登入");
+        assert_eq!(Lang::En.t("nope"), "??");
+    }
+
+    #[test]
+    fn every_template_key_is_translated() {
+        let templates = [
+            include_str!("../templates/base.html"),
+            include_str!("../templates/login.html"),
+            include_str!("../templates/home.html"),
+            include_str!("../templates/place.html"),
+        ];
+        for t in templates {
+            for piece in t.split("t(\"").skip(1) {
+                let key = piece.split('"').next().unwrap();
+                assert!(MESSAGES.iter().any(|m| m.0 == key), "missing translation for {key}");
+            }
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! Server-rendered pages (askama). Same policy as the API: pages call
+//! [`crate::access`] and show only what the caller may see, phones masked.
+
+use crate::access::{self, check_place};
+use crate::i18n::Lang;
+use crate::problem::ApiError;
+use crate::session::{self, MaybeUser};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{ConnectInfo, Form, Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use gongzhi_domain::policy::Action;
+use gongzhi_store::register;
+use serde::Deserialize;
+use std::net::SocketAddr;
+
+#[derive(Deserialize, Default)]
+pub struct LangQuery {
+    lang: Option<String>,
+}
+
+fn render<T: Template>(t: &T, status: StatusCode, lang_cookie: Option<Lang>) -> Response {
+    match t.render() {
+        Ok(html) => {
+            let mut r = (status, Html(html)).into_response();
+            if let Some(l) = lang_cookie {
+                if let Ok(v) = format!("gz_lang={}; Path=/; SameSite=Lax; Max-Age=31536000", l.code()).parse() {
+                    r.headers_mut().append(header::SET_COOKIE, v);
+                }
+            }
+            r
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
+        }
+    }
+}
+
+fn lang_of(q: &LangQuery, headers: &HeaderMap) -> (Lang, Option<Lang>) {
+    let l = Lang::from_request(q.lang.as_deref(), headers);
+    (l, q.lang.as_deref().and_then(Lang::parse))
+}
+
+fn page_error(e: ApiError, lang: Lang) -> Response {
+    let t = ErrorPage { lang, logged_in: true, status: e.status.as_u16(), detail: e.detail };
+    render(&t, e.status, None)
+}
+
+#[derive(Template)]
+#[template(source = "{% extends \"base.html\" %}{% block content %}<h1>{{ status }}</h1><p class=\"error\">{{ detail }}</p><p><a href=\"/\">{{ lang.t(\"home\") }}</a></p>{% endblock %}", ext = "html")]
+struct ErrorPage {
+    lang: Lang,
+    logged_in: bool,
+    status: u16,
+    detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    lang: Lang,
+    logged_in: bool,
+    failed: bool,
+    error: String,
+}
+
+pub async fn login_form(Query(q): Query<LangQuery>, headers: HeaderMap) -> Response {
+    let (lang, set) = lang_of(&q, &headers);
+    render(&LoginPage { lang, logged_in: false, failed: false, error: String::new() }, StatusCode::OK, set)
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+}
+
+pub async fn login_submit(State(state): State<AppState>, ConnectInfo(addr): ConnectInfo<SocketAddr>, headers: HeaderMap, Form(f): Form<LoginForm>) -> Response {
+    let lang = Lang::from_request(None, &headers);
+    match session::login(&state, &addr.ip().to_string(), f.username.trim(), &f.password).await {
+        Ok(token) => ([(header::SET_COOKIE, session::session_cookie(&token, state.secure_cookies))], Redirect::to("/")).into_response(),
+        Err(e) => {
+            let error = if e.status == StatusCode::UNAUTHORIZED { lang.t("login_failed").to_string() } else { e.detail.clone() };
+            render(&LoginPage { lang, logged_in: false, failed: true, error }, e.status, None)
+        }
+    }
+}
+
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(c) = session::cookie(&headers, session::SESSION_COOKIE) {
+        let _ = gongzhi_store::auth::delete_session(&state.db, &c).await;
+    }
+    ([(header::SET_COOKIE, session::clear_cookie())], Redirect::to("/login")).into_response()
+}
+
+pub struct PlaceRow {
+    id: String,
+    name: String,
+    kind_key: String,
+    parts: i64,
+}
+
+impl From<register::PlaceSummary> for PlaceRow {
+    fn from(p: register::PlaceSummary) -> Self {
+        PlaceRow { id: p.id, name: p.name, kind_key: format!("kind.{}", p.kind), parts: p.parts }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    lang: Lang,
+    logged_in: bool,
+    username: String,
+    places: Vec<PlaceRow>,
+}
+
+pub async fn home(State(state): State<AppState>, MaybeUser(user): MaybeUser, Query(q): Query<LangQuery>, headers: HeaderMap) -> Response {
+    let (lang, set) = lang_of(&q, &headers);
+    let Some(user) = user else { return Redirect::to("/login").into_response() };
+    let places = match crate::api::top_places(&state, &user).await {
+        Ok(p) => p,
+        Err(e) => return page_error(e, lang),
+    };
+    let username = gongzhi_store::auth::get_user(&state.db, &user.user_id).await.map(|u| u.username).unwrap_or_default();
+    render(&HomePage { lang, logged_in: true, username, places: places.into_iter().map(PlaceRow::from).collect() }, StatusCode::OK, set)
+}
+
+pub struct PartRow {
+    building: String,
+    unit: String,
+    number: String,
+    kind_key: String,
+    area: String,
+    basis_key: String,
+    owner: String,
+    phone: String,
+}
+
+#[derive(Template)]
+#[template(path = "place.html")]
+struct PlacePage {
+    lang: Lang,
+    logged_in: bool,
+    place_name: String,
+    kind_key: String,
+    code: Option<String>,
+    crumbs: Vec<(String, String)>,
+    children: Vec<PlaceRow>,
+    parts: Vec<PartRow>,
+    owners_visible: bool,
+    more: bool,
+    total: i64,
+    /// name, kind, households, worker, warning
+    grids: Vec<(String, String, i64, String, String)>,
+    /// name, kind, members
+    orgs: Vec<(String, String, Vec<String>)>,
+}
+
+/// Parts shown on one page; the API pages through the rest.
+const PAGE_PARTS: i64 = 500;
+
+pub async fn place(State(state): State<AppState>, MaybeUser(user): MaybeUser, Path(id): Path<String>, Query(q): Query<LangQuery>, headers: HeaderMap) -> Response {
+    let (lang, set) = lang_of(&q, &headers);
+    let Some(user) = user else { return Redirect::to("/login").into_response() };
+    let result: Result<PlacePage, ApiError> = async {
+        let (place, _) = access::check(&state, &user, &id, Action::ReadStructure).await?;
+        let reg = check_place(&user, &place, Action::ReadRegister).ok();
+        let crumbs = register::ancestors(&state.db, &place)
+            .await?
+            .into_iter()
+            .filter(|a| a.id != place.id && check_place(&user, a, Action::ReadStructure).is_ok())
+            .map(|a| (a.id, a.name))
+            .collect();
+        let children = register::children(&state.db, Some(&place)).await?.into_iter().map(PlaceRow::from).collect();
+        let show_parts = matches!(place.kind.as_str(), "compound" | "building" | "unit");
+        let filter = reg.as_ref().map(access::filter).unwrap_or(register::PartFilter::All);
+        let parts = if show_parts { register::parts_under(&state.db, &place, &filter, reg.is_some(), PAGE_PARTS, 0).await? } else { vec![] };
+        let total = register::count_parts_under(&state.db, &place).await?;
+        let (grids, orgs) = if reg.is_some() && matches!(place.kind.as_str(), "community" | "compound") {
+            let mut g = register::grids_of(&state.db, &place).await?;
+            if let Some(gongzhi_domain::policy::Access::Grids(mine)) = &reg {
+                g.retain(|x| mine.contains(&x.id));
+            }
+            let grids = g.into_iter().map(|g| (g.name, g.kind, g.households, g.worker.map(|w| format!("{} {}", w.name, w.phone.unwrap_or_default())).unwrap_or_default(), g.warning.unwrap_or_default())).collect();
+            let orgs = register::orgs_for(&state.db, &place)
+                .await?
+                .into_iter()
+                .map(|o| (o.name, o.kind, o.members.into_iter().map(|m| format!("{} · {}{} {}", m.person.name, m.role, m.member_type.map(|t| format!(" ({t})")).unwrap_or_default(), m.person.phone.unwrap_or_default())).collect()))
+                .collect();
+            (grids, orgs)
+        } else {
+            (vec![], vec![])
+        };
+        Ok(PlacePage {
+            lang,
+            logged_in: true,
+            place_name: place.name.clone(),
+            kind_key: format!("kind.{}", place.kind),
+            code: place.code.clone(),
+            crumbs,
+            children,
+            more: show_parts && total > parts.len() as i64,
+            total,
+            parts: parts
+                .into_iter()
+                .map(|p| PartRow {
+                    building: p.building,
+                    unit: p.unit.unwrap_or_default(),
+                    number: p.number,
+                    kind_key: format!("part.{}", p.kind),
+                    area: p.area_m2,
+                    basis_key: format!("basis.{}", p.area_basis),
+                    owner: p.owner.as_ref().map(|o| o.name.clone()).unwrap_or_default(),
+                    phone: p.owner.and_then(|o| o.phone).unwrap_or_default(),
+                })
+                .collect(),
+            owners_visible: reg.is_some(),
+            grids,
+            orgs,
+        })
+    }
+    .await;
+    match result {
+        Ok(page) => render(&page, StatusCode::OK, set),
+        Err(e) => page_error(e, lang),
+    }
+}

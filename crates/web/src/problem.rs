@@ -1,0 +1,127 @@
+//! Errors as RFC 9457 problem details (`application/problem+json`), naming
+//! the bad field where there is one.
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use gongzhi_store::StoreError;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FieldProblem {
+    pub field: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub title: &'static str,
+    pub detail: String,
+    pub errors: Vec<FieldProblem>,
+    pub retry_after: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'a str,
+    status: u16,
+    detail: &'a str,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    errors: &'a [FieldProblem],
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, title: &'static str, detail: impl Into<String>) -> Self {
+        ApiError { status, title, detail: detail.into(), errors: vec![], retry_after: None }
+    }
+    pub fn unauthorized() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "Unauthorized", "log in first (session cookie or Authorization: Bearer token)")
+    }
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "Forbidden", detail)
+    }
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "Not Found", detail)
+    }
+    pub fn field(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        let (field, reason) = (field.into(), reason.into());
+        ApiError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            title: "Invalid request",
+            detail: format!("{field}: {reason}"),
+            errors: vec![FieldProblem { field, reason }],
+            retry_after: None,
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound { what } => ApiError::not_found(format!("{what} not found")),
+            StoreError::Invalid { field, reason } => ApiError::field(field, reason),
+            StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "Conflict", m),
+            other => {
+                tracing::error!(error = %other, "store error");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal error", "the server could not complete the request; it has been logged")
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = Body {
+            kind: format!("https://gongzhi.example/problems/{}", self.status.as_u16()),
+            title: self.title,
+            status: self.status.as_u16(),
+            detail: &self.detail,
+            errors: &self.errors,
+        };
+        let mut resp = (self.status, [(header::CONTENT_TYPE, "application/problem+json")], serde_json::to_string(&body).unwrap_or_default()).into_response();
+        if let Some(s) = self.retry_after {
+            if let Ok(v) = s.to_string().parse() {
+                resp.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        resp
+    }
+}
+
+/// A JSON body whose errors name the field at fault.
+pub struct ApiJson<T>(pub T);
+
+impl<T, S> axum::extract::FromRequest<S> for ApiJson<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        let ct = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        if !ct.starts_with("application/json") {
+            return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Unsupported media type", "send the body as application/json"));
+        }
+        let bytes = bytes::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "Bad request", e.to_string()))?;
+        let de = &mut serde_json::Deserializer::from_slice(&bytes);
+        serde_path_to_error::deserialize(de).map(ApiJson).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            let msg = inner.to_string();
+            // "missing field `x`" happens at the parent path: name the field itself.
+            let field = match (msg.strip_prefix("missing field `"), path.as_str()) {
+                (Some(rest), ".") => rest.split('`').next().unwrap_or("body").to_string(),
+                (Some(rest), p) => format!("{p}.{}", rest.split('`').next().unwrap_or("")),
+                (None, ".") => "body".to_string(),
+                (None, p) => p.to_string(),
+            };
+            let reason = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+            ApiError::field(field, reason)
+        })
+    }
+}
