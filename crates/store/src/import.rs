@@ -280,7 +280,8 @@ async fn run(tx: &mut Tx, actor: &str, rows: &[RosterRow], progress: &(dyn Fn(us
     for r in rows {
         *per_compound.entry(places[&place_key(&r.place_path()[..4])].path.clone()).or_default() += 1;
     }
-    for (path, n) in per_compound {
+    let changed = report.places_created + report.owners_created + report.owners_updated + report.parts_created + report.parts_updated > 0;
+    for (path, n) in per_compound.into_iter().filter(|_| changed) {
         audits.push(Entry {
             actor: actor.into(),
             action: "roster.import".into(),

@@ -10,6 +10,7 @@ pub mod error;
 pub mod import;
 pub mod migrate;
 pub mod register;
+pub mod testing;
 
 pub use db::{Backend, Db, Tx};
 pub use error::StoreError;
