@@ -1,0 +1,364 @@
+//! API tests through real HTTP on a random port, a fresh database per test,
+//! each run on SQLite and on PostgreSQL.
+
+use gongzhi_domain::money::Area;
+use gongzhi_domain::place::{AreaBasis, GridKind, OwnerKind, PartKind};
+use gongzhi_domain::policy::Role;
+use gongzhi_domain::roster::RosterRow;
+use gongzhi_store::testing::{fresh, Fresh, Kind};
+use gongzhi_store::{auth, both, import, register};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::sync::{Arc, OnceLock};
+
+const PW: &str = "correct horse battery";
+
+fn roster() -> Vec<RosterRow> {
+    let mut rows = Vec::new();
+    for (c, compound) in ["晶城名邸", "御景华庭"].iter().enumerate() {
+        for i in 0..40 {
+            rows.push(RosterRow {
+                row: rows.len() + 2,
+                district: "成都市武侯区".into(),
+                street: "簇桥街道".into(),
+                community: "锦城社区".into(),
+                compound: compound.to_string(),
+                building: format!("{}", i % 2 + 1),
+                unit: "1".into(),
+                number: format!("{}", 101 + i),
+                kind: PartKind::Flat,
+                area: Area(8950 + i as i64),
+                area_basis: AreaBasis::Registered,
+                owner_key: format!("c{c}-o{i}"),
+                owner_name: format!("{}业主{i}", if c == 0 { "甲" } else { "乙" }),
+                owner_kind: OwnerKind::Person,
+                phone: format!("139{c}{:07}", 1000000 + i),
+            });
+        }
+    }
+    rows
+}
+
+struct World {
+    _f: Fresh,
+    base: String,
+    a: register::Place,
+    b: register::Place,
+}
+
+fn hash() -> String {
+    static H: OnceLock<String> = OnceLock::new();
+    H.get_or_init(|| auth::hash_password(PW).unwrap()).clone()
+}
+
+/// Two compounds A (晶城名邸) and B (御景华庭) in one community; users:
+/// admin; committee (committee member of A); owner (owner role over A);
+/// gridw (grid worker of A, one micro-grid).
+async fn world(kind: Kind) -> World {
+    let f = fresh(kind).await;
+    import::import_roster(&f.db, "test", roster(), false, Arc::new(|_| {})).await.unwrap();
+    let comps = register::public_compounds(&f.db).await.unwrap();
+    let find = |name: &str| comps.iter().find(|c| c.name == name).unwrap().code.clone();
+    let a = register::place_by_code(&f.db, &find("晶城名邸")).await.unwrap();
+    let b = register::place_by_code(&f.db, &find("御景华庭")).await.unwrap();
+    let parts_a = register::parts_under(&f.db, &a, &register::PartFilter::All, true, 1000, 0).await.unwrap();
+    let h = hash();
+    let (a2, parts) = (a.clone(), parts_a.iter().take(10).map(|p| p.id.clone()).collect::<Vec<_>>());
+    f.db.write(move |tx| {
+        let (a, h, parts) = (a2.clone(), h.clone(), parts.clone());
+        Box::pin(async move {
+            let admin = auth::create_user(tx, "t", "admin", &h, None).await?;
+            auth::add_grant(tx, "t", &admin, Role::Admin, None, None).await?;
+            let c = auth::create_user(tx, "t", "committee", &h, None).await?;
+            auth::add_grant(tx, "t", &c, Role::CommitteeMember, Some(&a.id), None).await?;
+            let o = auth::create_user(tx, "t", "owner", &h, None).await?;
+            auth::add_grant(tx, "t", &o, Role::Owner, Some(&a.id), None).await?;
+            let cg = register::create_grid(tx, "t", GridKind::Compound, "A grid", &a, None, None).await;
+            assert!(cg.is_err(), "a compound grid needs its community grid");
+            let g = register::create_grid(tx, "t", GridKind::Micro, "A-1", &a, None, None).await;
+            assert!(g.is_err());
+            let community = a.path_ids()[2].clone();
+            let cp = register::Place { id: community, kind: "community".into(), name: String::new(), parent_id: None, code: None, path: String::new() };
+            let cgrid = register::create_grid(tx, "t", GridKind::Community, "社区网格", &cp, None, None).await?;
+            let compound_grid = register::create_grid(tx, "t", GridKind::Compound, "A 网格", &a, Some(&cgrid), None).await?;
+            let micro = register::create_grid(tx, "t", GridKind::Micro, "A-1", &a, Some(&compound_grid), None).await?;
+            let warn = register::assign_parts(tx, "t", &micro, &parts).await?;
+            assert!(warn.unwrap().contains("fewer than 30"));
+            let w = auth::create_user(tx, "t", "gridw", &h, None).await?;
+            auth::add_grant(tx, "t", &w, Role::GridWorker, Some(&a.id), Some(&micro)).await?;
+            Ok(())
+        })
+    })
+    .await
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let db = f.db.clone();
+    let config = gongzhi_web::Config { login_per_account: 5, ..Default::default() };
+    tokio::spawn(async move { gongzhi_web::serve_on(db, listener, config).await });
+    World { _f: f, base, a, b }
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).build().unwrap()
+}
+
+async fn login(w: &World, user: &str) -> reqwest::Client {
+    let c = client();
+    let r = c.post(format!("{}/api/v1/auth/login", w.base)).json(&json!({"username": user, "password": PW})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "login {user}");
+    c
+}
+
+async fn get(c: &reqwest::Client, url: String) -> (StatusCode, String) {
+    let r = c.get(url).send().await.unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+async fn health_and_docs(kind: Kind) {
+    let w = world(kind).await;
+    let c = client();
+    assert_eq!(get(&c, format!("{}/healthz", w.base)).await.0, StatusCode::OK);
+    assert_eq!(get(&c, format!("{}/readyz", w.base)).await.0, StatusCode::OK);
+    let (s, doc) = get(&c, format!("{}/api/openapi.json", w.base)).await;
+    assert_eq!(s, StatusCode::OK);
+    let doc: Value = serde_json::from_str(&doc).unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    for p in ["/api/v1/places/{id}/parts", "/api/v1/auth/login", "/api/v1/grants", "/api/v1/public/compounds"] {
+        assert!(doc["paths"].get(p).is_some(), "openapi lacks {p}");
+    }
+    let (_, m) = get(&c, format!("{}/metrics", w.base)).await;
+    assert!(m.contains("gongzhi_http_requests_total{method=\"GET\",route=\"/readyz\",status=\"200\"} 1"), "{m}");
+    assert!(m.contains("gongzhi_database_up 1"));
+    let r = c.get(format!("{}/api/v1/nope", w.base)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    assert!(r.headers().contains_key("x-request-id"));
+    let (s, body) = get(&c, format!("{}/api/v1/public/compounds", w.base)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(body.contains("晶城名邸") && !body.contains("业主"), "public list has names of compounds, no people");
+}
+
+async fn login_rules(kind: Kind) {
+    let w = world(kind).await;
+    let c = client();
+    let r = c.get(format!("{}/api/v1/me", w.base)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["status"], 401);
+    let bad = c.post(format!("{}/api/v1/auth/login", w.base)).json(&json!({"username": "admin", "password": "wrong password"})).send().await.unwrap();
+    assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
+    let unknown = c.post(format!("{}/api/v1/auth/login", w.base)).json(&json!({"username": "nobody", "password": "wrong password"})).send().await.unwrap();
+    assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
+    let (b1, b2): (Value, Value) = (bad.json().await.unwrap(), unknown.json().await.unwrap());
+    assert_eq!(b1["detail"], b2["detail"], "unknown users and wrong passwords look the same");
+    let ok = c.post(format!("{}/api/v1/auth/login", w.base)).json(&json!({"username": "admin", "password": PW})).send().await.unwrap();
+    let cookie = ok.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    let me: Value = c.get(format!("{}/api/v1/me", w.base)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(me["user"]["username"], "admin");
+    // Per-account limit (5 in this test's config): the 6th attempt is refused even with the right password.
+    for _ in 0..4 {
+        c.post(format!("{}/api/v1/auth/login", w.base)).json(&json!({"username": "committee", "password": "nope nope"})).send().await.unwrap();
+    }
+    let r = c.post(format!("{}/api/v1/auth/login", w.base)).json(&json!({"username": "committee", "password": PW})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "5th attempt still allowed");
+    let r = c.post(format!("{}/api/v1/auth/login", w.base)).json(&json!({"username": "committee", "password": PW})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.headers().contains_key("retry-after"));
+    // Logout ends the session.
+    c.post(format!("{}/api/v1/auth/logout", w.base)).send().await.unwrap();
+    assert_eq!(c.get(format!("{}/api/v1/me", w.base)).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+}
+
+async fn tokens(kind: Kind) {
+    let w = world(kind).await;
+    let c = login(&w, "committee").await;
+    let r: Value = c.post(format!("{}/api/v1/tokens", w.base)).json(&json!({"name": "script"})).send().await.unwrap().json().await.unwrap();
+    let token = r["token"].as_str().unwrap().to_string();
+    let plain = reqwest::Client::new();
+    let me = plain.get(format!("{}/api/v1/me", w.base)).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+    let bad = plain.get(format!("{}/api/v1/me", w.base)).bearer_auth("gzt_forged").send().await.unwrap();
+    assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
+    let empty = c.post(format!("{}/api/v1/tokens", w.base)).json(&json!({"name": ""})).send().await.unwrap();
+    assert_eq!(empty.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+/// A user of compound A cannot read compound B's private data through any endpoint.
+async fn compounds_are_isolated(kind: Kind) {
+    let w = world(kind).await;
+    let admin = login(&w, "admin").await;
+    let (_, b_parts) = get(&admin, format!("{}/api/v1/places/{}/parts", w.base, w.b.id)).await;
+    let b_parts: Value = serde_json::from_str(&b_parts).unwrap();
+    let b_owner = b_parts["parts"][0]["owner"]["id"].as_str().unwrap().to_string();
+    let b_part = b_parts["parts"][0]["id"].as_str().unwrap().to_string();
+    let (_, orgs) = {
+        let r: Value = admin
+            .post(format!("{}/api/v1/organisations", w.base))
+            .json(&json!({"kind": "owners_committee", "name": "御景华庭业委会", "place_id": w.b.id}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        ((), r["id"].as_str().unwrap().to_string())
+    };
+    let c = login(&w, "committee").await;
+    // Own compound: visible, phones masked.
+    let (s, body) = get(&c, format!("{}/api/v1/places/{}/parts", w.base, w.a.id)).await;
+    assert_eq!(s, StatusCode::OK);
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["parts"].as_array().unwrap().len(), 40);
+    let phone = v["parts"][0]["owner"]["phone"].as_str().unwrap();
+    assert!(phone.len() == 11 && &phone[3..7] == "****", "{phone}");
+    assert!(!body.contains("13901000000"), "full phone leaked");
+    // Every endpoint over B answers 404 (existence not confirmed) or 403, without B's data.
+    let urls = [
+        format!("/api/v1/places/{}", w.b.id),
+        format!("/api/v1/places/{}/parts", w.b.id),
+        format!("/api/v1/places/{}/residents", w.b.id),
+        format!("/api/v1/places/{}/grids", w.b.id),
+        format!("/api/v1/places/{}/organisations", w.b.id),
+        format!("/api/v1/places/{}/audit", w.b.id),
+        format!("/api/v1/owners/{b_owner}"),
+        format!("/api/v1/organisations/{orgs}"),
+        format!("/places/{}", w.b.id),
+    ];
+    for u in &urls {
+        let (s, body) = get(&c, format!("{}{u}", w.base)).await;
+        assert!(s == StatusCode::NOT_FOUND || s == StatusCode::FORBIDDEN, "{u}: {s}");
+        assert!(!body.contains("乙业主") && !body.contains("御景华庭"), "{u} leaked B: {body}");
+    }
+    let writes = [
+        ("/api/v1/people", json!({"name": "x", "home_place_id": w.b.id})),
+        ("/api/v1/places", json!({"parent_id": w.b.id, "kind": "building", "name": "9"})),
+        ("/api/v1/organisations", json!({"kind": "steward", "name": "x", "place_id": w.b.id})),
+        ("/api/v1/residents", json!({"person_id": "x", "part_id": b_part, "relation": "tenant"})),
+        ("/api/v1/grants", json!({"username": "owner", "role": "committee_member", "place_id": w.b.id})),
+    ];
+    for (u, body) in writes {
+        let r = c.post(format!("{}{u}", w.base)).json(&body).send().await.unwrap();
+        assert!(matches!(r.status(), StatusCode::NOT_FOUND | StatusCode::FORBIDDEN), "{u}: {}", r.status());
+    }
+    // The top-level list shows A only.
+    let (_, places) = get(&c, format!("{}/api/v1/places", w.base)).await;
+    assert!(places.contains("晶城名邸") && !places.contains("御景华庭"));
+}
+
+/// A resident (owner role) sees the structure of their compound but cannot act as staff.
+async fn residents_are_not_staff(kind: Kind) {
+    let w = world(kind).await;
+    let c = login(&w, "owner").await;
+    let (s, body) = get(&c, format!("{}/api/v1/places/{}/parts", w.base, w.a.id)).await;
+    assert_eq!(s, StatusCode::OK);
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["owners_visible"], false);
+    assert!(v["parts"][0]["owner"].is_null());
+    assert!(!body.contains("甲业主") && !body.contains("****"));
+    for u in ["residents", "grids", "organisations", "audit"] {
+        let (s, _) = get(&c, format!("{}/api/v1/places/{}/{u}", w.base, w.a.id)).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{u}");
+    }
+    let r = c.post(format!("{}/api/v1/people", w.base)).json(&json!({"name": "x", "home_place_id": w.a.id})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = c.post(format!("{}/api/v1/grants", w.base)).json(&json!({"username": "owner", "role": "admin"})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = c.post(format!("{}/api/v1/grants", w.base)).json(&json!({"username": "owner", "role": "committee_member", "place_id": w.a.id})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+
+async fn grid_workers_see_their_grid(kind: Kind) {
+    let w = world(kind).await;
+    let c = login(&w, "gridw").await;
+    let (s, body) = get(&c, format!("{}/api/v1/places/{}/parts", w.base, w.a.id)).await;
+    assert_eq!(s, StatusCode::OK);
+    let v: Value = serde_json::from_str(&body).unwrap();
+    let parts = v["parts"].as_array().unwrap();
+    assert_eq!(parts.len(), 10, "only the micro-grid's parts");
+    assert!(parts.iter().all(|p| !p["owner"].is_null() && !p["grid_id"].is_null()));
+    let (_, grids) = get(&c, format!("{}/api/v1/places/{}/grids", w.base, w.a.id)).await;
+    let g: Value = serde_json::from_str(&grids).unwrap();
+    assert_eq!(g["grids"].as_array().unwrap().len(), 1);
+    assert!(g["grids"][0]["warning"].as_str().unwrap().contains("fewer than 30"));
+}
+
+async fn bad_input_names_the_field(kind: Kind) {
+    let w = world(kind).await;
+    let c = login(&w, "admin").await;
+    let post = |body: Value| {
+        let c = c.clone();
+        let url = format!("{}/api/v1/places", w.base);
+        async move {
+            let r = c.post(url).json(&body).send().await.unwrap();
+            let s = r.status();
+            if !s.is_success() {
+                assert_eq!(r.headers()["content-type"], "application/problem+json");
+            }
+            (s, r.json::<Value>().await.unwrap())
+        }
+    };
+    let (s, v) = post(json!({"parent_id": w.a.id, "kind": "tower", "name": "7"})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(v["errors"][0]["field"], "kind");
+    let (s, v) = post(json!({"parent_id": w.a.id, "kind": "building"})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(v["errors"][0]["field"], "name", "{v}");
+    let (s, v) = post(json!({"parent_id": w.a.id, "kind": "building", "name": 7})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(v["errors"][0]["field"], "name", "{v}");
+    let (s, v) = post(json!({"parent_id": w.a.id, "kind": "unit", "name": "7"})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(v["errors"][0]["field"], "kind");
+    let (s, _) = post(json!({"parent_id": w.a.id, "kind": "building", "name": "1"})).await;
+    assert_eq!(s, StatusCode::CONFLICT, "building 1 exists");
+    let (s, v) = post(json!({"parent_id": w.a.id, "kind": "building", "name": "7"})).await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert_eq!(v["kind"], "building");
+    let r = c.post(format!("{}/api/v1/people", w.base)).json(&json!({"name": "王五", "phone": "12345", "home_place_id": w.a.id})).send().await.unwrap();
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["errors"][0]["field"], "phone");
+    let r = c.post(format!("{}/api/v1/people", w.base)).json(&json!({"name": "王五", "phone": "13812345678", "id_number": "11010119900101123X", "home_place_id": w.a.id})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["phone"], "138****5678");
+    assert_eq!(v["id_number"], "110***********123X");
+    // The write is in the audit trail with who and after.
+    let (_, audit) = get(&c, format!("{}/api/v1/places/{}/audit", w.base, w.a.id)).await;
+    let a: Value = serde_json::from_str(&audit).unwrap();
+    let e = a["entries"].as_array().unwrap().iter().find(|e| e["action"] == "person.create").expect("audited");
+    assert!(e["actor"].as_str().unwrap().starts_with("user:"));
+    assert!(!audit.contains("13812345678"), "audit keeps masked data only");
+}
+
+async fn organisations_and_teams(kind: Kind) {
+    let w = world(kind).await;
+    let c = login(&w, "admin").await;
+    let mk = |body: Value, url: &'static str| {
+        let c = c.clone();
+        let base = w.base.clone();
+        async move {
+            let r = c.post(format!("{base}{url}")).json(&body).send().await.unwrap();
+            (r.status(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let (s, team) = mk(json!({"kind": "co_governance_team", "name": "五员共治队", "place_id": w.a.id}), "/api/v1/organisations").await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (_, p) = mk(json!({"name": "李四", "home_place_id": w.a.id}), "/api/v1/people").await;
+    let team_id = team["id"].as_str().unwrap();
+    let url: &'static str = Box::leak(format!("/api/v1/organisations/{team_id}/members").into_boxed_str());
+    let (s, v) = mk(json!({"person_id": p["id"], "role": "chief_convener"}), url).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(v["errors"][0]["field"], "member_type");
+    let (s, _) = mk(json!({"person_id": p["id"], "role": "chief_convener", "member_type": "in_service_party_member"}), url).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, v) = mk(json!({"kind": "building_party_group", "name": "x", "place_id": w.a.id}), "/api/v1/organisations").await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(v["errors"][0]["field"], "place_id");
+    let (_, org) = get(&c, format!("{}/api/v1/organisations/{team_id}", w.base)).await;
+    let org: Value = serde_json::from_str(&org).unwrap();
+    assert_eq!(org["members"][0]["member_type"], "in_service_party_member");
+}
+
+both!(health_and_docs, login_rules, tokens, compounds_are_isolated, residents_are_not_staff, grid_workers_see_their_grid, bad_input_names_the_field, organisations_and_teams);
