@@ -1,6 +1,7 @@
 //! `gongzhi`: the server and the command line of the co-governance platform.
 
 mod audit_vote;
+mod bench;
 mod demo;
 mod roster_cli;
 
@@ -72,6 +73,27 @@ enum Command {
     /// Independent checks of published records.
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// Benchmarks (figures for BENCHMARKS.md).
+    #[command(subcommand)]
+    Bench(BenchCmd),
+}
+
+#[derive(Subcommand)]
+enum BenchCmd {
+    /// Generate a synthetic roster and import it (validation + one transaction).
+    Import {
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: usize,
+        #[command(flatten)]
+        storage: Storage,
+    },
+    /// API read throughput on loopback against a 10,000-part SQLite register.
+    Api {
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -199,6 +221,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("created user {id}{}", if admin { " (administrator)" } else { "" });
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCmd::Import { rows, storage }) => {
+            bench::import(rows, &storage.url()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCmd::Api { seconds, concurrency }) => {
+            bench::api(seconds, concurrency).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit(_) => unreachable!("handled before the runtime starts"),

@@ -40,11 +40,19 @@ pub async fn record(tx: &mut Tx, e: Entry) -> Result<(), StoreError> {
 }
 
 pub async fn record_many(tx: &mut Tx, entries: Vec<Entry>) -> Result<(), StoreError> {
+    record_many_with(None, tx, entries).await
+}
+
+/// With the `Db` at hand, bulk placeholders suited to its engine are used.
+pub async fn record_many_with(db: Option<&db::Db>, tx: &mut Tx, entries: Vec<Entry>) -> Result<(), StoreError> {
     let now = db::now_ms();
     for chunk in entries.chunks(BATCH) {
         let sql = format!(
             "INSERT INTO audit_log (id, at, actor, action, entity, entity_id, scope_path, before_json, after_json) VALUES {}",
-            db::values_placeholders(chunk.len(), 9)
+            match db {
+                Some(d) => d.bulk_values(chunk.len(), 9),
+                None => db::values_placeholders(chunk.len(), 9),
+            }
         );
         let mut q = sqlx::query(&sql);
         for e in chunk {
@@ -68,9 +76,10 @@ pub async fn record_many(tx: &mut Tx, entries: Vec<Entry>) -> Result<(), StoreEr
 pub async fn list(db: &db::Db, scope_prefix: &str, limit: i64) -> Result<Vec<AuditRow>, StoreError> {
     let rows = sqlx::query(
         "SELECT id, at, actor, action, entity, entity_id, scope_path, before_json, after_json FROM audit_log \
-         WHERE scope_path LIKE $1 ORDER BY id DESC LIMIT $2",
+         WHERE scope_path >= $1 AND scope_path < $2 ORDER BY id DESC LIMIT $3",
     )
-    .bind(format!("{}%", scope_prefix.replace('%', "")))
+    .bind(crate::register::subtree(scope_prefix).0)
+    .bind(crate::register::subtree(scope_prefix).1)
     .bind(limit.clamp(1, 1000))
     .fetch_all(db.reader())
     .await?;

@@ -44,16 +44,18 @@ pub async fn import_roster(
     let actor = actor.to_string();
     if dry_run {
         let mut tx = db.begin_write().await?;
-        let mut report = run(&mut tx, &actor, &rows, &*progress).await?;
+        let mut report = run(db, &mut tx, &actor, &rows, &*progress).await?;
         tx.rollback().await?;
         report.dry_run = true;
         return Ok(report);
     }
+    let db2 = db.clone();
     db.write(move |tx| {
+        let db = db2.clone();
         let rows = rows.clone();
         let actor = actor.clone();
         let progress = progress.clone();
-        Box::pin(async move { run(tx, &actor, &rows, &*progress).await })
+        Box::pin(async move { run(&db, tx, &actor, &rows, &*progress).await })
     })
     .await
 }
@@ -63,7 +65,7 @@ struct PlaceInfo {
     path: String,
 }
 
-async fn run(tx: &mut Tx, actor: &str, rows: &[RosterRow], progress: &(dyn Fn(usize) + Send + Sync)) -> Result<ImportReport, StoreError> {
+async fn run(db: &Db, tx: &mut Tx, actor: &str, rows: &[RosterRow], progress: &(dyn Fn(usize) + Send + Sync)) -> Result<ImportReport, StoreError> {
     let mut report = ImportReport { rows: rows.len(), ..Default::default() };
     let now = db::now_ms();
 
@@ -83,7 +85,7 @@ async fn run(tx: &mut Tx, actor: &str, rows: &[RosterRow], progress: &(dyn Fn(us
     let keys: Vec<String> = wanted.keys().map(|(_, k)| k.clone()).collect();
     let mut places: HashMap<String, PlaceInfo> = HashMap::new();
     for chunk in keys.chunks(BATCH) {
-        let sql = format!("SELECT id, natural_key, path, kind FROM places WHERE natural_key IN ({})", db::in_placeholders(1, chunk.len()));
+        let sql = format!("SELECT id, natural_key, path, kind FROM places WHERE natural_key IN ({})", db.bulk_in(chunk.len()));
         let mut q = sqlx::query(&sql);
         for k in chunk {
             q = q.bind(k.clone());
@@ -118,7 +120,7 @@ async fn run(tx: &mut Tx, actor: &str, rows: &[RosterRow], progress: &(dyn Fn(us
         for chunk in new_rows.chunks(BATCH) {
             let sql = format!(
                 "INSERT INTO places (id, kind, name, parent_id, natural_key, path, code, created_at) VALUES {}",
-                db::values_placeholders(chunk.len(), 8)
+                db.bulk_values(chunk.len(), 8)
             );
             let mut q = sqlx::query(&sql);
             for (id, kind, name, parent, key, path, code) in chunk {
@@ -141,7 +143,7 @@ async fn run(tx: &mut Tx, actor: &str, rows: &[RosterRow], progress: &(dyn Fn(us
     let okeys: Vec<&str> = owner_rows.keys().copied().collect();
     let mut owners: HashMap<String, (String, String, String, Option<String>)> = HashMap::new();
     for chunk in okeys.chunks(BATCH) {
-        let sql = format!("SELECT id, owner_key, name, kind, phone FROM owners WHERE owner_key IN ({})", db::in_placeholders(1, chunk.len()));
+        let sql = format!("SELECT id, owner_key, name, kind, phone FROM owners WHERE owner_key IN ({})", db.bulk_in(chunk.len()));
         let mut q = sqlx::query(&sql);
         for k in chunk {
             q = q.bind(k.to_string());
@@ -188,7 +190,7 @@ async fn run(tx: &mut Tx, actor: &str, rows: &[RosterRow], progress: &(dyn Fn(us
         }
     }
     for chunk in new_owners.chunks(BATCH) {
-        let sql = format!("INSERT INTO owners (id, owner_key, name, kind, phone, consent_publish_name, created_at) VALUES {}", db::values_placeholders(chunk.len(), 7));
+        let sql = format!("INSERT INTO owners (id, owner_key, name, kind, phone, consent_publish_name, created_at) VALUES {}", db.bulk_values(chunk.len(), 7));
         let mut q = sqlx::query(&sql);
         for (id, key, name, kind, phone) in chunk {
             q = q.bind(id.clone()).bind(key.clone()).bind(name.clone()).bind(*kind).bind(phone.clone()).bind(0i64).bind(now);
@@ -203,7 +205,7 @@ async fn run(tx: &mut Tx, actor: &str, rows: &[RosterRow], progress: &(dyn Fn(us
         let pkeys: Vec<String> = chunk.iter().map(RosterRow::part_key).collect();
         let sql = format!(
             "SELECT id, natural_key, kind, area_centi, area_basis, owner_id FROM parts WHERE natural_key IN ({})",
-            db::in_placeholders(1, pkeys.len())
+            db.bulk_in(pkeys.len())
         );
         let mut q = sqlx::query(&sql);
         for k in &pkeys {
@@ -251,7 +253,7 @@ async fn run(tx: &mut Tx, actor: &str, rows: &[RosterRow], progress: &(dyn Fn(us
         if !inserts.is_empty() {
             let sql = format!(
                 "INSERT INTO parts (id, place_id, compound_id, number, kind, area_centi, area_basis, owner_id, natural_key, created_at, updated_at) VALUES {}",
-                db::values_placeholders(inserts.len(), 11)
+                db.bulk_values(inserts.len(), 11)
             );
             let mut q = sqlx::query(&sql);
             for (id, place_id, compound_id, r, owner_id, key) in &inserts {
@@ -292,6 +294,6 @@ async fn run(tx: &mut Tx, actor: &str, rows: &[RosterRow], progress: &(dyn Fn(us
             after: Some(json!({"rows": n, "report": report})),
         });
     }
-    audit::record_many(tx, audits).await?;
+    audit::record_many_with(Some(db), tx, audits).await?;
     Ok(report)
 }

@@ -33,6 +33,14 @@ impl Place {
     }
 }
 
+/// The half-open range of materialised paths below (and including) `path`:
+/// `[path, path-without-slash + "0")`, since '0' follows '/'. A range, unlike a
+/// prefix pattern match, uses the path index on SQLite and PostgreSQL alike.
+pub fn subtree(path: &str) -> (String, String) {
+    let hi = format!("{}0", path.strip_suffix('/').unwrap_or(path));
+    (path.to_string(), hi)
+}
+
 pub fn path_ids(path: &str) -> Vec<String> {
     path.split('/').filter(|s| !s.is_empty()).map(str::to_string).collect()
 }
@@ -133,9 +141,10 @@ pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
 
 pub async fn count_parts_under(db: &Db, p: &Place) -> Result<i64, StoreError> {
     let r = sqlx::query(
-        "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM parts pt JOIN places pl ON pl.id = pt.place_id WHERE pl.path LIKE $1",
+        "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM parts WHERE place_id IN (SELECT id FROM places WHERE path >= $1 AND path < $2)",
     )
-    .bind(format!("{}%", p.path))
+    .bind(subtree(&p.path).0)
+    .bind(subtree(&p.path).1)
     .fetch_one(db.reader())
     .await?;
     db::i(&r, "n")
@@ -298,9 +307,9 @@ pub async fn parts_under(
         "SELECT pt.id, pt.number, pt.kind, pt.area_centi, pt.area_basis, pl.kind AS place_kind, pl.name AS place_name, \
          par.name AS parent_name, o.id AS owner_id, o.name AS owner_name, o.kind AS owner_kind, o.phone AS owner_phone, gp.grid_id \
          FROM parts pt JOIN places pl ON pl.id = pt.place_id LEFT JOIN places par ON par.id = pl.parent_id \
-         JOIN owners o ON o.id = pt.owner_id LEFT JOIN grid_parts gp ON gp.part_id = pt.id WHERE pl.path LIKE $1",
+         JOIN owners o ON o.id = pt.owner_id LEFT JOIN grid_parts gp ON gp.part_id = pt.id WHERE pl.path >= $1 AND pl.path < $2",
     );
-    let mut n = 2;
+    let mut n = 3;
     if let PartFilter::Grids(g) = filter {
         if g.is_empty() {
             return Ok(vec![]);
@@ -309,7 +318,8 @@ pub async fn parts_under(
         n += g.len();
     }
     sql.push_str(&format!(" ORDER BY pt.natural_key LIMIT ${n} OFFSET ${}", n + 1));
-    let mut q = sqlx::query(&sql).bind(format!("{}%", place.path));
+    let (lo, hi) = subtree(&place.path);
+    let mut q = sqlx::query(&sql).bind(lo).bind(hi);
     if let PartFilter::Grids(g) = filter {
         for id in g {
             q = q.bind(id.clone());
@@ -505,9 +515,9 @@ pub async fn residents_under(db: &Db, place: &Place, filter: &PartFilter, limit:
     let mut sql = String::from(
         "SELECT r.id, r.relation, r.part_id, pt.number, p.id AS person_id, p.name, p.phone, p.id_number FROM residents r \
          JOIN parts pt ON pt.id = r.part_id JOIN places pl ON pl.id = pt.place_id JOIN people p ON p.id = r.person_id \
-         LEFT JOIN grid_parts gp ON gp.part_id = pt.id WHERE pl.path LIKE $1 AND r.until IS NULL",
+         LEFT JOIN grid_parts gp ON gp.part_id = pt.id WHERE pl.path >= $1 AND pl.path < $2 AND r.until IS NULL",
     );
-    let mut n = 2;
+    let mut n = 3;
     if let PartFilter::Grids(g) = filter {
         if g.is_empty() {
             return Ok(vec![]);
@@ -516,7 +526,8 @@ pub async fn residents_under(db: &Db, place: &Place, filter: &PartFilter, limit:
         n += g.len();
     }
     sql.push_str(&format!(" ORDER BY pt.natural_key, p.name LIMIT ${n}"));
-    let mut q = sqlx::query(&sql).bind(format!("{}%", place.path));
+    let (lo, hi) = subtree(&place.path);
+    let mut q = sqlx::query(&sql).bind(lo).bind(hi);
     if let PartFilter::Grids(g) = filter {
         for id in g {
             q = q.bind(id.clone());
@@ -663,9 +674,10 @@ pub async fn grids_of(db: &Db, place: &Place) -> Result<Vec<GridView>, StoreErro
         "SELECT g.id, g.kind, g.name, g.place_id, g.parent_id, p.id AS pid, p.name AS pname, p.phone AS pphone, \
          (SELECT CAST(COUNT(*) AS BIGINT) FROM grid_parts gp WHERE gp.grid_id = g.id) AS direct \
          FROM grids g JOIN places pl ON pl.id = g.place_id LEFT JOIN people p ON p.id = g.worker_person_id \
-         WHERE pl.path LIKE $1 OR g.place_id = $2 ORDER BY g.kind, g.name",
+         WHERE (pl.path >= $1 AND pl.path < $2) OR g.place_id = $3 ORDER BY g.kind, g.name",
     )
-    .bind(format!("{}%", place.path))
+    .bind(subtree(&place.path).0)
+    .bind(subtree(&place.path).1)
     .bind(place.id.clone())
     .fetch_all(db.reader())
     .await?;
@@ -841,12 +853,13 @@ pub async fn orgs_for(db: &Db, place: &Place) -> Result<Vec<OrgView>, StoreError
     let mut sql = String::from(
         "SELECT DISTINCT o.id, o.kind, o.name, o.place_id, o.parent_id FROM organisations o JOIN places pl ON pl.id = o.place_id \
          LEFT JOIN organisation_places op ON op.org_id = o.id LEFT JOIN places sp ON sp.id = op.place_id \
-         WHERE pl.path LIKE $1 OR sp.path LIKE $1",
+         WHERE (pl.path >= $1 AND pl.path < $2) OR (sp.path >= $1 AND sp.path < $2)",
     );
     if !ids.is_empty() {
-        sql.push_str(&format!(" OR o.place_id IN ({})", db::in_placeholders(2, ids.len())));
+        sql.push_str(&format!(" OR o.place_id IN ({})", db::in_placeholders(3, ids.len())));
     }
-    let mut q = sqlx::query(&sql).bind(format!("{}%", place.path));
+    let (lo, hi) = subtree(&place.path);
+    let mut q = sqlx::query(&sql).bind(lo).bind(hi);
     for id in &ids {
         q = q.bind(id.clone());
     }

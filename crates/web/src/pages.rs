@@ -44,16 +44,22 @@ fn lang_of(q: &LangQuery, headers: &HeaderMap) -> (Lang, Option<Lang>) {
 }
 
 fn page_error(e: ApiError, lang: Lang) -> Response {
-    let t = ErrorPage { lang, logged_in: true, status: e.status.as_u16(), detail: e.detail };
+    let title_key = match e.status.as_u16() {
+        404 => "err.not_found",
+        403 => "err.forbidden",
+        _ => "err.other",
+    };
+    let t = ErrorPage { lang, logged_in: true, status: e.status.as_u16(), title_key, detail: e.detail };
     render(&t, e.status, None)
 }
 
 #[derive(Template)]
-#[template(source = "{% extends \"base.html\" %}{% block content %}<h1>{{ status }}</h1><p class=\"error\">{{ detail }}</p><p><a href=\"/\">{{ lang.t(\"home\") }}</a></p>{% endblock %}", ext = "html")]
+#[template(source = "{% extends \"base.html\" %}{% block title %}{{ status }}{% endblock %}{% block content %}<h1>{{ status }} {{ lang.t(title_key) }}</h1><p class=\"muted\">{{ detail }}</p><p><a href=\"/\">{{ lang.t(\"home\") }}</a></p>{% endblock %}", ext = "html")]
 struct ErrorPage {
     lang: Lang,
     logged_in: bool,
     status: u16,
+    title_key: &'static str,
     detail: String,
 }
 
