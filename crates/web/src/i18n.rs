@@ -38,8 +38,13 @@ impl Lang {
         if let Some(l) = crate::session::cookie(headers, "gz_lang").and_then(|c| Lang::parse(&c)) {
             return l;
         }
+        // Simplified Chinese is the default whatever the browser's locale; the
+        // browser only decides when its first Chinese preference is Traditional.
         let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
-        accept.split(',').find_map(|p| Lang::parse(p.split(';').next().unwrap_or(""))).unwrap_or(Lang::ZhCn)
+        match accept.split(',').filter_map(|p| Lang::parse(p.split(';').next().unwrap_or(""))).find(|l| *l != Lang::En) {
+            Some(Lang::ZhTw) => Lang::ZhTw,
+            _ => Lang::ZhCn,
+        }
     }
 
     /// Translates a message key. Unknown keys come back as themselves (a test
@@ -118,7 +123,10 @@ mod tests {
         let mut h = HeaderMap::new();
         assert_eq!(Lang::from_request(None, &h), Lang::ZhCn);
         h.insert(header::ACCEPT_LANGUAGE, "en-GB,en;q=0.9".parse().unwrap());
-        assert_eq!(Lang::from_request(None, &h), Lang::En);
+        assert_eq!(Lang::from_request(None, &h), Lang::ZhCn, "Simplified Chinese unless chosen");
+        h.insert(header::ACCEPT_LANGUAGE, "en-US,zh-TW;q=0.8".parse().unwrap());
+        assert_eq!(Lang::from_request(None, &h), Lang::ZhTw);
+        assert_eq!(Lang::from_request(Some("en"), &h), Lang::En);
         assert_eq!(Lang::from_request(Some("zh-TW"), &h), Lang::ZhTw);
         assert_eq!(Lang::ZhTw.t("login"), "登入");
         assert_eq!(Lang::En.t("nope"), "??");
