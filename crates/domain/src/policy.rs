@@ -202,6 +202,32 @@ mod tests {
         assert_eq!(authorize(&a, Action::ReadStructure, Target { path: &here }), Ok(Access::Full));
     }
 
+    proptest::proptest! {
+        /// A grant over one place never opens any place outside its subtree,
+        /// for any role and action; an owner or resident never gets more than
+        /// the structure.
+        #[test]
+        fn grants_never_reach_outside_their_subtree(
+            scope in proptest::collection::vec(0u8..3, 1..5),
+            target in proptest::collection::vec(0u8..3, 0..7),
+            role_i in 0usize..Role::ALL.len(),
+        ) {
+            let role = Role::ALL[role_i];
+            proptest::prop_assume!(role != Role::Admin);
+            let ids = |v: &[u8]| v.iter().map(|b| format!("p{b}")).collect::<Vec<_>>();
+            let (scope, target) = (ids(&scope), ids(&target));
+            let a = actor(vec![Grant { role, scope: scope.clone(), grid: None }]);
+            let inside = target.len() >= scope.len() && target[..scope.len()] == scope[..];
+            for act in [Action::ReadStructure, Action::ReadRegister, Action::WriteRegister, Action::ImportRoster, Action::ManageAccess, Action::ReadAudit] {
+                let ok = authorize(&a, act, Target { path: &target }).is_ok();
+                proptest::prop_assert!(!ok || inside, "{role:?} over {scope:?} reached {target:?} for {act:?}");
+                if matches!(role, Role::Owner | Role::Resident) && act != Action::ReadStructure {
+                    proptest::prop_assert!(!ok);
+                }
+            }
+        }
+    }
+
     #[test]
     fn granting() {
         let staff = actor(vec![g(Role::CommunityStaff, &["d", "s", "c"])]);

@@ -233,20 +233,16 @@ async fn place_audit(State(state): State<AppState>, user: CurrentUser, Path(id):
 /// An owner of record and their parts (register access over every part's place).
 #[utoipa::path(get, path = "/api/v1/owners/{id}", tag = "register", params(("id" = String, Path, description = "owner id")), responses((status = 200, description = "owner"), (status = 404, description = "not found")))]
 async fn get_owner(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    let owner = register::get_owner(&state.db, &id).await?;
+    let mut owner = register::get_owner(&state.db, &id).await?;
     let own = auth::owners_of_user(&state.db, &user.user_id).await?.contains(&owner.id);
-    if !own {
-        let mut allowed = false;
-        for p in &owner.parts {
-            let path = register::path_ids(&p.place_path);
-            if policy::authorize(&user.actor, Action::ReadRegister, policy::Target { path: &path }).is_ok_and(|a| a == Access::Full) {
-                allowed = true;
-                break;
-            }
-        }
-        if !allowed {
-            return Err(ApiError::not_found(format!("owner '{id}' not found")));
-        }
+    // Only the parts whose register the caller may read in full are shown;
+    // an owner with no such part does not exist for the caller.
+    owner.parts.retain(|p| {
+        own || policy::authorize(&user.actor, Action::ReadRegister, policy::Target { path: &register::path_ids(&p.place_path) })
+            .is_ok_and(|a| a == Access::Full)
+    });
+    if owner.parts.is_empty() {
+        return Err(ApiError::not_found(format!("owner '{id}' not found")));
     }
     Ok(Json(json!(owner)))
 }

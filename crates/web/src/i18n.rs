@@ -100,6 +100,11 @@ pub const MESSAGES: &[(&str, &str, &str, &str)] = &[
     ("err.not_found", "未找到，或不在您的范围内", "未找到，或不在您的範圍內", "Not found, or outside your scope"),
     ("err.forbidden", "您无权进行此操作", "您無權進行此操作", "You may not do this"),
     ("err.other", "出错了", "出錯了", "Something went wrong"),
+    ("total_area", "合计面积", "合計面積", "Total area"),
+    ("owner.person", "个人", "個人", "Person"),
+    ("owner.co_owners", "共有人", "共有人", "Co-owners"),
+    ("owner.company", "单位", "單位", "Company"),
+    ("owner.developer", "开发商", "開發商", "Developer"),
     ("kind.district", "区", "區", "District"),
     ("kind.street", "街道/镇", "街道/鎮", "Street/town"),
     ("kind.community", "社区", "社區", "Community"),
@@ -139,6 +144,7 @@ mod tests {
             include_str!("../templates/login.html"),
             include_str!("../templates/home.html"),
             include_str!("../templates/place.html"),
+            include_str!("../templates/owner.html"),
         ];
         for t in templates {
             for piece in t.split("t(\"").skip(1) {

@@ -87,6 +87,7 @@ pub fn app(db: Db, config: Config) -> Router {
         .route("/login", get(pages::login_form).post(pages::login_submit))
         .route("/logout", post(pages::logout))
         .route("/places/{id}", get(pages::place))
+        .route("/owners/{id}", get(pages::owner))
         .route("/assets/{*file}", get(asset))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(PropagateRequestIdLayer::x_request_id())

@@ -142,6 +142,7 @@ pub struct PartRow {
     area: String,
     basis_key: String,
     owner: String,
+    owner_id: String,
     phone: String,
 }
 
@@ -220,12 +221,63 @@ pub async fn place(State(state): State<AppState>, MaybeUser(user): MaybeUser, Pa
                     area: p.area_m2,
                     basis_key: format!("basis.{}", p.area_basis),
                     owner: p.owner.as_ref().map(|o| o.name.clone()).unwrap_or_default(),
+                    owner_id: p.owner.as_ref().map(|o| o.id.clone()).unwrap_or_default(),
                     phone: p.owner.and_then(|o| o.phone).unwrap_or_default(),
                 })
                 .collect(),
             owners_visible: reg.is_some(),
             grids,
             orgs,
+        })
+    }
+    .await;
+    match result {
+        Ok(page) => render(&page, StatusCode::OK, set),
+        Err(e) => page_error(e, lang),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "owner.html")]
+struct OwnerPage {
+    lang: Lang,
+    logged_in: bool,
+    name: String,
+    kind_key: String,
+    phone: String,
+    /// number, kind key, area
+    parts: Vec<(String, String, String)>,
+    total_area: String,
+}
+
+/// An owner of record and the parts they hold that the caller may see.
+pub async fn owner(State(state): State<AppState>, MaybeUser(user): MaybeUser, Path(id): Path<String>, Query(q): Query<LangQuery>, headers: HeaderMap) -> Response {
+    let (lang, set) = lang_of(&q, &headers);
+    let Some(user) = user else { return Redirect::to("/login").into_response() };
+    let result: Result<OwnerPage, ApiError> = async {
+        let o = register::get_owner(&state.db, &id).await.map_err(|_| ApiError::not_found(format!("owner '{id}' not found")))?;
+        let own = gongzhi_store::auth::owners_of_user(&state.db, &user.user_id).await?.contains(&o.id);
+        // Only parts the caller may read the register of (full access) are shown.
+        let visible: Vec<&register::OwnedPart> = o
+            .parts
+            .iter()
+            .filter(|p| {
+                own || gongzhi_domain::policy::authorize(&user.actor, Action::ReadRegister, gongzhi_domain::policy::Target { path: &register::path_ids(&p.place_path) })
+                    .is_ok_and(|a| a == gongzhi_domain::policy::Access::Full)
+            })
+            .collect();
+        if visible.is_empty() {
+            return Err(ApiError::not_found(format!("owner '{id}' not found")));
+        }
+        let total: i64 = visible.iter().filter_map(|p| gongzhi_domain::money::parse_hundredths(&p.area_m2).ok()).sum();
+        Ok(OwnerPage {
+            lang,
+            logged_in: true,
+            name: o.name.clone(),
+            kind_key: format!("owner.{}", o.kind),
+            phone: o.phone.clone().unwrap_or_default(),
+            parts: visible.iter().map(|p| (p.number.clone(), format!("part.{}", p.kind), p.area_m2.clone())).collect(),
+            total_area: gongzhi_domain::money::format_hundredths(total),
         })
     }
     .await;

@@ -214,6 +214,13 @@ async fn compounds_are_isolated(kind: Kind) {
     let phone = v["parts"][0]["owner"]["phone"].as_str().unwrap();
     assert!(phone.len() == 11 && &phone[3..7] == "****", "{phone}");
     assert!(!body.contains("13901000000"), "full phone leaked");
+    let a_owner = v["parts"][0]["owner"]["id"].as_str().unwrap();
+    let (s, page) = get(&c, format!("{}/owners/{a_owner}", w.base)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("甲业主") && page.contains("139****") && !page.contains("13901000000"), "{page}");
+    let (s, o) = get(&c, format!("{}/api/v1/owners/{a_owner}", w.base)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(o.contains("\"phone\":\"139****"), "{o}");
     // Every endpoint over B answers 404 (existence not confirmed) or 403, without B's data.
     let urls = [
         format!("/api/v1/places/{}", w.b.id),
@@ -225,6 +232,7 @@ async fn compounds_are_isolated(kind: Kind) {
         format!("/api/v1/owners/{b_owner}"),
         format!("/api/v1/organisations/{orgs}"),
         format!("/places/{}", w.b.id),
+        format!("/owners/{b_owner}"),
     ];
     for u in &urls {
         let (s, body) = get(&c, format!("{}{u}", w.base)).await;
