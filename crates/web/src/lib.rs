@@ -9,6 +9,7 @@ pub mod pages;
 pub mod problem;
 pub mod ratelimit;
 pub mod session;
+pub mod votes_api;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -55,7 +56,7 @@ pub type AppState = Arc<Inner>;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Gongzhi API", description = "Residential-compound co-governance: register, access, and what is built on them. Errors are RFC 9457 problem+json."),
-    tags((name = "auth"), (name = "register"), (name = "access"), (name = "public"))
+    tags((name = "auth"), (name = "register"), (name = "access"), (name = "public"), (name = "votes"))
 )]
 struct ApiDoc;
 
