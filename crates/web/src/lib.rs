@@ -10,6 +10,7 @@ pub mod problem;
 pub mod ratelimit;
 pub mod session;
 pub mod votes_api;
+pub mod votes_pages;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -88,6 +89,9 @@ pub fn app(db: Db, config: Config) -> Router {
         .route("/login", get(pages::login_form).post(pages::login_submit))
         .route("/logout", post(pages::logout))
         .route("/places/{id}", get(pages::place))
+        .route("/votes", get(votes_pages::my_votes))
+        .route("/votes/{id}", get(votes_pages::vote_page))
+        .route("/votes/{id}/ballot", post(votes_pages::cast))
         .route("/assets/{*file}", get(asset))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(PropagateRequestIdLayer::x_request_id())

@@ -37,6 +37,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(record_ballot))
         .routes(routes!(apportion))
         .routes(routes!(set_setting))
+        .routes(routes!(link_owner_account))
         .routes(routes!(public_record))
         .routes(routes!(public_board))
         // Evidence files may be up to 5 MiB (the default limit is 2 MiB).
@@ -189,43 +190,7 @@ fn parse_choice(field: &str, c: &str) -> Result<Choice, ApiError> {
 async fn cast_online(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, ApiJson(body): ApiJson<OnlineBallot>) -> Result<(StatusCode, Json<Value>), ApiError> {
     let choice = parse_choice("choice", &body.choice)?;
     let (v, mine) = vote_visible(&state, &user, &id).await?;
-    match v.status {
-        VoteStatus::Draft => return Err(ApiError::new(StatusCode::CONFLICT, "Conflict", "the vote is not open yet")),
-        VoteStatus::Closed => return Err(ApiError::new(StatusCode::CONFLICT, "Conflict", "the vote is closed; no more ballots are accepted")),
-        VoteStatus::Open => {}
-    }
-    let owner_id = match body.owner_id {
-        Some(o) => {
-            let linked = auth::owners_of_user(&state.db, &user.user_id).await?;
-            if !linked.contains(&o) {
-                return Err(ApiError::forbidden("only the owner may cast an online ballot: this owner is not linked to your account"));
-            }
-            o
-        }
-        None => match mine.as_slice() {
-            [one] => one.clone(),
-            [] => {
-                let linked = auth::owners_of_user(&state.db, &user.user_id).await?;
-                return Err(if linked.is_empty() {
-                    ApiError::forbidden("only an owner may cast an online ballot: your account is not linked to an owner of record")
-                } else {
-                    ApiError::field("owner_id", "none of the owners linked to your account is in this vote's electorate")
-                });
-            }
-            _ => return Err(ApiError::field("owner_id", "several of your owners are in this vote; say which one votes")),
-        },
-    };
-    let cast_by = user.audit_name();
-    let vote_id = v.id.clone();
-    let r = state
-        .db
-        .write(move |tx| {
-            let (vote_id, owner_id, cast_by) = (vote_id.clone(), owner_id.clone(), cast_by.clone());
-            Box::pin(async move {
-                votes::cast(tx, votes::Cast { vote_id: &vote_id, owner_id: &owner_id, choice, channel: Channel::Online, cast_by: &cast_by, proxy_holder: None, evidence_id: None, now: db::now_ms() }).await
-            })
-        })
-        .await?;
+    let r = cast_as_owner(&state, &user, &v, &mine, body.owner_id, choice).await?;
     Ok((StatusCode::CREATED, Json(json!(r))))
 }
 
@@ -355,4 +320,99 @@ async fn public_board(State(state): State<AppState>, Path(id): Path<String>) -> 
         "turnout": turnout,
         "ballots": rows,
     })))
+}
+
+/// Casts `user`'s own online ballot in `v`: as `owner_id` if given (it must be
+/// linked to the account), else as their one owner in the electorate.
+pub async fn cast_as_owner(state: &AppState, user: &CurrentUser, v: &VoteView, mine: &[String], owner_id: Option<String>, choice: Choice) -> Result<votes::Receipt, ApiError> {
+    match v.status {
+        VoteStatus::Draft => return Err(ApiError::new(StatusCode::CONFLICT, "Conflict", "the vote is not open yet")),
+        VoteStatus::Closed => return Err(ApiError::new(StatusCode::CONFLICT, "Conflict", "the vote is closed; no more ballots are accepted")),
+        VoteStatus::Open => {}
+    }
+    let owner_id = match owner_id {
+        Some(o) => {
+            let linked = auth::owners_of_user(&state.db, &user.user_id).await?;
+            if !linked.contains(&o) {
+                return Err(ApiError::forbidden("only the owner may cast an online ballot: this owner is not linked to your account"));
+            }
+            o
+        }
+        None => match mine {
+            [one] => one.clone(),
+            [] => {
+                let linked = auth::owners_of_user(&state.db, &user.user_id).await?;
+                return Err(if linked.is_empty() {
+                    ApiError::forbidden("only an owner may cast an online ballot: your account is not linked to an owner of record")
+                } else {
+                    ApiError::field("owner_id", "none of the owners linked to your account is in this vote's electorate")
+                });
+            }
+            _ => return Err(ApiError::field("owner_id", "several of your owners are in this vote; say which one votes")),
+        },
+    };
+    let cast_by = user.audit_name();
+    let vote_id = v.id.clone();
+    Ok(state
+        .db
+        .write(move |tx| {
+            let (vote_id, owner_id, cast_by) = (vote_id.clone(), owner_id.clone(), cast_by.clone());
+            Box::pin(async move {
+                votes::cast(tx, votes::Cast { vote_id: &vote_id, owner_id: &owner_id, choice, channel: Channel::Online, cast_by: &cast_by, proxy_holder: None, evidence_id: None, now: db::now_ms() }).await
+            })
+        })
+        .await?)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct LinkBody {
+    /// The user who is this owner (identity checked by the office).
+    username: String,
+}
+
+/// Link a user account to an owner of record, so that they may cast online ballots
+/// (staff who may change the register over every part of the owner).
+#[utoipa::path(post, path = "/api/v1/owners/{id}/accounts", tag = "votes", params(("id" = String, Path, description = "owner id")), request_body = LinkBody,
+    responses((status = 201, description = "linked"), (status = 404, description = "no such owner in the caller's world"), (status = 409, description = "already linked")))]
+async fn link_owner_account(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, ApiJson(body): ApiJson<LinkBody>) -> Result<StatusCode, ApiError> {
+    let owner = register::get_owner(&state.db, &id).await.map_err(|_| ApiError::not_found(format!("owner '{id}' not found")))?;
+    if owner.parts.is_empty() {
+        return Err(ApiError::not_found(format!("owner '{id}' not found")));
+    }
+    for p in &owner.parts {
+        let path = register::path_ids(&p.place_path);
+        if !gongzhi_domain::policy::can_see_place(&user.actor, &path) {
+            return Err(ApiError::not_found(format!("owner '{id}' not found")));
+        }
+        match gongzhi_domain::policy::authorize(&user.actor, Action::WriteRegister, gongzhi_domain::policy::Target { path: &path }) {
+            Ok(gongzhi_domain::policy::Access::Full) => {}
+            _ => return Err(ApiError::forbidden("you may not change the register over every part of this owner")),
+        }
+    }
+    let uid = auth::user_id_by_name(&state.db, body.username.trim()).await.map_err(|_| ApiError::field("username", "no such user"))?;
+    if auth::owners_of_user(&state.db, &uid).await?.contains(&id) {
+        return Err(ApiError::new(StatusCode::CONFLICT, "Conflict", "this account is already linked to this owner"));
+    }
+    let actor = user.audit_name();
+    let scope = owner.parts[0].place_path.clone();
+    state
+        .db
+        .write(move |tx| {
+            let (actor, uid, id, scope) = (actor.clone(), uid.clone(), id.clone(), scope.clone());
+            Box::pin(async move {
+                auth::link_owner(tx, &actor, &uid, &id).await?;
+                gongzhi_store::audit::record(tx, gongzhi_store::audit::Entry {
+                    actor: actor.clone(),
+                    action: "owner.link_account".into(),
+                    entity: "owner".into(),
+                    entity_id: id.clone(),
+                    scope_path: scope,
+                    before: None,
+                    after: Some(json!({"user_id": uid})),
+                })
+                .await
+            })
+        })
+        .await?;
+    Ok(StatusCode::CREATED)
 }
