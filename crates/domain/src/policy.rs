@@ -38,6 +38,10 @@ pub enum Action {
     ManageAccess,
     /// Read the audit trail of a place.
     ReadAudit,
+    /// Create, open and close owners' votes over a place.
+    ManageVotes,
+    /// Record paper ballots and written proxies (with evidence) in a vote over a place.
+    RecordBallots,
 }
 
 impl Role {
@@ -47,8 +51,9 @@ impl Role {
         match self {
             Admin => true,
             StreetAdmin | CommunityStaff => true,
-            GridWorker => matches!(action, ReadStructure | ReadRegister),
-            CommitteeMember | Supervisor | BranchSecretary => matches!(action, ReadStructure | ReadRegister | ReadAudit),
+            GridWorker => matches!(action, ReadStructure | ReadRegister | RecordBallots),
+            CommitteeMember => matches!(action, ReadStructure | ReadRegister | ReadAudit | ManageVotes | RecordBallots),
+            Supervisor | BranchSecretary => matches!(action, ReadStructure | ReadRegister | ReadAudit),
             Steward => matches!(action, ReadStructure | ReadRegister),
             Auditor => matches!(action, ReadStructure | ReadAudit),
             Owner | Resident => matches!(action, ReadStructure),
@@ -147,6 +152,8 @@ fn action_name(a: Action) -> &'static str {
         Action::ImportRoster => "import a roster into this place",
         Action::ManageAccess => "manage access to this place",
         Action::ReadAudit => "read the audit trail of this place",
+        Action::ManageVotes => "manage votes over this place",
+        Action::RecordBallots => "record ballots in votes over this place",
     }
 }
 
@@ -189,7 +196,7 @@ mod tests {
         let a = actor(vec![g(Role::Owner, &["d", "s", "c", "A"]), g(Role::Resident, &["d", "s", "c", "A"])]);
         let here = p(&["d", "s", "c", "A"]);
         assert!(authorize(&a, Action::ReadStructure, Target { path: &here }).is_ok());
-        for act in [Action::ReadRegister, Action::WriteRegister, Action::ImportRoster, Action::ManageAccess, Action::ReadAudit] {
+        for act in [Action::ReadRegister, Action::WriteRegister, Action::ImportRoster, Action::ManageAccess, Action::ReadAudit, Action::ManageVotes, Action::RecordBallots] {
             assert!(authorize(&a, act, Target { path: &here }).is_err(), "{act:?}");
         }
     }
@@ -225,6 +232,24 @@ mod tests {
                     proptest::prop_assert!(!ok);
                 }
             }
+        }
+    }
+
+    #[test]
+    fn votes_are_managed_by_staff_and_committee_ballots_recorded_by_grid_workers() {
+        let here = p(&["d", "s", "c", "A", "b6"]);
+        let other = p(&["d", "s", "c", "B"]);
+        let committee = actor(vec![g(Role::CommitteeMember, &["d", "s", "c", "A"])]);
+        assert_eq!(authorize(&committee, Action::ManageVotes, Target { path: &here }), Ok(Access::Full));
+        assert!(authorize(&committee, Action::ManageVotes, Target { path: &other }).is_err());
+        let w = actor(vec![Grant { role: Role::GridWorker, scope: p(&["d", "s", "c", "A"]), grid: Some("g1".into()) }]);
+        assert_eq!(authorize(&w, Action::RecordBallots, Target { path: &here }), Ok(Access::Full));
+        assert!(authorize(&w, Action::RecordBallots, Target { path: &other }).is_err());
+        assert!(authorize(&w, Action::ManageVotes, Target { path: &here }).is_err());
+        for r in [Role::Steward, Role::Auditor, Role::Supervisor, Role::Owner] {
+            let a = actor(vec![g(r, &["d", "s", "c", "A"])]);
+            assert!(authorize(&a, Action::RecordBallots, Target { path: &here }).is_err(), "{r:?}");
+            assert!(authorize(&a, Action::ManageVotes, Target { path: &here }).is_err(), "{r:?}");
         }
     }
 

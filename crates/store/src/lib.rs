@@ -11,6 +11,7 @@ pub mod import;
 pub mod migrate;
 pub mod register;
 pub mod testing;
+pub mod votes;
 
 pub use db::{Backend, Db, Tx};
 pub use error::StoreError;

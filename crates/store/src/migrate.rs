@@ -21,6 +21,12 @@ const MIGRATIONS: &[Migration] = &[Migration {
     common: include_str!("../migrations/0001_register.sql"),
     sqlite: include_str!("../migrations/0001_register.sqlite.sql"),
     postgres: include_str!("../migrations/0001_register.postgres.sql"),
+}, Migration {
+    version: 2,
+    name: "votes",
+    common: include_str!("../migrations/0002_votes.sql"),
+    sqlite: include_str!("../migrations/0002_votes.sqlite.sql"),
+    postgres: include_str!("../migrations/0002_votes.postgres.sql"),
 }];
 
 pub async fn run(db: &Db) -> Result<(), StoreError> {

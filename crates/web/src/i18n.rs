@@ -117,6 +117,35 @@ pub const MESSAGES: &[(&str, &str, &str, &str)] = &[
     ("basis.registered", "登记面积", "登記面積", "Registered"),
     ("basis.surveyed", "测绘面积", "測繪面積", "Surveyed"),
     ("basis.contract", "合同面积", "合同面積", "Contract"),
+    // votes
+    ("votes.mine", "我的表决", "我的表決", "My votes"),
+    ("votes.none", "目前没有您可参与的表决。", "目前沒有您可參與的表決。", "There is no vote for you at the moment."),
+    ("vote.closes", "截止", "截止", "Closes"),
+    ("vote.status.draft", "筹备中", "籌備中", "Draft"),
+    ("vote.status.open", "投票中", "投票中", "Open"),
+    ("vote.status.closed", "已结束", "已結束", "Closed"),
+    ("vote.turnout", "参与情况", "參與情況", "Turnout"),
+    ("vote.by_area", "按专有面积", "按專有面積", "By floor area"),
+    ("vote.by_heads", "按业主人数", "按業主人數", "By owners"),
+    ("vote.my_ballot", "我的选票", "我的選票", "My ballot"),
+    ("vote.not_voted", "您还没有投票。", "您還沒有投票。", "You have not voted yet."),
+    ("vote.current", "当前选择", "目前選擇", "Current choice"),
+    ("vote.receipt", "回执码", "回執碼", "Receipt code"),
+    ("vote.choice.yes", "同意", "同意", "Yes"),
+    ("vote.choice.no", "反对", "反對", "No"),
+    ("vote.choice.abstain", "弃权", "棄權", "Abstain"),
+    ("vote.change_hint", "截止前可以改票，以最后一次为准。", "截止前可以改票，以最後一次為準。", "You may change your ballot until the vote closes; the last one counts."),
+    ("vote.result", "表决结果", "表決結果", "Result"),
+    ("vote.passed", "通过", "通過", "Passed"),
+    ("vote.failed", "未通过", "未通過", "Not passed"),
+    ("vote.record", "下载表决记录（可独立核验）", "下載表決記錄（可獨立核驗）", "Download the vote record (independently verifiable)"),
+    ("vote.board", "公示栏", "公示欄", "Public board"),
+    ("vote.k.total_area", "总专有面积", "總專有面積", "Total area"),
+    ("vote.k.voted_area", "参与表决面积", "參與表決面積", "Participating area"),
+    ("vote.k.yes_area", "同意面积", "同意面積", "Yes area"),
+    ("vote.k.total_headcount", "业主总人数", "業主總人數", "Total owners"),
+    ("vote.k.voted_headcount", "参与表决人数", "參與表決人數", "Participating owners"),
+    ("vote.k.yes_headcount", "同意人数", "同意人數", "Yes owners"),
 ];
 
 #[cfg(test)]
@@ -145,6 +174,8 @@ mod tests {
             include_str!("../templates/home.html"),
             include_str!("../templates/place.html"),
             include_str!("../templates/owner.html"),
+            include_str!("../templates/votes.html"),
+            include_str!("../templates/vote.html"),
         ];
         for t in templates {
             for piece in t.split("t(\"").skip(1) {

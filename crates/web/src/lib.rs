@@ -9,6 +9,8 @@ pub mod pages;
 pub mod problem;
 pub mod ratelimit;
 pub mod session;
+pub mod votes_api;
+pub mod votes_pages;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -55,7 +57,7 @@ pub type AppState = Arc<Inner>;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Gongzhi API", description = "Residential-compound co-governance: register, access, and what is built on them. Errors are RFC 9457 problem+json."),
-    tags((name = "auth"), (name = "register"), (name = "access"), (name = "public"))
+    tags((name = "auth"), (name = "register"), (name = "access"), (name = "public"), (name = "votes"))
 )]
 struct ApiDoc;
 
@@ -88,6 +90,9 @@ pub fn app(db: Db, config: Config) -> Router {
         .route("/logout", post(pages::logout))
         .route("/places/{id}", get(pages::place))
         .route("/owners/{id}", get(pages::owner))
+        .route("/votes", get(votes_pages::my_votes))
+        .route("/votes/{id}", get(votes_pages::vote_page))
+        .route("/votes/{id}/ballot", post(votes_pages::cast))
         .route("/assets/{*file}", get(asset))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(PropagateRequestIdLayer::x_request_id())

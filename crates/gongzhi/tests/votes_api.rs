@@ -1,0 +1,421 @@
+//! Votes through real HTTP on SQLite and PostgreSQL: create, open (frozen
+//! electorate), online / paper / proxy ballots, replacement, the refusals,
+//! live turnout, close, the public board, apportionment — and the published
+//! record re-counted by the real `gongzhi audit vote` binary.
+
+use gongzhi_domain::money::Area;
+use gongzhi_domain::place::{AreaBasis, OwnerKind, PartKind};
+use gongzhi_domain::policy::Role;
+use gongzhi_domain::roster::RosterRow;
+use gongzhi_store::testing::{fresh, Fresh, Kind};
+use gongzhi_store::{auth, both, import, register};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+const PW: &str = "correct horse battery";
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR-a-scanned-ballot";
+
+fn row(n: usize, compound: &str, building: &str, number: &str, area: i64, key: &str, name: &str) -> RosterRow {
+    RosterRow {
+        row: n + 2,
+        district: "渝北区".into(),
+        street: "龙山街道".into(),
+        community: "千山社区".into(),
+        compound: compound.into(),
+        building: building.into(),
+        unit: "1".into(),
+        number: number.into(),
+        kind: PartKind::Flat,
+        area: Area(area),
+        area_basis: AreaBasis::Registered,
+        owner_key: key.into(),
+        owner_name: name.into(),
+        owner_kind: OwnerKind::Person,
+        phone: String::new(),
+    }
+}
+
+/// Building 6 of A: 8 flats, 7 owners (o6 owns 107 and 108). Building 7 of
+/// A: o7. Compound B: ob.
+fn roster() -> Vec<RosterRow> {
+    let names = ["赵一", "钱二", "孙三", "李四", "周五", "吴六", "郑七"];
+    let mut rows = Vec::new();
+    for i in 0..8usize {
+        let owner = i.min(6);
+        rows.push(row(rows.len(), "千山美林", "6", &format!("{}", 101 + i), 8950 + i as i64 * 100, &format!("o{owner}"), names[owner]));
+    }
+    rows.push(row(rows.len(), "千山美林", "7", "101", 9000, "o7", "王八"));
+    rows.push(row(rows.len(), "御景华庭", "1", "101", 9000, "ob", "冯九"));
+    rows
+}
+
+struct World {
+    _f: Fresh,
+    base: String,
+    a: register::Place,
+    b6: register::Place,
+    owners: Vec<String>,
+}
+
+async fn world(kind: Kind) -> World {
+    let f = fresh(kind).await;
+    import::import_roster(&f.db, "test", roster(), false, Arc::new(|_| {})).await.unwrap();
+    let comps = register::public_compounds(&f.db).await.unwrap();
+    let find = |name: &str| comps.iter().find(|c| c.name == name).unwrap().code.clone();
+    let a = register::place_by_code(&f.db, &find("千山美林")).await.unwrap();
+    let b = register::place_by_code(&f.db, &find("御景华庭")).await.unwrap();
+    let b6 = register::children(&f.db, Some(&a)).await.unwrap().into_iter().find(|c| c.name == "6").unwrap();
+    let b6 = register::get_place(&f.db, &b6.id).await.unwrap();
+    let parts = register::parts_under(&f.db, &a, &register::PartFilter::All, true, 100, 0).await.unwrap();
+    let mut owners: Vec<(String, String)> = parts.iter().map(|p| (p.owner.as_ref().unwrap().name.clone(), p.owner.as_ref().unwrap().id.clone())).collect();
+    owners.dedup();
+    let names = ["赵一", "钱二", "孙三", "李四", "周五", "吴六", "郑七", "王八"];
+    let owner_ids: Vec<String> = names.iter().map(|n| owners.iter().find(|(m, _)| m == n).unwrap().1.clone()).collect();
+    // 吴六 (o5) consents to publication of their name.
+    sqlx::query("UPDATE owners SET consent_publish_name = 1 WHERE id = $1").bind(owner_ids[5].clone()).execute(f.db.reader()).await.unwrap();
+    let h = auth::hash_password(PW).unwrap();
+    let (a2, b2, ids) = (a.clone(), b.clone(), owner_ids.clone());
+    f.db.write(move |tx| {
+        let (a, b, h, ids) = (a2.clone(), b2.clone(), h.clone(), ids.clone());
+        Box::pin(async move {
+            let admin = auth::create_user(tx, "t", "admin", &h, None).await?;
+            auth::add_grant(tx, "t", &admin, Role::Admin, None, None).await?;
+            let c = auth::create_user(tx, "t", "committee", &h, None).await?;
+            auth::add_grant(tx, "t", &c, Role::CommitteeMember, Some(&a.id), None).await?;
+            let w = auth::create_user(tx, "t", "gridw", &h, None).await?;
+            auth::add_grant(tx, "t", &w, Role::GridWorker, Some(&a.id), None).await?;
+            let s = auth::create_user(tx, "t", "staffb", &h, None).await?;
+            auth::add_grant(tx, "t", &s, Role::CommunityStaff, Some(&b.id), None).await?;
+            let st = auth::create_user(tx, "t", "steward", &h, None).await?;
+            auth::add_grant(tx, "t", &st, Role::Steward, Some(&a.id), None).await?;
+            let n = auth::create_user(tx, "t", "nobody", &h, None).await?;
+            auth::add_grant(tx, "t", &n, Role::Resident, Some(&a.id), None).await?;
+            for (i, o) in ids.iter().enumerate() {
+                let u = auth::create_user(tx, "t", &format!("owner{i}"), &h, None).await?;
+                auth::add_grant(tx, "t", &u, Role::Owner, Some(&a.id), None).await?;
+                auth::link_owner(tx, "t", &u, o).await?;
+            }
+            Ok(())
+        })
+    })
+    .await
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let db = f.db.clone();
+    tokio::spawn(async move { gongzhi_web::serve_on(db, listener, gongzhi_web::Config::default()).await });
+    World { _f: f, base, a, b6, owners: owner_ids }
+}
+
+async fn login(w: &World, user: &str) -> reqwest::Client {
+    let c = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let r = c.post(format!("{}/api/v1/auth/login", w.base)).json(&json!({"username": user, "password": PW})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "login {user}");
+    c
+}
+
+async fn post(c: &reqwest::Client, url: String, body: Value) -> (StatusCode, Value) {
+    let r = c.post(url).json(&body).send().await.unwrap();
+    let st = r.status();
+    let ct = r.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    let v: Value = r.json().await.unwrap_or(Value::Null);
+    if !st.is_success() {
+        assert_eq!(ct, "application/problem+json", "{v}");
+    }
+    (st, v)
+}
+
+async fn get(c: &reqwest::Client, url: String) -> (StatusCode, Value) {
+    let r = c.get(url).send().await.unwrap();
+    (r.status(), r.json().await.unwrap_or(Value::Null))
+}
+
+fn field(v: &Value) -> &str {
+    v["errors"][0]["field"].as_str().unwrap_or("")
+}
+
+fn now_ms() -> i64 {
+    gongzhi_store::db::now_ms()
+}
+
+async fn upload(c: &reqwest::Client, w: &World, vote: &str, ct: &str, bytes: &[u8]) -> (StatusCode, Value) {
+    let r = c.post(format!("{}/api/v1/votes/{vote}/evidence", w.base)).header("content-type", ct).body(bytes.to_vec()).send().await.unwrap();
+    (r.status(), r.json().await.unwrap_or(Value::Null))
+}
+
+async fn full_vote(kind: Kind) {
+    let w = world(kind).await;
+    let base = &w.base;
+    let admin = login(&w, "admin").await;
+    let committee = login(&w, "committee").await;
+    let gridw = login(&w, "gridw").await;
+    let staffb = login(&w, "staffb").await;
+    let nobody = login(&w, "nobody").await;
+    let mut owner = Vec::new();
+    for i in 0..8 {
+        owner.push(login(&w, &format!("owner{i}")).await);
+    }
+
+    // The community sets a proxy limit of 2 for compound A.
+    let r = admin.put(format!("{base}/api/v1/places/{}/settings/vote.proxy_limit", w.a.id)).json(&json!({"value": "0"})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = admin.put(format!("{base}/api/v1/places/{}/settings/vote.proxy_limit", w.a.id)).json(&json!({"value": "2"})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+
+    let now = now_ms();
+    let rule = json!({"kind": "custom", "base": "eligible", "area": null, "headcount": "3/4", "bound": "at_least", "turnout": false});
+    let body = json!({"title": "6栋加装电梯", "place_id": w.b6.id, "rule": rule, "opens_at": now - 1000, "closes_at": now + 3_600_000, "channels": ["online", "paper", "proxy"]});
+    // Refusals at creation.
+    let (st, v) = post(&owner[0], format!("{base}/api/v1/votes"), body.clone()).await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
+    let (st, _) = post(&staffb, format!("{base}/api/v1/votes"), body.clone()).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let mut bad = body.clone();
+    bad["channels"] = json!(["fax"]);
+    let (st, v) = post(&committee, format!("{base}/api/v1/votes"), bad).await;
+    assert_eq!((st, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "channels"));
+    let mut bad = body.clone();
+    bad["rule"]["headcount"] = json!("5/4");
+    let (st, v) = post(&committee, format!("{base}/api/v1/votes"), bad).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(field(&v).starts_with("rule"), "{v}");
+    let mut bad = body.clone();
+    bad["closes_at"] = json!(now - 5000);
+    let (st, v) = post(&committee, format!("{base}/api/v1/votes"), bad).await;
+    assert_eq!((st, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "closes_at"));
+
+    let (st, v) = post(&committee, format!("{base}/api/v1/votes"), body.clone()).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let id = v["id"].as_str().unwrap().to_string();
+    assert_eq!(v["status"], "draft");
+
+    // Not open yet.
+    let (st, v) = post(&owner[0], format!("{base}/api/v1/votes/{id}/ballots"), json!({"choice": "yes"})).await;
+    assert_eq!(st, StatusCode::CONFLICT, "not open yet: {v}");
+    let (st, _) = post(&gridw, format!("{base}/api/v1/votes/{id}/open"), json!({})).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, v) = post(&committee, format!("{base}/api/v1/votes/{id}/open"), json!({})).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["status"], "open");
+    assert_eq!(v["total_headcount"], 7, "o6's two flats are one head");
+    let total: i64 = (0..8).map(|i| 8950 + i * 100).sum();
+    assert_eq!(v["total_area"], gongzhi_domain::money::format_hundredths(total));
+    assert_eq!(v["proxy_limit"], 2, "from the community setting");
+    let (st, _) = post(&committee, format!("{base}/api/v1/votes/{id}/open"), json!({})).await;
+    assert_eq!(st, StatusCode::CONFLICT);
+
+    // Other compounds' staff do not even see it.
+    let (st, _) = get(&staffb, format!("{base}/api/v1/votes/{id}")).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+
+    // Online: cast, then change before close (both kept).
+    let (st, r1) = post(&owner[0], format!("{base}/api/v1/votes/{id}/ballots"), json!({"choice": "yes"})).await;
+    assert_eq!(st, StatusCode::CREATED, "{r1}");
+    assert_eq!(r1["seq"], 1);
+    let (st, r2) = post(&owner[0], format!("{base}/api/v1/votes/{id}/ballots"), json!({"choice": "no"})).await;
+    assert_eq!(st, StatusCode::CREATED);
+    assert_eq!(r2["seq"], 2);
+    assert_eq!(r2["supersedes"], r1["ballot_id"]);
+    assert_ne!(r1["receipt"], r2["receipt"]);
+    let (st, v) = post(&owner[0], format!("{base}/api/v1/votes/{id}/ballots"), json!({"choice": "maybe"})).await;
+    assert_eq!((st, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "choice"));
+    // Someone else's owner, a non-owner, an owner outside the electorate.
+    let (st, v) = post(&owner[1], format!("{base}/api/v1/votes/{id}/ballots"), json!({"choice": "yes", "owner_id": w.owners[0]})).await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
+    let (st, v) = post(&nobody, format!("{base}/api/v1/votes/{id}/ballots"), json!({"choice": "yes"})).await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
+    let (st, v) = post(&owner[7], format!("{base}/api/v1/votes/{id}/ballots"), json!({"choice": "yes"})).await;
+    assert_eq!((st, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "owner_id"), "{v}");
+    let (st, v) = post(&committee, format!("{base}/api/v1/votes/{id}/ballots"), json!({"choice": "yes"})).await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "staff are not owners: {v}");
+
+    // Owner view: live turnout and their own current ballot.
+    let (st, v) = get(&owner[0], format!("{base}/api/v1/votes/{id}")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(v["turnout"]["voted_headcount"], 1);
+    assert_eq!(v["turnout"]["ballots_cast"], 2);
+    assert_eq!(v["turnout"]["voted_area"], "89.50");
+    assert_eq!(v["my_ballots"][0]["choice"], "no");
+
+    // Evidence: type and content checked, hash kept; scope enforced.
+    let (st, v) = upload(&gridw, &w, &id, "text/html", b"<html>").await;
+    assert_eq!((st, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "file"), "{v}");
+    let (st, v) = upload(&gridw, &w, &id, "image/png", b"%PDF-1.4 not a png").await;
+    assert_eq!((st, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "file"));
+    let (st, _) = upload(&staffb, &w, &id, "image/png", PNG).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (st, _) = upload(&owner[1], &w, &id, "image/png", PNG).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, ev) = upload(&gridw, &w, &id, "image/png", PNG).await;
+    assert_eq!(st, StatusCode::CREATED, "{ev}");
+    use sha2::Digest;
+    assert_eq!(ev["sha256"], hex::encode(sha2::Sha256::digest(PNG)));
+    assert_eq!(ev["size"], PNG.len());
+    let eid = ev["id"].as_str().unwrap().to_string();
+    let r = gridw.get(format!("{base}/api/v1/votes/{id}/evidence/{eid}")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.bytes().await.unwrap().as_ref(), PNG);
+
+    // Paper ballot by the grid worker; staff outside the scope refused.
+    let paper = |owner: &str, choice: &str| json!({"owner_id": owner, "choice": choice, "channel": "paper", "evidence_id": eid});
+    let (st, _) = post(&staffb, format!("{base}/api/v1/votes/{id}/recorded-ballots"), paper(&w.owners[1], "yes")).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let steward = login(&w, "steward").await;
+    let (st, _) = post(&steward, format!("{base}/api/v1/votes/{id}/recorded-ballots"), paper(&w.owners[1], "yes")).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, v) = post(&gridw, format!("{base}/api/v1/votes/{id}/recorded-ballots"), json!({"owner_id": w.owners[1], "choice": "yes", "channel": "paper", "evidence_id": "nope"})).await;
+    assert_eq!((st, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "evidence_id"));
+    let (st, v) = post(&gridw, format!("{base}/api/v1/votes/{id}/recorded-ballots"), paper(&w.owners[7], "yes")).await;
+    assert_eq!((st, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "owner_id"), "o7 lives in building 7");
+    let (st, v) = post(&gridw, format!("{base}/api/v1/votes/{id}/recorded-ballots"), paper(&w.owners[1], "yes")).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    assert_eq!(v["channel"], "paper");
+
+    // Written proxies: 王五 may hold 2 (the setting), not 3.
+    let proxy = |owner: &str, holder: &str| json!({"owner_id": owner, "choice": "yes", "channel": "proxy", "evidence_id": eid, "proxy_holder": holder});
+    for o in [2, 3] {
+        let (st, v) = post(&committee, format!("{base}/api/v1/votes/{id}/recorded-ballots"), proxy(&w.owners[o], "王五")).await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+    }
+    let (st, v) = post(&committee, format!("{base}/api/v1/votes/{id}/recorded-ballots"), proxy(&w.owners[4], "王五")).await;
+    assert_eq!((st, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "proxy_holder"), "{v}");
+    let (st, v) = post(&committee, format!("{base}/api/v1/votes/{id}/recorded-ballots"), json!({"owner_id": w.owners[4], "choice": "yes", "channel": "proxy", "evidence_id": eid})).await;
+    assert_eq!((st, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "proxy_holder"));
+    let (st, _) = post(&committee, format!("{base}/api/v1/votes/{id}/recorded-ballots"), proxy(&w.owners[4], "陈六")).await;
+    assert_eq!(st, StatusCode::CREATED);
+    for o in [5, 6] {
+        let (st, _) = post(&owner[o], format!("{base}/api/v1/votes/{id}/ballots"), json!({"choice": "yes"})).await;
+        assert_eq!(st, StatusCode::CREATED);
+    }
+
+    // The public board while open: receipts and parts, masked names, no choices.
+    let (st, board) = get(&reqwest::Client::new(), format!("{base}/api/v1/public/votes/{id}/board")).await;
+    assert_eq!(st, StatusCode::OK);
+    let rows = board["ballots"].as_array().unwrap();
+    assert_eq!(rows.len(), 8, "o0's replaced ballot stays on the board");
+    assert_eq!(rows.iter().filter(|r| r["current"] == true).count(), 7);
+    assert!(rows.iter().all(|r| r["choice"].is_null()));
+    assert!(rows.iter().any(|r| r["receipt"] == r2["receipt"] && r["name"] == "赵*" && r["parts"] == json!(["6-1-101"])));
+    assert!(rows.iter().any(|r| r["name"] == "吴六"), "consented name in full");
+    assert!(rows.iter().any(|r| r["name"] == "郑*" && r["parts"] == json!(["6-1-107", "6-1-108"])));
+    assert!(!board.to_string().contains("赵一"));
+    let (st, _) = get(&reqwest::Client::new(), format!("{base}/api/v1/public/votes/{id}/record.json")).await;
+    assert_eq!(st, StatusCode::CONFLICT, "no record before close");
+
+    // Apportionment: 30,000.00 yuan, 10,000.00 subsidy, across the 8 flats.
+    let (st, v) = post(&owner[0], format!("{base}/api/v1/votes/{id}/apportion"), json!({"amount_fen": 3_000_000, "subsidy_fen": 1_000_000, "by": "area"})).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let shares = v["shares"].as_array().unwrap();
+    assert_eq!(shares.len(), 8);
+    assert_eq!(shares.iter().map(|s| s["amount_fen"].as_i64().unwrap()).sum::<i64>(), 2_000_000);
+    assert!(shares[7]["amount_fen"].as_i64() > shares[0]["amount_fen"].as_i64(), "larger flat pays more");
+    let (st, v) = post(&owner[0], format!("{base}/api/v1/votes/{id}/apportion"), json!({"amount_fen": 100, "by": "equal"})).await;
+    assert_eq!(st, StatusCode::OK);
+    let eq: Vec<i64> = v["shares"].as_array().unwrap().iter().map(|s| s["amount_fen"].as_i64().unwrap()).collect();
+    assert_eq!(eq, vec![13, 13, 13, 13, 12, 12, 12, 12], "equal remainders: earlier part first");
+    let (st, v) = post(&owner[0], format!("{base}/api/v1/votes/{id}/apportion"), json!({"amount_fen": 100, "by": "height"})).await;
+    assert_eq!((st, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "by"));
+    let (st, v) = post(&owner[0], format!("{base}/api/v1/votes/{id}/apportion"), json!({"amount_fen": 100, "subsidy_fen": 200, "by": "area"})).await;
+    assert_eq!((st, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "subsidy_fen"));
+
+    // Close: only who manages votes.
+    let (st, _) = post(&gridw, format!("{base}/api/v1/votes/{id}/close"), json!({})).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, closed) = post(&committee, format!("{base}/api/v1/votes/{id}/close"), json!({})).await;
+    assert_eq!(st, StatusCode::OK, "{closed}");
+    let res = &closed["result"];
+    assert_eq!(res["total_headcount"], 7);
+    assert_eq!(res["voted_headcount"], 7);
+    assert_eq!(res["yes_headcount"], 6, "6 of 7 ≥ 3/4");
+    assert_eq!(res["passed"], true);
+    assert!(res["conditions"].as_array().unwrap().iter().any(|c| c["held"] == true));
+    let (st, _) = post(&committee, format!("{base}/api/v1/votes/{id}/close"), json!({})).await;
+    assert_eq!(st, StatusCode::CONFLICT);
+    let (st, v) = post(&owner[0], format!("{base}/api/v1/votes/{id}/ballots"), json!({"choice": "yes"})).await;
+    assert_eq!(st, StatusCode::CONFLICT, "{v}");
+    assert!(v["detail"].as_str().unwrap().contains("closed"));
+    let (st, _) = post(&gridw, format!("{base}/api/v1/votes/{id}/recorded-ballots"), paper(&w.owners[0], "yes")).await;
+    assert_eq!(st, StatusCode::CONFLICT);
+
+    // Result and publication in the audit trail.
+    let (_, audit) = get(&committee, format!("{base}/api/v1/places/{}/audit?limit=200", w.a.id)).await;
+    let actions: Vec<&str> = audit["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    for a in ["vote.create", "vote.open", "vote.ballot", "vote.ballot.replace", "vote.evidence", "vote.close", "vote.publish"] {
+        assert!(actions.contains(&a), "{a} in {actions:?}");
+    }
+
+    // The board now shows choices.
+    let (_, board) = get(&reqwest::Client::new(), format!("{base}/api/v1/public/votes/{id}/board")).await;
+    assert!(board["ballots"].as_array().unwrap().iter().any(|r| r["receipt"] == r2["receipt"] && r["choice"] == "no"));
+
+    // The public record, re-counted by the real binary.
+    let r = reqwest::get(format!("{base}/api/v1/public/votes/{id}/record.json")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let text = r.text().await.unwrap();
+    let record: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(record["format"], "gongzhi.vote/1");
+    assert_eq!(record["parts"].as_array().unwrap().len(), 8);
+    assert_eq!(record["ballots"].as_array().unwrap().len(), 7, "current ballots only");
+    for n in ["赵一", "钱二", "吴六", "郑七"] {
+        assert!(!text.contains(n), "no names in the record");
+    }
+    assert!(!text.contains(&w.owners[0]), "owners as opaque keys");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("record.json");
+    std::fs::write(&file, &text).unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_gongzhi")).args(["audit", "vote"]).arg(&file).arg("--json").output().await.unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let audited: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for k in ["total_area", "voted_area", "yes_area", "total_headcount", "voted_headcount", "yes_headcount", "turnout_met", "approval_met", "passed"] {
+        assert_eq!(audited[k], res[k], "{k}");
+    }
+    // A tampered record is re-counted differently: the audit is not a rubber stamp.
+    let tampered = text.replacen("\"choice\":\"yes\"", "\"choice\":\"no\"", 2);
+    std::fs::write(&file, &tampered).unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_gongzhi")).args(["audit", "vote"]).arg(&file).arg("--json").output().await.unwrap();
+    let audited: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(audited["yes_headcount"], 4);
+    assert_eq!(audited["passed"], false);
+}
+
+/// A vote whose window has not opened refuses ballots; a vote's window that
+/// closed refuses them too.
+async fn outside_window(kind: Kind) {
+    let w = world(kind).await;
+    let base = &w.base;
+    let committee = login(&w, "committee").await;
+    let owner0 = login(&w, "owner0").await;
+    let now = now_ms();
+    let body = json!({"title": "未来的投票", "place_id": w.a.id, "rule": {"kind": "civil_code", "matter": "ordinary"}, "opens_at": now + 3_600_000, "closes_at": now + 7_200_000, "channels": ["online"]});
+    let (st, v) = post(&committee, format!("{base}/api/v1/votes"), body).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let id = v["id"].as_str().unwrap().to_string();
+    let (st, v) = post(&committee, format!("{base}/api/v1/votes/{id}/open"), json!({})).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["total_headcount"], 8, "the compound's electorate includes building 7");
+    assert_eq!(v["proxy_limit"], 3, "the default without a setting");
+    let (st, v) = post(&owner0, format!("{base}/api/v1/votes/{id}/ballots"), json!({"choice": "yes"})).await;
+    assert_eq!(st, StatusCode::CONFLICT, "{v}");
+    assert!(v["detail"].as_str().unwrap().contains("outside the voting window"));
+    // A channel the vote does not accept.
+    let gridw = login(&w, "gridw").await;
+    let (_, ev) = upload(&gridw, &w, &id, "image/png", PNG).await;
+    let (st, v) = post(&gridw, format!("{base}/api/v1/votes/{id}/recorded-ballots"), json!({"owner_id": w.owners[0], "choice": "yes", "channel": "paper", "evidence_id": ev["id"]})).await;
+    assert_eq!(st, StatusCode::CONFLICT, "window is checked first: {v}");
+    // Close with no ballots: counted, failed, published.
+    let (st, v) = post(&committee, format!("{base}/api/v1/votes/{id}/close"), json!({})).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(v["result"]["passed"], false);
+    assert_eq!(v["result"]["voted_headcount"], 0);
+    let (st, rec) = get(&reqwest::Client::new(), format!("{base}/api/v1/public/votes/{id}/record.json")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(rec["ballots"], json!([]));
+    // A draft has no public board.
+    let body = json!({"title": "草稿", "place_id": w.b6.id, "rule": {"kind": "civil_code", "matter": "special"}, "opens_at": now, "closes_at": now + 1000, "channels": ["online"]});
+    let (_, v) = post(&committee, format!("{base}/api/v1/votes"), body).await;
+    let (st, _) = get(&reqwest::Client::new(), format!("{base}/api/v1/public/votes/{}/board", v["id"].as_str().unwrap())).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+}
+
+both!(full_vote, outside_window);

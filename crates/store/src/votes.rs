@@ -1,0 +1,805 @@
+//! Owners' votes: creation, opening (the electorate frozen in the same
+//! transaction), ballots (append-only; an owner's newest ballot is current),
+//! evidence files, live turnout, closing (counted by the domain's
+//! [`gongzhi_domain::vote::tally`]) and the published `gongzhi.vote/1` record.
+//! The web layer decides who may call what; these functions enforce the
+//! vote's own rules (states, window, channels, electorate, proxy limit).
+
+use crate::audit::{self, Entry};
+use crate::db::{self, Db, Tx};
+use crate::error::StoreError;
+use crate::register::{natural_cmp, path_ids, Place};
+use gongzhi_domain::ballot::{self, Channel, VoteStatus, DEFAULT_PROXY_LIMIT};
+use gongzhi_domain::mask::mask_name;
+use gongzhi_domain::money::{format_hundredths, Area};
+use gongzhi_domain::vote::{self, Ballot, Choice, Part, Rule, Tally, VoteRecord};
+use rand::Rng;
+use serde::Serialize;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use sqlx::any::AnyRow;
+use std::collections::HashMap;
+
+/// The community setting naming how many owners one proxy holder may represent.
+pub const PROXY_LIMIT_SETTING: &str = "vote.proxy_limit";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VoteView {
+    pub id: String,
+    pub place_id: String,
+    pub title: String,
+    pub rule: Rule,
+    /// The rule in words.
+    pub rule_text: String,
+    pub opens_at: i64,
+    pub closes_at: i64,
+    pub channels: Vec<Channel>,
+    pub status: VoteStatus,
+    /// Frozen at opening.
+    pub proxy_limit: Option<i64>,
+    /// m², two decimals; frozen at opening.
+    pub total_area: Option<String>,
+    pub total_headcount: Option<i64>,
+    pub opened_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    /// The tally at close: all six counts and every condition.
+    pub result: Option<Value>,
+    #[serde(skip)]
+    pub scope_path: String,
+}
+
+const VOTE_COLS: &str = "id, place_id, scope_path, title, rule_json, opens_at, closes_at, channels, status, proxy_limit, total_area, total_heads, opened_at, closed_at, result_json";
+
+fn vote_from(r: &AnyRow) -> Result<VoteView, StoreError> {
+    let rule: Rule = serde_json::from_str(&db::s(r, "rule_json")?).map_err(|e| StoreError::Config(format!("stored rule: {e}")))?;
+    let channels = db::s(r, "channels")?.split(',').filter_map(Channel::parse).collect();
+    let status = VoteStatus::parse(&db::s(r, "status")?).ok_or_else(|| StoreError::Config("stored vote status".into()))?;
+    Ok(VoteView {
+        id: db::s(r, "id")?,
+        place_id: db::s(r, "place_id")?,
+        title: db::s(r, "title")?,
+        rule_text: rule.to_string(),
+        rule,
+        opens_at: db::i(r, "opens_at")?,
+        closes_at: db::i(r, "closes_at")?,
+        channels,
+        status,
+        proxy_limit: db::oi(r, "proxy_limit")?,
+        total_area: db::oi(r, "total_area")?.map(format_hundredths),
+        total_headcount: db::oi(r, "total_heads")?,
+        opened_at: db::oi(r, "opened_at")?,
+        closed_at: db::oi(r, "closed_at")?,
+        result: db::os(r, "result_json")?.and_then(|s| serde_json::from_str(&s).ok()),
+        scope_path: db::s(r, "scope_path")?,
+    })
+}
+
+pub struct NewVote<'a> {
+    pub title: &'a str,
+    /// A building or a compound.
+    pub place: &'a Place,
+    pub rule: Rule,
+    pub opens_at: i64,
+    pub closes_at: i64,
+    pub channels: Vec<Channel>,
+}
+
+/// Creates a vote in draft.
+pub async fn create_vote(tx: &mut Tx, actor: &str, v: NewVote<'_>) -> Result<VoteView, StoreError> {
+    let title = v.title.trim();
+    if title.is_empty() || title.chars().count() > 200 {
+        return Err(StoreError::invalid("title", "1 to 200 characters"));
+    }
+    if !matches!(v.place.kind.as_str(), "building" | "compound") {
+        return Err(StoreError::invalid("place_id", format!("a vote's scope is a building or a compound, not a {}", v.place.kind)));
+    }
+    v.rule.validate().map_err(|e| StoreError::invalid("rule", e.to_string()))?;
+    if v.closes_at <= v.opens_at {
+        return Err(StoreError::invalid("closes_at", "the window must close after it opens"));
+    }
+    let channels = ballot::parse_channels(&v.channels.iter().map(|c| c.as_str().to_string()).collect::<Vec<_>>())
+        .map_err(|e| StoreError::invalid("channels", e))?;
+    let id = db::new_id();
+    let now = db::now_ms();
+    let rule_json = serde_json::to_string(&v.rule).expect("a rule serializes");
+    let ch = channels.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(",");
+    sqlx::query(
+        "INSERT INTO votes (id, place_id, scope_path, title, rule_json, opens_at, closes_at, channels, status, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(id.clone())
+    .bind(v.place.id.clone())
+    .bind(v.place.path.clone())
+    .bind(title.to_string())
+    .bind(rule_json)
+    .bind(v.opens_at)
+    .bind(v.closes_at)
+    .bind(ch)
+    .bind(VoteStatus::Draft.as_str())
+    .bind(actor.to_string())
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    let view = vote_in_tx(tx, &id).await?;
+    audit::record(tx, Entry {
+        actor: actor.into(),
+        action: "vote.create".into(),
+        entity: "vote".into(),
+        entity_id: id,
+        scope_path: v.place.path.clone(),
+        before: None,
+        after: Some(json!(view)),
+    })
+    .await?;
+    Ok(view)
+}
+
+async fn vote_in_tx(tx: &mut Tx, id: &str) -> Result<VoteView, StoreError> {
+    let r = sqlx::query(&format!("SELECT {VOTE_COLS} FROM votes WHERE id = $1"))
+        .bind(id.to_string())
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| StoreError::not_found(format!("vote '{id}'")))?;
+    vote_from(&r)
+}
+
+pub async fn get_vote(db: &Db, id: &str) -> Result<VoteView, StoreError> {
+    let r = sqlx::query(&format!("SELECT {VOTE_COLS} FROM votes WHERE id = $1"))
+        .bind(id.to_string())
+        .fetch_optional(db.reader())
+        .await?
+        .ok_or_else(|| StoreError::not_found(format!("vote '{id}'")))?;
+    vote_from(&r)
+}
+
+/// Votes whose scope is at or below `place`, newest first.
+pub async fn votes_under(db: &Db, place: &Place) -> Result<Vec<VoteView>, StoreError> {
+    let (lo, hi) = crate::register::subtree(&place.path);
+    let rows = sqlx::query(&format!("SELECT {VOTE_COLS} FROM votes WHERE scope_path >= $1 AND scope_path < $2 ORDER BY id DESC LIMIT 500"))
+        .bind(lo)
+        .bind(hi)
+        .fetch_all(db.reader())
+        .await?;
+    rows.iter().map(vote_from).collect()
+}
+
+/// The votes an owner is in the frozen electorate of, newest first.
+pub async fn votes_of_owners(db: &Db, owner_ids: &[String]) -> Result<Vec<VoteView>, StoreError> {
+    if owner_ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let sql = format!(
+        "SELECT {} FROM votes v WHERE v.id IN (SELECT DISTINCT vote_id FROM vote_electorate WHERE owner_id IN ({})) ORDER BY v.id DESC LIMIT 500",
+        VOTE_COLS.split(", ").map(|c| format!("v.{c}")).collect::<Vec<_>>().join(", "),
+        db::in_placeholders(1, owner_ids.len())
+    );
+    let mut q = sqlx::query(&sql);
+    for o in owner_ids {
+        q = q.bind(o.clone());
+    }
+    q.fetch_all(db.reader()).await?.iter().map(vote_from).collect()
+}
+
+/// A setting of a place or the nearest ancestor that has it.
+pub async fn setting(db: &Db, place_path: &str, name: &str) -> Result<Option<String>, StoreError> {
+    let ids = path_ids(place_path);
+    if ids.is_empty() {
+        return Ok(None);
+    }
+    let sql = format!("SELECT place_id, value FROM settings WHERE name = $1 AND place_id IN ({})", db::in_placeholders(2, ids.len()));
+    let mut q = sqlx::query(&sql).bind(name.to_string());
+    for id in &ids {
+        q = q.bind(id.clone());
+    }
+    let rows = q.fetch_all(db.reader()).await?;
+    let mut best: Option<(usize, String)> = None;
+    for r in &rows {
+        let pid = db::s(r, "place_id")?;
+        let depth = ids.iter().position(|i| *i == pid).unwrap_or(0);
+        if best.as_ref().is_none_or(|(d, _)| depth > *d) {
+            best = Some((depth, db::s(r, "value")?));
+        }
+    }
+    Ok(best.map(|(_, v)| v))
+}
+
+/// Sets a place's setting (audited with before/after). `vote.proxy_limit`
+/// must be a whole number from 1 to 100.
+pub async fn set_setting(tx: &mut Tx, actor: &str, place: &Place, name: &str, value: &str) -> Result<(), StoreError> {
+    if name == PROXY_LIMIT_SETTING {
+        match value.trim().parse::<i64>() {
+            Ok(n) if (1..=100).contains(&n) => {}
+            _ => return Err(StoreError::invalid("value", "a whole number from 1 to 100")),
+        }
+    } else {
+        return Err(StoreError::invalid("name", format!("unknown setting '{name}' (expected {PROXY_LIMIT_SETTING})")));
+    }
+    let before = sqlx::query("SELECT value FROM settings WHERE place_id = $1 AND name = $2")
+        .bind(place.id.clone())
+        .bind(name.to_string())
+        .fetch_optional(&mut **tx)
+        .await?
+        .map(|r| db::s(&r, "value"))
+        .transpose()?;
+    if before.is_some() {
+        sqlx::query("UPDATE settings SET value = $1, updated_at = $2 WHERE place_id = $3 AND name = $4")
+            .bind(value.trim().to_string())
+            .bind(db::now_ms())
+            .bind(place.id.clone())
+            .bind(name.to_string())
+            .execute(&mut **tx)
+            .await?;
+    } else {
+        sqlx::query("INSERT INTO settings (place_id, name, value, updated_at) VALUES ($1, $2, $3, $4)")
+            .bind(place.id.clone())
+            .bind(name.to_string())
+            .bind(value.trim().to_string())
+            .bind(db::now_ms())
+            .execute(&mut **tx)
+            .await?;
+    }
+    audit::record(tx, Entry {
+        actor: actor.into(),
+        action: "setting.set".into(),
+        entity: "setting".into(),
+        entity_id: format!("{}:{name}", place.id),
+        scope_path: place.path.clone(),
+        before: before.map(|b| json!({ "value": b })),
+        after: Some(json!({ "value": value.trim() })),
+    })
+    .await
+}
+
+/// Opens a draft vote: freezes the electorate — every exclusive part in
+/// scope with its area and owner of record — and the proxy limit, in this
+/// same transaction.
+pub async fn open_vote(tx: &mut Tx, actor: &str, id: &str, proxy_limit: i64) -> Result<VoteView, StoreError> {
+    let v = vote_in_tx(tx, id).await?;
+    if v.status != VoteStatus::Draft {
+        return Err(StoreError::Conflict(format!("the vote is {}; only a draft can be opened", v.status)));
+    }
+    let now = db::now_ms();
+    if now >= v.closes_at {
+        return Err(StoreError::Conflict("the vote's window has already closed".into()));
+    }
+    let (lo, hi) = crate::register::subtree(&v.scope_path);
+    let rows = sqlx::query(
+        "SELECT pt.id, pt.number, pt.area_centi, pt.owner_id, pl.kind AS place_kind, pl.name AS place_name, par.name AS parent_name \
+         FROM parts pt JOIN places pl ON pl.id = pt.place_id LEFT JOIN places par ON par.id = pl.parent_id \
+         WHERE pl.path >= $1 AND pl.path < $2",
+    )
+    .bind(lo)
+    .bind(hi)
+    .fetch_all(&mut **tx)
+    .await?;
+    if rows.is_empty() {
+        return Err(StoreError::Conflict("there are no exclusive parts in the vote's scope: the electorate would be empty".into()));
+    }
+    let mut parts: Vec<(String, String, i64, String)> = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let number = db::s(r, "number")?;
+        let label = if db::s(r, "place_kind")? == "unit" {
+            format!("{}-{}-{}", db::os(r, "parent_name")?.unwrap_or_default(), db::s(r, "place_name")?, number)
+        } else {
+            format!("{}-{}", db::s(r, "place_name")?, number)
+        };
+        parts.push((db::s(r, "id")?, label, db::i(r, "area_centi")?, db::s(r, "owner_id")?));
+    }
+    parts.sort_by(|a, b| natural_cmp(&a.1, &b.1).then_with(|| a.0.cmp(&b.0)));
+    // Labels must be unique in the record; a clash (two buildings of one
+    // name) is resolved by suffixing the part id.
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for p in &parts {
+        *seen.entry(p.1.clone()).or_default() += 1;
+    }
+    for p in parts.iter_mut() {
+        if seen[&p.1] > 1 {
+            p.1 = format!("{}#{}", p.1, &p.0[p.0.len() - 6..]);
+        }
+    }
+    let mut refs: HashMap<String, String> = HashMap::new();
+    let mut total_area: i64 = 0;
+    for p in &parts {
+        let n = refs.len() + 1;
+        refs.entry(p.3.clone()).or_insert_with(|| format!("o-{n}"));
+        total_area += p.2;
+    }
+    for chunk in parts.chunks(500) {
+        let sql = format!(
+            "INSERT INTO vote_electorate (vote_id, part_id, part_label, area_centi, owner_id, owner_ref) VALUES {}",
+            db::values_placeholders(chunk.len(), 6)
+        );
+        let mut q = sqlx::query(&sql);
+        for p in chunk {
+            q = q.bind(id.to_string()).bind(p.0.clone()).bind(p.1.clone()).bind(p.2).bind(p.3.clone()).bind(refs[&p.3].clone());
+        }
+        q.execute(&mut **tx).await?;
+    }
+    let heads = refs.len() as i64;
+    sqlx::query("UPDATE votes SET status = $1, opened_at = $2, total_area = $3, total_heads = $4, proxy_limit = $5 WHERE id = $6")
+        .bind(VoteStatus::Open.as_str())
+        .bind(now)
+        .bind(total_area)
+        .bind(heads)
+        .bind(proxy_limit)
+        .bind(id.to_string())
+        .execute(&mut **tx)
+        .await?;
+    let view = vote_in_tx(tx, id).await?;
+    audit::record(tx, Entry {
+        actor: actor.into(),
+        action: "vote.open".into(),
+        entity: "vote".into(),
+        entity_id: id.into(),
+        scope_path: v.scope_path.clone(),
+        before: Some(json!({"status": v.status})),
+        after: Some(json!({"status": view.status, "parts": parts.len(), "total_area": view.total_area, "total_headcount": heads, "proxy_limit": proxy_limit})),
+    })
+    .await?;
+    Ok(view)
+}
+
+/// The proxy limit for a new vote over `place`: the nearest `vote.proxy_limit`
+/// setting, else [`DEFAULT_PROXY_LIMIT`].
+pub async fn proxy_limit_for(db: &Db, place_path: &str) -> Result<i64, StoreError> {
+    Ok(setting(db, place_path, PROXY_LIMIT_SETTING).await?.and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_PROXY_LIMIT))
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Elector {
+    pub part_id: String,
+    pub part_label: String,
+    pub area_centi: i64,
+    pub owner_id: String,
+    pub owner_ref: String,
+}
+
+async fn electorate_from<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(ex: E, vote_id: &str) -> Result<Vec<Elector>, StoreError> {
+    let rows = sqlx::query("SELECT part_id, part_label, area_centi, owner_id, owner_ref FROM vote_electorate WHERE vote_id = $1")
+        .bind(vote_id.to_string())
+        .fetch_all(ex)
+        .await?;
+    let mut out: Vec<Elector> = rows
+        .iter()
+        .map(|r| {
+            Ok(Elector {
+                part_id: db::s(r, "part_id")?,
+                part_label: db::s(r, "part_label")?,
+                area_centi: db::i(r, "area_centi")?,
+                owner_id: db::s(r, "owner_id")?,
+                owner_ref: db::s(r, "owner_ref")?,
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+    out.sort_by(|a, b| natural_cmp(&a.part_label, &b.part_label));
+    Ok(out)
+}
+
+/// The frozen electorate, parts in label order.
+pub async fn electorate(db: &Db, vote_id: &str) -> Result<Vec<Elector>, StoreError> {
+    electorate_from(db.reader(), vote_id).await
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EvidenceView {
+    pub id: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+}
+
+/// Stores an evidence file (a scanned paper ballot, a signed proxy) for a
+/// vote, with its SHA-256.
+pub async fn add_evidence(tx: &mut Tx, actor: &str, vote_id: &str, content_type: &str, bytes: &[u8]) -> Result<EvidenceView, StoreError> {
+    let v = vote_in_tx(tx, vote_id).await?;
+    ballot::check_evidence(content_type, bytes).map_err(|e| StoreError::invalid("file", e))?;
+    let ct = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let sha = hex::encode(Sha256::digest(bytes));
+    let id = db::new_id();
+    sqlx::query("INSERT INTO vote_evidence (id, vote_id, content_type, size, sha256, bytes_hex, uploaded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+        .bind(id.clone())
+        .bind(vote_id.to_string())
+        .bind(ct.clone())
+        .bind(bytes.len() as i64)
+        .bind(sha.clone())
+        .bind(hex::encode(bytes))
+        .bind(actor.to_string())
+        .bind(db::now_ms())
+        .execute(&mut **tx)
+        .await?;
+    let view = EvidenceView { id: id.clone(), content_type: ct, size: bytes.len() as i64, sha256: sha };
+    audit::record(tx, Entry {
+        actor: actor.into(),
+        action: "vote.evidence".into(),
+        entity: "vote_evidence".into(),
+        entity_id: id,
+        scope_path: v.scope_path,
+        before: None,
+        after: Some(json!(view)),
+    })
+    .await?;
+    Ok(view)
+}
+
+/// An evidence file's metadata and bytes.
+pub async fn get_evidence(db: &Db, vote_id: &str, id: &str) -> Result<(EvidenceView, Vec<u8>), StoreError> {
+    let r = sqlx::query("SELECT id, content_type, size, sha256, bytes_hex FROM vote_evidence WHERE id = $1 AND vote_id = $2")
+        .bind(id.to_string())
+        .bind(vote_id.to_string())
+        .fetch_optional(db.reader())
+        .await?
+        .ok_or_else(|| StoreError::not_found(format!("evidence '{id}'")))?;
+    let bytes = hex::decode(db::s(&r, "bytes_hex")?).map_err(|e| StoreError::Config(format!("stored evidence: {e}")))?;
+    Ok((EvidenceView { id: db::s(&r, "id")?, content_type: db::s(&r, "content_type")?, size: db::i(&r, "size")?, sha256: db::s(&r, "sha256")? }, bytes))
+}
+
+pub struct Cast<'a> {
+    pub vote_id: &'a str,
+    pub owner_id: &'a str,
+    pub choice: Choice,
+    pub channel: Channel,
+    /// Online: the owner's own user (linked through `owner_accounts`, checked
+    /// by the caller); paper and proxy: the worker who recorded it.
+    pub cast_by: &'a str,
+    /// Proxy only: who holds the written authorisation.
+    pub proxy_holder: Option<&'a str>,
+    /// Paper and proxy: the scan of the ballot or of the authorisation.
+    pub evidence_id: Option<&'a str>,
+    pub now: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Receipt {
+    pub ballot_id: String,
+    /// Printed on the board; the owner keeps it to check their ballot.
+    pub receipt: String,
+    pub seq: i64,
+    /// The ballot this one replaces as the owner's current ballot.
+    pub supersedes: Option<String>,
+    pub channel: Channel,
+    pub choice: Choice,
+}
+
+fn receipt_code() -> String {
+    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+    let mut rng = rand::thread_rng();
+    (0..10).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()
+}
+
+/// Casts (or recasts) an owner's ballot. A new ballot before close becomes
+/// the owner's current one; the earlier stays, superseded.
+pub async fn cast(tx: &mut Tx, c: Cast<'_>) -> Result<Receipt, StoreError> {
+    let v = vote_in_tx(tx, c.vote_id).await?;
+    match v.status {
+        VoteStatus::Draft => return Err(StoreError::Conflict("the vote is not open yet".into())),
+        VoteStatus::Closed => return Err(StoreError::Conflict("the vote is closed; no more ballots are accepted".into())),
+        VoteStatus::Open => {}
+    }
+    if !ballot::in_window(v.opens_at, v.closes_at, c.now) {
+        return Err(StoreError::Conflict(format!(
+            "outside the voting window (ballots are accepted from {} to {}, ms since epoch)",
+            v.opens_at, v.closes_at
+        )));
+    }
+    if !v.channels.contains(&c.channel) {
+        return Err(StoreError::invalid("channel", format!("this vote does not accept {} ballots", c.channel)));
+    }
+    let owner_ref = sqlx::query("SELECT owner_ref FROM vote_electorate WHERE vote_id = $1 AND owner_id = $2 LIMIT 1")
+        .bind(c.vote_id.to_string())
+        .bind(c.owner_id.to_string())
+        .fetch_optional(&mut **tx)
+        .await?;
+    if owner_ref.is_none() {
+        return Err(StoreError::invalid("owner_id", "this owner is not in the vote's electorate"));
+    }
+    let mut holder = None;
+    if matches!(c.channel, Channel::Paper | Channel::Proxy) {
+        let Some(eid) = c.evidence_id else {
+            return Err(StoreError::invalid("evidence_id", format!("a {} ballot needs its evidence file", c.channel)));
+        };
+        let found = sqlx::query("SELECT id FROM vote_evidence WHERE id = $1 AND vote_id = $2").bind(eid.to_string()).bind(c.vote_id.to_string()).fetch_optional(&mut **tx).await?;
+        if found.is_none() {
+            return Err(StoreError::invalid("evidence_id", "no such evidence file in this vote"));
+        }
+    }
+    if c.channel == Channel::Proxy {
+        let h = c.proxy_holder.map(str::trim).unwrap_or("");
+        if h.is_empty() || h.chars().count() > 100 {
+            return Err(StoreError::invalid("proxy_holder", "the proxy holder's name (1 to 100 characters) is needed"));
+        }
+        holder = Some(h.to_string());
+        let limit = v.proxy_limit.unwrap_or(DEFAULT_PROXY_LIMIT);
+        let current = current_ballots(&mut **tx, c.vote_id).await?;
+        let held = current.iter().filter(|b| b.channel == Channel::Proxy && b.proxy_holder.as_deref() == Some(h) && b.owner_id != c.owner_id).count() as i64;
+        if held >= limit {
+            return Err(StoreError::invalid("proxy_holder", format!("'{h}' already represents {held} owners in this vote; the limit is {limit}")));
+        }
+    }
+    let prev = sqlx::query("SELECT id, seq FROM vote_ballots WHERE vote_id = $1 AND owner_id = $2 ORDER BY seq DESC LIMIT 1")
+        .bind(c.vote_id.to_string())
+        .bind(c.owner_id.to_string())
+        .fetch_optional(&mut **tx)
+        .await?;
+    let (supersedes, seq) = match &prev {
+        Some(r) => (Some(db::s(r, "id")?), db::i(r, "seq")? + 1),
+        None => (None, 1),
+    };
+    let id = db::new_id();
+    let receipt = receipt_code();
+    sqlx::query(
+        "INSERT INTO vote_ballots (id, vote_id, owner_id, seq, choice, channel, receipt, cast_by, proxy_holder, evidence_id, supersedes, cast_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(id.clone())
+    .bind(c.vote_id.to_string())
+    .bind(c.owner_id.to_string())
+    .bind(seq)
+    .bind(c.choice.as_str())
+    .bind(c.channel.as_str())
+    .bind(receipt.clone())
+    .bind(c.cast_by.to_string())
+    .bind(holder.clone())
+    .bind(c.evidence_id.map(str::to_string))
+    .bind(supersedes.clone())
+    .bind(c.now)
+    .execute(&mut **tx)
+    .await?;
+    let r = Receipt { ballot_id: id.clone(), receipt, seq, supersedes, channel: c.channel, choice: c.choice };
+    audit::record(tx, Entry {
+        actor: c.cast_by.into(),
+        action: if seq > 1 { "vote.ballot.replace".into() } else { "vote.ballot".into() },
+        entity: "vote_ballot".into(),
+        entity_id: id,
+        scope_path: v.scope_path,
+        before: None,
+        after: Some(json!({"vote_id": c.vote_id, "owner_id": c.owner_id, "receipt": r.receipt, "seq": seq, "supersedes": r.supersedes, "channel": c.channel, "choice": c.choice, "proxy_holder": holder, "evidence_id": c.evidence_id})),
+    })
+    .await?;
+    Ok(r)
+}
+
+#[derive(Debug, Clone)]
+pub struct StoredBallot {
+    pub id: String,
+    pub owner_id: String,
+    pub seq: i64,
+    pub choice: Choice,
+    pub channel: Channel,
+    pub receipt: String,
+    pub proxy_holder: Option<String>,
+    pub cast_at: i64,
+    pub current: bool,
+}
+
+async fn all_ballots<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(ex: E, vote_id: &str) -> Result<Vec<StoredBallot>, StoreError> {
+    let rows = sqlx::query("SELECT id, owner_id, seq, choice, channel, receipt, proxy_holder, cast_at FROM vote_ballots WHERE vote_id = $1 ORDER BY owner_id, seq")
+        .bind(vote_id.to_string())
+        .fetch_all(ex)
+        .await?;
+    let mut out: Vec<StoredBallot> = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let b = StoredBallot {
+            id: db::s(r, "id")?,
+            owner_id: db::s(r, "owner_id")?,
+            seq: db::i(r, "seq")?,
+            choice: Choice::parse(&db::s(r, "choice")?).ok_or_else(|| StoreError::Config("stored choice".into()))?,
+            channel: Channel::parse(&db::s(r, "channel")?).ok_or_else(|| StoreError::Config("stored channel".into()))?,
+            receipt: db::s(r, "receipt")?,
+            proxy_holder: db::os(r, "proxy_holder")?,
+            cast_at: db::i(r, "cast_at")?,
+            current: true,
+        };
+        if let Some(last) = out.last_mut() {
+            if last.owner_id == b.owner_id {
+                last.current = false;
+            }
+        }
+        out.push(b);
+    }
+    Ok(out)
+}
+
+async fn current_ballots<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(ex: E, vote_id: &str) -> Result<Vec<StoredBallot>, StoreError> {
+    Ok(all_ballots(ex, vote_id).await?.into_iter().filter(|b| b.current).collect())
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Turnout {
+    pub total_area: String,
+    pub voted_area: String,
+    pub total_headcount: i64,
+    pub voted_headcount: i64,
+    /// Ballots cast, including superseded ones.
+    pub ballots_cast: i64,
+}
+
+/// Live turnout (area and heads) from the frozen electorate and current
+/// ballots. Choices are not revealed before close.
+pub async fn turnout(db: &Db, vote_id: &str) -> Result<Turnout, StoreError> {
+    let el = electorate(db, vote_id).await?;
+    let all = all_ballots(db.reader(), vote_id).await?;
+    let mut area_of: HashMap<&str, i64> = HashMap::new();
+    for e in &el {
+        *area_of.entry(e.owner_id.as_str()).or_default() += e.area_centi;
+    }
+    let current: Vec<&StoredBallot> = all.iter().filter(|b| b.current).collect();
+    let voted_area: i64 = current.iter().map(|b| area_of.get(b.owner_id.as_str()).copied().unwrap_or(0)).sum();
+    Ok(Turnout {
+        total_area: format_hundredths(el.iter().map(|e| e.area_centi).sum()),
+        voted_area: format_hundredths(voted_area),
+        total_headcount: area_of.len() as i64,
+        voted_headcount: current.len() as i64,
+        ballots_cast: all.len() as i64,
+    })
+}
+
+fn build_record(v: &VoteView, el: &[Elector], current: &[StoredBallot]) -> VoteRecord {
+    let parts = el.iter().map(|e| Part::new(e.part_label.clone(), Area(e.area_centi), e.owner_ref.clone())).collect();
+    let ref_of: HashMap<&str, &str> = el.iter().map(|e| (e.owner_id.as_str(), e.owner_ref.as_str())).collect();
+    let mut ballots: Vec<Ballot> = current.iter().filter_map(|b| ref_of.get(b.owner_id.as_str()).map(|r| Ballot::new(*r, b.choice))).collect();
+    ballots.sort_by_key(|b| b.owner.trim_start_matches("o-").parse::<u64>().unwrap_or(u64::MAX));
+    VoteRecord { title: v.title.clone(), rule: v.rule, parts, ballots }
+}
+
+/// Closes an open vote: counts it with the domain's `tally`, stores the
+/// result and the published record, and appends both to the audit trail.
+pub async fn close_vote(tx: &mut Tx, actor: &str, id: &str) -> Result<(VoteView, Tally), StoreError> {
+    let v = vote_in_tx(tx, id).await?;
+    if v.status != VoteStatus::Open {
+        return Err(StoreError::Conflict(format!("the vote is {}; only an open vote can be closed", v.status)));
+    }
+    let el = electorate_from(&mut **tx, id).await?;
+    let current = current_ballots(&mut **tx, id).await?;
+    let record = build_record(&v, &el, &current);
+    let t = vote::tally(&record.parts, &record.ballots, &record.rule).map_err(|e| StoreError::Conflict(format!("the vote cannot be counted: {e}")))?;
+    let record_json = record.to_json();
+    let result = serde_json::to_value(&t).expect("a tally serializes");
+    sqlx::query("UPDATE votes SET status = $1, closed_at = $2, result_json = $3, record_json = $4 WHERE id = $5")
+        .bind(VoteStatus::Closed.as_str())
+        .bind(db::now_ms())
+        .bind(result.to_string())
+        .bind(record_json.clone())
+        .bind(id.to_string())
+        .execute(&mut **tx)
+        .await?;
+    let record_sha = hex::encode(Sha256::digest(record_json.as_bytes()));
+    audit::record_many(tx, vec![
+        Entry {
+            actor: actor.into(),
+            action: "vote.close".into(),
+            entity: "vote".into(),
+            entity_id: id.into(),
+            scope_path: v.scope_path.clone(),
+            before: Some(json!({"status": v.status})),
+            after: Some(json!({"status": "closed", "result": result})),
+        },
+        Entry {
+            actor: actor.into(),
+            action: "vote.publish".into(),
+            entity: "vote".into(),
+            entity_id: id.into(),
+            scope_path: v.scope_path.clone(),
+            before: None,
+            after: Some(json!({"format": vote::RECORD_FORMAT, "sha256": record_sha, "url": format!("/api/v1/public/votes/{id}/record.json")})),
+        },
+    ])
+    .await?;
+    let view = vote_in_tx(tx, id).await?;
+    Ok((view, t))
+}
+
+/// The published record of a closed vote (exactly what was counted).
+pub async fn record_json(db: &Db, id: &str) -> Result<String, StoreError> {
+    let r = sqlx::query("SELECT status, record_json FROM votes WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_optional(db.reader())
+        .await?
+        .ok_or_else(|| StoreError::not_found(format!("vote '{id}'")))?;
+    match db::os(&r, "record_json")? {
+        Some(j) if db::s(&r, "status")? == VoteStatus::Closed.as_str() => Ok(j),
+        _ => Err(StoreError::Conflict("the vote is not closed yet; its record is published at close".into())),
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BoardRow {
+    pub receipt: String,
+    /// The owner's parts in scope.
+    pub parts: Vec<String>,
+    /// Masked unless the owner consented to publication.
+    pub name: String,
+    pub channel: Channel,
+    pub cast_at: i64,
+    /// False for a ballot replaced by a later one of the same owner.
+    pub current: bool,
+    /// Shown only once the vote is closed.
+    pub choice: Option<Choice>,
+}
+
+/// The public board: every ballot by receipt code and part, names masked
+/// unless the owner consented, choices only after close.
+pub async fn board(db: &Db, id: &str) -> Result<(VoteView, Vec<BoardRow>), StoreError> {
+    let v = get_vote(db, id).await?;
+    if v.status == VoteStatus::Draft {
+        return Err(StoreError::not_found(format!("vote '{id}'")));
+    }
+    let el = electorate(db, id).await?;
+    let all = all_ballots(db.reader(), id).await?;
+    let mut parts_of: HashMap<&str, Vec<String>> = HashMap::new();
+    for e in &el {
+        parts_of.entry(e.owner_id.as_str()).or_default().push(e.part_label.clone());
+    }
+    let owner_ids: Vec<String> = parts_of.keys().map(|s| s.to_string()).collect();
+    let mut names: HashMap<String, (String, bool)> = HashMap::new();
+    for chunk in owner_ids.chunks(500) {
+        let sql = format!("SELECT id, name, consent_publish_name FROM owners WHERE id IN ({})", db::in_placeholders(1, chunk.len()));
+        let mut q = sqlx::query(&sql);
+        for o in chunk {
+            q = q.bind(o.clone());
+        }
+        for r in q.fetch_all(db.reader()).await? {
+            names.insert(db::s(&r, "id")?, (db::s(&r, "name")?, db::i(&r, "consent_publish_name")? != 0));
+        }
+    }
+    let closed = v.status == VoteStatus::Closed;
+    let mut rows: Vec<BoardRow> = all
+        .iter()
+        .map(|b| {
+            let (name, consent) = names.get(&b.owner_id).cloned().unwrap_or_default();
+            BoardRow {
+                receipt: b.receipt.clone(),
+                parts: parts_of.get(b.owner_id.as_str()).cloned().unwrap_or_default(),
+                name: if consent { name } else { mask_name(&name) },
+                channel: b.channel,
+                cast_at: b.cast_at,
+                current: b.current,
+                choice: closed.then_some(b.choice),
+            }
+        })
+        .collect();
+    rows.sort_by(|a, b| natural_cmp(a.parts.first().map_or("", |s| s), b.parts.first().map_or("", |s| s)).then(a.cast_at.cmp(&b.cast_at)));
+    Ok((v, rows))
+}
+
+/// The owner's current ballot in a vote, if any.
+pub async fn current_ballot_of(db: &Db, vote_id: &str, owner_id: &str) -> Result<Option<StoredBallot>, StoreError> {
+    Ok(current_ballots(db.reader(), vote_id).await?.into_iter().find(|b| b.owner_id == owner_id))
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PartShare {
+    pub part: String,
+    pub area: String,
+    pub amount_fen: i64,
+    /// Yuan with two decimals.
+    pub amount: String,
+}
+
+/// Splits `amount_fen − subsidy_fen` across the frozen electorate's parts,
+/// by area or equally, by largest remainder (ties: larger weight, then
+/// earlier part in label order). The shares always sum to the total.
+pub async fn apportion(db: &Db, vote_id: &str, amount_fen: i64, subsidy_fen: i64, by_area: bool) -> Result<(i64, Vec<PartShare>), StoreError> {
+    if amount_fen < 0 {
+        return Err(StoreError::invalid("amount_fen", "must be zero or more"));
+    }
+    if subsidy_fen < 0 {
+        return Err(StoreError::invalid("subsidy_fen", "must be zero or more"));
+    }
+    if subsidy_fen > amount_fen {
+        return Err(StoreError::invalid("subsidy_fen", "the subsidy is larger than the amount"));
+    }
+    let total = amount_fen - subsidy_fen;
+    let el = electorate(db, vote_id).await?;
+    if el.is_empty() {
+        return Err(StoreError::Conflict("the electorate is frozen when the vote opens; open it first".into()));
+    }
+    let weights: Vec<i64> = el.iter().map(|e| if by_area { e.area_centi } else { 1 }).collect();
+    let shares = gongzhi_domain::split::split_by_weights(total, &weights).map_err(|e| StoreError::invalid("amount_fen", e.to_string()))?;
+    Ok((
+        total,
+        el.iter()
+            .zip(shares)
+            .map(|(e, s)| PartShare { part: e.part_label.clone(), area: format_hundredths(e.area_centi), amount_fen: s, amount: format_hundredths(s) })
+            .collect(),
+    ))
+}

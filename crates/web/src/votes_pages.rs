@@ -1,0 +1,282 @@
+//! Vote pages: the caller's votes, and one vote — the question, the rule, live
+//! turnout, the owner's own ballot with yes / no / abstain buttons (made for a
+//! phone), and the result with its conditions once closed.
+
+use crate::i18n::Lang;
+use crate::problem::ApiError;
+use crate::session::MaybeUser;
+use crate::votes_api::{cast_as_owner, vote_visible};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use gongzhi_domain::ballot::VoteStatus;
+use gongzhi_domain::vote::Choice;
+use gongzhi_store::{auth, votes};
+use serde::Deserialize;
+
+#[derive(Deserialize, Default)]
+pub struct LangQuery {
+    lang: Option<String>,
+}
+
+fn lang_of(q: &LangQuery, headers: &HeaderMap) -> (Lang, Option<Lang>) {
+    (Lang::from_request(q.lang.as_deref(), headers), q.lang.as_deref().and_then(Lang::parse))
+}
+
+fn render<T: Template>(t: &T, status: StatusCode, set: Option<Lang>) -> Response {
+    match t.render() {
+        Ok(html) => {
+            let mut r = (status, Html(html)).into_response();
+            if let Some(l) = set {
+                if let Ok(v) = format!("gz_lang={}; Path=/; SameSite=Lax; Max-Age=31536000", l.code()).parse() {
+                    r.headers_mut().append(header::SET_COOKIE, v);
+                }
+            }
+            r
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(source = "{% extends \"base.html\" %}{% block title %}{{ status }}{% endblock %}{% block content %}<h1>{{ status }} {{ lang.t(title_key) }}</h1><p class=\"muted\" id=\"error-detail\">{{ detail }}</p><p><a href=\"/votes\">{{ lang.t(\"votes.mine\") }}</a></p>{% endblock %}", ext = "html")]
+struct VoteError {
+    lang: Lang,
+    logged_in: bool,
+    status: u16,
+    title_key: &'static str,
+    detail: String,
+}
+
+fn page_error(e: ApiError, lang: Lang) -> Response {
+    let title_key = match e.status.as_u16() {
+        404 => "err.not_found",
+        403 => "err.forbidden",
+        _ => "err.other",
+    };
+    render(&VoteError { lang, logged_in: true, status: e.status.as_u16(), title_key, detail: e.detail }, e.status, None)
+}
+
+/// `ms` since the epoch as `YYYY-MM-DD HH:MM` in China Standard Time (UTC+8).
+pub fn cst(ms: i64) -> String {
+    let secs = ms.div_euclid(1000) + 8 * 3600;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", rem / 3600, rem % 3600 / 60)
+}
+
+/// Percentage with one decimal of `part / whole` (hundredths or counts), integer arithmetic.
+fn pct(part: i64, whole: i64) -> String {
+    let t = tenths(part, whole);
+    format!("{}.{}", t / 10, t % 10)
+}
+
+/// `part / whole` in tenths of a percent (0..=1000), rounded half up.
+fn tenths(part: i64, whole: i64) -> i64 {
+    if whole <= 0 {
+        return 0;
+    }
+    ((i128::from(part) * 1000 + i128::from(whole) / 2) / i128::from(whole)) as i64
+}
+
+fn centi(s: &str) -> i64 {
+    gongzhi_domain::money::Area::parse(s).map(|a| a.0).unwrap_or(0)
+}
+
+pub struct VoteRow {
+    id: String,
+    title: String,
+    status_key: String,
+    closes: String,
+}
+
+#[derive(Template)]
+#[template(path = "votes.html")]
+struct VotesPage {
+    lang: Lang,
+    logged_in: bool,
+    votes: Vec<VoteRow>,
+}
+
+pub async fn my_votes(State(state): State<AppState>, MaybeUser(user): MaybeUser, Query(q): Query<LangQuery>, headers: HeaderMap) -> Response {
+    let (lang, set) = lang_of(&q, &headers);
+    let Some(user) = user else { return Redirect::to("/login").into_response() };
+    let list = async {
+        let mine = auth::owners_of_user(&state.db, &user.user_id).await?;
+        votes::votes_of_owners(&state.db, &mine).await
+    }
+    .await;
+    match list {
+        Ok(vs) => {
+            let votes = vs.into_iter().map(|v| VoteRow { id: v.id, title: v.title, status_key: format!("vote.status.{}", v.status), closes: cst(v.closes_at) }).collect();
+            render(&VotesPage { lang, logged_in: true, votes }, StatusCode::OK, set)
+        }
+        Err(e) => page_error(e.into(), lang),
+    }
+}
+
+pub struct Cond {
+    name: String,
+    held: bool,
+    detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "vote.html")]
+struct VotePage {
+    lang: Lang,
+    logged_in: bool,
+    id: String,
+    title: String,
+    rule_text: String,
+    status: String,
+    status_key: String,
+    opens: String,
+    closes: String,
+    open: bool,
+    closed: bool,
+    voted_area: String,
+    total_area: String,
+    area_pct: String,
+    area_tenths: i64,
+    heads_tenths: i64,
+    voted_heads: i64,
+    total_heads: i64,
+    heads_pct: String,
+    /// The caller is an owner in the electorate.
+    elector: bool,
+    my_choice_key: String,
+    my_receipt: String,
+    passed: bool,
+    counts: Vec<(&'static str, String)>,
+    conditions: Vec<Cond>,
+}
+
+pub async fn vote_page(State(state): State<AppState>, MaybeUser(user): MaybeUser, Path(id): Path<String>, Query(q): Query<LangQuery>, headers: HeaderMap) -> Response {
+    let (lang, set) = lang_of(&q, &headers);
+    let Some(user) = user else { return Redirect::to("/login").into_response() };
+    let page: Result<VotePage, ApiError> = async {
+        let (v, mine) = vote_visible(&state, &user, &id).await?;
+        let t = votes::turnout(&state.db, &id).await?;
+        let mut my_choice_key = String::new();
+        let mut my_receipt = String::new();
+        if let [one] = mine.as_slice() {
+            if let Some(b) = votes::current_ballot_of(&state.db, &id, one).await? {
+                my_choice_key = format!("vote.choice.{}", b.choice);
+                my_receipt = b.receipt;
+            }
+        }
+        let (mut passed, mut counts, mut conditions) = (false, vec![], vec![]);
+        if let Some(r) = &v.result {
+            passed = r["passed"].as_bool().unwrap_or(false);
+            for (k, key) in [
+                ("total_area", "vote.k.total_area"),
+                ("voted_area", "vote.k.voted_area"),
+                ("yes_area", "vote.k.yes_area"),
+                ("total_headcount", "vote.k.total_headcount"),
+                ("voted_headcount", "vote.k.voted_headcount"),
+                ("yes_headcount", "vote.k.yes_headcount"),
+            ] {
+                let val = match &r[k] {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                counts.push((key, val));
+            }
+            if let Some(cs) = r["conditions"].as_array() {
+                conditions = cs
+                    .iter()
+                    .map(|c| Cond { name: c["name"].as_str().unwrap_or("").into(), held: c["held"].as_bool().unwrap_or(false), detail: c["detail"].as_str().unwrap_or("").into() })
+                    .collect();
+            }
+        }
+        Ok(VotePage {
+            lang,
+            logged_in: true,
+            id: v.id.clone(),
+            title: v.title.clone(),
+            rule_text: v.rule_text.clone(),
+            status: v.status.to_string(),
+            status_key: format!("vote.status.{}", v.status),
+            opens: cst(v.opens_at),
+            closes: cst(v.closes_at),
+            open: v.status == VoteStatus::Open,
+            closed: v.status == VoteStatus::Closed,
+            area_pct: pct(centi(&t.voted_area), centi(&t.total_area)),
+            area_tenths: tenths(centi(&t.voted_area), centi(&t.total_area)),
+            heads_tenths: tenths(t.voted_headcount, t.total_headcount),
+            heads_pct: pct(t.voted_headcount, t.total_headcount),
+            voted_area: t.voted_area,
+            total_area: t.total_area,
+            voted_heads: t.voted_headcount,
+            total_heads: t.total_headcount,
+            elector: !mine.is_empty(),
+            my_choice_key,
+            my_receipt,
+            passed,
+            counts,
+            conditions,
+        })
+    }
+    .await;
+    match page {
+        Ok(p) => render(&p, StatusCode::OK, set),
+        Err(e) => page_error(e, lang),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct BallotForm {
+    choice: String,
+}
+
+/// The ballot form: casts the owner's online ballot and shows the vote again.
+pub async fn cast(State(state): State<AppState>, MaybeUser(user): MaybeUser, Path(id): Path<String>, headers: HeaderMap, Form(f): Form<BallotForm>) -> Response {
+    let lang = Lang::from_request(None, &headers);
+    let Some(user) = user else { return Redirect::to("/login").into_response() };
+    let result = async {
+        let choice = Choice::parse(f.choice.trim()).ok_or_else(|| ApiError::field("choice", format!("unknown choice '{}'", f.choice)))?;
+        let (v, mine) = vote_visible(&state, &user, &id).await?;
+        cast_as_owner(&state, &user, &v, &mine, None, choice).await
+    }
+    .await;
+    match result {
+        Ok(_) => Redirect::to(&format!("/votes/{id}")).into_response(),
+        Err(e) => page_error(e, lang),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn china_standard_time() {
+        assert_eq!(cst(0), "1970-01-01 08:00");
+        // 2024-02-29 15:59:59 UTC is 23:59 in Beijing.
+        assert_eq!(cst(1_709_222_399_000), "2024-02-29 23:59");
+        assert_eq!(cst(1_709_222_400_000), "2024-03-01 00:00");
+    }
+
+    #[test]
+    fn percentages_round_half_up_in_tenths() {
+        assert_eq!(pct(2, 3), "66.7");
+        assert_eq!(pct(1, 8), "12.5");
+        assert_eq!(pct(0, 0), "0.0");
+        assert_eq!(pct(7, 7), "100.0");
+    }
+}
