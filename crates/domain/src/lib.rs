@@ -4,6 +4,7 @@
 //! most of the tests live.
 
 pub mod mask;
+pub mod cases;
 pub mod money;
 pub mod place;
 pub mod policy;

@@ -38,6 +38,12 @@ pub enum Action {
     ManageAccess,
     /// Read the audit trail of a place.
     ReadAudit,
+    /// Raise a case about a place (residents for their own compound; staff on someone's behalf).
+    RaiseCase,
+    /// See, accept, assign, work on and resolve the cases of a place.
+    HandleCase,
+    /// Escalate a case on purpose (吹哨) and run the overdue sweep.
+    EscalateCase,
 }
 
 impl Role {
@@ -47,11 +53,13 @@ impl Role {
         match self {
             Admin => true,
             StreetAdmin | CommunityStaff => true,
-            GridWorker => matches!(action, ReadStructure | ReadRegister),
-            CommitteeMember | Supervisor | BranchSecretary => matches!(action, ReadStructure | ReadRegister | ReadAudit),
-            Steward => matches!(action, ReadStructure | ReadRegister),
+            GridWorker => matches!(action, ReadStructure | ReadRegister | RaiseCase | HandleCase | EscalateCase),
+            BranchSecretary => matches!(action, ReadStructure | ReadRegister | ReadAudit | RaiseCase | HandleCase | EscalateCase),
+            CommitteeMember => matches!(action, ReadStructure | ReadRegister | ReadAudit | RaiseCase | HandleCase),
+            Supervisor => matches!(action, ReadStructure | ReadRegister | ReadAudit),
+            Steward => matches!(action, ReadStructure | ReadRegister | RaiseCase | HandleCase),
             Auditor => matches!(action, ReadStructure | ReadAudit),
-            Owner | Resident => matches!(action, ReadStructure),
+            Owner | Resident => matches!(action, ReadStructure | RaiseCase),
         }
     }
 
@@ -147,6 +155,9 @@ fn action_name(a: Action) -> &'static str {
         Action::ImportRoster => "import a roster into this place",
         Action::ManageAccess => "manage access to this place",
         Action::ReadAudit => "read the audit trail of this place",
+        Action::RaiseCase => "raise a case about this place",
+        Action::HandleCase => "handle the cases of this place",
+        Action::EscalateCase => "escalate the cases of this place",
     }
 }
 
@@ -200,6 +211,22 @@ mod tests {
         let here = p(&["d", "s", "c", "A", "b"]);
         assert_eq!(authorize(&a, Action::ReadRegister, Target { path: &here }), Ok(Access::Grids(vec!["g12".into()])));
         assert_eq!(authorize(&a, Action::ReadStructure, Target { path: &here }), Ok(Access::Full));
+    }
+
+    #[test]
+    fn cases_roles() {
+        let here = p(&["d", "s", "c", "A", "b"]);
+        let resident = actor(vec![g(Role::Resident, &["d", "s", "c", "A"])]);
+        assert!(authorize(&resident, Action::RaiseCase, Target { path: &here }).is_ok());
+        assert!(authorize(&resident, Action::HandleCase, Target { path: &here }).is_err());
+        assert!(authorize(&resident, Action::RaiseCase, Target { path: &p(&["d", "s", "c", "B"]) }).is_err(), "only their own compound");
+        let steward = actor(vec![g(Role::Steward, &["d", "s", "c", "A"])]);
+        assert!(authorize(&steward, Action::HandleCase, Target { path: &here }).is_ok());
+        assert!(authorize(&steward, Action::EscalateCase, Target { path: &here }).is_err());
+        let auditor = actor(vec![g(Role::Auditor, &["d", "s", "c", "A"])]);
+        assert!(authorize(&auditor, Action::HandleCase, Target { path: &here }).is_err());
+        let gw = actor(vec![Grant { role: Role::GridWorker, scope: p(&["d", "s", "c", "A"]), grid: Some("g1".into()) }]);
+        assert_eq!(authorize(&gw, Action::EscalateCase, Target { path: &here }), Ok(Access::Full));
     }
 
     #[test]
