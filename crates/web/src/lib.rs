@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod api;
+pub mod cases_api;
 pub mod i18n;
 pub mod metrics;
 pub mod pages;
@@ -55,7 +56,7 @@ pub type AppState = Arc<Inner>;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Gongzhi API", description = "Residential-compound co-governance: register, access, and what is built on them. Errors are RFC 9457 problem+json."),
-    tags((name = "auth"), (name = "register"), (name = "access"), (name = "public"))
+    tags((name = "auth"), (name = "register"), (name = "access"), (name = "public"), (name = "cases"))
 )]
 struct ApiDoc;
 
@@ -71,7 +72,7 @@ pub fn app(db: Db, config: Config) -> Router {
         login_user_limit: ratelimit::Limiter::new(config.login_per_account, config.login_window),
         metrics: metrics::Metrics::default(),
     });
-    let (api_router, openapi) = utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(api::router()).split_for_parts();
+    let (api_router, openapi) = utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(api::router()).merge(cases_api::router()).split_for_parts();
     let openapi = Arc::new(openapi);
     Router::new()
         .merge(api_router)
