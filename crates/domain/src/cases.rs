@@ -104,9 +104,10 @@ impl Status {
     pub fn is_resolved(self) -> bool {
         matches!(self, Status::Resolved | Status::Verified | Status::Closed)
     }
-    /// Open311 GeoReport v2 has two statuses: `open` and `closed`.
+    /// Open311 GeoReport v2 has two statuses: `open` (reported, being
+    /// handled) and `closed` (resolved, or rejected/merged).
     pub fn open311(self) -> &'static str {
-        if self.is_open() || self == Status::Resolved || self == Status::Verified {
+        if self.is_open() {
             "open"
         } else {
             "closed"
@@ -408,6 +409,51 @@ impl Calendar {
         }
         Self::weekday(day) < 5 && !self.holidays.contains(&day)
     }
+}
+
+/// A time as ISO 8601 / W3C date-time in China Standard Time, e.g.
+/// `2026-11-23T19:05:00+08:00` (what Open311 GeoReport v2 asks for).
+pub fn format_iso(ms: i64) -> String {
+    let local = ms + LOCAL_OFFSET_MS;
+    let (y, m, d) = civil_from_days(local.div_euclid(DAY_MS));
+    let secs = local.rem_euclid(DAY_MS) / 1000;
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}+08:00", secs / 3600, secs / 60 % 60, secs % 60)
+}
+
+/// Parses an ISO 8601 date-time with `Z` or a `±HH:MM` offset (fractions of
+/// a second ignored), or a bare date (midnight, China Standard Time).
+pub fn parse_iso(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let (date, rest) = match s.split_once(['T', ' ']) {
+        Some((d, r)) => (d, Some(r)),
+        None => (s, None),
+    };
+    let day = parse_date(date)?;
+    let Some(rest) = rest else { return Some(day_start(day)) };
+    let (time, offset_ms) = if let Some(t) = rest.strip_suffix('Z').or_else(|| rest.strip_suffix('z')) {
+        (t, 0)
+    } else if let Some(i) = rest.rfind(['+', '-']) {
+        let (t, off) = rest.split_at(i);
+        let sign = if off.starts_with('-') { -1 } else { 1 };
+        let off = &off[1..];
+        let (oh, om) = off.split_once(':').unwrap_or((off.get(..2)?, off.get(2..).unwrap_or("0")));
+        let (oh, om): (i64, i64) = (oh.parse().ok()?, if om.is_empty() { 0 } else { om.parse().ok()? });
+        if oh > 14 || om > 59 {
+            return None;
+        }
+        (t, sign * (oh * HOUR_MS + om * 60_000))
+    } else {
+        return None;
+    };
+    let time = time.split('.').next()?;
+    let mut it = time.split(':');
+    let h: i64 = it.next()?.parse().ok()?;
+    let mi: i64 = it.next()?.parse().ok()?;
+    let se: i64 = it.next().map(|x| x.parse().ok()).unwrap_or(Some(0))?;
+    if h > 23 || mi > 59 || se > 60 || it.next().is_some() {
+        return None;
+    }
+    Some(day * DAY_MS + h * HOUR_MS + mi * 60_000 + se * 1000 - offset_ms)
 }
 
 /// The local day number of a time.
@@ -788,6 +834,19 @@ mod tests {
         assert_eq!(parse_date("2026-02-30"), None);
         assert_eq!(parse_date("2026-13-01"), None);
         assert!(Calendar::from_dates(&["2026-1-x"], &[]).unwrap_err().contains("2026-1-x"));
+    }
+
+    #[test]
+    fn iso_dates() {
+        let t = at(2026, 11, 23, 19, 5);
+        assert_eq!(format_iso(t), "2026-11-23T19:05:00+08:00");
+        assert_eq!(parse_iso("2026-11-23T19:05:00+08:00"), Some(t));
+        assert_eq!(parse_iso("2026-11-23T11:05:00Z"), Some(t));
+        assert_eq!(parse_iso("2026-11-23T06:05:00.123-05:00"), Some(t));
+        assert_eq!(parse_iso("2026-11-23"), Some(at(2026, 11, 23, 0, 0)));
+        assert_eq!(parse_iso("2026-11-23T25:00:00Z"), None);
+        assert_eq!(parse_iso("yesterday"), None);
+        assert_eq!(parse_iso("2026-11-23T10:00:00"), None, "an offset is required");
     }
 
     #[test]

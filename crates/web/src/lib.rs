@@ -6,6 +6,7 @@ pub mod api;
 pub mod cases_api;
 pub mod i18n;
 pub mod metrics;
+pub mod open311;
 pub mod pages;
 pub mod problem;
 pub mod ratelimit;
@@ -81,6 +82,7 @@ pub fn app(db: Db, config: Config) -> Router {
             async move { Json(doc.as_ref().clone()) }
         }))
         .route("/api/v1/{*rest}", get(api_not_found).post(api_not_found))
+        .merge(open311::router())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))

@@ -369,4 +369,84 @@ async fn on_behalf_whistle_and_sweep(kind: Kind) {
     assert_eq!(tl.last().unwrap().note.as_deref(), Some("overdue: escalated automatically"));
 }
 
-both!(lifecycle, low_rating_reopens_and_reject_merge, photos, on_behalf_whistle_and_sweep);
+async fn api_key(w: &World, user: &str) -> String {
+    let c = login(w, user).await;
+    let (_, v) = post(&c, format!("{}/api/v1/tokens", w.base), json!({"name": "open311"})).await;
+    v["token"].as_str().unwrap().to_string()
+}
+
+/// Our own requests against the GeoReport v2 shapes, JSON and XML.
+async fn open311_shapes(kind: Kind) {
+    let w = world(kind).await;
+    let key = api_key(&w, "owner").await;
+    let code = w.a.code.clone().unwrap();
+    let root = format!("{}/open311/v2", w.base);
+    let c = reqwest::Client::new();
+    let x = c.get(format!("{root}/services.xml")).send().await.unwrap();
+    assert_eq!(x.headers()["content-type"], "text/xml; charset=utf-8");
+    let x = x.text().await.unwrap();
+    assert!(x.starts_with("<?xml") && x.contains("<services><service>") && x.contains("<service_code>repair</service_code>") && x.ends_with("</service></services>"), "{x}");
+    let r = c.post(format!("{root}/requests.json")).form(&[("jurisdiction_id", code.as_str()), ("service_code", "environment"), ("address_string", "3栋门口"), ("description", "垃圾桶满了"), ("api_key", key.as_str())]).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    let id = v[0]["service_request_id"].as_str().unwrap().to_string();
+    let case = cases::get(&w.f.db, &id).await.unwrap();
+    assert_eq!((case.channel.as_str(), case.place_id.as_str()), ("open311", w.a.id.as_str()));
+    // The case is a case like any other: the steward closes it, Open311 says closed.
+    let steward = login(&w, "steward").await;
+    for a in ["accept", "assign", "resolve"] {
+        assert_eq!(act(&w, &steward, &id, a).await.0, StatusCode::OK);
+    }
+    let one: Value = c.get(format!("{root}/requests/{id}.json")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(one[0]["status"], "closed");
+    assert_eq!(one[0]["status_notes"], "resolve note");
+    assert!(one[0]["description"].is_null(), "no text to the public without consent");
+    let with_key: Value = c.get(format!("{root}/requests/{id}.json?api_key={key}")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(with_key[0]["description"], "垃圾桶满了", "the reporter sees their text");
+    let x = c.get(format!("{root}/requests/{id}.xml")).send().await.unwrap().text().await.unwrap();
+    assert!(x.contains("<service_requests><request>") && x.contains(&format!("<service_request_id>{id}</service_request_id>")) && x.contains("<status>closed</status>"), "{x}");
+    assert!(x.contains("<requested_datetime>") && x.contains("+08:00</requested_datetime>"), "{x}");
+    // Errors.
+    let r = c.get(format!("{root}/requests.json")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e[0]["code"], 400);
+    assert!(e[0]["description"].as_str().unwrap().contains("jurisdiction_id"));
+    let r = c.post(format!("{root}/requests.json")).form(&[("jurisdiction_id", w.b.code.clone().unwrap().as_str()), ("service_code", "repair"), ("address_string", "x"), ("description", "x"), ("api_key", key.as_str())]).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "an api_key of compound A cannot post in B");
+    let r = c.post(format!("{root}/requests.json")).form(&[("jurisdiction_id", code.as_str()), ("service_code", "repair"), ("address_id", w.b.id.as_str()), ("description", "x"), ("api_key", key.as_str())]).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST, "address_id outside the jurisdiction");
+    let x = c.get(format!("{root}/requests.xml?jurisdiction_id=nope")).send().await.unwrap();
+    assert_eq!(x.status(), StatusCode::NOT_FOUND);
+    assert_eq!(x.text().await.unwrap(), format!("<?xml version=\"1.0\" encoding=\"utf-8\"?><errors><error><code>404</code><description>unknown jurisdiction_id 'nope'</description></error></errors>"));
+    let listed: Value = c.get(format!("{root}/requests.json?jurisdiction_id={code}&status=closed")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    let listed: Value = c.get(format!("{root}/requests.json?jurisdiction_id={code}&status=open")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 0);
+}
+
+/// The independent client: the `georeport` package from PyPI (tests/open311/).
+async fn open311_independent_client(kind: Kind) {
+    let w = world(kind).await;
+    let key = api_key(&w, "owner").await;
+    let root_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let python = match std::env::var("GONGZHI_OPEN311_PYTHON") {
+        Ok(p) if !p.is_empty() => p,
+        _ => {
+            let out = std::process::Command::new("bash").arg(root_dir.join("tests/open311/setup.sh")).output().expect("run tests/open311/setup.sh");
+            assert!(out.status.success(), "tests/open311/setup.sh failed: {}", String::from_utf8_lossy(&out.stderr));
+            String::from_utf8(out.stdout).unwrap().trim().to_string()
+        }
+    };
+    let base = w.base.clone();
+    let (code, building) = (w.a.code.clone().unwrap(), w.building_a.clone());
+    let script = root_dir.join("tests/open311/client_test.py");
+    let out = tokio::task::spawn_blocking(move || std::process::Command::new(python).arg(script).arg(format!("{base}/open311/v2")).arg(code).arg(key).arg(building).output().expect("run the client"))
+        .await
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "Open311 client test failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+}
+
+both!(lifecycle, low_rating_reopens_and_reject_merge, photos, on_behalf_whistle_and_sweep, open311_shapes, open311_independent_client);
