@@ -32,6 +32,9 @@ as_pg "$PGBIN/pg_ctl" -D "$PGROOT/data" -l "$PGROOT/log" -w \
 export GONGZHI_TEST_PG="postgres://postgres@127.0.0.1:$PGPORT/postgres"
 echo "throwaway PostgreSQL on port $PGPORT"
 
+# The Open311 conformance test drives an independent client (PyPI `georeport`) from a venv.
+export GONGZHI_OPEN311_PYTHON="$(bash tests/open311/setup.sh)"
+
 cargo test --workspace --locked -- --test-threads "${GONGZHI_TEST_THREADS:-4}"
 
 if [ "${GONGZHI_SKIP_E2E:-0}" != "1" ]; then

@@ -5,6 +5,7 @@
 
 pub mod ballot;
 pub mod mask;
+pub mod cases;
 pub mod money;
 pub mod place;
 pub mod policy;

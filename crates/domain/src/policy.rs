@@ -42,6 +42,12 @@ pub enum Action {
     ManageVotes,
     /// Record paper ballots and written proxies (with evidence) in a vote over a place.
     RecordBallots,
+    /// Raise a case about a place (residents for their own compound; staff on someone's behalf).
+    RaiseCase,
+    /// See, accept, assign, work on and resolve the cases of a place.
+    HandleCase,
+    /// Escalate a case on purpose (吹哨) and run the overdue sweep.
+    EscalateCase,
 }
 
 impl Role {
@@ -51,12 +57,13 @@ impl Role {
         match self {
             Admin => true,
             StreetAdmin | CommunityStaff => true,
-            GridWorker => matches!(action, ReadStructure | ReadRegister | RecordBallots),
-            CommitteeMember => matches!(action, ReadStructure | ReadRegister | ReadAudit | ManageVotes | RecordBallots),
-            Supervisor | BranchSecretary => matches!(action, ReadStructure | ReadRegister | ReadAudit),
-            Steward => matches!(action, ReadStructure | ReadRegister),
+            GridWorker => matches!(action, ReadStructure | ReadRegister | RecordBallots | RaiseCase | HandleCase | EscalateCase),
+            CommitteeMember => matches!(action, ReadStructure | ReadRegister | ReadAudit | ManageVotes | RecordBallots | RaiseCase | HandleCase),
+            BranchSecretary => matches!(action, ReadStructure | ReadRegister | ReadAudit | RaiseCase | HandleCase | EscalateCase),
+            Supervisor => matches!(action, ReadStructure | ReadRegister | ReadAudit),
+            Steward => matches!(action, ReadStructure | ReadRegister | RaiseCase | HandleCase),
             Auditor => matches!(action, ReadStructure | ReadAudit),
-            Owner | Resident => matches!(action, ReadStructure),
+            Owner | Resident => matches!(action, ReadStructure | RaiseCase),
         }
     }
 
@@ -154,6 +161,9 @@ fn action_name(a: Action) -> &'static str {
         Action::ReadAudit => "read the audit trail of this place",
         Action::ManageVotes => "manage votes over this place",
         Action::RecordBallots => "record ballots in votes over this place",
+        Action::RaiseCase => "raise a case about this place",
+        Action::HandleCase => "handle the cases of this place",
+        Action::EscalateCase => "escalate the cases of this place",
     }
 }
 
@@ -251,6 +261,22 @@ mod tests {
             assert!(authorize(&a, Action::RecordBallots, Target { path: &here }).is_err(), "{r:?}");
             assert!(authorize(&a, Action::ManageVotes, Target { path: &here }).is_err(), "{r:?}");
         }
+    }
+
+    #[test]
+    fn cases_roles() {
+        let here = p(&["d", "s", "c", "A", "b"]);
+        let resident = actor(vec![g(Role::Resident, &["d", "s", "c", "A"])]);
+        assert!(authorize(&resident, Action::RaiseCase, Target { path: &here }).is_ok());
+        assert!(authorize(&resident, Action::HandleCase, Target { path: &here }).is_err());
+        assert!(authorize(&resident, Action::RaiseCase, Target { path: &p(&["d", "s", "c", "B"]) }).is_err(), "only their own compound");
+        let steward = actor(vec![g(Role::Steward, &["d", "s", "c", "A"])]);
+        assert!(authorize(&steward, Action::HandleCase, Target { path: &here }).is_ok());
+        assert!(authorize(&steward, Action::EscalateCase, Target { path: &here }).is_err());
+        let auditor = actor(vec![g(Role::Auditor, &["d", "s", "c", "A"])]);
+        assert!(authorize(&auditor, Action::HandleCase, Target { path: &here }).is_err());
+        let gw = actor(vec![Grant { role: Role::GridWorker, scope: p(&["d", "s", "c", "A"]), grid: Some("g1".into()) }]);
+        assert_eq!(authorize(&gw, Action::EscalateCase, Target { path: &here }), Ok(Access::Full));
     }
 
     #[test]

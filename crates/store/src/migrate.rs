@@ -15,19 +15,29 @@ struct Migration {
     postgres: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "register",
-    common: include_str!("../migrations/0001_register.sql"),
-    sqlite: include_str!("../migrations/0001_register.sqlite.sql"),
-    postgres: include_str!("../migrations/0001_register.postgres.sql"),
-}, Migration {
-    version: 2,
-    name: "votes",
-    common: include_str!("../migrations/0002_votes.sql"),
-    sqlite: include_str!("../migrations/0002_votes.sqlite.sql"),
-    postgres: include_str!("../migrations/0002_votes.postgres.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "register",
+        common: include_str!("../migrations/0001_register.sql"),
+        sqlite: include_str!("../migrations/0001_register.sqlite.sql"),
+        postgres: include_str!("../migrations/0001_register.postgres.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "votes",
+        common: include_str!("../migrations/0002_votes.sql"),
+        sqlite: include_str!("../migrations/0002_votes.sqlite.sql"),
+        postgres: include_str!("../migrations/0002_votes.postgres.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "cases",
+        common: include_str!("../migrations/0003_cases.sql"),
+        sqlite: include_str!("../migrations/0003_cases.sqlite.sql"),
+        postgres: include_str!("../migrations/0003_cases.postgres.sql"),
+    },
+];
 
 pub async fn run(db: &Db) -> Result<(), StoreError> {
     let mut tx = db.begin_write().await?;

@@ -3,8 +3,10 @@
 
 pub mod access;
 pub mod api;
+pub mod cases_api;
 pub mod i18n;
 pub mod metrics;
+pub mod open311;
 pub mod pages;
 pub mod problem;
 pub mod ratelimit;
@@ -57,7 +59,7 @@ pub type AppState = Arc<Inner>;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Gongzhi API", description = "Residential-compound co-governance: register, access, and what is built on them. Errors are RFC 9457 problem+json."),
-    tags((name = "auth"), (name = "register"), (name = "access"), (name = "public"), (name = "votes"))
+    tags((name = "auth"), (name = "register"), (name = "access"), (name = "public"), (name = "votes"), (name = "cases"))
 )]
 struct ApiDoc;
 
@@ -73,7 +75,7 @@ pub fn app(db: Db, config: Config) -> Router {
         login_user_limit: ratelimit::Limiter::new(config.login_per_account, config.login_window),
         metrics: metrics::Metrics::default(),
     });
-    let (api_router, openapi) = utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(api::router()).split_for_parts();
+    let (api_router, openapi) = utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(api::router()).merge(cases_api::router()).split_for_parts();
     let openapi = Arc::new(openapi);
     Router::new()
         .merge(api_router)
@@ -82,6 +84,7 @@ pub fn app(db: Db, config: Config) -> Router {
             async move { Json(doc.as_ref().clone()) }
         }))
         .route("/api/v1/{*rest}", get(api_not_found).post(api_not_found))
+        .merge(open311::router())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
