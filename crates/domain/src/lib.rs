@@ -3,7 +3,9 @@
 //! No I/O, no database, no HTTP. Everything here is deterministic and is where
 //! most of the tests live.
 
+pub mod ledger;
 pub mod mask;
+pub mod merkle;
 pub mod money;
 pub mod place;
 pub mod policy;
