@@ -7,10 +7,12 @@ pub mod audit;
 pub mod auth;
 pub mod db;
 pub mod error;
+pub mod fund;
 pub mod import;
 pub mod migrate;
 pub mod register;
 pub mod testing;
+pub mod tlog;
 
 pub use db::{Backend, Db, Tx};
 pub use error::StoreError;

@@ -21,6 +21,12 @@ const MIGRATIONS: &[Migration] = &[Migration {
     common: include_str!("../migrations/0001_register.sql"),
     sqlite: include_str!("../migrations/0001_register.sqlite.sql"),
     postgres: include_str!("../migrations/0001_register.postgres.sql"),
+}, Migration {
+    version: 4,
+    name: "fund",
+    common: include_str!("../migrations/0004_fund.sql"),
+    sqlite: include_str!("../migrations/0004_fund.sqlite.sql"),
+    postgres: include_str!("../migrations/0004_fund.postgres.sql"),
 }];
 
 pub async fn run(db: &Db) -> Result<(), StoreError> {

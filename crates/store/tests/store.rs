@@ -138,7 +138,10 @@ async fn unknown_scheme_is_refused_and_creates_nothing() {
 async fn migrations_run_once() {
     let f = fresh(Kind::Sqlite).await;
     let again = Db::connect(&f.url).await.expect("reopen");
-    assert_eq!(count(&again, "SELECT CAST(COUNT(*) AS BIGINT) FROM schema_migrations").await, 1);
+    // every migration recorded exactly once, however many there are
+    let n = count(&again, "SELECT CAST(COUNT(*) AS BIGINT) FROM schema_migrations").await;
+    assert!(n >= 1);
+    assert_eq!(count(&again, "SELECT CAST(COUNT(DISTINCT version) AS BIGINT) FROM schema_migrations").await, n);
 }
 
 fn uuid_like() -> String {
