@@ -169,7 +169,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let db = storage.open().await?;
             tracing::info!(database = db.display_url(), %listen, "gongzhi serving");
             eprintln!("gongzhi: serving http://{listen}/ on {}", db.display_url());
-            gongzhi_web::serve(db, &listen, gongzhi_web::Config { secure_cookies, ..Default::default() }).await?;
+            gongzhi_web::serve(db, &listen, gongzhi_web::Config { secure_cookies, data_dir: Some(storage.data_dir.clone()), ..Default::default() }).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { listen, data_dir, load_only } => {
@@ -190,7 +190,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             println!("Open http://{listen}/  (Ctrl-C to stop)");
-            gongzhi_web::serve(db, &listen, gongzhi_web::Config::default()).await?;
+            gongzhi_web::serve(db, &listen, gongzhi_web::Config { data_dir: Some(dir.clone()), ..Default::default() }).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Import(ImportCmd::Roster { file, dry_run, storage }) => roster_cli::run(&file, dry_run, &storage.url()).await,

@@ -43,6 +43,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_org))
         .routes(routes!(add_member))
         .routes(routes!(create_grant))
+        .merge(crate::fund_api::router())
 }
 
 fn parse_enum<T>(field: &str, v: &str, parse: fn(&str) -> Option<T>, choices: String) -> Result<T, ApiError> {
