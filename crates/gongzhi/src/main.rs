@@ -2,6 +2,7 @@
 
 mod audit_vote;
 mod bench;
+mod books_cli;
 mod demo;
 mod roster_cli;
 
@@ -76,6 +77,42 @@ enum Command {
     /// Benchmarks (figures for BENCHMARKS.md).
     #[command(subcommand)]
     Bench(BenchCmd),
+    /// Verify a compound's public books: signed checkpoint, every entry's
+    /// leaf, the root, every balance; with --state, consistency with the last
+    /// verified checkpoint. Exit 0 when whole; 1 naming the first failure.
+    Verify {
+        /// The server, e.g. https://gongzhi.example
+        #[arg(long)]
+        from: String,
+        /// The compound's code, e.g. jingcheng-mingdian
+        #[arg(long)]
+        compound: String,
+        /// The pinned checkpoint verifier key (name+hash+base64).
+        #[arg(long)]
+        key: Option<String>,
+        /// Remember the last verified checkpoint (and key) in this file.
+        #[arg(long)]
+        state: Option<PathBuf>,
+    },
+    /// Export data.
+    #[command(subcommand)]
+    Export(ExportCmd),
+}
+
+#[derive(Subcommand)]
+enum ExportCmd {
+    /// A compound's public books as an hledger or beancount journal, or CSV.
+    Books {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        compound: String,
+        #[arg(long, value_enum)]
+        format: books_cli::Format,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -231,6 +268,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             bench::api(seconds, concurrency).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Verify { from, compound, key, state } => books_cli::verify(&from, &compound, key.as_deref(), state.as_deref()).await,
+        Command::Export(ExportCmd::Books { from, compound, format, out }) => books_cli::export(&from, &compound, format, out.as_deref()).await,
         Command::Audit(_) => unreachable!("handled before the runtime starts"),
     }
 }
