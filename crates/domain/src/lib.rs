@@ -3,6 +3,7 @@
 //! No I/O, no database, no HTTP. Everything here is deterministic and is where
 //! most of the tests live.
 
+pub mod fund_calc;
 pub mod ledger;
 pub mod mask;
 pub mod merkle;

@@ -4,6 +4,7 @@ mod audit_vote;
 mod bench;
 mod books_cli;
 mod demo;
+mod demo_books;
 mod roster_cli;
 
 use anyhow::Context;

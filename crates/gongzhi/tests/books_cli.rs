@@ -252,3 +252,37 @@ async fn exports_pass_the_real_tools(kind: Kind) {
 }
 
 both!(verify_catches_tampering, exports_pass_the_real_tools);
+
+/// The demo's books verify, and their exports pass hledger and bean-check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_books_verify_and_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    let o = bin().args(["demo", "--load-only", "--data-dir"]).arg(&data).env("GONGZHI_LOG", "warn").output().unwrap();
+    assert!(o.status.success(), "{}", out(&o));
+    let summary = String::from_utf8_lossy(&o.stdout);
+    assert!(summary.contains("(72.00 m²) gets 288.00"), "{summary}");
+    let url = format!("sqlite://{}", data.join("gongzhi.db").display());
+    let (_srv, base) = serve(&url, &data).await;
+    for code in ["jingcheng-mingdian", "jinyuan-shangcheng-a"] {
+        let o = bin().args(["verify", "--from", &base, "--compound", code]).output().unwrap();
+        assert!(o.status.success(), "{code}: {}", out(&o));
+        for (fmt, cmd) in [("hledger", "hledger"), ("beancount", "bean-check")] {
+            let p = dir.path().join(format!("{code}.{fmt}"));
+            let o = bin().args(["export", "books", "--from", &base, "--compound", code, "--format", fmt, "--out"]).arg(&p).output().unwrap();
+            assert!(o.status.success(), "{}", out(&o));
+            let p = p.to_str().unwrap();
+            let o = if cmd == "hledger" { tool(cmd, &["check", "-s", "-f", p]) } else { tool(cmd, &[p]) };
+            assert!(o.status.success(), "{cmd} on {code}: {}", out(&o));
+        }
+    }
+    // the maintenance fund's principal is untouched, the interest spent by vote
+    let v: serde_json::Value = reqwest::get(format!("{base}/api/v1/public/compounds/jinyuan-shangcheng-a/books/accounts")).await.unwrap().json().await.unwrap();
+    let posted = |code: &str| v["accounts"].as_array().unwrap().iter().find(|a| a["code"] == code).unwrap()["posted"].as_i64().unwrap();
+    assert_eq!(posted("maintenance_principal"), 5_200_000_00);
+    assert_eq!(posted("maintenance_interest"), 200_000_00 - 86_000_00);
+    // the light bulb: posted, approved in two roles
+    let d: serde_json::Value = reqwest::get(format!("{base}/api/v1/public/compounds/jingcheng-mingdian/books/disbursements")).await.unwrap().json().await.unwrap();
+    let bulb = d["disbursements"].as_array().unwrap().iter().find(|x| x["purpose"].as_str().unwrap().contains("light bulb")).unwrap();
+    assert_eq!((bulb["state"].as_str(), bulb["first_role"].as_str(), bulb["second_role"].as_str()), (Some("posted"), Some("committee_member"), Some("supervisor")));
+}
