@@ -2,6 +2,7 @@
 
 mod audit_vote;
 mod bench;
+mod books_bench;
 mod books_cli;
 mod demo;
 mod demo_books;
@@ -118,6 +119,18 @@ enum ExportCmd {
 
 #[derive(Subcommand)]
 enum BenchCmd {
+    /// The books: transfers/s with the Merkle log, verify of the log, and the
+    /// verifier's work on a large log in memory.
+    Books {
+        #[arg(long, default_value_t = 5_000)]
+        transfers: usize,
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 1_000_000)]
+        leaves: usize,
+        #[command(flatten)]
+        storage: Storage,
+    },
     /// Generate a synthetic roster and import it (validation + one transaction).
     Import {
         #[arg(long, default_value_t = 1_000_000)]
@@ -267,6 +280,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Bench(BenchCmd::Api { seconds, concurrency }) => {
             bench::api(seconds, concurrency).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCmd::Books { transfers, concurrency, leaves, storage }) => {
+            books_bench::run(transfers, concurrency, &storage.url(), leaves).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify { from, compound, key, state } => books_cli::verify(&from, &compound, key.as_deref(), state.as_deref()).await,
