@@ -4,6 +4,7 @@
 pub mod access;
 pub mod api;
 pub mod fund_api;
+pub mod fund_pages;
 pub mod i18n;
 pub mod metrics;
 pub mod pages;
@@ -98,6 +99,7 @@ pub fn app(db: Db, config: Config) -> Router {
         .route("/login", get(pages::login_form).post(pages::login_submit))
         .route("/logout", post(pages::logout))
         .route("/places/{id}", get(pages::place))
+        .merge(fund_pages::routes())
         .route("/assets/{*file}", get(asset))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(PropagateRequestIdLayer::x_request_id())

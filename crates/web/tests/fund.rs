@@ -193,6 +193,15 @@ async fn disbursement_flow_and_public_books(kind: Kind) {
     let r = reqwest::get(format!("{}/api/v1/public/compounds/nope/books/accounts", w.base)).await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 
+    // the public board page: no login, roles not names
+    let r = reqwest::get(format!("{}/compounds/{A}/books?lang=en", w.base)).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("corridor light bulb, building 3") && html.contains("Paid") && html.contains("committee_member + supervisor"), "{html}");
+    assert!(html.contains("gongzhi/books/jingcheng-mingdian") && html.contains("965.00"), "{html}");
+    let r = reqwest::get(format!("{}/compounds/nope/books", w.base)).await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+
     // void of a pending disbursement releases the reservation
     let body = json!({"purpose": "second bulb", "payee": "Sanxia Electric", "amount": "10.00", "category": "expense_repair"});
     let (_, d) = post(&steward, books(&w, "disbursements"), Some("d2"), body).await;
