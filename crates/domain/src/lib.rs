@@ -4,8 +4,11 @@
 //! most of the tests live.
 
 pub mod ballot;
-pub mod mask;
 pub mod cases;
+pub mod fund_calc;
+pub mod ledger;
+pub mod mask;
+pub mod merkle;
 pub mod money;
 pub mod place;
 pub mod policy;

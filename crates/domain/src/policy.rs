@@ -48,6 +48,13 @@ pub enum Action {
     HandleCase,
     /// Escalate a case on purpose (吹哨) and run the overdue sweep.
     EscalateCase,
+    /// Read a compound's books (beyond the public aggregate books).
+    ReadBooks,
+    /// Record income, fees, interest and other posted transfers.
+    RecordTransfer,
+    /// Request, approve or void a disbursement (which of the two approvals a
+    /// person may give is decided by the compound's `ledger::ApprovalPolicy`).
+    ApproveDisbursement,
 }
 
 impl Role {
@@ -58,12 +65,19 @@ impl Role {
             Admin => true,
             StreetAdmin | CommunityStaff => true,
             GridWorker => matches!(action, ReadStructure | ReadRegister | RecordBallots | RaiseCase | HandleCase | EscalateCase),
-            CommitteeMember => matches!(action, ReadStructure | ReadRegister | ReadAudit | ManageVotes | RecordBallots | RaiseCase | HandleCase),
-            BranchSecretary => matches!(action, ReadStructure | ReadRegister | ReadAudit | RaiseCase | HandleCase | EscalateCase),
-            Supervisor => matches!(action, ReadStructure | ReadRegister | ReadAudit),
-            Steward => matches!(action, ReadStructure | ReadRegister | RaiseCase | HandleCase),
-            Auditor => matches!(action, ReadStructure | ReadAudit),
-            Owner | Resident => matches!(action, ReadStructure | RaiseCase),
+            CommitteeMember => matches!(
+                action,
+                ReadStructure | ReadRegister | ReadAudit | ManageVotes | RecordBallots | RaiseCase | HandleCase | ReadBooks | ApproveDisbursement
+            ),
+            BranchSecretary => matches!(
+                action,
+                ReadStructure | ReadRegister | ReadAudit | RaiseCase | HandleCase | EscalateCase | ReadBooks | ApproveDisbursement
+            ),
+            Supervisor => matches!(action, ReadStructure | ReadRegister | ReadAudit | ReadBooks | ApproveDisbursement),
+            Steward => matches!(action, ReadStructure | ReadRegister | RaiseCase | HandleCase | ReadBooks | RecordTransfer | ApproveDisbursement),
+            Auditor => matches!(action, ReadStructure | ReadAudit | ReadBooks),
+            Owner => matches!(action, ReadStructure | RaiseCase | ReadBooks),
+            Resident => matches!(action, ReadStructure | RaiseCase),
         }
     }
 
@@ -164,7 +178,18 @@ fn action_name(a: Action) -> &'static str {
         Action::RaiseCase => "raise a case about this place",
         Action::HandleCase => "handle the cases of this place",
         Action::EscalateCase => "escalate the cases of this place",
+        Action::ReadBooks => "read the books of this place",
+        Action::RecordTransfer => "record transfers in the books of this place",
+        Action::ApproveDisbursement => "request or approve disbursements here",
     }
+}
+
+/// The roles `actor` holds over the place at `path` (grants at or above it).
+pub fn roles_over(actor: &Actor, path: &[String]) -> Vec<Role> {
+    let mut r: Vec<Role> = actor.grants.iter().filter(|g| g.grid.is_none() && covers(&g.scope, path)).map(|g| g.role).collect();
+    r.sort();
+    r.dedup();
+    r
 }
 
 #[cfg(test)]
@@ -179,6 +204,22 @@ mod tests {
     }
     fn g(role: Role, scope: &[&str]) -> Grant {
         Grant { role, scope: p(scope), grid: None }
+    }
+
+    #[test]
+    fn books_roles() {
+        let c = p(&["d", "s", "c", "x"]);
+        let steward = actor(vec![g(Role::Steward, &["d", "s", "c", "x"])]);
+        assert!(authorize(&steward, Action::RecordTransfer, Target { path: &c }).is_ok());
+        let committee = actor(vec![g(Role::CommitteeMember, &["d", "s", "c", "x"]), g(Role::Supervisor, &["d", "s", "c", "y"])]);
+        assert!(authorize(&committee, Action::RecordTransfer, Target { path: &c }).is_err());
+        assert!(authorize(&committee, Action::ApproveDisbursement, Target { path: &c }).is_ok());
+        assert_eq!(roles_over(&committee, &c), vec![Role::CommitteeMember]);
+        let owner = actor(vec![g(Role::Owner, &["d", "s", "c", "x"])]);
+        assert!(authorize(&owner, Action::ReadBooks, Target { path: &c }).is_ok());
+        assert!(authorize(&owner, Action::ApproveDisbursement, Target { path: &c }).is_err());
+        let resident = actor(vec![g(Role::Resident, &["d", "s", "c", "x"])]);
+        assert!(authorize(&resident, Action::ReadBooks, Target { path: &c }).is_err());
     }
 
     #[test]

@@ -917,7 +917,9 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
         .await?;
     tracing::debug!(ms = started.elapsed().as_millis() as u64, "demo: people, grids, organisations and logins written");
 
-    Ok(summary(&world, &built, started.elapsed()))
+    let mut text = summary(&world, &built, started.elapsed());
+    text.push_str(&crate::demo_books::load(db).await?);
+    Ok(text)
 }
 
 /// Creates districts, streets, communities and compounds (with their codes).

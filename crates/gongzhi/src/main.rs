@@ -2,7 +2,10 @@
 
 mod audit_vote;
 mod bench;
+mod books_bench;
+mod books_cli;
 mod demo;
+mod demo_books;
 mod roster_cli;
 
 use anyhow::Context;
@@ -76,10 +79,58 @@ enum Command {
     /// Benchmarks (figures for BENCHMARKS.md).
     #[command(subcommand)]
     Bench(BenchCmd),
+    /// Verify a compound's public books: signed checkpoint, every entry's
+    /// leaf, the root, every balance; with --state, consistency with the last
+    /// verified checkpoint. Exit 0 when whole; 1 naming the first failure.
+    Verify {
+        /// The server, e.g. https://gongzhi.example
+        #[arg(long)]
+        from: String,
+        /// The compound's code, e.g. jingcheng-mingdian
+        #[arg(long)]
+        compound: String,
+        /// The pinned checkpoint verifier key (name+hash+base64).
+        #[arg(long)]
+        key: Option<String>,
+        /// Remember the last verified checkpoint (and key) in this file.
+        #[arg(long)]
+        state: Option<PathBuf>,
+    },
+    /// Export data.
+    #[command(subcommand)]
+    Export(ExportCmd),
+}
+
+#[derive(Subcommand)]
+enum ExportCmd {
+    /// A compound's public books as an hledger or beancount journal, or CSV.
+    Books {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        compound: String,
+        #[arg(long, value_enum)]
+        format: books_cli::Format,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
 enum BenchCmd {
+    /// The books: transfers/s with the Merkle log, verify of the log, and the
+    /// verifier's work on a large log in memory.
+    Books {
+        #[arg(long, default_value_t = 5_000)]
+        transfers: usize,
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 1_000_000)]
+        leaves: usize,
+        #[command(flatten)]
+        storage: Storage,
+    },
     /// Generate a synthetic roster and import it (validation + one transaction).
     Import {
         #[arg(long, default_value_t = 1_000_000)]
@@ -169,7 +220,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let db = storage.open().await?;
             tracing::info!(database = db.display_url(), %listen, "gongzhi serving");
             eprintln!("gongzhi: serving http://{listen}/ on {}", db.display_url());
-            gongzhi_web::serve(db, &listen, gongzhi_web::Config { secure_cookies, ..Default::default() }).await?;
+            gongzhi_web::serve(db, &listen, gongzhi_web::Config { secure_cookies, data_dir: Some(storage.data_dir.clone()), ..Default::default() }).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { listen, data_dir, load_only } => {
@@ -190,7 +241,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             println!("Open http://{listen}/  (Ctrl-C to stop)");
-            gongzhi_web::serve(db, &listen, gongzhi_web::Config::default()).await?;
+            gongzhi_web::serve(db, &listen, gongzhi_web::Config { data_dir: Some(dir.clone()), ..Default::default() }).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Import(ImportCmd::Roster { file, dry_run, storage }) => roster_cli::run(&file, dry_run, &storage.url()).await,
@@ -231,6 +282,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             bench::api(seconds, concurrency).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Bench(BenchCmd::Books { transfers, concurrency, leaves, storage }) => {
+            books_bench::run(transfers, concurrency, &storage.url(), leaves).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Verify { from, compound, key, state } => books_cli::verify(&from, &compound, key.as_deref(), state.as_deref()).await,
+        Command::Export(ExportCmd::Books { from, compound, format, out }) => books_cli::export(&from, &compound, format, out.as_deref()).await,
         Command::Audit(_) => unreachable!("handled before the runtime starts"),
     }
 }

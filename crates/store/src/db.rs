@@ -199,6 +199,41 @@ impl Db {
         }
     }
 
+    /// Like [`Db::write`], but on PostgreSQL at READ COMMITTED, for writes
+    /// that serialise themselves by first locking one row (an `UPDATE` of it,
+    /// e.g. a compound's `fund_books` row): once the lock is held every later
+    /// statement sees the latest committed data, and concurrent writers wait
+    /// for the lock instead of failing and exhausting their retries. SQLite:
+    /// `BEGIN IMMEDIATE` as usual. Deadlocks are retried.
+    pub async fn write_locked<T, F>(&self, mut f: F) -> Result<T, StoreError>
+    where
+        T: Send,
+        F: for<'c> FnMut(&'c mut Tx) -> BoxFuture<'c, Result<T, StoreError>> + Send,
+    {
+        let stmt = match self.backend {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN ISOLATION LEVEL READ COMMITTED",
+        };
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let mut tx = self.write.begin_with(stmt).await?;
+            let result = match f(&mut tx).await {
+                Ok(v) => tx.commit().await.map(|_| v).map_err(StoreError::from),
+                Err(e) => {
+                    let _ = tx.rollback().await;
+                    Err(e)
+                }
+            };
+            match result {
+                Err(e) if e.is_retryable() && attempt < MAX_WRITE_ATTEMPTS => {
+                    tokio::time::sleep(Duration::from_millis(5u64 << attempt.min(6))).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// True when the database answers.
     pub async fn ping(&self) -> bool {
         sqlx::query("SELECT 1").fetch_one(&self.read).await.is_ok()

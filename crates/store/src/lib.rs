@@ -8,10 +8,12 @@ pub mod auth;
 pub mod cases;
 pub mod db;
 pub mod error;
+pub mod fund;
 pub mod import;
 pub mod migrate;
 pub mod register;
 pub mod testing;
+pub mod tlog;
 pub mod votes;
 
 pub use db::{Backend, Db, Tx};

@@ -37,6 +37,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0003_cases.sqlite.sql"),
         postgres: include_str!("../migrations/0003_cases.postgres.sql"),
     },
+    Migration {
+        version: 4,
+        name: "fund",
+        common: include_str!("../migrations/0004_fund.sql"),
+        sqlite: include_str!("../migrations/0004_fund.sqlite.sql"),
+        postgres: include_str!("../migrations/0004_fund.postgres.sql"),
+    },
 ];
 
 pub async fn run(db: &Db) -> Result<(), StoreError> {

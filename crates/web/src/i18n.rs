@@ -146,6 +146,26 @@ pub const MESSAGES: &[(&str, &str, &str, &str)] = &[
     ("vote.k.total_headcount", "业主总人数", "業主總人數", "Total owners"),
     ("vote.k.voted_headcount", "参与表决人数", "參與表決人數", "Participating owners"),
     ("vote.k.yes_headcount", "同意人数", "同意人數", "Yes owners"),
+    ("books.title", "公共账目", "公共帳目", "Public books"),
+    ("books.balances", "账户余额(元)", "帳戶餘額(元)", "Balances (yuan)"),
+    ("books.account", "账户", "帳戶", "Account"),
+    ("books.posted", "余额", "餘額", "Balance"),
+    ("books.available", "可用(扣除冻结)", "可用(扣除凍結)", "Available (less reserved)"),
+    ("books.disbursements", "支出与审批", "支出與審批", "Disbursements and approvals"),
+    ("books.purpose", "用途", "用途", "Purpose"),
+    ("books.payee", "收款方", "收款方", "Payee"),
+    ("books.amount", "金额(元)", "金額(元)", "Amount (yuan)"),
+    ("books.state", "状态", "狀態", "State"),
+    ("books.approvals", "审批角色", "審批角色", "Approved by (roles)"),
+    ("books.documents", "凭证", "憑證", "Documents"),
+    ("books.checkpoint", "签名校验点", "簽名校驗點", "Signed checkpoint"),
+    ("books.entries", "账目条数", "帳目條數", "Entries"),
+    ("books.verify_hint", "任何业主都可以用下面的命令独立核验这本账：每一笔、总根和每个余额。", "任何業主都可以用下面的命令獨立核驗這本帳：每一筆、總根和每個餘額。", "Any owner can check these books independently — every entry, the root and every balance — with:"),
+    ("books.state.requested", "已申请", "已申請", "Requested"),
+    ("books.state.pending", "待第二人审批(资金已冻结)", "待第二人審批(資金已凍結)", "Awaiting second approval (funds reserved)"),
+    ("books.state.posted", "已支付", "已支付", "Paid"),
+    ("books.state.voided", "已作废", "已作廢", "Voided"),
+    ("books.state.expired", "已过期", "已過期", "Expired"),
 ];
 
 #[cfg(test)]
@@ -176,12 +196,17 @@ mod tests {
             include_str!("../templates/owner.html"),
             include_str!("../templates/votes.html"),
             include_str!("../templates/vote.html"),
+            include_str!("../templates/books.html"),
         ];
         for t in templates {
             for piece in t.split("t(\"").skip(1) {
                 let key = piece.split('"').next().unwrap();
                 assert!(MESSAGES.iter().any(|m| m.0 == key), "missing translation for {key}");
             }
+        }
+        for st in ["requested", "pending", "posted", "voided", "expired"] {
+            let key = format!("books.state.{st}");
+            assert!(MESSAGES.iter().any(|m| m.0 == key), "missing translation for {key}");
         }
     }
 }

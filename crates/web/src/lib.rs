@@ -4,6 +4,8 @@
 pub mod access;
 pub mod api;
 pub mod cases_api;
+pub mod fund_api;
+pub mod fund_pages;
 pub mod i18n;
 pub mod metrics;
 pub mod open311;
@@ -38,11 +40,14 @@ pub struct Config {
     /// Login attempts allowed per account per window.
     pub login_per_account: u32,
     pub login_window: Duration,
+    /// The data dir: holds the books checkpoint key (`books-signing.key`).
+    /// Without one (tests), a fresh key is made for this process.
+    pub data_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { secure_cookies: false, login_per_ip: 60, login_per_account: 10, login_window: Duration::from_secs(300) }
+        Config { secure_cookies: false, login_per_ip: 60, login_per_account: 10, login_window: Duration::from_secs(300), data_dir: None }
     }
 }
 
@@ -52,6 +57,8 @@ pub struct Inner {
     pub login_ip_limit: ratelimit::Limiter,
     pub login_user_limit: ratelimit::Limiter,
     pub metrics: metrics::Metrics,
+    /// Signs the books' checkpoints. Kept in a file, never in the database.
+    pub books_key: ed25519_dalek::SigningKey,
 }
 
 pub type AppState = Arc<Inner>;
@@ -68,12 +75,17 @@ struct ApiDoc;
 struct Assets;
 
 pub fn app(db: Db, config: Config) -> Router {
+    let books_key = match &config.data_dir {
+        Some(dir) => gongzhi_store::tlog::load_or_create_key(dir).unwrap_or_else(|e| panic!("books checkpoint key: {e}")),
+        None => ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng),
+    };
     let state: AppState = Arc::new(Inner {
         db,
         secure_cookies: config.secure_cookies,
         login_ip_limit: ratelimit::Limiter::new(config.login_per_ip, config.login_window),
         login_user_limit: ratelimit::Limiter::new(config.login_per_account, config.login_window),
         metrics: metrics::Metrics::default(),
+        books_key,
     });
     let (api_router, openapi) = utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(api::router()).merge(cases_api::router()).split_for_parts();
     let openapi = Arc::new(openapi);
@@ -96,6 +108,7 @@ pub fn app(db: Db, config: Config) -> Router {
         .route("/votes", get(votes_pages::my_votes))
         .route("/votes/{id}", get(votes_pages::vote_page))
         .route("/votes/{id}/ballot", post(votes_pages::cast))
+        .merge(fund_pages::routes())
         .route("/assets/{*file}", get(asset))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(PropagateRequestIdLayer::x_request_id())

@@ -1,0 +1,791 @@
+//! A compound's common-fund books: accounts, immutable transfers, two-party
+//! approved disbursements and idempotency keys, each write appending its
+//! leaf to the compound's Merkle log ([`crate::tlog`]) in the same
+//! transaction.
+//!
+//! Concurrency: every write begins by updating the compound's `fund_books`
+//! row ([`lock`]). On PostgreSQL that is a row lock taken at READ COMMITTED
+//! ([`Db::write_locked`]), so writers of one compound queue behind it and,
+//! once through, see the latest balances; on SQLite the single writer does
+//! the same. The cash rule (never below zero) is then checked by the domain
+//! ledger on balances read inside that transaction.
+
+use crate::audit::{self, Entry};
+use crate::db::{self, Db, Tx};
+use crate::error::StoreError;
+use crate::register::Place;
+use gongzhi_domain::ledger::{AccountCode, ApprovalPolicy, Balance, Ledger, PendingState, Transfer, TransferKind};
+use gongzhi_domain::merkle;
+use gongzhi_domain::policy::Role;
+use serde::Serialize;
+use serde_json::{json, Value};
+use sqlx::any::AnyRow;
+
+/// How long a first approval's reservation lasts unless set per compound.
+pub const DEFAULT_PENDING_TIMEOUT_MS: i64 = 7 * 24 * 3600 * 1000;
+/// Longest memo, purpose, payee.
+pub const MAX_TEXT: usize = 500;
+
+/// The origin line of a compound's log checkpoints.
+pub fn origin(code: &str) -> String {
+    format!("gongzhi/books/{code}")
+}
+
+/// The per-compound settings row, as locked by a writer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Books {
+    pub compound_id: String,
+    pub log_size: i64,
+    pub approver_roles: [Role; 2],
+    pub pending_timeout_ms: i64,
+}
+
+impl Books {
+    pub fn policy(&self) -> ApprovalPolicy {
+        ApprovalPolicy { roles: self.approver_roles }
+    }
+}
+
+fn books_from(r: &AnyRow) -> Result<Books, StoreError> {
+    let role = |c: &str| -> Result<Role, StoreError> {
+        let v = db::s(r, c)?;
+        Role::parse(&v).ok_or_else(|| StoreError::Config(format!("fund_books.{c}: unknown role '{v}'")))
+    };
+    Ok(Books {
+        compound_id: db::s(r, "compound_id")?,
+        log_size: db::i(r, "log_size")?,
+        approver_roles: [role("approver_role_a")?, role("approver_role_b")?],
+        pending_timeout_ms: db::i(r, "pending_timeout_ms")?,
+    })
+}
+
+/// Creates the compound's books row if missing, then locks it.
+pub async fn lock(tx: &mut Tx, compound_id: &str) -> Result<Books, StoreError> {
+    sqlx::query(
+        "INSERT INTO fund_books (compound_id, log_size, approver_role_a, approver_role_b, pending_timeout_ms, created_at) \
+         VALUES ($1, 0, $2, $3, $4, $5) ON CONFLICT (compound_id) DO NOTHING",
+    )
+    .bind(compound_id)
+    .bind(Role::CommitteeMember.as_str())
+    .bind(Role::Supervisor.as_str())
+    .bind(DEFAULT_PENDING_TIMEOUT_MS)
+    .bind(db::now_ms())
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("UPDATE fund_books SET log_size = log_size WHERE compound_id = $1").bind(compound_id).execute(&mut **tx).await?;
+    let r = sqlx::query("SELECT * FROM fund_books WHERE compound_id = $1").bind(compound_id).fetch_one(&mut **tx).await?;
+    books_from(&r)
+}
+
+/// The compound's settings (defaults when it has no books yet).
+pub async fn books(db: &Db, compound_id: &str) -> Result<Books, StoreError> {
+    let r = sqlx::query("SELECT * FROM fund_books WHERE compound_id = $1").bind(compound_id).fetch_optional(db.reader()).await?;
+    match r {
+        Some(r) => books_from(&r),
+        None => Ok(Books {
+            compound_id: compound_id.into(),
+            log_size: 0,
+            approver_roles: ApprovalPolicy::default().roles,
+            pending_timeout_ms: DEFAULT_PENDING_TIMEOUT_MS,
+        }),
+    }
+}
+
+/// Sets which two roles must approve a disbursement, and how long a
+/// reservation lasts.
+pub async fn set_policy(db: &Db, actor: &str, compound: &Place, policy: ApprovalPolicy, timeout_ms: i64) -> Result<Books, StoreError> {
+    if !(60_000..=365 * 24 * 3600 * 1000).contains(&timeout_ms) {
+        return Err(StoreError::invalid("pending_timeout_ms", "must be between one minute and one year"));
+    }
+    let (actor, compound) = (actor.to_string(), compound.clone());
+    db.write_locked(move |tx| {
+        let (actor, compound, policy) = (actor.clone(), compound.clone(), policy.clone());
+        Box::pin(async move {
+            let before = lock(tx, &compound.id).await?;
+            sqlx::query("UPDATE fund_books SET approver_role_a = $1, approver_role_b = $2, pending_timeout_ms = $3 WHERE compound_id = $4")
+                .bind(policy.roles[0].as_str())
+                .bind(policy.roles[1].as_str())
+                .bind(timeout_ms)
+                .bind(&compound.id)
+                .execute(&mut **tx)
+                .await?;
+            let after = Books { approver_roles: policy.roles, pending_timeout_ms: timeout_ms, ..before.clone() };
+            audit::record(tx, Entry { actor, action: "fund.policy".into(), entity: "fund_books".into(), entity_id: compound.id.clone(), scope_path: compound.path.clone(), before: Some(json!(before)), after: Some(json!(after)) }).await?;
+            Ok(after)
+        })
+    })
+    .await
+}
+
+/// A transfer to be written; `seq`, `id` and `at` are assigned.
+#[derive(Debug, Clone)]
+pub struct NewTransfer {
+    pub kind: TransferKind,
+    pub debit: AccountCode,
+    pub credit: AccountCode,
+    pub amount: i64,
+    pub code: String,
+    pub memo: String,
+    pub pending_id: Option<String>,
+    pub link: Option<String>,
+    pub vote_id: Option<String>,
+    pub by_user: String,
+    pub by_role: String,
+    pub timeout_at: Option<i64>,
+}
+
+fn ledger_err(e: gongzhi_domain::ledger::LedgerError) -> StoreError {
+    use gongzhi_domain::ledger::LedgerError as L;
+    let msg = e.to_string();
+    match e {
+        L::PendingResolved(..) => StoreError::Conflict(msg),
+        _ => match msg.split_once(": ") {
+            Some((field, reason)) => StoreError::invalid(field, reason),
+            None => StoreError::invalid("transfer", msg),
+        },
+    }
+}
+
+async fn balance_in(tx: &mut Tx, compound_id: &str, code: AccountCode) -> Result<Balance, StoreError> {
+    let r = sqlx::query("SELECT debits_pending, debits_posted, credits_pending, credits_posted FROM fund_accounts WHERE compound_id = $1 AND code = $2")
+        .bind(compound_id)
+        .bind(code.as_str())
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(match r {
+        None => Balance::default(),
+        Some(r) => Balance {
+            debits_pending: db::i(&r, "debits_pending")?,
+            debits_posted: db::i(&r, "debits_posted")?,
+            credits_pending: db::i(&r, "credits_pending")?,
+            credits_posted: db::i(&r, "credits_posted")?,
+        },
+    })
+}
+
+/// Appends one transfer to the locked books: checks it against the ledger
+/// rules on the current balances, writes it, the new balances, its Merkle
+/// leaf and an audit entry. `books.log_size` is advanced.
+pub async fn append(tx: &mut Tx, compound: &Place, books: &mut Books, t: NewTransfer) -> Result<Transfer, StoreError> {
+    for (field, v) in [("code", &t.code), ("memo", &t.memo)] {
+        if v.chars().count() > MAX_TEXT {
+            return Err(StoreError::invalid(field, format!("longer than {MAX_TEXT} characters")));
+        }
+    }
+    let mut ledger = Ledger::new();
+    for code in [t.debit, t.credit] {
+        let b = balance_in(tx, &compound.id, code).await?;
+        ledger.balances.insert(code, b);
+    }
+    if let Some(pid) = &t.pending_id {
+        let r = sqlx::query("SELECT debit_code, credit_code, amount, kind FROM fund_transfers WHERE id = $1 AND compound_id = $2")
+            .bind(pid)
+            .bind(&compound.id)
+            .fetch_optional(&mut **tx)
+            .await?;
+        if let Some(r) = r {
+            if db::s(&r, "kind")? == TransferKind::Pending.as_str() {
+                let resolved = sqlx::query("SELECT kind FROM fund_transfers WHERE pending_id = $1").bind(pid).fetch_optional(&mut **tx).await?;
+                let resolved = match resolved {
+                    Some(k) => TransferKind::parse(&db::s(&k, "kind")?),
+                    None => None,
+                };
+                let code = |c: &str| AccountCode::parse(c).ok_or_else(|| StoreError::Config(format!("unknown account code '{c}'")));
+                ledger.pending.insert(
+                    pid.clone(),
+                    PendingState { debit: code(&db::s(&r, "debit_code")?)?, credit: code(&db::s(&r, "credit_code")?)?, amount: db::i(&r, "amount")?, resolved },
+                );
+            }
+        }
+    }
+    let transfer = Transfer {
+        seq: books.log_size as u64,
+        id: db::new_id(),
+        kind: t.kind,
+        debit: t.debit,
+        credit: t.credit,
+        amount: t.amount,
+        code: t.code,
+        memo: t.memo,
+        pending_id: t.pending_id,
+        link: t.link,
+        vote_id: t.vote_id,
+        by_user: t.by_user,
+        by_role: t.by_role,
+        at: db::now_ms(),
+        timeout_at: t.timeout_at,
+    };
+    ledger.apply(&transfer).map_err(ledger_err)?;
+    sqlx::query(
+        "INSERT INTO fund_transfers (id, compound_id, seq, kind, debit_code, credit_code, amount, code, memo, pending_id, link, vote_id, by_user, by_role, at, timeout_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+    )
+    .bind(&transfer.id)
+    .bind(&compound.id)
+    .bind(transfer.seq as i64)
+    .bind(transfer.kind.as_str())
+    .bind(transfer.debit.as_str())
+    .bind(transfer.credit.as_str())
+    .bind(transfer.amount)
+    .bind(&transfer.code)
+    .bind(&transfer.memo)
+    .bind(transfer.pending_id.clone())
+    .bind(transfer.link.clone())
+    .bind(transfer.vote_id.clone())
+    .bind(&transfer.by_user)
+    .bind(&transfer.by_role)
+    .bind(transfer.at)
+    .bind(transfer.timeout_at)
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| {
+        let e = StoreError::from(e);
+        if e.is_unique_violation() {
+            StoreError::Conflict(format!("pending transfer '{}' is already resolved", transfer.pending_id.clone().unwrap_or_default()))
+        } else {
+            e
+        }
+    })?;
+    for code in [transfer.debit, transfer.credit] {
+        let b = ledger.balance(code);
+        sqlx::query(
+            "INSERT INTO fund_accounts (compound_id, code, debits_pending, debits_posted, credits_pending, credits_posted) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (compound_id, code) DO UPDATE SET debits_pending = $3, debits_posted = $4, credits_pending = $5, credits_posted = $6",
+        )
+        .bind(&compound.id)
+        .bind(code.as_str())
+        .bind(b.debits_pending)
+        .bind(b.debits_posted)
+        .bind(b.credits_pending)
+        .bind(b.credits_posted)
+        .execute(&mut **tx)
+        .await?;
+    }
+    let code = compound.code.clone().unwrap_or_else(|| compound.id.clone());
+    let leaf = merkle::leaf_hash(&gongzhi_domain::ledger::leaf_bytes(&origin(&code), &transfer));
+    crate::tlog::append_leaf(tx, &compound.id, books.log_size, &leaf).await?;
+    books.log_size += 1;
+    sqlx::query("UPDATE fund_books SET log_size = $1 WHERE compound_id = $2").bind(books.log_size).bind(&compound.id).execute(&mut **tx).await?;
+    audit::record(
+        tx,
+        Entry {
+            actor: format!("user:{}", transfer.by_user),
+            action: format!("fund.transfer.{}", transfer.kind),
+            entity: "fund_transfer".into(),
+            entity_id: transfer.id.clone(),
+            scope_path: compound.path.clone(),
+            before: None,
+            after: Some(json!(transfer)),
+        },
+    )
+    .await?;
+    Ok(transfer)
+}
+
+/// Idempotency: the stored response for `key`, if this request was already
+/// done. The same key with a different request is a conflict.
+pub async fn idem_lookup(tx: &mut Tx, compound_id: &str, key: &str, request_hash: &str) -> Result<Option<Value>, StoreError> {
+    let r = sqlx::query("SELECT request_hash, response_json FROM fund_idempotency WHERE compound_id = $1 AND idem_key = $2")
+        .bind(compound_id)
+        .bind(key)
+        .fetch_optional(&mut **tx)
+        .await?;
+    match r {
+        None => Ok(None),
+        Some(r) if db::s(&r, "request_hash")? == request_hash => {
+            Ok(Some(serde_json::from_str(&db::s(&r, "response_json")?).map_err(|e| StoreError::Config(e.to_string()))?))
+        }
+        Some(_) => Err(StoreError::Conflict(format!("Idempotency-Key '{key}' was already used for a different request"))),
+    }
+}
+
+pub async fn idem_store(tx: &mut Tx, compound_id: &str, key: &str, request_hash: &str, response: &Value) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO fund_idempotency (compound_id, idem_key, request_hash, response_json, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(compound_id)
+        .bind(key)
+        .bind(request_hash)
+        .bind(response.to_string())
+        .bind(db::now_ms())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// An idempotency key and the hash of the request it came with.
+#[derive(Debug, Clone)]
+pub struct Idem {
+    pub key: String,
+    pub request_hash: String,
+}
+
+impl Idem {
+    pub fn new(key: &str, request_hash: String) -> Result<Idem, StoreError> {
+        let k = key.trim();
+        if k.is_empty() || k.len() > 200 || !k.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(StoreError::invalid("Idempotency-Key", "must be 1 to 200 visible ASCII characters"));
+        }
+        Ok(Idem { key: k.to_string(), request_hash })
+    }
+}
+
+/// What a money-moving call returns: the JSON result and whether it was
+/// replayed from an earlier call with the same key.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub value: Value,
+    pub replayed: bool,
+}
+
+/// Records one posted transfer (income, fees, interest, corrections…).
+pub async fn record_transfer(db: &Db, compound: &Place, idem: Idem, t: NewTransfer) -> Result<Outcome, StoreError> {
+    if t.kind != TransferKind::Posted {
+        return Err(StoreError::invalid("kind", "only posted transfers are recorded directly; disbursements go through approval"));
+    }
+    let compound = compound.clone();
+    db.write_locked(move |tx| {
+        let (compound, idem, t) = (compound.clone(), idem.clone(), t.clone());
+        Box::pin(async move {
+            let mut books = lock(tx, &compound.id).await?;
+            if let Some(v) = idem_lookup(tx, &compound.id, &idem.key, &idem.request_hash).await? {
+                return Ok(Outcome { value: v, replayed: true });
+            }
+            let tr = append(tx, &compound, &mut books, t).await?;
+            let value = json!({ "transfer": tr, "log_size": books.log_size });
+            idem_store(tx, &compound.id, &idem.key, &idem.request_hash, &value).await?;
+            Ok(Outcome { value, replayed: false })
+        })
+    })
+    .await
+}
+
+// ---------------------------------------------------------------------------
+// Disbursements
+// ---------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Disbursement {
+    pub id: String,
+    pub purpose: String,
+    pub payee: String,
+    pub amount: i64,
+    pub category: AccountCode,
+    pub source: AccountCode,
+    pub documents: Vec<String>,
+    pub link: Option<String>,
+    pub vote_id: Option<String>,
+    /// requested → pending (first approval) → posted (second approval);
+    /// or voided / expired.
+    pub state: String,
+    pub requested_by: String,
+    pub pending_transfer_id: Option<String>,
+    pub first_by: Option<String>,
+    pub first_role: Option<String>,
+    pub second_by: Option<String>,
+    pub second_role: Option<String>,
+    pub final_transfer_id: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+fn disb_from(r: &AnyRow) -> Result<Disbursement, StoreError> {
+    let code = |c: &str| -> Result<AccountCode, StoreError> {
+        let v = db::s(r, c)?;
+        AccountCode::parse(&v).ok_or_else(|| StoreError::Config(format!("unknown account code '{v}'")))
+    };
+    Ok(Disbursement {
+        id: db::s(r, "id")?,
+        purpose: db::s(r, "purpose")?,
+        payee: db::s(r, "payee")?,
+        amount: db::i(r, "amount")?,
+        category: code("category")?,
+        source: code("source")?,
+        documents: serde_json::from_str(&db::s(r, "documents_json")?).unwrap_or_default(),
+        link: db::os(r, "link")?,
+        vote_id: db::os(r, "vote_id")?,
+        state: db::s(r, "state")?,
+        requested_by: db::s(r, "requested_by")?,
+        pending_transfer_id: db::os(r, "pending_transfer_id")?,
+        first_by: db::os(r, "first_by")?,
+        first_role: db::os(r, "first_role")?,
+        second_by: db::os(r, "second_by")?,
+        second_role: db::os(r, "second_role")?,
+        final_transfer_id: db::os(r, "final_transfer_id")?,
+        created_at: db::i(r, "created_at")?,
+        updated_at: db::i(r, "updated_at")?,
+    })
+}
+
+#[derive(Debug, Clone)]
+pub struct NewDisbursement {
+    pub purpose: String,
+    pub payee: String,
+    pub amount: i64,
+    pub category: AccountCode,
+    pub source: AccountCode,
+    pub documents: Vec<String>,
+    pub link: Option<String>,
+    pub vote_id: Option<String>,
+}
+
+pub async fn request_disbursement(db: &Db, user: &str, compound: &Place, idem: Idem, d: NewDisbursement) -> Result<Outcome, StoreError> {
+    for (field, v) in [("purpose", &d.purpose), ("payee", &d.payee)] {
+        if v.trim().is_empty() {
+            return Err(StoreError::invalid(field, "is required"));
+        }
+        if v.chars().count() > MAX_TEXT {
+            return Err(StoreError::invalid(field, format!("longer than {MAX_TEXT} characters")));
+        }
+    }
+    if d.documents.len() > 50 || d.documents.iter().any(|x| x.trim().is_empty() || x.len() > MAX_TEXT) {
+        return Err(StoreError::invalid("documents", "at most 50 references of 1 to 500 characters"));
+    }
+    if d.amount <= 0 || d.amount > gongzhi_domain::ledger::MAX_AMOUNT {
+        return Err(StoreError::invalid("amount", "must be greater than zero and at most 10,000,000,000.00"));
+    }
+    if !d.category.is_expense() && d.category != AccountCode::DividendsPayable {
+        return Err(StoreError::invalid("category", format!("'{}' is not an expense category", d.category)));
+    }
+    if !matches!(d.source, AccountCode::Bank | AccountCode::MaintenanceInterest | AccountCode::MaintenancePrincipal) {
+        return Err(StoreError::invalid("source", "must be bank, maintenance_interest or maintenance_principal"));
+    }
+    if d.source == AccountCode::MaintenancePrincipal && d.vote_id.as_deref().map_or(true, |v| v.trim().is_empty()) {
+        return Err(StoreError::invalid("vote_id", "spending maintenance fund principal needs a passed vote (use the interest, keep the principal)"));
+    }
+    let (user, compound) = (user.to_string(), compound.clone());
+    db.write_locked(move |tx| {
+        let (user, compound, idem, d) = (user.clone(), compound.clone(), idem.clone(), d.clone());
+        Box::pin(async move {
+            lock(tx, &compound.id).await?;
+            if let Some(v) = idem_lookup(tx, &compound.id, &idem.key, &idem.request_hash).await? {
+                return Ok(Outcome { value: v, replayed: true });
+            }
+            let id = db::new_id();
+            let now = db::now_ms();
+            sqlx::query(
+                "INSERT INTO fund_disbursements (id, compound_id, purpose, payee, amount, category, source, documents_json, link, vote_id, state, requested_by, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'requested', $11, $12, $12)",
+            )
+            .bind(&id)
+            .bind(&compound.id)
+            .bind(d.purpose.trim())
+            .bind(d.payee.trim())
+            .bind(d.amount)
+            .bind(d.category.as_str())
+            .bind(d.source.as_str())
+            .bind(json!(d.documents).to_string())
+            .bind(d.link.clone())
+            .bind(d.vote_id.clone())
+            .bind(&user)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+            let disb = get_disbursement_in(tx, &compound.id, &id).await?;
+            audit::record(tx, Entry { actor: format!("user:{user}"), action: "fund.disbursement.request".into(), entity: "fund_disbursement".into(), entity_id: id, scope_path: compound.path.clone(), before: None, after: Some(json!(disb)) }).await?;
+            let value = json!({ "disbursement": disb });
+            idem_store(tx, &compound.id, &idem.key, &idem.request_hash, &value).await?;
+            Ok(Outcome { value, replayed: false })
+        })
+    })
+    .await
+}
+
+async fn get_disbursement_in(tx: &mut Tx, compound_id: &str, id: &str) -> Result<Disbursement, StoreError> {
+    let r = sqlx::query("SELECT * FROM fund_disbursements WHERE id = $1 AND compound_id = $2")
+        .bind(id)
+        .bind(compound_id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| StoreError::not_found(format!("disbursement '{id}'")))?;
+    disb_from(&r)
+}
+
+pub async fn disbursements(db: &Db, compound_id: &str, limit: i64) -> Result<Vec<Disbursement>, StoreError> {
+    let rows = sqlx::query("SELECT * FROM fund_disbursements WHERE compound_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2")
+        .bind(compound_id)
+        .bind(limit.clamp(1, 1000))
+        .fetch_all(db.reader())
+        .await?;
+    rows.iter().map(disb_from).collect()
+}
+
+async fn set_state(tx: &mut Tx, d: &Disbursement) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE fund_disbursements SET state = $1, pending_transfer_id = $2, first_by = $3, first_role = $4, second_by = $5, second_role = $6, final_transfer_id = $7, updated_at = $8 WHERE id = $9",
+    )
+    .bind(&d.state)
+    .bind(d.pending_transfer_id.clone())
+    .bind(d.first_by.clone())
+    .bind(d.first_role.clone())
+    .bind(d.second_by.clone())
+    .bind(d.second_role.clone())
+    .bind(d.final_transfer_id.clone())
+    .bind(d.updated_at)
+    .bind(&d.id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+fn resolve(d: &Disbursement, kind: TransferKind, user: &str, role: &str, memo: &str) -> NewTransfer {
+    NewTransfer {
+        kind,
+        debit: d.category_debit(),
+        credit: d.source_credit(),
+        amount: d.amount,
+        code: "disbursement".into(),
+        memo: memo.into(),
+        pending_id: d.pending_transfer_id.clone(),
+        link: Some(format!("disbursement:{}", d.id)),
+        vote_id: d.vote_id.clone(),
+        by_user: user.into(),
+        by_role: role.into(),
+        timeout_at: None,
+    }
+}
+
+impl Disbursement {
+    /// The account debited: the expense category, or for a spend from the
+    /// maintenance fund, the fund account (principal or interest) itself.
+    fn category_debit(&self) -> AccountCode {
+        match self.source {
+            AccountCode::Bank => self.category,
+            fund => fund,
+        }
+    }
+    fn source_credit(&self) -> AccountCode {
+        match self.source {
+            AccountCode::Bank => AccountCode::Bank,
+            _ => AccountCode::MaintenanceBank,
+        }
+    }
+}
+
+/// Voids the reservation of an expired pending disbursement (inside a locked
+/// transaction). Returns true when it did.
+async fn expire_if_due(tx: &mut Tx, compound: &Place, books: &mut Books, d: &mut Disbursement, now: i64) -> Result<bool, StoreError> {
+    if d.state != "pending" {
+        return Ok(false);
+    }
+    let pid = d.pending_transfer_id.clone().unwrap_or_default();
+    let r = sqlx::query("SELECT timeout_at FROM fund_transfers WHERE id = $1").bind(&pid).fetch_one(&mut **tx).await?;
+    let due = db::oi(&r, "timeout_at")?.map_or(false, |t| t <= now);
+    if !due {
+        return Ok(false);
+    }
+    let t = append(tx, compound, books, resolve(d, TransferKind::VoidPending, "system", "system", "expired")).await?;
+    d.state = "expired".into();
+    d.final_transfer_id = Some(t.id);
+    d.updated_at = now;
+    set_state(tx, d).await?;
+    Ok(true)
+}
+
+/// Approves a disbursement. The first approval (in one of the compound's two
+/// approver roles) reserves the funds with a pending transfer; the second,
+/// by a different person in the other role, posts it. `held` are the roles
+/// the approver holds over the compound.
+pub async fn approve(db: &Db, user: &str, held: &[Role], compound: &Place, id: &str, idem: Idem) -> Result<Outcome, StoreError> {
+    let (user, held, compound, id) = (user.to_string(), held.to_vec(), compound.clone(), id.to_string());
+    db.write_locked(move |tx| {
+        let (user, held, compound, id, idem) = (user.clone(), held.clone(), compound.clone(), id.clone(), idem.clone());
+        Box::pin(async move {
+            let mut books = lock(tx, &compound.id).await?;
+            if let Some(v) = idem_lookup(tx, &compound.id, &idem.key, &idem.request_hash).await? {
+                return Ok(Outcome { value: v, replayed: true });
+            }
+            let mut d = get_disbursement_in(tx, &compound.id, &id).await?;
+            let before = d.clone();
+            let now = db::now_ms();
+            let policy = books.policy();
+            let approval_err = |e: gongzhi_domain::ledger::ApprovalError| match e {
+                gongzhi_domain::ledger::ApprovalError::SamePerson => StoreError::Conflict(e.to_string()),
+                other => {
+                    let m = other.to_string();
+                    let (f, r) = m.split_once(": ").unwrap_or(("role", &m));
+                    StoreError::invalid(f, r)
+                }
+            };
+            let transfer = match d.state.as_str() {
+                "requested" => {
+                    let role = policy.first(&held).map_err(approval_err)?;
+                    let mut nt = resolve(&d, TransferKind::Pending, &user, role.as_str(), &d.purpose);
+                    nt.pending_id = None;
+                    nt.timeout_at = Some(now + books.pending_timeout_ms);
+                    let t = append(tx, &compound, &mut books, nt).await?;
+                    d.state = "pending".into();
+                    d.pending_transfer_id = Some(t.id.clone());
+                    d.first_by = Some(user.clone());
+                    d.first_role = Some(role.as_str().into());
+                    t
+                }
+                "pending" => {
+                    if expire_if_due(tx, &compound, &mut books, &mut d, now).await? {
+                        // Keep the expiry even though this approval fails: commit
+                        // it by returning the outcome as an error-free value.
+                        let value = json!({ "disbursement": d, "expired": true });
+                        return Ok(Outcome { value, replayed: false });
+                    }
+                    let first_role = d.first_role.as_deref().and_then(Role::parse).ok_or_else(|| StoreError::Config("pending disbursement without a first role".into()))?;
+                    let role = policy.second(d.first_by.as_deref().unwrap_or(""), first_role, &user, &held).map_err(approval_err)?;
+                    let t = append(tx, &compound, &mut books, resolve(&d, TransferKind::PostPending, &user, role.as_str(), &d.purpose)).await?;
+                    d.state = "posted".into();
+                    d.second_by = Some(user.clone());
+                    d.second_role = Some(role.as_str().into());
+                    d.final_transfer_id = Some(t.id.clone());
+                    t
+                }
+                other => return Err(StoreError::Conflict(format!("disbursement '{id}' is already {other}"))),
+            };
+            d.updated_at = now;
+            set_state(tx, &d).await?;
+            audit::record(tx, Entry { actor: format!("user:{user}"), action: "fund.disbursement.approve".into(), entity: "fund_disbursement".into(), entity_id: id.clone(), scope_path: compound.path.clone(), before: Some(json!(before)), after: Some(json!(d)) }).await?;
+            let value = json!({ "disbursement": d, "transfer": transfer, "log_size": books.log_size });
+            idem_store(tx, &compound.id, &idem.key, &idem.request_hash, &value).await?;
+            Ok(Outcome { value, replayed: false })
+        })
+    })
+    .await
+}
+
+/// Voids a requested or pending disbursement (a pending one's reservation is
+/// released by a `void_pending` transfer).
+pub async fn void(db: &Db, user: &str, role: &str, compound: &Place, id: &str, reason: &str, idem: Idem) -> Result<Outcome, StoreError> {
+    if reason.trim().is_empty() || reason.chars().count() > MAX_TEXT {
+        return Err(StoreError::invalid("reason", "is required (1 to 500 characters)"));
+    }
+    let (user, role, compound, id, reason) = (user.to_string(), role.to_string(), compound.clone(), id.to_string(), reason.trim().to_string());
+    db.write_locked(move |tx| {
+        let (user, role, compound, id, reason, idem) = (user.clone(), role.clone(), compound.clone(), id.clone(), reason.clone(), idem.clone());
+        Box::pin(async move {
+            let mut books = lock(tx, &compound.id).await?;
+            if let Some(v) = idem_lookup(tx, &compound.id, &idem.key, &idem.request_hash).await? {
+                return Ok(Outcome { value: v, replayed: true });
+            }
+            let mut d = get_disbursement_in(tx, &compound.id, &id).await?;
+            let before = d.clone();
+            let now = db::now_ms();
+            let mut transfer = None;
+            match d.state.as_str() {
+                "requested" => {}
+                "pending" => {
+                    let t = append(tx, &compound, &mut books, resolve(&d, TransferKind::VoidPending, &user, &role, &reason)).await?;
+                    d.final_transfer_id = Some(t.id.clone());
+                    transfer = Some(t);
+                }
+                other => return Err(StoreError::Conflict(format!("disbursement '{id}' is already {other}"))),
+            }
+            d.state = "voided".into();
+            d.updated_at = now;
+            set_state(tx, &d).await?;
+            audit::record(tx, Entry { actor: format!("user:{user}"), action: "fund.disbursement.void".into(), entity: "fund_disbursement".into(), entity_id: id.clone(), scope_path: compound.path.clone(), before: Some(json!(before)), after: Some(json!({"disbursement": d, "reason": reason})) }).await?;
+            let value = json!({ "disbursement": d, "transfer": transfer, "log_size": books.log_size });
+            idem_store(tx, &compound.id, &idem.key, &idem.request_hash, &value).await?;
+            Ok(Outcome { value, replayed: false })
+        })
+    })
+    .await
+}
+
+/// Voids every pending disbursement of the compound whose reservation has
+/// expired. Returns how many.
+pub async fn expire_due(db: &Db, compound: &Place, now: i64) -> Result<usize, StoreError> {
+    let compound = compound.clone();
+    db.write_locked(move |tx| {
+        let compound = compound.clone();
+        Box::pin(async move {
+            let mut books = lock(tx, &compound.id).await?;
+            let rows = sqlx::query("SELECT * FROM fund_disbursements WHERE compound_id = $1 AND state = 'pending' ORDER BY created_at").bind(&compound.id).fetch_all(&mut **tx).await?;
+            let mut n = 0;
+            for r in rows {
+                let mut d = disb_from(&r)?;
+                if expire_if_due(tx, &compound, &mut books, &mut d, now).await? {
+                    n += 1;
+                }
+            }
+            Ok(n)
+        })
+    })
+    .await
+}
+
+// ---------------------------------------------------------------------------
+// Reads
+// ---------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountView {
+    pub code: AccountCode,
+    pub normal: gongzhi_domain::ledger::Normal,
+    #[serde(flatten)]
+    pub balance: Balance,
+    /// Posted balance on the normal side.
+    pub posted: i64,
+    /// Posted less reserved.
+    pub available: i64,
+}
+
+/// Every account of the compound with a balance (in chart order).
+pub async fn accounts(db: &Db, compound_id: &str) -> Result<Vec<AccountView>, StoreError> {
+    let rows = sqlx::query("SELECT code, debits_pending, debits_posted, credits_pending, credits_posted FROM fund_accounts WHERE compound_id = $1")
+        .bind(compound_id)
+        .fetch_all(db.reader())
+        .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        let c = db::s(&r, "code")?;
+        let code = AccountCode::parse(&c).ok_or_else(|| StoreError::Config(format!("unknown account code '{c}'")))?;
+        let balance = Balance {
+            debits_pending: db::i(&r, "debits_pending")?,
+            debits_posted: db::i(&r, "debits_posted")?,
+            credits_pending: db::i(&r, "credits_pending")?,
+            credits_posted: db::i(&r, "credits_posted")?,
+        };
+        out.push(AccountView { code, normal: code.normal(), balance, posted: balance.posted(code.normal()), available: balance.available(code.normal()) });
+    }
+    out.sort_by_key(|a| a.code);
+    Ok(out)
+}
+
+fn transfer_from(r: &AnyRow) -> Result<Transfer, StoreError> {
+    let code = |c: &str| -> Result<AccountCode, StoreError> {
+        let v = db::s(r, c)?;
+        AccountCode::parse(&v).ok_or_else(|| StoreError::Config(format!("unknown account code '{v}'")))
+    };
+    let k = db::s(r, "kind")?;
+    Ok(Transfer {
+        seq: db::i(r, "seq")? as u64,
+        id: db::s(r, "id")?,
+        kind: TransferKind::parse(&k).ok_or_else(|| StoreError::Config(format!("unknown transfer kind '{k}'")))?,
+        debit: code("debit_code")?,
+        credit: code("credit_code")?,
+        amount: db::i(r, "amount")?,
+        code: db::s(r, "code")?,
+        memo: db::s(r, "memo")?,
+        pending_id: db::os(r, "pending_id")?,
+        link: db::os(r, "link")?,
+        vote_id: db::os(r, "vote_id")?,
+        by_user: db::s(r, "by_user")?,
+        by_role: db::s(r, "by_role")?,
+        at: db::i(r, "at")?,
+        timeout_at: db::oi(r, "timeout_at")?,
+    })
+}
+
+/// Transfers with `from <= seq < from + limit`, in log order.
+pub async fn transfers(db: &Db, compound_id: &str, from: i64, limit: i64) -> Result<Vec<Transfer>, StoreError> {
+    let rows = sqlx::query("SELECT * FROM fund_transfers WHERE compound_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3")
+        .bind(compound_id)
+        .bind(from.max(0))
+        .bind(limit.clamp(1, 10_000))
+        .fetch_all(db.reader())
+        .await?;
+    rows.iter().map(transfer_from).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn origin_names_the_compound() {
+        assert_eq!(super::origin("jingcheng-mingdian"), "gongzhi/books/jingcheng-mingdian");
+    }
+}

@@ -1,0 +1,280 @@
+//! The fund's books on both databases: balances, the cash rule under
+//! concurrency, idempotency, two-party approval, expiry, and the Merkle log
+//! written in the same transaction.
+
+use gongzhi_domain::ledger::{leaf_bytes, AccountCode, Ledger, TransferKind};
+use gongzhi_domain::merkle::{self, Tree};
+use gongzhi_domain::place::PlaceKind;
+use gongzhi_domain::policy::Role;
+use gongzhi_store::fund::{self, Idem, NewDisbursement, NewTransfer};
+use gongzhi_store::register::{self, Place};
+use gongzhi_store::testing::{fresh, Kind};
+use gongzhi_store::{both, tlog, Db, StoreError};
+
+async fn compound(db: &Db) -> Place {
+    db.write(|tx| {
+        Box::pin(async move {
+            let d = register::create_place(tx, "t", None, PlaceKind::District, "綦江区", None).await?;
+            let s = register::create_place(tx, "t", Some(&d), PlaceKind::Street, "古南街道", None).await?;
+            let c = register::create_place(tx, "t", Some(&s), PlaceKind::Community, "沙溪社区", None).await?;
+            register::create_place(tx, "t", Some(&c), PlaceKind::Compound, "Jingcheng Mingdian", Some("jingcheng-mingdian")).await
+        })
+    })
+    .await
+    .unwrap()
+}
+
+fn income(amount: i64) -> NewTransfer {
+    NewTransfer {
+        kind: TransferKind::Posted,
+        debit: AccountCode::Bank,
+        credit: AccountCode::FeeIncome,
+        amount,
+        code: "fee".into(),
+        memo: "property fees".into(),
+        pending_id: None,
+        link: None,
+        vote_id: None,
+        by_user: "steward-1".into(),
+        by_role: "steward".into(),
+        timeout_at: None,
+    }
+}
+
+fn idem(k: &str, h: &str) -> Idem {
+    Idem::new(k, h.into()).unwrap()
+}
+
+fn disb(amount: i64) -> NewDisbursement {
+    NewDisbursement {
+        purpose: "corridor light bulb, building 3".into(),
+        payee: "Sanxia Electric".into(),
+        amount,
+        category: AccountCode::ExpenseRepair,
+        source: AccountCode::Bank,
+        documents: vec!["invoice 0042".into()],
+        link: None,
+        vote_id: None,
+    }
+}
+
+/// Replays every stored transfer through the domain ledger and checks it
+/// against the stored balances and the stored leaves.
+async fn audit_books(db: &Db, c: &Place) -> Ledger {
+    let ts = fund::transfers(db, &c.id, 0, 10_000).await.unwrap();
+    let mut l = Ledger::new();
+    let mut tree = Tree::new();
+    for (i, t) in ts.iter().enumerate() {
+        assert_eq!(t.seq, i as u64, "dense log positions");
+        l.apply(t).unwrap();
+        tree.push(&leaf_bytes(&fund::origin("jingcheng-mingdian"), t));
+    }
+    assert_eq!(l.sums(), (0, 0));
+    for a in fund::accounts(db, &c.id).await.unwrap() {
+        assert_eq!(l.balance(a.code), a.balance, "{}", a.code);
+    }
+    let stored = tlog::tree(db, &c.id, ts.len() as i64).await.unwrap();
+    assert_eq!(stored.root(), tree.root(), "stored leaves are the hashes of the entries");
+    l
+}
+
+async fn books_balance_and_cash_rule(kind: Kind) {
+    let f = fresh(kind).await;
+    let c = compound(&f.db).await;
+    let out = fund::record_transfer(&f.db, &c, idem("k1", "h1"), income(100_000)).await.unwrap();
+    assert!(!out.replayed);
+    assert_eq!(out.value["log_size"], 1);
+    let mut spend = income(100_001);
+    spend.debit = AccountCode::ExpenseOther;
+    spend.credit = AccountCode::Bank;
+    let e = fund::record_transfer(&f.db, &c, idem("k2", "h2"), spend.clone()).await.unwrap_err();
+    assert!(matches!(&e, StoreError::Invalid { field, .. } if field == "amount"), "{e}");
+    spend.amount = 100_000;
+    fund::record_transfer(&f.db, &c, idem("k3", "h3"), spend).await.unwrap();
+    let bad = NewTransfer { amount: 0, ..income(0) };
+    let e = fund::record_transfer(&f.db, &c, idem("k4", "h4"), bad).await.unwrap_err();
+    assert!(matches!(&e, StoreError::Invalid { field, .. } if field == "amount"), "{e}");
+    let l = audit_books(&f.db, &c).await;
+    assert_eq!(l.balance(AccountCode::Bank).posted(gongzhi_domain::ledger::Normal::Debit), 0);
+    // the log refuses edits
+    let e = sqlx::query("UPDATE fund_transfers SET amount = 1").execute(f.db.reader()).await.unwrap_err();
+    assert!(e.to_string().contains("append-only"), "{e}");
+    let e = sqlx::query("DELETE FROM fund_leaves").execute(f.db.reader()).await.unwrap_err();
+    assert!(e.to_string().contains("append-only"), "{e}");
+}
+
+async fn principal_needs_a_vote(kind: Kind) {
+    let f = fresh(kind).await;
+    let c = compound(&f.db).await;
+    let mut t = income(5_000_000_00);
+    t.debit = AccountCode::MaintenanceBank;
+    t.credit = AccountCode::MaintenancePrincipal;
+    fund::record_transfer(&f.db, &c, idem("p1", "x"), t).await.unwrap();
+    let mut d = disb(1000);
+    d.source = AccountCode::MaintenancePrincipal;
+    let e = fund::request_disbursement(&f.db, "u1", &c, idem("p2", "y"), d.clone()).await.unwrap_err();
+    assert!(matches!(&e, StoreError::Invalid { field, .. } if field == "vote_id"), "{e}");
+    d.source = AccountCode::MaintenanceInterest;
+    let r = fund::request_disbursement(&f.db, "u1", &c, idem("p3", "y"), d).await.unwrap();
+    let id = r.value["disbursement"]["id"].as_str().unwrap().to_string();
+    // no interest yet: the first approval cannot reserve
+    let e = fund::approve(&f.db, "a", &[Role::CommitteeMember], &c, &id, idem("p4", "z")).await.unwrap_err();
+    assert!(e.to_string().contains("maintenance_interest"), "{e}");
+}
+
+async fn fifty_concurrent_withdrawals_of_sixty_percent(kind: Kind) {
+    let f = fresh(kind).await;
+    let c = compound(&f.db).await;
+    fund::record_transfer(&f.db, &c, idem("seed", "s"), income(1_000_000)).await.unwrap();
+    let mut handles = Vec::new();
+    for i in 0..50 {
+        let (db, c) = (f.db.clone(), c.clone());
+        handles.push(tokio::spawn(async move {
+            let mut t = income(600_000);
+            t.debit = AccountCode::ExpenseOther;
+            t.credit = AccountCode::Bank;
+            fund::record_transfer(&db, &c, Idem::new(&format!("w{i}"), "w".into()).unwrap(), t).await
+        }));
+    }
+    let mut ok = 0;
+    for h in handles {
+        match h.await.unwrap() {
+            Ok(_) => ok += 1,
+            Err(StoreError::Invalid { field, .. }) => assert_eq!(field, "amount"),
+            Err(e) => panic!("unexpected error: {e}"),
+        }
+    }
+    assert_eq!(ok, 1, "exactly one withdrawal of 60% succeeds");
+    let l = audit_books(&f.db, &c).await;
+    assert_eq!(l.balance(AccountCode::Bank).posted(gongzhi_domain::ledger::Normal::Debit), 400_000);
+}
+
+async fn same_idempotency_key_concurrently(kind: Kind) {
+    let f = fresh(kind).await;
+    let c = compound(&f.db).await;
+    let mut handles = Vec::new();
+    for _ in 0..20 {
+        let (db, c) = (f.db.clone(), c.clone());
+        handles.push(tokio::spawn(async move { fund::record_transfer(&db, &c, Idem::new("same", "body-a".into()).unwrap(), income(5_00)).await }));
+    }
+    let mut ids = Vec::new();
+    let mut fresh_count = 0;
+    for h in handles {
+        let o = h.await.unwrap().unwrap();
+        if !o.replayed {
+            fresh_count += 1;
+        }
+        ids.push(o.value["transfer"]["id"].as_str().unwrap().to_string());
+    }
+    assert_eq!(fresh_count, 1);
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "every call answers with the first transfer");
+    assert_eq!(fund::transfers(&f.db, &c.id, 0, 100).await.unwrap().len(), 1);
+    let e = fund::record_transfer(&f.db, &c, idem("same", "body-b"), income(6_00)).await.unwrap_err();
+    assert!(matches!(e, StoreError::Conflict(_)), "{e}");
+}
+
+async fn two_party_approval(kind: Kind) {
+    let f = fresh(kind).await;
+    let c = compound(&f.db).await;
+    fund::record_transfer(&f.db, &c, idem("seed", "s"), income(10_000)).await.unwrap();
+    let r = fund::request_disbursement(&f.db, "steward", &c, idem("r1", "r"), disb(3_50)).await.unwrap();
+    let id = r.value["disbursement"]["id"].as_str().unwrap().to_string();
+    // an owner cannot approve
+    let e = fund::approve(&f.db, "owner", &[Role::Owner], &c, &id, idem("a0", "a")).await.unwrap_err();
+    assert!(matches!(&e, StoreError::Invalid { field, .. } if field == "role"), "{e}");
+    // first approval: committee member reserves
+    let a1 = fund::approve(&f.db, "alice", &[Role::CommitteeMember, Role::Supervisor], &c, &id, idem("a1", "a")).await.unwrap();
+    assert_eq!(a1.value["disbursement"]["state"], "pending");
+    assert_eq!(a1.value["transfer"]["kind"], "pending");
+    let bank = fund::accounts(&f.db, &c.id).await.unwrap().into_iter().find(|a| a.code == AccountCode::Bank).unwrap();
+    assert_eq!((bank.posted, bank.available), (10_000, 10_000 - 3_50));
+    // the same person again, even holding the other role: never posts
+    let e = fund::approve(&f.db, "alice", &[Role::CommitteeMember, Role::Supervisor], &c, &id, idem("a2", "a")).await.unwrap_err();
+    assert!(matches!(e, StoreError::Conflict(ref m) if m.contains("different person")), "{e}");
+    // a different person in the same role: refused
+    let e = fund::approve(&f.db, "bob", &[Role::CommitteeMember], &c, &id, idem("a3", "a")).await.unwrap_err();
+    assert!(e.to_string().contains("supervisor"), "{e}");
+    // two supervisors racing: exactly one posts
+    let mut hs = Vec::new();
+    for who in ["carol", "dave", "erin"] {
+        let (db, c, id) = (f.db.clone(), c.clone(), id.clone());
+        hs.push(tokio::spawn(async move { fund::approve(&db, who, &[Role::Supervisor], &c, &id, Idem::new(&format!("race-{who}"), "a".into()).unwrap()).await }));
+    }
+    let mut posted = 0;
+    for h in hs {
+        match h.await.unwrap() {
+            Ok(o) => {
+                assert_eq!(o.value["disbursement"]["state"], "posted");
+                posted += 1
+            }
+            Err(StoreError::Conflict(m)) => assert!(m.contains("already posted"), "{m}"),
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(posted, 1);
+    let e = fund::void(&f.db, "alice", "committee_member", &c, &id, "too late", idem("v1", "v")).await.unwrap_err();
+    assert!(matches!(e, StoreError::Conflict(_)));
+    let l = audit_books(&f.db, &c).await;
+    assert_eq!(l.balance(AccountCode::ExpenseRepair).debits_posted, 3_50);
+    assert_eq!(l.balance(AccountCode::Bank).available(gongzhi_domain::ledger::Normal::Debit), 10_000 - 3_50);
+    // per-compound policy: committee + steward
+    let p = gongzhi_domain::ledger::ApprovalPolicy::new(Role::CommitteeMember, Role::Steward).unwrap();
+    fund::set_policy(&f.db, "admin", &c, p, 60_000).await.unwrap();
+    let r = fund::request_disbursement(&f.db, "steward", &c, idem("r2", "r2"), disb(1_00)).await.unwrap();
+    let id2 = r.value["disbursement"]["id"].as_str().unwrap().to_string();
+    fund::approve(&f.db, "sam", &[Role::Steward], &c, &id2, idem("b1", "b")).await.unwrap();
+    let e = fund::approve(&f.db, "sue", &[Role::Supervisor], &c, &id2, idem("b2", "b")).await.unwrap_err();
+    assert!(e.to_string().contains("committee_member"), "{e}");
+    // void releases the reservation
+    let v = fund::void(&f.db, "alice", "committee_member", &c, &id2, "wrong payee", idem("v2", "v")).await.unwrap();
+    assert_eq!(v.value["disbursement"]["state"], "voided");
+    assert_eq!(v.value["transfer"]["kind"], "void_pending");
+    audit_books(&f.db, &c).await;
+}
+
+async fn expiry_releases_the_reservation(kind: Kind) {
+    let f = fresh(kind).await;
+    let c = compound(&f.db).await;
+    fund::record_transfer(&f.db, &c, idem("seed", "s"), income(10_000)).await.unwrap();
+    let r = fund::request_disbursement(&f.db, "steward", &c, idem("r1", "r"), disb(9_000)).await.unwrap();
+    let id = r.value["disbursement"]["id"].as_str().unwrap().to_string();
+    fund::approve(&f.db, "alice", &[Role::CommitteeMember], &c, &id, idem("a1", "a")).await.unwrap();
+    assert_eq!(fund::expire_due(&f.db, &c, gongzhi_store::db::now_ms()).await.unwrap(), 0);
+    let later = gongzhi_store::db::now_ms() + fund::DEFAULT_PENDING_TIMEOUT_MS + 1;
+    assert_eq!(fund::expire_due(&f.db, &c, later).await.unwrap(), 1);
+    let d = fund::disbursements(&f.db, &c.id, 10).await.unwrap();
+    assert_eq!(d[0].state, "expired");
+    let e = fund::approve(&f.db, "bob", &[Role::Supervisor], &c, &id, idem("a2", "a")).await.unwrap_err();
+    assert!(matches!(e, StoreError::Conflict(ref m) if m.contains("expired")), "{e}");
+    let l = audit_books(&f.db, &c).await;
+    assert_eq!(l.balance(AccountCode::Bank).available(gongzhi_domain::ledger::Normal::Debit), 10_000);
+}
+
+async fn checkpoint_and_proofs(kind: Kind) {
+    let f = fresh(kind).await;
+    let c = compound(&f.db).await;
+    for i in 0..7 {
+        fund::record_transfer(&f.db, &c, idem(&format!("k{i}"), "h"), income(100 + i)).await.unwrap();
+    }
+    let key = ed25519_dalek::SigningKey::from_bytes(&[9u8; 32]);
+    let (cp, note) = tlog::checkpoint(&f.db, &key, &c.id, "jingcheng-mingdian").await.unwrap();
+    assert_eq!(cp.size, 7);
+    let body = merkle::open_note(&note, tlog::KEY_NAME, &key.verifying_key()).unwrap();
+    assert_eq!(merkle::Checkpoint::parse_body(body).unwrap(), cp);
+    let t = tlog::tree(&f.db, &c.id, 7).await.unwrap();
+    let old_root = t.root_at(3).unwrap();
+    merkle::verify_consistency(3, 7, &t.consistency_proof(3, 7).unwrap(), &old_root, &cp.root).unwrap();
+    let leaf = t.leaf_hashes()[5];
+    merkle::verify_inclusion(&leaf, 5, 7, &t.inclusion_proof(5, 7).unwrap(), &cp.root).unwrap();
+}
+
+both!(
+    books_balance_and_cash_rule,
+    principal_needs_a_vote,
+    fifty_concurrent_withdrawals_of_sixty_percent,
+    same_idempotency_key_concurrently,
+    two_party_approval,
+    expiry_releases_the_reservation,
+    checkpoint_and_proofs
+);

@@ -1,0 +1,362 @@
+//! The common fund's books over HTTP.
+//!
+//! Public, no login, no personal data, under
+//! `/api/v1/public/compounds/{code}/books/…`: accounts and balances, the
+//! entries (transfers), the signed checkpoint, the Merkle leaves, inclusion
+//! and consistency proofs, disbursements with their approvals (by role).
+//! `/api/v1/public/books/key` serves the checkpoint verifier key.
+//!
+//! Money-moving requests (under `/api/v1/compounds/{code}/books/…`) need an
+//! `Idempotency-Key` header: the same key with the same body answers the
+//! first result again; with a different body, 409.
+
+use crate::access::check_place;
+use crate::problem::{ApiError, ApiJson};
+use crate::session::CurrentUser;
+use crate::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use gongzhi_domain::ledger::{AccountCode, ApprovalPolicy, TransferKind};
+use gongzhi_domain::merkle;
+use gongzhi_domain::money::Fen;
+use gongzhi_domain::policy::{self, Action, Role};
+use gongzhi_store::fund::{self, Idem, NewDisbursement, NewTransfer, Outcome};
+use gongzhi_store::register::{self, Place};
+use gongzhi_store::tlog;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use sha2::Digest;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(books_key))
+        .routes(routes!(public_accounts))
+        .routes(routes!(public_transfers))
+        .routes(routes!(public_checkpoint))
+        .routes(routes!(public_leaves))
+        .routes(routes!(inclusion_proof))
+        .routes(routes!(consistency_proof))
+        .routes(routes!(public_disbursements))
+        .routes(routes!(record_transfer))
+        .routes(routes!(request_disbursement))
+        .routes(routes!(approve_disbursement))
+        .routes(routes!(void_disbursement))
+        .routes(routes!(set_policy))
+}
+
+async fn compound(state: &AppState, code: &str) -> Result<Place, ApiError> {
+    let p = register::place_by_code(&state.db, code).await.map_err(|_| ApiError::not_found(format!("compound '{code}' not found")))?;
+    if p.kind != "compound" {
+        return Err(ApiError::not_found(format!("compound '{code}' not found")));
+    }
+    Ok(p)
+}
+
+fn code_of(p: &Place) -> String {
+    p.code.clone().unwrap_or_else(|| p.id.clone())
+}
+
+/// The checkpoint verifier key: pin it in `gongzhi verify --key`.
+#[utoipa::path(get, path = "/api/v1/public/books/key", tag = "public", responses((status = 200, description = "the verifier key (C2SP signed-note vkey)")))]
+async fn books_key(State(state): State<AppState>) -> Json<Value> {
+    let vk = state.books_key.verifying_key();
+    Json(json!({"name": tlog::KEY_NAME, "vkey": merkle::verifier_key(tlog::KEY_NAME, &vk), "algorithm": "ed25519"}))
+}
+
+/// Every account with a balance, in fen. `posted` is the balance on the
+/// account's normal side; `available` is posted less reserved.
+#[utoipa::path(get, path = "/api/v1/public/compounds/{code}/books/accounts", tag = "public", params(("code" = String, Path, description = "compound code")), responses((status = 200, description = "accounts"), (status = 404, description = "no such compound")))]
+async fn public_accounts(State(state): State<AppState>, Path(code): Path<String>) -> Result<Json<Value>, ApiError> {
+    let c = compound(&state, &code).await?;
+    let b = fund::books(&state.db, &c.id).await?;
+    Ok(Json(json!({"compound": code_of(&c), "name": c.name, "log_size": b.log_size, "accounts": fund::accounts(&state.db, &c.id).await?})))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct RangeQuery {
+    /// First log position (default 0).
+    from: Option<i64>,
+    /// At most this many (default 1000, at most 10000).
+    limit: Option<i64>,
+}
+
+/// The entries of the books in log order: each is the content of the leaf
+/// at position `seq` of the compound's Merkle log.
+#[utoipa::path(get, path = "/api/v1/public/compounds/{code}/books/transfers", tag = "public", params(("code" = String, Path, description = "compound code"), RangeQuery), responses((status = 200, description = "transfers")))]
+async fn public_transfers(State(state): State<AppState>, Path(code): Path<String>, Query(q): Query<RangeQuery>) -> Result<Json<Value>, ApiError> {
+    let c = compound(&state, &code).await?;
+    let from = q.from.unwrap_or(0);
+    if from < 0 {
+        return Err(ApiError::field("from", "must be 0 or more"));
+    }
+    let ts = fund::transfers(&state.db, &c.id, from, q.limit.unwrap_or(1000)).await?;
+    Ok(Json(json!({"origin": fund::origin(&code_of(&c)), "transfers": ts})))
+}
+
+/// The signed checkpoint (C2SP tlog-checkpoint in a signed note) of the
+/// compound's log at its current size.
+#[utoipa::path(get, path = "/api/v1/public/compounds/{code}/books/checkpoint", tag = "public", params(("code" = String, Path, description = "compound code")), responses((status = 200, description = "text/plain signed note")))]
+async fn public_checkpoint(State(state): State<AppState>, Path(code): Path<String>) -> Result<Response, ApiError> {
+    let c = compound(&state, &code).await?;
+    let (_, note) = tlog::checkpoint(&state.db, &state.books_key, &c.id, &code_of(&c)).await?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], note).into_response())
+}
+
+/// Leaf hashes (hex) of the log, `from` .. `from+limit`.
+#[utoipa::path(get, path = "/api/v1/public/compounds/{code}/books/leaves", tag = "public", params(("code" = String, Path, description = "compound code"), RangeQuery), responses((status = 200, description = "leaf hashes")))]
+async fn public_leaves(State(state): State<AppState>, Path(code): Path<String>, Query(q): Query<RangeQuery>) -> Result<Json<Value>, ApiError> {
+    let c = compound(&state, &code).await?;
+    let from = q.from.unwrap_or(0).max(0);
+    let limit = q.limit.unwrap_or(1000).clamp(1, 10_000);
+    let l = tlog::leaves(&state.db, &c.id, from, from + limit).await?;
+    Ok(Json(json!({"from": from, "leaves": l.iter().map(merkle::hex).collect::<Vec<_>>()})))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct InclusionQuery {
+    index: u64,
+    size: u64,
+}
+
+async fn checked_tree(state: &AppState, c: &Place, size: u64, field: &str) -> Result<merkle::Tree, ApiError> {
+    let n = tlog::size(&state.db, &c.id).await?;
+    if size == 0 || size > n as u64 {
+        return Err(ApiError::field(field, format!("must be between 1 and the log size {n}")));
+    }
+    Ok(tlog::tree(&state.db, &c.id, size as i64).await?)
+}
+
+/// Inclusion proof of leaf `index` in the tree of `size` leaves.
+#[utoipa::path(get, path = "/api/v1/public/compounds/{code}/books/proof/inclusion", tag = "public", params(("code" = String, Path, description = "compound code"), InclusionQuery), responses((status = 200, description = "proof")))]
+async fn inclusion_proof(State(state): State<AppState>, Path(code): Path<String>, Query(q): Query<InclusionQuery>) -> Result<Json<Value>, ApiError> {
+    let c = compound(&state, &code).await?;
+    let t = checked_tree(&state, &c, q.size, "size").await?;
+    let p = t.inclusion_proof(q.index as usize, q.size as usize).ok_or_else(|| ApiError::field("index", "must be below size"))?;
+    Ok(Json(json!({"index": q.index, "size": q.size, "leaf": merkle::hex(&t.leaf_hashes()[q.index as usize]), "root": merkle::hex(&t.root()), "proof": p.iter().map(merkle::hex).collect::<Vec<_>>()})))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ConsistencyQuery {
+    old: u64,
+    new: u64,
+}
+
+/// Consistency proof from the tree of `old` leaves to that of `new`.
+#[utoipa::path(get, path = "/api/v1/public/compounds/{code}/books/proof/consistency", tag = "public", params(("code" = String, Path, description = "compound code"), ConsistencyQuery), responses((status = 200, description = "proof")))]
+async fn consistency_proof(State(state): State<AppState>, Path(code): Path<String>, Query(q): Query<ConsistencyQuery>) -> Result<Json<Value>, ApiError> {
+    let c = compound(&state, &code).await?;
+    let t = checked_tree(&state, &c, q.new, "new").await?;
+    let p = t.consistency_proof(q.old as usize, q.new as usize).ok_or_else(|| ApiError::field("old", "must be at most new"))?;
+    Ok(Json(json!({"old": q.old, "new": q.new, "proof": p.iter().map(merkle::hex).collect::<Vec<_>>()})))
+}
+
+/// Disbursements with their state and the roles that approved them (no
+/// personal data).
+#[utoipa::path(get, path = "/api/v1/public/compounds/{code}/books/disbursements", tag = "public", params(("code" = String, Path, description = "compound code")), responses((status = 200, description = "disbursements")))]
+async fn public_disbursements(State(state): State<AppState>, Path(code): Path<String>) -> Result<Json<Value>, ApiError> {
+    let c = compound(&state, &code).await?;
+    let ds = fund::disbursements(&state.db, &c.id, 1000).await?;
+    let out: Vec<Value> = ds
+        .iter()
+        .map(|d| {
+            json!({"id": d.id, "purpose": d.purpose, "payee": d.payee, "amount": d.amount, "amount_yuan": Fen(d.amount).to_string(),
+                "category": d.category, "source": d.source, "documents": d.documents, "link": d.link, "vote_id": d.vote_id, "state": d.state,
+                "first_role": d.first_role, "second_role": d.second_role, "pending_transfer_id": d.pending_transfer_id,
+                "final_transfer_id": d.final_transfer_id, "created_at": d.created_at, "updated_at": d.updated_at})
+        })
+        .collect();
+    Ok(Json(json!({"disbursements": out})))
+}
+
+// ---------------------------------------------------------------------------
+// Money-moving requests
+// ---------------------------------------------------------------------------
+
+fn idem(headers: &HeaderMap, what: &str, body: &impl Serialize) -> Result<Idem, ApiError> {
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| ApiError::field("Idempotency-Key", "header is required on money-moving requests"))?;
+    let canon = serde_json::to_string(&json!({"what": what, "body": body})).expect("serialisable");
+    let hash = hex::encode(sha2::Sha256::digest(canon.as_bytes()));
+    Ok(Idem::new(key, hash)?)
+}
+
+fn answer(o: Outcome) -> Response {
+    let status = if o.replayed { StatusCode::OK } else { StatusCode::CREATED };
+    let mut r = (status, Json(o.value)).into_response();
+    if o.replayed {
+        r.headers_mut().insert("idempotent-replayed", header::HeaderValue::from_static("true"));
+    }
+    r
+}
+
+fn account(field: &str, v: &str) -> Result<AccountCode, ApiError> {
+    AccountCode::parse(v).ok_or_else(|| ApiError::field(field, format!("unknown account '{v}' (expected {})", AccountCode::choices())))
+}
+
+fn amount(v: &str) -> Result<i64, ApiError> {
+    let f = Fen::parse(v).map_err(|e| ApiError::field("amount", e.to_string()))?;
+    if f.0 <= 0 {
+        return Err(ApiError::field("amount", "must be greater than zero"));
+    }
+    Ok(f.0)
+}
+
+/// The role the caller acts in for a transfer they record: the first of
+/// their roles over the compound that allows it.
+fn acting_role(user: &CurrentUser, c: &Place, action: Action) -> String {
+    let path = c.path_ids();
+    policy::roles_over(&user.actor, &path)
+        .into_iter()
+        .find(|r| {
+            let a = policy::Actor { user_id: user.user_id.clone(), grants: vec![policy::Grant { role: *r, scope: vec![], grid: None }] };
+            policy::authorize(&a, action, policy::Target { path: &path }).is_ok()
+        })
+        .map(|r| r.as_str().to_string())
+        .unwrap_or_else(|| "admin".into())
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct TransferBody {
+    /// Account debited (e.g. `bank` for money coming in).
+    debit: String,
+    /// Account credited (e.g. `fee_income`).
+    credit: String,
+    /// Yuan with at most two decimals, e.g. "288.00".
+    amount: String,
+    /// What the money is for: fee, revenue, interest, opening, correction…
+    code: String,
+    #[serde(default)]
+    memo: String,
+    link: Option<String>,
+    vote_id: Option<String>,
+}
+
+/// Records a posted transfer (income, fees, interest, corrections).
+/// Needs `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/v1/compounds/{code}/books/transfers", tag = "books", request_body = TransferBody, params(("code" = String, Path, description = "compound code")), responses((status = 201, description = "recorded"), (status = 200, description = "replayed"), (status = 409, description = "key reused with another body"), (status = 422, description = "refused; names the field")))]
+async fn record_transfer(State(state): State<AppState>, user: CurrentUser, Path(code): Path<String>, headers: HeaderMap, ApiJson(body): ApiJson<TransferBody>) -> Result<Response, ApiError> {
+    let c = compound(&state, &code).await?;
+    check_place(&user, &c, Action::RecordTransfer)?;
+    let idem = idem(&headers, "transfer", &body)?;
+    let code_s = body.code.trim().to_string();
+    if code_s.is_empty() || code_s.len() > 40 {
+        return Err(ApiError::field("code", "must be 1 to 40 characters"));
+    }
+    let t = NewTransfer {
+        kind: TransferKind::Posted,
+        debit: account("debit", &body.debit)?,
+        credit: account("credit", &body.credit)?,
+        amount: amount(&body.amount)?,
+        code: code_s,
+        memo: body.memo.trim().to_string(),
+        pending_id: None,
+        link: body.link.clone().filter(|s| !s.trim().is_empty()),
+        vote_id: body.vote_id.clone().filter(|s| !s.trim().is_empty()),
+        by_user: user.user_id.clone(),
+        by_role: acting_role(&user, &c, Action::RecordTransfer),
+        timeout_at: None,
+    };
+    Ok(answer(fund::record_transfer(&state.db, &c, idem, t).await?))
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct DisbursementBody {
+    purpose: String,
+    payee: String,
+    /// Yuan with at most two decimals.
+    amount: String,
+    /// Expense account, e.g. `expense_repair`.
+    category: String,
+    /// `bank` (default), `maintenance_interest` or `maintenance_principal`.
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
+    documents: Vec<String>,
+    link: Option<String>,
+    vote_id: Option<String>,
+}
+
+/// Requests a disbursement. Needs `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/v1/compounds/{code}/books/disbursements", tag = "books", request_body = DisbursementBody, params(("code" = String, Path, description = "compound code")), responses((status = 201, description = "requested")))]
+async fn request_disbursement(State(state): State<AppState>, user: CurrentUser, Path(code): Path<String>, headers: HeaderMap, ApiJson(body): ApiJson<DisbursementBody>) -> Result<Response, ApiError> {
+    let c = compound(&state, &code).await?;
+    check_place(&user, &c, Action::ApproveDisbursement)?;
+    let idem = idem(&headers, "disbursement", &body)?;
+    let d = NewDisbursement {
+        purpose: body.purpose.clone(),
+        payee: body.payee.clone(),
+        amount: amount(&body.amount)?,
+        category: account("category", &body.category)?,
+        source: account("source", body.source.as_deref().unwrap_or("bank"))?,
+        documents: body.documents.clone(),
+        link: body.link.clone().filter(|s| !s.trim().is_empty()),
+        vote_id: body.vote_id.clone().filter(|s| !s.trim().is_empty()),
+    };
+    Ok(answer(fund::request_disbursement(&state.db, &user.user_id, &c, idem, d).await?))
+}
+
+/// Approves a disbursement: the first approval reserves the funds, the
+/// second (a different person in the other required role) posts it.
+/// Needs `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/v1/compounds/{code}/books/disbursements/{id}/approve", tag = "books", params(("code" = String, Path, description = "compound code"), ("id" = String, Path, description = "disbursement id")), responses((status = 201, description = "approved"), (status = 409, description = "same person, already posted, or expired")))]
+async fn approve_disbursement(State(state): State<AppState>, user: CurrentUser, Path((code, id)): Path<(String, String)>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let c = compound(&state, &code).await?;
+    check_place(&user, &c, Action::ApproveDisbursement)?;
+    let idem = idem(&headers, &format!("approve:{id}"), &())?;
+    let held = policy::roles_over(&user.actor, &c.path_ids());
+    let o = fund::approve(&state.db, &user.user_id, &held, &c, &id, idem).await?;
+    if o.value.get("expired").is_some() {
+        return Err(ApiError::new(StatusCode::CONFLICT, "Conflict", format!("disbursement '{id}' expired before the second approval; its reservation was released")));
+    }
+    Ok(answer(o))
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct VoidBody {
+    reason: String,
+}
+
+/// Voids a requested or pending disbursement. Needs `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/v1/compounds/{code}/books/disbursements/{id}/void", tag = "books", request_body = VoidBody, params(("code" = String, Path, description = "compound code"), ("id" = String, Path, description = "disbursement id")), responses((status = 201, description = "voided")))]
+async fn void_disbursement(State(state): State<AppState>, user: CurrentUser, Path((code, id)): Path<(String, String)>, headers: HeaderMap, ApiJson(body): ApiJson<VoidBody>) -> Result<Response, ApiError> {
+    let c = compound(&state, &code).await?;
+    check_place(&user, &c, Action::ApproveDisbursement)?;
+    let idem = idem(&headers, &format!("void:{id}"), &body)?;
+    let role = acting_role(&user, &c, Action::ApproveDisbursement);
+    Ok(answer(fund::void(&state.db, &user.user_id, &role, &c, &id, &body.reason, idem).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PolicyBody {
+    /// The two roles whose holders must approve, e.g. ["committee_member", "supervisor"].
+    approver_roles: Vec<String>,
+    /// How long a first approval's reservation lasts, in hours.
+    pending_timeout_hours: Option<i64>,
+}
+
+/// Sets the compound's two approver roles (needs access management over it).
+#[utoipa::path(put, path = "/api/v1/compounds/{code}/books/policy", tag = "books", request_body = PolicyBody, params(("code" = String, Path, description = "compound code")), responses((status = 200, description = "set")))]
+async fn set_policy(State(state): State<AppState>, user: CurrentUser, Path(code): Path<String>, ApiJson(body): ApiJson<PolicyBody>) -> Result<Json<Value>, ApiError> {
+    let c = compound(&state, &code).await?;
+    check_place(&user, &c, Action::ManageAccess)?;
+    if body.approver_roles.len() != 2 {
+        return Err(ApiError::field("approver_roles", "name exactly two roles"));
+    }
+    let r = |i: usize| {
+        Role::parse(&body.approver_roles[i]).ok_or_else(|| ApiError::field(format!("approver_roles[{i}]"), format!("unknown role (expected {})", Role::choices())))
+    };
+    let p = ApprovalPolicy::new(r(0)?, r(1)?).map_err(|e| ApiError::field("approver_roles", e.to_string()))?;
+    let hours = body.pending_timeout_hours.unwrap_or(fund::DEFAULT_PENDING_TIMEOUT_MS / 3_600_000);
+    if !(1..=8760).contains(&hours) {
+        return Err(ApiError::field("pending_timeout_hours", "must be between 1 and 8760"));
+    }
+    let b = fund::set_policy(&state.db, &user.audit_name(), &c, p, hours * 3_600_000).await?;
+    Ok(Json(json!({"books": b})))
+}
