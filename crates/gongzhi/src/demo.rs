@@ -917,7 +917,9 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
         .await?;
     tracing::debug!(ms = started.elapsed().as_millis() as u64, "demo: people, grids, organisations and logins written");
 
-    Ok(summary(&world, &built, started.elapsed()))
+    // 5. Votes (issue 4): separate file, same store functions as the API.
+    let votes_summary = crate::demo_votes::load(db).await?;
+    Ok(summary(&world, &built, started.elapsed()) + &votes_summary)
 }
 
 /// Creates districts, streets, communities and compounds (with their codes).

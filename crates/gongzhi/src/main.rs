@@ -3,6 +3,7 @@
 mod audit_vote;
 mod bench;
 mod demo;
+mod demo_votes;
 mod roster_cli;
 
 use anyhow::Context;
