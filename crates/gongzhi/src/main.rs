@@ -2,6 +2,7 @@
 
 mod audit_vote;
 mod bench;
+mod bench_votes;
 mod demo;
 mod demo_votes;
 mod roster_cli;
@@ -94,6 +95,14 @@ enum BenchCmd {
         seconds: u64,
         #[arg(long, default_value_t = 16)]
         concurrency: usize,
+    },
+    /// Votes: domain tally of N ballots; freezing, casting and closing on a 10,000-part register.
+    Votes {
+        #[arg(long, default_value_t = 1_000_000)]
+        ballots: usize,
+        /// Database for the store part (default: a fresh SQLite file).
+        #[arg(long)]
+        database_url: Option<String>,
     },
 }
 
@@ -230,6 +239,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Bench(BenchCmd::Api { seconds, concurrency }) => {
             bench::api(seconds, concurrency).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCmd::Votes { ballots, database_url }) => {
+            bench_votes::run(ballots, database_url).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit(_) => unreachable!("handled before the runtime starts"),
