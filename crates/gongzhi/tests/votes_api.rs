@@ -418,4 +418,25 @@ async fn outside_window(kind: Kind) {
     assert_eq!(st, StatusCode::NOT_FOUND);
 }
 
-both!(full_vote, outside_window);
+/// Linking an account to an owner of record: register writers over the
+/// owner's parts only, once, to a known user.
+async fn linking_accounts(kind: Kind) {
+    let w = world(kind).await;
+    let base = &w.base;
+    let url = format!("{base}/api/v1/owners/{}/accounts", w.owners[0]);
+    let (st, _) = post(&login(&w, "committee").await, url.clone(), json!({"username": "nobody"})).await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "a committee member does not change the register");
+    let (st, _) = post(&login(&w, "staffb").await, url.clone(), json!({"username": "nobody"})).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "another compound's owner is not even confirmed");
+    let admin = login(&w, "admin").await;
+    let (st, v) = post(&admin, url.clone(), json!({"username": "ghost"})).await;
+    assert_eq!((st, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "username"));
+    let (st, _) = post(&admin, url.clone(), json!({"username": "nobody"})).await;
+    assert_eq!(st, StatusCode::CREATED);
+    let (st, _) = post(&admin, url, json!({"username": "nobody"})).await;
+    assert_eq!(st, StatusCode::CONFLICT);
+    let (_, me) = get(&login(&w, "nobody").await, format!("{base}/api/v1/me")).await;
+    assert_eq!(me["owner_ids"], json!([w.owners[0]]));
+}
+
+both!(full_vote, outside_window, linking_accounts);
