@@ -8,6 +8,7 @@ pub mod mask;
 pub mod money;
 pub mod place;
 pub mod policy;
+pub mod procedure;
 pub mod roster;
 pub mod split;
 pub mod vote;
