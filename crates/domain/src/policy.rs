@@ -144,6 +144,14 @@ pub fn can_see_place(actor: &Actor, path: &[String]) -> bool {
     actor.grants.iter().any(|g| covers(&g.scope, path) || covers(path, &g.scope))
 }
 
+/// The roles `actor` holds over the place at `path` (grants at or above it).
+pub fn roles_over(actor: &Actor, path: &[String]) -> Vec<Role> {
+    let mut out: Vec<Role> = actor.grants.iter().filter(|g| covers(&g.scope, path)).map(|g| g.role).collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 fn action_name(a: Action) -> &'static str {
     match a {
         Action::ReadStructure => "read this place",
@@ -225,6 +233,13 @@ mod tests {
             assert!(authorize(&a, Action::RecordBallots, Target { path: &here }).is_err(), "{r:?}");
             assert!(authorize(&a, Action::ManageVotes, Target { path: &here }).is_err(), "{r:?}");
         }
+    }
+
+    #[test]
+    fn roles_over_a_place() {
+        let a = actor(vec![g(Role::Owner, &["d", "s", "c", "A"]), g(Role::GridWorker, &["d", "s", "c"]), g(Role::CommitteeMember, &["d", "s", "c", "B"])]);
+        assert_eq!(roles_over(&a, &p(&["d", "s", "c", "A", "b"])), vec![Role::GridWorker, Role::Owner]);
+        assert_eq!(roles_over(&a, &p(&["d", "s"])), vec![]);
     }
 
     #[test]

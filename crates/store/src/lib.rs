@@ -8,6 +8,7 @@ pub mod auth;
 pub mod db;
 pub mod error;
 pub mod import;
+pub mod matters;
 pub mod migrate;
 pub mod register;
 pub mod testing;

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod api;
 pub mod i18n;
+pub mod matters_api;
 pub mod metrics;
 pub mod pages;
 pub mod problem;
@@ -57,7 +58,7 @@ pub type AppState = Arc<Inner>;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Gongzhi API", description = "Residential-compound co-governance: register, access, and what is built on them. Errors are RFC 9457 problem+json."),
-    tags((name = "auth"), (name = "register"), (name = "access"), (name = "public"), (name = "votes"))
+    tags((name = "auth"), (name = "register"), (name = "access"), (name = "public"), (name = "votes"), (name = "matters"))
 )]
 struct ApiDoc;
 
