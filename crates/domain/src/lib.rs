@@ -12,6 +12,7 @@ pub mod merkle;
 pub mod money;
 pub mod place;
 pub mod policy;
+pub mod procedure;
 pub mod roster;
 pub mod split;
 pub mod vote;

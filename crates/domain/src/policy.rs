@@ -165,6 +165,14 @@ pub fn can_see_place(actor: &Actor, path: &[String]) -> bool {
     actor.grants.iter().any(|g| covers(&g.scope, path) || covers(path, &g.scope))
 }
 
+/// The roles `actor` holds over the place at `path` (grants at or above it).
+pub fn roles_over(actor: &Actor, path: &[String]) -> Vec<Role> {
+    let mut out: Vec<Role> = actor.grants.iter().filter(|g| covers(&g.scope, path)).map(|g| g.role).collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 fn action_name(a: Action) -> &'static str {
     match a {
         Action::ReadStructure => "read this place",
@@ -182,14 +190,6 @@ fn action_name(a: Action) -> &'static str {
         Action::RecordTransfer => "record transfers in the books of this place",
         Action::ApproveDisbursement => "request or approve disbursements here",
     }
-}
-
-/// The roles `actor` holds over the place at `path` (grants at or above it).
-pub fn roles_over(actor: &Actor, path: &[String]) -> Vec<Role> {
-    let mut r: Vec<Role> = actor.grants.iter().filter(|g| g.grid.is_none() && covers(&g.scope, path)).map(|g| g.role).collect();
-    r.sort();
-    r.dedup();
-    r
 }
 
 #[cfg(test)]
@@ -318,6 +318,13 @@ mod tests {
         assert!(authorize(&auditor, Action::HandleCase, Target { path: &here }).is_err());
         let gw = actor(vec![Grant { role: Role::GridWorker, scope: p(&["d", "s", "c", "A"]), grid: Some("g1".into()) }]);
         assert_eq!(authorize(&gw, Action::EscalateCase, Target { path: &here }), Ok(Access::Full));
+    }
+
+    #[test]
+    fn roles_over_a_place() {
+        let a = actor(vec![g(Role::Owner, &["d", "s", "c", "A"]), g(Role::GridWorker, &["d", "s", "c"]), g(Role::CommitteeMember, &["d", "s", "c", "B"])]);
+        assert_eq!(roles_over(&a, &p(&["d", "s", "c", "A", "b"])), vec![Role::GridWorker, Role::Owner]);
+        assert_eq!(roles_over(&a, &p(&["d", "s"])), vec![]);
     }
 
     #[test]

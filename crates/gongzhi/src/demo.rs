@@ -919,6 +919,8 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
 
     let mut text = summary(&world, &built, started.elapsed());
     text.push_str(&crate::demo_books::load(db).await?);
+    // Votes (issue 4): separate file, same store functions as the API.
+    text.push_str(&crate::demo_votes::load(db).await?);
     Ok(text)
 }
 

@@ -6,6 +6,8 @@ mod books_bench;
 mod books_cli;
 mod demo;
 mod demo_books;
+mod bench_votes;
+mod demo_votes;
 mod roster_cli;
 
 use anyhow::Context;
@@ -144,6 +146,14 @@ enum BenchCmd {
         seconds: u64,
         #[arg(long, default_value_t = 16)]
         concurrency: usize,
+    },
+    /// Votes: domain tally of N ballots; freezing, casting and closing on a 10,000-part register.
+    Votes {
+        #[arg(long, default_value_t = 1_000_000)]
+        ballots: usize,
+        /// Database for the store part (default: a fresh SQLite file).
+        #[arg(long)]
+        database_url: Option<String>,
     },
 }
 
@@ -288,6 +298,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Verify { from, compound, key, state } => books_cli::verify(&from, &compound, key.as_deref(), state.as_deref()).await,
         Command::Export(ExportCmd::Books { from, compound, format, out }) => books_cli::export(&from, &compound, format, out.as_deref()).await,
+        Command::Bench(BenchCmd::Votes { ballots, database_url }) => {
+            bench_votes::run(ballots, database_url).await?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Audit(_) => unreachable!("handled before the runtime starts"),
     }
 }

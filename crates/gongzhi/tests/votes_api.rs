@@ -418,4 +418,85 @@ async fn outside_window(kind: Kind) {
     assert_eq!(st, StatusCode::NOT_FOUND);
 }
 
-both!(full_vote, outside_window);
+/// Linking an account to an owner of record: register writers over the
+/// owner's parts only, once, to a known user.
+async fn linking_accounts(kind: Kind) {
+    let w = world(kind).await;
+    let base = &w.base;
+    let url = format!("{base}/api/v1/owners/{}/accounts", w.owners[0]);
+    let (st, _) = post(&login(&w, "committee").await, url.clone(), json!({"username": "nobody"})).await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "a committee member does not change the register");
+    let (st, _) = post(&login(&w, "staffb").await, url.clone(), json!({"username": "nobody"})).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "another compound's owner is not even confirmed");
+    let admin = login(&w, "admin").await;
+    let (st, v) = post(&admin, url.clone(), json!({"username": "ghost"})).await;
+    assert_eq!((st, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "username"));
+    let (st, _) = post(&admin, url.clone(), json!({"username": "nobody"})).await;
+    assert_eq!(st, StatusCode::CREATED);
+    let (st, _) = post(&admin, url, json!({"username": "nobody"})).await;
+    assert_eq!(st, StatusCode::CONFLICT);
+    let (_, me) = get(&login(&w, "nobody").await, format!("{base}/api/v1/me")).await;
+    assert_eq!(me["owner_ids"], json!([w.owners[0]]));
+}
+
+/// A matter follows its procedure: order, roles over the scope, day limits;
+/// steps are audited; other compounds do not see it.
+async fn matters_follow_their_procedure(kind: Kind) {
+    let w = world(kind).await;
+    let base = &w.base;
+    let owner0 = login(&w, "owner0").await;
+    let committee = login(&w, "committee").await;
+    let staffb = login(&w, "staffb").await;
+    let (st, v) = get(&owner0, format!("{base}/api/v1/procedures")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(v["procedures"].as_array().unwrap().len(), 3);
+    let (st, v) = post(&owner0, format!("{base}/api/v1/matters"), json!({"place_id": w.b6.id, "title": "6栋电梯更新", "procedure": "no_such"})).await;
+    assert_eq!((st, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "procedure"));
+    let (st, _) = post(&staffb, format!("{base}/api/v1/matters"), json!({"place_id": w.b6.id, "title": "x", "procedure": "seven_step"})).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (st, m) = post(&owner0, format!("{base}/api/v1/matters"), json!({"place_id": w.b6.id, "title": "6栋电梯更新", "procedure": "seven_step"})).await;
+    assert_eq!(st, StatusCode::CREATED, "{m}");
+    let id = m["id"].as_str().unwrap().to_string();
+    assert_eq!(m["next_step"], "raise");
+    let steps = format!("{base}/api/v1/matters/{id}/steps");
+    let (st, v) = post(&owner0, steps.clone(), json!({"step": "triage"})).await;
+    assert_eq!(st, StatusCode::CONFLICT, "out of order: {v}");
+    let (st, v) = post(&owner0, steps.clone(), json!({"step": "raise", "note": "电梯经常停运"})).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    assert_eq!(v["role"], "owner");
+    let (st, v) = post(&owner0, steps.clone(), json!({"step": "triage"})).await;
+    assert_eq!((st, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "step"), "an owner does not triage: {v}");
+    let (st, _) = post(&committee, steps.clone(), json!({"step": "triage"})).await;
+    assert_eq!(st, StatusCode::CREATED);
+    let (st, _) = post(&committee, steps.clone(), json!({"step": "deliberate", "note": "四方联席会议"})).await;
+    assert_eq!(st, StatusCode::CREATED);
+    let (st, v) = post(&committee, steps.clone(), json!({"step": "decide"})).await;
+    assert_eq!(st, StatusCode::CONFLICT, "the owners' meeting needs 15 days' notice: {v}");
+    assert!(v["detail"].as_str().unwrap().contains("15 days"));
+    let (st, _) = get(&staffb, format!("{base}/api/v1/matters/{id}")).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (_, m) = get(&owner0, format!("{base}/api/v1/matters/{id}")).await;
+    assert_eq!(m["steps"].as_array().unwrap().len(), 3);
+    assert_eq!(m["next_step"], "decide");
+    // A community's own procedure, with a vote attached to its step.
+    let custom = json!({"key": "quick", "name": "快速表决", "steps": [{"key": "vote", "name": "表决", "roles": ["committee_member"], "produces": "vote"}]});
+    let (st, m) = post(&committee, format!("{base}/api/v1/matters"), json!({"place_id": w.a.id, "title": "车位划线", "procedure": custom})).await;
+    assert_eq!(st, StatusCode::CREATED, "{m}");
+    let bad = json!({"key": "bad", "name": "bad", "steps": []});
+    let (st, v) = post(&committee, format!("{base}/api/v1/matters"), json!({"place_id": w.a.id, "title": "x", "procedure": bad})).await;
+    assert_eq!((st, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "procedure"));
+    let now = now_ms();
+    let (_, vote) = post(&committee, format!("{base}/api/v1/votes"), json!({"title": "车位划线", "place_id": w.a.id, "rule": {"kind": "civil_code", "matter": "ordinary"}, "opens_at": now, "closes_at": now + 1000, "channels": ["online"]})).await;
+    let mid = m["id"].as_str().unwrap();
+    let (st, v) = post(&committee, format!("{base}/api/v1/matters/{mid}/steps"), json!({"step": "vote", "vote_id": "nope"})).await;
+    assert_eq!((st, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "vote_id"));
+    let (st, v) = post(&committee, format!("{base}/api/v1/matters/{mid}/steps"), json!({"step": "vote", "vote_id": vote["id"]})).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let (st, _) = post(&committee, format!("{base}/api/v1/matters/{mid}/steps"), json!({"step": "vote"})).await;
+    assert_eq!(st, StatusCode::CONFLICT, "complete");
+    let (_, audit) = get(&committee, format!("{base}/api/v1/places/{}/audit?limit=200", w.a.id)).await;
+    let n = audit["entries"].as_array().unwrap().iter().filter(|e| e["action"] == "matter.step").count();
+    assert_eq!(n, 4);
+}
+
+both!(full_vote, outside_window, linking_accounts, matters_follow_their_procedure);

@@ -73,3 +73,29 @@ CREATE TABLE vote_ballots (
   UNIQUE (vote_id, owner_id, seq)
 );
 CREATE INDEX vote_ballots_vote ON vote_ballots(vote_id);
+
+-- Matters (议题) following a procedure that is data (see domain procedure.rs);
+-- steps are append-only.
+CREATE TABLE matters (
+  id TEXT PRIMARY KEY,
+  place_id TEXT NOT NULL REFERENCES places(id),
+  scope_path TEXT NOT NULL,
+  title TEXT NOT NULL,
+  procedure_json TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX matters_scope ON matters(scope_path);
+
+CREATE TABLE matter_steps (
+  id TEXT PRIMARY KEY,
+  matter_id TEXT NOT NULL REFERENCES matters(id),
+  idx BIGINT NOT NULL,
+  step_key TEXT NOT NULL,
+  role TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  note TEXT NOT NULL,
+  vote_id TEXT REFERENCES votes(id),
+  at BIGINT NOT NULL,
+  UNIQUE (matter_id, idx)
+);

@@ -6,3 +6,7 @@ CREATE TRIGGER vote_electorate_no_update BEFORE UPDATE ON vote_electorate
 BEGIN SELECT RAISE(ABORT, 'vote_electorate is append-only'); END;
 CREATE TRIGGER vote_electorate_no_delete BEFORE DELETE ON vote_electorate
 BEGIN SELECT RAISE(ABORT, 'vote_electorate is append-only'); END;
+CREATE TRIGGER matter_steps_no_update BEFORE UPDATE ON matter_steps
+BEGIN SELECT RAISE(ABORT, 'matter_steps is append-only'); END;
+CREATE TRIGGER matter_steps_no_delete BEFORE DELETE ON matter_steps
+BEGIN SELECT RAISE(ABORT, 'matter_steps is append-only'); END;

@@ -10,6 +10,7 @@ pub mod db;
 pub mod error;
 pub mod fund;
 pub mod import;
+pub mod matters;
 pub mod migrate;
 pub mod register;
 pub mod testing;

@@ -253,12 +253,12 @@ pub async fn set_setting(tx: &mut Tx, actor: &str, place: &Place, name: &str, va
 /// Opens a draft vote: freezes the electorate — every exclusive part in
 /// scope with its area and owner of record — and the proxy limit, in this
 /// same transaction.
-pub async fn open_vote(tx: &mut Tx, actor: &str, id: &str, proxy_limit: i64) -> Result<VoteView, StoreError> {
+/// `now` is the time of opening (ms): after the window's close it is refused.
+pub async fn open_vote(tx: &mut Tx, actor: &str, id: &str, proxy_limit: i64, now: i64) -> Result<VoteView, StoreError> {
     let v = vote_in_tx(tx, id).await?;
     if v.status != VoteStatus::Draft {
         return Err(StoreError::Conflict(format!("the vote is {}; only a draft can be opened", v.status)));
     }
-    let now = db::now_ms();
     if now >= v.closes_at {
         return Err(StoreError::Conflict("the vote's window has already closed".into()));
     }
@@ -641,9 +641,10 @@ fn build_record(v: &VoteView, el: &[Elector], current: &[StoredBallot]) -> VoteR
     VoteRecord { title: v.title.clone(), rule: v.rule, parts, ballots }
 }
 
-/// Closes an open vote: counts it with the domain's `tally`, stores the
-/// result and the published record, and appends both to the audit trail.
-pub async fn close_vote(tx: &mut Tx, actor: &str, id: &str) -> Result<(VoteView, Tally), StoreError> {
+/// Closes an open vote at `now` (ms): counts it with the domain's `tally`,
+/// stores the result and the published record, and appends both to the
+/// audit trail.
+pub async fn close_vote(tx: &mut Tx, actor: &str, id: &str, now: i64) -> Result<(VoteView, Tally), StoreError> {
     let v = vote_in_tx(tx, id).await?;
     if v.status != VoteStatus::Open {
         return Err(StoreError::Conflict(format!("the vote is {}; only an open vote can be closed", v.status)));
@@ -656,7 +657,7 @@ pub async fn close_vote(tx: &mut Tx, actor: &str, id: &str) -> Result<(VoteView,
     let result = serde_json::to_value(&t).expect("a tally serializes");
     sqlx::query("UPDATE votes SET status = $1, closed_at = $2, result_json = $3, record_json = $4 WHERE id = $5")
         .bind(VoteStatus::Closed.as_str())
-        .bind(db::now_ms())
+        .bind(now)
         .bind(result.to_string())
         .bind(record_json.clone())
         .bind(id.to_string())

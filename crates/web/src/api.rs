@@ -45,6 +45,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_grant))
         .merge(crate::votes_api::router())
         .merge(crate::fund_api::router())
+        .merge(crate::matters_api::router())
 }
 
 fn parse_enum<T>(field: &str, v: &str, parse: fn(&str) -> Option<T>, choices: String) -> Result<T, ApiError> {

@@ -7,6 +7,7 @@ pub mod cases_api;
 pub mod fund_api;
 pub mod fund_pages;
 pub mod i18n;
+pub mod matters_api;
 pub mod metrics;
 pub mod open311;
 pub mod pages;
@@ -66,7 +67,7 @@ pub type AppState = Arc<Inner>;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Gongzhi API", description = "Residential-compound co-governance: register, access, and what is built on them. Errors are RFC 9457 problem+json."),
-    tags((name = "auth"), (name = "register"), (name = "access"), (name = "public"), (name = "votes"), (name = "cases"))
+    tags((name = "auth"), (name = "register"), (name = "access"), (name = "public"), (name = "votes"), (name = "matters"), (name = "cases"))
 )]
 struct ApiDoc;
 

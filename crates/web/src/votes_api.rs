@@ -150,7 +150,7 @@ async fn open_vote(State(state): State<AppState>, user: CurrentUser, Path(id): P
         .db
         .write(move |tx| {
             let (actor, id) = (actor.clone(), id.clone());
-            Box::pin(async move { votes::open_vote(tx, &actor, &id, limit).await })
+            Box::pin(async move { votes::open_vote(tx, &actor, &id, limit, db::now_ms()).await })
         })
         .await?;
     Ok(Json(json!(v)))
@@ -165,7 +165,7 @@ async fn close_vote(State(state): State<AppState>, user: CurrentUser, Path(id): 
         .db
         .write(move |tx| {
             let (actor, id) = (actor.clone(), id.clone());
-            Box::pin(async move { votes::close_vote(tx, &actor, &id).await })
+            Box::pin(async move { votes::close_vote(tx, &actor, &id, db::now_ms()).await })
         })
         .await?;
     Ok(Json(json!({"vote": v, "result": t})))

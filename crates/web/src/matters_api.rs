@@ -1,0 +1,111 @@
+//! Matters (议题) under `/api/v1`: raised over a place, following a procedure
+//! that is data (built in: seven-step method, 五议两公开, e管家 projects; or a
+//! community's own), each step recorded by someone holding one of the step's
+//! roles over the scope, in order and within its day limits.
+
+use crate::access::check;
+use crate::problem::{ApiError, ApiJson};
+use crate::session::CurrentUser;
+use crate::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use gongzhi_domain::policy::{self, Action};
+use gongzhi_domain::procedure::{self, Procedure};
+use gongzhi_store::{db, matters};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(procedures)).routes(routes!(create_matter)).routes(routes!(get_matter)).routes(routes!(place_matters)).routes(routes!(record_step))
+}
+
+/// The built-in procedures.
+#[utoipa::path(get, path = "/api/v1/procedures", tag = "matters", responses((status = 200, description = "procedures")))]
+async fn procedures(_user: CurrentUser) -> Json<Value> {
+    Json(json!({"procedures": procedure::builtins()}))
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub enum ProcedureSpec {
+    Builtin(String),
+    Custom(Procedure),
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewMatter {
+    place_id: String,
+    title: String,
+    /// A built-in procedure's key (`seven_step`, `five_deliberations_two_publications`, `e_steward_project`) or a procedure object.
+    #[schema(value_type = Object)]
+    procedure: ProcedureSpec,
+}
+
+/// Raise a matter over a place (anyone who holds a role there).
+#[utoipa::path(post, path = "/api/v1/matters", tag = "matters", request_body = NewMatter, responses((status = 201, description = "created"), (status = 422, description = "invalid field")))]
+async fn create_matter(State(state): State<AppState>, user: CurrentUser, ApiJson(body): ApiJson<NewMatter>) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let p = match body.procedure {
+        ProcedureSpec::Builtin(k) => procedure::builtins().into_iter().find(|p| p.key == k).ok_or_else(|| ApiError::field("procedure", format!("unknown procedure '{k}'")))?,
+        ProcedureSpec::Custom(p) => p,
+    };
+    let (place, _) = check(&state, &user, &body.place_id, Action::ReadStructure).await?;
+    let actor = user.audit_name();
+    let m = state
+        .db
+        .write(move |tx| {
+            let (actor, place, title, p) = (actor.clone(), place.clone(), body.title.clone(), p.clone());
+            Box::pin(async move { matters::create_matter(tx, &actor, &place, &title, &p).await })
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!(m))))
+}
+
+async fn visible(state: &AppState, user: &CurrentUser, id: &str) -> Result<(matters::MatterView, gongzhi_store::register::Place), ApiError> {
+    let m = matters::get_matter(&state.db, id).await.map_err(|_| ApiError::not_found(format!("matter '{id}' not found")))?;
+    let (place, _) = check(state, user, &m.place_id, Action::ReadStructure).await.map_err(|_| ApiError::not_found(format!("matter '{id}' not found")))?;
+    Ok((m, place))
+}
+
+/// A matter with its procedure, the steps done and the next step.
+#[utoipa::path(get, path = "/api/v1/matters/{id}", tag = "matters", params(("id" = String, Path, description = "matter id")), responses((status = 200, description = "the matter")))]
+async fn get_matter(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!(visible(&state, &user, &id).await?.0)))
+}
+
+/// Matters over a place and below it.
+#[utoipa::path(get, path = "/api/v1/places/{id}/matters", tag = "matters", params(("id" = String, Path, description = "place id")), responses((status = 200, description = "matters")))]
+async fn place_matters(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let (place, _) = check(&state, &user, &id, Action::ReadStructure).await?;
+    Ok(Json(json!({"matters": matters::matters_under(&state.db, &place).await?})))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct StepBody {
+    /// The key of the next step.
+    step: String,
+    #[serde(default)]
+    note: String,
+    /// For a step that produces a vote: the vote in the matter's scope.
+    vote_id: Option<String>,
+}
+
+/// Record the next step of a matter (by someone holding one of the step's roles over the scope).
+#[utoipa::path(post, path = "/api/v1/matters/{id}/steps", tag = "matters", params(("id" = String, Path, description = "matter id")), request_body = StepBody,
+    responses((status = 201, description = "recorded"), (status = 409, description = "out of order or outside the step's day limits"), (status = 422, description = "role not allowed for this step")))]
+async fn record_step(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, ApiJson(body): ApiJson<StepBody>) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let (_, place) = visible(&state, &user, &id).await?;
+    let roles = policy::roles_over(&user.actor, &place.path_ids());
+    let actor = user.audit_name();
+    let done = state
+        .db
+        .write(move |tx| {
+            let (actor, id, roles, step, note, vote) = (actor.clone(), id.clone(), roles.clone(), body.step.clone(), body.note.clone(), body.vote_id.clone());
+            Box::pin(async move { matters::record_step(tx, &actor, &id, &step, &roles, &note, vote.as_deref(), db::now_ms()).await })
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!(done))))
+}
