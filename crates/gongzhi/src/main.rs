@@ -3,6 +3,7 @@
 mod audit_vote;
 mod bench;
 mod demo;
+mod demo_cases;
 mod roster_cli;
 
 use anyhow::Context;
@@ -184,8 +185,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             let db = Db::connect(&format!("sqlite://{}", path.display())).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             let summary = demo::load(&db).await?;
+            let cases = demo_cases::load(&db).await?;
             println!("Gongzhi demo city loaded into {}", path.display());
             println!("{summary}");
+            println!("Cases: {cases}");
             if load_only {
                 return Ok(ExitCode::SUCCESS);
             }
