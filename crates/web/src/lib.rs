@@ -4,6 +4,7 @@
 pub mod access;
 pub mod api;
 pub mod cases_api;
+pub mod cases_pages;
 pub mod i18n;
 pub mod metrics;
 pub mod open311;
@@ -83,6 +84,7 @@ pub fn app(db: Db, config: Config) -> Router {
         }))
         .route("/api/v1/{*rest}", get(api_not_found).post(api_not_found))
         .merge(open311::router())
+        .merge(cases_pages::router())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
