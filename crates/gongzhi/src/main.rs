@@ -2,6 +2,7 @@
 
 mod audit_vote;
 mod bench;
+mod bench_cases;
 mod demo;
 mod demo_cases;
 mod roster_cli;
@@ -85,6 +86,18 @@ enum BenchCmd {
     Import {
         #[arg(long, default_value_t = 1_000_000)]
         rows: usize,
+        #[command(flatten)]
+        storage: Storage,
+    },
+    /// Cases: raised per second through the API, queue latency with many cases, the escalation sweep.
+    Cases {
+        /// Cases bulk-loaded before the queue and sweep measurements.
+        #[arg(long, default_value_t = 1_000_000)]
+        bulk: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
         #[command(flatten)]
         storage: Storage,
     },
@@ -228,6 +241,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Bench(BenchCmd::Import { rows, storage }) => {
             bench::import(rows, &storage.url()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCmd::Cases { bulk, seconds, concurrency, storage }) => {
+            bench_cases::run(&storage.url(), bulk, seconds, concurrency).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench(BenchCmd::Api { seconds, concurrency }) => {
