@@ -8,6 +8,8 @@ mod demo;
 mod demo_books;
 mod bench_votes;
 mod demo_votes;
+mod bench_cases;
+mod demo_cases;
 mod roster_cli;
 
 use anyhow::Context;
@@ -140,6 +142,18 @@ enum BenchCmd {
         #[command(flatten)]
         storage: Storage,
     },
+    /// Cases: raised per second through the API, queue latency with many cases, the escalation sweep.
+    Cases {
+        /// Cases bulk-loaded before the queue and sweep measurements.
+        #[arg(long, default_value_t = 1_000_000)]
+        bulk: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+        #[command(flatten)]
+        storage: Storage,
+    },
     /// API read throughput on loopback against a 10,000-part SQLite register.
     Api {
         #[arg(long, default_value_t = 10)]
@@ -245,8 +259,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             let db = Db::connect(&format!("sqlite://{}", path.display())).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             let summary = demo::load(&db).await?;
+            let cases = demo_cases::load(&db).await?;
             println!("Gongzhi demo city loaded into {}", path.display());
             println!("{summary}");
+            println!("Cases: {cases}");
             if load_only {
                 return Ok(ExitCode::SUCCESS);
             }
@@ -286,6 +302,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Bench(BenchCmd::Import { rows, storage }) => {
             bench::import(rows, &storage.url()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCmd::Cases { bulk, seconds, concurrency, storage }) => {
+            bench_cases::run(&storage.url(), bulk, seconds, concurrency).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench(BenchCmd::Api { seconds, concurrency }) => {

@@ -741,3 +741,54 @@ pub async fn counts_by_category(db: &Db, path: &str, from: i64, to: i64) -> Resu
     .await?;
     rows.iter().map(|r| Ok((db::s(r, "category")?, db::i(r, "n")?))).collect()
 }
+
+/// How many cases the database holds.
+pub async fn count(db: &Db) -> Result<i64, StoreError> {
+    Ok(db::i(&sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM cases").fetch_one(db.reader()).await?, "n")?)
+}
+
+/// For benchmarks only: `k` synthetic repair cases (numbered from `start`)
+/// spread over `places`, 1 in 10 open, written straight into the table in
+/// one statement (no events, no audit: they are not real cases).
+pub async fn bulk_synthetic(db: &Db, places: &[Place], start: usize, k: usize, now: i64) -> Result<(), StoreError> {
+    let (places, dbc) = (places.to_vec(), db.clone());
+    db.write(move |tx| {
+        let (b, db2) = (places.clone(), dbc.clone());
+        Box::pin(async move {
+            let sql = format!(
+                "INSERT INTO cases (id, category, priority, status, is_open, place_id, place_path, holder_place_id, level, org_kind, description, channel, raised_by, consent_publish, reported_at, response_due, resolution_due, reopens, escalations, updated_at) VALUES {}",
+                db2.bulk_values(k, 20)
+            );
+            let mut q = sqlx::query(&sql);
+            for i in start..start + k {
+                let p = &b[i % b.len()];
+                let open = (i / b.len()) % 10 == 0;
+                let reported = now - ((i as i64 * 7919) % (360 * rules::DAY_MS / 1000)) * 1000;
+                q = q
+                    .bind(db::new_id())
+                    .bind("repair")
+                    .bind("normal")
+                    .bind(if open { "assigned" } else { "closed" })
+                    .bind(open as i64)
+                    .bind(p.id.clone())
+                    .bind(p.path.clone())
+                    .bind(p.id.clone())
+                    .bind(p.kind.clone())
+                    .bind("steward")
+                    .bind("bench")
+                    .bind("web")
+                    .bind("bench")
+                    .bind(0i64)
+                    .bind(reported)
+                    .bind(reported + rules::DAY_MS)
+                    .bind(reported + 7 * rules::DAY_MS + (i as i64 % 1000) * 60_000)
+                    .bind(0i64)
+                    .bind(0i64)
+                    .bind(reported);
+            }
+            q.execute(&mut **tx).await?;
+            Ok(())
+        })
+    })
+    .await
+}

@@ -6,6 +6,7 @@ pub mod api;
 pub mod cases_api;
 pub mod fund_api;
 pub mod fund_pages;
+pub mod cases_pages;
 pub mod i18n;
 pub mod matters_api;
 pub mod metrics;
@@ -98,6 +99,7 @@ pub fn app(db: Db, config: Config) -> Router {
         }))
         .route("/api/v1/{*rest}", get(api_not_found).post(api_not_found))
         .merge(open311::router())
+        .merge(cases_pages::router())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
