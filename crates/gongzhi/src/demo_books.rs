@@ -85,6 +85,14 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
     fund::record_transfer(db, &c, idem("demo-jc-div-p".into()), posted(RevenueParking, DividendsPayable, total - from_ads, "dividend", "dividend, the rest from parking revenue".into(), &committee, Role::CommitteeMember)).await?;
     fund::record_transfer(db, &c, idem("demo-jc-div-pay".into()), posted(DividendsPayable, Bank, total, "dividend", "dividend paid to owners' accounts".into(), &steward, Role::Steward)).await?;
     let shop = parts.iter().zip(&shares).find(|((_, k, a), _)| k == "shop" && *a == 7200).map(|((n, _, _), v)| format!("shop {n} (72.00 m²) gets {}", Fen(*v)));
+    // December billed per part by area × rate; the demo owner pays their bills
+    gongzhi_store::billing::bill_run(db, &steward, "steward", &c, "2026-12", gongzhi_store::billing::Rates { flat: 150, shop: 300, parking: 0 }, idem("demo-jc-bill-2026-12".into())).await?;
+    let owner_user = auth::user_id_by_name(db, "owner").await?;
+    for o in auth::owners_of_user(db, &owner_user).await? {
+        for b in gongzhi_store::billing::bills_of_owner(db, &o).await? {
+            gongzhi_store::billing::record_payment(db, &steward, "steward", &c, &b.id, b.amount - b.paid, "online", idem(format!("demo-jc-pay-{}", b.id))).await?;
+        }
+    }
     // the corridor light bulb, dual-approved
     let d = fund::request_disbursement(
         db,
