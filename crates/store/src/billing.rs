@@ -226,3 +226,102 @@ pub async fn collection(db: &Db, compound_id: &str, period: &str) -> Result<Coll
         collection_rate_bp: if billed == 0 { 0 } else { (i128::from(paid) * 10_000 / i128::from(billed)) as i64 },
     })
 }
+
+/// Declares a dividend: `total` fen from a public-revenue account, shared by
+/// area among every part of the compound by the largest remainder, booked to
+/// dividends payable (one transfer, one leaf) with one statement line per part.
+pub async fn dividend_run(db: &Db, user: &str, role: &str, compound: &Place, total: i64, source: AccountCode, idem: Idem) -> Result<Outcome, StoreError> {
+    if !source.as_str().starts_with("revenue_") && source != AccountCode::Subsidies {
+        return Err(StoreError::invalid("source", "must be a public-revenue account (revenue_*) or subsidies"));
+    }
+    if total <= 0 || total > gongzhi_domain::ledger::MAX_AMOUNT {
+        return Err(StoreError::invalid("amount", "must be greater than zero"));
+    }
+    let (user, role, compound) = (user.to_string(), role.to_string(), compound.clone());
+    db.write_locked(move |tx| {
+        let (user, role, compound, idem) = (user.clone(), role.clone(), compound.clone(), idem.clone());
+        Box::pin(async move {
+            let mut books = fund::lock(tx, &compound.id).await?;
+            if let Some(v) = fund::idem_lookup(tx, &compound.id, &idem.key, &idem.request_hash).await? {
+                return Ok(Outcome { value: v, replayed: true });
+            }
+            let rows = sqlx::query("SELECT id, owner_id, area_centi FROM parts WHERE compound_id = $1 ORDER BY id").bind(&compound.id).fetch_all(&mut **tx).await?;
+            let mut parts = Vec::with_capacity(rows.len());
+            for r in &rows {
+                parts.push((db::s(r, "id")?, db::s(r, "owner_id")?, db::i(r, "area_centi")?));
+            }
+            let weights: Vec<i64> = parts.iter().map(|p| p.2).collect();
+            let shares = fund_calc::dividend_by_area(total, &weights).map_err(|e| StoreError::invalid("parts", e.to_string()))?;
+            let run_id = db::new_id();
+            let t = fund::append(
+                tx,
+                &compound,
+                &mut books,
+                NewTransfer {
+                    kind: TransferKind::Posted,
+                    debit: source,
+                    credit: AccountCode::DividendsPayable,
+                    amount: total,
+                    code: "dividend".into(),
+                    memo: format!("dividend shared by area among {} parts (largest remainder)", parts.len()),
+                    pending_id: None,
+                    link: Some(format!("dividend:{run_id}")),
+                    vote_id: None,
+                    by_user: user.clone(),
+                    by_role: role.clone(),
+                    timeout_at: None,
+                },
+            )
+            .await?;
+            let now = db::now_ms();
+            for ((part, owner, area), amount) in parts.iter().zip(&shares) {
+                sqlx::query("INSERT INTO fund_dividend_lines (id, run_id, compound_id, part_id, owner_id, area_centi, amount, transfer_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+                    .bind(db::new_id())
+                    .bind(&run_id)
+                    .bind(&compound.id)
+                    .bind(part)
+                    .bind(owner)
+                    .bind(*area)
+                    .bind(*amount)
+                    .bind(&t.id)
+                    .bind(now)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            let value = json!({"run_id": run_id, "parts": parts.len(), "total": total, "transfer": t});
+            fund::idem_store(tx, &compound.id, &idem.key, &idem.request_hash, &value).await?;
+            Ok(Outcome { value, replayed: false })
+        })
+    })
+    .await
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DividendLine {
+    pub run_id: String,
+    pub part_id: String,
+    pub number: String,
+    pub area_centi: i64,
+    pub amount: i64,
+    pub transfer_id: String,
+}
+
+/// An owner's dividend statement: one line per part per dividend.
+pub async fn dividend_statement(db: &Db, owner_id: &str) -> Result<Vec<DividendLine>, StoreError> {
+    let rows = sqlx::query("SELECT l.run_id, l.part_id, p.number, l.area_centi, l.amount, l.transfer_id FROM fund_dividend_lines l JOIN parts p ON p.id = l.part_id WHERE l.owner_id = $1 ORDER BY l.created_at, p.number")
+        .bind(owner_id)
+        .fetch_all(db.reader())
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(DividendLine {
+                run_id: db::s(r, "run_id")?,
+                part_id: db::s(r, "part_id")?,
+                number: db::s(r, "number")?,
+                area_centi: db::i(r, "area_centi")?,
+                amount: db::i(r, "amount")?,
+                transfer_id: db::s(r, "transfer_id")?,
+            })
+        })
+        .collect()
+}

@@ -334,6 +334,19 @@ async fn billing_payments_and_collection(kind: Kind) {
     assert_eq!(get(AccountCode::Bank), 288_00);
     assert_eq!(get(AccountCode::OwnerReceivables), 557_63 - 288_00);
     assert_eq!(get(AccountCode::FeeIncome), 557_63);
+    // a dividend of 4 yuan per m² from advertising revenue: the shop gets 288.00
+    let mut ads = income(100_000_00);
+    ads.credit = AccountCode::RevenueAdvertising;
+    fund::record_transfer(&f.db, &c, idem("ads", "a"), ads).await.unwrap();
+    let total = gongzhi_domain::fund_calc::dividend_total_at_rate(&[8950, 9025, 7200, 1200], 400);
+    let e = billing::dividend_run(&f.db, "c", "committee_member", &c, total, AccountCode::Bank, idem("d0", "d")).await.unwrap_err();
+    assert!(matches!(&e, StoreError::Invalid { field, .. } if field == "source"), "{e}");
+    let d = billing::dividend_run(&f.db, "c", "committee_member", &c, total, AccountCode::RevenueAdvertising, idem("d1", "d")).await.unwrap();
+    assert_eq!(d.value["parts"], 4);
+    let st = billing::dividend_statement(&f.db, &owner).await.unwrap();
+    assert_eq!((st.len(), st[0].number.as_str(), st[0].amount), (1, "S-1", 288_00));
+    let lines: i64 = sqlx::query_scalar("SELECT CAST(SUM(amount) AS BIGINT) FROM fund_dividend_lines").fetch_one(f.db.reader()).await.unwrap();
+    assert_eq!(lines, total, "the statement lines sum to the dividend");
     audit_books(&f.db, &c).await;
 }
 

@@ -50,6 +50,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(billing_run))
         .routes(routes!(record_payment))
         .routes(routes!(collection))
+        .routes(routes!(declare_dividend))
+        .routes(routes!(my_dividends))
 }
 
 async fn compound(state: &AppState, code: &str) -> Result<Place, ApiError> {
@@ -420,4 +422,41 @@ async fn collection(State(state): State<AppState>, Path((code, period)): Path<(S
         return Err(ApiError::field("period", "must be YYYY-MM"));
     }
     Ok(Json(json!({"collection": gongzhi_store::billing::collection(&state.db, &c.id, &period).await?})))
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct DividendBody {
+    /// Yuan to distribute, e.g. "300000.00".
+    amount: String,
+    /// The public-revenue account it comes from, e.g. `revenue_advertising`.
+    source: String,
+}
+
+/// Declares a dividend shared by area among every part (largest remainder),
+/// with a statement line per part. Committee (approver) roles. Needs
+/// `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/v1/compounds/{code}/books/dividends", tag = "books", request_body = DividendBody, params(("code" = String, Path, description = "compound code")), responses((status = 201, description = "declared")))]
+async fn declare_dividend(State(state): State<AppState>, user: CurrentUser, Path(code): Path<String>, headers: HeaderMap, ApiJson(body): ApiJson<DividendBody>) -> Result<Response, ApiError> {
+    let c = compound(&state, &code).await?;
+    check_place(&user, &c, Action::ApproveDisbursement)?;
+    let idem = idem(&headers, "dividend", &body)?;
+    let role = acting_role(&user, &c, Action::ApproveDisbursement);
+    let source = account("source", &body.source)?;
+    Ok(answer(gongzhi_store::billing::dividend_run(&state.db, &user.user_id, &role, &c, amount(&body.amount)?, source, idem).await?))
+}
+
+/// The caller's dividend statement and bills (as the owner of record).
+#[utoipa::path(get, path = "/api/v1/me/books", tag = "books", responses((status = 200, description = "my dividends and bills")))]
+async fn my_dividends(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Value>, ApiError> {
+    let mut dividends = Vec::new();
+    let mut bills = Vec::new();
+    for o in gongzhi_store::auth::owners_of_user(&state.db, &user.user_id).await? {
+        for l in gongzhi_store::billing::dividend_statement(&state.db, &o).await? {
+            dividends.push(json!({"part": l.number, "area_m2": gongzhi_domain::money::Area(l.area_centi).to_string(), "amount": Fen(l.amount).to_string(), "run_id": l.run_id, "transfer_id": l.transfer_id}));
+        }
+        for b in gongzhi_store::billing::bills_of_owner(&state.db, &o).await? {
+            bills.push(json!({"id": b.id, "period": b.period, "amount": Fen(b.amount).to_string(), "paid": Fen(b.paid).to_string(), "outstanding": Fen(b.amount - b.paid).to_string()}));
+        }
+    }
+    Ok(Json(json!({"dividends": dividends, "bills": bills})))
 }
