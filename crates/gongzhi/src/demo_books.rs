@@ -68,7 +68,7 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
         fees_total += collected;
         let k = |x: &str| idem(format!("demo-jc-{m}-{x}"));
         fund::record_transfer(db, &c, k("fee"), posted(Bank, FeeIncome, collected, "fee", format!("2026-{m:02} property fees collected (area × rate)"), &steward, Role::Steward)).await?;
-        fund::record_transfer(db, &c, k("ads"), posted(Bank, RevenueAdvertising, 15_000_00, "revenue", format!("2026-{m:02} lift advertising"), &steward, Role::Steward)).await?;
+        fund::record_transfer(db, &c, k("ads"), posted(Bank, RevenueAdvertising, 20_000_00, "revenue", format!("2026-{m:02} lift advertising"), &steward, Role::Steward)).await?;
         fund::record_transfer(db, &c, k("park"), posted(Bank, RevenueParking, 12_500_00, "revenue", format!("2026-{m:02} parking rental"), &steward, Role::Steward)).await?;
         let rem = fund_calc::remuneration(collected, 1000);
         fund::record_transfer(db, &c, k("rem"), posted(StewardRemuneration, Bank, rem, "remuneration", format!("2026-{m:02} steward remuneration 10% of fee income"), &steward, Role::Steward)).await?;
@@ -80,11 +80,17 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
     let weights: Vec<i64> = parts.iter().map(|(_, _, a)| *a).collect();
     let total = fund_calc::dividend_total_at_rate(&weights, 400);
     let shares = fund_calc::dividend_by_area(total, &weights)?;
-    let from_ads = total.min(180_000_00);
-    fund::record_transfer(db, &c, idem("demo-jc-div-a".into()), posted(RevenueAdvertising, DividendsPayable, from_ads, "dividend", format!("dividend 4.00 yuan/m² over {} parts, by area, largest remainder", parts.len()), &committee, Role::CommitteeMember)).await?;
-    fund::record_transfer(db, &c, idem("demo-jc-div-p".into()), posted(RevenueParking, DividendsPayable, total - from_ads, "dividend", "dividend, the rest from parking revenue".into(), &committee, Role::CommitteeMember)).await?;
+    gongzhi_store::billing::dividend_run(db, &committee, "committee_member", &c, total, RevenueAdvertising, idem("demo-jc-div".into())).await?;
     fund::record_transfer(db, &c, idem("demo-jc-div-pay".into()), posted(DividendsPayable, Bank, total, "dividend", "dividend paid to owners' accounts".into(), &steward, Role::Steward)).await?;
     let shop = parts.iter().zip(&shares).find(|((_, k, a), _)| k == "shop" && *a == 7200).map(|((n, _, _), v)| format!("shop {n} (72.00 m²) gets {}", Fen(*v)));
+    // December billed per part by area × rate; the demo owner pays their bills
+    gongzhi_store::billing::bill_run(db, &steward, "steward", &c, "2026-12", gongzhi_store::billing::Rates { flat: 150, shop: 300, parking: 0 }, idem("demo-jc-bill-2026-12".into())).await?;
+    let owner_user = auth::user_id_by_name(db, "owner").await?;
+    for o in auth::owners_of_user(db, &owner_user).await? {
+        for b in gongzhi_store::billing::bills_of_owner(db, &o).await? {
+            gongzhi_store::billing::record_payment(db, &steward, "steward", &c, &b.id, b.amount - b.paid, "online", idem(format!("demo-jc-pay-{}", b.id))).await?;
+        }
+    }
     // the corridor light bulb, dual-approved
     let d = fund::request_disbursement(
         db,

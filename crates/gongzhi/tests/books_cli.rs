@@ -281,6 +281,13 @@ async fn demo_books_verify_and_export() {
     let posted = |code: &str| v["accounts"].as_array().unwrap().iter().find(|a| a["code"] == code).unwrap()["posted"].as_i64().unwrap();
     assert_eq!(posted("maintenance_principal"), 5_200_000_00);
     assert_eq!(posted("maintenance_interest"), 200_000_00 - 86_000_00);
+    // the demo owner's dividend statement and paid bills
+    let owner = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let r = owner.post(format!("{base}/api/v1/auth/login")).json(&serde_json::json!({"username": "owner", "password": "gongzhi-demo"})).send().await.unwrap();
+    assert!(r.status().is_success());
+    let me: serde_json::Value = owner.get(format!("{base}/api/v1/me/books")).send().await.unwrap().json().await.unwrap();
+    assert!(me["dividends"].as_array().unwrap().iter().any(|l| l["area_m2"] == "72.00" && l["amount"] == "288.00"), "{me}");
+    assert!(me["bills"].as_array().unwrap().iter().all(|b| b["outstanding"] == "0.00"), "{me}");
     // the light bulb: posted, approved in two roles
     let d: serde_json::Value = reqwest::get(format!("{base}/api/v1/public/compounds/jingcheng-mingdian/books/disbursements")).await.unwrap().json().await.unwrap();
     let bulb = d["disbursements"].as_array().unwrap().iter().find(|x| x["purpose"].as_str().unwrap().contains("light bulb")).unwrap();

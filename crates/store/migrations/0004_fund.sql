@@ -88,3 +88,35 @@ CREATE TABLE fund_disbursements (
   updated_at BIGINT NOT NULL
 );
 CREATE INDEX fund_disbursements_compound ON fund_disbursements(compound_id, state);
+
+-- Fee bills: one per part per period (area × rate), and what was paid.
+CREATE TABLE fund_bills (
+  id TEXT PRIMARY KEY,
+  compound_id TEXT NOT NULL REFERENCES places(id),
+  period TEXT NOT NULL,
+  part_id TEXT NOT NULL REFERENCES parts(id),
+  owner_id TEXT NOT NULL REFERENCES owners(id),
+  area_centi BIGINT NOT NULL,
+  rate BIGINT NOT NULL,
+  amount BIGINT NOT NULL CHECK (amount >= 0),
+  paid BIGINT NOT NULL DEFAULT 0 CHECK (paid >= 0 AND paid <= amount),
+  created_at BIGINT NOT NULL,
+  UNIQUE (compound_id, period, part_id)
+);
+CREATE INDEX fund_bills_owner ON fund_bills(owner_id);
+
+-- Dividends: a chosen amount shared by area among all parts (largest
+-- remainder), one statement line per part.
+CREATE TABLE fund_dividend_lines (
+  id TEXT PRIMARY KEY,
+  run_id TEXT NOT NULL,
+  compound_id TEXT NOT NULL REFERENCES places(id),
+  part_id TEXT NOT NULL REFERENCES parts(id),
+  owner_id TEXT NOT NULL REFERENCES owners(id),
+  area_centi BIGINT NOT NULL,
+  amount BIGINT NOT NULL CHECK (amount >= 0),
+  transfer_id TEXT NOT NULL REFERENCES fund_transfers(id),
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX fund_dividend_lines_owner ON fund_dividend_lines(owner_id);
+CREATE INDEX fund_dividend_lines_run ON fund_dividend_lines(run_id);

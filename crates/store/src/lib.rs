@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod auth;
 pub mod cases;
+pub mod billing;
 pub mod db;
 pub mod error;
 pub mod fund;

@@ -61,13 +61,14 @@ fn disb(amount: i64) -> NewDisbursement {
 /// Replays every stored transfer through the domain ledger and checks it
 /// against the stored balances and the stored leaves.
 async fn audit_books(db: &Db, c: &Place) -> Ledger {
+    let origin = fund::origin(c.code.as_deref().unwrap_or_default());
     let ts = fund::transfers(db, &c.id, 0, 10_000).await.unwrap();
     let mut l = Ledger::new();
     let mut tree = Tree::new();
     for (i, t) in ts.iter().enumerate() {
         assert_eq!(t.seq, i as u64, "dense log positions");
         l.apply(t).unwrap();
-        tree.push(&leaf_bytes(&fund::origin("jingcheng-mingdian"), t));
+        tree.push(&leaf_bytes(&origin, t));
     }
     assert_eq!(l.sums(), (0, 0));
     for a in fund::accounts(db, &c.id).await.unwrap() {
@@ -278,3 +279,75 @@ both!(
     expiry_releases_the_reservation,
     checkpoint_and_proofs
 );
+
+async fn billing_payments_and_collection(kind: Kind) {
+    use gongzhi_domain::money::Area;
+    use gongzhi_domain::place::{AreaBasis, OwnerKind, PartKind};
+    use gongzhi_domain::roster::RosterRow;
+    use gongzhi_store::billing::{self, Rates};
+    let f = fresh(kind).await;
+    let row = |i: usize, number: &str, kind: PartKind, area: i64| RosterRow {
+        row: i + 2,
+        district: "平利县".into(),
+        street: "城关镇".into(),
+        community: "三里垭社区".into(),
+        compound: "金元尚城A区".into(),
+        building: "1".into(),
+        unit: if kind == PartKind::Flat { "1".into() } else { String::new() },
+        number: number.into(),
+        kind,
+        area: Area(area),
+        area_basis: AreaBasis::Registered,
+        owner_key: format!("o-{i}"),
+        owner_name: format!("业主{i}"),
+        owner_kind: OwnerKind::Person,
+        phone: String::new(),
+    };
+    let rows = vec![row(0, "101", PartKind::Flat, 8950), row(1, "102", PartKind::Flat, 9025), row(2, "S-1", PartKind::Shop, 7200), row(3, "P-01", PartKind::Parking, 1200)];
+    gongzhi_store::import::import_roster(&f.db, "t", rows, false, std::sync::Arc::new(|_| {})).await.unwrap();
+    let code = register::public_compounds(&f.db).await.unwrap()[0].code.clone();
+    let c = register::place_by_code(&f.db, &code).await.unwrap();
+    let rates = Rates { flat: 150, shop: 400, parking: 0 };
+    let e = billing::bill_run(&f.db, "s", "steward", &c, "2026-13", rates.clone(), idem("b0", "b")).await.unwrap_err();
+    assert!(matches!(&e, StoreError::Invalid { field, .. } if field == "period"), "{e}");
+    let run = billing::bill_run(&f.db, "s", "steward", &c, "2026-11", rates.clone(), idem("b1", "b")).await.unwrap();
+    // 89.50 × 1.50 = 134.25; 90.25 × 1.50 = 135.375 → 135.38; the 72.00 m² shop × 4.00 = 288.00; parking at 0 not billed
+    assert_eq!(run.value["bills"], 3);
+    assert_eq!(run.value["total"], 134_25 + 135_38 + 288_00);
+    let e = billing::bill_run(&f.db, "s", "steward", &c, "2026-11", rates, idem("b2", "b")).await.unwrap_err();
+    assert!(matches!(e, StoreError::Conflict(_)), "{e}");
+    let owner: String = sqlx::query_scalar("SELECT o.id FROM owners o JOIN parts p ON p.owner_id = o.id WHERE p.number = 'S-1'").fetch_one(f.db.reader()).await.unwrap();
+    let bills = billing::bills_of_owner(&f.db, &owner).await.unwrap();
+    assert_eq!(bills.len(), 1);
+    assert_eq!(bills[0].amount, 288_00);
+    let e = billing::record_payment(&f.db, "s", "steward", &c, &bills[0].id, 288_01, "cash", idem("p0", "p")).await.unwrap_err();
+    assert!(matches!(&e, StoreError::Invalid { field, .. } if field == "amount"), "{e}");
+    let e = billing::record_payment(&f.db, "s", "steward", &c, &bills[0].id, 100, "cheque", idem("p1", "p")).await.unwrap_err();
+    assert!(matches!(&e, StoreError::Invalid { field, .. } if field == "method"), "{e}");
+    let p = billing::record_payment(&f.db, "s", "steward", &c, &bills[0].id, 288_00, "bank_transfer", idem("p2", "p")).await.unwrap();
+    assert_eq!(p.value["outstanding"], 0);
+    let col = billing::collection(&f.db, &c.id, "2026-11").await.unwrap();
+    assert_eq!((col.bills, col.billed, col.paid, col.in_arrears), (3, 557_63, 288_00, 2));
+    assert_eq!(col.collection_rate_bp, 288_00 * 10_000 / 557_63);
+    let accts = fund::accounts(&f.db, &c.id).await.unwrap();
+    let get = |code: AccountCode| accts.iter().find(|a| a.code == code).unwrap().posted;
+    assert_eq!(get(AccountCode::Bank), 288_00);
+    assert_eq!(get(AccountCode::OwnerReceivables), 557_63 - 288_00);
+    assert_eq!(get(AccountCode::FeeIncome), 557_63);
+    // a dividend of 4 yuan per m² from advertising revenue: the shop gets 288.00
+    let mut ads = income(100_000_00);
+    ads.credit = AccountCode::RevenueAdvertising;
+    fund::record_transfer(&f.db, &c, idem("ads", "a"), ads).await.unwrap();
+    let total = gongzhi_domain::fund_calc::dividend_total_at_rate(&[8950, 9025, 7200, 1200], 400);
+    let e = billing::dividend_run(&f.db, "c", "committee_member", &c, total, AccountCode::Bank, idem("d0", "d")).await.unwrap_err();
+    assert!(matches!(&e, StoreError::Invalid { field, .. } if field == "source"), "{e}");
+    let d = billing::dividend_run(&f.db, "c", "committee_member", &c, total, AccountCode::RevenueAdvertising, idem("d1", "d")).await.unwrap();
+    assert_eq!(d.value["parts"], 4);
+    let st = billing::dividend_statement(&f.db, &owner).await.unwrap();
+    assert_eq!((st.len(), st[0].number.as_str(), st[0].amount), (1, "S-1", 288_00));
+    let lines: i64 = sqlx::query_scalar("SELECT CAST(SUM(amount) AS BIGINT) FROM fund_dividend_lines").fetch_one(f.db.reader()).await.unwrap();
+    assert_eq!(lines, total, "the statement lines sum to the dividend");
+    audit_books(&f.db, &c).await;
+}
+
+both!(billing_payments_and_collection);

@@ -47,6 +47,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(approve_disbursement))
         .routes(routes!(void_disbursement))
         .routes(routes!(set_policy))
+        .routes(routes!(billing_run))
+        .routes(routes!(record_payment))
+        .routes(routes!(collection))
+        .routes(routes!(declare_dividend))
+        .routes(routes!(my_dividends))
 }
 
 async fn compound(state: &AppState, code: &str) -> Result<Place, ApiError> {
@@ -359,4 +364,99 @@ async fn set_policy(State(state): State<AppState>, user: CurrentUser, Path(code)
     }
     let b = fund::set_policy(&state.db, &user.audit_name(), &c, p, hours * 3_600_000).await?;
     Ok(Json(json!({"books": b})))
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct BillingBody {
+    /// YYYY-MM
+    period: String,
+    /// Yuan per m² for flats, shops and parking spaces, e.g. "1.50".
+    rate_flat: String,
+    rate_shop: String,
+    rate_parking: String,
+}
+
+fn rate(field: &str, v: &str) -> Result<i64, ApiError> {
+    let f = Fen::parse(v).map_err(|e| ApiError::field(field, e.to_string()))?;
+    if f.0 < 0 {
+        return Err(ApiError::field(field, "must not be negative"));
+    }
+    Ok(f.0)
+}
+
+/// Bills every part of the compound for a period by area × rate; books the
+/// fees as owners' receivables. Needs `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/v1/compounds/{code}/books/billing-runs", tag = "books", request_body = BillingBody, params(("code" = String, Path, description = "compound code")), responses((status = 201, description = "billed"), (status = 409, description = "period already billed")))]
+async fn billing_run(State(state): State<AppState>, user: CurrentUser, Path(code): Path<String>, headers: HeaderMap, ApiJson(body): ApiJson<BillingBody>) -> Result<Response, ApiError> {
+    let c = compound(&state, &code).await?;
+    check_place(&user, &c, Action::RecordTransfer)?;
+    let idem = idem(&headers, "billing", &body)?;
+    let rates = gongzhi_store::billing::Rates { flat: rate("rate_flat", &body.rate_flat)?, shop: rate("rate_shop", &body.rate_shop)?, parking: rate("rate_parking", &body.rate_parking)? };
+    let role = acting_role(&user, &c, Action::RecordTransfer);
+    Ok(answer(gongzhi_store::billing::bill_run(&state.db, &user.user_id, &role, &c, body.period.trim(), rates, idem).await?))
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct PaymentBody {
+    amount: String,
+    /// cash, bank_transfer or online
+    method: String,
+}
+
+/// Records a payment against a bill. Needs `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/v1/compounds/{code}/books/bills/{id}/payments", tag = "books", request_body = PaymentBody, params(("code" = String, Path, description = "compound code"), ("id" = String, Path, description = "bill id")), responses((status = 201, description = "recorded")))]
+async fn record_payment(State(state): State<AppState>, user: CurrentUser, Path((code, id)): Path<(String, String)>, headers: HeaderMap, ApiJson(body): ApiJson<PaymentBody>) -> Result<Response, ApiError> {
+    let c = compound(&state, &code).await?;
+    check_place(&user, &c, Action::RecordTransfer)?;
+    let idem = idem(&headers, &format!("payment:{id}"), &body)?;
+    let role = acting_role(&user, &c, Action::RecordTransfer);
+    Ok(answer(gongzhi_store::billing::record_payment(&state.db, &user.user_id, &role, &c, &id, amount(&body.amount)?, body.method.trim(), idem).await?))
+}
+
+/// Billed, paid, bills in arrears and the collection rate of a period
+/// (aggregate, public).
+#[utoipa::path(get, path = "/api/v1/public/compounds/{code}/books/collection/{period}", tag = "public", params(("code" = String, Path, description = "compound code"), ("period" = String, Path, description = "YYYY-MM")), responses((status = 200, description = "collection")))]
+async fn collection(State(state): State<AppState>, Path((code, period)): Path<(String, String)>) -> Result<Json<Value>, ApiError> {
+    let c = compound(&state, &code).await?;
+    if !gongzhi_store::billing::valid_period(&period) {
+        return Err(ApiError::field("period", "must be YYYY-MM"));
+    }
+    Ok(Json(json!({"collection": gongzhi_store::billing::collection(&state.db, &c.id, &period).await?})))
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct DividendBody {
+    /// Yuan to distribute, e.g. "300000.00".
+    amount: String,
+    /// The public-revenue account it comes from, e.g. `revenue_advertising`.
+    source: String,
+}
+
+/// Declares a dividend shared by area among every part (largest remainder),
+/// with a statement line per part. Committee (approver) roles. Needs
+/// `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/v1/compounds/{code}/books/dividends", tag = "books", request_body = DividendBody, params(("code" = String, Path, description = "compound code")), responses((status = 201, description = "declared")))]
+async fn declare_dividend(State(state): State<AppState>, user: CurrentUser, Path(code): Path<String>, headers: HeaderMap, ApiJson(body): ApiJson<DividendBody>) -> Result<Response, ApiError> {
+    let c = compound(&state, &code).await?;
+    check_place(&user, &c, Action::ApproveDisbursement)?;
+    let idem = idem(&headers, "dividend", &body)?;
+    let role = acting_role(&user, &c, Action::ApproveDisbursement);
+    let source = account("source", &body.source)?;
+    Ok(answer(gongzhi_store::billing::dividend_run(&state.db, &user.user_id, &role, &c, amount(&body.amount)?, source, idem).await?))
+}
+
+/// The caller's dividend statement and bills (as the owner of record).
+#[utoipa::path(get, path = "/api/v1/me/books", tag = "books", responses((status = 200, description = "my dividends and bills")))]
+async fn my_dividends(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Value>, ApiError> {
+    let mut dividends = Vec::new();
+    let mut bills = Vec::new();
+    for o in gongzhi_store::auth::owners_of_user(&state.db, &user.user_id).await? {
+        for l in gongzhi_store::billing::dividend_statement(&state.db, &o).await? {
+            dividends.push(json!({"part": l.number, "area_m2": gongzhi_domain::money::Area(l.area_centi).to_string(), "amount": Fen(l.amount).to_string(), "run_id": l.run_id, "transfer_id": l.transfer_id}));
+        }
+        for b in gongzhi_store::billing::bills_of_owner(&state.db, &o).await? {
+            bills.push(json!({"id": b.id, "period": b.period, "amount": Fen(b.amount).to_string(), "paid": Fen(b.paid).to_string(), "outstanding": Fen(b.amount - b.paid).to_string()}));
+        }
+    }
+    Ok(Json(json!({"dividends": dividends, "bills": bills})))
 }

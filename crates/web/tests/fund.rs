@@ -252,4 +252,23 @@ async fn concurrent_withdrawals_and_keys(kind: Kind) {
     assert_eq!(bank(&w).await, (400_100, 400_100));
 }
 
-both!(disbursement_flow_and_public_books, concurrent_withdrawals_and_keys);
+async fn billing_endpoints(kind: Kind) {
+    let w = world(kind).await;
+    let steward = login(&w, "steward").await;
+    let body = json!({"period": "2026-11", "rate_flat": "1.50", "rate_shop": "4.00", "rate_parking": "0"});
+    let (s, p) = post(&steward, books(&w, "billing-runs"), Some("b1"), body.clone()).await;
+    assert_eq!((s, p["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("rates")), "no parts, nothing to bill: {p}");
+    let (s, p) = post(&steward, books(&w, "billing-runs"), Some("b2"), json!({"period": "2026-11", "rate_flat": "-1", "rate_shop": "4.00", "rate_parking": "0"})).await;
+    assert_eq!((s, p["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("rate_flat")), "{p}");
+    let owner = login(&w, "owner").await;
+    let (s, _) = post(&owner, books(&w, "billing-runs"), Some("b3"), body).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = post(&steward, books(&w, "bills/nope/payments"), Some("p1"), json!({"amount": "1.00", "method": "cash"})).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let r = reqwest::get(public(&w, "collection/2026-13")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let c = get(public(&w, "collection/2026-11")).await;
+    assert_eq!(c["collection"]["bills"], 0);
+}
+
+both!(disbursement_flow_and_public_books, concurrent_withdrawals_and_keys, billing_endpoints);
