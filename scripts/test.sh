@@ -35,6 +35,7 @@ echo "throwaway PostgreSQL on port $PGPORT"
 # The Open311 conformance test drives an independent client (PyPI `georeport`) from a venv.
 export GONGZHI_OPEN311_PYTHON="$(bash tests/open311/setup.sh)"
 
+cargo fmt --all -- --check
 cargo test --workspace --locked -- --test-threads "${GONGZHI_TEST_THREADS:-4}"
 
 if [ "${GONGZHI_SKIP_E2E:-0}" != "1" ]; then

@@ -31,15 +31,27 @@ pub const EVIDENCE_TYPES: &[&str] = &["image/jpeg", "image/png", "image/webp", "
 /// Checks an evidence file: a known type whose content really starts like
 /// that type, not empty, not larger than [`MAX_EVIDENCE_BYTES`].
 pub fn check_evidence(content_type: &str, bytes: &[u8]) -> Result<(), String> {
-    let ct = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let ct = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     if !EVIDENCE_TYPES.contains(&ct.as_str()) {
-        return Err(format!("type '{ct}' is not accepted (expected one of {})", EVIDENCE_TYPES.join(", ")));
+        return Err(format!(
+            "type '{ct}' is not accepted (expected one of {})",
+            EVIDENCE_TYPES.join(", ")
+        ));
     }
     if bytes.is_empty() {
         return Err("the file is empty".into());
     }
     if bytes.len() > MAX_EVIDENCE_BYTES {
-        return Err(format!("the file has {} bytes; at most {} are accepted", bytes.len(), MAX_EVIDENCE_BYTES));
+        return Err(format!(
+            "the file has {} bytes; at most {} are accepted",
+            bytes.len(),
+            MAX_EVIDENCE_BYTES
+        ));
     }
     let ok = match ct.as_str() {
         "image/jpeg" => bytes.starts_with(&[0xFF, 0xD8, 0xFF]),
@@ -64,11 +76,19 @@ pub fn in_window(opens_at: i64, closes_at: i64, now: i64) -> bool {
 /// no repeats.
 pub fn parse_channels(list: &[String]) -> Result<Vec<Channel>, String> {
     if list.is_empty() {
-        return Err(format!("at least one channel is needed ({})", Channel::choices()));
+        return Err(format!(
+            "at least one channel is needed ({})",
+            Channel::choices()
+        ));
     }
     let mut out = Vec::new();
     for (i, c) in list.iter().enumerate() {
-        let ch = Channel::parse(c).ok_or_else(|| format!("[{i}]: unknown channel '{c}' (expected {})", Channel::choices()))?;
+        let ch = Channel::parse(c).ok_or_else(|| {
+            format!(
+                "[{i}]: unknown channel '{c}' (expected {})",
+                Channel::choices()
+            )
+        })?;
         if out.contains(&ch) {
             return Err(format!("[{i}]: channel '{c}' is listed twice"));
         }
@@ -87,11 +107,19 @@ mod tests {
         assert!(check_evidence("image/jpeg", &[0xFF, 0xD8, 0xFF, 0xE0, 1]).is_ok());
         assert!(check_evidence("application/pdf; charset=binary", b"%PDF-1.7").is_ok());
         assert!(check_evidence("image/webp", b"RIFF\0\0\0\0WEBPVP8 ").is_ok());
-        assert!(check_evidence("image/png", b"%PDF-1.7").unwrap_err().contains("not a image/png"));
-        assert!(check_evidence("text/html", b"<html>").unwrap_err().contains("not accepted"));
-        assert!(check_evidence("image/png", b"").unwrap_err().contains("empty"));
+        assert!(check_evidence("image/png", b"%PDF-1.7")
+            .unwrap_err()
+            .contains("not a image/png"));
+        assert!(check_evidence("text/html", b"<html>")
+            .unwrap_err()
+            .contains("not accepted"));
+        assert!(check_evidence("image/png", b"")
+            .unwrap_err()
+            .contains("empty"));
         let big = vec![0xFFu8; MAX_EVIDENCE_BYTES + 1];
-        assert!(check_evidence("image/jpeg", &big).unwrap_err().contains("at most"));
+        assert!(check_evidence("image/jpeg", &big)
+            .unwrap_err()
+            .contains("at most"));
         let max = {
             let mut v = vec![0u8; MAX_EVIDENCE_BYTES];
             v[..3].copy_from_slice(&[0xFF, 0xD8, 0xFF]);
@@ -110,9 +138,16 @@ mod tests {
 
     #[test]
     fn channels() {
-        assert_eq!(parse_channels(&["online".into(), "paper".into()]).unwrap(), vec![Channel::Online, Channel::Paper]);
+        assert_eq!(
+            parse_channels(&["online".into(), "paper".into()]).unwrap(),
+            vec![Channel::Online, Channel::Paper]
+        );
         assert!(parse_channels(&[]).is_err());
-        assert!(parse_channels(&["fax".into()]).unwrap_err().contains("unknown channel 'fax'"));
-        assert!(parse_channels(&["paper".into(), "paper".into()]).unwrap_err().contains("twice"));
+        assert!(parse_channels(&["fax".into()])
+            .unwrap_err()
+            .contains("unknown channel 'fax'"));
+        assert!(parse_channels(&["paper".into(), "paper".into()])
+            .unwrap_err()
+            .contains("twice"));
     }
 }

@@ -36,11 +36,23 @@ impl Category {
     pub fn describe(self) -> (&'static str, &'static str) {
         match self {
             Category::Repair => ("Repair", "报修: broken doors, lifts, pipes, walls, lights"),
-            Category::Environment => ("Environment", "环境卫生: bins, smells, greening, cleanliness"),
-            Category::Safety => ("Safety", "安全隐患: fire passages, falling objects, electric bikes"),
+            Category::Environment => (
+                "Environment",
+                "环境卫生: bins, smells, greening, cleanliness",
+            ),
+            Category::Safety => (
+                "Safety",
+                "安全隐患: fire passages, falling objects, electric bikes",
+            ),
             Category::Parking => ("Parking", "停车: blocked passages, parking order"),
-            Category::Noise => ("Noise", "噪音扰民: barking dogs, renovation, square dancing"),
-            Category::NeighbourDispute => ("Neighbour dispute", "邻里纠纷: leaks between floors, shared spaces"),
+            Category::Noise => (
+                "Noise",
+                "噪音扰民: barking dogs, renovation, square dancing",
+            ),
+            Category::NeighbourDispute => (
+                "Neighbour dispute",
+                "邻里纠纷: leaks between floors, shared spaces",
+            ),
             Category::FeeComplaint => ("Fee complaint", "收费投诉: property fees, public revenue"),
             Category::ServiceComplaint => ("Service complaint", "服务投诉: the steward's service"),
             Category::Suggestion => ("Suggestion", "意见建议"),
@@ -55,7 +67,13 @@ impl Category {
 
     /// Complaints get the 12345-style 5 working days for resolution.
     pub fn is_complaint(self) -> bool {
-        matches!(self, Category::Noise | Category::NeighbourDispute | Category::FeeComplaint | Category::ServiceComplaint)
+        matches!(
+            self,
+            Category::Noise
+                | Category::NeighbourDispute
+                | Category::FeeComplaint
+                | Category::ServiceComplaint
+        )
     }
 }
 
@@ -94,7 +112,10 @@ str_enum!(
 impl Status {
     /// Still waiting for someone to act (counts in queues and escalation).
     pub fn is_open(self) -> bool {
-        matches!(self, Status::Reported | Status::Accepted | Status::Assigned | Status::InProgress)
+        matches!(
+            self,
+            Status::Reported | Status::Accepted | Status::Assigned | Status::InProgress
+        )
     }
     /// Never changes again.
     pub fn is_terminal(self) -> bool {
@@ -119,15 +140,21 @@ impl Status {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     Accept,
-    Reject { reason: String },
-    Merge { into: String },
+    Reject {
+        reason: String,
+    },
+    Merge {
+        into: String,
+    },
     Assign,
     Start,
     Resolve,
     Verify,
     Close,
     Reopen,
-    Rate { stars: u8 },
+    Rate {
+        stars: u8,
+    },
     /// Moves the case one level up (by the sweep or 吹哨 on purpose).
     Escalate,
 }
@@ -176,13 +203,23 @@ pub struct CaseState {
 
 impl CaseState {
     pub fn new(level: PlaceKind) -> Self {
-        CaseState { status: Status::Reported, rating: None, rated_at: None, closed_at: None, reopens: 0, level, escalations: 0 }
+        CaseState {
+            status: Status::Reported,
+            rating: None,
+            rated_at: None,
+            closed_at: None,
+            reopens: 0,
+            level,
+            escalations: 0,
+        }
     }
 
     /// The invariants every reachable state keeps.
     pub fn is_consistent(&self) -> bool {
         let rating_ok = match self.rating {
-            Some(r) => (1..=5).contains(&r) && self.status == Status::Closed && self.rated_at.is_some(),
+            Some(r) => {
+                (1..=5).contains(&r) && self.status == Status::Closed && self.rated_at.is_some()
+            }
             None => self.rated_at.is_none(),
         };
         let closed_ok = self.status != Status::Closed || self.closed_at.is_some();
@@ -199,7 +236,10 @@ pub struct Refused {
 }
 
 fn refuse(field: &'static str, reason: impl Into<String>) -> Refused {
-    Refused { field, reason: reason.into() }
+    Refused {
+        field,
+        reason: reason.into(),
+    }
 }
 
 /// One level up for escalation: unit → building → compound → community →
@@ -212,7 +252,12 @@ pub fn escalate_from(level: PlaceKind) -> Option<PlaceKind> {
 pub fn apply(s: &CaseState, cmd: &Command, now: i64) -> Result<CaseState, Refused> {
     use Status::*;
     let mut n = s.clone();
-    let not_from = |what: &str| refuse("action", format!("cannot {what} a case that is {}", s.status));
+    let not_from = |what: &str| {
+        refuse(
+            "action",
+            format!("cannot {what} a case that is {}", s.status),
+        )
+    };
     match cmd {
         Command::Accept => match s.status {
             Reported => n.status = Accepted,
@@ -270,7 +315,8 @@ pub fn apply(s: &CaseState, cmd: &Command, now: i64) -> Result<CaseState, Refuse
             }
             if s.status == Closed {
                 let closed = s.closed_at.unwrap_or(now);
-                let in_window = now - closed <= REOPEN_WINDOW_MS && s.rating.is_none_or(|r| r <= REOPEN_RATING);
+                let in_window =
+                    now - closed <= REOPEN_WINDOW_MS && s.rating.is_none_or(|r| r <= REOPEN_RATING);
                 let low_rating = matches!((s.rating, s.rated_at), (Some(r), Some(at)) if r <= REOPEN_RATING && now - at <= REOPEN_WINDOW_MS);
                 if !(in_window || low_rating) {
                     return Err(refuse(
@@ -378,8 +424,15 @@ pub struct Calendar {
 impl Calendar {
     /// Builds a calendar from date strings; names the first bad one.
     pub fn from_dates(holidays: &[&str], workdays: &[&str]) -> Result<Calendar, String> {
-        let parse = |v: &[&str]| -> Result<BTreeSet<i64>, String> { v.iter().map(|s| parse_date(s).ok_or_else(|| format!("not a date: '{s}' (YYYY-MM-DD)"))).collect() };
-        Ok(Calendar { holidays: parse(holidays)?, workdays: parse(workdays)? })
+        let parse = |v: &[&str]| -> Result<BTreeSet<i64>, String> {
+            v.iter()
+                .map(|s| parse_date(s).ok_or_else(|| format!("not a date: '{s}' (YYYY-MM-DD)")))
+                .collect()
+        };
+        Ok(Calendar {
+            holidays: parse(holidays)?,
+            workdays: parse(workdays)?,
+        })
     }
 
     /// A 2026 calendar of national holidays and swapped working days, as data.
@@ -388,12 +441,48 @@ impl Calendar {
     pub fn china_2026() -> Calendar {
         Calendar::from_dates(
             &[
-                "2026-01-01", "2026-01-02", "2026-01-03", "2026-02-15", "2026-02-16", "2026-02-17", "2026-02-18", "2026-02-19", "2026-02-20",
-                "2026-02-21", "2026-02-22", "2026-02-23", "2026-04-04", "2026-04-05", "2026-04-06", "2026-05-01", "2026-05-02", "2026-05-03",
-                "2026-05-04", "2026-05-05", "2026-06-19", "2026-06-20", "2026-06-21", "2026-09-25", "2026-09-26", "2026-09-27", "2026-10-01",
-                "2026-10-02", "2026-10-03", "2026-10-04", "2026-10-05", "2026-10-06", "2026-10-07",
+                "2026-01-01",
+                "2026-01-02",
+                "2026-01-03",
+                "2026-02-15",
+                "2026-02-16",
+                "2026-02-17",
+                "2026-02-18",
+                "2026-02-19",
+                "2026-02-20",
+                "2026-02-21",
+                "2026-02-22",
+                "2026-02-23",
+                "2026-04-04",
+                "2026-04-05",
+                "2026-04-06",
+                "2026-05-01",
+                "2026-05-02",
+                "2026-05-03",
+                "2026-05-04",
+                "2026-05-05",
+                "2026-06-19",
+                "2026-06-20",
+                "2026-06-21",
+                "2026-09-25",
+                "2026-09-26",
+                "2026-09-27",
+                "2026-10-01",
+                "2026-10-02",
+                "2026-10-03",
+                "2026-10-04",
+                "2026-10-05",
+                "2026-10-06",
+                "2026-10-07",
             ],
-            &["2026-01-04", "2026-02-14", "2026-02-28", "2026-05-09", "2026-09-20", "2026-10-10"],
+            &[
+                "2026-01-04",
+                "2026-02-14",
+                "2026-02-28",
+                "2026-05-09",
+                "2026-09-20",
+                "2026-10-10",
+            ],
         )
         .expect("the built-in calendar is valid")
     }
@@ -417,7 +506,12 @@ pub fn format_iso(ms: i64) -> String {
     let local = ms + LOCAL_OFFSET_MS;
     let (y, m, d) = civil_from_days(local.div_euclid(DAY_MS));
     let secs = local.rem_euclid(DAY_MS) / 1000;
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}+08:00", secs / 3600, secs / 60 % 60, secs % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}+08:00",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
 }
 
 /// Parses an ISO 8601 date-time with `Z` or a `±HH:MM` offset (fractions of
@@ -429,22 +523,30 @@ pub fn parse_iso(s: &str) -> Option<i64> {
         None => (s, None),
     };
     let day = parse_date(date)?;
-    let Some(rest) = rest else { return Some(day_start(day)) };
-    let (time, offset_ms) = if let Some(t) = rest.strip_suffix('Z').or_else(|| rest.strip_suffix('z')) {
-        (t, 0)
-    } else if let Some(i) = rest.rfind(['+', '-']) {
-        let (t, off) = rest.split_at(i);
-        let sign = if off.starts_with('-') { -1 } else { 1 };
-        let off = &off[1..];
-        let (oh, om) = off.split_once(':').unwrap_or((off.get(..2)?, off.get(2..).unwrap_or("0")));
-        let (oh, om): (i64, i64) = (oh.parse().ok()?, if om.is_empty() { 0 } else { om.parse().ok()? });
-        if oh > 14 || om > 59 {
-            return None;
-        }
-        (t, sign * (oh * HOUR_MS + om * 60_000))
-    } else {
-        return None;
+    let Some(rest) = rest else {
+        return Some(day_start(day));
     };
+    let (time, offset_ms) =
+        if let Some(t) = rest.strip_suffix('Z').or_else(|| rest.strip_suffix('z')) {
+            (t, 0)
+        } else if let Some(i) = rest.rfind(['+', '-']) {
+            let (t, off) = rest.split_at(i);
+            let sign = if off.starts_with('-') { -1 } else { 1 };
+            let off = &off[1..];
+            let (oh, om) = off
+                .split_once(':')
+                .unwrap_or((off.get(..2)?, off.get(2..).unwrap_or("0")));
+            let (oh, om): (i64, i64) = (
+                oh.parse().ok()?,
+                if om.is_empty() { 0 } else { om.parse().ok()? },
+            );
+            if oh > 14 || om > 59 {
+                return None;
+            }
+            (t, sign * (oh * HOUR_MS + om * 60_000))
+        } else {
+            return None;
+        };
     let time = time.split('.').next()?;
     let mut it = time.split(':');
     let h: i64 = it.next()?.parse().ok()?;
@@ -515,7 +617,10 @@ pub fn deadline(start: i64, span: Span, cal: &Calendar) -> i64 {
             let mut guard = MAX_SPAN as i64 * 7 + 400;
             loop {
                 let day = local_day(t);
-                let (ws, we) = (day_start(day) + WORK_START_H * HOUR_MS, day_start(day) + WORK_END_H * HOUR_MS);
+                let (ws, we) = (
+                    day_start(day) + WORK_START_H * HOUR_MS,
+                    day_start(day) + WORK_END_H * HOUR_MS,
+                );
                 if cal.is_working_day(day) && t < we {
                     let from = t.max(ws);
                     if from + left <= we {
@@ -545,12 +650,30 @@ pub struct Limits {
 /// The default limits. Complaints: 5 working days to resolve (12345 style).
 pub fn default_limits(category: Category, priority: Priority) -> Limits {
     match priority {
-        Priority::Urgent => Limits { response: Span::Hours(1), resolution: Span::Hours(24) },
-        Priority::High => Limits { response: Span::WorkingHours(4), resolution: Span::WorkingDays(3) },
-        Priority::Normal if category.is_complaint() => Limits { response: Span::WorkingHours(9), resolution: Span::WorkingDays(5) },
-        Priority::Normal if category == Category::Suggestion => Limits { response: Span::WorkingDays(2), resolution: Span::WorkingDays(15) },
-        Priority::Normal => Limits { response: Span::WorkingHours(9), resolution: Span::WorkingDays(5) },
-        Priority::Low => Limits { response: Span::WorkingDays(2), resolution: Span::WorkingDays(15) },
+        Priority::Urgent => Limits {
+            response: Span::Hours(1),
+            resolution: Span::Hours(24),
+        },
+        Priority::High => Limits {
+            response: Span::WorkingHours(4),
+            resolution: Span::WorkingDays(3),
+        },
+        Priority::Normal if category.is_complaint() => Limits {
+            response: Span::WorkingHours(9),
+            resolution: Span::WorkingDays(5),
+        },
+        Priority::Normal if category == Category::Suggestion => Limits {
+            response: Span::WorkingDays(2),
+            resolution: Span::WorkingDays(15),
+        },
+        Priority::Normal => Limits {
+            response: Span::WorkingHours(9),
+            resolution: Span::WorkingDays(5),
+        },
+        Priority::Low => Limits {
+            response: Span::WorkingDays(2),
+            resolution: Span::WorkingDays(15),
+        },
     }
 }
 
@@ -594,9 +717,15 @@ pub fn default_route(category: Category) -> OrgKind {
 /// The handling organisation kind for `category` in `community`: the
 /// community's own rule first, then a general rule, then the default.
 pub fn route(category: Category, community: Option<&str>, rules: &[RoutingRule]) -> OrgKind {
-    let own = rules.iter().find(|r| r.category == category && r.community_id.is_some() && r.community_id.as_deref() == community);
-    let general = rules.iter().find(|r| r.category == category && r.community_id.is_none());
-    own.or(general).map(|r| r.org_kind).unwrap_or_else(|| default_route(category))
+    let own = rules.iter().find(|r| {
+        r.category == category && r.community_id.is_some() && r.community_id.as_deref() == community
+    });
+    let general = rules
+        .iter()
+        .find(|r| r.category == category && r.community_id.is_none());
+    own.or(general)
+        .map(|r| r.org_kind)
+        .unwrap_or_else(|| default_route(category))
 }
 
 // ---------------------------------------------------------------------------
@@ -658,25 +787,53 @@ pub struct Kpis {
 
 pub fn kpis(cases: &[KpiCase], now: i64) -> Kpis {
     let received = cases.len() as i64;
-    let responded = cases.iter().filter(|c| c.responded_at.is_some_and(|t| t <= c.response_due)).count() as i64;
+    let responded = cases
+        .iter()
+        .filter(|c| c.responded_at.is_some_and(|t| t <= c.response_due))
+        .count() as i64;
     let handled = cases.iter().filter(|c| !c.status.is_terminal()).count() as i64;
     let resolved = cases.iter().filter(|c| c.status.is_resolved()).count() as i64;
     let rated = cases.iter().filter(|c| c.rating.is_some()).count() as i64;
-    let satisfied = cases.iter().filter(|c| c.rating.is_some_and(|r| r >= SATISFIED_RATING)).count() as i64;
-    let mut times: Vec<i64> = cases.iter().filter(|c| c.status.is_resolved()).filter_map(|c| c.resolved_at.map(|r| r - c.reported_at)).collect();
+    let satisfied = cases
+        .iter()
+        .filter(|c| c.rating.is_some_and(|r| r >= SATISFIED_RATING))
+        .count() as i64;
+    let mut times: Vec<i64> = cases
+        .iter()
+        .filter(|c| c.status.is_resolved())
+        .filter_map(|c| c.resolved_at.map(|r| r - c.reported_at))
+        .collect();
     times.sort_unstable();
     let median = match times.len() {
         0 => None,
-        n if n % 2 == 1 => Some(Ratio { num: times[n / 2], den: 1 }),
-        n => Some(Ratio { num: times[n / 2 - 1] + times[n / 2], den: 2 }),
+        n if n % 2 == 1 => Some(Ratio {
+            num: times[n / 2],
+            den: 1,
+        }),
+        n => Some(Ratio {
+            num: times[n / 2 - 1] + times[n / 2],
+            den: 2,
+        }),
     };
     Kpis {
         received,
-        response_rate: Ratio { num: responded, den: received },
-        resolution_rate: Ratio { num: resolved, den: handled },
-        satisfaction_rate: Ratio { num: satisfied, den: rated },
+        response_rate: Ratio {
+            num: responded,
+            den: received,
+        },
+        resolution_rate: Ratio {
+            num: resolved,
+            den: handled,
+        },
+        satisfaction_rate: Ratio {
+            num: satisfied,
+            den: rated,
+        },
         median_resolve_ms: median,
-        overdue: cases.iter().filter(|c| is_overdue(c.status, now, c.response_due, c.resolution_due)).count() as i64,
+        overdue: cases
+            .iter()
+            .filter(|c| is_overdue(c.status, now, c.response_due, c.resolution_due))
+            .count() as i64,
         escalated: cases.iter().filter(|c| c.escalations > 0).count() as i64,
         open: cases.iter().filter(|c| c.status.is_open()).count() as i64,
     }
@@ -709,7 +866,10 @@ pub fn check_photo(bytes: &[u8]) -> Result<&'static str, String> {
         return Err("the photo is empty".into());
     }
     if bytes.len() > MAX_PHOTO_BYTES {
-        return Err(format!("the photo has {} bytes, more than the limit of {MAX_PHOTO_BYTES}", bytes.len()));
+        return Err(format!(
+            "the photo has {} bytes, more than the limit of {MAX_PHOTO_BYTES}",
+            bytes.len()
+        ));
     }
     sniff_image(bytes).ok_or_else(|| "not a PNG, JPEG or WebP image".to_string())
 }
@@ -749,7 +909,16 @@ mod tests {
     #[test]
     fn the_happy_path() {
         use Command::*;
-        let s = run(&[Accept, Assign, Start, Resolve, Verify, Close, Rate { stars: 5 }]).unwrap();
+        let s = run(&[
+            Accept,
+            Assign,
+            Start,
+            Resolve,
+            Verify,
+            Close,
+            Rate { stars: 5 },
+        ])
+        .unwrap();
         assert_eq!(s.status, Status::Closed);
         assert_eq!(s.rating, Some(5));
         assert!(s.is_consistent());
@@ -760,12 +929,27 @@ mod tests {
         use Command::*;
         let e = run(&[Resolve]).unwrap_err();
         assert_eq!(e.field, "action");
-        assert!(e.reason.contains("cannot resolve a case that is reported"), "{e}");
+        assert!(
+            e.reason.contains("cannot resolve a case that is reported"),
+            "{e}"
+        );
         assert!(run(&[Accept, Accept]).is_err());
-        assert!(run(&[Reject { reason: "x".into() }, Accept]).is_err(), "rejected is terminal");
-        assert_eq!(run(&[Reject { reason: " ".into() }]).unwrap_err().field, "note");
-        assert_eq!(run(&[Merge { into: "".into() }]).unwrap_err().field, "duplicate_of");
-        assert!(run(&[Accept, Assign, Start, Resolve, Rate { stars: 4 }]).is_err(), "rating before closure");
+        assert!(
+            run(&[Reject { reason: "x".into() }, Accept]).is_err(),
+            "rejected is terminal"
+        );
+        assert_eq!(
+            run(&[Reject { reason: " ".into() }]).unwrap_err().field,
+            "note"
+        );
+        assert_eq!(
+            run(&[Merge { into: "".into() }]).unwrap_err().field,
+            "duplicate_of"
+        );
+        assert!(
+            run(&[Accept, Assign, Start, Resolve, Rate { stars: 4 }]).is_err(),
+            "rating before closure"
+        );
         assert!(run(&[Accept, Assign, Verify]).is_err());
     }
 
@@ -776,19 +960,48 @@ mod tests {
         let e = run(&[&closed[..], &[Rate { stars: 4 }, Rate { stars: 5 }]].concat()).unwrap_err();
         assert_eq!(e.field, "stars");
         assert!(e.reason.contains("already been rated"));
-        assert_eq!(run(&[&closed[..], &[Rate { stars: 6 }]].concat()).unwrap_err().field, "stars");
-        assert_eq!(run(&[&closed[..], &[Rate { stars: 0 }]].concat()).unwrap_err().field, "stars");
+        assert_eq!(
+            run(&[&closed[..], &[Rate { stars: 6 }]].concat())
+                .unwrap_err()
+                .field,
+            "stars"
+        );
+        assert_eq!(
+            run(&[&closed[..], &[Rate { stars: 0 }]].concat())
+                .unwrap_err()
+                .field,
+            "stars"
+        );
         // Rated 4: cannot reopen.
         let e = run(&[&closed[..], &[Rate { stars: 4 }, Reopen]].concat()).unwrap_err();
         assert!(e.reason.contains("rated above 2"), "{e}");
         // Rated 2: reopen, and the new closure can be rated again.
-        let s = run(&[&closed[..], &[Rate { stars: 2 }, Reopen, Start, Resolve, Verify, Close, Rate { stars: 5 }]].concat()).unwrap();
-        assert_eq!((s.status, s.rating, s.reopens), (Status::Closed, Some(5), 1));
+        let s = run(&[
+            &closed[..],
+            &[
+                Rate { stars: 2 },
+                Reopen,
+                Start,
+                Resolve,
+                Verify,
+                Close,
+                Rate { stars: 5 },
+            ],
+        ]
+        .concat())
+        .unwrap();
+        assert_eq!(
+            (s.status, s.rating, s.reopens),
+            (Status::Closed, Some(5), 1)
+        );
         // Unrated: reopen within the window only.
         let mut s = run(&closed).unwrap();
         let closed_at = s.closed_at.unwrap();
         assert!(apply(&s, &Reopen, closed_at + REOPEN_WINDOW_MS).is_ok());
-        assert!(apply(&s, &Reopen, closed_at + REOPEN_WINDOW_MS + 1).unwrap_err().reason.contains("window"));
+        assert!(apply(&s, &Reopen, closed_at + REOPEN_WINDOW_MS + 1)
+            .unwrap_err()
+            .reason
+            .contains("window"));
         // A low rating late restarts the window.
         s = apply(&s, &Rate { stars: 1 }, closed_at + REOPEN_WINDOW_MS + 5).unwrap();
         assert!(apply(&s, &Reopen, closed_at + REOPEN_WINDOW_MS + 10).is_ok());
@@ -804,7 +1017,10 @@ mod tests {
             assert_eq!(s.reopens, i + 1);
         }
         s = apply(&s, &Resolve, 0).unwrap();
-        assert!(apply(&s, &Reopen, 0).unwrap_err().reason.contains("mediation"));
+        assert!(apply(&s, &Reopen, 0)
+            .unwrap_err()
+            .reason
+            .contains("mediation"));
     }
 
     #[test]
@@ -815,11 +1031,25 @@ mod tests {
             s = n;
             levels.push(s.level);
         }
-        assert_eq!(levels, vec![PlaceKind::Compound, PlaceKind::Community, PlaceKind::Street, PlaceKind::District]);
+        assert_eq!(
+            levels,
+            vec![
+                PlaceKind::Compound,
+                PlaceKind::Community,
+                PlaceKind::Street,
+                PlaceKind::District
+            ]
+        );
         assert_eq!(s.escalations, 4);
-        assert!(apply(&s, &Command::Escalate, 0).unwrap_err().reason.contains("district"));
+        assert!(apply(&s, &Command::Escalate, 0)
+            .unwrap_err()
+            .reason
+            .contains("district"));
         let closed = run(&[Command::Accept, Command::Assign, Command::Resolve]).unwrap();
-        assert!(apply(&closed, &Command::Escalate, 0).is_err(), "resolved cases do not escalate");
+        assert!(
+            apply(&closed, &Command::Escalate, 0).is_err(),
+            "resolved cases do not escalate"
+        );
     }
 
     fn at(y: i64, m: u32, d: u32, h: i64, min: i64) -> i64 {
@@ -829,11 +1059,20 @@ mod tests {
     #[test]
     fn calendar_dates() {
         assert_eq!(days_from_civil(1970, 1, 1), 0);
-        assert_eq!(civil_from_days(days_from_civil(2026, 11, 23)), (2026, 11, 23));
-        assert_eq!(Calendar::weekday(days_from_civil(2026, 11, 23)), 0, "2026-11-23 is a Monday");
+        assert_eq!(
+            civil_from_days(days_from_civil(2026, 11, 23)),
+            (2026, 11, 23)
+        );
+        assert_eq!(
+            Calendar::weekday(days_from_civil(2026, 11, 23)),
+            0,
+            "2026-11-23 is a Monday"
+        );
         assert_eq!(parse_date("2026-02-30"), None);
         assert_eq!(parse_date("2026-13-01"), None);
-        assert!(Calendar::from_dates(&["2026-1-x"], &[]).unwrap_err().contains("2026-1-x"));
+        assert!(Calendar::from_dates(&["2026-1-x"], &[])
+            .unwrap_err()
+            .contains("2026-1-x"));
     }
 
     #[test]
@@ -846,44 +1085,89 @@ mod tests {
         assert_eq!(parse_iso("2026-11-23"), Some(at(2026, 11, 23, 0, 0)));
         assert_eq!(parse_iso("2026-11-23T25:00:00Z"), None);
         assert_eq!(parse_iso("yesterday"), None);
-        assert_eq!(parse_iso("2026-11-23T10:00:00"), None, "an offset is required");
+        assert_eq!(
+            parse_iso("2026-11-23T10:00:00"),
+            None,
+            "an offset is required"
+        );
     }
 
     #[test]
     fn five_working_days_skip_weekends_and_holidays() {
         let cal = Calendar::default();
         // Friday 2026-11-27 15:00 → Mon, Tue, Wed, Thu, Fri → end of Friday 2026-12-04.
-        assert_eq!(deadline(at(2026, 11, 27, 15, 0), Span::WorkingDays(5), &cal), at(2026, 12, 5, 0, 0));
+        assert_eq!(
+            deadline(at(2026, 11, 27, 15, 0), Span::WorkingDays(5), &cal),
+            at(2026, 12, 5, 0, 0)
+        );
         // Reported on Saturday: Monday is day 1.
-        assert_eq!(deadline(at(2026, 11, 28, 10, 0), Span::WorkingDays(1), &cal), at(2026, 12, 1, 0, 0));
+        assert_eq!(
+            deadline(at(2026, 11, 28, 10, 0), Span::WorkingDays(1), &cal),
+            at(2026, 12, 1, 0, 0)
+        );
         // National Day week 2026: reported on 30 September → 8, 9, 10 (swapped Saturday), 12, 13 October.
         let cn = Calendar::china_2026();
-        assert_eq!(deadline(at(2026, 9, 30, 10, 0), Span::WorkingDays(5), &cn), at(2026, 10, 14, 0, 0));
+        assert_eq!(
+            deadline(at(2026, 9, 30, 10, 0), Span::WorkingDays(5), &cn),
+            at(2026, 10, 14, 0, 0)
+        );
     }
 
     #[test]
     fn working_hours() {
         let cal = Calendar::default();
         // Friday 16:00 + 4 working hours: 2 on Friday, 2 on Monday → Monday 11:00.
-        assert_eq!(deadline(at(2026, 11, 27, 16, 0), Span::WorkingHours(4), &cal), at(2026, 11, 30, 11, 0));
+        assert_eq!(
+            deadline(at(2026, 11, 27, 16, 0), Span::WorkingHours(4), &cal),
+            at(2026, 11, 30, 11, 0)
+        );
         // Before opening: starts at 09:00.
-        assert_eq!(deadline(at(2026, 11, 23, 7, 0), Span::WorkingHours(1), &cal), at(2026, 11, 23, 10, 0));
+        assert_eq!(
+            deadline(at(2026, 11, 23, 7, 0), Span::WorkingHours(1), &cal),
+            at(2026, 11, 23, 10, 0)
+        );
         // After closing: next morning.
-        assert_eq!(deadline(at(2026, 11, 23, 20, 0), Span::WorkingHours(9), &cal), at(2026, 11, 24, 18, 0));
-        assert_eq!(deadline(at(2026, 11, 28, 3, 0), Span::Hours(24), &cal), at(2026, 11, 29, 3, 0));
+        assert_eq!(
+            deadline(at(2026, 11, 23, 20, 0), Span::WorkingHours(9), &cal),
+            at(2026, 11, 24, 18, 0)
+        );
+        assert_eq!(
+            deadline(at(2026, 11, 28, 3, 0), Span::Hours(24), &cal),
+            at(2026, 11, 29, 3, 0)
+        );
     }
 
     #[test]
     fn routing_is_data() {
         assert_eq!(route(Category::Repair, Some("c1"), &[]), OrgKind::Steward);
-        assert_eq!(route(Category::Noise, Some("c1"), &[]), OrgKind::MediationCommittee);
+        assert_eq!(
+            route(Category::Noise, Some("c1"), &[]),
+            OrgKind::MediationCommittee
+        );
         let rules = vec![
-            RoutingRule { category: Category::Noise, org_kind: OrgKind::CoGovernanceTeam, community_id: Some("c1".into()) },
-            RoutingRule { category: Category::Noise, org_kind: OrgKind::ResidentsCommittee, community_id: None },
+            RoutingRule {
+                category: Category::Noise,
+                org_kind: OrgKind::CoGovernanceTeam,
+                community_id: Some("c1".into()),
+            },
+            RoutingRule {
+                category: Category::Noise,
+                org_kind: OrgKind::ResidentsCommittee,
+                community_id: None,
+            },
         ];
-        assert_eq!(route(Category::Noise, Some("c1"), &rules), OrgKind::CoGovernanceTeam);
-        assert_eq!(route(Category::Noise, Some("c2"), &rules), OrgKind::ResidentsCommittee);
-        assert_eq!(route(Category::Repair, Some("c1"), &rules), OrgKind::Steward);
+        assert_eq!(
+            route(Category::Noise, Some("c1"), &rules),
+            OrgKind::CoGovernanceTeam
+        );
+        assert_eq!(
+            route(Category::Noise, Some("c2"), &rules),
+            OrgKind::ResidentsCommittee
+        );
+        assert_eq!(
+            route(Category::Repair, Some("c1"), &rules),
+            OrgKind::Steward
+        );
     }
 
     #[test]
@@ -934,7 +1218,9 @@ mod tests {
     fn cmd() -> impl Strategy<Value = Command> {
         prop_oneof![
             Just(Command::Accept),
-            Just(Command::Reject { reason: "dup".into() }),
+            Just(Command::Reject {
+                reason: "dup".into()
+            }),
             Just(Command::Merge { into: "c0".into() }),
             Just(Command::Assign),
             Just(Command::Start),

@@ -73,8 +73,9 @@ impl AccountCode {
     pub fn normal(self) -> Normal {
         use AccountCode::*;
         match self {
-            Bank | MaintenanceBank | OwnerReceivables | StewardRemuneration | ExpenseRepair | ExpenseCleaning
-            | ExpenseSecurity | ExpenseGreening | ExpenseUtilities | ExpenseOther => Normal::Debit,
+            Bank | MaintenanceBank | OwnerReceivables | StewardRemuneration | ExpenseRepair
+            | ExpenseCleaning | ExpenseSecurity | ExpenseGreening | ExpenseUtilities
+            | ExpenseOther => Normal::Debit,
             _ => Normal::Credit,
         }
     }
@@ -84,7 +85,11 @@ impl AccountCode {
     }
     /// Accounts whose (normal-side) balance may never go below zero.
     pub fn must_not_go_negative(self) -> bool {
-        self.is_cash() || matches!(self, AccountCode::MaintenancePrincipal | AccountCode::MaintenanceInterest)
+        self.is_cash()
+            || matches!(
+                self,
+                AccountCode::MaintenancePrincipal | AccountCode::MaintenanceInterest
+            )
     }
     /// The expense categories a disbursement may be booked to.
     pub fn is_expense(self) -> bool {
@@ -183,7 +188,11 @@ pub enum LedgerError {
     #[error("credit: the debit and credit account are both '{0}'")]
     SameAccount(AccountCode),
     #[error("amount: account '{account}' has {available} fen available, {amount} fen would take it below zero")]
-    InsufficientFunds { account: AccountCode, available: i64, amount: i64 },
+    InsufficientFunds {
+        account: AccountCode,
+        available: i64,
+        amount: i64,
+    },
     #[error("vote_id: spending maintenance fund principal needs a passed vote (use the interest, keep the principal)")]
     PrincipalNeedsVote,
     #[error("pending_id: pending transfer '{0}' does not exist")]
@@ -232,21 +241,44 @@ impl Ledger {
                 self.check_funds(t.debit, t.credit, t.amount)?;
                 let pending = t.kind == TransferKind::Pending;
                 let d = self.balances.entry(t.debit).or_default();
-                if pending { d.debits_pending += t.amount } else { d.debits_posted += t.amount }
+                if pending {
+                    d.debits_pending += t.amount
+                } else {
+                    d.debits_posted += t.amount
+                }
                 let c = self.balances.entry(t.credit).or_default();
-                if pending { c.credits_pending += t.amount } else { c.credits_posted += t.amount }
+                if pending {
+                    c.credits_pending += t.amount
+                } else {
+                    c.credits_posted += t.amount
+                }
                 if pending {
                     self.pending.insert(
                         t.id.clone(),
-                        PendingState { debit: t.debit, credit: t.credit, amount: t.amount, resolved: None },
+                        PendingState {
+                            debit: t.debit,
+                            credit: t.credit,
+                            amount: t.amount,
+                            resolved: None,
+                        },
                     );
                 }
             }
             TransferKind::PostPending | TransferKind::VoidPending => {
                 let pid = t.pending_id.clone().unwrap_or_default();
-                let p = self.pending.get(&pid).ok_or_else(|| LedgerError::PendingNotFound(pid.clone()))?;
+                let p = self
+                    .pending
+                    .get(&pid)
+                    .ok_or_else(|| LedgerError::PendingNotFound(pid.clone()))?;
                 if let Some(r) = p.resolved {
-                    return Err(LedgerError::PendingResolved(pid, if r == TransferKind::PostPending { "posted" } else { "voided" }));
+                    return Err(LedgerError::PendingResolved(
+                        pid,
+                        if r == TransferKind::PostPending {
+                            "posted"
+                        } else {
+                            "voided"
+                        },
+                    ));
                 }
                 if p.debit != t.debit || p.credit != t.credit {
                     return Err(LedgerError::PendingMismatch("debit"));
@@ -271,14 +303,26 @@ impl Ledger {
         Ok(())
     }
 
-    fn check_funds(&self, debit: AccountCode, credit: AccountCode, amount: i64) -> Result<(), LedgerError> {
+    fn check_funds(
+        &self,
+        debit: AccountCode,
+        credit: AccountCode,
+        amount: i64,
+    ) -> Result<(), LedgerError> {
         // Crediting a debit-normal account, or debiting a credit-normal one,
         // lowers its balance.
-        for (code, lowers) in [(credit, credit.normal() == Normal::Debit), (debit, debit.normal() == Normal::Credit)] {
+        for (code, lowers) in [
+            (credit, credit.normal() == Normal::Debit),
+            (debit, debit.normal() == Normal::Credit),
+        ] {
             if lowers && code.must_not_go_negative() {
                 let available = self.balance(code).available(code.normal());
                 if available < amount {
-                    return Err(LedgerError::InsufficientFunds { account: code, available, amount });
+                    return Err(LedgerError::InsufficientFunds {
+                        account: code,
+                        available,
+                        amount,
+                    });
                 }
             }
         }
@@ -289,7 +333,10 @@ impl Ledger {
     /// Always `(0, 0)`.
     pub fn sums(&self) -> (i64, i64) {
         self.balances.values().fold((0, 0), |(p, q), b| {
-            (p + b.debits_posted - b.credits_posted, q + b.debits_pending - b.credits_pending)
+            (
+                p + b.debits_posted - b.credits_posted,
+                q + b.debits_pending - b.credits_pending,
+            )
         })
     }
 }
@@ -305,9 +352,15 @@ pub fn check_shape(t: &Transfer) -> Result<(), LedgerError> {
     if t.debit == t.credit {
         return Err(LedgerError::SameAccount(t.debit));
     }
-    let resolves = matches!(t.kind, TransferKind::PostPending | TransferKind::VoidPending);
+    let resolves = matches!(
+        t.kind,
+        TransferKind::PostPending | TransferKind::VoidPending
+    );
     if resolves != t.pending_id.is_some() {
-        return Err(LedgerError::PendingIdMisuse(t.pending_id.clone().unwrap_or_default(), t.kind));
+        return Err(LedgerError::PendingIdMisuse(
+            t.pending_id.clone().unwrap_or_default(),
+            t.kind,
+        ));
     }
     if t.debit == AccountCode::MaintenancePrincipal
         && matches!(t.kind, TransferKind::Posted | TransferKind::Pending)
@@ -333,7 +386,9 @@ pub struct ApprovalPolicy {
 
 impl Default for ApprovalPolicy {
     fn default() -> Self {
-        ApprovalPolicy { roles: [Role::CommitteeMember, Role::Supervisor] }
+        ApprovalPolicy {
+            roles: [Role::CommitteeMember, Role::Supervisor],
+        }
     }
 }
 
@@ -380,7 +435,11 @@ impl ApprovalPolicy {
         if first_user == user {
             return Err(ApprovalError::SamePerson);
         }
-        let other = if first_role == self.roles[0] { self.roles[1] } else { self.roles[0] };
+        let other = if first_role == self.roles[0] {
+            self.roles[1]
+        } else {
+            self.roles[0]
+        };
         if held.contains(&other) {
             Ok(other)
         } else {
@@ -395,7 +454,13 @@ mod tests {
     use proptest::prelude::*;
     use AccountCode::*;
 
-    fn t(seq: u64, kind: TransferKind, debit: AccountCode, credit: AccountCode, amount: i64) -> Transfer {
+    fn t(
+        seq: u64,
+        kind: TransferKind,
+        debit: AccountCode,
+        credit: AccountCode,
+        amount: i64,
+    ) -> Transfer {
         Transfer {
             seq,
             id: format!("t{seq}"),
@@ -418,13 +483,19 @@ mod tests {
     #[test]
     fn cash_never_goes_below_zero_and_pending_reserves() {
         let mut l = Ledger::new();
-        l.apply(&t(0, TransferKind::Posted, Bank, FeeIncome, 10_000)).unwrap();
+        l.apply(&t(0, TransferKind::Posted, Bank, FeeIncome, 10_000))
+            .unwrap();
         assert_eq!(l.balance(Bank).posted(Normal::Debit), 10_000);
         assert_eq!(
             l.apply(&t(1, TransferKind::Posted, ExpenseRepair, Bank, 10_001)),
-            Err(LedgerError::InsufficientFunds { account: Bank, available: 10_000, amount: 10_001 })
+            Err(LedgerError::InsufficientFunds {
+                account: Bank,
+                available: 10_000,
+                amount: 10_001
+            })
         );
-        l.apply(&t(2, TransferKind::Pending, ExpenseRepair, Bank, 6_000)).unwrap();
+        l.apply(&t(2, TransferKind::Pending, ExpenseRepair, Bank, 6_000))
+            .unwrap();
         assert_eq!(l.balance(Bank).available(Normal::Debit), 4_000);
         // a second 60% reservation cannot fit
         assert!(matches!(
@@ -437,18 +508,26 @@ mod tests {
         assert_eq!(l.balance(Bank).posted(Normal::Debit), 4_000);
         assert_eq!(l.balance(ExpenseRepair).posted(Normal::Debit), 6_000);
         // posting twice is refused
-        assert_eq!(l.apply(&post), Err(LedgerError::PendingResolved("t2".into(), "posted")));
+        assert_eq!(
+            l.apply(&post),
+            Err(LedgerError::PendingResolved("t2".into(), "posted"))
+        );
         let mut void = post.clone();
         void.kind = TransferKind::VoidPending;
-        assert_eq!(l.apply(&void), Err(LedgerError::PendingResolved("t2".into(), "posted")));
+        assert_eq!(
+            l.apply(&void),
+            Err(LedgerError::PendingResolved("t2".into(), "posted"))
+        );
         assert_eq!(l.sums(), (0, 0));
     }
 
     #[test]
     fn void_releases_and_mismatch_is_refused() {
         let mut l = Ledger::new();
-        l.apply(&t(0, TransferKind::Posted, Bank, OpeningBalance, 500)).unwrap();
-        l.apply(&t(1, TransferKind::Pending, ExpenseOther, Bank, 500)).unwrap();
+        l.apply(&t(0, TransferKind::Posted, Bank, OpeningBalance, 500))
+            .unwrap();
+        l.apply(&t(1, TransferKind::Pending, ExpenseOther, Bank, 500))
+            .unwrap();
         let mut bad = t(2, TransferKind::VoidPending, ExpenseOther, Bank, 499);
         bad.pending_id = Some("t1".into());
         assert_eq!(l.apply(&bad), Err(LedgerError::PendingMismatch("amount")));
@@ -457,54 +536,138 @@ mod tests {
         assert_eq!(l.balance(Bank).available(Normal::Debit), 500);
         let mut missing = bad.clone();
         missing.pending_id = Some("nope".into());
-        assert_eq!(l.apply(&missing), Err(LedgerError::PendingNotFound("nope".into())));
-        assert!(matches!(l.apply(&t(3, TransferKind::PostPending, ExpenseOther, Bank, 5)), Err(LedgerError::PendingIdMisuse(..))));
+        assert_eq!(
+            l.apply(&missing),
+            Err(LedgerError::PendingNotFound("nope".into()))
+        );
+        assert!(matches!(
+            l.apply(&t(3, TransferKind::PostPending, ExpenseOther, Bank, 5)),
+            Err(LedgerError::PendingIdMisuse(..))
+        ));
     }
 
     #[test]
     fn shape_rules() {
         let mut l = Ledger::new();
-        assert_eq!(l.apply(&t(0, TransferKind::Posted, Bank, FeeIncome, 0)), Err(LedgerError::AmountNotPositive(0)));
-        assert_eq!(l.apply(&t(0, TransferKind::Posted, Bank, FeeIncome, -5)), Err(LedgerError::AmountNotPositive(-5)));
-        assert_eq!(l.apply(&t(0, TransferKind::Posted, Bank, Bank, 5)), Err(LedgerError::SameAccount(Bank)));
-        assert!(matches!(l.apply(&t(0, TransferKind::Posted, Bank, FeeIncome, MAX_AMOUNT + 1)), Err(LedgerError::AmountTooLarge(_))));
+        assert_eq!(
+            l.apply(&t(0, TransferKind::Posted, Bank, FeeIncome, 0)),
+            Err(LedgerError::AmountNotPositive(0))
+        );
+        assert_eq!(
+            l.apply(&t(0, TransferKind::Posted, Bank, FeeIncome, -5)),
+            Err(LedgerError::AmountNotPositive(-5))
+        );
+        assert_eq!(
+            l.apply(&t(0, TransferKind::Posted, Bank, Bank, 5)),
+            Err(LedgerError::SameAccount(Bank))
+        );
+        assert!(matches!(
+            l.apply(&t(0, TransferKind::Posted, Bank, FeeIncome, MAX_AMOUNT + 1)),
+            Err(LedgerError::AmountTooLarge(_))
+        ));
         assert!(l.balances.is_empty());
     }
 
     #[test]
     fn use_the_interest_keep_the_principal() {
         let mut l = Ledger::new();
-        l.apply(&t(0, TransferKind::Posted, MaintenanceBank, MaintenancePrincipal, 5_000_000_00)).unwrap();
-        l.apply(&t(1, TransferKind::Posted, MaintenanceBank, MaintenanceInterest, 200_000_00)).unwrap();
+        l.apply(&t(
+            0,
+            TransferKind::Posted,
+            MaintenanceBank,
+            MaintenancePrincipal,
+            5_000_000_00,
+        ))
+        .unwrap();
+        l.apply(&t(
+            1,
+            TransferKind::Posted,
+            MaintenanceBank,
+            MaintenanceInterest,
+            200_000_00,
+        ))
+        .unwrap();
         // spending interest: fine
-        l.apply(&t(2, TransferKind::Posted, MaintenanceInterest, MaintenanceBank, 150_000_00)).unwrap();
+        l.apply(&t(
+            2,
+            TransferKind::Posted,
+            MaintenanceInterest,
+            MaintenanceBank,
+            150_000_00,
+        ))
+        .unwrap();
         // more interest than there is: refused, even though the bank has it
         assert!(matches!(
-            l.apply(&t(3, TransferKind::Posted, MaintenanceInterest, MaintenanceBank, 50_000_01)),
-            Err(LedgerError::InsufficientFunds { account: MaintenanceInterest, .. })
+            l.apply(&t(
+                3,
+                TransferKind::Posted,
+                MaintenanceInterest,
+                MaintenanceBank,
+                50_000_01
+            )),
+            Err(LedgerError::InsufficientFunds {
+                account: MaintenanceInterest,
+                ..
+            })
         ));
         // principal without a vote: refused
-        assert_eq!(l.apply(&t(4, TransferKind::Posted, MaintenancePrincipal, MaintenanceBank, 100)), Err(LedgerError::PrincipalNeedsVote));
-        let mut voted = t(5, TransferKind::Posted, MaintenancePrincipal, MaintenanceBank, 100);
+        assert_eq!(
+            l.apply(&t(
+                4,
+                TransferKind::Posted,
+                MaintenancePrincipal,
+                MaintenanceBank,
+                100
+            )),
+            Err(LedgerError::PrincipalNeedsVote)
+        );
+        let mut voted = t(
+            5,
+            TransferKind::Posted,
+            MaintenancePrincipal,
+            MaintenanceBank,
+            100,
+        );
         voted.vote_id = Some("vote-1".into());
         l.apply(&voted).unwrap();
-        assert_eq!(l.balance(MaintenancePrincipal).posted(Normal::Credit), 5_000_000_00 - 100);
+        assert_eq!(
+            l.balance(MaintenancePrincipal).posted(Normal::Credit),
+            5_000_000_00 - 100
+        );
     }
 
     #[test]
     fn two_party_approval() {
         let p = ApprovalPolicy::default();
-        assert_eq!(p.first(&[Role::Owner]), Err(ApprovalError::NoRequiredRole(Role::CommitteeMember, Role::Supervisor)));
+        assert_eq!(
+            p.first(&[Role::Owner]),
+            Err(ApprovalError::NoRequiredRole(
+                Role::CommitteeMember,
+                Role::Supervisor
+            ))
+        );
         let r1 = p.first(&[Role::Supervisor]).unwrap();
         assert_eq!(r1, Role::Supervisor);
         // same person, even holding both roles
-        assert_eq!(p.second("a", r1, "a", &[Role::CommitteeMember, Role::Supervisor]), Err(ApprovalError::SamePerson));
+        assert_eq!(
+            p.second("a", r1, "a", &[Role::CommitteeMember, Role::Supervisor]),
+            Err(ApprovalError::SamePerson)
+        );
         // different person, same role
-        assert_eq!(p.second("a", r1, "b", &[Role::Supervisor]), Err(ApprovalError::SecondRoleMissing(Role::CommitteeMember)));
-        assert_eq!(p.second("a", r1, "b", &[Role::CommitteeMember]), Ok(Role::CommitteeMember));
+        assert_eq!(
+            p.second("a", r1, "b", &[Role::Supervisor]),
+            Err(ApprovalError::SecondRoleMissing(Role::CommitteeMember))
+        );
+        assert_eq!(
+            p.second("a", r1, "b", &[Role::CommitteeMember]),
+            Ok(Role::CommitteeMember)
+        );
         let steward = ApprovalPolicy::new(Role::CommitteeMember, Role::Steward).unwrap();
         assert_eq!(steward.first(&[Role::Steward]), Ok(Role::Steward));
-        assert_eq!(ApprovalPolicy::new(Role::Steward, Role::Steward), Err(ApprovalError::SameRoles));
+        assert_eq!(
+            ApprovalPolicy::new(Role::Steward, Role::Steward),
+            Err(ApprovalError::SameRoles)
+        );
     }
 
     #[test]
@@ -515,7 +678,10 @@ mod tests {
         assert_ne!(leaf_bytes("o", &a), leaf_bytes("o", &b));
         assert_ne!(leaf_bytes("o", &a), leaf_bytes("p", &a));
         let s = String::from_utf8(leaf_bytes("o", &a)).unwrap();
-        assert!(s.starts_with("{\"v\":1,\"origin\":\"o\",\"t\":{\"seq\":0,"), "{s}");
+        assert!(
+            s.starts_with("{\"v\":1,\"origin\":\"o\",\"t\":{\"seq\":0,"),
+            "{s}"
+        );
     }
 
     fn code() -> impl Strategy<Value = AccountCode> {

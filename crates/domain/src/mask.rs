@@ -37,7 +37,11 @@ pub fn mask_name(name: &str) -> String {
         None => String::new(),
         Some(first) => {
             let rest = it.count();
-            if rest == 0 { first.to_string() } else { format!("{first}{}", "*".repeat(rest)) }
+            if rest == 0 {
+                first.to_string()
+            } else {
+                format!("{first}{}", "*".repeat(rest))
+            }
         }
     }
 }
@@ -54,7 +58,10 @@ pub fn valid_phone(phone: &str) -> bool {
     if dashes == 0 && digits == 11 && p.starts_with('1') {
         return true;
     }
-    (7..=13).contains(&digits) && !p.starts_with('-') && !p.ends_with('-') && (dashes == 1 || digits <= 8)
+    (7..=13).contains(&digits)
+        && !p.starts_with('-')
+        && !p.ends_with('-')
+        && (dashes == 1 || digits <= 8)
 }
 
 #[cfg(test)]

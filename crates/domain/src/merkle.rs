@@ -58,7 +58,10 @@ pub fn root_from_leaf_hashes(leaves: &[Hash]) -> Hash {
         1 => leaves[0],
         n => {
             let k = split_point(n);
-            node_hash(&root_from_leaf_hashes(&leaves[..k]), &root_from_leaf_hashes(&leaves[k..]))
+            node_hash(
+                &root_from_leaf_hashes(&leaves[..k]),
+                &root_from_leaf_hashes(&leaves[k..]),
+            )
         }
     }
 }
@@ -157,7 +160,11 @@ fn inclusion_path(m: usize, d: &[Hash]) -> Vec<Hash> {
 fn subproof(m: usize, d: &[Hash], b: bool) -> Vec<Hash> {
     let n = d.len();
     if m == n {
-        return if b { Vec::new() } else { vec![root_from_leaf_hashes(d)] };
+        return if b {
+            Vec::new()
+        } else {
+            vec![root_from_leaf_hashes(d)]
+        };
     }
     let k = split_point(n);
     if m <= k {
@@ -186,7 +193,13 @@ pub enum ProofError {
 
 /// Verifies that `leaf` is leaf `index` of the tree of `size` with `root`
 /// (RFC 9162 §2.1.3.2).
-pub fn verify_inclusion(leaf: &Hash, index: u64, size: u64, proof: &[Hash], root: &Hash) -> Result<(), ProofError> {
+pub fn verify_inclusion(
+    leaf: &Hash,
+    index: u64,
+    size: u64,
+    proof: &[Hash],
+    root: &Hash,
+) -> Result<(), ProofError> {
     if index >= size {
         return Err(ProofError::IndexOutOfRange { index, size });
     }
@@ -234,13 +247,21 @@ pub fn verify_consistency(
     }
     if old == new {
         return if proof.is_empty() {
-            if old_root == new_root { Ok(()) } else { Err(ProofError::RootMismatch) }
+            if old_root == new_root {
+                Ok(())
+            } else {
+                Err(ProofError::RootMismatch)
+            }
         } else {
             Err(ProofError::WrongLength)
         };
     }
     if old == 0 {
-        return if proof.is_empty() { Ok(()) } else { Err(ProofError::WrongLength) };
+        return if proof.is_empty() {
+            Ok(())
+        } else {
+            Err(ProofError::WrongLength)
+        };
     }
     if proof.is_empty() {
         return Err(ProofError::WrongLength);
@@ -299,12 +320,20 @@ pub struct Checkpoint {
 impl Checkpoint {
     /// The note body: `origin\nsize\nbase64(root)\n`.
     pub fn body(&self) -> String {
-        format!("{}\n{}\n{}\n", self.origin, self.size, B64.encode(self.root))
+        format!(
+            "{}\n{}\n{}\n",
+            self.origin,
+            self.size,
+            B64.encode(self.root)
+        )
     }
 
     pub fn parse_body(body: &str) -> Result<Checkpoint, NoteError> {
         let mut lines = body.split('\n');
-        let origin = lines.next().filter(|o| !o.is_empty()).ok_or(NoteError::Malformed("origin line"))?;
+        let origin = lines
+            .next()
+            .filter(|o| !o.is_empty())
+            .ok_or(NoteError::Malformed("origin line"))?;
         let size = lines
             .next()
             .and_then(|s| (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())).then_some(s))
@@ -315,7 +344,11 @@ impl Checkpoint {
             .and_then(|r| B64.decode(r).ok())
             .and_then(|v| <Hash>::try_from(v.as_slice()).ok())
             .ok_or(NoteError::Malformed("root hash line"))?;
-        Ok(Checkpoint { origin: origin.to_string(), size, root })
+        Ok(Checkpoint {
+            origin: origin.to_string(),
+            size,
+            root,
+        })
     }
 }
 
@@ -348,19 +381,33 @@ pub fn verifier_key(name: &str, key: &VerifyingKey) -> String {
     let mut raw = vec![0x01u8];
     raw.extend_from_slice(key.as_bytes());
     let kh = key_hash(name, key);
-    format!("{name}+{:02x}{:02x}{:02x}{:02x}+{}", kh[0], kh[1], kh[2], kh[3], B64.encode(raw))
+    format!(
+        "{name}+{:02x}{:02x}{:02x}{:02x}+{}",
+        kh[0],
+        kh[1],
+        kh[2],
+        kh[3],
+        B64.encode(raw)
+    )
 }
 
 /// Parses a verifier key string back into its name and public key.
 pub fn parse_verifier_key(vkey: &str) -> Result<(String, VerifyingKey), NoteError> {
     let mut parts = vkey.trim().splitn(3, '+');
-    let name = parts.next().filter(|n| !n.is_empty()).ok_or(NoteError::BadKey("name"))?;
+    let name = parts
+        .next()
+        .filter(|n| !n.is_empty())
+        .ok_or(NoteError::BadKey("name"))?;
     let hash = parts.next().ok_or(NoteError::BadKey("key hash"))?;
-    let raw = parts.next().and_then(|k| B64.decode(k).ok()).ok_or(NoteError::BadKey("key"))?;
+    let raw = parts
+        .next()
+        .and_then(|k| B64.decode(k).ok())
+        .ok_or(NoteError::BadKey("key"))?;
     if raw.len() != 33 || raw[0] != 0x01 {
         return Err(NoteError::BadKey("not an Ed25519 key"));
     }
-    let key = VerifyingKey::from_bytes(raw[1..].try_into().expect("32 bytes")).map_err(|_| NoteError::BadKey("point"))?;
+    let key = VerifyingKey::from_bytes(raw[1..].try_into().expect("32 bytes"))
+        .map_err(|_| NoteError::BadKey("point"))?;
     let kh = key_hash(name, &key);
     if hash != format!("{:02x}{:02x}{:02x}{:02x}", kh[0], kh[1], kh[2], kh[3]) {
         return Err(NoteError::BadKey("key hash does not match the key"));
@@ -379,7 +426,9 @@ pub fn sign_note(body: &str, name: &str, key: &SigningKey) -> String {
 /// Opens a signed note: finds the signature of `name` with `key` and checks
 /// it. Returns the body.
 pub fn open_note<'a>(note: &'a str, name: &str, key: &VerifyingKey) -> Result<&'a str, NoteError> {
-    let split = note.rfind("\n\n").ok_or(NoteError::Malformed("no blank line before the signatures"))?;
+    let split = note
+        .rfind("\n\n")
+        .ok_or(NoteError::Malformed("no blank line before the signatures"))?;
     let body = &note[..split + 1];
     let sigs = &note[split + 2..];
     let kh = key_hash(name, key);
@@ -393,12 +442,17 @@ pub fn open_note<'a>(note: &'a str, name: &str, key: &VerifyingKey) -> Result<&'
         if who != name {
             continue;
         }
-        let raw = B64.decode(b64).map_err(|_| NoteError::Malformed("signature base64"))?;
+        let raw = B64
+            .decode(b64)
+            .map_err(|_| NoteError::Malformed("signature base64"))?;
         if raw.len() != 68 || raw[..4] != kh {
             continue;
         }
         let sig = ed25519_dalek::Signature::from_bytes(raw[4..].try_into().expect("64 bytes"));
-        return key.verify(body.as_bytes(), &sig).map(|_| body).map_err(|_| NoteError::BadSignature(name.to_string()));
+        return key
+            .verify(body.as_bytes(), &sig)
+            .map(|_| body)
+            .map_err(|_| NoteError::BadSignature(name.to_string()));
     }
     Err(NoteError::NoSignature(name.to_string()))
 }
@@ -424,7 +478,10 @@ mod tests {
     use proptest::prelude::*;
 
     fn unhex(s: &str) -> Vec<u8> {
-        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
     }
 
     /// The Certificate Transparency reference leaves and roots
@@ -452,7 +509,10 @@ mod tests {
 
     #[test]
     fn reference_vectors() {
-        assert_eq!(hex(&empty_root()), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert_eq!(
+            hex(&empty_root()),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
         let mut t = Tree::new();
         for (i, l) in LEAVES.iter().enumerate() {
             t.push(&unhex(l));
@@ -471,7 +531,10 @@ mod tests {
         assert_eq!(t.consistency_proof(3, 7).unwrap().len(), 4);
         assert_eq!(t.consistency_proof(4, 7).unwrap().len(), 1);
         assert_eq!(t.consistency_proof(6, 7).unwrap().len(), 3);
-        assert_eq!(hex(&t.consistency_proof(4, 7).unwrap()[0]), hex(&root_from_leaf_hashes(&t.leaf_hashes()[4..7])));
+        assert_eq!(
+            hex(&t.consistency_proof(4, 7).unwrap()[0]),
+            hex(&root_from_leaf_hashes(&t.leaf_hashes()[4..7]))
+        );
     }
 
     #[test]
@@ -480,20 +543,42 @@ mod tests {
         let root = t.root();
         let p = t.inclusion_proof(3, 10).unwrap();
         assert_eq!(verify_inclusion(&leaf_hash(&[3]), 3, 10, &p, &root), Ok(()));
-        assert_eq!(verify_inclusion(&leaf_hash(&[4]), 3, 10, &p, &root), Err(ProofError::RootMismatch));
-        assert_eq!(verify_inclusion(&leaf_hash(&[3]), 10, 10, &p, &root), Err(ProofError::IndexOutOfRange { index: 10, size: 10 }));
-        assert_eq!(verify_inclusion(&leaf_hash(&[3]), 3, 10, &p[..p.len() - 1], &root), Err(ProofError::WrongLength));
+        assert_eq!(
+            verify_inclusion(&leaf_hash(&[4]), 3, 10, &p, &root),
+            Err(ProofError::RootMismatch)
+        );
+        assert_eq!(
+            verify_inclusion(&leaf_hash(&[3]), 10, 10, &p, &root),
+            Err(ProofError::IndexOutOfRange {
+                index: 10,
+                size: 10
+            })
+        );
+        assert_eq!(
+            verify_inclusion(&leaf_hash(&[3]), 3, 10, &p[..p.len() - 1], &root),
+            Err(ProofError::WrongLength)
+        );
         let c = t.consistency_proof(5, 10).unwrap();
         let r5 = t.root_at(5).unwrap();
         assert_eq!(verify_consistency(5, 10, &c, &r5, &root), Ok(()));
-        assert_eq!(verify_consistency(5, 10, &c, &root, &root), Err(ProofError::RootMismatch));
-        assert_eq!(verify_consistency(10, 5, &c, &r5, &root), Err(ProofError::SizesOutOfOrder { old: 10, new: 5 }));
+        assert_eq!(
+            verify_consistency(5, 10, &c, &root, &root),
+            Err(ProofError::RootMismatch)
+        );
+        assert_eq!(
+            verify_consistency(10, 5, &c, &r5, &root),
+            Err(ProofError::SizesOutOfOrder { old: 10, new: 5 })
+        );
     }
 
     #[test]
     fn signed_checkpoint_round_trip_and_tamper() {
         let key = SigningKey::from_bytes(&[7u8; 32]);
-        let cp = Checkpoint { origin: "gongzhi.example/books/jingcheng-mingdian".into(), size: 5, root: leaf_hash(b"x") };
+        let cp = Checkpoint {
+            origin: "gongzhi.example/books/jingcheng-mingdian".into(),
+            size: 5,
+            root: leaf_hash(b"x"),
+        };
         let note = sign_note(&cp.body(), "gongzhi.example", &key);
         assert!(note.contains("\n\n\u{2014} gongzhi.example "));
         let vkey = verifier_key("gongzhi.example", &key.verifying_key());
@@ -501,9 +586,15 @@ mod tests {
         let body = open_note(&note, &name, &pubkey).unwrap();
         assert_eq!(Checkpoint::parse_body(body).unwrap(), cp);
         let tampered = note.replacen("\n5\n", "\n6\n", 1);
-        assert_eq!(open_note(&tampered, &name, &pubkey), Err(NoteError::BadSignature(name.clone())));
+        assert_eq!(
+            open_note(&tampered, &name, &pubkey),
+            Err(NoteError::BadSignature(name.clone()))
+        );
         let other = SigningKey::from_bytes(&[8u8; 32]).verifying_key();
-        assert_eq!(open_note(&note, &name, &other), Err(NoteError::NoSignature(name.clone())));
+        assert_eq!(
+            open_note(&note, &name, &other),
+            Err(NoteError::NoSignature(name.clone()))
+        );
         assert!(parse_verifier_key(&vkey.replacen('+', "x+", 1)).is_err());
         assert!(Checkpoint::parse_body("o\n-1\nAAAA\n").is_err());
     }

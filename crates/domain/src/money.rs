@@ -7,12 +7,16 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// An amount of money in fen (0.01 yuan). May be negative (a balance change).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Fen(pub i64);
 
 /// A floor area in hundredths of a square metre. Never negative.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Area(pub i64);
 
@@ -66,13 +70,20 @@ pub fn parse_hundredths(s: &str) -> Result<i64, DecimalError> {
         return Err(DecimalError::TooManyDecimals(t.to_string()));
     }
     let too_large = || DecimalError::TooLarge(t.to_string());
-    let whole: i64 = if int_part.is_empty() { 0 } else { int_part.parse().map_err(|_| too_large())? };
+    let whole: i64 = if int_part.is_empty() {
+        0
+    } else {
+        int_part.parse().map_err(|_| too_large())?
+    };
     let mut cents: i64 = 0;
     for (i, b) in frac.bytes().enumerate() {
         let d = i64::from(b - b'0');
         cents += if i == 0 { d * 10 } else { d };
     }
-    let v = whole.checked_mul(100).and_then(|w| w.checked_add(cents)).ok_or_else(too_large)?;
+    let v = whole
+        .checked_mul(100)
+        .and_then(|w| w.checked_add(cents))
+        .ok_or_else(too_large)?;
     Ok(if neg { -v } else { v })
 }
 
@@ -129,15 +140,30 @@ mod tests {
         assert_eq!(Area::parse("89.50"), Ok(Area(8950)));
         assert_eq!(Area::parse("72"), Ok(Area(7200)));
         assert_eq!(Area::parse(" 0.01 "), Ok(Area(1)));
-        assert!(matches!(Area::parse("1.234"), Err(DecimalError::TooManyDecimals(_))));
+        assert!(matches!(
+            Area::parse("1.234"),
+            Err(DecimalError::TooManyDecimals(_))
+        ));
         assert!(matches!(Area::parse("-3"), Err(DecimalError::Negative(_))));
         assert!(matches!(Area::parse("0.00"), Err(DecimalError::Zero(_))));
         assert!(matches!(Area::parse(""), Err(DecimalError::Empty)));
-        assert!(matches!(Area::parse("1e3"), Err(DecimalError::NotANumber(_))));
-        assert!(matches!(Area::parse("12."), Err(DecimalError::NotANumber(_))));
+        assert!(matches!(
+            Area::parse("1e3"),
+            Err(DecimalError::NotANumber(_))
+        ));
+        assert!(matches!(
+            Area::parse("12."),
+            Err(DecimalError::NotANumber(_))
+        ));
         assert!(matches!(Area::parse("."), Err(DecimalError::NotANumber(_))));
-        assert!(matches!(Area::parse("1,000"), Err(DecimalError::NotANumber(_))));
-        assert!(matches!(Area::parse("99999999999999999999"), Err(DecimalError::TooLarge(_))));
+        assert!(matches!(
+            Area::parse("1,000"),
+            Err(DecimalError::NotANumber(_))
+        ));
+        assert!(matches!(
+            Area::parse("99999999999999999999"),
+            Err(DecimalError::TooLarge(_))
+        ));
         assert_eq!(Fen::parse("-0.05"), Ok(Fen(-5)));
         assert_eq!(Fen(-5).to_string(), "-0.05");
         assert_eq!(Fen(28800).to_string(), "288.00");

@@ -1,8 +1,6 @@
 //! The register's vocabulary: the place hierarchy, exclusive parts, owners of
 //! record, grids and organisations.
 
-
-
 macro_rules! str_enum {
     ($(#[$m:meta])* $name:ident { $($variant:ident = $s:literal),+ $(,)? }) => {
         $(#[$m])*
@@ -35,7 +33,10 @@ str_enum!(
 impl PlaceKind {
     /// Depth in the hierarchy (district = 0).
     pub fn depth(self) -> usize {
-        PlaceKind::ALL.iter().position(|k| *k == self).expect("every kind is in ALL")
+        PlaceKind::ALL
+            .iter()
+            .position(|k| *k == self)
+            .expect("every kind is in ALL")
     }
     /// The kind a child of this place must have; `None` for units (parts hang there).
     pub fn child(self) -> Option<PlaceKind> {
@@ -136,9 +137,9 @@ impl OrgKind {
     pub fn anchor(self) -> PlaceKind {
         match self {
             OrgKind::StreetPartyCommittee => PlaceKind::Street,
-            OrgKind::CommunityPartyCommittee | OrgKind::ResidentsCommittee | OrgKind::MediationCommittee => {
-                PlaceKind::Community
-            }
+            OrgKind::CommunityPartyCommittee
+            | OrgKind::ResidentsCommittee
+            | OrgKind::MediationCommittee => PlaceKind::Community,
             OrgKind::BuildingPartyGroup => PlaceKind::Building,
             OrgKind::PartnerUnit => PlaceKind::Community,
             _ => PlaceKind::Compound,
@@ -183,20 +184,27 @@ pub fn check_membership(
     building_given: bool,
     term: (i64, Option<i64>),
 ) -> Result<(), String> {
-    let team_role = matches!(role, MemberRole::ChiefConvener | MemberRole::ViceConvener | MemberRole::BuildingConvener);
+    let team_role = matches!(
+        role,
+        MemberRole::ChiefConvener | MemberRole::ViceConvener | MemberRole::BuildingConvener
+    );
     if org == OrgKind::CoGovernanceTeam {
         if !(team_role || role == MemberRole::Member) {
             return Err(format!("role: a co-governance team member is chief_convener, vice_convener, member or building_convener, not {role}"));
         }
         if five_type.is_none() {
-            return Err("member_type: a co-governance team member must be one of the five types".into());
+            return Err(
+                "member_type: a co-governance team member must be one of the five types".into(),
+            );
         }
     } else {
         if team_role {
             return Err(format!("role: {role} exists only in a co_governance_team"));
         }
         if five_type.is_some() {
-            return Err("member_type: only co-governance team members have a five-member type".into());
+            return Err(
+                "member_type: only co-governance team members have a five-member type".into(),
+            );
         }
     }
     if role == MemberRole::BuildingConvener && !building_given {
@@ -256,12 +264,54 @@ mod tests {
     #[test]
     fn memberships() {
         use FiveMemberType::*;
-        assert!(check_membership(OrgKind::CoGovernanceTeam, MemberRole::ChiefConvener, Some(InServicePartyMember), false, (0, None)).is_ok());
-        assert!(check_membership(OrgKind::CoGovernanceTeam, MemberRole::ViceConvener, None, false, (0, None)).unwrap_err().starts_with("member_type"));
-        assert!(check_membership(OrgKind::CoGovernanceTeam, MemberRole::BuildingConvener, Some(GridWorker), false, (0, None)).unwrap_err().starts_with("building_id"));
-        assert!(check_membership(OrgKind::OwnersCommittee, MemberRole::ChiefConvener, None, false, (0, None)).unwrap_err().starts_with("role"));
-        assert!(check_membership(OrgKind::OwnersCommittee, MemberRole::Chair, None, false, (10, Some(5))).unwrap_err().starts_with("term_end"));
-        assert_eq!(OrgKind::BuildingPartyGroup.party_parent(), Some(OrgKind::CompoundBranch));
+        assert!(check_membership(
+            OrgKind::CoGovernanceTeam,
+            MemberRole::ChiefConvener,
+            Some(InServicePartyMember),
+            false,
+            (0, None)
+        )
+        .is_ok());
+        assert!(check_membership(
+            OrgKind::CoGovernanceTeam,
+            MemberRole::ViceConvener,
+            None,
+            false,
+            (0, None)
+        )
+        .unwrap_err()
+        .starts_with("member_type"));
+        assert!(check_membership(
+            OrgKind::CoGovernanceTeam,
+            MemberRole::BuildingConvener,
+            Some(GridWorker),
+            false,
+            (0, None)
+        )
+        .unwrap_err()
+        .starts_with("building_id"));
+        assert!(check_membership(
+            OrgKind::OwnersCommittee,
+            MemberRole::ChiefConvener,
+            None,
+            false,
+            (0, None)
+        )
+        .unwrap_err()
+        .starts_with("role"));
+        assert!(check_membership(
+            OrgKind::OwnersCommittee,
+            MemberRole::Chair,
+            None,
+            false,
+            (10, Some(5))
+        )
+        .unwrap_err()
+        .starts_with("term_end"));
+        assert_eq!(
+            OrgKind::BuildingPartyGroup.party_parent(),
+            Some(OrgKind::CompoundBranch)
+        );
     }
 
     #[test]

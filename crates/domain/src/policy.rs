@@ -64,17 +64,52 @@ impl Role {
         match self {
             Admin => true,
             StreetAdmin | CommunityStaff => true,
-            GridWorker => matches!(action, ReadStructure | ReadRegister | RecordBallots | RaiseCase | HandleCase | EscalateCase),
+            GridWorker => matches!(
+                action,
+                ReadStructure
+                    | ReadRegister
+                    | RecordBallots
+                    | RaiseCase
+                    | HandleCase
+                    | EscalateCase
+            ),
             CommitteeMember => matches!(
                 action,
-                ReadStructure | ReadRegister | ReadAudit | ManageVotes | RecordBallots | RaiseCase | HandleCase | ReadBooks | ApproveDisbursement
+                ReadStructure
+                    | ReadRegister
+                    | ReadAudit
+                    | ManageVotes
+                    | RecordBallots
+                    | RaiseCase
+                    | HandleCase
+                    | ReadBooks
+                    | ApproveDisbursement
             ),
             BranchSecretary => matches!(
                 action,
-                ReadStructure | ReadRegister | ReadAudit | RaiseCase | HandleCase | EscalateCase | ReadBooks | ApproveDisbursement
+                ReadStructure
+                    | ReadRegister
+                    | ReadAudit
+                    | RaiseCase
+                    | HandleCase
+                    | EscalateCase
+                    | ReadBooks
+                    | ApproveDisbursement
             ),
-            Supervisor => matches!(action, ReadStructure | ReadRegister | ReadAudit | ReadBooks | ApproveDisbursement),
-            Steward => matches!(action, ReadStructure | ReadRegister | RaiseCase | HandleCase | ReadBooks | RecordTransfer | ApproveDisbursement),
+            Supervisor => matches!(
+                action,
+                ReadStructure | ReadRegister | ReadAudit | ReadBooks | ApproveDisbursement
+            ),
+            Steward => matches!(
+                action,
+                ReadStructure
+                    | ReadRegister
+                    | RaiseCase
+                    | HandleCase
+                    | ReadBooks
+                    | RecordTransfer
+                    | ApproveDisbursement
+            ),
             Auditor => matches!(action, ReadStructure | ReadAudit | ReadBooks),
             Owner => matches!(action, ReadStructure | RaiseCase | ReadBooks),
             Resident => matches!(action, ReadStructure | RaiseCase),
@@ -137,7 +172,9 @@ pub fn authorize(actor: &Actor, action: Action, target: Target<'_>) -> Result<Ac
             continue;
         }
         match (&g.grid, g.role) {
-            (Some(grid), Role::GridWorker) if action == Action::ReadRegister => grids.push(grid.clone()),
+            (Some(grid), Role::GridWorker) if action == Action::ReadRegister => {
+                grids.push(grid.clone())
+            }
             _ => return Ok(Access::Full),
         }
     }
@@ -146,15 +183,25 @@ pub fn authorize(actor: &Actor, action: Action, target: Target<'_>) -> Result<Ac
         grids.dedup();
         return Ok(Access::Grids(grids));
     }
-    Err(Denied(format!("not allowed to {} here", action_name(action))))
+    Err(Denied(format!(
+        "not allowed to {} here",
+        action_name(action)
+    )))
 }
 
 /// Decides whether `actor` may grant `role` over the place at `path`: they must
 /// manage access over it, and only administrators grant administrators.
 pub fn authorize_grant(actor: &Actor, role: Role, path: &[String]) -> Result<(), Denied> {
     authorize(actor, Action::ManageAccess, Target { path })?;
-    if role.admin_only() && !actor.grants.iter().any(|g| g.role == Role::Admin && g.scope.is_empty()) {
-        return Err(Denied("only an administrator may grant the admin role".into()));
+    if role.admin_only()
+        && !actor
+            .grants
+            .iter()
+            .any(|g| g.role == Role::Admin && g.scope.is_empty())
+    {
+        return Err(Denied(
+            "only an administrator may grant the admin role".into(),
+        ));
     }
     Ok(())
 }
@@ -162,12 +209,20 @@ pub fn authorize_grant(actor: &Actor, role: Role, path: &[String]) -> Result<(),
 /// True when the actor holds any grant at or below `path` or above it: used to
 /// decide whether a place may even be named to them (it is in their world).
 pub fn can_see_place(actor: &Actor, path: &[String]) -> bool {
-    actor.grants.iter().any(|g| covers(&g.scope, path) || covers(path, &g.scope))
+    actor
+        .grants
+        .iter()
+        .any(|g| covers(&g.scope, path) || covers(path, &g.scope))
 }
 
 /// The roles `actor` holds over the place at `path` (grants at or above it).
 pub fn roles_over(actor: &Actor, path: &[String]) -> Vec<Role> {
-    let mut out: Vec<Role> = actor.grants.iter().filter(|g| covers(&g.scope, path)).map(|g| g.role).collect();
+    let mut out: Vec<Role> = actor
+        .grants
+        .iter()
+        .filter(|g| covers(&g.scope, path))
+        .map(|g| g.role)
+        .collect();
     out.sort();
     out.dedup();
     out
@@ -200,10 +255,17 @@ mod tests {
         ids.iter().map(|s| s.to_string()).collect()
     }
     fn actor(grants: Vec<Grant>) -> Actor {
-        Actor { user_id: "u".into(), grants }
+        Actor {
+            user_id: "u".into(),
+            grants,
+        }
     }
     fn g(role: Role, scope: &[&str]) -> Grant {
-        Grant { role, scope: p(scope), grid: None }
+        Grant {
+            role,
+            scope: p(scope),
+            grid: None,
+        }
     }
 
     #[test]
@@ -211,7 +273,10 @@ mod tests {
         let c = p(&["d", "s", "c", "x"]);
         let steward = actor(vec![g(Role::Steward, &["d", "s", "c", "x"])]);
         assert!(authorize(&steward, Action::RecordTransfer, Target { path: &c }).is_ok());
-        let committee = actor(vec![g(Role::CommitteeMember, &["d", "s", "c", "x"]), g(Role::Supervisor, &["d", "s", "c", "y"])]);
+        let committee = actor(vec![
+            g(Role::CommitteeMember, &["d", "s", "c", "x"]),
+            g(Role::Supervisor, &["d", "s", "c", "y"]),
+        ]);
         assert!(authorize(&committee, Action::RecordTransfer, Target { path: &c }).is_err());
         assert!(authorize(&committee, Action::ApproveDisbursement, Target { path: &c }).is_ok());
         assert_eq!(roles_over(&committee, &c), vec![Role::CommitteeMember]);
@@ -225,7 +290,12 @@ mod tests {
     #[test]
     fn denied_by_default() {
         let a = actor(vec![]);
-        for act in [Action::ReadStructure, Action::ReadRegister, Action::WriteRegister, Action::ManageAccess] {
+        for act in [
+            Action::ReadStructure,
+            Action::ReadRegister,
+            Action::WriteRegister,
+            Action::ManageAccess,
+        ] {
             assert!(authorize(&a, act, Target { path: &p(&["d"]) }).is_err());
         }
     }
@@ -236,7 +306,10 @@ mod tests {
         let in_a = p(&["d", "s", "c", "A", "b1"]);
         let in_b = p(&["d", "s", "c", "B", "b1"]);
         let above = p(&["d", "s", "c"]);
-        assert_eq!(authorize(&a, Action::ReadRegister, Target { path: &in_a }), Ok(Access::Full));
+        assert_eq!(
+            authorize(&a, Action::ReadRegister, Target { path: &in_a }),
+            Ok(Access::Full)
+        );
         assert!(authorize(&a, Action::ReadRegister, Target { path: &in_b }).is_err());
         assert!(authorize(&a, Action::ReadRegister, Target { path: &above }).is_err());
         assert!(authorize(&a, Action::WriteRegister, Target { path: &in_a }).is_err());
@@ -244,20 +317,44 @@ mod tests {
 
     #[test]
     fn residents_are_not_staff() {
-        let a = actor(vec![g(Role::Owner, &["d", "s", "c", "A"]), g(Role::Resident, &["d", "s", "c", "A"])]);
+        let a = actor(vec![
+            g(Role::Owner, &["d", "s", "c", "A"]),
+            g(Role::Resident, &["d", "s", "c", "A"]),
+        ]);
         let here = p(&["d", "s", "c", "A"]);
         assert!(authorize(&a, Action::ReadStructure, Target { path: &here }).is_ok());
-        for act in [Action::ReadRegister, Action::WriteRegister, Action::ImportRoster, Action::ManageAccess, Action::ReadAudit, Action::ManageVotes, Action::RecordBallots] {
-            assert!(authorize(&a, act, Target { path: &here }).is_err(), "{act:?}");
+        for act in [
+            Action::ReadRegister,
+            Action::WriteRegister,
+            Action::ImportRoster,
+            Action::ManageAccess,
+            Action::ReadAudit,
+            Action::ManageVotes,
+            Action::RecordBallots,
+        ] {
+            assert!(
+                authorize(&a, act, Target { path: &here }).is_err(),
+                "{act:?}"
+            );
         }
     }
 
     #[test]
     fn grid_workers_see_their_grid() {
-        let a = actor(vec![Grant { role: Role::GridWorker, scope: p(&["d", "s", "c", "A"]), grid: Some("g12".into()) }]);
+        let a = actor(vec![Grant {
+            role: Role::GridWorker,
+            scope: p(&["d", "s", "c", "A"]),
+            grid: Some("g12".into()),
+        }]);
         let here = p(&["d", "s", "c", "A", "b"]);
-        assert_eq!(authorize(&a, Action::ReadRegister, Target { path: &here }), Ok(Access::Grids(vec!["g12".into()])));
-        assert_eq!(authorize(&a, Action::ReadStructure, Target { path: &here }), Ok(Access::Full));
+        assert_eq!(
+            authorize(&a, Action::ReadRegister, Target { path: &here }),
+            Ok(Access::Grids(vec!["g12".into()]))
+        );
+        assert_eq!(
+            authorize(&a, Action::ReadStructure, Target { path: &here }),
+            Ok(Access::Full)
+        );
     }
 
     proptest::proptest! {
@@ -291,16 +388,32 @@ mod tests {
         let here = p(&["d", "s", "c", "A", "b6"]);
         let other = p(&["d", "s", "c", "B"]);
         let committee = actor(vec![g(Role::CommitteeMember, &["d", "s", "c", "A"])]);
-        assert_eq!(authorize(&committee, Action::ManageVotes, Target { path: &here }), Ok(Access::Full));
+        assert_eq!(
+            authorize(&committee, Action::ManageVotes, Target { path: &here }),
+            Ok(Access::Full)
+        );
         assert!(authorize(&committee, Action::ManageVotes, Target { path: &other }).is_err());
-        let w = actor(vec![Grant { role: Role::GridWorker, scope: p(&["d", "s", "c", "A"]), grid: Some("g1".into()) }]);
-        assert_eq!(authorize(&w, Action::RecordBallots, Target { path: &here }), Ok(Access::Full));
+        let w = actor(vec![Grant {
+            role: Role::GridWorker,
+            scope: p(&["d", "s", "c", "A"]),
+            grid: Some("g1".into()),
+        }]);
+        assert_eq!(
+            authorize(&w, Action::RecordBallots, Target { path: &here }),
+            Ok(Access::Full)
+        );
         assert!(authorize(&w, Action::RecordBallots, Target { path: &other }).is_err());
         assert!(authorize(&w, Action::ManageVotes, Target { path: &here }).is_err());
         for r in [Role::Steward, Role::Auditor, Role::Supervisor, Role::Owner] {
             let a = actor(vec![g(r, &["d", "s", "c", "A"])]);
-            assert!(authorize(&a, Action::RecordBallots, Target { path: &here }).is_err(), "{r:?}");
-            assert!(authorize(&a, Action::ManageVotes, Target { path: &here }).is_err(), "{r:?}");
+            assert!(
+                authorize(&a, Action::RecordBallots, Target { path: &here }).is_err(),
+                "{r:?}"
+            );
+            assert!(
+                authorize(&a, Action::ManageVotes, Target { path: &here }).is_err(),
+                "{r:?}"
+            );
         }
     }
 
@@ -310,20 +423,44 @@ mod tests {
         let resident = actor(vec![g(Role::Resident, &["d", "s", "c", "A"])]);
         assert!(authorize(&resident, Action::RaiseCase, Target { path: &here }).is_ok());
         assert!(authorize(&resident, Action::HandleCase, Target { path: &here }).is_err());
-        assert!(authorize(&resident, Action::RaiseCase, Target { path: &p(&["d", "s", "c", "B"]) }).is_err(), "only their own compound");
+        assert!(
+            authorize(
+                &resident,
+                Action::RaiseCase,
+                Target {
+                    path: &p(&["d", "s", "c", "B"])
+                }
+            )
+            .is_err(),
+            "only their own compound"
+        );
         let steward = actor(vec![g(Role::Steward, &["d", "s", "c", "A"])]);
         assert!(authorize(&steward, Action::HandleCase, Target { path: &here }).is_ok());
         assert!(authorize(&steward, Action::EscalateCase, Target { path: &here }).is_err());
         let auditor = actor(vec![g(Role::Auditor, &["d", "s", "c", "A"])]);
         assert!(authorize(&auditor, Action::HandleCase, Target { path: &here }).is_err());
-        let gw = actor(vec![Grant { role: Role::GridWorker, scope: p(&["d", "s", "c", "A"]), grid: Some("g1".into()) }]);
-        assert_eq!(authorize(&gw, Action::EscalateCase, Target { path: &here }), Ok(Access::Full));
+        let gw = actor(vec![Grant {
+            role: Role::GridWorker,
+            scope: p(&["d", "s", "c", "A"]),
+            grid: Some("g1".into()),
+        }]);
+        assert_eq!(
+            authorize(&gw, Action::EscalateCase, Target { path: &here }),
+            Ok(Access::Full)
+        );
     }
 
     #[test]
     fn roles_over_a_place() {
-        let a = actor(vec![g(Role::Owner, &["d", "s", "c", "A"]), g(Role::GridWorker, &["d", "s", "c"]), g(Role::CommitteeMember, &["d", "s", "c", "B"])]);
-        assert_eq!(roles_over(&a, &p(&["d", "s", "c", "A", "b"])), vec![Role::GridWorker, Role::Owner]);
+        let a = actor(vec![
+            g(Role::Owner, &["d", "s", "c", "A"]),
+            g(Role::GridWorker, &["d", "s", "c"]),
+            g(Role::CommitteeMember, &["d", "s", "c", "B"]),
+        ]);
+        assert_eq!(
+            roles_over(&a, &p(&["d", "s", "c", "A", "b"])),
+            vec![Role::GridWorker, Role::Owner]
+        );
         assert_eq!(roles_over(&a, &p(&["d", "s"])), vec![]);
     }
 

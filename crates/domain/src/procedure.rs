@@ -67,7 +67,9 @@ pub enum ProcedureError {
     NoRoles(usize),
     #[error("steps[{0}]: the first step has no previous step to count days from")]
     FirstStepDays(usize),
-    #[error("steps[{index}]: min_days_after_previous {min} is more than max_days_after_previous {max}")]
+    #[error(
+        "steps[{index}]: min_days_after_previous {min} is more than max_days_after_previous {max}"
+    )]
     DaysInverted { index: usize, min: u32, max: u32 },
     #[error("steps[{index}]: at most 365 days")]
     DaysTooLong { index: usize },
@@ -81,11 +83,23 @@ pub enum StepError {
     #[error("the next step is '{expected}', not '{got}'")]
     OutOfOrder { expected: String, got: String },
     #[error("step '{step}' may be done by {allowed}, not by {role}")]
-    WrongRole { step: String, role: String, allowed: String },
+    WrongRole {
+        step: String,
+        role: String,
+        allowed: String,
+    },
     #[error("step '{step}' must come at least {days} days after '{previous}'")]
-    TooEarly { step: String, previous: String, days: u32 },
+    TooEarly {
+        step: String,
+        previous: String,
+        days: u32,
+    },
     #[error("step '{step}' had to come within {days} days after '{previous}'")]
-    TooLate { step: String, previous: String, days: u32 },
+    TooLate {
+        step: String,
+        previous: String,
+        days: u32,
+    },
     #[error("step '{step}' is dated before '{previous}'")]
     BeforePrevious { step: String, previous: String },
 }
@@ -102,7 +116,10 @@ pub fn validate(p: &Procedure) -> Result<(), ProcedureError> {
             return Err(ProcedureError::EmptyKey(i));
         }
         if p.steps[..i].iter().any(|o| o.key == s.key) {
-            return Err(ProcedureError::DuplicateKey { index: i, key: s.key.clone() });
+            return Err(ProcedureError::DuplicateKey {
+                index: i,
+                key: s.key.clone(),
+            });
         }
         if s.roles.is_empty() {
             return Err(ProcedureError::NoRoles(i));
@@ -115,7 +132,9 @@ pub fn validate(p: &Procedure) -> Result<(), ProcedureError> {
                 return Err(ProcedureError::DaysInverted { index: i, min, max });
             }
         }
-        if s.min_days_after_previous.unwrap_or(0) > 365 || s.max_days_after_previous.unwrap_or(0) > 365 {
+        if s.min_days_after_previous.unwrap_or(0) > 365
+            || s.max_days_after_previous.unwrap_or(0) > 365
+        {
             return Err(ProcedureError::DaysTooLong { index: i });
         }
     }
@@ -125,41 +144,80 @@ pub fn validate(p: &Procedure) -> Result<(), ProcedureError> {
 /// Checks that step `key`, done by `role` at `at` (ms), is the next step of
 /// `p` after the steps done at `done_at` (ms, one per completed step, in
 /// order). Returns the index of the step.
-pub fn check_step(p: &Procedure, done_at: &[i64], key: &str, role: Role, at: i64) -> Result<usize, StepError> {
+pub fn check_step(
+    p: &Procedure,
+    done_at: &[i64],
+    key: &str,
+    role: Role,
+    at: i64,
+) -> Result<usize, StepError> {
     let i = done_at.len();
     let step = p.steps.get(i).ok_or(StepError::Complete)?;
     if step.key != key {
-        return Err(StepError::OutOfOrder { expected: step.key.clone(), got: key.to_string() });
+        return Err(StepError::OutOfOrder {
+            expected: step.key.clone(),
+            got: key.to_string(),
+        });
     }
     if !step.roles.contains(&role) && role != Role::Admin {
         return Err(StepError::WrongRole {
             step: step.key.clone(),
             role: role.as_str().to_string(),
-            allowed: step.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", "),
+            allowed: step
+                .roles
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
         });
     }
     if let Some(prev_at) = done_at.last() {
         let previous = p.steps[i - 1].key.clone();
         if at < *prev_at {
-            return Err(StepError::BeforePrevious { step: step.key.clone(), previous });
+            return Err(StepError::BeforePrevious {
+                step: step.key.clone(),
+                previous,
+            });
         }
         let elapsed = at - prev_at;
         if let Some(d) = step.min_days_after_previous {
             if elapsed < i64::from(d) * DAY_MS {
-                return Err(StepError::TooEarly { step: step.key.clone(), previous, days: d });
+                return Err(StepError::TooEarly {
+                    step: step.key.clone(),
+                    previous,
+                    days: d,
+                });
             }
         }
         if let Some(d) = step.max_days_after_previous {
             if elapsed > i64::from(d) * DAY_MS {
-                return Err(StepError::TooLate { step: step.key.clone(), previous, days: d });
+                return Err(StepError::TooLate {
+                    step: step.key.clone(),
+                    previous,
+                    days: d,
+                });
             }
         }
     }
     Ok(i)
 }
 
-fn step(key: &str, name: &str, roles: &[Role], produces: Produces, min: Option<u32>, max: Option<u32>) -> Step {
-    Step { key: key.into(), name: name.into(), roles: roles.to_vec(), produces, min_days_after_previous: min, max_days_after_previous: max }
+fn step(
+    key: &str,
+    name: &str,
+    roles: &[Role],
+    produces: Produces,
+    min: Option<u32>,
+    max: Option<u32>,
+) -> Step {
+    Step {
+        key: key.into(),
+        name: name.into(),
+        roles: roles.to_vec(),
+        produces,
+        min_days_after_previous: min,
+        max_days_after_previous: max,
+    }
 }
 
 /// The built-in procedures.
@@ -173,14 +231,63 @@ pub fn builtins() -> Vec<Procedure> {
             key: "seven_step".into(),
             name: "七步工作法".into(),
             steps: vec![
-                step("raise", "公开提事", &[Owner, Resident, GridWorker, CommitteeMember], Note, None, None),
-                step("triage", "小区分事", &[CommitteeMember, BranchSecretary, GridWorker], Note, None, Some(7)),
-                step("deliberate", "社区议事", &[CommunityStaff, CommitteeMember, BranchSecretary], Meeting, None, None),
+                step(
+                    "raise",
+                    "公开提事",
+                    &[Owner, Resident, GridWorker, CommitteeMember],
+                    Note,
+                    None,
+                    None,
+                ),
+                step(
+                    "triage",
+                    "小区分事",
+                    &[CommitteeMember, BranchSecretary, GridWorker],
+                    Note,
+                    None,
+                    Some(7),
+                ),
+                step(
+                    "deliberate",
+                    "社区议事",
+                    &[CommunityStaff, CommitteeMember, BranchSecretary],
+                    Meeting,
+                    None,
+                    None,
+                ),
                 // Owners' meeting: announced at deliberation, at least 15 days ahead (Property Management Regulation art. 14).
-                step("decide", "民主定事", &[CommitteeMember, CommunityStaff], Vote, Some(15), None),
-                step("carry_out", "综合办事", &[Steward, CommitteeMember, CommunityStaff], Document, None, None),
-                step("publish", "结果公示", &[CommitteeMember, CommunityStaff], Publication, None, Some(3)),
-                step("report_back", "反馈民事", &[GridWorker, CommitteeMember, CommunityStaff], Note, None, None),
+                step(
+                    "decide",
+                    "民主定事",
+                    &[CommitteeMember, CommunityStaff],
+                    Vote,
+                    Some(15),
+                    None,
+                ),
+                step(
+                    "carry_out",
+                    "综合办事",
+                    &[Steward, CommitteeMember, CommunityStaff],
+                    Document,
+                    None,
+                    None,
+                ),
+                step(
+                    "publish",
+                    "结果公示",
+                    &[CommitteeMember, CommunityStaff],
+                    Publication,
+                    None,
+                    Some(3),
+                ),
+                step(
+                    "report_back",
+                    "反馈民事",
+                    &[GridWorker, CommitteeMember, CommunityStaff],
+                    Note,
+                    None,
+                    None,
+                ),
             ],
         },
         // Honggu (report 001). The report names the method only; its usual
@@ -191,13 +298,62 @@ pub fn builtins() -> Vec<Procedure> {
             key: "five_deliberations_two_publications".into(),
             name: "五议两公开".into(),
             steps: vec![
-                step("residents_propose", "居民提议", &[Owner, Resident, GridWorker], Note, None, None),
-                step("party_proposes", "党组织提议", &[BranchSecretary], Note, None, None),
-                step("committees_consult", "两委商议", &staff, Meeting, None, None),
-                step("members_review", "党员审议", &[BranchSecretary], Meeting, None, None),
-                step("representatives_decide", "居民代表决议", &[CommunityStaff, CommitteeMember], Vote, None, None),
-                step("publish_decision", "决议公开", &[CommunityStaff, CommitteeMember], Publication, None, Some(3)),
-                step("publish_result", "实施结果公开", &[CommunityStaff, CommitteeMember], Publication, None, None),
+                step(
+                    "residents_propose",
+                    "居民提议",
+                    &[Owner, Resident, GridWorker],
+                    Note,
+                    None,
+                    None,
+                ),
+                step(
+                    "party_proposes",
+                    "党组织提议",
+                    &[BranchSecretary],
+                    Note,
+                    None,
+                    None,
+                ),
+                step(
+                    "committees_consult",
+                    "两委商议",
+                    &staff,
+                    Meeting,
+                    None,
+                    None,
+                ),
+                step(
+                    "members_review",
+                    "党员审议",
+                    &[BranchSecretary],
+                    Meeting,
+                    None,
+                    None,
+                ),
+                step(
+                    "representatives_decide",
+                    "居民代表决议",
+                    &[CommunityStaff, CommitteeMember],
+                    Vote,
+                    None,
+                    None,
+                ),
+                step(
+                    "publish_decision",
+                    "决议公开",
+                    &[CommunityStaff, CommitteeMember],
+                    Publication,
+                    None,
+                    Some(3),
+                ),
+                step(
+                    "publish_result",
+                    "实施结果公开",
+                    &[CommunityStaff, CommitteeMember],
+                    Publication,
+                    None,
+                    None,
+                ),
             ],
         },
         // Chengdu (report 002): e管家 funded projects.
@@ -205,13 +361,62 @@ pub fn builtins() -> Vec<Procedure> {
             key: "e_steward_project".into(),
             name: "e管家项目".into(),
             steps: vec![
-                step("propose", "居民提出与评论", &[Owner, Resident], Note, None, None),
-                step("sort", "党组织梳理", &[BranchSecretary, CommunityStaff], Document, None, None),
-                step("council_decides", "居民议事会决定项目清单", &[CommunityStaff, CommitteeMember], Vote, None, None),
-                step("publish_list", "清单公示", &[CommunityStaff], Publication, None, Some(3)),
-                step("organisations_apply", "社会组织线上申请承接", &[CommunityStaff], Document, None, None),
-                step("deliver", "项目实施", &[CommunityStaff, Steward], Document, None, None),
-                step("accept", "监督人、议事会与居民验收评价", &[Supervisor, CommitteeMember, CommunityStaff], Publication, None, None),
+                step(
+                    "propose",
+                    "居民提出与评论",
+                    &[Owner, Resident],
+                    Note,
+                    None,
+                    None,
+                ),
+                step(
+                    "sort",
+                    "党组织梳理",
+                    &[BranchSecretary, CommunityStaff],
+                    Document,
+                    None,
+                    None,
+                ),
+                step(
+                    "council_decides",
+                    "居民议事会决定项目清单",
+                    &[CommunityStaff, CommitteeMember],
+                    Vote,
+                    None,
+                    None,
+                ),
+                step(
+                    "publish_list",
+                    "清单公示",
+                    &[CommunityStaff],
+                    Publication,
+                    None,
+                    Some(3),
+                ),
+                step(
+                    "organisations_apply",
+                    "社会组织线上申请承接",
+                    &[CommunityStaff],
+                    Document,
+                    None,
+                    None,
+                ),
+                step(
+                    "deliver",
+                    "项目实施",
+                    &[CommunityStaff, Steward],
+                    Document,
+                    None,
+                    None,
+                ),
+                step(
+                    "accept",
+                    "监督人、议事会与居民验收评价",
+                    &[Supervisor, CommitteeMember, CommunityStaff],
+                    Publication,
+                    None,
+                    None,
+                ),
             ],
         },
     ]
@@ -231,14 +436,34 @@ mod tests {
             let back: Procedure = serde_json::from_str(&json).unwrap();
             assert_eq!(&back, p);
         }
-        assert_eq!(b[0].steps.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["公开提事", "小区分事", "社区议事", "民主定事", "综合办事", "结果公示", "反馈民事"]);
+        assert_eq!(
+            b[0].steps
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect::<Vec<_>>(),
+            [
+                "公开提事",
+                "小区分事",
+                "社区议事",
+                "民主定事",
+                "综合办事",
+                "结果公示",
+                "反馈民事"
+            ]
+        );
     }
 
     #[test]
     fn bad_procedures_are_refused() {
         let mut p = builtins().remove(0);
         p.steps[1].key = "raise".into();
-        assert_eq!(validate(&p), Err(ProcedureError::DuplicateKey { index: 1, key: "raise".into() }));
+        assert_eq!(
+            validate(&p),
+            Err(ProcedureError::DuplicateKey {
+                index: 1,
+                key: "raise".into()
+            })
+        );
         let mut p = builtins().remove(0);
         p.steps[0].min_days_after_previous = Some(1);
         assert_eq!(validate(&p), Err(ProcedureError::FirstStepDays(0)));
@@ -247,8 +472,19 @@ mod tests {
         assert_eq!(validate(&p), Err(ProcedureError::NoRoles(2)));
         let mut p = builtins().remove(0);
         p.steps[3].max_days_after_previous = Some(10);
-        assert_eq!(validate(&p), Err(ProcedureError::DaysInverted { index: 3, min: 15, max: 10 }));
-        let p = Procedure { key: "x".into(), name: "x".into(), steps: vec![] };
+        assert_eq!(
+            validate(&p),
+            Err(ProcedureError::DaysInverted {
+                index: 3,
+                min: 15,
+                max: 10
+            })
+        );
+        let p = Procedure {
+            key: "x".into(),
+            name: "x".into(),
+            steps: vec![],
+        };
         assert_eq!(validate(&p), Err(ProcedureError::Empty));
     }
 
@@ -257,20 +493,57 @@ mod tests {
         let p = builtins().remove(0);
         let d = DAY_MS;
         assert_eq!(check_step(&p, &[], "raise", Role::Owner, 0), Ok(0));
-        assert!(matches!(check_step(&p, &[], "triage", Role::CommitteeMember, 0), Err(StepError::OutOfOrder { .. })));
-        assert!(matches!(check_step(&p, &[0], "triage", Role::Owner, d), Err(StepError::WrongRole { .. })));
-        assert_eq!(check_step(&p, &[0], "triage", Role::CommitteeMember, 7 * d), Ok(1), "7 days is within 7");
-        assert!(matches!(check_step(&p, &[0], "triage", Role::CommitteeMember, 7 * d + 1), Err(StepError::TooLate { days: 7, .. })));
+        assert!(matches!(
+            check_step(&p, &[], "triage", Role::CommitteeMember, 0),
+            Err(StepError::OutOfOrder { .. })
+        ));
+        assert!(matches!(
+            check_step(&p, &[0], "triage", Role::Owner, d),
+            Err(StepError::WrongRole { .. })
+        ));
+        assert_eq!(
+            check_step(&p, &[0], "triage", Role::CommitteeMember, 7 * d),
+            Ok(1),
+            "7 days is within 7"
+        );
+        assert!(matches!(
+            check_step(&p, &[0], "triage", Role::CommitteeMember, 7 * d + 1),
+            Err(StepError::TooLate { days: 7, .. })
+        ));
         // The owners' vote: at least 15 days after the meeting was announced.
         let done = [0, d, 2 * d];
-        assert!(matches!(check_step(&p, &done, "decide", Role::CommitteeMember, 2 * d + 15 * d - 1), Err(StepError::TooEarly { days: 15, .. })));
-        assert_eq!(check_step(&p, &done, "decide", Role::CommitteeMember, 2 * d + 15 * d), Ok(3));
-        assert!(matches!(check_step(&p, &done, "decide", Role::CommitteeMember, d), Err(StepError::BeforePrevious { .. })));
+        assert!(matches!(
+            check_step(
+                &p,
+                &done,
+                "decide",
+                Role::CommitteeMember,
+                2 * d + 15 * d - 1
+            ),
+            Err(StepError::TooEarly { days: 15, .. })
+        ));
+        assert_eq!(
+            check_step(&p, &done, "decide", Role::CommitteeMember, 2 * d + 15 * d),
+            Ok(3)
+        );
+        assert!(matches!(
+            check_step(&p, &done, "decide", Role::CommitteeMember, d),
+            Err(StepError::BeforePrevious { .. })
+        ));
         let all: Vec<i64> = (0..7).map(|i| i * 20 * d).collect();
-        assert_eq!(check_step(&p, &all, "report_back", Role::GridWorker, 1000 * d), Err(StepError::Complete));
+        assert_eq!(
+            check_step(&p, &all, "report_back", Role::GridWorker, 1000 * d),
+            Err(StepError::Complete)
+        );
         // Publication within 3 days of carrying out.
         let five = [0, d, 2 * d, 20 * d, 30 * d];
-        assert_eq!(check_step(&p, &five, "publish", Role::CommunityStaff, 33 * d), Ok(5));
-        assert!(matches!(check_step(&p, &five, "publish", Role::CommunityStaff, 33 * d + 1), Err(StepError::TooLate { days: 3, .. })));
+        assert_eq!(
+            check_step(&p, &five, "publish", Role::CommunityStaff, 33 * d),
+            Ok(5)
+        );
+        assert!(matches!(
+            check_step(&p, &five, "publish", Role::CommunityStaff, 33 * d + 1),
+            Err(StepError::TooLate { days: 3, .. })
+        ));
     }
 }

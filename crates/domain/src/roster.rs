@@ -13,8 +13,19 @@ use std::fmt;
 
 /// The columns of a roster, in the order the documentation lists them.
 pub const COLUMNS: [&str; 13] = [
-    "district", "street", "community", "compound", "building", "unit", "number", "kind", "area_m2",
-    "area_basis", "owner_key", "owner_name", "phone",
+    "district",
+    "street",
+    "community",
+    "compound",
+    "building",
+    "unit",
+    "number",
+    "kind",
+    "area_m2",
+    "area_basis",
+    "owner_key",
+    "owner_name",
+    "phone",
 ];
 /// Optional column: person (default), co_owners, company or developer.
 pub const OPTIONAL_COLUMNS: [&str; 1] = ["owner_kind"];
@@ -49,22 +60,36 @@ impl Header {
         let mut seen: HashMap<String, usize> = HashMap::new();
         let mut errors = Vec::new();
         for (i, raw) in names.iter().enumerate() {
-            let name = raw.trim_start_matches('\u{feff}').trim().to_ascii_lowercase();
+            let name = raw
+                .trim_start_matches('\u{feff}')
+                .trim()
+                .to_ascii_lowercase();
             if let Some(prev) = seen.insert(name.clone(), i) {
-                errors.push(RowError { row: 1, field: name.clone(), reason: format!("column appears twice (columns {} and {})", prev + 1, i + 1) });
+                errors.push(RowError {
+                    row: 1,
+                    field: name.clone(),
+                    reason: format!("column appears twice (columns {} and {})", prev + 1, i + 1),
+                });
             }
         }
         let mut index = [0usize; 13];
         for (k, col) in COLUMNS.iter().enumerate() {
             match seen.get(*col) {
                 Some(&i) => index[k] = i,
-                None => errors.push(RowError { row: 1, field: (*col).to_string(), reason: "missing column in header".into() }),
+                None => errors.push(RowError {
+                    row: 1,
+                    field: (*col).to_string(),
+                    reason: "missing column in header".into(),
+                }),
             }
         }
         if !errors.is_empty() {
             return Err(errors);
         }
-        Ok(Header { index, owner_kind: seen.get("owner_kind").copied() })
+        Ok(Header {
+            index,
+            owner_kind: seen.get("owner_kind").copied(),
+        })
     }
 }
 
@@ -93,11 +118,28 @@ pub struct RosterRow {
 impl RosterRow {
     /// The part's identity across imports: its place path and number.
     pub fn part_key(&self) -> String {
-        part_key(&[&self.district, &self.street, &self.community, &self.compound, &self.building, &self.unit], &self.number)
+        part_key(
+            &[
+                &self.district,
+                &self.street,
+                &self.community,
+                &self.compound,
+                &self.building,
+                &self.unit,
+            ],
+            &self.number,
+        )
     }
     /// The place names from district down to unit (unit may be empty).
     pub fn place_path(&self) -> [&str; 6] {
-        [&self.district, &self.street, &self.community, &self.compound, &self.building, &self.unit]
+        [
+            &self.district,
+            &self.street,
+            &self.community,
+            &self.compound,
+            &self.building,
+            &self.unit,
+        ]
     }
 }
 
@@ -118,21 +160,41 @@ pub fn place_key(names: &[&str]) -> String {
 fn text(row: usize, field: &str, v: &str, required: bool, errors: &mut Vec<RowError>) -> String {
     let t = v.trim();
     if required && t.is_empty() {
-        errors.push(RowError { row, field: field.into(), reason: "is empty".into() });
+        errors.push(RowError {
+            row,
+            field: field.into(),
+            reason: "is empty".into(),
+        });
     } else if t.chars().count() > MAX_FIELD_CHARS {
-        errors.push(RowError { row, field: field.into(), reason: format!("is longer than {MAX_FIELD_CHARS} characters") });
+        errors.push(RowError {
+            row,
+            field: field.into(),
+            reason: format!("is longer than {MAX_FIELD_CHARS} characters"),
+        });
     } else if t.chars().any(|c| c.is_control()) {
-        errors.push(RowError { row, field: field.into(), reason: "contains a control character".into() });
+        errors.push(RowError {
+            row,
+            field: field.into(),
+            reason: "contains a control character".into(),
+        });
     }
     t.to_string()
 }
 
 /// Validates one data row. `row` is its spreadsheet row number.
-pub fn validate_row(header: &Header, row: usize, fields: &[&str]) -> Result<RosterRow, Vec<RowError>> {
+pub fn validate_row(
+    header: &Header,
+    row: usize,
+    fields: &[&str],
+) -> Result<RosterRow, Vec<RowError>> {
     let mut errors = Vec::new();
     let get = |k: usize| fields.get(header.index[k]).copied().unwrap_or("");
     if fields.len() < header.index.iter().max().map_or(0, |m| m + 1) {
-        errors.push(RowError { row, field: "row".into(), reason: format!("has {} fields, the header has more", fields.len()) });
+        errors.push(RowError {
+            row,
+            field: "row".into(),
+            reason: format!("has {} fields, the header has more", fields.len()),
+        });
         return Err(errors);
     }
     let district = text(row, "district", get(0), true, &mut errors);
@@ -145,34 +207,71 @@ pub fn validate_row(header: &Header, row: usize, fields: &[&str]) -> Result<Rost
     let kind_s = get(7).trim();
     let kind = PartKind::parse(kind_s);
     if kind.is_none() {
-        let reason = if kind_s.is_empty() { "is empty".to_string() } else { format!("unknown kind '{kind_s}' (expected {})", PartKind::choices()) };
-        errors.push(RowError { row, field: "kind".into(), reason });
+        let reason = if kind_s.is_empty() {
+            "is empty".to_string()
+        } else {
+            format!("unknown kind '{kind_s}' (expected {})", PartKind::choices())
+        };
+        errors.push(RowError {
+            row,
+            field: "kind".into(),
+            reason,
+        });
     }
     let area = match Area::parse(get(8)) {
         Ok(a) => Some(a),
         Err(e) => {
-            errors.push(RowError { row, field: "area_m2".into(), reason: e.to_string() });
+            errors.push(RowError {
+                row,
+                field: "area_m2".into(),
+                reason: e.to_string(),
+            });
             None
         }
     };
     let basis_s = get(9).trim();
     let area_basis = AreaBasis::parse(basis_s);
     if area_basis.is_none() {
-        let reason = if basis_s.is_empty() { "is empty".to_string() } else { format!("unknown basis '{basis_s}' (expected {})", AreaBasis::choices()) };
-        errors.push(RowError { row, field: "area_basis".into(), reason });
+        let reason = if basis_s.is_empty() {
+            "is empty".to_string()
+        } else {
+            format!(
+                "unknown basis '{basis_s}' (expected {})",
+                AreaBasis::choices()
+            )
+        };
+        errors.push(RowError {
+            row,
+            field: "area_basis".into(),
+            reason,
+        });
     }
     let owner_key = text(row, "owner_key", get(10), true, &mut errors);
     let owner_name = text(row, "owner_name", get(11), true, &mut errors);
     let phone = get(12).trim().to_string();
     if !phone.is_empty() && !valid_phone(&phone) {
-        errors.push(RowError { row, field: "phone".into(), reason: format!("'{phone}' is not a phone number") });
+        errors.push(RowError {
+            row,
+            field: "phone".into(),
+            reason: format!("'{phone}' is not a phone number"),
+        });
     }
-    let owner_kind = match header.owner_kind.map(|i| fields.get(i).copied().unwrap_or("").trim()) {
+    let owner_kind = match header
+        .owner_kind
+        .map(|i| fields.get(i).copied().unwrap_or("").trim())
+    {
         None | Some("") => Some(OwnerKind::Person),
         Some(s) => {
             let k = OwnerKind::parse(s);
             if k.is_none() {
-                errors.push(RowError { row, field: "owner_kind".into(), reason: format!("unknown owner kind '{s}' (expected {})", OwnerKind::choices()) });
+                errors.push(RowError {
+                    row,
+                    field: "owner_kind".into(),
+                    reason: format!(
+                        "unknown owner kind '{s}' (expected {})",
+                        OwnerKind::choices()
+                    ),
+                });
             }
             k
         }
@@ -212,18 +311,36 @@ impl CrossCheck {
         let mut errors = Vec::new();
         if let Some(first) = self.parts.insert(r.part_key(), r.row) {
             self.parts.insert(r.part_key(), first);
-            errors.push(RowError { row: r.row, field: "number".into(), reason: format!("duplicate part '{}' (first at row {first})", r.number) });
+            errors.push(RowError {
+                row: r.row,
+                field: "number".into(),
+                reason: format!("duplicate part '{}' (first at row {first})", r.number),
+            });
         }
         match self.owners.get(&r.owner_key) {
             None => {
-                self.owners.insert(r.owner_key.clone(), (r.owner_name.clone(), r.owner_kind, r.row));
+                self.owners.insert(
+                    r.owner_key.clone(),
+                    (r.owner_name.clone(), r.owner_kind, r.row),
+                );
             }
             Some((name, kind, first)) => {
                 if *name != r.owner_name {
-                    errors.push(RowError { row: r.row, field: "owner_name".into(), reason: format!("owner '{}' is named '{}' at row {first}", r.owner_key, name) });
+                    errors.push(RowError {
+                        row: r.row,
+                        field: "owner_name".into(),
+                        reason: format!(
+                            "owner '{}' is named '{}' at row {first}",
+                            r.owner_key, name
+                        ),
+                    });
                 }
                 if *kind != r.owner_kind {
-                    errors.push(RowError { row: r.row, field: "owner_kind".into(), reason: format!("owner '{}' is a {} at row {first}", r.owner_key, kind) });
+                    errors.push(RowError {
+                        row: r.row,
+                        field: "owner_kind".into(),
+                        reason: format!("owner '{}' is a {} at row {first}", r.owner_key, kind),
+                    });
                 }
             }
         }
@@ -243,7 +360,21 @@ mod tests {
         validate_row(&header(), 2, &fields)
     }
 
-    const GOOD: [&str; 13] = ["璧山区", "璧泉街道", "金剑社区", "红康豪宇", "6", "1", "301", "flat", "89.50", "registered", "o-17", "张三", "13812345678"];
+    const GOOD: [&str; 13] = [
+        "璧山区",
+        "璧泉街道",
+        "金剑社区",
+        "红康豪宇",
+        "6",
+        "1",
+        "301",
+        "flat",
+        "89.50",
+        "registered",
+        "o-17",
+        "张三",
+        "13812345678",
+    ];
 
     #[test]
     fn good_row() {
@@ -296,11 +427,17 @@ mod tests {
         assert!(cc.check(&a).is_empty());
         let mut b = a.clone();
         b.row = 3;
-        assert_eq!(cc.check(&b)[0].to_string(), "row 3: number: duplicate part '301' (first at row 2)");
+        assert_eq!(
+            cc.check(&b)[0].to_string(),
+            "row 3: number: duplicate part '301' (first at row 2)"
+        );
         let mut c = a.clone();
         c.row = 4;
         c.number = "302".into();
         c.owner_name = "李四".into();
-        assert_eq!(cc.check(&c)[0].to_string(), "row 4: owner_name: owner 'o-17' is named '张三' at row 2");
+        assert_eq!(
+            cc.check(&c)[0].to_string(),
+            "row 4: owner_name: owner 'o-17' is named '张三' at row 2"
+        );
     }
 }

@@ -29,10 +29,28 @@ fn one_compound(parts: usize) -> String {
 pub async fn run(ballots: usize, url: Option<String>) -> anyhow::Result<()> {
     // 1. Domain: `ballots` owners, each one part, 9 in 10 vote.
     let t = Instant::now();
-    let parts: Vec<Part> = (0..ballots).map(|i| Part::new(format!("p{i}"), Area(6000 + (i as i64 * 37) % 9000), format!("o-{i}"))).collect();
-    let bs: Vec<Ballot> = (0..ballots).filter(|i| i % 10 != 9).map(|i| Ballot::new(format!("o-{i}"), if i % 3 == 0 { Choice::No } else { Choice::Yes })).collect();
+    let parts: Vec<Part> = (0..ballots)
+        .map(|i| {
+            Part::new(
+                format!("p{i}"),
+                Area(6000 + (i as i64 * 37) % 9000),
+                format!("o-{i}"),
+            )
+        })
+        .collect();
+    let bs: Vec<Ballot> = (0..ballots)
+        .filter(|i| i % 10 != 9)
+        .map(|i| {
+            Ballot::new(
+                format!("o-{i}"),
+                if i % 3 == 0 { Choice::No } else { Choice::Yes },
+            )
+        })
+        .collect();
     let gen = t.elapsed();
-    let rule = Rule::CivilCode { matter: Matter::Ordinary };
+    let rule = Rule::CivilCode {
+        matter: Matter::Ordinary,
+    };
     let mut best = f64::MAX;
     let mut passed = false;
     for _ in 0..3 {
@@ -48,26 +66,49 @@ pub async fn run(ballots: usize, url: Option<String>) -> anyhow::Result<()> {
     std::fs::create_dir_all(&dir)?;
     let url = url.unwrap_or_else(|| format!("sqlite://{}", dir.join("gongzhi.db").display()));
     let db = gongzhi_store::Db::connect(&url).await.map_err(e)?;
-    let rows = crate::roster_cli::read_roster(one_compound(10_000).as_bytes()).map_err(|x| e(&x[0]))?;
-    gongzhi_store::import::import_roster(&db, "bench", rows, false, Arc::new(|_| {})).await.map_err(e)?;
-    let compounds = gongzhi_store::register::public_compounds(&db).await.map_err(e)?;
+    let rows =
+        crate::roster_cli::read_roster(one_compound(10_000).as_bytes()).map_err(|x| e(&x[0]))?;
+    gongzhi_store::import::import_roster(&db, "bench", rows, false, Arc::new(|_| {}))
+        .await
+        .map_err(e)?;
+    let compounds = gongzhi_store::register::public_compounds(&db)
+        .await
+        .map_err(e)?;
     let now = gongzhi_store::db::now_ms();
     let mut results = Vec::new();
     for c in &compounds {
-        let place = gongzhi_store::register::place_by_code(&db, &c.code).await.map_err(e)?;
+        let place = gongzhi_store::register::place_by_code(&db, &c.code)
+            .await
+            .map_err(e)?;
         let t = Instant::now();
         let v = db
             .write(move |tx| {
                 let place = place.clone();
                 Box::pin(async move {
-                    let v = gongzhi_store::votes::create_vote(tx, "bench", gongzhi_store::votes::NewVote { title: "bench", place: &place, rule: Rule::CivilCode { matter: Matter::Ordinary }, opens_at: now - 1000, closes_at: now + 86_400_000, channels: vec![Channel::Online] }).await?;
+                    let v = gongzhi_store::votes::create_vote(
+                        tx,
+                        "bench",
+                        gongzhi_store::votes::NewVote {
+                            title: "bench",
+                            place: &place,
+                            rule: Rule::CivilCode {
+                                matter: Matter::Ordinary,
+                            },
+                            opens_at: now - 1000,
+                            closes_at: now + 86_400_000,
+                            channels: vec![Channel::Online],
+                        },
+                    )
+                    .await?;
                     gongzhi_store::votes::open_vote(tx, "bench", &v.id, 3, now).await
                 })
             })
             .await
             .map_err(e)?;
         let freeze = t.elapsed();
-        let el = gongzhi_store::votes::electorate(&db, &v.id).await.map_err(e)?;
+        let el = gongzhi_store::votes::electorate(&db, &v.id)
+            .await
+            .map_err(e)?;
         let mut owners: Vec<String> = el.iter().map(|x| x.owner_id.clone()).collect();
         owners.dedup();
         let id = v.id.clone();
@@ -79,7 +120,20 @@ pub async fn run(ballots: usize, url: Option<String>) -> anyhow::Result<()> {
                 let (id, chunk) = (id.clone(), chunk.clone());
                 Box::pin(async move {
                     for (i, o) in chunk.iter().enumerate() {
-                        gongzhi_store::votes::cast(tx, gongzhi_store::votes::Cast { vote_id: &id, owner_id: o, choice: if i % 3 == 0 { Choice::No } else { Choice::Yes }, channel: Channel::Online, cast_by: "bench", proxy_holder: None, evidence_id: None, now: now + 1 }).await?;
+                        gongzhi_store::votes::cast(
+                            tx,
+                            gongzhi_store::votes::Cast {
+                                vote_id: &id,
+                                owner_id: o,
+                                choice: if i % 3 == 0 { Choice::No } else { Choice::Yes },
+                                channel: Channel::Online,
+                                cast_by: "bench",
+                                proxy_holder: None,
+                                evidence_id: None,
+                                now: now + 1,
+                            },
+                        )
+                        .await?;
                     }
                     Ok::<_, gongzhi_store::StoreError>(())
                 })
@@ -93,7 +147,9 @@ pub async fn run(ballots: usize, url: Option<String>) -> anyhow::Result<()> {
         let (_, r) = db
             .write(move |tx| {
                 let id = id2.clone();
-                Box::pin(async move { gongzhi_store::votes::close_vote(tx, "bench", &id, now + 2).await })
+                Box::pin(async move {
+                    gongzhi_store::votes::close_vote(tx, "bench", &id, now + 2).await
+                })
             })
             .await
             .map_err(e)?;

@@ -25,8 +25,15 @@ fn income(amount: i64) -> NewTransfer {
     }
 }
 
-pub async fn run(transfers: usize, concurrency: usize, url: &str, leaves: usize) -> anyhow::Result<()> {
-    let db = gongzhi_store::Db::connect(url).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+pub async fn run(
+    transfers: usize,
+    concurrency: usize,
+    url: &str,
+    leaves: usize,
+) -> anyhow::Result<()> {
+    let db = gongzhi_store::Db::connect(url)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let tag = gongzhi_store::db::new_id();
     let code = format!("bench-{}", &tag[tag.len() - 12..]);
     let code2 = code.clone();
@@ -34,10 +41,29 @@ pub async fn run(transfers: usize, concurrency: usize, url: &str, leaves: usize)
         .write(move |tx| {
             let code = code2.clone();
             Box::pin(async move {
-                let d = register::create_place(tx, "bench", None, PlaceKind::District, &format!("bench {code}"), None).await?;
-                let s = register::create_place(tx, "bench", Some(&d), PlaceKind::Street, "s", None).await?;
-                let cm = register::create_place(tx, "bench", Some(&s), PlaceKind::Community, "c", None).await?;
-                register::create_place(tx, "bench", Some(&cm), PlaceKind::Compound, "bench compound", Some(&code)).await
+                let d = register::create_place(
+                    tx,
+                    "bench",
+                    None,
+                    PlaceKind::District,
+                    &format!("bench {code}"),
+                    None,
+                )
+                .await?;
+                let s = register::create_place(tx, "bench", Some(&d), PlaceKind::Street, "s", None)
+                    .await?;
+                let cm =
+                    register::create_place(tx, "bench", Some(&s), PlaceKind::Community, "c", None)
+                        .await?;
+                register::create_place(
+                    tx,
+                    "bench",
+                    Some(&cm),
+                    PlaceKind::Compound,
+                    "bench compound",
+                    Some(&code),
+                )
+                .await
             })
         })
         .await
@@ -45,7 +71,14 @@ pub async fn run(transfers: usize, concurrency: usize, url: &str, leaves: usize)
     println!("books, {}", db.display_url());
     let t = Instant::now();
     for i in 0..transfers {
-        fund::record_transfer(&db, &c, Idem::new(&format!("s{i}"), "b".into())?, income(100 + i as i64)).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        fund::record_transfer(
+            &db,
+            &c,
+            Idem::new(&format!("s{i}"), "b".into())?,
+            income(100 + i as i64),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
     let dt = t.elapsed().as_secs_f64();
     println!("  {transfers} transfers, 1 writer:      {dt:>7.2} s  ({:.0} transfers/s, each with its leaf, balances, idempotency key, audit entry)", transfers as f64 / dt);
@@ -56,7 +89,14 @@ pub async fn run(transfers: usize, concurrency: usize, url: &str, leaves: usize)
         let n = transfers / concurrency;
         hs.push(tokio::spawn(async move {
             for i in 0..n {
-                fund::record_transfer(&db, &c, Idem::new(&format!("c{w}-{i}"), "b".into()).unwrap(), income(7)).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                fund::record_transfer(
+                    &db,
+                    &c,
+                    Idem::new(&format!("c{w}-{i}"), "b".into()).unwrap(),
+                    income(7),
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             }
             anyhow::Ok(())
         }));
@@ -66,16 +106,25 @@ pub async fn run(transfers: usize, concurrency: usize, url: &str, leaves: usize)
     }
     let dt = t.elapsed().as_secs_f64();
     let n = transfers / concurrency * concurrency;
-    println!("  {n} transfers, {concurrency} writers:      {dt:>7.2} s  ({:.0} transfers/s)", n as f64 / dt);
+    println!(
+        "  {n} transfers, {concurrency} writers:      {dt:>7.2} s  ({:.0} transfers/s)",
+        n as f64 / dt
+    );
 
     // verify end to end over HTTP: the log just written
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let sdb = db.clone();
-    tokio::spawn(async move { gongzhi_web::serve_on(sdb, listener, gongzhi_web::Config::default()).await });
+    tokio::spawn(async move {
+        gongzhi_web::serve_on(sdb, listener, gongzhi_web::Config::default()).await
+    });
     let t = Instant::now();
     let code_ok = crate::books_cli::verify(&base, &code, None, None).await?;
-    println!("  gongzhi verify of {} entries over HTTP: {:.2} s ({code_ok:?})", transfers + n, t.elapsed().as_secs_f64());
+    println!(
+        "  gongzhi verify of {} entries over HTTP: {:.2} s ({code_ok:?})",
+        transfers + n,
+        t.elapsed().as_secs_f64()
+    );
 
     // the verifier's work on a large log, in memory
     let origin = fund::origin("bench");
@@ -106,8 +155,17 @@ pub async fn run(transfers: usize, concurrency: usize, url: &str, leaves: usize)
     let root = tree.root();
     let dt = t.elapsed().as_secs_f64();
     let t2 = Instant::now();
-    let p = tree.consistency_proof(leaves / 2, leaves).unwrap_or_default();
-    merkle::verify_consistency((leaves / 2) as u64, leaves as u64, &p, &tree.root_at(leaves / 2).unwrap_or(root), &root).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let p = tree
+        .consistency_proof(leaves / 2, leaves)
+        .unwrap_or_default();
+    merkle::verify_consistency(
+        (leaves / 2) as u64,
+        leaves as u64,
+        &p,
+        &tree.root_at(leaves / 2).unwrap_or(root),
+        &root,
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("  verifier work for {leaves} entries (encode, hash, root, replay the ledger): {dt:.2} s; a consistency proof {leaves}/2 → {leaves}: {:.1} ms", t2.elapsed().as_secs_f64() * 1000.0);
     db.close().await;
     Ok(())

@@ -37,13 +37,25 @@ struct Client {
 
 impl Client {
     fn new(from: &str, code: &str) -> Client {
-        Client { http: reqwest::Client::new(), base: from.trim_end_matches('/').to_string(), code: code.to_string() }
+        Client {
+            http: reqwest::Client::new(),
+            base: from.trim_end_matches('/').to_string(),
+            code: code.to_string(),
+        }
     }
     fn public(&self, rest: &str) -> String {
-        format!("{}/api/v1/public/compounds/{}/books/{rest}", self.base, self.code)
+        format!(
+            "{}/api/v1/public/compounds/{}/books/{rest}",
+            self.base, self.code
+        )
     }
     async fn text(&self, url: &str) -> anyhow::Result<String> {
-        let r = self.http.get(url).send().await.with_context(|| format!("fetching {url}"))?;
+        let r = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .with_context(|| format!("fetching {url}"))?;
         let s = r.status();
         let t = r.text().await?;
         if !s.is_success() {
@@ -58,13 +70,18 @@ impl Client {
     async fn transfers(&self, at_least: u64) -> anyhow::Result<Vec<Transfer>> {
         let mut out: Vec<Transfer> = Vec::new();
         loop {
-            let v = self.json(&self.public(&format!("transfers?from={}&limit=10000", out.len()))).await?;
-            let page = v["transfers"].as_array().ok_or_else(|| anyhow!("transfers: no list"))?;
+            let v = self
+                .json(&self.public(&format!("transfers?from={}&limit=10000", out.len())))
+                .await?;
+            let page = v["transfers"]
+                .as_array()
+                .ok_or_else(|| anyhow!("transfers: no list"))?;
             if page.is_empty() {
                 break;
             }
             for t in page {
-                let t: Transfer = serde_json::from_value(t.clone()).with_context(|| format!("entry {}: malformed", out.len()))?;
+                let t: Transfer = serde_json::from_value(t.clone())
+                    .with_context(|| format!("entry {}: malformed", out.len()))?;
                 out.push(t);
             }
             if out.len() as u64 >= at_least && page.len() < 10000 {
@@ -76,13 +93,21 @@ impl Client {
     async fn leaves(&self, size: u64) -> anyhow::Result<Vec<Hash>> {
         let mut out = Vec::new();
         while (out.len() as u64) < size {
-            let v = self.json(&self.public(&format!("leaves?from={}&limit=10000", out.len()))).await?;
-            let page = v["leaves"].as_array().ok_or_else(|| anyhow!("leaves: no list"))?;
+            let v = self
+                .json(&self.public(&format!("leaves?from={}&limit=10000", out.len())))
+                .await?;
+            let page = v["leaves"]
+                .as_array()
+                .ok_or_else(|| anyhow!("leaves: no list"))?;
             if page.is_empty() {
                 break;
             }
             for h in page {
-                out.push(h.as_str().and_then(merkle::from_hex).ok_or_else(|| anyhow!("leaf {}: malformed hash", out.len()))?);
+                out.push(
+                    h.as_str()
+                        .and_then(merkle::from_hex)
+                        .ok_or_else(|| anyhow!("leaf {}: malformed hash", out.len()))?,
+                );
             }
         }
         Ok(out)
@@ -90,10 +115,24 @@ impl Client {
 }
 
 fn hashes(v: &Value) -> anyhow::Result<Vec<Hash>> {
-    v["proof"].as_array().ok_or_else(|| anyhow!("proof: no list"))?.iter().map(|h| h.as_str().and_then(merkle::from_hex).ok_or_else(|| anyhow!("proof: malformed hash"))).collect()
+    v["proof"]
+        .as_array()
+        .ok_or_else(|| anyhow!("proof: no list"))?
+        .iter()
+        .map(|h| {
+            h.as_str()
+                .and_then(merkle::from_hex)
+                .ok_or_else(|| anyhow!("proof: malformed hash"))
+        })
+        .collect()
 }
 
-pub async fn verify(from: &str, code: &str, key: Option<&str>, state_file: Option<&Path>) -> anyhow::Result<ExitCode> {
+pub async fn verify(
+    from: &str,
+    code: &str,
+    key: Option<&str>,
+    state_file: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
     match verify_inner(from, code, key, state_file).await {
         Ok(summary) => {
             println!("{summary}");
@@ -106,10 +145,18 @@ pub async fn verify(from: &str, code: &str, key: Option<&str>, state_file: Optio
     }
 }
 
-async fn verify_inner(from: &str, code: &str, key: Option<&str>, state_file: Option<&Path>) -> anyhow::Result<String> {
+async fn verify_inner(
+    from: &str,
+    code: &str,
+    key: Option<&str>,
+    state_file: Option<&Path>,
+) -> anyhow::Result<String> {
     let c = Client::new(from, code);
     let old: Option<State> = match state_file {
-        Some(p) if p.exists() => Some(serde_json::from_str(&std::fs::read_to_string(p)?).with_context(|| format!("{}: not a verify state file", p.display()))?),
+        Some(p) if p.exists() => Some(
+            serde_json::from_str(&std::fs::read_to_string(p)?)
+                .with_context(|| format!("{}: not a verify state file", p.display()))?,
+        ),
         _ => None,
     };
     let mut notes = Vec::new();
@@ -117,9 +164,14 @@ async fn verify_inner(from: &str, code: &str, key: Option<&str>, state_file: Opt
         (Some(k), _) => k.to_string(),
         (None, Some(s)) => s.vkey.clone(),
         (None, None) => {
-            let v = c.json(&format!("{}/api/v1/public/books/key", c.base)).await?;
+            let v = c
+                .json(&format!("{}/api/v1/public/books/key", c.base))
+                .await?;
             notes.push("key not pinned: trusting the server's key on first use (pin it with --key or --state)".to_string());
-            v["vkey"].as_str().ok_or_else(|| anyhow!("key: no vkey"))?.to_string()
+            v["vkey"]
+                .as_str()
+                .ok_or_else(|| anyhow!("key: no vkey"))?
+                .to_string()
         }
     };
     let (name, vk) = merkle::parse_verifier_key(&vkey).map_err(|e| anyhow!("key: {e}"))?;
@@ -133,27 +185,50 @@ async fn verify_inner(from: &str, code: &str, key: Option<&str>, state_file: Opt
     // consistency with the last verified checkpoint
     if let Some(s) = &old {
         if s.origin != cp.origin {
-            bail!("state: remembered origin '{}' is not '{}'", s.origin, cp.origin);
+            bail!(
+                "state: remembered origin '{}' is not '{}'",
+                s.origin,
+                cp.origin
+            );
         }
         let old_root = merkle::from_hex(&s.root).ok_or_else(|| anyhow!("state: malformed root"))?;
         if cp.size < s.size {
-            bail!("consistency: the log shrank from {} to {} entries", s.size, cp.size);
+            bail!(
+                "consistency: the log shrank from {} to {} entries",
+                s.size,
+                cp.size
+            );
         }
-        let p = c.json(&c.public(&format!("proof/consistency?old={}&new={}", s.size, cp.size))).await;
-        let proof = if s.size == cp.size { Vec::new() } else { hashes(&p?)? };
+        let p = c
+            .json(&c.public(&format!("proof/consistency?old={}&new={}", s.size, cp.size)))
+            .await;
+        let proof = if s.size == cp.size {
+            Vec::new()
+        } else {
+            hashes(&p?)?
+        };
         merkle::verify_consistency(s.size, cp.size, &proof, &old_root, &cp.root)
             .map_err(|e| anyhow!("consistency proof from size {} to {}: {e}: the log was rewritten since it was last verified", s.size, cp.size))?;
     }
     let accounts = c.json(&c.public("accounts")).await?;
-    let acc_size = accounts["log_size"].as_u64().ok_or_else(|| anyhow!("accounts: no log_size"))?;
+    let acc_size = accounts["log_size"]
+        .as_u64()
+        .ok_or_else(|| anyhow!("accounts: no log_size"))?;
     let entries = c.transfers(cp.size.max(acc_size)).await?;
     if (entries.len() as u64) < cp.size {
-        bail!("entries: the server served {} entries, the checkpoint has {}", entries.len(), cp.size);
+        bail!(
+            "entries: the server served {} entries, the checkpoint has {}",
+            entries.len(),
+            cp.size
+        );
     }
     let mut tree = Tree::new();
     for (i, t) in entries.iter().take(cp.size as usize).enumerate() {
         if t.seq != i as u64 {
-            bail!("entry {i}: has position {} (entries must be dense and in order)", t.seq);
+            bail!(
+                "entry {i}: has position {} (entries must be dense and in order)",
+                t.seq
+            );
         }
         tree.push(&leaf_bytes(&origin, t));
     }
@@ -166,23 +241,39 @@ async fn verify_inner(from: &str, code: &str, key: Option<&str>, state_file: Opt
                 bail!("entry {i} (id {}, {} {} fen {} → {}): its content does not match leaf {i} of the signed log", t.id, t.kind, t.amount, t.credit, t.debit);
             }
         }
-        bail!("root: the entries hash to {} but the signed checkpoint says {}", merkle::hex(&tree.root()), merkle::hex(&cp.root));
+        bail!(
+            "root: the entries hash to {} but the signed checkpoint says {}",
+            merkle::hex(&tree.root()),
+            merkle::hex(&cp.root)
+        );
     }
     // replay the rules, then compare balances at the accounts' log size
     let mut ledger = Ledger::new();
     for (i, t) in entries.iter().take(acc_size as usize).enumerate() {
-        ledger.apply(t).map_err(|e| anyhow!("entry {i} (id {}): breaks the ledger rules: {e}", t.id))?;
+        ledger
+            .apply(t)
+            .map_err(|e| anyhow!("entry {i} (id {}): breaks the ledger rules: {e}", t.id))?;
     }
     if ledger.sums() != (0, 0) {
         bail!("balances: debits and credits do not sum to zero");
     }
-    let served = accounts["accounts"].as_array().ok_or_else(|| anyhow!("accounts: no list"))?;
+    let served = accounts["accounts"]
+        .as_array()
+        .ok_or_else(|| anyhow!("accounts: no list"))?;
     let mut seen = Vec::new();
     for a in served {
-        let code = a["code"].as_str().and_then(AccountCode::parse).ok_or_else(|| anyhow!("accounts: unknown code {}", a["code"]))?;
-        let b: Balance = serde_json::from_value(a.clone()).with_context(|| format!("account {code}: malformed"))?;
+        let code = a["code"]
+            .as_str()
+            .and_then(AccountCode::parse)
+            .ok_or_else(|| anyhow!("accounts: unknown code {}", a["code"]))?;
+        let b: Balance = serde_json::from_value(a.clone())
+            .with_context(|| format!("account {code}: malformed"))?;
         if b != ledger.balance(code) {
-            bail!("account {code}: served balance {:?} is not the replayed {:?}", b, ledger.balance(code));
+            bail!(
+                "account {code}: served balance {:?} is not the replayed {:?}",
+                b,
+                ledger.balance(code)
+            );
         }
         seen.push(code);
     }
@@ -192,7 +283,12 @@ async fn verify_inner(from: &str, code: &str, key: Option<&str>, state_file: Opt
         }
     }
     if let Some(p) = state_file {
-        let s = State { origin: cp.origin.clone(), size: cp.size, root: merkle::hex(&cp.root), vkey: vkey.clone() };
+        let s = State {
+            origin: cp.origin.clone(),
+            size: cp.size,
+            root: merkle::hex(&cp.root),
+            vkey: vkey.clone(),
+        };
         let tmp = p.with_extension("tmp");
         std::fs::write(&tmp, serde_json::to_string_pretty(&s)?)?;
         std::fs::rename(&tmp, p)?;
@@ -208,7 +304,11 @@ async fn verify_inner(from: &str, code: &str, key: Option<&str>, state_file: Opt
         merkle::hex(&cp.root),
         name,
         seen.len(),
-        if old.is_some() { ", consistent with the last verified checkpoint" } else { "" }
+        if old.is_some() {
+            ", consistent with the last verified checkpoint"
+        } else {
+            ""
+        }
     ));
     Ok(out)
 }
@@ -236,11 +336,19 @@ pub fn account_name(code: AccountCode) -> String {
         c if c.is_expense() => "Expenses",
         _ => "Income",
     };
-    let leaf = code.as_str().strip_prefix("expense_").unwrap_or(code.as_str());
-    let camel: String = leaf.split('_').map(|w| {
-        let mut ch = w.chars();
-        ch.next().map(|f| f.to_ascii_uppercase().to_string() + ch.as_str()).unwrap_or_default()
-    }).collect();
+    let leaf = code
+        .as_str()
+        .strip_prefix("expense_")
+        .unwrap_or(code.as_str());
+    let camel: String = leaf
+        .split('_')
+        .map(|w| {
+            let mut ch = w.chars();
+            ch.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + ch.as_str())
+                .unwrap_or_default()
+        })
+        .collect();
     format!("{root}:{camel}")
 }
 
@@ -265,36 +373,79 @@ fn money(fen: i64) -> String {
 }
 
 fn clean(s: &str) -> String {
-    s.chars().map(|c| if c.is_control() || c == '"' || c == ';' { ' ' } else { c }).collect::<String>().trim().to_string()
+    s.chars()
+        .map(|c| {
+            if c.is_control() || c == '"' || c == ';' {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect::<String>()
+        .trim()
+        .to_string()
 }
 
 /// The posted effect of an entry: (debit, credit, amount), or None for
 /// reservations and their release.
 fn posted_effect(t: &Transfer) -> Option<(AccountCode, AccountCode, i64)> {
-    matches!(t.kind, TransferKind::Posted | TransferKind::PostPending).then_some((t.debit, t.credit, t.amount))
+    matches!(t.kind, TransferKind::Posted | TransferKind::PostPending)
+        .then_some((t.debit, t.credit, t.amount))
 }
 
 pub fn render(format: Format, code: &str, entries: &[Transfer]) -> String {
     let mut used: Vec<AccountCode> = entries.iter().flat_map(|t| [t.debit, t.credit]).collect();
     used.sort();
     used.dedup();
-    let first_date = entries.first().map(|t| date(t.at)).unwrap_or_else(|| "2000-01-01".into());
+    let first_date = entries
+        .first()
+        .map(|t| date(t.at))
+        .unwrap_or_else(|| "2000-01-01".into());
     let mut out = String::new();
     match format {
         Format::Csv => {
             let mut w = csv::Writer::from_writer(Vec::new());
-            w.write_record(["seq", "id", "date", "kind", "debit", "credit", "amount", "code", "memo", "pending_id", "link", "vote_id", "by_role"]).unwrap();
+            w.write_record([
+                "seq",
+                "id",
+                "date",
+                "kind",
+                "debit",
+                "credit",
+                "amount",
+                "code",
+                "memo",
+                "pending_id",
+                "link",
+                "vote_id",
+                "by_role",
+            ])
+            .unwrap();
             for t in entries {
                 w.write_record([
-                    t.seq.to_string(), t.id.clone(), date(t.at), t.kind.to_string(), t.debit.to_string(), t.credit.to_string(), money(t.amount),
-                    t.code.clone(), t.memo.clone(), t.pending_id.clone().unwrap_or_default(), t.link.clone().unwrap_or_default(),
-                    t.vote_id.clone().unwrap_or_default(), t.by_role.clone(),
-                ]).unwrap();
+                    t.seq.to_string(),
+                    t.id.clone(),
+                    date(t.at),
+                    t.kind.to_string(),
+                    t.debit.to_string(),
+                    t.credit.to_string(),
+                    money(t.amount),
+                    t.code.clone(),
+                    t.memo.clone(),
+                    t.pending_id.clone().unwrap_or_default(),
+                    t.link.clone().unwrap_or_default(),
+                    t.vote_id.clone().unwrap_or_default(),
+                    t.by_role.clone(),
+                ])
+                .unwrap();
             }
             out = String::from_utf8(w.into_inner().unwrap()).unwrap();
         }
         Format::Hledger => {
-            out.push_str(&format!("; Gongzhi public books of {code}: {} entries (posted effects only)\n", entries.len()));
+            out.push_str(&format!(
+                "; Gongzhi public books of {code}: {} entries (posted effects only)\n",
+                entries.len()
+            ));
             out.push_str("commodity 1000.00 CNY\n\n");
             for a in &used {
                 out.push_str(&format!("account {}\n", account_name(*a)));
@@ -302,22 +453,45 @@ pub fn render(format: Format, code: &str, entries: &[Transfer]) -> String {
             out.push('\n');
             for t in entries {
                 if let Some((d, c, amt)) = posted_effect(t) {
-                    out.push_str(&format!("{} * {}: {}  ; seq:{}, id:{}\n", date(t.at), clean(&t.code), clean(&t.memo), t.seq, t.id));
+                    out.push_str(&format!(
+                        "{} * {}: {}  ; seq:{}, id:{}\n",
+                        date(t.at),
+                        clean(&t.code),
+                        clean(&t.memo),
+                        t.seq,
+                        t.id
+                    ));
                     out.push_str(&format!("    {}    {} CNY\n", account_name(d), money(amt)));
-                    out.push_str(&format!("    {}    {} CNY\n\n", account_name(c), money(-amt)));
+                    out.push_str(&format!(
+                        "    {}    {} CNY\n\n",
+                        account_name(c),
+                        money(-amt)
+                    ));
                 }
             }
         }
         Format::Beancount => {
-            out.push_str(&format!("; Gongzhi public books of {code}: {} entries (posted effects only)\n", entries.len()));
-            out.push_str("option \"operating_currency\" \"CNY\"\noption \"tolerance_multiplier\" \"0\"\n\n");
+            out.push_str(&format!(
+                "; Gongzhi public books of {code}: {} entries (posted effects only)\n",
+                entries.len()
+            ));
+            out.push_str(
+                "option \"operating_currency\" \"CNY\"\noption \"tolerance_multiplier\" \"0\"\n\n",
+            );
             for a in &used {
                 out.push_str(&format!("{first_date} open {} CNY\n", account_name(*a)));
             }
             out.push('\n');
             for t in entries {
                 if let Some((d, c, amt)) = posted_effect(t) {
-                    out.push_str(&format!("{} * \"{}\" \"{}\"\n  seq: {}\n  id: \"{}\"\n", date(t.at), clean(&t.code), clean(&t.memo), t.seq, t.id));
+                    out.push_str(&format!(
+                        "{} * \"{}\" \"{}\"\n  seq: {}\n  id: \"{}\"\n",
+                        date(t.at),
+                        clean(&t.code),
+                        clean(&t.memo),
+                        t.seq,
+                        t.id
+                    ));
                     out.push_str(&format!("  {}  {} CNY\n", account_name(d), money(amt)));
                     out.push_str(&format!("  {}  {} CNY\n\n", account_name(c), money(-amt)));
                 }
@@ -327,7 +501,12 @@ pub fn render(format: Format, code: &str, entries: &[Transfer]) -> String {
     out
 }
 
-pub async fn export(from: &str, code: &str, format: Format, out: Option<&Path>) -> anyhow::Result<ExitCode> {
+pub async fn export(
+    from: &str,
+    code: &str,
+    format: Format,
+    out: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
     let c = Client::new(from, code);
     let accounts = c.json(&c.public("accounts")).await?;
     let size = accounts["log_size"].as_u64().unwrap_or(0);
@@ -351,7 +530,10 @@ mod tests {
         assert_eq!(date(16 * 3_600_000), "1970-01-02", "UTC+8");
         assert_eq!(date(1_795_000_000_000), "2026-11-18");
         assert_eq!(account_name(AccountCode::ExpenseRepair), "Expenses:Repair");
-        assert_eq!(account_name(AccountCode::MaintenanceInterest), "Equity:MaintenanceInterest");
+        assert_eq!(
+            account_name(AccountCode::MaintenanceInterest),
+            "Equity:MaintenanceInterest"
+        );
         assert_eq!(account_name(AccountCode::FeeIncome), "Income:FeeIncome");
         assert_eq!(money(-5), "-0.05");
     }

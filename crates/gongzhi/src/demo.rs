@@ -22,7 +22,10 @@
 //!   plausible; they are sized to match the household counts the reports give.
 
 use gongzhi_domain::money::Area;
-use gongzhi_domain::place::{AreaBasis, FiveMemberType, GridKind, MemberRole, OrgKind, OwnerKind, PartKind, PlaceKind, ResidentRelation};
+use gongzhi_domain::place::{
+    AreaBasis, FiveMemberType, GridKind, MemberRole, OrgKind, OwnerKind, PartKind, PlaceKind,
+    ResidentRelation,
+};
 use gongzhi_domain::policy::Role;
 use gongzhi_domain::roster::{place_key, CrossCheck, RosterRow};
 use gongzhi_store::register::{self, NewPerson, PartFilter, Place};
@@ -48,7 +51,13 @@ struct Bld {
 }
 
 const fn bld(no: u32, units: u32, first_floor: u32, floors: u32, per_floor: u32) -> Bld {
-    Bld { no, units, first_floor, floors, per_floor }
+    Bld {
+        no,
+        units,
+        first_floor,
+        floors,
+        per_floor,
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -520,15 +529,15 @@ fn community_committee_name(community: &str) -> String {
 fn partner_units(community: &str) -> &'static [&'static str] {
     match community {
         "九龙社区" => &["綦江区应急管理局", "綦江区科技局"], // report: the conveners' employers
-        "通惠社区" => &["通惠街道社区卫生服务中心"],       // invented
-        "龙源社区" => &["红古区综合行政执法局"],           // invented (report: 执法单位)
-        "振兴社区" => &["红古区住房和城乡建设局"],         // invented
-        "双柏社区" => &["郫都区消防救援大队"],             // invented
-        "吉福社区" => &["成都知食社区营造促进中心"],       // report (a social organisation in Wuhou)
-        "秀湖社区" => &["璧山中学"],                       // report: a retired teacher's school
-        "北街社区" => &["璧山区人力资源和社会保障局"],     // report: the 家属院's agency
-        "金剑社区" => &["璧山区文化馆"],                   // invented
-        "东关社区" => &["平利县城关镇社区工作指导中心"],   // report
+        "通惠社区" => &["通惠街道社区卫生服务中心"],         // invented
+        "龙源社区" => &["红古区综合行政执法局"],             // invented (report: 执法单位)
+        "振兴社区" => &["红古区住房和城乡建设局"],           // invented
+        "双柏社区" => &["郫都区消防救援大队"],               // invented
+        "吉福社区" => &["成都知食社区营造促进中心"], // report (a social organisation in Wuhou)
+        "秀湖社区" => &["璧山中学"],                 // report: a retired teacher's school
+        "北街社区" => &["璧山区人力资源和社会保障局"], // report: the 家属院's agency
+        "金剑社区" => &["璧山区文化馆"],             // invented
+        "东关社区" => &["平利县城关镇社区工作指导中心"], // report
         "南城社区" => &["平利县人民医院", "平利县城关小学"], // invented (report: 20+ partner units)
         _ => &[],
     }
@@ -542,12 +551,17 @@ struct Lcg(u64);
 
 impl Lcg {
     fn new(seed: u64) -> Lcg {
-        let mut l = Lcg(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(0x2545_F491_4F6C_DD1D));
+        let mut l = Lcg(seed
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .wrapping_add(0x2545_F491_4F6C_DD1D));
         l.next();
         l
     }
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         self.0 >> 33
     }
     fn below(&mut self, n: u64) -> u64 {
@@ -562,17 +576,30 @@ impl Lcg {
 }
 
 const SURNAMES: &[&str] = &[
-    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭", "何", "高", "林", "罗", "郑", "梁", "谢", "宋", "唐",
-    "许", "韩", "冯", "邓", "曹", "彭", "曾", "肖", "田", "董", "袁", "潘", "蒋", "蔡", "余", "杜", "叶", "程", "苏", "魏", "吕", "丁", "任", "沈", "姚",
-    "卢", "钟", "谭", "陆", "范", "廖", "夏", "付", "方", "邹", "熊", "秦", "江", "雷", "龙", "陶", "贺", "龚", "万", "向",
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭",
+    "何", "高", "林", "罗", "郑", "梁", "谢", "宋", "唐", "许", "韩", "冯", "邓", "曹", "彭", "曾",
+    "肖", "田", "董", "袁", "潘", "蒋", "蔡", "余", "杜", "叶", "程", "苏", "魏", "吕", "丁", "任",
+    "沈", "姚", "卢", "钟", "谭", "陆", "范", "廖", "夏", "付", "方", "邹", "熊", "秦", "江", "雷",
+    "龙", "陶", "贺", "龚", "万", "向",
 ];
 const GIVEN: &[&str] = &[
-    "伟", "芳", "娜", "秀", "英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "兰", "霞", "平", "刚", "桂", "华",
-    "建", "国", "志", "红", "玉", "德", "文", "斌", "宇", "浩", "凯", "鑫", "琴", "燕", "兵", "晨", "阳", "婷", "雪", "梅", "海", "波", "立", "新", "春",
-    "林", "晓", "东", "俊", "荣", "淑", "珍", "福", "成", "清", "永", "光", "安",
+    "伟", "芳", "娜", "秀", "英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟",
+    "涛", "明", "超", "兰", "霞", "平", "刚", "桂", "华", "建", "国", "志", "红", "玉", "德", "文",
+    "斌", "宇", "浩", "凯", "鑫", "琴", "燕", "兵", "晨", "阳", "婷", "雪", "梅", "海", "波", "立",
+    "新", "春", "林", "晓", "东", "俊", "荣", "淑", "珍", "福", "成", "清", "永", "光", "安",
 ];
-const MOBILE_PREFIXES: &[&str] = &["138", "139", "135", "136", "137", "150", "151", "152", "158", "159", "182", "183", "187", "188", "177", "199", "133", "153", "180", "189"];
-const COMPANIES: &[&str] = &["鑫源商贸有限公司", "惠民便利店有限公司", "川香餐饮管理有限公司", "康宁大药房有限公司", "天天鲜果业有限公司", "乐家家居有限公司"];
+const MOBILE_PREFIXES: &[&str] = &[
+    "138", "139", "135", "136", "137", "150", "151", "152", "158", "159", "182", "183", "187",
+    "188", "177", "199", "133", "153", "180", "189",
+];
+const COMPANIES: &[&str] = &[
+    "鑫源商贸有限公司",
+    "惠民便利店有限公司",
+    "川香餐饮管理有限公司",
+    "康宁大药房有限公司",
+    "天天鲜果业有限公司",
+    "乐家家居有限公司",
+];
 
 fn gen_name(rng: &mut Lcg) -> String {
     let mut s = rng.pick(SURNAMES).to_string();
@@ -619,9 +646,20 @@ fn compound_rows(spec: &Spec) -> Vec<RosterRow> {
         format!("{prefix}-{next_owner:04}")
     };
     let dev_key = format!("{}-developer", spec.prefix);
-    let dev_phone = |rng: &mut Lcg| format!("0{}-{:08}", 10 + rng.below(90), 60_000_000 + rng.below(30_000_000));
+    let dev_phone = |rng: &mut Lcg| {
+        format!(
+            "0{}-{:08}",
+            10 + rng.below(90),
+            60_000_000 + rng.below(30_000_000)
+        )
+    };
     let developer_phone = dev_phone(&mut rng);
-    let base = |building: String, unit: String, number: String, kind: PartKind, area: i64, basis: AreaBasis| RosterRow {
+    let base = |building: String,
+                unit: String,
+                number: String,
+                kind: PartKind,
+                area: i64,
+                basis: AreaBasis| RosterRow {
         row: 0,
         district: spec.district.into(),
         street: spec.street.into(),
@@ -660,7 +698,14 @@ fn compound_rows(spec: &Spec) -> Vec<RosterRow> {
                         continue;
                     }
                     let area = spec.layouts[(idx as usize - 1) % spec.layouts.len()] + b_offset;
-                    let mut r = base(building_name(b.no), unit_name(u), number.to_string(), PartKind::Flat, area, AreaBasis::Registered);
+                    let mut r = base(
+                        building_name(b.no),
+                        unit_name(u),
+                        number.to_string(),
+                        PartKind::Flat,
+                        area,
+                        AreaBasis::Registered,
+                    );
                     match spec.developer {
                         Some(dev) if rng.permille(spec.unsold_flats_permille) => {
                             // Unsold: not registered to a buyer yet; surveyed area.
@@ -675,7 +720,8 @@ fn compound_rows(spec: &Spec) -> Vec<RosterRow> {
                             r.owner_key = new_key(spec.prefix);
                             if rng.permille(60) {
                                 r.owner_kind = OwnerKind::CoOwners;
-                                r.owner_name = format!("{}、{}", gen_name(&mut rng), gen_name(&mut rng));
+                                r.owner_name =
+                                    format!("{}、{}", gen_name(&mut rng), gen_name(&mut rng));
                             } else {
                                 r.owner_name = gen_name(&mut rng);
                             }
@@ -696,12 +742,27 @@ fn compound_rows(spec: &Spec) -> Vec<RosterRow> {
     for (i, (bno, area)) in spec.shops.iter().enumerate() {
         let n = per_building.entry(*bno).or_default();
         *n += 1;
-        let mut r = base(building_name(*bno), String::new(), format!("S{:02}", *n), PartKind::Shop, *area, AreaBasis::Registered);
-        let owner_flat = if i == 0 { spec.first_shop_owner_flat } else { None };
+        let mut r = base(
+            building_name(*bno),
+            String::new(),
+            format!("S{:02}", *n),
+            PartKind::Shop,
+            *area,
+            AreaBasis::Registered,
+        );
+        let owner_flat = if i == 0 {
+            spec.first_shop_owner_flat
+        } else {
+            None
+        };
         if let Some((fb, fu, fnum)) = owner_flat {
             let flat = rows[..flat_count]
                 .iter()
-                .find(|f| f.building == building_name(fb) && f.unit == unit_name(fu) && f.number == fnum.to_string())
+                .find(|f| {
+                    f.building == building_name(fb)
+                        && f.unit == unit_name(fu)
+                        && f.number == fnum.to_string()
+                })
                 .expect("the shop owner's flat exists")
                 .clone();
             r.owner_key = flat.owner_key;
@@ -732,7 +793,14 @@ fn compound_rows(spec: &Spec) -> Vec<RosterRow> {
     let mut has_parking: HashSet<String> = HashSet::new();
     for i in 1..=spec.parking {
         let area = if rng.permille(200) { 1380 } else { 1250 };
-        let mut r = base(GARAGE.into(), String::new(), format!("B1-{i:03}"), PartKind::Parking, area, AreaBasis::Registered);
+        let mut r = base(
+            GARAGE.into(),
+            String::new(),
+            format!("B1-{i:03}"),
+            PartKind::Parking,
+            area,
+            AreaBasis::Registered,
+        );
         let dev = spec.developer.unwrap_or_default();
         if spec.parking_mode == ParkingMode::Mortgaged {
             r.owner_key = dev_key.clone();
@@ -827,12 +895,20 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
     let started = std::time::Instant::now();
     // Argon2 is slow: hash once, off the runtime, and reuse for every login.
     let hash = tokio::task::spawn_blocking(|| auth::hash_password(DEMO_PASSWORD)).await??;
-    tracing::debug!(ms = started.elapsed().as_millis() as u64, "demo: password hashed");
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        "demo: password hashed"
+    );
 
     let specs = specs();
     // 1. The top of the hierarchy, with each compound's pinyin code. The roster
     //    import finds these by their names and adds buildings, units and parts.
-    let tops: Arc<Vec<[&'static str; 5]>> = Arc::new(specs.iter().map(|s| [s.district, s.street, s.community, s.name, s.code]).collect());
+    let tops: Arc<Vec<[&'static str; 5]>> = Arc::new(
+        specs
+            .iter()
+            .map(|s| [s.district, s.street, s.community, s.name, s.code])
+            .collect(),
+    );
     let places: BTreeMap<String, Place> = db
         .write(move |tx| {
             let tops = tops.clone();
@@ -854,13 +930,25 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
     }
     let total_rows = rows.len();
     let report = import::import_roster(db, ACTOR, rows.clone(), false, Arc::new(|_| {})).await?;
-    tracing::debug!(ms = started.elapsed().as_millis() as u64, parts = report.parts_created, "demo: roster imported");
-    anyhow::ensure!(report.parts_created == total_rows, "demo: expected {total_rows} new parts, the import created {}", report.parts_created);
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        parts = report.parts_created,
+        "demo: roster imported"
+    );
+    anyhow::ensure!(
+        report.parts_created == total_rows,
+        "demo: expected {total_rows} new parts, the import created {}",
+        report.parts_created
+    );
 
     // 3. Read the register back: ids of buildings, parts and owners.
     let mut by_compound: HashMap<&str, Vec<RosterRow>> = HashMap::new();
     for r in rows {
-        let code = specs.iter().find(|s| s.name == r.compound && s.community == r.community).map(|s| s.code).unwrap_or_default();
+        let code = specs
+            .iter()
+            .find(|s| s.name == r.compound && s.community == r.community)
+            .map(|s| s.code)
+            .unwrap_or_default();
         by_compound.entry(code).or_default().push(r);
     }
     let mut compounds = Vec::new();
@@ -886,25 +974,57 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
         let mut ids: HashMap<(String, String, String), (String, String)> = HashMap::new();
         for v in views {
             let owner = v.owner.map(|o| o.id).unwrap_or_default();
-            ids.insert((v.building, v.unit.unwrap_or_default(), v.number), (v.id, owner));
+            ids.insert(
+                (v.building, v.unit.unwrap_or_default(), v.number),
+                (v.id, owner),
+            );
         }
         let (mut flats, mut shops, mut parking) = (Vec::new(), Vec::new(), Vec::new());
         for r in by_compound.remove(spec.code).unwrap_or_default() {
             let (id, owner_id) = ids
                 .get(&(r.building.clone(), r.unit.clone(), r.number.clone()))
                 .cloned()
-                .ok_or_else(|| anyhow::anyhow!("demo: part {} {} {} {} was not imported", spec.name, r.building, r.unit, r.number))?;
-            let lp = LoadedPart { id, owner_id, row: r };
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "demo: part {} {} {} {} was not imported",
+                        spec.name,
+                        r.building,
+                        r.unit,
+                        r.number
+                    )
+                })?;
+            let lp = LoadedPart {
+                id,
+                owner_id,
+                row: r,
+            };
             match lp.row.kind {
                 PartKind::Flat => flats.push(lp),
                 PartKind::Shop => shops.push(lp),
                 PartKind::Parking => parking.push(lp),
             }
         }
-        compounds.push(LoadedCompound { spec: i, place, community, street, buildings, flats, shops, parking });
+        compounds.push(LoadedCompound {
+            spec: i,
+            place,
+            community,
+            street,
+            buildings,
+            flats,
+            shops,
+            parking,
+        });
     }
-    let world = Arc::new(World { specs, compounds, streets, communities });
-    tracing::debug!(ms = started.elapsed().as_millis() as u64, "demo: register read back");
+    let world = Arc::new(World {
+        specs,
+        compounds,
+        streets,
+        communities,
+    });
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        "demo: register read back"
+    );
 
     // 4. People, residents, grids, organisations and logins: one transaction.
     let w = world.clone();
@@ -915,7 +1035,10 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
             Box::pin(async move { populate(tx, &w, &hash).await })
         })
         .await?;
-    tracing::debug!(ms = started.elapsed().as_millis() as u64, "demo: people, grids, organisations and logins written");
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        "demo: people, grids, organisations and logins written"
+    );
 
     let mut text = summary(&world, &built, started.elapsed());
     text.push_str(&crate::demo_books::load(db).await?);
@@ -925,10 +1048,18 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
 }
 
 /// Creates districts, streets, communities and compounds (with their codes).
-async fn create_tops(tx: &mut Tx, tops: &[[&'static str; 5]]) -> Result<BTreeMap<String, Place>, StoreError> {
+async fn create_tops(
+    tx: &mut Tx,
+    tops: &[[&'static str; 5]],
+) -> Result<BTreeMap<String, Place>, StoreError> {
     let mut made: BTreeMap<String, Place> = BTreeMap::new();
     for t in tops {
-        let kinds = [PlaceKind::District, PlaceKind::Street, PlaceKind::Community, PlaceKind::Compound];
+        let kinds = [
+            PlaceKind::District,
+            PlaceKind::Street,
+            PlaceKind::Community,
+            PlaceKind::Compound,
+        ];
         for depth in 0..4 {
             let key = place_key(&t[..=depth]);
             if made.contains_key(&key) {
@@ -936,7 +1067,9 @@ async fn create_tops(tx: &mut Tx, tops: &[[&'static str; 5]]) -> Result<BTreeMap
             }
             let parent = (depth > 0).then(|| made[&place_key(&t[..depth])].clone());
             let code = (depth == 3).then_some(t[4]);
-            let p = register::create_place(tx, ACTOR, parent.as_ref(), kinds[depth], t[depth], code).await?;
+            let p =
+                register::create_place(tx, ACTOR, parent.as_ref(), kinds[depth], t[depth], code)
+                    .await?;
             made.insert(key, p);
         }
     }
@@ -957,12 +1090,17 @@ impl Picker {
             return None;
         }
         let start = rng.below(n as u64) as usize;
-        (0..n).map(|k| (start + k) % n).find(|&i| {
-            let f = &c.flats[i].row;
-            !self.used.contains(&i) && f.owner_kind == OwnerKind::Person && (building.is_none() || building == Some(f.building.as_str()))
-        }).inspect(|&i| {
-            self.used.insert(i);
-        })
+        (0..n)
+            .map(|k| (start + k) % n)
+            .find(|&i| {
+                let f = &c.flats[i].row;
+                !self.used.contains(&i)
+                    && f.owner_kind == OwnerKind::Person
+                    && (building.is_none() || building == Some(f.building.as_str()))
+            })
+            .inspect(|&i| {
+                self.used.insert(i);
+            })
     }
 }
 
@@ -973,9 +1111,26 @@ struct Pop<'a> {
 }
 
 impl Pop<'_> {
-    async fn person(&mut self, name: &str, phone: Option<&str>, home: &Place, consent: bool) -> Result<String, StoreError> {
+    async fn person(
+        &mut self,
+        name: &str,
+        phone: Option<&str>,
+        home: &Place,
+        consent: bool,
+    ) -> Result<String, StoreError> {
         self.built.people += 1;
-        let v = register::create_person(self.tx, ACTOR, NewPerson { name, phone, id_number: None, home, consent_publish_name: consent }).await?;
+        let v = register::create_person(
+            self.tx,
+            ACTOR,
+            NewPerson {
+                name,
+                phone,
+                id_number: None,
+                home,
+                consent_publish_name: consent,
+            },
+        )
+        .await?;
         Ok(v.id)
     }
 
@@ -987,16 +1142,29 @@ impl Pop<'_> {
     }
 
     /// The owner of a flat, as a person living there.
-    async fn owner_resident(&mut self, c: &LoadedCompound, flat: usize, consent: bool) -> Result<String, StoreError> {
+    async fn owner_resident(
+        &mut self,
+        c: &LoadedCompound,
+        flat: usize,
+        consent: bool,
+    ) -> Result<String, StoreError> {
         let f = &c.flats[flat];
         let phone = (!f.row.phone.is_empty()).then_some(f.row.phone.as_str());
-        let pid = self.person(&f.row.owner_name, phone, &c.place, consent).await?;
+        let pid = self
+            .person(&f.row.owner_name, phone, &c.place, consent)
+            .await?;
         self.resident(&pid, &f.id, ResidentRelation::Owner).await?;
         Ok(pid)
     }
 
     /// Picks an owner-occupied flat (in `building` if given) and makes its owner a person.
-    async fn pick_owner(&mut self, c: &LoadedCompound, picker: &mut Picker, building: Option<&str>, consent: bool) -> Result<String, StoreError> {
+    async fn pick_owner(
+        &mut self,
+        c: &LoadedCompound,
+        picker: &mut Picker,
+        building: Option<&str>,
+        consent: bool,
+    ) -> Result<String, StoreError> {
         let i = picker
             .take(c, building, &mut self.rng)
             .or_else(|| picker.take(c, None, &mut self.rng))
@@ -1004,30 +1172,63 @@ impl Pop<'_> {
         self.owner_resident(c, i, consent).await
     }
 
-    async fn resident(&mut self, person: &str, part: &str, rel: ResidentRelation) -> Result<(), StoreError> {
+    async fn resident(
+        &mut self,
+        person: &str,
+        part: &str,
+        rel: ResidentRelation,
+    ) -> Result<(), StoreError> {
         self.built.residents += 1;
         register::add_resident(self.tx, ACTOR, person, part, rel).await?;
         Ok(())
     }
 
-    async fn org(&mut self, kind: OrgKind, name: &str, place: &Place, parent: Option<&str>, spans: &[Place]) -> Result<String, StoreError> {
+    async fn org(
+        &mut self,
+        kind: OrgKind,
+        name: &str,
+        place: &Place,
+        parent: Option<&str>,
+        spans: &[Place],
+    ) -> Result<String, StoreError> {
         self.built.organisations += 1;
         register::create_org(self.tx, ACTOR, kind, name, place, parent, spans).await
     }
 
-    async fn member(&mut self, org: &str, person: &str, role: MemberRole, term: (i64, Option<i64>)) -> Result<(), StoreError> {
+    async fn member(
+        &mut self,
+        org: &str,
+        person: &str,
+        role: MemberRole,
+        term: (i64, Option<i64>),
+    ) -> Result<(), StoreError> {
         self.built.memberships += 1;
         register::add_member(self.tx, ACTOR, org, person, role, None, None, term).await?;
         Ok(())
     }
 
-    async fn team_member(&mut self, org: &str, person: &str, role: MemberRole, t: FiveMemberType, building: Option<&str>, term: (i64, Option<i64>)) -> Result<(), StoreError> {
+    async fn team_member(
+        &mut self,
+        org: &str,
+        person: &str,
+        role: MemberRole,
+        t: FiveMemberType,
+        building: Option<&str>,
+        term: (i64, Option<i64>),
+    ) -> Result<(), StoreError> {
         self.built.memberships += 1;
         register::add_member(self.tx, ACTOR, org, person, role, Some(t), building, term).await?;
         Ok(())
     }
 
-    async fn grid(&mut self, kind: GridKind, name: &str, place: &Place, parent: Option<&str>, worker: Option<&str>) -> Result<String, StoreError> {
+    async fn grid(
+        &mut self,
+        kind: GridKind,
+        name: &str,
+        place: &Place,
+        parent: Option<&str>,
+        worker: Option<&str>,
+    ) -> Result<String, StoreError> {
         self.built.grids += 1;
         register::create_grid(self.tx, ACTOR, kind, name, place, parent, worker).await
     }
@@ -1053,11 +1254,15 @@ struct GridPlan {
 /// flats is one grid; a larger one is split by unit (or evenly); small
 /// neighbouring buildings are joined in a grid over the compound.
 fn plan_micro_grids(c: &LoadedCompound) -> Result<Vec<GridPlan>, StoreError> {
-    use gongzhi_domain::place::{MICRO_GRID_MAX_HOUSEHOLDS as MAX, MICRO_GRID_MIN_HOUSEHOLDS as MIN};
+    use gongzhi_domain::place::{
+        MICRO_GRID_MAX_HOUSEHOLDS as MAX, MICRO_GRID_MIN_HOUSEHOLDS as MIN,
+    };
     let mut plans: Vec<GridPlan> = Vec::new();
     let mut pending: (Vec<String>, Vec<usize>) = (Vec::new(), Vec::new());
     for b in &c.buildings {
-        let flats: Vec<usize> = (0..c.flats.len()).filter(|&i| c.flats[i].row.building == b.name).collect();
+        let flats: Vec<usize> = (0..c.flats.len())
+            .filter(|&i| c.flats[i].row.building == b.name)
+            .collect();
         let n = flats.len();
         if n == 0 {
             continue;
@@ -1067,49 +1272,90 @@ fn plan_micro_grids(c: &LoadedCompound) -> Result<Vec<GridPlan>, StoreError> {
             pending.1.extend(flats);
             if pending.1.len() >= MIN {
                 if pending.1.len() > MAX {
-                    return Err(err(format!("buildings {:?} of {} do not make a micro-grid", pending.0, c.place.name)));
+                    return Err(err(format!(
+                        "buildings {:?} of {} do not make a micro-grid",
+                        pending.0, c.place.name
+                    )));
                 }
                 let (names, fl) = std::mem::take(&mut pending);
-                let place = if names.len() == 1 { b.clone() } else { c.place.clone() };
-                plans.push(GridPlan { name: format!("{}微网格", names.join("、")), place, flats: fl });
+                let place = if names.len() == 1 {
+                    b.clone()
+                } else {
+                    c.place.clone()
+                };
+                plans.push(GridPlan {
+                    name: format!("{}微网格", names.join("、")),
+                    place,
+                    flats: fl,
+                });
             }
             continue;
         }
         if n <= MAX {
-            plans.push(GridPlan { name: format!("{}微网格", b.name), place: b.clone(), flats });
+            plans.push(GridPlan {
+                name: format!("{}微网格", b.name),
+                place: b.clone(),
+                flats,
+            });
             continue;
         }
         let mut units: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for &i in &flats {
-            units.entry(c.flats[i].row.unit.clone()).or_default().push(i);
+            units
+                .entry(c.flats[i].row.unit.clone())
+                .or_default()
+                .push(i);
         }
         if units.values().all(|u| (MIN..=MAX).contains(&u.len())) {
             for (u, fl) in units {
-                plans.push(GridPlan { name: format!("{}{}微网格", b.name, u), place: b.clone(), flats: fl });
+                plans.push(GridPlan {
+                    name: format!("{}{}微网格", b.name, u),
+                    place: b.clone(),
+                    flats: fl,
+                });
             }
         } else {
             let k = n.div_ceil(MAX);
             for j in 0..k {
                 let fl = flats[j * n / k..(j + 1) * n / k].to_vec();
-                plans.push(GridPlan { name: format!("{}微网格{}", b.name, j + 1), place: b.clone(), flats: fl });
+                plans.push(GridPlan {
+                    name: format!("{}微网格{}", b.name, j + 1),
+                    place: b.clone(),
+                    flats: fl,
+                });
             }
         }
     }
     if !pending.1.is_empty() {
         // Leftover small buildings join the last grid when it is over the compound and has room.
         match plans.last_mut() {
-            Some(last) if last.place.id == c.place.id && last.flats.len() + pending.1.len() <= MAX => {
-                last.name = format!("{}、{}", last.name.trim_end_matches("微网格"), pending.0.join("、")) + "微网格";
+            Some(last)
+                if last.place.id == c.place.id && last.flats.len() + pending.1.len() <= MAX =>
+            {
+                last.name = format!(
+                    "{}、{}",
+                    last.name.trim_end_matches("微网格"),
+                    pending.0.join("、")
+                ) + "微网格";
                 last.flats.extend(pending.1);
             }
-            _ => return Err(err(format!("buildings {:?} of {} are too small for a micro-grid", pending.0, c.place.name))),
+            _ => {
+                return Err(err(format!(
+                    "buildings {:?} of {} are too small for a micro-grid",
+                    pending.0, c.place.name
+                )))
+            }
         }
     }
     Ok(plans)
 }
 
 async fn populate(tx: &mut Tx, w: &World, hash: &str) -> Result<Built, StoreError> {
-    let mut p = Pop { tx, rng: Lcg::new(2025), built: Built::default() };
+    let mut p = Pop {
+        tx,
+        rng: Lcg::new(2025),
+        built: Built::default(),
+    };
 
     // Terms (Beijing dates).
     let street_term = (day_ms(2021, 9, 1), None);
@@ -1118,11 +1364,21 @@ async fn populate(tx: &mut Tx, w: &World, hash: &str) -> Result<Built, StoreErro
     // Streets: the party working committee (Bishan's first level).
     let mut street_orgs: HashMap<String, (String, String)> = HashMap::new();
     for s in &w.streets {
-        let org = p.org(OrgKind::StreetPartyCommittee, &street_committee_name(&s.name), s, None, &[]).await?;
+        let org = p
+            .org(
+                OrgKind::StreetPartyCommittee,
+                &street_committee_name(&s.name),
+                s,
+                None,
+                &[],
+            )
+            .await?;
         let secretary = p.new_person(s, true).await?;
         let member = p.new_person(s, false).await?;
-        p.member(&org, &secretary, MemberRole::Secretary, street_term).await?;
-        p.member(&org, &member, MemberRole::Member, street_term).await?;
+        p.member(&org, &secretary, MemberRole::Secretary, street_term)
+            .await?;
+        p.member(&org, &member, MemberRole::Member, street_term)
+            .await?;
         street_orgs.insert(s.id.clone(), (org, member));
     }
 
@@ -1131,29 +1387,83 @@ async fn populate(tx: &mut Tx, w: &World, hash: &str) -> Result<Built, StoreErro
     let mut officers: HashMap<String, CommunityOfficers> = HashMap::new();
     for (c, street) in &w.communities {
         let parent = street_orgs[&street.id].0.clone();
-        let party = p.org(OrgKind::CommunityPartyCommittee, &community_committee_name(&c.name), c, Some(&parent), &[]).await?;
+        let party = p
+            .org(
+                OrgKind::CommunityPartyCommittee,
+                &community_committee_name(&c.name),
+                c,
+                Some(&parent),
+                &[],
+            )
+            .await?;
         let secretary = p.new_person(c, true).await?;
         let deputy = p.new_person(c, false).await?;
         let member = p.new_person(c, false).await?;
-        p.member(&party, &secretary, MemberRole::Secretary, community_term).await?;
-        p.member(&party, &deputy, MemberRole::DeputySecretary, community_term).await?;
-        p.member(&party, &member, MemberRole::Member, community_term).await?;
-        let rc = p.org(OrgKind::ResidentsCommittee, &format!("{}居民委员会", c.name), c, None, &[]).await?;
-        p.member(&rc, &secretary, MemberRole::Chair, community_term).await?; // 一肩挑
-        p.member(&rc, &member, MemberRole::Member, community_term).await?;
-        let med = p.org(OrgKind::MediationCommittee, &format!("{}人民调解委员会", c.name), c, None, &[]).await?;
+        p.member(&party, &secretary, MemberRole::Secretary, community_term)
+            .await?;
+        p.member(&party, &deputy, MemberRole::DeputySecretary, community_term)
+            .await?;
+        p.member(&party, &member, MemberRole::Member, community_term)
+            .await?;
+        let rc = p
+            .org(
+                OrgKind::ResidentsCommittee,
+                &format!("{}居民委员会", c.name),
+                c,
+                None,
+                &[],
+            )
+            .await?;
+        p.member(&rc, &secretary, MemberRole::Chair, community_term)
+            .await?; // 一肩挑
+        p.member(&rc, &member, MemberRole::Member, community_term)
+            .await?;
+        let med = p
+            .org(
+                OrgKind::MediationCommittee,
+                &format!("{}人民调解委员会", c.name),
+                c,
+                None,
+                &[],
+            )
+            .await?;
         let med_chair = p.new_person(c, false).await?;
         let mediator = p.new_person(c, false).await?;
-        p.member(&med, &med_chair, MemberRole::Chair, community_term).await?;
-        p.member(&med, &mediator, MemberRole::Mediator, community_term).await?;
-        p.member(&med, &deputy, MemberRole::Mediator, community_term).await?;
+        p.member(&med, &med_chair, MemberRole::Chair, community_term)
+            .await?;
+        p.member(&med, &mediator, MemberRole::Mediator, community_term)
+            .await?;
+        p.member(&med, &deputy, MemberRole::Mediator, community_term)
+            .await?;
         for unit in partner_units(&c.name) {
             let org = p.org(OrgKind::PartnerUnit, unit, c, None, &[]).await?;
             let contact = p.new_person(c, false).await?;
-            p.member(&org, &contact, MemberRole::Staff, (day_ms(2024, 3, 1), None)).await?;
+            p.member(
+                &org,
+                &contact,
+                MemberRole::Staff,
+                (day_ms(2024, 3, 1), None),
+            )
+            .await?;
         }
-        let grid = p.grid(GridKind::Community, &format!("{}网格", c.name), c, None, Some(&secretary)).await?;
-        officers.insert(c.id.clone(), CommunityOfficers { party_committee: party, deputy, member, grid });
+        let grid = p
+            .grid(
+                GridKind::Community,
+                &format!("{}网格", c.name),
+                c,
+                None,
+                Some(&secretary),
+            )
+            .await?;
+        officers.insert(
+            c.id.clone(),
+            CommunityOfficers {
+                party_committee: party,
+                deputy,
+                member,
+                grid,
+            },
+        );
     }
 
     // Compounds.
@@ -1163,7 +1473,9 @@ async fn populate(tx: &mut Tx, w: &World, hash: &str) -> Result<Built, StoreErro
         let spec = &w.specs[c.spec];
         let off = &officers[&c.community.id];
         let orgs_before = p.built.organisations;
-        let mut picker = Picker { used: HashSet::new() };
+        let mut picker = Picker {
+            used: HashSet::new(),
+        };
         let branch_term = match spec.district {
             "璧山区" => (day_ms(2024, 1, 15), Some(day_ms(2029, 1, 15))),
             "平利县" => (day_ms(2023, 4, 1), Some(day_ms(2028, 4, 1))), // 金缘上城网格党支部: April 2023 (report)
@@ -1177,26 +1489,51 @@ async fn populate(tx: &mut Tx, w: &World, hash: &str) -> Result<Built, StoreErro
             let i = c
                 .flats
                 .iter()
-                .position(|f| f.row.building == building_name(b) && f.row.unit == unit_name(u) && f.row.number == n.to_string())
+                .position(|f| {
+                    f.row.building == building_name(b)
+                        && f.row.unit == unit_name(u)
+                        && f.row.number == n.to_string()
+                })
                 .ok_or_else(|| err("the demo owner's flat is missing"))?;
             picker.used.insert(i);
             let pid = p.owner_resident(c, i, false).await?;
             demo_ids.insert("owner_person", pid);
             demo_ids.insert("owner_id", c.flats[i].owner_id.clone());
-            demo_ids.insert("owner_flat", format!("{}{}{}", c.flats[i].row.building, c.flats[i].row.unit, c.flats[i].row.number));
+            demo_ids.insert(
+                "owner_flat",
+                format!(
+                    "{}{}{}",
+                    c.flats[i].row.building, c.flats[i].row.unit, c.flats[i].row.number
+                ),
+            );
         }
 
         // Grids: compound grid (a professional grid worker) and micro-grids, each
         // with a worker who lives in it (在地党员、楼栋长、热心业主).
         let compound_worker = p.new_person(&c.place, false).await?;
-        let cgrid = p.grid(GridKind::Compound, &format!("{}网格", c.place.name), &c.place, Some(&off.grid), Some(&compound_worker)).await?;
+        let cgrid = p
+            .grid(
+                GridKind::Compound,
+                &format!("{}网格", c.place.name),
+                &c.place,
+                Some(&off.grid),
+                Some(&compound_worker),
+            )
+            .await?;
         let plans = plan_micro_grids(c)?;
         let mut micro_workers: Vec<(String, String, String)> = Vec::new(); // (grid id, name, worker)
         for plan in &plans {
             let start = p.rng.below(plan.flats.len() as u64) as usize;
-            let idx = plan.flats.iter().copied().cycle().skip(start).take(plan.flats.len()).find(|&i| {
-                !picker.used.contains(&i) && c.flats[i].row.owner_kind == OwnerKind::Person
-            });
+            let idx = plan
+                .flats
+                .iter()
+                .copied()
+                .cycle()
+                .skip(start)
+                .take(plan.flats.len())
+                .find(|&i| {
+                    !picker.used.contains(&i) && c.flats[i].row.owner_kind == OwnerKind::Person
+                });
             let worker = match idx {
                 Some(i) => {
                     picker.used.insert(i);
@@ -1204,7 +1541,15 @@ async fn populate(tx: &mut Tx, w: &World, hash: &str) -> Result<Built, StoreErro
                 }
                 None => p.new_person(&c.place, false).await?,
             };
-            let gid = p.grid(GridKind::Micro, &plan.name, &plan.place, Some(&cgrid), Some(&worker)).await?;
+            let gid = p
+                .grid(
+                    GridKind::Micro,
+                    &plan.name,
+                    &plan.place,
+                    Some(&cgrid),
+                    Some(&worker),
+                )
+                .await?;
             let ids: Vec<String> = plan.flats.iter().map(|&i| c.flats[i].id.clone()).collect();
             if let Some(warning) = register::assign_parts(p.tx, ACTOR, &gid, &ids).await? {
                 return Err(err(format!("{} {}: {warning}", c.place.name, plan.name)));
@@ -1214,32 +1559,81 @@ async fn populate(tx: &mut Tx, w: &World, hash: &str) -> Result<Built, StoreErro
 
         // Party: compound branch (or joint branch) and building party groups.
         let branch_id = match spec.branch {
-            Branch::Own(name) => p.org(OrgKind::CompoundBranch, name, &c.place, Some(&off.party_committee), &[]).await?,
+            Branch::Own(name) => {
+                p.org(
+                    OrgKind::CompoundBranch,
+                    name,
+                    &c.place,
+                    Some(&off.party_committee),
+                    &[],
+                )
+                .await?
+            }
             Branch::Joint(name, other) => {
-                let other_place = w.compounds.iter().find(|x| w.specs[x.spec].code == other).map(|x| x.place.clone()).ok_or_else(|| err(format!("no compound {other}")))?;
-                let id = p.org(OrgKind::CompoundBranch, name, &c.place, Some(&off.party_committee), &[other_place]).await?;
+                let other_place = w
+                    .compounds
+                    .iter()
+                    .find(|x| w.specs[x.spec].code == other)
+                    .map(|x| x.place.clone())
+                    .ok_or_else(|| err(format!("no compound {other}")))?;
+                let id = p
+                    .org(
+                        OrgKind::CompoundBranch,
+                        name,
+                        &c.place,
+                        Some(&off.party_committee),
+                        &[other_place],
+                    )
+                    .await?;
                 joint_branches.insert(spec.code, id.clone());
                 id
             }
-            Branch::InJoint(anchor) => joint_branches.get(anchor).cloned().ok_or_else(|| err(format!("joint branch of {anchor} not created yet")))?,
+            Branch::InJoint(anchor) => joint_branches
+                .get(anchor)
+                .cloned()
+                .ok_or_else(|| err(format!("joint branch of {anchor} not created yet")))?,
         };
         let mut branch_secretary = None;
         if !matches!(spec.branch, Branch::InJoint(_)) {
             let secretary = p.pick_owner(c, &mut picker, None, true).await?;
-            p.member(&branch_id, &secretary, MemberRole::Secretary, branch_term).await?;
+            p.member(&branch_id, &secretary, MemberRole::Secretary, branch_term)
+                .await?;
             // 人社局家属院: 7 members, 2 retired and 5 in-service (report).
-            let others = if spec.code == "renshe-jiashuyuan" { 6 } else { 3 };
+            let others = if spec.code == "renshe-jiashuyuan" {
+                6
+            } else {
+                3
+            };
             for k in 0..others {
                 let m = p.pick_owner(c, &mut picker, None, false).await?;
-                p.member(&branch_id, &m, if k == 0 { MemberRole::DeputySecretary } else { MemberRole::Member }, branch_term).await?;
+                p.member(
+                    &branch_id,
+                    &m,
+                    if k == 0 {
+                        MemberRole::DeputySecretary
+                    } else {
+                        MemberRole::Member
+                    },
+                    branch_term,
+                )
+                .await?;
             }
             branch_secretary = Some(secretary);
         }
         let mut group_leaders: HashMap<String, String> = HashMap::new();
         for (bi, b) in c.buildings.iter().enumerate() {
-            let group = p.org(OrgKind::BuildingPartyGroup, &format!("{}{}党小组", c.place.name, b.name), b, Some(&branch_id), &[]).await?;
+            let group = p
+                .org(
+                    OrgKind::BuildingPartyGroup,
+                    &format!("{}{}党小组", c.place.name, b.name),
+                    b,
+                    Some(&branch_id),
+                    &[],
+                )
+                .await?;
             let leader = p.pick_owner(c, &mut picker, Some(&b.name), false).await?;
-            p.member(&group, &leader, MemberRole::Chair, branch_term).await?;
+            p.member(&group, &leader, MemberRole::Chair, branch_term)
+                .await?;
             // 东方新天地: 146 in-service members (leaders included) grouped by
             // building into 5 groups (report 000).
             let members = if spec.code == "dongfang-xintiandi" {
@@ -1250,50 +1644,97 @@ async fn populate(tx: &mut Tx, w: &World, hash: &str) -> Result<Built, StoreErro
             };
             for _ in 0..members {
                 let m = p.pick_owner(c, &mut picker, Some(&b.name), false).await?;
-                p.member(&group, &m, MemberRole::Member, branch_term).await?;
+                p.member(&group, &m, MemberRole::Member, branch_term)
+                    .await?;
             }
             group_leaders.insert(b.id.clone(), leader);
         }
 
         // Owners' committee (or property management committee).
         let (body_kind, body_name, size, term) = match spec.body {
-            Body::Committee(n) => (OrgKind::OwnersCommittee, format!("{}业主委员会", c.place.name), n, committee_term),
-            Body::Pmc(n) => (OrgKind::PropertyManagementCommittee, format!("{}物业管理委员会", c.place.name), n, pmc_term),
+            Body::Committee(n) => (
+                OrgKind::OwnersCommittee,
+                format!("{}业主委员会", c.place.name),
+                n,
+                committee_term,
+            ),
+            Body::Pmc(n) => (
+                OrgKind::PropertyManagementCommittee,
+                format!("{}物业管理委员会", c.place.name),
+                n,
+                pmc_term,
+            ),
         };
         let body = p.org(body_kind, &body_name, &c.place, None, &[]).await?;
         let chair = match (spec.body, spec.cross_appointed, &branch_secretary) {
             (Body::Committee(_), true, Some(s)) => s.clone(), // 党支部书记兼业委会主任
-            (Body::Pmc(_), _, _) => off.member.clone(),        // a community-committee member chairs the 物管会
+            (Body::Pmc(_), _, _) => off.member.clone(), // a community-committee member chairs the 物管会
             _ => p.pick_owner(c, &mut picker, None, true).await?,
         };
         p.member(&body, &chair, MemberRole::Chair, term).await?;
         let mut body_members = vec![chair.clone()];
         for k in 1..size {
             let m = p.pick_owner(c, &mut picker, None, false).await?;
-            p.member(&body, &m, if k == 1 { MemberRole::ViceChair } else { MemberRole::Member }, term).await?;
+            p.member(
+                &body,
+                &m,
+                if k == 1 {
+                    MemberRole::ViceChair
+                } else {
+                    MemberRole::Member
+                },
+                term,
+            )
+            .await?;
             body_members.push(m);
         }
 
         // The steward: the property-service company, its manager and staff.
-        let steward = p.org(OrgKind::Steward, spec.steward, &c.place, None, &[]).await?;
+        let steward = p
+            .org(OrgKind::Steward, spec.steward, &c.place, None, &[])
+            .await?;
         let manager = p.new_person(&c.place, true).await?;
-        p.member(&steward, &manager, MemberRole::Manager, (day_ms(2023, 1, 1), Some(day_ms(2025, 12, 31)))).await?;
+        p.member(
+            &steward,
+            &manager,
+            MemberRole::Manager,
+            (day_ms(2023, 1, 1), Some(day_ms(2025, 12, 31))),
+        )
+        .await?;
         let mut staff = Vec::new();
         for _ in 0..2 {
             let s = p.new_person(&c.place, false).await?;
-            p.member(&steward, &s, MemberRole::Staff, (day_ms(2023, 1, 1), None)).await?;
+            p.member(&steward, &s, MemberRole::Staff, (day_ms(2023, 1, 1), None))
+                .await?;
             staff.push(s);
         }
 
         // The supervision group: the community-committee member as 监察人,
         // a committee member and residents.
-        let sup_name = if spec.code == "qianshan-meilin" { format!("{}电梯改造监督小组", c.place.name) } else { format!("{}监督小组", c.place.name) };
-        let sup = p.org(OrgKind::SupervisionGroup, &sup_name, &c.place, None, &[]).await?;
+        let sup_name = if spec.code == "qianshan-meilin" {
+            format!("{}电梯改造监督小组", c.place.name)
+        } else {
+            format!("{}监督小组", c.place.name)
+        };
+        let sup = p
+            .org(OrgKind::SupervisionGroup, &sup_name, &c.place, None, &[])
+            .await?;
         let sup_term = (committee_term.0, None);
-        p.member(&sup, &off.member, MemberRole::Supervisor, sup_term).await?;
-        p.member(&sup, &body_members[body_members.len() - 1], MemberRole::Supervisor, sup_term).await?;
+        p.member(&sup, &off.member, MemberRole::Supervisor, sup_term)
+            .await?;
+        p.member(
+            &sup,
+            &body_members[body_members.len() - 1],
+            MemberRole::Supervisor,
+            sup_term,
+        )
+        .await?;
         // Qianshan Meilin: former opponents from building 6 joined the group (report).
-        let from = if spec.code == "qianshan-meilin" { Some("6栋") } else { None };
+        let from = if spec.code == "qianshan-meilin" {
+            Some("6栋")
+        } else {
+            None
+        };
         for _ in 0..2 {
             let r = p.pick_owner(c, &mut picker, from, false).await?;
             p.member(&sup, &r, MemberRole::Supervisor, sup_term).await?;
@@ -1302,28 +1743,111 @@ async fn populate(tx: &mut Tx, w: &World, hash: &str) -> Result<Built, StoreErro
         // Qianshan Meilin's five-member co-governance team (report 000).
         if spec.code == "qianshan-meilin" {
             let team_term = (day_ms(2025, 7, 14), None); // the first mobilisation meeting
-            let team = p.org(OrgKind::CoGovernanceTeam, "千山美林“五员共治”班子", &c.place, None, &[]).await?;
+            let team = p
+                .org(
+                    OrgKind::CoGovernanceTeam,
+                    "千山美林“五员共治”班子",
+                    &c.place,
+                    None,
+                    &[],
+                )
+                .await?;
             use FiveMemberType::*;
             // Chief convener: an in-service party member (a district bureau's
             // party committee member) living in the compound.
             let chief = p.pick_owner(c, &mut picker, None, true).await?;
-            p.team_member(&team, &chief, MemberRole::ChiefConvener, InServicePartyMember, None, team_term).await?;
-            p.team_member(&team, &manager, MemberRole::ViceConvener, PropertyStaff, None, team_term).await?;
-            p.team_member(&team, &off.member, MemberRole::ViceConvener, CommunityCommitteeMember, None, team_term).await?;
-            p.team_member(&team, &chair, MemberRole::ViceConvener, OwnersCommitteeMember, None, team_term).await?;
-            p.team_member(&team, &compound_worker, MemberRole::Member, GridWorker, None, team_term).await?;
-            p.team_member(&team, &body_members[1], MemberRole::Member, OwnersCommitteeMember, None, team_term).await?;
-            p.team_member(&team, &staff[0], MemberRole::Member, PropertyStaff, None, team_term).await?;
+            p.team_member(
+                &team,
+                &chief,
+                MemberRole::ChiefConvener,
+                InServicePartyMember,
+                None,
+                team_term,
+            )
+            .await?;
+            p.team_member(
+                &team,
+                &manager,
+                MemberRole::ViceConvener,
+                PropertyStaff,
+                None,
+                team_term,
+            )
+            .await?;
+            p.team_member(
+                &team,
+                &off.member,
+                MemberRole::ViceConvener,
+                CommunityCommitteeMember,
+                None,
+                team_term,
+            )
+            .await?;
+            p.team_member(
+                &team,
+                &chair,
+                MemberRole::ViceConvener,
+                OwnersCommitteeMember,
+                None,
+                team_term,
+            )
+            .await?;
+            p.team_member(
+                &team,
+                &compound_worker,
+                MemberRole::Member,
+                GridWorker,
+                None,
+                team_term,
+            )
+            .await?;
+            p.team_member(
+                &team,
+                &body_members[1],
+                MemberRole::Member,
+                OwnersCommitteeMember,
+                None,
+                team_term,
+            )
+            .await?;
+            p.team_member(
+                &team,
+                &staff[0],
+                MemberRole::Member,
+                PropertyStaff,
+                None,
+                team_term,
+            )
+            .await?;
             let member = p.pick_owner(c, &mut picker, None, false).await?;
-            p.team_member(&team, &member, MemberRole::Member, InServicePartyMember, None, team_term).await?;
+            p.team_member(
+                &team,
+                &member,
+                MemberRole::Member,
+                InServicePartyMember,
+                None,
+                team_term,
+            )
+            .await?;
             // A building convener per building: the building's party-group leader
             // (in-service members), building 3's micro-grid worker.
             for b in &c.buildings {
-                let (person, t) = match micro_workers.iter().find(|(_, n, _)| *n == format!("{}微网格", b.name)) {
+                let (person, t) = match micro_workers
+                    .iter()
+                    .find(|(_, n, _)| *n == format!("{}微网格", b.name))
+                {
                     Some((_, _, wk)) if b.name == "3栋" => (wk.clone(), GridWorker),
                     _ => (group_leaders[&b.id].clone(), InServicePartyMember),
                 };
-                p.team_member(&team, &person, MemberRole::BuildingConvener, t, Some(&b.id), team_term).await?;
+                p.team_member(
+                    &team,
+                    &person,
+                    MemberRole::BuildingConvener,
+                    t,
+                    Some(&b.id),
+                    team_term,
+                )
+                .await?;
             }
         }
 
@@ -1331,10 +1855,28 @@ async fn populate(tx: &mut Tx, w: &World, hash: &str) -> Result<Built, StoreErro
         // room with the branch and the committee (report 003); anchored on the
         // community like every mediation body.
         if spec.code == "qiushi-xuefu" {
-            let room = p.org(OrgKind::MediationCommittee, "秋实学府民警调解室", &c.community, None, &[]).await?;
+            let room = p
+                .org(
+                    OrgKind::MediationCommittee,
+                    "秋实学府民警调解室",
+                    &c.community,
+                    None,
+                    &[],
+                )
+                .await?;
             for k in 0..3 {
                 let m = p.pick_owner(c, &mut picker, None, false).await?;
-                p.member(&room, &m, if k == 0 { MemberRole::Chair } else { MemberRole::Mediator }, (day_ms(2020, 5, 1), None)).await?;
+                p.member(
+                    &room,
+                    &m,
+                    if k == 0 {
+                        MemberRole::Chair
+                    } else {
+                        MemberRole::Mediator
+                    },
+                    (day_ms(2020, 5, 1), None),
+                )
+                .await?;
             }
         }
 
@@ -1342,17 +1884,23 @@ async fn populate(tx: &mut Tx, w: &World, hash: &str) -> Result<Built, StoreErro
         for _ in 0..2 {
             if let Some(i) = picker.take(c, None, &mut p.rng) {
                 let t = p.new_person(&c.place, false).await?;
-                p.resident(&t, &c.flats[i].id, ResidentRelation::Tenant).await?;
+                p.resident(&t, &c.flats[i].id, ResidentRelation::Tenant)
+                    .await?;
             }
         }
         if let Some(i) = picker.take(c, None, &mut p.rng) {
             p.owner_resident(c, i, false).await?;
             let fam = p.new_person(&c.place, false).await?;
-            p.resident(&fam, &c.flats[i].id, ResidentRelation::Family).await?;
+            p.resident(&fam, &c.flats[i].id, ResidentRelation::Family)
+                .await?;
         }
 
         if spec.code == "jingcheng-mingdian" {
-            let (gid, gname, gworker) = micro_workers.iter().find(|(_, n, _)| n == "1栋微网格").cloned().ok_or_else(|| err("1栋微网格 missing"))?;
+            let (gid, gname, gworker) = micro_workers
+                .iter()
+                .find(|(_, n, _)| n == "1栋微网格")
+                .cloned()
+                .ok_or_else(|| err("1栋微网格 missing"))?;
             demo_ids.insert("grid_id", gid);
             demo_ids.insert("grid_name", gname);
             demo_ids.insert("grid_worker", gworker);
@@ -1367,28 +1915,110 @@ async fn populate(tx: &mut Tx, w: &World, hash: &str) -> Result<Built, StoreErro
             demo_ids.insert("street", c.street.id.clone());
             demo_ids.insert("street_person", street_orgs[&c.street.id].1.clone());
         }
-        p.built.per_compound.insert(spec.code.to_string(), (plans.len(), p.built.organisations - orgs_before));
+        p.built.per_compound.insert(
+            spec.code.to_string(),
+            (plans.len(), p.built.organisations - orgs_before),
+        );
     }
 
     // Logins.
-    let id = |k: &str| demo_ids.get(k).cloned().ok_or_else(|| err(format!("demo id {k} missing")));
+    let id = |k: &str| {
+        demo_ids
+            .get(k)
+            .cloned()
+            .ok_or_else(|| err(format!("demo id {k} missing")))
+    };
     let admin = auth::create_user(p.tx, ACTOR, "admin", hash, None).await?;
     auth::add_grant(p.tx, ACTOR, &admin, Role::Admin, None, None).await?;
-    let street = auth::create_user(p.tx, ACTOR, "street", hash, Some(&id("street_person")?)).await?;
-    auth::add_grant(p.tx, ACTOR, &street, Role::StreetAdmin, Some(&id("street")?), None).await?;
-    let community = auth::create_user(p.tx, ACTOR, "community", hash, Some(&id("community_person")?)).await?;
-    auth::add_grant(p.tx, ACTOR, &community, Role::CommunityStaff, Some(&id("community")?), None).await?;
+    let street =
+        auth::create_user(p.tx, ACTOR, "street", hash, Some(&id("street_person")?)).await?;
+    auth::add_grant(
+        p.tx,
+        ACTOR,
+        &street,
+        Role::StreetAdmin,
+        Some(&id("street")?),
+        None,
+    )
+    .await?;
+    let community = auth::create_user(
+        p.tx,
+        ACTOR,
+        "community",
+        hash,
+        Some(&id("community_person")?),
+    )
+    .await?;
+    auth::add_grant(
+        p.tx,
+        ACTOR,
+        &community,
+        Role::CommunityStaff,
+        Some(&id("community")?),
+        None,
+    )
+    .await?;
     let grid = auth::create_user(p.tx, ACTOR, "grid", hash, Some(&id("grid_worker")?)).await?;
-    auth::add_grant(p.tx, ACTOR, &grid, Role::GridWorker, Some(&id("compound")?), Some(&id("grid_id")?)).await?;
-    let committee = auth::create_user(p.tx, ACTOR, "committee", hash, Some(&id("committee")?)).await?;
-    auth::add_grant(p.tx, ACTOR, &committee, Role::CommitteeMember, Some(&id("compound")?), None).await?;
-    auth::add_grant(p.tx, ACTOR, &committee, Role::BranchSecretary, Some(&id("compound")?), None).await?;
+    auth::add_grant(
+        p.tx,
+        ACTOR,
+        &grid,
+        Role::GridWorker,
+        Some(&id("compound")?),
+        Some(&id("grid_id")?),
+    )
+    .await?;
+    let committee =
+        auth::create_user(p.tx, ACTOR, "committee", hash, Some(&id("committee")?)).await?;
+    auth::add_grant(
+        p.tx,
+        ACTOR,
+        &committee,
+        Role::CommitteeMember,
+        Some(&id("compound")?),
+        None,
+    )
+    .await?;
+    auth::add_grant(
+        p.tx,
+        ACTOR,
+        &committee,
+        Role::BranchSecretary,
+        Some(&id("compound")?),
+        None,
+    )
+    .await?;
     let steward = auth::create_user(p.tx, ACTOR, "steward", hash, Some(&id("steward")?)).await?;
-    auth::add_grant(p.tx, ACTOR, &steward, Role::Steward, Some(&id("compound")?), None).await?;
-    let supervisor = auth::create_user(p.tx, ACTOR, "supervisor", hash, Some(&id("supervisor")?)).await?;
-    auth::add_grant(p.tx, ACTOR, &supervisor, Role::Supervisor, Some(&id("compound")?), None).await?;
+    auth::add_grant(
+        p.tx,
+        ACTOR,
+        &steward,
+        Role::Steward,
+        Some(&id("compound")?),
+        None,
+    )
+    .await?;
+    let supervisor =
+        auth::create_user(p.tx, ACTOR, "supervisor", hash, Some(&id("supervisor")?)).await?;
+    auth::add_grant(
+        p.tx,
+        ACTOR,
+        &supervisor,
+        Role::Supervisor,
+        Some(&id("compound")?),
+        None,
+    )
+    .await?;
     let owner = auth::create_user(p.tx, ACTOR, "owner", hash, Some(&id("owner_person")?)).await?;
-    auth::add_grant(p.tx, ACTOR, &owner, Role::Owner, Some(&id("compound")?), None).await?;
+    auth::add_grant(
+        p.tx,
+        ACTOR,
+        &owner,
+        Role::Owner,
+        Some(&id("compound")?),
+        None,
+    )
+    .await?;
     auth::link_owner(p.tx, ACTOR, &owner, &id("owner_id")?).await?;
 
     let grid_name = id("grid_name")?;
@@ -1427,7 +2057,10 @@ fn summary(w: &World, b: &Built, took: std::time::Duration) -> String {
         took.as_secs_f64()
     );
     let _ = writeln!(s);
-    let _ = writeln!(s, "Compounds (code  name  place: flats / shops / parking, micro-grids):");
+    let _ = writeln!(
+        s,
+        "Compounds (code  name  place: flats / shops / parking, micro-grids):"
+    );
     for c in &w.compounds {
         let spec = &w.specs[c.spec];
         let (m, _) = b.per_compound.get(spec.code).copied().unwrap_or_default();
@@ -1464,7 +2097,10 @@ mod tests {
         let specs = specs();
         let flats = |code: &str| {
             let s = specs.iter().find(|s| s.code == code).unwrap();
-            compound_rows(s).iter().filter(|r| r.kind == PartKind::Flat).count()
+            compound_rows(s)
+                .iter()
+                .filter(|r| r.kind == PartKind::Flat)
+                .count()
         };
         assert_eq!(flats("jingcheng-mingdian"), 606);
         assert_eq!(flats("jinyuan-shangcheng-a"), 539);
@@ -1481,10 +2117,18 @@ mod tests {
             let mut cc = CrossCheck::default();
             for r in &a {
                 assert!(cc.check(r).is_empty(), "{}", s.code);
-                assert!(r.phone.is_empty() || gongzhi_domain::mask::valid_phone(&r.phone), "{}", r.phone);
+                assert!(
+                    r.phone.is_empty() || gongzhi_domain::mask::valid_phone(&r.phone),
+                    "{}",
+                    r.phone
+                );
                 assert!(r.area.0 > 0);
             }
-            let devs: HashSet<&str> = a.iter().filter(|r| r.owner_kind == OwnerKind::Developer).map(|r| r.owner_key.as_str()).collect();
+            let devs: HashSet<&str> = a
+                .iter()
+                .filter(|r| r.owner_kind == OwnerKind::Developer)
+                .map(|r| r.owner_key.as_str())
+                .collect();
             assert!(devs.len() <= 1, "one key per developer");
         }
     }

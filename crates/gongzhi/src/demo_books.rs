@@ -24,7 +24,15 @@ fn idem(k: String) -> Idem {
     Idem::new(&k, "demo".into()).expect("demo keys are valid")
 }
 
-fn posted(debit: AccountCode, credit: AccountCode, amount: i64, code: &str, memo: String, by: &str, role: Role) -> NewTransfer {
+fn posted(
+    debit: AccountCode,
+    credit: AccountCode,
+    amount: i64,
+    code: &str,
+    memo: String,
+    by: &str,
+    role: Role,
+) -> NewTransfer {
     NewTransfer {
         kind: TransferKind::Posted,
         debit,
@@ -43,7 +51,18 @@ fn posted(debit: AccountCode, credit: AccountCode, amount: i64, code: &str, memo
 
 async fn areas(db: &Db, c: &Place) -> anyhow::Result<Vec<(String, String, i64)>> {
     let parts = register::parts_under(db, c, &PartFilter::All, false, 100_000, 0).await?;
-    parts.into_iter().map(|p| Ok((p.number.clone(), p.kind.clone(), Area::parse(&p.area_m2).map_err(|e| anyhow::anyhow!("{e}"))?.0))).collect()
+    parts
+        .into_iter()
+        .map(|p| {
+            Ok((
+                p.number.clone(),
+                p.kind.clone(),
+                Area::parse(&p.area_m2)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?
+                    .0,
+            ))
+        })
+        .collect()
 }
 
 pub async fn load(db: &Db) -> anyhow::Result<String> {
@@ -60,35 +79,163 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
         "parking" => 0,
         _ => 150,
     };
-    let monthly: i64 = parts.iter().map(|(_, k, a)| fund_calc::fee(*a, rates(k))).sum();
+    let monthly: i64 = parts
+        .iter()
+        .map(|(_, k, a)| fund_calc::fee(*a, rates(k)))
+        .sum();
     let mut fees_total = 0;
     for m in 1..=12 {
         // 96% collected each month
         let collected = monthly * 96 / 100;
         fees_total += collected;
         let k = |x: &str| idem(format!("demo-jc-{m}-{x}"));
-        fund::record_transfer(db, &c, k("fee"), posted(Bank, FeeIncome, collected, "fee", format!("2026-{m:02} property fees collected (area × rate)"), &steward, Role::Steward)).await?;
-        fund::record_transfer(db, &c, k("ads"), posted(Bank, RevenueAdvertising, 20_000_00, "revenue", format!("2026-{m:02} lift advertising"), &steward, Role::Steward)).await?;
-        fund::record_transfer(db, &c, k("park"), posted(Bank, RevenueParking, 12_500_00, "revenue", format!("2026-{m:02} parking rental"), &steward, Role::Steward)).await?;
+        fund::record_transfer(
+            db,
+            &c,
+            k("fee"),
+            posted(
+                Bank,
+                FeeIncome,
+                collected,
+                "fee",
+                format!("2026-{m:02} property fees collected (area × rate)"),
+                &steward,
+                Role::Steward,
+            ),
+        )
+        .await?;
+        fund::record_transfer(
+            db,
+            &c,
+            k("ads"),
+            posted(
+                Bank,
+                RevenueAdvertising,
+                20_000_00,
+                "revenue",
+                format!("2026-{m:02} lift advertising"),
+                &steward,
+                Role::Steward,
+            ),
+        )
+        .await?;
+        fund::record_transfer(
+            db,
+            &c,
+            k("park"),
+            posted(
+                Bank,
+                RevenueParking,
+                12_500_00,
+                "revenue",
+                format!("2026-{m:02} parking rental"),
+                &steward,
+                Role::Steward,
+            ),
+        )
+        .await?;
         let rem = fund_calc::remuneration(collected, 1000);
-        fund::record_transfer(db, &c, k("rem"), posted(StewardRemuneration, Bank, rem, "remuneration", format!("2026-{m:02} steward remuneration 10% of fee income"), &steward, Role::Steward)).await?;
-        for (acct, share, what) in [(ExpenseCleaning, 30, "cleaning"), (ExpenseSecurity, 35, "security"), (ExpenseGreening, 8, "greening"), (ExpenseUtilities, 12, "common-area electricity and water")] {
-            fund::record_transfer(db, &c, k(acct.as_str()), posted(acct, Bank, collected * share / 100, "expense", format!("2026-{m:02} {what}"), &steward, Role::Steward)).await?;
+        fund::record_transfer(
+            db,
+            &c,
+            k("rem"),
+            posted(
+                StewardRemuneration,
+                Bank,
+                rem,
+                "remuneration",
+                format!("2026-{m:02} steward remuneration 10% of fee income"),
+                &steward,
+                Role::Steward,
+            ),
+        )
+        .await?;
+        for (acct, share, what) in [
+            (ExpenseCleaning, 30, "cleaning"),
+            (ExpenseSecurity, 35, "security"),
+            (ExpenseGreening, 8, "greening"),
+            (ExpenseUtilities, 12, "common-area electricity and water"),
+        ] {
+            fund::record_transfer(
+                db,
+                &c,
+                k(acct.as_str()),
+                posted(
+                    acct,
+                    Bank,
+                    collected * share / 100,
+                    "expense",
+                    format!("2026-{m:02} {what}"),
+                    &steward,
+                    Role::Steward,
+                ),
+            )
+            .await?;
         }
     }
     // the dividend: 4 yuan per m² of every part, from the public revenue
     let weights: Vec<i64> = parts.iter().map(|(_, _, a)| *a).collect();
     let total = fund_calc::dividend_total_at_rate(&weights, 400);
     let shares = fund_calc::dividend_by_area(total, &weights)?;
-    gongzhi_store::billing::dividend_run(db, &committee, "committee_member", &c, total, RevenueAdvertising, idem("demo-jc-div".into())).await?;
-    fund::record_transfer(db, &c, idem("demo-jc-div-pay".into()), posted(DividendsPayable, Bank, total, "dividend", "dividend paid to owners' accounts".into(), &steward, Role::Steward)).await?;
-    let shop = parts.iter().zip(&shares).find(|((_, k, a), _)| k == "shop" && *a == 7200).map(|((n, _, _), v)| format!("shop {n} (72.00 m²) gets {}", Fen(*v)));
+    gongzhi_store::billing::dividend_run(
+        db,
+        &committee,
+        "committee_member",
+        &c,
+        total,
+        RevenueAdvertising,
+        idem("demo-jc-div".into()),
+    )
+    .await?;
+    fund::record_transfer(
+        db,
+        &c,
+        idem("demo-jc-div-pay".into()),
+        posted(
+            DividendsPayable,
+            Bank,
+            total,
+            "dividend",
+            "dividend paid to owners' accounts".into(),
+            &steward,
+            Role::Steward,
+        ),
+    )
+    .await?;
+    let shop = parts
+        .iter()
+        .zip(&shares)
+        .find(|((_, k, a), _)| k == "shop" && *a == 7200)
+        .map(|((n, _, _), v)| format!("shop {n} (72.00 m²) gets {}", Fen(*v)));
     // December billed per part by area × rate; the demo owner pays their bills
-    gongzhi_store::billing::bill_run(db, &steward, "steward", &c, "2026-12", gongzhi_store::billing::Rates { flat: 150, shop: 300, parking: 0 }, idem("demo-jc-bill-2026-12".into())).await?;
+    gongzhi_store::billing::bill_run(
+        db,
+        &steward,
+        "steward",
+        &c,
+        "2026-12",
+        gongzhi_store::billing::Rates {
+            flat: 150,
+            shop: 300,
+            parking: 0,
+        },
+        idem("demo-jc-bill-2026-12".into()),
+    )
+    .await?;
     let owner_user = auth::user_id_by_name(db, "owner").await?;
     for o in auth::owners_of_user(db, &owner_user).await? {
         for b in gongzhi_store::billing::bills_of_owner(db, &o).await? {
-            gongzhi_store::billing::record_payment(db, &steward, "steward", &c, &b.id, b.amount - b.paid, "online", idem(format!("demo-jc-pay-{}", b.id))).await?;
+            gongzhi_store::billing::record_payment(
+                db,
+                &steward,
+                "steward",
+                &c,
+                &b.id,
+                b.amount - b.paid,
+                "online",
+                idem(format!("demo-jc-pay-{}", b.id)),
+            )
+            .await?;
         }
     }
     // the corridor light bulb, dual-approved
@@ -109,20 +256,59 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
         },
     )
     .await?;
-    let bulb = d.value["disbursement"]["id"].as_str().unwrap_or_default().to_string();
-    fund::approve(db, &committee, &[Role::CommitteeMember], &c, &bulb, idem("demo-jc-bulb-1".into())).await?;
-    fund::approve(db, &supervisor, &[Role::Supervisor], &c, &bulb, idem("demo-jc-bulb-2".into())).await?;
+    let bulb = d.value["disbursement"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    fund::approve(
+        db,
+        &committee,
+        &[Role::CommitteeMember],
+        &c,
+        &bulb,
+        idem("demo-jc-bulb-1".into()),
+    )
+    .await?;
+    fund::approve(
+        db,
+        &supervisor,
+        &[Role::Supervisor],
+        &c,
+        &bulb,
+        idem("demo-jc-bulb-2".into()),
+    )
+    .await?;
     // one awaiting its second approval, for the approval queue
     let d = fund::request_disbursement(
         db,
         &steward,
         &c,
         idem("demo-jc-paint".into()),
-        NewDisbursement { purpose: "repaint the bicycle shed".into(), payee: "Jincheng Decoration".into(), amount: 2_800_00, category: ExpenseRepair, source: Bank, documents: vec!["quote Q-17".into()], link: None, vote_id: None },
+        NewDisbursement {
+            purpose: "repaint the bicycle shed".into(),
+            payee: "Jincheng Decoration".into(),
+            amount: 2_800_00,
+            category: ExpenseRepair,
+            source: Bank,
+            documents: vec!["quote Q-17".into()],
+            link: None,
+            vote_id: None,
+        },
     )
     .await?;
-    let paint = d.value["disbursement"]["id"].as_str().unwrap_or_default().to_string();
-    fund::approve(db, &committee, &[Role::CommitteeMember], &c, &paint, idem("demo-jc-paint-1".into())).await?;
+    let paint = d.value["disbursement"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    fund::approve(
+        db,
+        &committee,
+        &[Role::CommitteeMember],
+        &c,
+        &paint,
+        idem("demo-jc-paint-1".into()),
+    )
+    .await?;
     let _ = writeln!(
         s,
         "Books: jingcheng-mingdian — fees {} yuan over 12 months, dividend {} yuan by area ({}), corridor light bulb 35.00 dual-approved",
@@ -134,9 +320,37 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
     // --- Jinyuan Shangcheng A: the maintenance fund ---
     let j = register::place_by_code(db, "jinyuan-shangcheng-a").await?;
     let k = |x: &str| idem(format!("demo-jy-{x}"));
-    fund::record_transfer(db, &j, k("principal"), posted(MaintenanceBank, MaintenancePrincipal, 5_200_000_00, "opening", "maintenance fund principal deposited by owners".into(), &steward, Role::Steward)).await?;
+    fund::record_transfer(
+        db,
+        &j,
+        k("principal"),
+        posted(
+            MaintenanceBank,
+            MaintenancePrincipal,
+            5_200_000_00,
+            "opening",
+            "maintenance fund principal deposited by owners".into(),
+            &steward,
+            Role::Steward,
+        ),
+    )
+    .await?;
     for q in 1..=4 {
-        fund::record_transfer(db, &j, k(&format!("int{q}")), posted(MaintenanceBank, MaintenanceInterest, 50_000_00, "interest", format!("2026 Q{q} bank interest"), &steward, Role::Steward)).await?;
+        fund::record_transfer(
+            db,
+            &j,
+            k(&format!("int{q}")),
+            posted(
+                MaintenanceBank,
+                MaintenanceInterest,
+                50_000_00,
+                "interest",
+                format!("2026 Q{q} bank interest"),
+                &steward,
+                Role::Steward,
+            ),
+        )
+        .await?;
     }
     let d = fund::request_disbursement(
         db,
@@ -155,9 +369,28 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
         },
     )
     .await?;
-    let gym = d.value["disbursement"]["id"].as_str().unwrap_or_default().to_string();
-    fund::approve(db, "demo-jinyuan-committee", &[Role::CommitteeMember], &j, &gym, k("gym-1")).await?;
-    fund::approve(db, "demo-jinyuan-supervisor", &[Role::Supervisor], &j, &gym, k("gym-2")).await?;
+    let gym = d.value["disbursement"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    fund::approve(
+        db,
+        "demo-jinyuan-committee",
+        &[Role::CommitteeMember],
+        &j,
+        &gym,
+        k("gym-1"),
+    )
+    .await?;
+    fund::approve(
+        db,
+        "demo-jinyuan-supervisor",
+        &[Role::Supervisor],
+        &j,
+        &gym,
+        k("gym-2"),
+    )
+    .await?;
     let _ = writeln!(s, "Books: jinyuan-shangcheng-a — maintenance fund principal 5200000.00 kept, interest 200000.00, 86000.00 spent from interest by vote");
     Ok(s)
 }

@@ -17,7 +17,10 @@ const ACTOR: &str = "demo";
 struct Rng(u64);
 impl Rng {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         self.0 >> 33
     }
     fn below(&mut self, n: u64) -> u64 {
@@ -25,7 +28,14 @@ impl Rng {
     }
 }
 
-fn case(place: &Place, category: Category, channel: Channel, text: &str, reporter: Option<&str>, name: Option<&str>) -> NewCase {
+fn case(
+    place: &Place,
+    category: Category,
+    channel: Channel,
+    text: &str,
+    reporter: Option<&str>,
+    name: Option<&str>,
+) -> NewCase {
     NewCase {
         place: place.clone(),
         part_id: None,
@@ -45,9 +55,19 @@ fn case(place: &Place, category: Category, channel: Channel, text: &str, reporte
 }
 
 /// Runs `steps` (command, note, hours after the report) on a case.
-async fn steps(tx: &mut Tx, id: &str, t0: i64, cal: &Calendar, steps: &[(Command, &str, i64)]) -> Result<(), StoreError> {
+async fn steps(
+    tx: &mut Tx,
+    id: &str,
+    t0: i64,
+    cal: &Calendar,
+    steps: &[(Command, &str, i64)],
+) -> Result<(), StoreError> {
     for (cmd, note, h) in steps {
-        let extra = Extra { note: (!note.is_empty()).then(|| note.to_string()), rating_comment: matches!(cmd, Command::Rate { .. }).then(|| note.to_string()), ..Default::default() };
+        let extra = Extra {
+            note: (!note.is_empty()).then(|| note.to_string()),
+            rating_comment: matches!(cmd, Command::Rate { .. }).then(|| note.to_string()),
+            ..Default::default()
+        };
         cases::act(tx, id, ACTOR, cmd, &extra, cal, t0 + h * HOUR_MS).await?;
     }
     Ok(())
@@ -55,7 +75,10 @@ async fn steps(tx: &mut Tx, id: &str, t0: i64, cal: &Calendar, steps: &[(Command
 
 async fn first_building(db: &Db, p: &Place) -> anyhow::Result<Place> {
     let kids = register::children(db, Some(p)).await?;
-    let b = kids.iter().find(|k| k.kind == "building").ok_or_else(|| anyhow::anyhow!("{} has no building", p.name))?;
+    let b = kids
+        .iter()
+        .find(|k| k.kind == "building")
+        .ok_or_else(|| anyhow::anyhow!("{} has no building", p.name))?;
     Ok(register::get_place(db, &b.id).await?)
 }
 
@@ -67,7 +90,11 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
     let jc = register::place_by_code(db, "jingcheng-mingdian").await?;
     let yj = register::place_by_code(db, "yujing-huating").await?;
     let qs = register::place_by_code(db, "qiushi-xuefu").await?;
-    let (jc_b, yj_b, qs_b) = (first_building(db, &jc).await?, first_building(db, &yj).await?, first_building(db, &qs).await?);
+    let (jc_b, yj_b, qs_b) = (
+        first_building(db, &jc).await?,
+        first_building(db, &yj).await?,
+        first_building(db, &qs).await?,
+    );
     let compounds = register::public_compounds(db).await?;
     let mut all = Vec::new();
     for c in &compounds {
@@ -77,24 +104,117 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
     }
     let n = db
         .write(move |tx| {
-            let (cal, owner, jc_b, yj_b, qs_b, all) = (cal.clone(), owner.clone(), jc_b.clone(), yj_b.clone(), qs_b.clone(), all.clone());
+            let (cal, owner, jc_b, yj_b, qs_b, all) = (
+                cal.clone(),
+                owner.clone(),
+                jc_b.clone(),
+                yj_b.clone(),
+                qs_b.clone(),
+                all.clone(),
+            );
             Box::pin(async move {
                 use Command::*;
                 let mut n = 0usize;
                 // The wall: reported by the owner on the web, the branch calls the steward, repaired two hours later.
                 let t0 = now - 12 * DAY_MS;
-                let id = cases::raise(tx, &case(&jc_b, Category::Repair, Channel::Web, "单元门口外墙瓷砖松动掉落，怕砸到老人小孩", Some(&owner), None), &cal, t0).await?;
-                steps(tx, &id, t0, &cal, &[(Accept, "党支部书记立即电话通知物业", 0), (Assign, "物业维修班", 0), (Start, "拉警戒线，搭梯子", 1), (Resolve, "两小时修复外墙，已清理碎片", 2), (Verify, "业主确认已修好", 5), (Close, "", 6), (Rate { stars: 5 }, "两个小时就修好了，点赞", 7)]).await?;
+                let id = cases::raise(
+                    tx,
+                    &case(
+                        &jc_b,
+                        Category::Repair,
+                        Channel::Web,
+                        "单元门口外墙瓷砖松动掉落，怕砸到老人小孩",
+                        Some(&owner),
+                        None,
+                    ),
+                    &cal,
+                    t0,
+                )
+                .await?;
+                steps(
+                    tx,
+                    &id,
+                    t0,
+                    &cal,
+                    &[
+                        (Accept, "党支部书记立即电话通知物业", 0),
+                        (Assign, "物业维修班", 0),
+                        (Start, "拉警戒线，搭梯子", 1),
+                        (Resolve, "两小时修复外墙，已清理碎片", 2),
+                        (Verify, "业主确认已修好", 5),
+                        (Close, "", 6),
+                        (Rate { stars: 5 }, "两个小时就修好了，点赞", 7),
+                    ],
+                )
+                .await?;
                 n += 1;
                 // The barking dog: the grid worker knocks on doors, the joint team mediates, an agreement.
                 let t0 = now - 40 * DAY_MS;
-                let id = cases::raise(tx, &case(&yj_b, Category::Noise, Channel::DoorKnock, "邻居家的狗夜里一直叫，老人睡不着", None, Some("王阿姨")), &cal, t0).await?;
-                steps(tx, &id, t0, &cal, &[(Accept, "网格员上报联合工作组", 2), (Assign, "调委会", 3), (Start, "在议事厅约双方调解", 48), (Resolve, "调解达成协议：夜间把狗关在室内，白天遛狗拴绳；双方签字", 72), (Verify, "网格员回访，夜间安静", 168), (Close, "", 170)]).await?;
+                let id = cases::raise(
+                    tx,
+                    &case(
+                        &yj_b,
+                        Category::Noise,
+                        Channel::DoorKnock,
+                        "邻居家的狗夜里一直叫，老人睡不着",
+                        None,
+                        Some("王阿姨"),
+                    ),
+                    &cal,
+                    t0,
+                )
+                .await?;
+                steps(
+                    tx,
+                    &id,
+                    t0,
+                    &cal,
+                    &[
+                        (Accept, "网格员上报联合工作组", 2),
+                        (Assign, "调委会", 3),
+                        (Start, "在议事厅约双方调解", 48),
+                        (
+                            Resolve,
+                            "调解达成协议：夜间把狗关在室内，白天遛狗拴绳；双方签字",
+                            72,
+                        ),
+                        (Verify, "网格员回访，夜间安静", 168),
+                        (Close, "", 170),
+                    ],
+                )
+                .await?;
                 n += 1;
                 // The smelly bins: reported by phone, fixed in three days.
                 let t0 = now - 25 * DAY_MS;
-                let id = cases::raise(tx, &case(&qs_b, Category::Environment, Channel::Phone, "垃圾桶长期不清洗，夏天很臭", None, Some("李先生")), &cal, t0).await?;
-                steps(tx, &id, t0, &cal, &[(Accept, "", 1), (Assign, "保洁公司", 2), (Start, "更换新桶，每日冲洗", 24), (Resolve, "垃圾桶已更换并每日清洗消毒", 72), (Verify, "网格员核查，已无异味", 80), (Close, "", 81)]).await?;
+                let id = cases::raise(
+                    tx,
+                    &case(
+                        &qs_b,
+                        Category::Environment,
+                        Channel::Phone,
+                        "垃圾桶长期不清洗，夏天很臭",
+                        None,
+                        Some("李先生"),
+                    ),
+                    &cal,
+                    t0,
+                )
+                .await?;
+                steps(
+                    tx,
+                    &id,
+                    t0,
+                    &cal,
+                    &[
+                        (Accept, "", 1),
+                        (Assign, "保洁公司", 2),
+                        (Start, "更换新桶，每日冲洗", 24),
+                        (Resolve, "垃圾桶已更换并每日清洗消毒", 72),
+                        (Verify, "网格员核查，已无异味", 80),
+                        (Close, "", 81),
+                    ],
+                )
+                .await?;
                 n += 1;
                 // A pile of cases across every compound.
                 let texts: [(Category, &str); 8] = [
@@ -111,27 +231,69 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
                 for (p, b) in &all {
                     for k in 0..24 {
                         let (cat, text) = texts[rng.below(texts.len() as u64) as usize];
-                        let t0 = now - (1 + rng.below(170)) as i64 * DAY_MS - rng.below(10) as i64 * HOUR_MS;
+                        let t0 = now
+                            - (1 + rng.below(170)) as i64 * DAY_MS
+                            - rng.below(10) as i64 * HOUR_MS;
                         let place = if k % 3 == 0 { p } else { b };
-                        let channel = [Channel::Web, Channel::Phone, Channel::DoorKnock, Channel::Station][rng.below(4) as usize];
+                        let channel = [
+                            Channel::Web,
+                            Channel::Phone,
+                            Channel::DoorKnock,
+                            Channel::Station,
+                        ][rng.below(4) as usize];
                         let name = channel.on_behalf().then_some("居民");
-                        let id = cases::raise(tx, &case(place, cat, channel, text, None, name), &cal, t0).await?;
+                        let id = cases::raise(
+                            tx,
+                            &case(place, cat, channel, text, None, name),
+                            &cal,
+                            t0,
+                        )
+                        .await?;
                         n += 1;
                         let fate = rng.below(20);
                         let resolve_h = 2 + rng.below(150) as i64;
                         if t0 + (resolve_h + 10) * HOUR_MS > now || fate == 0 {
                             // Still open (some will be overdue).
                             if fate % 2 == 0 {
-                                steps(tx, &id, t0, &cal, &[(Accept, "", 1), (Assign, "", 2)]).await?;
+                                steps(tx, &id, t0, &cal, &[(Accept, "", 1), (Assign, "", 2)])
+                                    .await?;
                             }
                             continue;
                         }
                         if fate == 1 {
-                            steps(tx, &id, t0, &cal, &[(Reject { reason: "不属于小区事务，已告知拨打12345".into() }, "", 3)]).await?;
+                            steps(
+                                tx,
+                                &id,
+                                t0,
+                                &cal,
+                                &[(
+                                    Reject {
+                                        reason: "不属于小区事务，已告知拨打12345".into(),
+                                    },
+                                    "",
+                                    3,
+                                )],
+                            )
+                            .await?;
                             continue;
                         }
                         let stars = [5u8, 5, 4, 4, 4, 3, 5, 2, 5, 4][rng.below(10) as usize];
-                        steps(tx, &id, t0, &cal, &[(Accept, "", 1 + rng.below(3) as i64), (Assign, "", 4), (Start, "", 5), (Resolve, "已处理", resolve_h), (Verify, "", resolve_h + 4), (Close, "", resolve_h + 5), (Rate { stars }, "", resolve_h + 8)]).await?;
+                        steps(
+                            tx,
+                            &id,
+                            t0,
+                            &cal,
+                            &[
+                                (Accept, "", 1 + rng.below(3) as i64),
+                                (Assign, "", 4),
+                                (Start, "", 5),
+                                (Resolve, "已处理", resolve_h),
+                                (Verify, "", resolve_h + 4),
+                                (Close, "", resolve_h + 5),
+                                (Rate { stars }, "", resolve_h + 8),
+                            ],
+                        )
+                        .await?;
                     }
                 }
                 Ok(n)

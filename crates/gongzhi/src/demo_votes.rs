@@ -37,7 +37,11 @@ fn day_ms(y: i64, m: i64, d: i64) -> i64 {
 }
 
 async fn child(db: &Db, parent: &Place, name: &str) -> anyhow::Result<Place> {
-    let c = register::children(db, Some(parent)).await?.into_iter().find(|c| c.name == name).ok_or_else(|| anyhow::anyhow!("demo: no {name} in {}", parent.name))?;
+    let c = register::children(db, Some(parent))
+        .await?
+        .into_iter()
+        .find(|c| c.name == name)
+        .ok_or_else(|| anyhow::anyhow!("demo: no {name} in {}", parent.name))?;
     Ok(register::get_place(db, &c.id).await?)
 }
 
@@ -56,12 +60,30 @@ struct Run<'a> {
 
 /// Creates, opens, fills and closes one vote; returns (id, tally summary).
 async fn run(db: &Db, r: Run<'_>) -> anyhow::Result<(String, gongzhi_domain::vote::Tally)> {
-    let (title, place, rule, opens_at, closes_at) = (r.title.to_string(), r.place.clone(), r.rule, r.opens_at, r.closes_at);
+    let (title, place, rule, opens_at, closes_at) = (
+        r.title.to_string(),
+        r.place.clone(),
+        r.rule,
+        r.opens_at,
+        r.closes_at,
+    );
     let v = db
         .write(move |tx| {
             let (title, place) = (title.clone(), place.clone());
             Box::pin(async move {
-                let v = votes::create_vote(tx, ACTOR, votes::NewVote { title: &title, place: &place, rule, opens_at, closes_at, channels: vec![Channel::Online, Channel::Paper, Channel::Proxy] }).await?;
+                let v = votes::create_vote(
+                    tx,
+                    ACTOR,
+                    votes::NewVote {
+                        title: &title,
+                        place: &place,
+                        rule,
+                        opens_at,
+                        closes_at,
+                        channels: vec![Channel::Online, Channel::Paper, Channel::Proxy],
+                    },
+                )
+                .await?;
                 votes::open_vote(tx, ACTOR, &v.id, DEFAULT_PROXY_LIMIT, opens_at).await
             })
         })
@@ -85,7 +107,9 @@ async fn run(db: &Db, r: Run<'_>) -> anyhow::Result<(String, gongzhi_domain::vot
                 Channel::Paper
             };
             // Spread over the window's first days, in electorate order.
-            let at = opens_at + 3_600_000 + (i as i64) * ((closes_at - opens_at - 7_200_000) / (n as i64).max(1));
+            let at = opens_at
+                + 3_600_000
+                + (i as i64) * ((closes_at - opens_at - 7_200_000) / (n as i64).max(1));
             ballots.push((o.clone(), c, channel, at));
         }
     }
@@ -94,9 +118,29 @@ async fn run(db: &Db, r: Run<'_>) -> anyhow::Result<(String, gongzhi_domain::vot
         let (id, ballots) = (id.clone(), ballots.clone());
         Box::pin(async move {
             for (k, (owner, choice, channel, at)) in ballots.iter().enumerate() {
-                let ev = votes::add_evidence(tx, RECORDER, &id, "image/png", &scan(&format!("ballot {k}"))).await?;
+                let ev = votes::add_evidence(
+                    tx,
+                    RECORDER,
+                    &id,
+                    "image/png",
+                    &scan(&format!("ballot {k}")),
+                )
+                .await?;
                 let holder = (*channel == Channel::Proxy).then_some("业主代表 刘建国");
-                votes::cast(tx, votes::Cast { vote_id: &id, owner_id: owner, choice: *choice, channel: *channel, cast_by: RECORDER, proxy_holder: holder, evidence_id: Some(&ev.id), now: *at }).await?;
+                votes::cast(
+                    tx,
+                    votes::Cast {
+                        vote_id: &id,
+                        owner_id: owner,
+                        choice: *choice,
+                        channel: *channel,
+                        cast_by: RECORDER,
+                        proxy_holder: holder,
+                        evidence_id: Some(&ev.id),
+                        now: *at,
+                    },
+                )
+                .await?;
             }
             Ok::<_, StoreError>(())
         })
@@ -122,7 +166,13 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
     let qs = register::place_by_code(db, "qianshan-meilin").await?;
     let b6 = child(db, &qs, "6栋").await?;
     let three_quarters = Fraction::new(3, 4).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let elevator_rule = Rule::Custom { base: Base::Eligible, area: None, headcount: Some(three_quarters), bound: Bound::AtLeast, turnout: false };
+    let elevator_rule = Rule::Custom {
+        base: Base::Eligible,
+        area: None,
+        headcount: Some(three_quarters),
+        bound: Bound::AtLeast,
+        turnout: false,
+    };
     // ⌈3n/4⌉ + 1 yes, then 2 no, 1 abstain, the rest do not vote.
     let elevator_plan = |i: usize, n: usize| {
         let yes = (3 * n).div_ceil(4) + 1;
@@ -136,18 +186,28 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
             None
         }
     };
-    let (id, t) = run(db, Run {
-        title: "千山美林6栋老旧电梯更新改造（按本栋户数四分之三同意）",
-        place: b6,
-        rule: elevator_rule,
-        opens_at: day_ms(2025, 5, 6),
-        closes_at: day_ms(2025, 5, 21),
-        plan: &elevator_plan,
-        proxies: 2,
-    })
+    let (id, t) = run(
+        db,
+        Run {
+            title: "千山美林6栋老旧电梯更新改造（按本栋户数四分之三同意）",
+            place: b6,
+            rule: elevator_rule,
+            opens_at: day_ms(2025, 5, 6),
+            closes_at: day_ms(2025, 5, 21),
+            plan: &elevator_plan,
+            proxies: 2,
+        },
+    )
     .await?;
-    anyhow::ensure!(t.passed, "demo: the building-6 elevator vote must cross 3/4");
-    let _ = writeln!(s, "  {id}  千山美林 6栋 elevator: {} of {} households yes (≥ 3/4) → passed", t.yes_headcount, t.total_headcount);
+    anyhow::ensure!(
+        t.passed,
+        "demo: the building-6 elevator vote must cross 3/4"
+    );
+    let _ = writeln!(
+        s,
+        "  {id}  千山美林 6栋 elevator: {} of {} households yes (≥ 3/4) → passed",
+        t.yes_headcount, t.total_headcount
+    );
 
     // 宏康浩宇 "eight sights": names chosen by the owners, Civil Code ordinary.
     let hk = register::place_by_code(db, "hongkang-haoyu").await?;
@@ -158,17 +218,26 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
         (_, 8) => Some(Choice::Abstain),
         _ => Some(Choice::Yes),
     };
-    let (id, t) = run(db, Run {
-        title: "宏康浩宇“八景”命名",
-        place: hk,
-        rule: Rule::CivilCode { matter: Matter::Ordinary },
-        opens_at: day_ms(2024, 9, 2),
-        closes_at: day_ms(2024, 9, 17),
-        plan: &names_plan,
-        proxies: 2,
-    })
+    let (id, t) = run(
+        db,
+        Run {
+            title: "宏康浩宇“八景”命名",
+            place: hk,
+            rule: Rule::CivilCode {
+                matter: Matter::Ordinary,
+            },
+            opens_at: day_ms(2024, 9, 2),
+            closes_at: day_ms(2024, 9, 17),
+            plan: &names_plan,
+            proxies: 2,
+        },
+    )
     .await?;
-    anyhow::ensure!(t.passed, "demo: the eight-sights vote must pass: {:?}", t.conditions);
+    anyhow::ensure!(
+        t.passed,
+        "demo: the eight-sights vote must pass: {:?}",
+        t.conditions
+    );
     let _ = writeln!(
         s,
         "  {id}  宏康浩宇 eight sights: turnout {}/{} m², {}/{} owners; yes {} m², {} owners → passed",
@@ -187,20 +256,30 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
         .write(move |tx| {
             let jc = jc.clone();
             Box::pin(async move {
-                let v = votes::create_vote(tx, ACTOR, votes::NewVote {
-                    title: "精城名典续聘物业服务企业",
-                    place: &jc,
-                    rule: Rule::CivilCode { matter: Matter::Ordinary },
-                    opens_at: now - 86_400_000,
-                    closes_at: now + 14 * 86_400_000,
-                    channels: vec![Channel::Online, Channel::Paper, Channel::Proxy],
-                })
+                let v = votes::create_vote(
+                    tx,
+                    ACTOR,
+                    votes::NewVote {
+                        title: "精城名典续聘物业服务企业",
+                        place: &jc,
+                        rule: Rule::CivilCode {
+                            matter: Matter::Ordinary,
+                        },
+                        opens_at: now - 86_400_000,
+                        closes_at: now + 14 * 86_400_000,
+                        channels: vec![Channel::Online, Channel::Paper, Channel::Proxy],
+                    },
+                )
                 .await?;
                 votes::open_vote(tx, ACTOR, &v.id, DEFAULT_PROXY_LIMIT, now).await
             })
         })
         .await?;
-    let _ = writeln!(s, "  {}  精城名典 steward renewal: open for 14 days — log in as `owner` and open /votes", v.id);
+    let _ = writeln!(
+        s,
+        "  {}  精城名典 steward renewal: open for 14 days — log in as `owner` and open /votes",
+        v.id
+    );
     Ok(s)
 }
 

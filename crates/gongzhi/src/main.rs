@@ -2,14 +2,14 @@
 
 mod audit_vote;
 mod bench;
+mod bench_cases;
+mod bench_votes;
 mod books_bench;
 mod books_cli;
 mod demo;
 mod demo_books;
-mod bench_votes;
-mod demo_votes;
-mod bench_cases;
 mod demo_cases;
+mod demo_votes;
 mod roster_cli;
 
 use anyhow::Context;
@@ -20,7 +20,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "gongzhi", version, about = "Gongzhi 共治: residential-compound co-governance")]
+#[command(
+    name = "gongzhi",
+    version,
+    about = "Gongzhi 共治: residential-compound co-governance"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -212,9 +216,14 @@ enum AuditCmd {
 }
 
 fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("GONGZHI_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let json = std::env::var("GONGZHI_LOG_FORMAT").map(|v| v == "json").unwrap_or(false);
-    let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter = tracing_subscriber::EnvFilter::try_from_env("GONGZHI_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let json = std::env::var("GONGZHI_LOG_FORMAT")
+        .map(|v| v == "json")
+        .unwrap_or(false);
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if json {
         b.json().init();
     } else {
@@ -228,7 +237,10 @@ fn main() -> ExitCode {
         return ExitCode::from(audit_vote::run(file, *json) as u8);
     }
     init_tracing();
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     match rt.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
@@ -240,14 +252,31 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Serve { storage, listen, secure_cookies } => {
+        Command::Serve {
+            storage,
+            listen,
+            secure_cookies,
+        } => {
             let db = storage.open().await?;
             tracing::info!(database = db.display_url(), %listen, "gongzhi serving");
             eprintln!("gongzhi: serving http://{listen}/ on {}", db.display_url());
-            gongzhi_web::serve(db, &listen, gongzhi_web::Config { secure_cookies, data_dir: Some(storage.data_dir.clone()), ..Default::default() }).await?;
+            gongzhi_web::serve(
+                db,
+                &listen,
+                gongzhi_web::Config {
+                    secure_cookies,
+                    data_dir: Some(storage.data_dir.clone()),
+                    ..Default::default()
+                },
+            )
+            .await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo { listen, data_dir, load_only } => {
+        Command::Demo {
+            listen,
+            data_dir,
+            load_only,
+        } => {
             let dir = match data_dir {
                 Some(d) => d,
                 None => std::env::temp_dir().join(format!("gongzhi-demo-{}", std::process::id())),
@@ -257,7 +286,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if path.exists() {
                 anyhow::bail!("{} already exists: the demo starts on a fresh database; pick another --data-dir", path.display());
             }
-            let db = Db::connect(&format!("sqlite://{}", path.display())).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let db = Db::connect(&format!("sqlite://{}", path.display()))
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             let summary = demo::load(&db).await?;
             let cases = demo_cases::load(&db).await?;
             println!("Gongzhi demo city loaded into {}", path.display());
@@ -267,58 +298,116 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             println!("Open http://{listen}/  (Ctrl-C to stop)");
-            gongzhi_web::serve(db, &listen, gongzhi_web::Config { data_dir: Some(dir.clone()), ..Default::default() }).await?;
+            gongzhi_web::serve(
+                db,
+                &listen,
+                gongzhi_web::Config {
+                    data_dir: Some(dir.clone()),
+                    ..Default::default()
+                },
+            )
+            .await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Import(ImportCmd::Roster { file, dry_run, storage }) => roster_cli::run(&file, dry_run, &storage.url()).await,
-        Command::Admin(AdminCmd::CreateUser { username, admin, password, storage }) => {
+        Command::Import(ImportCmd::Roster {
+            file,
+            dry_run,
+            storage,
+        }) => roster_cli::run(&file, dry_run, &storage.url()).await,
+        Command::Admin(AdminCmd::CreateUser {
+            username,
+            admin,
+            password,
+            storage,
+        }) => {
             let password = match password {
                 Some(p) => p,
                 None => {
                     let mut s = String::new();
-                    std::io::stdin().read_to_string(&mut s).context("reading the password from standard input")?;
+                    std::io::stdin()
+                        .read_to_string(&mut s)
+                        .context("reading the password from standard input")?;
                     s.lines().next().unwrap_or("").to_string()
                 }
             };
             auth::validate_username(&username).map_err(|e| anyhow::anyhow!("{e}"))?;
             auth::validate_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
             let db = storage.open().await?;
-            let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password)).await?.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
+                .await?
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             let id = db
                 .write(move |tx| {
                     let (username, hash) = (username.clone(), hash.clone());
                     Box::pin(async move {
                         let id = auth::create_user(tx, "cli", &username, &hash, None).await?;
                         if admin {
-                            auth::add_grant(tx, "cli", &id, gongzhi_domain::policy::Role::Admin, None, None).await?;
+                            auth::add_grant(
+                                tx,
+                                "cli",
+                                &id,
+                                gongzhi_domain::policy::Role::Admin,
+                                None,
+                                None,
+                            )
+                            .await?;
                         }
                         Ok(id)
                     })
                 })
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!("created user {id}{}", if admin { " (administrator)" } else { "" });
+            println!(
+                "created user {id}{}",
+                if admin { " (administrator)" } else { "" }
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench(BenchCmd::Import { rows, storage }) => {
             bench::import(rows, &storage.url()).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench(BenchCmd::Cases { bulk, seconds, concurrency, storage }) => {
+        Command::Bench(BenchCmd::Cases {
+            bulk,
+            seconds,
+            concurrency,
+            storage,
+        }) => {
             bench_cases::run(&storage.url(), bulk, seconds, concurrency).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench(BenchCmd::Api { seconds, concurrency }) => {
+        Command::Bench(BenchCmd::Api {
+            seconds,
+            concurrency,
+        }) => {
             bench::api(seconds, concurrency).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench(BenchCmd::Books { transfers, concurrency, leaves, storage }) => {
+        Command::Bench(BenchCmd::Books {
+            transfers,
+            concurrency,
+            leaves,
+            storage,
+        }) => {
             books_bench::run(transfers, concurrency, &storage.url(), leaves).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Verify { from, compound, key, state } => books_cli::verify(&from, &compound, key.as_deref(), state.as_deref()).await,
-        Command::Export(ExportCmd::Books { from, compound, format, out }) => books_cli::export(&from, &compound, format, out.as_deref()).await,
-        Command::Bench(BenchCmd::Votes { ballots, database_url }) => {
+        Command::Verify {
+            from,
+            compound,
+            key,
+            state,
+        } => books_cli::verify(&from, &compound, key.as_deref(), state.as_deref()).await,
+        Command::Export(ExportCmd::Books {
+            from,
+            compound,
+            format,
+            out,
+        }) => books_cli::export(&from, &compound, format, out.as_deref()).await,
+        Command::Bench(BenchCmd::Votes {
+            ballots,
+            database_url,
+        }) => {
             bench_votes::run(ballots, database_url).await?;
             Ok(ExitCode::SUCCESS)
         }

@@ -32,12 +32,31 @@ impl Drop for Server {
 }
 
 async fn serve(url: &str, dir: &Path) -> (Server, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let listen = format!("127.0.0.1:{port}");
-    let child = bin().args(["serve", "--listen", &listen, "--database-url", url, "--data-dir"]).arg(dir).env("GONGZHI_LOG", "warn").spawn().unwrap();
+    let child = bin()
+        .args([
+            "serve",
+            "--listen",
+            &listen,
+            "--database-url",
+            url,
+            "--data-dir",
+        ])
+        .arg(dir)
+        .env("GONGZHI_LOG", "warn")
+        .spawn()
+        .unwrap();
     let base = format!("http://{listen}");
     for _ in 0..200 {
-        if reqwest::get(format!("{base}/healthz")).await.is_ok_and(|r| r.status().is_success()) {
+        if reqwest::get(format!("{base}/healthz"))
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
             return (Server(child), base);
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -48,10 +67,22 @@ async fn serve(url: &str, dir: &Path) -> (Server, String) {
 async fn setup(db: &Db) -> Place {
     db.write(|tx| {
         Box::pin(async move {
-            let d = register::create_place(tx, "t", None, PlaceKind::District, "武侯区", None).await?;
-            let s = register::create_place(tx, "t", Some(&d), PlaceKind::Street, "簇桥街道", None).await?;
-            let c = register::create_place(tx, "t", Some(&s), PlaceKind::Community, "锦城社区", None).await?;
-            register::create_place(tx, "t", Some(&c), PlaceKind::Compound, "晶城名邸", Some(CODE)).await
+            let d =
+                register::create_place(tx, "t", None, PlaceKind::District, "武侯区", None).await?;
+            let s = register::create_place(tx, "t", Some(&d), PlaceKind::Street, "簇桥街道", None)
+                .await?;
+            let c =
+                register::create_place(tx, "t", Some(&s), PlaceKind::Community, "锦城社区", None)
+                    .await?;
+            register::create_place(
+                tx,
+                "t",
+                Some(&c),
+                PlaceKind::Compound,
+                "晶城名邸",
+                Some(CODE),
+            )
+            .await
         })
     })
     .await
@@ -78,36 +109,108 @@ fn tr(debit: AccountCode, credit: AccountCode, amount: i64, code: &str, memo: &s
 async fn some_books(db: &Db, c: &Place, tag: &str) {
     use AccountCode::*;
     let k = |n: &str| Idem::new(&format!("{tag}-{n}"), "h".into()).unwrap();
-    fund::record_transfer(db, c, k("fee"), tr(Bank, FeeIncome, 1_234_567_89, "fee", "2026 property fees")).await.unwrap();
-    fund::record_transfer(db, c, k("ads"), tr(Bank, RevenueAdvertising, 48_000_00, "revenue", "lift advertising")).await.unwrap();
-    fund::record_transfer(db, c, k("mf"), tr(MaintenanceBank, MaintenancePrincipal, 5_000_000_00, "opening", "maintenance fund")).await.unwrap();
-    fund::record_transfer(db, c, k("int"), tr(MaintenanceBank, MaintenanceInterest, 200_000_00, "interest", "bank interest 2026")).await.unwrap();
+    fund::record_transfer(
+        db,
+        c,
+        k("fee"),
+        tr(Bank, FeeIncome, 1_234_567_89, "fee", "2026 property fees"),
+    )
+    .await
+    .unwrap();
+    fund::record_transfer(
+        db,
+        c,
+        k("ads"),
+        tr(
+            Bank,
+            RevenueAdvertising,
+            48_000_00,
+            "revenue",
+            "lift advertising",
+        ),
+    )
+    .await
+    .unwrap();
+    fund::record_transfer(
+        db,
+        c,
+        k("mf"),
+        tr(
+            MaintenanceBank,
+            MaintenancePrincipal,
+            5_000_000_00,
+            "opening",
+            "maintenance fund",
+        ),
+    )
+    .await
+    .unwrap();
+    fund::record_transfer(
+        db,
+        c,
+        k("int"),
+        tr(
+            MaintenanceBank,
+            MaintenanceInterest,
+            200_000_00,
+            "interest",
+            "bank interest 2026",
+        ),
+    )
+    .await
+    .unwrap();
     let d = fund::request_disbursement(
         db,
         "steward",
         c,
         k("bulb"),
-        NewDisbursement { purpose: "corridor light bulb; \"B3\"".into(), payee: "Sanxia Electric".into(), amount: 35_00, category: ExpenseRepair, source: Bank, documents: vec![], link: None, vote_id: None },
+        NewDisbursement {
+            purpose: "corridor light bulb; \"B3\"".into(),
+            payee: "Sanxia Electric".into(),
+            amount: 35_00,
+            category: ExpenseRepair,
+            source: Bank,
+            documents: vec![],
+            link: None,
+            vote_id: None,
+        },
     )
     .await
     .unwrap();
     let id = d.value["disbursement"]["id"].as_str().unwrap().to_string();
-    fund::approve(db, "alice", &[Role::CommitteeMember], c, &id, k("a1")).await.unwrap();
-    fund::approve(db, "bob", &[Role::Supervisor], c, &id, k("a2")).await.unwrap();
+    fund::approve(db, "alice", &[Role::CommitteeMember], c, &id, k("a1"))
+        .await
+        .unwrap();
+    fund::approve(db, "bob", &[Role::Supervisor], c, &id, k("a2"))
+        .await
+        .unwrap();
 }
 
 fn verify(base: &str, extra: &[&str]) -> Output {
-    bin().args(["verify", "--from", base, "--compound", CODE]).args(extra).output().unwrap()
+    bin()
+        .args(["verify", "--from", base, "--compound", CODE])
+        .args(extra)
+        .output()
+        .unwrap()
 }
 
 fn out(o: &Output) -> String {
-    format!("status {:?}\nstdout: {}\nstderr: {}", o.status.code(), String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "status {:?}\nstdout: {}\nstderr: {}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 async fn verify_catches_tampering(kind: Kind) {
     let (url, _) = fresh_url(kind).await;
     let dir = tempfile::tempdir().unwrap();
-    let url = if kind == Kind::Sqlite { format!("sqlite://{}", dir.path().join("gongzhi.db").display()) } else { url };
+    let url = if kind == Kind::Sqlite {
+        format!("sqlite://{}", dir.path().join("gongzhi.db").display())
+    } else {
+        url
+    };
     let db = Db::connect(&url).await.unwrap();
     let c = setup(&db).await;
     some_books(&db, &c, "one").await;
@@ -116,8 +219,14 @@ async fn verify_catches_tampering(kind: Kind) {
     let st = state.to_str().unwrap();
     let o = verify(&base, &["--state", st]);
     assert!(o.status.success(), "{}", out(&o));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("ok: gongzhi/books/jingcheng-mingdian — 6 entries"), "{}", out(&o));
-    let remembered: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
+    assert!(
+        String::from_utf8_lossy(&o.stdout)
+            .contains("ok: gongzhi/books/jingcheng-mingdian — 6 entries"),
+        "{}",
+        out(&o)
+    );
+    let remembered: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
     assert_eq!(remembered["size"], 6);
     // the key in the data dir, not in the database
     assert!(dir.path().join("books-signing.key").exists());
@@ -125,13 +234,21 @@ async fn verify_catches_tampering(kind: Kind) {
     some_books(&db, &c, "two").await;
     let o = verify(&base, &["--state", st]);
     assert!(o.status.success(), "{}", out(&o));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("consistent with the last verified checkpoint"), "{}", out(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("consistent with the last verified checkpoint"),
+        "{}",
+        out(&o)
+    );
     // a wrong pinned key fails
     let other = ed25519_dalek::SigningKey::from_bytes(&[3u8; 32]).verifying_key();
     let vk = gongzhi_domain::merkle::verifier_key("gongzhi", &other);
     let o = verify(&base, &["--key", &vk]);
     assert_eq!(o.status.code(), Some(1), "{}", out(&o));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("checkpoint"), "{}", out(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("checkpoint"),
+        "{}",
+        out(&o)
+    );
 
     // edit a stored amount behind the server's back
     match kind {
@@ -145,17 +262,30 @@ async fn verify_catches_tampering(kind: Kind) {
     let o = verify(&base, &["--state", st]);
     assert_eq!(o.status.code(), Some(1), "{}", out(&o));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("FAIL: entry 1 ") && err.contains("does not match leaf 1"), "{}", out(&o));
+    assert!(
+        err.contains("FAIL: entry 1 ") && err.contains("does not match leaf 1"),
+        "{}",
+        out(&o)
+    );
     db.close().await;
 }
 
 fn tool(cmd: &str, args: &[&str]) -> Output {
-    Command::new(cmd).args(args).output().unwrap_or_else(|e| panic!("{cmd} is required for this test (install it: .ci/run does): {e}"))
+    Command::new(cmd).args(args).output().unwrap_or_else(|e| {
+        panic!("{cmd} is required for this test (install it: .ci/run does): {e}")
+    })
 }
 
 /// The server's posted balances, debit-positive, by export account name.
 async fn server_balances(base: &str) -> BTreeMap<String, i64> {
-    let v: serde_json::Value = reqwest::get(format!("{base}/api/v1/public/compounds/{CODE}/books/accounts")).await.unwrap().json().await.unwrap();
+    let v: serde_json::Value = reqwest::get(format!(
+        "{base}/api/v1/public/compounds/{CODE}/books/accounts"
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
     let mut m = BTreeMap::new();
     for a in v["accounts"].as_array().unwrap() {
         let code = AccountCode::parse(a["code"].as_str().unwrap()).unwrap();
@@ -177,35 +307,69 @@ fn name(code: AccountCode) -> String {
         c if c.is_expense() => "Expenses",
         _ => "Income",
     };
-    let leaf = code.as_str().strip_prefix("expense_").unwrap_or(code.as_str());
-    let camel: String = leaf.split('_').map(|w| w[..1].to_uppercase() + &w[1..]).collect();
+    let leaf = code
+        .as_str()
+        .strip_prefix("expense_")
+        .unwrap_or(code.as_str());
+    let camel: String = leaf
+        .split('_')
+        .map(|w| w[..1].to_uppercase() + &w[1..])
+        .collect();
     format!("{root}:{camel}")
 }
 
 fn fen(s: &str) -> i64 {
-    gongzhi_domain::money::parse_hundredths(s.trim().trim_end_matches("CNY").trim()).unwrap_or_else(|e| panic!("'{s}': {e}"))
+    gongzhi_domain::money::parse_hundredths(s.trim().trim_end_matches("CNY").trim())
+        .unwrap_or_else(|e| panic!("'{s}': {e}"))
 }
 
 async fn exports_pass_the_real_tools(kind: Kind) {
     let (url, _) = fresh_url(kind).await;
     let dir = tempfile::tempdir().unwrap();
-    let url = if kind == Kind::Sqlite { format!("sqlite://{}", dir.path().join("gongzhi.db").display()) } else { url };
+    let url = if kind == Kind::Sqlite {
+        format!("sqlite://{}", dir.path().join("gongzhi.db").display())
+    } else {
+        url
+    };
     let db = Db::connect(&url).await.unwrap();
     let c = setup(&db).await;
     some_books(&db, &c, "one").await;
     let (_srv, base) = serve(&url, dir.path()).await;
     let want = server_balances(&base).await;
-    assert_eq!(want.get("Assets:Bank"), Some(&(1_234_567_89 + 48_000_00 - 35_00)));
+    assert_eq!(
+        want.get("Assets:Bank"),
+        Some(&(1_234_567_89 + 48_000_00 - 35_00))
+    );
     let export = |fmt: &str| {
         let p = dir.path().join(format!("books.{fmt}"));
-        let o = bin().args(["export", "books", "--from", &base, "--compound", CODE, "--format", fmt, "--out"]).arg(&p).output().unwrap();
+        let o = bin()
+            .args([
+                "export",
+                "books",
+                "--from",
+                &base,
+                "--compound",
+                CODE,
+                "--format",
+                fmt,
+                "--out",
+            ])
+            .arg(&p)
+            .output()
+            .unwrap();
         assert!(o.status.success(), "{}", out(&o));
-        (p.to_str().unwrap().to_string(), std::fs::read_to_string(&p).unwrap())
+        (
+            p.to_str().unwrap().to_string(),
+            std::fs::read_to_string(&p).unwrap(),
+        )
     };
 
     // hledger: strict check, then balances
     let (hl, text) = export("hledger");
-    assert!(text.contains("1234567.89 CNY") && text.contains("-35.00 CNY"), "{text}");
+    assert!(
+        text.contains("1234567.89 CNY") && text.contains("-35.00 CNY"),
+        "{text}"
+    );
     let o = tool("hledger", &["check", "-s", "-f", &hl]);
     assert!(o.status.success(), "hledger check -s: {}\n{text}", out(&o));
     let o = tool("hledger", &["bal", "-f", &hl, "--flat", "-N", "-O", "csv"]);
@@ -245,7 +409,10 @@ async fn exports_pass_the_real_tools(kind: Kind) {
     assert_eq!(rows.len(), 6);
     for row in &rows {
         let a = &row[6];
-        assert!(a.split_once('.').is_some_and(|(_, d)| d.len() == 2), "two decimals: {a}");
+        assert!(
+            a.split_once('.').is_some_and(|(_, d)| d.len() == 2),
+            "two decimals: {a}"
+        );
     }
     assert_eq!(&rows[4][3], "pending");
     db.close().await;
@@ -258,40 +425,130 @@ both!(verify_catches_tampering, exports_pass_the_real_tools);
 async fn demo_books_verify_and_export() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("demo");
-    let o = bin().args(["demo", "--load-only", "--data-dir"]).arg(&data).env("GONGZHI_LOG", "warn").output().unwrap();
+    let o = bin()
+        .args(["demo", "--load-only", "--data-dir"])
+        .arg(&data)
+        .env("GONGZHI_LOG", "warn")
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", out(&o));
     let summary = String::from_utf8_lossy(&o.stdout);
     assert!(summary.contains("(72.00 m²) gets 288.00"), "{summary}");
     let url = format!("sqlite://{}", data.join("gongzhi.db").display());
     let (_srv, base) = serve(&url, &data).await;
     for code in ["jingcheng-mingdian", "jinyuan-shangcheng-a"] {
-        let o = bin().args(["verify", "--from", &base, "--compound", code]).output().unwrap();
+        let o = bin()
+            .args(["verify", "--from", &base, "--compound", code])
+            .output()
+            .unwrap();
         assert!(o.status.success(), "{code}: {}", out(&o));
         for (fmt, cmd) in [("hledger", "hledger"), ("beancount", "bean-check")] {
             let p = dir.path().join(format!("{code}.{fmt}"));
-            let o = bin().args(["export", "books", "--from", &base, "--compound", code, "--format", fmt, "--out"]).arg(&p).output().unwrap();
+            let o = bin()
+                .args([
+                    "export",
+                    "books",
+                    "--from",
+                    &base,
+                    "--compound",
+                    code,
+                    "--format",
+                    fmt,
+                    "--out",
+                ])
+                .arg(&p)
+                .output()
+                .unwrap();
             assert!(o.status.success(), "{}", out(&o));
             let p = p.to_str().unwrap();
-            let o = if cmd == "hledger" { tool(cmd, &["check", "-s", "-f", p]) } else { tool(cmd, &[p]) };
+            let o = if cmd == "hledger" {
+                tool(cmd, &["check", "-s", "-f", p])
+            } else {
+                tool(cmd, &[p])
+            };
             assert!(o.status.success(), "{cmd} on {code}: {}", out(&o));
         }
     }
     // the maintenance fund's principal is untouched, the interest spent by vote
-    let v: serde_json::Value = reqwest::get(format!("{base}/api/v1/public/compounds/jinyuan-shangcheng-a/books/accounts")).await.unwrap().json().await.unwrap();
-    let posted = |code: &str| v["accounts"].as_array().unwrap().iter().find(|a| a["code"] == code).unwrap()["posted"].as_i64().unwrap();
+    let v: serde_json::Value = reqwest::get(format!(
+        "{base}/api/v1/public/compounds/jinyuan-shangcheng-a/books/accounts"
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let posted = |code: &str| {
+        v["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["code"] == code)
+            .unwrap()["posted"]
+            .as_i64()
+            .unwrap()
+    };
     assert_eq!(posted("maintenance_principal"), 5_200_000_00);
     assert_eq!(posted("maintenance_interest"), 200_000_00 - 86_000_00);
     // the demo owner's dividend statement and paid bills
-    let owner = reqwest::Client::builder().cookie_store(true).build().unwrap();
-    let r = owner.post(format!("{base}/api/v1/auth/login")).json(&serde_json::json!({"username": "owner", "password": "gongzhi-demo"})).send().await.unwrap();
+    let owner = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let r = owner
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": "owner", "password": "gongzhi-demo"}))
+        .send()
+        .await
+        .unwrap();
     assert!(r.status().is_success());
-    let me: serde_json::Value = owner.get(format!("{base}/api/v1/me/books")).send().await.unwrap().json().await.unwrap();
-    assert!(me["dividends"].as_array().unwrap().iter().any(|l| l["area_m2"] == "72.00" && l["amount"] == "288.00"), "{me}");
-    assert!(me["bills"].as_array().unwrap().iter().all(|b| b["outstanding"] == "0.00"), "{me}");
+    let me: serde_json::Value = owner
+        .get(format!("{base}/api/v1/me/books"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        me["dividends"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["area_m2"] == "72.00" && l["amount"] == "288.00"),
+        "{me}"
+    );
+    assert!(
+        me["bills"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|b| b["outstanding"] == "0.00"),
+        "{me}"
+    );
     // the light bulb: posted, approved in two roles
-    let d: serde_json::Value = reqwest::get(format!("{base}/api/v1/public/compounds/jingcheng-mingdian/books/disbursements")).await.unwrap().json().await.unwrap();
-    let bulb = d["disbursements"].as_array().unwrap().iter().find(|x| x["purpose"].as_str().unwrap().contains("light bulb")).unwrap();
-    assert_eq!((bulb["state"].as_str(), bulb["first_role"].as_str(), bulb["second_role"].as_str()), (Some("posted"), Some("committee_member"), Some("supervisor")));
+    let d: serde_json::Value = reqwest::get(format!(
+        "{base}/api/v1/public/compounds/jingcheng-mingdian/books/disbursements"
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let bulb = d["disbursements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["purpose"].as_str().unwrap().contains("light bulb"))
+        .unwrap();
+    assert_eq!(
+        (
+            bulb["state"].as_str(),
+            bulb["first_role"].as_str(),
+            bulb["second_role"].as_str()
+        ),
+        (Some("posted"), Some("committee_member"), Some("supervisor"))
+    );
 }
 
 /// SIGKILL in the middle of a stream of acknowledged payments: after the
@@ -300,7 +557,11 @@ async fn demo_books_verify_and_export() {
 async fn sigkill_mid_stream(kind: Kind) {
     let (url, _) = fresh_url(kind).await;
     let dir = tempfile::tempdir().unwrap();
-    let url = if kind == Kind::Sqlite { format!("sqlite://{}", dir.path().join("gongzhi.db").display()) } else { url };
+    let url = if kind == Kind::Sqlite {
+        format!("sqlite://{}", dir.path().join("gongzhi.db").display())
+    } else {
+        url
+    };
     let db = Db::connect(&url).await.unwrap();
     let c = setup(&db).await;
     let h = gongzhi_store::auth::hash_password("steward password").unwrap();
@@ -317,15 +578,29 @@ async fn sigkill_mid_stream(kind: Kind) {
     .unwrap();
     db.close().await;
     let (srv, base) = serve(&url, dir.path()).await;
-    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
-    let r = client.post(format!("{base}/api/v1/auth/login")).json(&serde_json::json!({"username": "steward", "password": "steward password"})).send().await.unwrap();
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let r = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": "steward", "password": "steward password"}))
+        .send()
+        .await
+        .unwrap();
     assert!(r.status().is_success());
     let pay = |i: usize| serde_json::json!({"debit": "bank", "credit": "fee_income", "amount": format!("{}.{:02}", 100 + i, i % 100), "code": "fee", "memo": format!("payment {i}")});
     let url_t = format!("{base}/api/v1/compounds/{CODE}/books/transfers");
     // some payments, then a verified checkpoint
     let mut acked: Vec<(usize, String)> = Vec::new();
     for i in 0..20 {
-        let r = client.post(&url_t).header("Idempotency-Key", format!("pay-{i}")).json(&pay(i)).send().await.unwrap();
+        let r = client
+            .post(&url_t)
+            .header("Idempotency-Key", format!("pay-{i}"))
+            .json(&pay(i))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), reqwest::StatusCode::CREATED);
         let v: serde_json::Value = r.json().await.unwrap();
         acked.push((i, v["transfer"]["id"].as_str().unwrap().to_string()));
@@ -368,19 +643,35 @@ async fn sigkill_mid_stream(kind: Kind) {
         streamed += mine.len();
         acked.extend(mine);
     }
-    assert!(streamed > 0, "some payments were acknowledged before the kill");
+    assert!(
+        streamed > 0,
+        "some payments were acknowledged before the kill"
+    );
     // restart on the same database and key
     let (_srv2, base2) = serve(&url, dir.path()).await;
     let o = verify(&base2, &["--state", state.to_str().unwrap()]);
     assert!(o.status.success(), "after SIGKILL: {}", out(&o));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("consistent with the last verified checkpoint"));
-    let v: serde_json::Value = reqwest::get(format!("{base2}/api/v1/public/compounds/{CODE}/books/transfers?limit=10000")).await.unwrap().json().await.unwrap();
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("consistent with the last verified checkpoint")
+    );
+    let v: serde_json::Value = reqwest::get(format!(
+        "{base2}/api/v1/public/compounds/{CODE}/books/transfers?limit=10000"
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
     let ts = v["transfers"].as_array().unwrap();
     for (i, id) in &acked {
         let n = ts.iter().filter(|t| t["id"] == id.as_str()).count();
         assert_eq!(n, 1, "acknowledged payment {i} ({id}) present once");
         let memo = format!("payment {i}");
-        assert_eq!(ts.iter().filter(|t| t["memo"] == memo.as_str()).count(), 1, "payment {i} recorded once");
+        assert_eq!(
+            ts.iter().filter(|t| t["memo"] == memo.as_str()).count(),
+            1,
+            "payment {i} recorded once"
+        );
     }
 }
 

@@ -25,18 +25,33 @@ dev,开发商,,平利县,城关镇,三里垭社区,金元尚城A区,1,1,103,flat
 shop-9,某某商贸有限公司,023-85281234,平利县,城关镇,三里垭社区,金元尚城A区,1,,S-1,shop,72.00,registered\n";
 
 fn import(url: &str, file: &std::path::Path, extra: &[&str]) -> Output {
-    bin().args(["import", "roster"]).arg(file).args(["--database-url", url]).args(extra).output().unwrap()
+    bin()
+        .args(["import", "roster"])
+        .arg(file)
+        .args(["--database-url", url])
+        .args(extra)
+        .output()
+        .unwrap()
 }
 
 async fn parts(url: &str) -> i64 {
     let db = Db::connect(url).await.unwrap();
-    let n = sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM parts").fetch_one(db.reader()).await.unwrap().try_get::<i64, _>("n").unwrap();
+    let n = sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM parts")
+        .fetch_one(db.reader())
+        .await
+        .unwrap()
+        .try_get::<i64, _>("n")
+        .unwrap();
     db.close().await;
     n
 }
 
 fn report(out: &Output) -> serde_json::Value {
-    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -46,7 +61,10 @@ async fn imports_then_reimport_changes_nothing(kind: Kind) {
     let f = write(tmp.path(), "r.csv", GOOD);
     let r = report(&import(&url, &f, &[]));
     assert_eq!(r["parts_created"], 5);
-    assert_eq!(r["owners_created"], 3, "one buyer's two parts are one owner; the developer's unsold parts one owner");
+    assert_eq!(
+        r["owners_created"], 3,
+        "one buyer's two parts are one owner; the developer's unsold parts one owner"
+    );
     let r = report(&import(&url, &f, &[]));
     assert_eq!(r["parts_unchanged"], 5);
     assert_eq!(r["parts_created"], 0);
@@ -93,25 +111,58 @@ async fn invalid_rows_are_all_reported_and_nothing_is_written(kind: Kind) {
     assert_eq!(parts(&url).await, 0, "dry run writes nothing");
 }
 
-both!(imports_then_reimport_changes_nothing, invalid_rows_are_all_reported_and_nothing_is_written);
+both!(
+    imports_then_reimport_changes_nothing,
+    invalid_rows_are_all_reported_and_nothing_is_written
+);
 
 #[test]
 fn dry_run_reports_without_writing_and_missing_columns_are_named() {
     let tmp = tempfile::tempdir().unwrap();
     let f = write(tmp.path(), "r.csv", GOOD);
-    let out = bin().args(["import", "roster"]).arg(&f).arg("--dry-run").arg("--data-dir").arg(tmp.path()).output().unwrap();
+    let out = bin()
+        .args(["import", "roster"])
+        .arg(&f)
+        .arg("--dry-run")
+        .arg("--data-dir")
+        .arg(tmp.path())
+        .output()
+        .unwrap();
     let r = report(&out);
     assert_eq!(r["dry_run"], true);
     assert_eq!(r["parts_created"], 5);
-    let again = bin().args(["import", "roster"]).arg(&f).arg("--dry-run").arg("--data-dir").arg(tmp.path()).output().unwrap();
-    assert_eq!(report(&again)["parts_created"], 5, "the first dry run wrote nothing");
+    let again = bin()
+        .args(["import", "roster"])
+        .arg(&f)
+        .arg("--dry-run")
+        .arg("--data-dir")
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        report(&again)["parts_created"],
+        5,
+        "the first dry run wrote nothing"
+    );
     let nocol = write(tmp.path(), "n.csv", "district,street\nx,y\n");
-    let out = bin().args(["import", "roster"]).arg(&nocol).arg("--data-dir").arg(tmp.path()).output().unwrap();
+    let out = bin()
+        .args(["import", "roster"])
+        .arg(&nocol)
+        .arg("--data-dir")
+        .arg(tmp.path())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("row 1: kind: missing column in header"));
     let latin1 = tmp.path().join("l.csv");
     std::fs::write(&latin1, b"district\xff\n").unwrap();
-    let out = bin().args(["import", "roster"]).arg(&latin1).arg("--data-dir").arg(tmp.path()).output().unwrap();
+    let out = bin()
+        .args(["import", "roster"])
+        .arg(&latin1)
+        .arg("--data-dir")
+        .arg(tmp.path())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not UTF-8"));
 }
@@ -121,13 +172,28 @@ fn unknown_database_scheme_is_refused_and_creates_no_file() {
     let tmp = tempfile::tempdir().unwrap();
     let f = write(tmp.path(), "r.csv", GOOD);
     let target = tmp.path().join("x.db");
-    let out = bin().args(["import", "roster"]).arg(&f).arg("--database-url").arg(format!("mysql://{}", target.display())).output().unwrap();
+    let out = bin()
+        .args(["import", "roster"])
+        .arg(&f)
+        .arg("--database-url")
+        .arg(format!("mysql://{}", target.display()))
+        .output()
+        .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported database URL scheme 'mysql'"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("unsupported database URL scheme 'mysql'")
+    );
     assert!(!target.exists());
-    let out = bin().args(["serve", "--database-url", "redis://localhost/0"]).output().unwrap();
+    let out = bin()
+        .args(["serve", "--database-url", "redis://localhost/0"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
-    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1, "only the csv is there");
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).unwrap().count(),
+        1,
+        "only the csv is there"
+    );
 }
 
 #[test]
@@ -135,19 +201,42 @@ fn admin_create_user_validates_and_refuses_duplicates() {
     let tmp = tempfile::tempdir().unwrap();
     let run = |args: &[&str], stdin: &str| {
         use std::io::Write;
-        let mut child = bin().args(["admin", "create-user"]).args(args).arg("--data-dir").arg(tmp.path()).stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
-        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        let mut child = bin()
+            .args(["admin", "create-user"])
+            .args(args)
+            .arg("--data-dir")
+            .arg(tmp.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
         child.wait_with_output().unwrap()
     };
     let ok = run(&["root", "--admin"], "a long enough password\n");
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
     assert!(String::from_utf8_lossy(&ok.stdout).contains("administrator"));
-    assert!(tmp.path().join("gongzhi.db").exists(), "default database is data-dir/gongzhi.db");
+    assert!(
+        tmp.path().join("gongzhi.db").exists(),
+        "default database is data-dir/gongzhi.db"
+    );
     let dup = run(&["root"], "a long enough password\n");
     assert!(!dup.status.success());
     assert!(String::from_utf8_lossy(&dup.stderr).contains("username 'root' is taken"));
     let short = run(&["other"], "short\n");
-    assert!(String::from_utf8_lossy(&short.stderr).contains("password: must be at least 8 characters"));
+    assert!(
+        String::from_utf8_lossy(&short.stderr).contains("password: must be at least 8 characters")
+    );
     let bad = run(&["Bad Name"], "a long enough password\n");
     assert!(String::from_utf8_lossy(&bad.stderr).contains("username:"));
 }

@@ -16,7 +16,15 @@ use std::sync::Arc;
 const PW: &str = "correct horse battery";
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR-a-scanned-ballot";
 
-fn row(n: usize, compound: &str, building: &str, number: &str, area: i64, key: &str, name: &str) -> RosterRow {
+fn row(
+    n: usize,
+    compound: &str,
+    building: &str,
+    number: &str,
+    area: i64,
+    key: &str,
+    name: &str,
+) -> RosterRow {
     RosterRow {
         row: n + 2,
         district: "渝北区".into(),
@@ -43,7 +51,15 @@ fn roster() -> Vec<RosterRow> {
     let mut rows = Vec::new();
     for i in 0..8usize {
         let owner = i.min(6);
-        rows.push(row(rows.len(), "千山美林", "6", &format!("{}", 101 + i), 8950 + i as i64 * 100, &format!("o{owner}"), names[owner]));
+        rows.push(row(
+            rows.len(),
+            "千山美林",
+            "6",
+            &format!("{}", 101 + i),
+            8950 + i as i64 * 100,
+            &format!("o{owner}"),
+            names[owner],
+        ));
     }
     rows.push(row(rows.len(), "千山美林", "7", "101", 9000, "o7", "王八"));
     rows.push(row(rows.len(), "御景华庭", "1", "101", 9000, "ob", "冯九"));
@@ -60,20 +76,50 @@ struct World {
 
 async fn world(kind: Kind) -> World {
     let f = fresh(kind).await;
-    import::import_roster(&f.db, "test", roster(), false, Arc::new(|_| {})).await.unwrap();
+    import::import_roster(&f.db, "test", roster(), false, Arc::new(|_| {}))
+        .await
+        .unwrap();
     let comps = register::public_compounds(&f.db).await.unwrap();
     let find = |name: &str| comps.iter().find(|c| c.name == name).unwrap().code.clone();
-    let a = register::place_by_code(&f.db, &find("千山美林")).await.unwrap();
-    let b = register::place_by_code(&f.db, &find("御景华庭")).await.unwrap();
-    let b6 = register::children(&f.db, Some(&a)).await.unwrap().into_iter().find(|c| c.name == "6").unwrap();
+    let a = register::place_by_code(&f.db, &find("千山美林"))
+        .await
+        .unwrap();
+    let b = register::place_by_code(&f.db, &find("御景华庭"))
+        .await
+        .unwrap();
+    let b6 = register::children(&f.db, Some(&a))
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.name == "6")
+        .unwrap();
     let b6 = register::get_place(&f.db, &b6.id).await.unwrap();
-    let parts = register::parts_under(&f.db, &a, &register::PartFilter::All, true, 100, 0).await.unwrap();
-    let mut owners: Vec<(String, String)> = parts.iter().map(|p| (p.owner.as_ref().unwrap().name.clone(), p.owner.as_ref().unwrap().id.clone())).collect();
+    let parts = register::parts_under(&f.db, &a, &register::PartFilter::All, true, 100, 0)
+        .await
+        .unwrap();
+    let mut owners: Vec<(String, String)> = parts
+        .iter()
+        .map(|p| {
+            (
+                p.owner.as_ref().unwrap().name.clone(),
+                p.owner.as_ref().unwrap().id.clone(),
+            )
+        })
+        .collect();
     owners.dedup();
-    let names = ["赵一", "钱二", "孙三", "李四", "周五", "吴六", "郑七", "王八"];
-    let owner_ids: Vec<String> = names.iter().map(|n| owners.iter().find(|(m, _)| m == n).unwrap().1.clone()).collect();
+    let names = [
+        "赵一", "钱二", "孙三", "李四", "周五", "吴六", "郑七", "王八",
+    ];
+    let owner_ids: Vec<String> = names
+        .iter()
+        .map(|n| owners.iter().find(|(m, _)| m == n).unwrap().1.clone())
+        .collect();
     // 吴六 (o5) consents to publication of their name.
-    sqlx::query("UPDATE owners SET consent_publish_name = 1 WHERE id = $1").bind(owner_ids[5].clone()).execute(f.db.reader()).await.unwrap();
+    sqlx::query("UPDATE owners SET consent_publish_name = 1 WHERE id = $1")
+        .bind(owner_ids[5].clone())
+        .execute(f.db.reader())
+        .await
+        .unwrap();
     let h = auth::hash_password(PW).unwrap();
     let (a2, b2, ids) = (a.clone(), b.clone(), owner_ids.clone());
     f.db.write(move |tx| {
@@ -104,13 +150,29 @@ async fn world(kind: Kind) -> World {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let db = f.db.clone();
-    tokio::spawn(async move { gongzhi_web::serve_on(db, listener, gongzhi_web::Config::default()).await });
-    World { _f: f, base, a, b6, owners: owner_ids }
+    tokio::spawn(async move {
+        gongzhi_web::serve_on(db, listener, gongzhi_web::Config::default()).await
+    });
+    World {
+        _f: f,
+        base,
+        a,
+        b6,
+        owners: owner_ids,
+    }
 }
 
 async fn login(w: &World, user: &str) -> reqwest::Client {
-    let c = reqwest::Client::builder().cookie_store(true).build().unwrap();
-    let r = c.post(format!("{}/api/v1/auth/login", w.base)).json(&json!({"username": user, "password": PW})).send().await.unwrap();
+    let c = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let r = c
+        .post(format!("{}/api/v1/auth/login", w.base))
+        .json(&json!({"username": user, "password": PW}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK, "login {user}");
     c
 }
@@ -118,7 +180,11 @@ async fn login(w: &World, user: &str) -> reqwest::Client {
 async fn post(c: &reqwest::Client, url: String, body: Value) -> (StatusCode, Value) {
     let r = c.post(url).json(&body).send().await.unwrap();
     let st = r.status();
-    let ct = r.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    let ct = r
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
     let v: Value = r.json().await.unwrap_or(Value::Null);
     if !st.is_success() {
         assert_eq!(ct, "application/problem+json", "{v}");
@@ -139,8 +205,20 @@ fn now_ms() -> i64 {
     gongzhi_store::db::now_ms()
 }
 
-async fn upload(c: &reqwest::Client, w: &World, vote: &str, ct: &str, bytes: &[u8]) -> (StatusCode, Value) {
-    let r = c.post(format!("{}/api/v1/votes/{vote}/evidence", w.base)).header("content-type", ct).body(bytes.to_vec()).send().await.unwrap();
+async fn upload(
+    c: &reqwest::Client,
+    w: &World,
+    vote: &str,
+    ct: &str,
+    bytes: &[u8],
+) -> (StatusCode, Value) {
+    let r = c
+        .post(format!("{}/api/v1/votes/{vote}/evidence", w.base))
+        .header("content-type", ct)
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .unwrap();
     (r.status(), r.json().await.unwrap_or(Value::Null))
 }
 
@@ -158,9 +236,25 @@ async fn full_vote(kind: Kind) {
     }
 
     // The community sets a proxy limit of 2 for compound A.
-    let r = admin.put(format!("{base}/api/v1/places/{}/settings/vote.proxy_limit", w.a.id)).json(&json!({"value": "0"})).send().await.unwrap();
+    let r = admin
+        .put(format!(
+            "{base}/api/v1/places/{}/settings/vote.proxy_limit",
+            w.a.id
+        ))
+        .json(&json!({"value": "0"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let r = admin.put(format!("{base}/api/v1/places/{}/settings/vote.proxy_limit", w.a.id)).json(&json!({"value": "2"})).send().await.unwrap();
+    let r = admin
+        .put(format!(
+            "{base}/api/v1/places/{}/settings/vote.proxy_limit",
+            w.a.id
+        ))
+        .json(&json!({"value": "2"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
 
     let now = now_ms();
@@ -174,7 +268,10 @@ async fn full_vote(kind: Kind) {
     let mut bad = body.clone();
     bad["channels"] = json!(["fax"]);
     let (st, v) = post(&committee, format!("{base}/api/v1/votes"), bad).await;
-    assert_eq!((st, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "channels"));
+    assert_eq!(
+        (st, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "channels")
+    );
     let mut bad = body.clone();
     bad["rule"]["headcount"] = json!("5/4");
     let (st, v) = post(&committee, format!("{base}/api/v1/votes"), bad).await;
@@ -183,7 +280,10 @@ async fn full_vote(kind: Kind) {
     let mut bad = body.clone();
     bad["closes_at"] = json!(now - 5000);
     let (st, v) = post(&committee, format!("{base}/api/v1/votes"), bad).await;
-    assert_eq!((st, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "closes_at"));
+    assert_eq!(
+        (st, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "closes_at")
+    );
 
     let (st, v) = post(&committee, format!("{base}/api/v1/votes"), body.clone()).await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
@@ -191,18 +291,36 @@ async fn full_vote(kind: Kind) {
     assert_eq!(v["status"], "draft");
 
     // Not open yet.
-    let (st, v) = post(&owner[0], format!("{base}/api/v1/votes/{id}/ballots"), json!({"choice": "yes"})).await;
+    let (st, v) = post(
+        &owner[0],
+        format!("{base}/api/v1/votes/{id}/ballots"),
+        json!({"choice": "yes"}),
+    )
+    .await;
     assert_eq!(st, StatusCode::CONFLICT, "not open yet: {v}");
     let (st, _) = post(&gridw, format!("{base}/api/v1/votes/{id}/open"), json!({})).await;
     assert_eq!(st, StatusCode::FORBIDDEN);
-    let (st, v) = post(&committee, format!("{base}/api/v1/votes/{id}/open"), json!({})).await;
+    let (st, v) = post(
+        &committee,
+        format!("{base}/api/v1/votes/{id}/open"),
+        json!({}),
+    )
+    .await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["status"], "open");
     assert_eq!(v["total_headcount"], 7, "o6's two flats are one head");
     let total: i64 = (0..8).map(|i| 8950 + i * 100).sum();
-    assert_eq!(v["total_area"], gongzhi_domain::money::format_hundredths(total));
+    assert_eq!(
+        v["total_area"],
+        gongzhi_domain::money::format_hundredths(total)
+    );
     assert_eq!(v["proxy_limit"], 2, "from the community setting");
-    let (st, _) = post(&committee, format!("{base}/api/v1/votes/{id}/open"), json!({})).await;
+    let (st, _) = post(
+        &committee,
+        format!("{base}/api/v1/votes/{id}/open"),
+        json!({}),
+    )
+    .await;
     assert_eq!(st, StatusCode::CONFLICT);
 
     // Other compounds' staff do not even see it.
@@ -210,24 +328,66 @@ async fn full_vote(kind: Kind) {
     assert_eq!(st, StatusCode::NOT_FOUND);
 
     // Online: cast, then change before close (both kept).
-    let (st, r1) = post(&owner[0], format!("{base}/api/v1/votes/{id}/ballots"), json!({"choice": "yes"})).await;
+    let (st, r1) = post(
+        &owner[0],
+        format!("{base}/api/v1/votes/{id}/ballots"),
+        json!({"choice": "yes"}),
+    )
+    .await;
     assert_eq!(st, StatusCode::CREATED, "{r1}");
     assert_eq!(r1["seq"], 1);
-    let (st, r2) = post(&owner[0], format!("{base}/api/v1/votes/{id}/ballots"), json!({"choice": "no"})).await;
+    let (st, r2) = post(
+        &owner[0],
+        format!("{base}/api/v1/votes/{id}/ballots"),
+        json!({"choice": "no"}),
+    )
+    .await;
     assert_eq!(st, StatusCode::CREATED);
     assert_eq!(r2["seq"], 2);
     assert_eq!(r2["supersedes"], r1["ballot_id"]);
     assert_ne!(r1["receipt"], r2["receipt"]);
-    let (st, v) = post(&owner[0], format!("{base}/api/v1/votes/{id}/ballots"), json!({"choice": "maybe"})).await;
-    assert_eq!((st, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "choice"));
+    let (st, v) = post(
+        &owner[0],
+        format!("{base}/api/v1/votes/{id}/ballots"),
+        json!({"choice": "maybe"}),
+    )
+    .await;
+    assert_eq!(
+        (st, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "choice")
+    );
     // Someone else's owner, a non-owner, an owner outside the electorate.
-    let (st, v) = post(&owner[1], format!("{base}/api/v1/votes/{id}/ballots"), json!({"choice": "yes", "owner_id": w.owners[0]})).await;
+    let (st, v) = post(
+        &owner[1],
+        format!("{base}/api/v1/votes/{id}/ballots"),
+        json!({"choice": "yes", "owner_id": w.owners[0]}),
+    )
+    .await;
     assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
-    let (st, v) = post(&nobody, format!("{base}/api/v1/votes/{id}/ballots"), json!({"choice": "yes"})).await;
+    let (st, v) = post(
+        &nobody,
+        format!("{base}/api/v1/votes/{id}/ballots"),
+        json!({"choice": "yes"}),
+    )
+    .await;
     assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
-    let (st, v) = post(&owner[7], format!("{base}/api/v1/votes/{id}/ballots"), json!({"choice": "yes"})).await;
-    assert_eq!((st, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "owner_id"), "{v}");
-    let (st, v) = post(&committee, format!("{base}/api/v1/votes/{id}/ballots"), json!({"choice": "yes"})).await;
+    let (st, v) = post(
+        &owner[7],
+        format!("{base}/api/v1/votes/{id}/ballots"),
+        json!({"choice": "yes"}),
+    )
+    .await;
+    assert_eq!(
+        (st, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "owner_id"),
+        "{v}"
+    );
+    let (st, v) = post(
+        &committee,
+        format!("{base}/api/v1/votes/{id}/ballots"),
+        json!({"choice": "yes"}),
+    )
+    .await;
     assert_eq!(st, StatusCode::FORBIDDEN, "staff are not owners: {v}");
 
     // Owner view: live turnout and their own current ballot.
@@ -240,7 +400,11 @@ async fn full_vote(kind: Kind) {
 
     // Evidence: type and content checked, hash kept; scope enforced.
     let (st, v) = upload(&gridw, &w, &id, "text/html", b"<html>").await;
-    assert_eq!((st, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "file"), "{v}");
+    assert_eq!(
+        (st, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "file"),
+        "{v}"
+    );
     let (st, v) = upload(&gridw, &w, &id, "image/png", b"%PDF-1.4 not a png").await;
     assert_eq!((st, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "file"));
     let (st, _) = upload(&staffb, &w, &id, "image/png", PNG).await;
@@ -253,110 +417,284 @@ async fn full_vote(kind: Kind) {
     assert_eq!(ev["sha256"], hex::encode(sha2::Sha256::digest(PNG)));
     assert_eq!(ev["size"], PNG.len());
     let eid = ev["id"].as_str().unwrap().to_string();
-    let r = gridw.get(format!("{base}/api/v1/votes/{id}/evidence/{eid}")).send().await.unwrap();
+    let r = gridw
+        .get(format!("{base}/api/v1/votes/{id}/evidence/{eid}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.bytes().await.unwrap().as_ref(), PNG);
 
     // Paper ballot by the grid worker; staff outside the scope refused.
     let paper = |owner: &str, choice: &str| json!({"owner_id": owner, "choice": choice, "channel": "paper", "evidence_id": eid});
-    let (st, _) = post(&staffb, format!("{base}/api/v1/votes/{id}/recorded-ballots"), paper(&w.owners[1], "yes")).await;
+    let (st, _) = post(
+        &staffb,
+        format!("{base}/api/v1/votes/{id}/recorded-ballots"),
+        paper(&w.owners[1], "yes"),
+    )
+    .await;
     assert_eq!(st, StatusCode::NOT_FOUND);
     let steward = login(&w, "steward").await;
-    let (st, _) = post(&steward, format!("{base}/api/v1/votes/{id}/recorded-ballots"), paper(&w.owners[1], "yes")).await;
+    let (st, _) = post(
+        &steward,
+        format!("{base}/api/v1/votes/{id}/recorded-ballots"),
+        paper(&w.owners[1], "yes"),
+    )
+    .await;
     assert_eq!(st, StatusCode::FORBIDDEN);
     let (st, v) = post(&gridw, format!("{base}/api/v1/votes/{id}/recorded-ballots"), json!({"owner_id": w.owners[1], "choice": "yes", "channel": "paper", "evidence_id": "nope"})).await;
-    assert_eq!((st, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "evidence_id"));
-    let (st, v) = post(&gridw, format!("{base}/api/v1/votes/{id}/recorded-ballots"), paper(&w.owners[7], "yes")).await;
-    assert_eq!((st, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "owner_id"), "o7 lives in building 7");
-    let (st, v) = post(&gridw, format!("{base}/api/v1/votes/{id}/recorded-ballots"), paper(&w.owners[1], "yes")).await;
+    assert_eq!(
+        (st, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "evidence_id")
+    );
+    let (st, v) = post(
+        &gridw,
+        format!("{base}/api/v1/votes/{id}/recorded-ballots"),
+        paper(&w.owners[7], "yes"),
+    )
+    .await;
+    assert_eq!(
+        (st, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "owner_id"),
+        "o7 lives in building 7"
+    );
+    let (st, v) = post(
+        &gridw,
+        format!("{base}/api/v1/votes/{id}/recorded-ballots"),
+        paper(&w.owners[1], "yes"),
+    )
+    .await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
     assert_eq!(v["channel"], "paper");
 
     // Written proxies: 王五 may hold 2 (the setting), not 3.
     let proxy = |owner: &str, holder: &str| json!({"owner_id": owner, "choice": "yes", "channel": "proxy", "evidence_id": eid, "proxy_holder": holder});
     for o in [2, 3] {
-        let (st, v) = post(&committee, format!("{base}/api/v1/votes/{id}/recorded-ballots"), proxy(&w.owners[o], "王五")).await;
+        let (st, v) = post(
+            &committee,
+            format!("{base}/api/v1/votes/{id}/recorded-ballots"),
+            proxy(&w.owners[o], "王五"),
+        )
+        .await;
         assert_eq!(st, StatusCode::CREATED, "{v}");
     }
-    let (st, v) = post(&committee, format!("{base}/api/v1/votes/{id}/recorded-ballots"), proxy(&w.owners[4], "王五")).await;
-    assert_eq!((st, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "proxy_holder"), "{v}");
-    let (st, v) = post(&committee, format!("{base}/api/v1/votes/{id}/recorded-ballots"), json!({"owner_id": w.owners[4], "choice": "yes", "channel": "proxy", "evidence_id": eid})).await;
-    assert_eq!((st, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "proxy_holder"));
-    let (st, _) = post(&committee, format!("{base}/api/v1/votes/{id}/recorded-ballots"), proxy(&w.owners[4], "陈六")).await;
+    let (st, v) = post(
+        &committee,
+        format!("{base}/api/v1/votes/{id}/recorded-ballots"),
+        proxy(&w.owners[4], "王五"),
+    )
+    .await;
+    assert_eq!(
+        (st, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "proxy_holder"),
+        "{v}"
+    );
+    let (st, v) = post(
+        &committee,
+        format!("{base}/api/v1/votes/{id}/recorded-ballots"),
+        json!({"owner_id": w.owners[4], "choice": "yes", "channel": "proxy", "evidence_id": eid}),
+    )
+    .await;
+    assert_eq!(
+        (st, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "proxy_holder")
+    );
+    let (st, _) = post(
+        &committee,
+        format!("{base}/api/v1/votes/{id}/recorded-ballots"),
+        proxy(&w.owners[4], "陈六"),
+    )
+    .await;
     assert_eq!(st, StatusCode::CREATED);
     for o in [5, 6] {
-        let (st, _) = post(&owner[o], format!("{base}/api/v1/votes/{id}/ballots"), json!({"choice": "yes"})).await;
+        let (st, _) = post(
+            &owner[o],
+            format!("{base}/api/v1/votes/{id}/ballots"),
+            json!({"choice": "yes"}),
+        )
+        .await;
         assert_eq!(st, StatusCode::CREATED);
     }
 
     // The public board while open: receipts and parts, masked names, no choices.
-    let (st, board) = get(&reqwest::Client::new(), format!("{base}/api/v1/public/votes/{id}/board")).await;
+    let (st, board) = get(
+        &reqwest::Client::new(),
+        format!("{base}/api/v1/public/votes/{id}/board"),
+    )
+    .await;
     assert_eq!(st, StatusCode::OK);
     let rows = board["ballots"].as_array().unwrap();
     assert_eq!(rows.len(), 8, "o0's replaced ballot stays on the board");
     assert_eq!(rows.iter().filter(|r| r["current"] == true).count(), 7);
     assert!(rows.iter().all(|r| r["choice"].is_null()));
-    assert!(rows.iter().any(|r| r["receipt"] == r2["receipt"] && r["name"] == "赵*" && r["parts"] == json!(["6-1-101"])));
-    assert!(rows.iter().any(|r| r["name"] == "吴六"), "consented name in full");
-    assert!(rows.iter().any(|r| r["name"] == "郑*" && r["parts"] == json!(["6-1-107", "6-1-108"])));
+    assert!(rows.iter().any(|r| r["receipt"] == r2["receipt"]
+        && r["name"] == "赵*"
+        && r["parts"] == json!(["6-1-101"])));
+    assert!(
+        rows.iter().any(|r| r["name"] == "吴六"),
+        "consented name in full"
+    );
+    assert!(rows
+        .iter()
+        .any(|r| r["name"] == "郑*" && r["parts"] == json!(["6-1-107", "6-1-108"])));
     assert!(!board.to_string().contains("赵一"));
-    let (st, _) = get(&reqwest::Client::new(), format!("{base}/api/v1/public/votes/{id}/record.json")).await;
+    let (st, _) = get(
+        &reqwest::Client::new(),
+        format!("{base}/api/v1/public/votes/{id}/record.json"),
+    )
+    .await;
     assert_eq!(st, StatusCode::CONFLICT, "no record before close");
 
     // Apportionment: 30,000.00 yuan, 10,000.00 subsidy, across the 8 flats.
-    let (st, v) = post(&owner[0], format!("{base}/api/v1/votes/{id}/apportion"), json!({"amount_fen": 3_000_000, "subsidy_fen": 1_000_000, "by": "area"})).await;
+    let (st, v) = post(
+        &owner[0],
+        format!("{base}/api/v1/votes/{id}/apportion"),
+        json!({"amount_fen": 3_000_000, "subsidy_fen": 1_000_000, "by": "area"}),
+    )
+    .await;
     assert_eq!(st, StatusCode::OK, "{v}");
     let shares = v["shares"].as_array().unwrap();
     assert_eq!(shares.len(), 8);
-    assert_eq!(shares.iter().map(|s| s["amount_fen"].as_i64().unwrap()).sum::<i64>(), 2_000_000);
-    assert!(shares[7]["amount_fen"].as_i64() > shares[0]["amount_fen"].as_i64(), "larger flat pays more");
-    let (st, v) = post(&owner[0], format!("{base}/api/v1/votes/{id}/apportion"), json!({"amount_fen": 100, "by": "equal"})).await;
+    assert_eq!(
+        shares
+            .iter()
+            .map(|s| s["amount_fen"].as_i64().unwrap())
+            .sum::<i64>(),
+        2_000_000
+    );
+    assert!(
+        shares[7]["amount_fen"].as_i64() > shares[0]["amount_fen"].as_i64(),
+        "larger flat pays more"
+    );
+    let (st, v) = post(
+        &owner[0],
+        format!("{base}/api/v1/votes/{id}/apportion"),
+        json!({"amount_fen": 100, "by": "equal"}),
+    )
+    .await;
     assert_eq!(st, StatusCode::OK);
-    let eq: Vec<i64> = v["shares"].as_array().unwrap().iter().map(|s| s["amount_fen"].as_i64().unwrap()).collect();
-    assert_eq!(eq, vec![13, 13, 13, 13, 12, 12, 12, 12], "equal remainders: earlier part first");
-    let (st, v) = post(&owner[0], format!("{base}/api/v1/votes/{id}/apportion"), json!({"amount_fen": 100, "by": "height"})).await;
+    let eq: Vec<i64> = v["shares"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["amount_fen"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        eq,
+        vec![13, 13, 13, 13, 12, 12, 12, 12],
+        "equal remainders: earlier part first"
+    );
+    let (st, v) = post(
+        &owner[0],
+        format!("{base}/api/v1/votes/{id}/apportion"),
+        json!({"amount_fen": 100, "by": "height"}),
+    )
+    .await;
     assert_eq!((st, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "by"));
-    let (st, v) = post(&owner[0], format!("{base}/api/v1/votes/{id}/apportion"), json!({"amount_fen": 100, "subsidy_fen": 200, "by": "area"})).await;
-    assert_eq!((st, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "subsidy_fen"));
+    let (st, v) = post(
+        &owner[0],
+        format!("{base}/api/v1/votes/{id}/apportion"),
+        json!({"amount_fen": 100, "subsidy_fen": 200, "by": "area"}),
+    )
+    .await;
+    assert_eq!(
+        (st, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "subsidy_fen")
+    );
 
     // Close: only who manages votes.
     let (st, _) = post(&gridw, format!("{base}/api/v1/votes/{id}/close"), json!({})).await;
     assert_eq!(st, StatusCode::FORBIDDEN);
-    let (st, closed) = post(&committee, format!("{base}/api/v1/votes/{id}/close"), json!({})).await;
+    let (st, closed) = post(
+        &committee,
+        format!("{base}/api/v1/votes/{id}/close"),
+        json!({}),
+    )
+    .await;
     assert_eq!(st, StatusCode::OK, "{closed}");
     let res = &closed["result"];
     assert_eq!(res["total_headcount"], 7);
     assert_eq!(res["voted_headcount"], 7);
     assert_eq!(res["yes_headcount"], 6, "6 of 7 ≥ 3/4");
     assert_eq!(res["passed"], true);
-    assert!(res["conditions"].as_array().unwrap().iter().any(|c| c["held"] == true));
-    let (st, _) = post(&committee, format!("{base}/api/v1/votes/{id}/close"), json!({})).await;
+    assert!(res["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["held"] == true));
+    let (st, _) = post(
+        &committee,
+        format!("{base}/api/v1/votes/{id}/close"),
+        json!({}),
+    )
+    .await;
     assert_eq!(st, StatusCode::CONFLICT);
-    let (st, v) = post(&owner[0], format!("{base}/api/v1/votes/{id}/ballots"), json!({"choice": "yes"})).await;
+    let (st, v) = post(
+        &owner[0],
+        format!("{base}/api/v1/votes/{id}/ballots"),
+        json!({"choice": "yes"}),
+    )
+    .await;
     assert_eq!(st, StatusCode::CONFLICT, "{v}");
     assert!(v["detail"].as_str().unwrap().contains("closed"));
-    let (st, _) = post(&gridw, format!("{base}/api/v1/votes/{id}/recorded-ballots"), paper(&w.owners[0], "yes")).await;
+    let (st, _) = post(
+        &gridw,
+        format!("{base}/api/v1/votes/{id}/recorded-ballots"),
+        paper(&w.owners[0], "yes"),
+    )
+    .await;
     assert_eq!(st, StatusCode::CONFLICT);
 
     // Result and publication in the audit trail.
-    let (_, audit) = get(&committee, format!("{base}/api/v1/places/{}/audit?limit=200", w.a.id)).await;
-    let actions: Vec<&str> = audit["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
-    for a in ["vote.create", "vote.open", "vote.ballot", "vote.ballot.replace", "vote.evidence", "vote.close", "vote.publish"] {
+    let (_, audit) = get(
+        &committee,
+        format!("{base}/api/v1/places/{}/audit?limit=200", w.a.id),
+    )
+    .await;
+    let actions: Vec<&str> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for a in [
+        "vote.create",
+        "vote.open",
+        "vote.ballot",
+        "vote.ballot.replace",
+        "vote.evidence",
+        "vote.close",
+        "vote.publish",
+    ] {
         assert!(actions.contains(&a), "{a} in {actions:?}");
     }
 
     // The board now shows choices.
-    let (_, board) = get(&reqwest::Client::new(), format!("{base}/api/v1/public/votes/{id}/board")).await;
-    assert!(board["ballots"].as_array().unwrap().iter().any(|r| r["receipt"] == r2["receipt"] && r["choice"] == "no"));
+    let (_, board) = get(
+        &reqwest::Client::new(),
+        format!("{base}/api/v1/public/votes/{id}/board"),
+    )
+    .await;
+    assert!(board["ballots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["receipt"] == r2["receipt"] && r["choice"] == "no"));
 
     // The public record, re-counted by the real binary.
-    let r = reqwest::get(format!("{base}/api/v1/public/votes/{id}/record.json")).await.unwrap();
+    let r = reqwest::get(format!("{base}/api/v1/public/votes/{id}/record.json"))
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let text = r.text().await.unwrap();
     let record: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(record["format"], "gongzhi.vote/1");
     assert_eq!(record["parts"].as_array().unwrap().len(), 8);
-    assert_eq!(record["ballots"].as_array().unwrap().len(), 7, "current ballots only");
+    assert_eq!(
+        record["ballots"].as_array().unwrap().len(),
+        7,
+        "current ballots only"
+    );
     for n in ["赵一", "钱二", "吴六", "郑七"] {
         assert!(!text.contains(n), "no names in the record");
     }
@@ -364,16 +702,43 @@ async fn full_vote(kind: Kind) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("record.json");
     std::fs::write(&file, &text).unwrap();
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_gongzhi")).args(["audit", "vote"]).arg(&file).arg("--json").output().await.unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_gongzhi"))
+        .args(["audit", "vote"])
+        .arg(&file)
+        .arg("--json")
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let audited: Value = serde_json::from_slice(&out.stdout).unwrap();
-    for k in ["total_area", "voted_area", "yes_area", "total_headcount", "voted_headcount", "yes_headcount", "turnout_met", "approval_met", "passed"] {
+    for k in [
+        "total_area",
+        "voted_area",
+        "yes_area",
+        "total_headcount",
+        "voted_headcount",
+        "yes_headcount",
+        "turnout_met",
+        "approval_met",
+        "passed",
+    ] {
         assert_eq!(audited[k], res[k], "{k}");
     }
     // A tampered record is re-counted differently: the audit is not a rubber stamp.
     let tampered = text.replacen("\"choice\":\"yes\"", "\"choice\":\"no\"", 2);
     std::fs::write(&file, &tampered).unwrap();
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_gongzhi")).args(["audit", "vote"]).arg(&file).arg("--json").output().await.unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_gongzhi"))
+        .args(["audit", "vote"])
+        .arg(&file)
+        .arg("--json")
+        .output()
+        .await
+        .unwrap();
     let audited: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(audited["yes_headcount"], 4);
     assert_eq!(audited["passed"], false);
@@ -391,30 +756,62 @@ async fn outside_window(kind: Kind) {
     let (st, v) = post(&committee, format!("{base}/api/v1/votes"), body).await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
     let id = v["id"].as_str().unwrap().to_string();
-    let (st, v) = post(&committee, format!("{base}/api/v1/votes/{id}/open"), json!({})).await;
+    let (st, v) = post(
+        &committee,
+        format!("{base}/api/v1/votes/{id}/open"),
+        json!({}),
+    )
+    .await;
     assert_eq!(st, StatusCode::OK, "{v}");
-    assert_eq!(v["total_headcount"], 8, "the compound's electorate includes building 7");
+    assert_eq!(
+        v["total_headcount"], 8,
+        "the compound's electorate includes building 7"
+    );
     assert_eq!(v["proxy_limit"], 3, "the default without a setting");
-    let (st, v) = post(&owner0, format!("{base}/api/v1/votes/{id}/ballots"), json!({"choice": "yes"})).await;
+    let (st, v) = post(
+        &owner0,
+        format!("{base}/api/v1/votes/{id}/ballots"),
+        json!({"choice": "yes"}),
+    )
+    .await;
     assert_eq!(st, StatusCode::CONFLICT, "{v}");
-    assert!(v["detail"].as_str().unwrap().contains("outside the voting window"));
+    assert!(v["detail"]
+        .as_str()
+        .unwrap()
+        .contains("outside the voting window"));
     // A channel the vote does not accept.
     let gridw = login(&w, "gridw").await;
     let (_, ev) = upload(&gridw, &w, &id, "image/png", PNG).await;
     let (st, v) = post(&gridw, format!("{base}/api/v1/votes/{id}/recorded-ballots"), json!({"owner_id": w.owners[0], "choice": "yes", "channel": "paper", "evidence_id": ev["id"]})).await;
     assert_eq!(st, StatusCode::CONFLICT, "window is checked first: {v}");
     // Close with no ballots: counted, failed, published.
-    let (st, v) = post(&committee, format!("{base}/api/v1/votes/{id}/close"), json!({})).await;
+    let (st, v) = post(
+        &committee,
+        format!("{base}/api/v1/votes/{id}/close"),
+        json!({}),
+    )
+    .await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(v["result"]["passed"], false);
     assert_eq!(v["result"]["voted_headcount"], 0);
-    let (st, rec) = get(&reqwest::Client::new(), format!("{base}/api/v1/public/votes/{id}/record.json")).await;
+    let (st, rec) = get(
+        &reqwest::Client::new(),
+        format!("{base}/api/v1/public/votes/{id}/record.json"),
+    )
+    .await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(rec["ballots"], json!([]));
     // A draft has no public board.
     let body = json!({"title": "草稿", "place_id": w.b6.id, "rule": {"kind": "civil_code", "matter": "special"}, "opens_at": now, "closes_at": now + 1000, "channels": ["online"]});
     let (_, v) = post(&committee, format!("{base}/api/v1/votes"), body).await;
-    let (st, _) = get(&reqwest::Client::new(), format!("{base}/api/v1/public/votes/{}/board", v["id"].as_str().unwrap())).await;
+    let (st, _) = get(
+        &reqwest::Client::new(),
+        format!(
+            "{base}/api/v1/public/votes/{}/board",
+            v["id"].as_str().unwrap()
+        ),
+    )
+    .await;
     assert_eq!(st, StatusCode::NOT_FOUND);
 }
 
@@ -424,13 +821,34 @@ async fn linking_accounts(kind: Kind) {
     let w = world(kind).await;
     let base = &w.base;
     let url = format!("{base}/api/v1/owners/{}/accounts", w.owners[0]);
-    let (st, _) = post(&login(&w, "committee").await, url.clone(), json!({"username": "nobody"})).await;
-    assert_eq!(st, StatusCode::FORBIDDEN, "a committee member does not change the register");
-    let (st, _) = post(&login(&w, "staffb").await, url.clone(), json!({"username": "nobody"})).await;
-    assert_eq!(st, StatusCode::NOT_FOUND, "another compound's owner is not even confirmed");
+    let (st, _) = post(
+        &login(&w, "committee").await,
+        url.clone(),
+        json!({"username": "nobody"}),
+    )
+    .await;
+    assert_eq!(
+        st,
+        StatusCode::FORBIDDEN,
+        "a committee member does not change the register"
+    );
+    let (st, _) = post(
+        &login(&w, "staffb").await,
+        url.clone(),
+        json!({"username": "nobody"}),
+    )
+    .await;
+    assert_eq!(
+        st,
+        StatusCode::NOT_FOUND,
+        "another compound's owner is not even confirmed"
+    );
     let admin = login(&w, "admin").await;
     let (st, v) = post(&admin, url.clone(), json!({"username": "ghost"})).await;
-    assert_eq!((st, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "username"));
+    assert_eq!(
+        (st, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "username")
+    );
     let (st, _) = post(&admin, url.clone(), json!({"username": "nobody"})).await;
     assert_eq!(st, StatusCode::CREATED);
     let (st, _) = post(&admin, url, json!({"username": "nobody"})).await;
@@ -450,28 +868,64 @@ async fn matters_follow_their_procedure(kind: Kind) {
     let (st, v) = get(&owner0, format!("{base}/api/v1/procedures")).await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(v["procedures"].as_array().unwrap().len(), 3);
-    let (st, v) = post(&owner0, format!("{base}/api/v1/matters"), json!({"place_id": w.b6.id, "title": "6栋电梯更新", "procedure": "no_such"})).await;
-    assert_eq!((st, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "procedure"));
-    let (st, _) = post(&staffb, format!("{base}/api/v1/matters"), json!({"place_id": w.b6.id, "title": "x", "procedure": "seven_step"})).await;
+    let (st, v) = post(
+        &owner0,
+        format!("{base}/api/v1/matters"),
+        json!({"place_id": w.b6.id, "title": "6栋电梯更新", "procedure": "no_such"}),
+    )
+    .await;
+    assert_eq!(
+        (st, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "procedure")
+    );
+    let (st, _) = post(
+        &staffb,
+        format!("{base}/api/v1/matters"),
+        json!({"place_id": w.b6.id, "title": "x", "procedure": "seven_step"}),
+    )
+    .await;
     assert_eq!(st, StatusCode::NOT_FOUND);
-    let (st, m) = post(&owner0, format!("{base}/api/v1/matters"), json!({"place_id": w.b6.id, "title": "6栋电梯更新", "procedure": "seven_step"})).await;
+    let (st, m) = post(
+        &owner0,
+        format!("{base}/api/v1/matters"),
+        json!({"place_id": w.b6.id, "title": "6栋电梯更新", "procedure": "seven_step"}),
+    )
+    .await;
     assert_eq!(st, StatusCode::CREATED, "{m}");
     let id = m["id"].as_str().unwrap().to_string();
     assert_eq!(m["next_step"], "raise");
     let steps = format!("{base}/api/v1/matters/{id}/steps");
     let (st, v) = post(&owner0, steps.clone(), json!({"step": "triage"})).await;
     assert_eq!(st, StatusCode::CONFLICT, "out of order: {v}");
-    let (st, v) = post(&owner0, steps.clone(), json!({"step": "raise", "note": "电梯经常停运"})).await;
+    let (st, v) = post(
+        &owner0,
+        steps.clone(),
+        json!({"step": "raise", "note": "电梯经常停运"}),
+    )
+    .await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
     assert_eq!(v["role"], "owner");
     let (st, v) = post(&owner0, steps.clone(), json!({"step": "triage"})).await;
-    assert_eq!((st, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "step"), "an owner does not triage: {v}");
+    assert_eq!(
+        (st, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "step"),
+        "an owner does not triage: {v}"
+    );
     let (st, _) = post(&committee, steps.clone(), json!({"step": "triage"})).await;
     assert_eq!(st, StatusCode::CREATED);
-    let (st, _) = post(&committee, steps.clone(), json!({"step": "deliberate", "note": "四方联席会议"})).await;
+    let (st, _) = post(
+        &committee,
+        steps.clone(),
+        json!({"step": "deliberate", "note": "四方联席会议"}),
+    )
+    .await;
     assert_eq!(st, StatusCode::CREATED);
     let (st, v) = post(&committee, steps.clone(), json!({"step": "decide"})).await;
-    assert_eq!(st, StatusCode::CONFLICT, "the owners' meeting needs 15 days' notice: {v}");
+    assert_eq!(
+        st,
+        StatusCode::CONFLICT,
+        "the owners' meeting needs 15 days' notice: {v}"
+    );
     assert!(v["detail"].as_str().unwrap().contains("15 days"));
     let (st, _) = get(&staffb, format!("{base}/api/v1/matters/{id}")).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
@@ -480,23 +934,68 @@ async fn matters_follow_their_procedure(kind: Kind) {
     assert_eq!(m["next_step"], "decide");
     // A community's own procedure, with a vote attached to its step.
     let custom = json!({"key": "quick", "name": "快速表决", "steps": [{"key": "vote", "name": "表决", "roles": ["committee_member"], "produces": "vote"}]});
-    let (st, m) = post(&committee, format!("{base}/api/v1/matters"), json!({"place_id": w.a.id, "title": "车位划线", "procedure": custom})).await;
+    let (st, m) = post(
+        &committee,
+        format!("{base}/api/v1/matters"),
+        json!({"place_id": w.a.id, "title": "车位划线", "procedure": custom}),
+    )
+    .await;
     assert_eq!(st, StatusCode::CREATED, "{m}");
     let bad = json!({"key": "bad", "name": "bad", "steps": []});
-    let (st, v) = post(&committee, format!("{base}/api/v1/matters"), json!({"place_id": w.a.id, "title": "x", "procedure": bad})).await;
-    assert_eq!((st, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "procedure"));
+    let (st, v) = post(
+        &committee,
+        format!("{base}/api/v1/matters"),
+        json!({"place_id": w.a.id, "title": "x", "procedure": bad}),
+    )
+    .await;
+    assert_eq!(
+        (st, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "procedure")
+    );
     let now = now_ms();
     let (_, vote) = post(&committee, format!("{base}/api/v1/votes"), json!({"title": "车位划线", "place_id": w.a.id, "rule": {"kind": "civil_code", "matter": "ordinary"}, "opens_at": now, "closes_at": now + 1000, "channels": ["online"]})).await;
     let mid = m["id"].as_str().unwrap();
-    let (st, v) = post(&committee, format!("{base}/api/v1/matters/{mid}/steps"), json!({"step": "vote", "vote_id": "nope"})).await;
-    assert_eq!((st, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "vote_id"));
-    let (st, v) = post(&committee, format!("{base}/api/v1/matters/{mid}/steps"), json!({"step": "vote", "vote_id": vote["id"]})).await;
+    let (st, v) = post(
+        &committee,
+        format!("{base}/api/v1/matters/{mid}/steps"),
+        json!({"step": "vote", "vote_id": "nope"}),
+    )
+    .await;
+    assert_eq!(
+        (st, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "vote_id")
+    );
+    let (st, v) = post(
+        &committee,
+        format!("{base}/api/v1/matters/{mid}/steps"),
+        json!({"step": "vote", "vote_id": vote["id"]}),
+    )
+    .await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
-    let (st, _) = post(&committee, format!("{base}/api/v1/matters/{mid}/steps"), json!({"step": "vote"})).await;
+    let (st, _) = post(
+        &committee,
+        format!("{base}/api/v1/matters/{mid}/steps"),
+        json!({"step": "vote"}),
+    )
+    .await;
     assert_eq!(st, StatusCode::CONFLICT, "complete");
-    let (_, audit) = get(&committee, format!("{base}/api/v1/places/{}/audit?limit=200", w.a.id)).await;
-    let n = audit["entries"].as_array().unwrap().iter().filter(|e| e["action"] == "matter.step").count();
+    let (_, audit) = get(
+        &committee,
+        format!("{base}/api/v1/places/{}/audit?limit=200", w.a.id),
+    )
+    .await;
+    let n = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "matter.step")
+        .count();
     assert_eq!(n, 4);
 }
 
-both!(full_vote, outside_window, linking_accounts, matters_follow_their_procedure);
+both!(
+    full_vote,
+    outside_window,
+    linking_accounts,
+    matters_follow_their_procedure
+);

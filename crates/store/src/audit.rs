@@ -44,7 +44,11 @@ pub async fn record_many(tx: &mut Tx, entries: Vec<Entry>) -> Result<(), StoreEr
 }
 
 /// With the `Db` at hand, bulk placeholders suited to its engine are used.
-pub async fn record_many_with(db: Option<&db::Db>, tx: &mut Tx, entries: Vec<Entry>) -> Result<(), StoreError> {
+pub async fn record_many_with(
+    db: Option<&db::Db>,
+    tx: &mut Tx,
+    entries: Vec<Entry>,
+) -> Result<(), StoreError> {
     let now = db::now_ms();
     for chunk in entries.chunks(BATCH) {
         let sql = format!(
@@ -73,7 +77,11 @@ pub async fn record_many_with(db: Option<&db::Db>, tx: &mut Tx, entries: Vec<Ent
 }
 
 /// The newest entries in a scope (the place path prefix), newest first.
-pub async fn list(db: &db::Db, scope_prefix: &str, limit: i64) -> Result<Vec<AuditRow>, StoreError> {
+pub async fn list(
+    db: &db::Db,
+    scope_prefix: &str,
+    limit: i64,
+) -> Result<Vec<AuditRow>, StoreError> {
     let rows = sqlx::query(
         "SELECT id, at, actor, action, entity, entity_id, scope_path, before_json, after_json FROM audit_log \
          WHERE scope_path >= $1 AND scope_path < $2 ORDER BY id DESC LIMIT $3",

@@ -4,7 +4,9 @@
 use crate::audit::{self, Entry};
 use crate::db::{self, Db, Tx};
 use crate::error::StoreError;
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use gongzhi_domain::policy::{Grant, Role};
 use rand::RngCore;
@@ -31,12 +33,19 @@ pub fn hash_password(password: &str) -> Result<String, StoreError> {
 /// a fixed dummy hash so that unknown users cost the same time as known ones.
 pub fn verify_password(hash: Option<&str>, password: &str) -> bool {
     static DUMMY: OnceLock<String> = OnceLock::new();
-    let dummy = DUMMY.get_or_init(|| hash_password("gongzhi-dummy-password").expect("hashing a constant works"));
+    let dummy = DUMMY
+        .get_or_init(|| hash_password("gongzhi-dummy-password").expect("hashing a constant works"));
     let (h, known) = match hash {
         Some(h) => (h, true),
         None => (dummy.as_str(), false),
     };
-    let ok = PasswordHash::new(h).map(|p| Argon2::default().verify_password(password.as_bytes(), &p).is_ok()).unwrap_or(false);
+    let ok = PasswordHash::new(h)
+        .map(|p| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &p)
+                .is_ok()
+        })
+        .unwrap_or(false);
     ok && known
 }
 
@@ -51,13 +60,25 @@ fn random_token(prefix: &str) -> String {
 }
 
 pub fn validate_username(u: &str) -> Result<(), StoreError> {
-    let ok = (3..=64).contains(&u.len()) && u.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
-    if ok { Ok(()) } else { Err(StoreError::invalid("username", "must be 3 to 64 characters: lowercase letters, digits, '.', '_' or '-'")) }
+    let ok = (3..=64).contains(&u.len())
+        && u.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::invalid(
+            "username",
+            "must be 3 to 64 characters: lowercase letters, digits, '.', '_' or '-'",
+        ))
+    }
 }
 
 pub fn validate_password(p: &str) -> Result<(), StoreError> {
     if p.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(StoreError::invalid("password", format!("must be at least {MIN_PASSWORD_CHARS} characters")));
+        return Err(StoreError::invalid(
+            "password",
+            format!("must be at least {MIN_PASSWORD_CHARS} characters"),
+        ));
     }
     if p.len() > 1024 {
         return Err(StoreError::invalid("password", "is longer than 1024 bytes"));
@@ -65,7 +86,13 @@ pub fn validate_password(p: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-pub async fn create_user(tx: &mut Tx, actor: &str, username: &str, password_hash: &str, person_id: Option<&str>) -> Result<String, StoreError> {
+pub async fn create_user(
+    tx: &mut Tx,
+    actor: &str,
+    username: &str,
+    password_hash: &str,
+    person_id: Option<&str>,
+) -> Result<String, StoreError> {
     validate_username(username)?;
     let id = db::new_id();
     let r = sqlx::query("INSERT INTO users (id, username, password_hash, person_id, disabled, created_at) VALUES ($1,$2,$3,$4,0,$5)")
@@ -79,11 +106,25 @@ pub async fn create_user(tx: &mut Tx, actor: &str, username: &str, password_hash
         .map_err(StoreError::from);
     if let Err(e) = r {
         if e.is_unique_violation() {
-            return Err(StoreError::Conflict(format!("username '{username}' is taken")));
+            return Err(StoreError::Conflict(format!(
+                "username '{username}' is taken"
+            )));
         }
         return Err(e);
     }
-    audit::record(tx, Entry { actor: actor.into(), action: "user.create".into(), entity: "user".into(), entity_id: id.clone(), scope_path: "/".into(), before: None, after: Some(json!({"username": username, "person_id": person_id})) }).await?;
+    audit::record(
+        tx,
+        Entry {
+            actor: actor.into(),
+            action: "user.create".into(),
+            entity: "user".into(),
+            entity_id: id.clone(),
+            scope_path: "/".into(),
+            before: None,
+            after: Some(json!({"username": username, "person_id": person_id})),
+        },
+    )
+    .await?;
     Ok(id)
 }
 
@@ -94,12 +135,25 @@ pub struct UserAuth {
 }
 
 pub async fn find_user(db: &Db, username: &str) -> Result<Option<UserAuth>, StoreError> {
-    let r = sqlx::query("SELECT id, password_hash, disabled FROM users WHERE username = $1").bind(username.to_string()).fetch_optional(db.reader()).await?;
-    r.map(|r| Ok(UserAuth { id: db::s(&r, "id")?, password_hash: db::s(&r, "password_hash")?, disabled: db::i(&r, "disabled")? != 0 })).transpose()
+    let r = sqlx::query("SELECT id, password_hash, disabled FROM users WHERE username = $1")
+        .bind(username.to_string())
+        .fetch_optional(db.reader())
+        .await?;
+    r.map(|r| {
+        Ok(UserAuth {
+            id: db::s(&r, "id")?,
+            password_hash: db::s(&r, "password_hash")?,
+            disabled: db::i(&r, "disabled")? != 0,
+        })
+    })
+    .transpose()
 }
 
 pub async fn user_id_by_name(db: &Db, username: &str) -> Result<String, StoreError> {
-    find_user(db, username).await?.map(|u| u.id).ok_or_else(|| StoreError::not_found(format!("user '{username}'")))
+    find_user(db, username)
+        .await?
+        .map(|u| u.id)
+        .ok_or_else(|| StoreError::not_found(format!("user '{username}'")))
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -112,28 +166,62 @@ pub struct GrantView {
     pub grid_id: Option<String>,
 }
 
-pub async fn add_grant(tx: &mut Tx, actor: &str, user_id: &str, role: Role, place_id: Option<&str>, grid_id: Option<&str>) -> Result<String, StoreError> {
+pub async fn add_grant(
+    tx: &mut Tx,
+    actor: &str,
+    user_id: &str,
+    role: Role,
+    place_id: Option<&str>,
+    grid_id: Option<&str>,
+) -> Result<String, StoreError> {
     let path = match place_id {
         Some(p) => {
-            let r = sqlx::query("SELECT path FROM places WHERE id = $1").bind(p.to_string()).fetch_optional(&mut **tx).await?;
-            db::s(&r.ok_or_else(|| StoreError::invalid("place_id", format!("no place '{p}'")))?, "path")?
+            let r = sqlx::query("SELECT path FROM places WHERE id = $1")
+                .bind(p.to_string())
+                .fetch_optional(&mut **tx)
+                .await?;
+            db::s(
+                &r.ok_or_else(|| StoreError::invalid("place_id", format!("no place '{p}'")))?,
+                "path",
+            )?
         }
         None if role == Role::Admin => "/".to_string(),
-        None => return Err(StoreError::invalid("place_id", format!("a {role} is granted over a place"))),
+        None => {
+            return Err(StoreError::invalid(
+                "place_id",
+                format!("a {role} is granted over a place"),
+            ))
+        }
     };
     if grid_id.is_some() && role != Role::GridWorker {
-        return Err(StoreError::invalid("grid_id", "only grid workers are scoped to a grid"));
+        return Err(StoreError::invalid(
+            "grid_id",
+            "only grid workers are scoped to a grid",
+        ));
     }
     if let Some(g) = grid_id {
         let r = sqlx::query("SELECT g.kind, pl.path FROM grids g JOIN places pl ON pl.id = g.place_id WHERE g.id = $1").bind(g.to_string()).fetch_optional(&mut **tx).await?;
         match r {
             Some(r) if db::s(&r, "path")?.starts_with(&path) => {}
-            Some(_) => return Err(StoreError::invalid("grid_id", "the grid lies outside the granted place")),
+            Some(_) => {
+                return Err(StoreError::invalid(
+                    "grid_id",
+                    "the grid lies outside the granted place",
+                ))
+            }
             None => return Err(StoreError::invalid("grid_id", format!("no grid '{g}'"))),
         }
     }
-    if sqlx::query("SELECT id FROM users WHERE id = $1").bind(user_id.to_string()).fetch_optional(&mut **tx).await?.is_none() {
-        return Err(StoreError::invalid("user_id", format!("no user '{user_id}'")));
+    if sqlx::query("SELECT id FROM users WHERE id = $1")
+        .bind(user_id.to_string())
+        .fetch_optional(&mut **tx)
+        .await?
+        .is_none()
+    {
+        return Err(StoreError::invalid(
+            "user_id",
+            format!("no user '{user_id}'"),
+        ));
     }
     let id = db::new_id();
     sqlx::query("INSERT INTO grants (id, user_id, role, place_id, grid_id, created_at) VALUES ($1,$2,$3,$4,$5,$6)")
@@ -145,7 +233,21 @@ pub async fn add_grant(tx: &mut Tx, actor: &str, user_id: &str, role: Role, plac
         .bind(db::now_ms())
         .execute(&mut **tx)
         .await?;
-    audit::record(tx, Entry { actor: actor.into(), action: "grant.add".into(), entity: "grant".into(), entity_id: id.clone(), scope_path: path, before: None, after: Some(json!({"user_id": user_id, "role": role, "place_id": place_id, "grid_id": grid_id})) }).await?;
+    audit::record(
+        tx,
+        Entry {
+            actor: actor.into(),
+            action: "grant.add".into(),
+            entity: "grant".into(),
+            entity_id: id.clone(),
+            scope_path: path,
+            before: None,
+            after: Some(
+                json!({"user_id": user_id, "role": role, "place_id": place_id, "grid_id": grid_id}),
+            ),
+        },
+    )
+    .await?;
     Ok(id)
 }
 
@@ -161,10 +263,23 @@ pub async fn grants_of(db: &Db, user_id: &str) -> Result<(Vec<Grant>, Vec<GrantV
     let mut views = Vec::new();
     for r in &rows {
         let role_s = db::s(r, "role")?;
-        let Some(role) = Role::parse(&role_s) else { continue };
+        let Some(role) = Role::parse(&role_s) else {
+            continue;
+        };
         let path = db::os(r, "path")?.unwrap_or_default();
-        grants.push(Grant { role, scope: crate::register::path_ids(&path), grid: db::os(r, "grid_id")? });
-        views.push(GrantView { id: db::s(r, "id")?, role: role_s, place_id: db::os(r, "place_id")?, place_name: db::os(r, "name")?, place_kind: db::os(r, "kind")?, grid_id: db::os(r, "grid_id")? });
+        grants.push(Grant {
+            role,
+            scope: crate::register::path_ids(&path),
+            grid: db::os(r, "grid_id")?,
+        });
+        views.push(GrantView {
+            id: db::s(r, "id")?,
+            role: role_s,
+            place_id: db::os(r, "place_id")?,
+            place_name: db::os(r, "name")?,
+            place_kind: db::os(r, "kind")?,
+            grid_id: db::os(r, "grid_id")?,
+        });
     }
     Ok((grants, views))
 }
@@ -172,13 +287,15 @@ pub async fn grants_of(db: &Db, user_id: &str) -> Result<(Vec<Grant>, Vec<GrantV
 pub async fn create_session(db: &Db, user_id: &str) -> Result<String, StoreError> {
     let token = random_token("");
     let now = db::now_ms();
-    sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1,$2,$3,$4)")
-        .bind(token_hash(&token))
-        .bind(user_id.to_string())
-        .bind(now)
-        .bind(now + SESSION_TTL_MS)
-        .execute(db.reader())
-        .await?;
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1,$2,$3,$4)",
+    )
+    .bind(token_hash(&token))
+    .bind(user_id.to_string())
+    .bind(now)
+    .bind(now + SESSION_TTL_MS)
+    .execute(db.reader())
+    .await?;
     Ok(token)
 }
 
@@ -192,11 +309,19 @@ pub async fn session_user(db: &Db, token: &str) -> Result<Option<String>, StoreE
 }
 
 pub async fn delete_session(db: &Db, token: &str) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash(token)).execute(db.reader()).await?;
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        .bind(token_hash(token))
+        .execute(db.reader())
+        .await?;
     Ok(())
 }
 
-pub async fn create_api_token(tx: &mut Tx, actor: &str, user_id: &str, name: &str) -> Result<(String, String), StoreError> {
+pub async fn create_api_token(
+    tx: &mut Tx,
+    actor: &str,
+    user_id: &str,
+    name: &str,
+) -> Result<(String, String), StoreError> {
     if name.trim().is_empty() || name.len() > 100 {
         return Err(StoreError::invalid("name", "must be 1 to 100 characters"));
     }
@@ -210,7 +335,19 @@ pub async fn create_api_token(tx: &mut Tx, actor: &str, user_id: &str, name: &st
         .bind(db::now_ms())
         .execute(&mut **tx)
         .await?;
-    audit::record(tx, Entry { actor: actor.into(), action: "api_token.create".into(), entity: "api_token".into(), entity_id: id.clone(), scope_path: "/".into(), before: None, after: Some(json!({"user_id": user_id, "name": name})) }).await?;
+    audit::record(
+        tx,
+        Entry {
+            actor: actor.into(),
+            action: "api_token.create".into(),
+            entity: "api_token".into(),
+            entity_id: id.clone(),
+            scope_path: "/".into(),
+            before: None,
+            after: Some(json!({"user_id": user_id, "name": name})),
+        },
+    )
+    .await?;
     Ok((id, token))
 }
 
@@ -230,18 +367,50 @@ pub struct UserView {
 }
 
 pub async fn get_user(db: &Db, id: &str) -> Result<UserView, StoreError> {
-    let r = sqlx::query("SELECT id, username, person_id FROM users WHERE id = $1").bind(id.to_string()).fetch_optional(db.reader()).await?.ok_or_else(|| StoreError::not_found(format!("user '{id}'")))?;
-    Ok(UserView { id: db::s(&r, "id")?, username: db::s(&r, "username")?, person_id: db::os(&r, "person_id")? })
+    let r = sqlx::query("SELECT id, username, person_id FROM users WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_optional(db.reader())
+        .await?
+        .ok_or_else(|| StoreError::not_found(format!("user '{id}'")))?;
+    Ok(UserView {
+        id: db::s(&r, "id")?,
+        username: db::s(&r, "username")?,
+        person_id: db::os(&r, "person_id")?,
+    })
 }
 
 /// Links an owner's account to their owner of record (needed to vote later).
-pub async fn link_owner(tx: &mut Tx, actor: &str, user_id: &str, owner_id: &str) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO owner_accounts (user_id, owner_id) VALUES ($1,$2)").bind(user_id.to_string()).bind(owner_id.to_string()).execute(&mut **tx).await?;
-    audit::record(tx, Entry { actor: actor.into(), action: "owner_account.link".into(), entity: "user".into(), entity_id: user_id.into(), scope_path: "/".into(), before: None, after: Some(json!({"owner_id": owner_id})) }).await?;
+pub async fn link_owner(
+    tx: &mut Tx,
+    actor: &str,
+    user_id: &str,
+    owner_id: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO owner_accounts (user_id, owner_id) VALUES ($1,$2)")
+        .bind(user_id.to_string())
+        .bind(owner_id.to_string())
+        .execute(&mut **tx)
+        .await?;
+    audit::record(
+        tx,
+        Entry {
+            actor: actor.into(),
+            action: "owner_account.link".into(),
+            entity: "user".into(),
+            entity_id: user_id.into(),
+            scope_path: "/".into(),
+            before: None,
+            after: Some(json!({"owner_id": owner_id})),
+        },
+    )
+    .await?;
     Ok(())
 }
 
 pub async fn owners_of_user(db: &Db, user_id: &str) -> Result<Vec<String>, StoreError> {
-    let rows = sqlx::query("SELECT owner_id FROM owner_accounts WHERE user_id = $1").bind(user_id.to_string()).fetch_all(db.reader()).await?;
+    let rows = sqlx::query("SELECT owner_id FROM owner_accounts WHERE user_id = $1")
+        .bind(user_id.to_string())
+        .fetch_all(db.reader())
+        .await?;
     rows.iter().map(|r| db::s(r, "owner_id")).collect()
 }

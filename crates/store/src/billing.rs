@@ -22,20 +22,47 @@ pub struct Rates {
 
 pub fn valid_period(p: &str) -> bool {
     let b = p.as_bytes();
-    b.len() == 7 && b[4] == b'-' && b[..4].iter().all(u8::is_ascii_digit) && b[5..].iter().all(u8::is_ascii_digit) && matches!(&p[5..], "01" | "02" | "03" | "04" | "05" | "06" | "07" | "08" | "09" | "10" | "11" | "12")
+    b.len() == 7
+        && b[4] == b'-'
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[5..].iter().all(u8::is_ascii_digit)
+        && matches!(
+            &p[5..],
+            "01" | "02" | "03" | "04" | "05" | "06" | "07" | "08" | "09" | "10" | "11" | "12"
+        )
 }
 
 /// Bills every part of the compound for `period` (YYYY-MM).
-pub async fn bill_run(db: &Db, user: &str, role: &str, compound: &Place, period: &str, rates: Rates, idem: Idem) -> Result<Outcome, StoreError> {
+pub async fn bill_run(
+    db: &Db,
+    user: &str,
+    role: &str,
+    compound: &Place,
+    period: &str,
+    rates: Rates,
+    idem: Idem,
+) -> Result<Outcome, StoreError> {
     if !valid_period(period) {
         return Err(StoreError::invalid("period", "must be YYYY-MM"));
     }
-    for (f, r) in [("rates.flat", rates.flat), ("rates.shop", rates.shop), ("rates.parking", rates.parking)] {
+    for (f, r) in [
+        ("rates.flat", rates.flat),
+        ("rates.shop", rates.shop),
+        ("rates.parking", rates.parking),
+    ] {
         if !(0..=100_000).contains(&r) {
-            return Err(StoreError::invalid(f, "must be between 0 and 1000.00 yuan per m²"));
+            return Err(StoreError::invalid(
+                f,
+                "must be between 0 and 1000.00 yuan per m²",
+            ));
         }
     }
-    let (user, role, compound, period) = (user.to_string(), role.to_string(), compound.clone(), period.to_string());
+    let (user, role, compound, period) = (
+        user.to_string(),
+        role.to_string(),
+        compound.clone(),
+        period.to_string(),
+    );
     db.write_locked(move |tx| {
         let (user, role, compound, period, rates, idem) = (user.clone(), role.clone(), compound.clone(), period.clone(), rates.clone(), idem.clone());
         Box::pin(async move {
@@ -122,7 +149,10 @@ pub struct Bill {
 }
 
 pub async fn bills_of_owner(db: &Db, owner_id: &str) -> Result<Vec<Bill>, StoreError> {
-    let rows = sqlx::query("SELECT * FROM fund_bills WHERE owner_id = $1 ORDER BY period, id").bind(owner_id).fetch_all(db.reader()).await?;
+    let rows = sqlx::query("SELECT * FROM fund_bills WHERE owner_id = $1 ORDER BY period, id")
+        .bind(owner_id)
+        .fetch_all(db.reader())
+        .await?;
     rows.iter()
         .map(|r| {
             Ok(Bill {
@@ -141,14 +171,32 @@ pub async fn bills_of_owner(db: &Db, owner_id: &str) -> Result<Vec<Bill>, StoreE
 
 /// Records a payment against a bill (cash or bank transfer, or a gateway's
 /// confirmation). At most the outstanding amount.
-pub async fn record_payment(db: &Db, user: &str, role: &str, compound: &Place, bill_id: &str, amount: i64, method: &str, idem: Idem) -> Result<Outcome, StoreError> {
+pub async fn record_payment(
+    db: &Db,
+    user: &str,
+    role: &str,
+    compound: &Place,
+    bill_id: &str,
+    amount: i64,
+    method: &str,
+    idem: Idem,
+) -> Result<Outcome, StoreError> {
     if !matches!(method, "cash" | "bank_transfer" | "online") {
-        return Err(StoreError::invalid("method", "must be cash, bank_transfer or online"));
+        return Err(StoreError::invalid(
+            "method",
+            "must be cash, bank_transfer or online",
+        ));
     }
     if amount <= 0 {
         return Err(StoreError::invalid("amount", "must be greater than zero"));
     }
-    let (user, role, compound, bill_id, method) = (user.to_string(), role.to_string(), compound.clone(), bill_id.to_string(), method.to_string());
+    let (user, role, compound, bill_id, method) = (
+        user.to_string(),
+        role.to_string(),
+        compound.clone(),
+        bill_id.to_string(),
+        method.to_string(),
+    );
     db.write_locked(move |tx| {
         let (user, role, compound, bill_id, method, idem) = (user.clone(), role.clone(), compound.clone(), bill_id.clone(), method.clone(), idem.clone());
         Box::pin(async move {
@@ -207,7 +255,11 @@ pub struct Collection {
     pub collection_rate_bp: i64,
 }
 
-pub async fn collection(db: &Db, compound_id: &str, period: &str) -> Result<Collection, StoreError> {
+pub async fn collection(
+    db: &Db,
+    compound_id: &str,
+    period: &str,
+) -> Result<Collection, StoreError> {
     let r = sqlx::query(
         "SELECT CAST(COUNT(*) AS BIGINT) AS n, CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS billed, CAST(COALESCE(SUM(paid), 0) AS BIGINT) AS paid, \
          CAST(COALESCE(SUM(CASE WHEN paid < amount THEN 1 ELSE 0 END), 0) AS BIGINT) AS arrears FROM fund_bills WHERE compound_id = $1 AND period = $2",
@@ -223,16 +275,31 @@ pub async fn collection(db: &Db, compound_id: &str, period: &str) -> Result<Coll
         billed,
         paid,
         in_arrears: db::i(&r, "arrears")?,
-        collection_rate_bp: if billed == 0 { 0 } else { (i128::from(paid) * 10_000 / i128::from(billed)) as i64 },
+        collection_rate_bp: if billed == 0 {
+            0
+        } else {
+            (i128::from(paid) * 10_000 / i128::from(billed)) as i64
+        },
     })
 }
 
 /// Declares a dividend: `total` fen from a public-revenue account, shared by
 /// area among every part of the compound by the largest remainder, booked to
 /// dividends payable (one transfer, one leaf) with one statement line per part.
-pub async fn dividend_run(db: &Db, user: &str, role: &str, compound: &Place, total: i64, source: AccountCode, idem: Idem) -> Result<Outcome, StoreError> {
+pub async fn dividend_run(
+    db: &Db,
+    user: &str,
+    role: &str,
+    compound: &Place,
+    total: i64,
+    source: AccountCode,
+    idem: Idem,
+) -> Result<Outcome, StoreError> {
     if !source.as_str().starts_with("revenue_") && source != AccountCode::Subsidies {
-        return Err(StoreError::invalid("source", "must be a public-revenue account (revenue_*) or subsidies"));
+        return Err(StoreError::invalid(
+            "source",
+            "must be a public-revenue account (revenue_*) or subsidies",
+        ));
     }
     if total <= 0 || total > gongzhi_domain::ledger::MAX_AMOUNT {
         return Err(StoreError::invalid("amount", "must be greater than zero"));

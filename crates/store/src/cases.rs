@@ -8,8 +8,9 @@ use crate::db::{self, Db, Tx};
 use crate::error::StoreError;
 use crate::register::{self, subtree, Place};
 use gongzhi_domain::cases::{
-    self as rules, apply, check_photo, check_text, deadline, default_limits, is_overdue, Calendar, CaseState, Category, Channel, Command, KpiCase, Kpis,
-    Priority, RoutingRule, Status, ESCALATION_GRACE, MAX_NOTE_CHARS, MAX_PHOTOS, MAX_TEXT_CHARS,
+    self as rules, apply, check_photo, check_text, deadline, default_limits, is_overdue, Calendar,
+    CaseState, Category, Channel, Command, KpiCase, Kpis, Priority, RoutingRule, Status,
+    ESCALATION_GRACE, MAX_NOTE_CHARS, MAX_PHOTOS, MAX_TEXT_CHARS,
 };
 use gongzhi_domain::mask::mask_phone;
 use gongzhi_domain::place::{OrgKind, PlaceKind};
@@ -187,7 +188,10 @@ fn community_of(path_ids: &[String]) -> Option<String> {
 }
 
 /// Routing rules that apply in a community (its own and the general ones).
-pub async fn routing_rules(tx: &mut Tx, community: Option<&str>) -> Result<Vec<RoutingRule>, StoreError> {
+pub async fn routing_rules(
+    tx: &mut Tx,
+    community: Option<&str>,
+) -> Result<Vec<RoutingRule>, StoreError> {
     let rows = sqlx::query("SELECT community_id, category, org_kind FROM case_routes WHERE community_id IS NULL OR community_id = $1 ORDER BY created_at DESC")
         .bind(community.unwrap_or("").to_string())
         .fetch_all(&mut **tx)
@@ -205,9 +209,21 @@ pub async fn routing_rules(tx: &mut Tx, community: Option<&str>) -> Result<Vec<R
 }
 
 /// Sets a community's rule for a category (the newest rule wins; older ones stay as history).
-pub async fn set_route(tx: &mut Tx, actor: &str, community: &Place, category: Category, org_kind: OrgKind) -> Result<(), StoreError> {
+pub async fn set_route(
+    tx: &mut Tx,
+    actor: &str,
+    community: &Place,
+    category: Category,
+    org_kind: OrgKind,
+) -> Result<(), StoreError> {
     if community.kind != "community" {
-        return Err(StoreError::invalid("place_id", format!("routing rules belong to a community, not a {}", community.kind)));
+        return Err(StoreError::invalid(
+            "place_id",
+            format!(
+                "routing rules belong to a community, not a {}",
+                community.kind
+            ),
+        ));
     }
     let id = db::new_id();
     sqlx::query("INSERT INTO case_routes (id, community_id, category, org_kind, created_at) VALUES ($1,$2,$3,$4,$5)")
@@ -218,7 +234,19 @@ pub async fn set_route(tx: &mut Tx, actor: &str, community: &Place, category: Ca
         .bind(db::now_ms())
         .execute(&mut **tx)
         .await?;
-    audit::record(tx, Entry { actor: actor.into(), action: "case_route.set".into(), entity: "case_route".into(), entity_id: id, scope_path: community.path.clone(), before: None, after: Some(json!({"category": category, "org_kind": org_kind})) }).await
+    audit::record(
+        tx,
+        Entry {
+            actor: actor.into(),
+            action: "case_route.set".into(),
+            entity: "case_route".into(),
+            entity_id: id,
+            scope_path: community.path.clone(),
+            before: None,
+            after: Some(json!({"category": category, "org_kind": org_kind})),
+        },
+    )
+    .await
 }
 
 /// The routing table of a community: every category with its handling organisation kind.
@@ -226,12 +254,19 @@ pub async fn routes_of(db: &Db, community: &Place) -> Result<Vec<(Category, OrgK
     let mut tx = db.begin_write().await?;
     let rules = routing_rules(&mut tx, Some(&community.id)).await?;
     tx.rollback().await?;
-    Ok(Category::ALL.iter().map(|c| (*c, rules::route(*c, Some(&community.id), &rules))).collect())
+    Ok(Category::ALL
+        .iter()
+        .map(|c| (*c, rules::route(*c, Some(&community.id), &rules)))
+        .collect())
 }
 
 /// The nearest organisation of `kind` serving the place: anchored on the place
 /// or an ancestor, or spanning one of them (joint branches).
-async fn find_org(tx: &mut Tx, path_ids: &[String], kind: OrgKind) -> Result<Option<String>, StoreError> {
+async fn find_org(
+    tx: &mut Tx,
+    path_ids: &[String],
+    kind: OrgKind,
+) -> Result<Option<String>, StoreError> {
     for id in path_ids.iter().rev() {
         let r = sqlx::query(
             "SELECT o.id FROM organisations o LEFT JOIN organisation_places op ON op.org_id = o.id \
@@ -249,9 +284,16 @@ async fn find_org(tx: &mut Tx, path_ids: &[String], kind: OrgKind) -> Result<Opt
 }
 
 /// The micro-grid covering a place: the grid of a part below it, or a grid on it.
-async fn find_grid(tx: &mut Tx, place: &Place, part_id: Option<&str>) -> Result<Option<String>, StoreError> {
+async fn find_grid(
+    tx: &mut Tx,
+    place: &Place,
+    part_id: Option<&str>,
+) -> Result<Option<String>, StoreError> {
     if let Some(p) = part_id {
-        let r = sqlx::query("SELECT grid_id FROM grid_parts WHERE part_id = $1").bind(p.to_string()).fetch_optional(&mut **tx).await?;
+        let r = sqlx::query("SELECT grid_id FROM grid_parts WHERE part_id = $1")
+            .bind(p.to_string())
+            .fetch_optional(&mut **tx)
+            .await?;
         if let Some(r) = r {
             return Ok(Some(db::s(&r, "grid_id")?));
         }
@@ -271,7 +313,17 @@ async fn find_grid(tx: &mut Tx, place: &Place, part_id: Option<&str>) -> Result<
     })
 }
 
-async fn insert_event(tx: &mut Tx, case_id: &str, at: i64, actor: &str, kind: &str, from: Option<Status>, to: Status, note: Option<&str>, data: Option<serde_json::Value>) -> Result<(), StoreError> {
+async fn insert_event(
+    tx: &mut Tx,
+    case_id: &str,
+    at: i64,
+    actor: &str,
+    kind: &str,
+    from: Option<Status>,
+    to: Status,
+    note: Option<&str>,
+    data: Option<serde_json::Value>,
+) -> Result<(), StoreError> {
     sqlx::query("INSERT INTO case_events (id, case_id, at, actor, kind, from_status, to_status, note, data_json) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)")
         .bind(db::new_id())
         .bind(case_id.to_string())
@@ -289,22 +341,46 @@ async fn insert_event(tx: &mut Tx, case_id: &str, at: i64, actor: &str, kind: &s
 
 /// Raises a case at time `now`: deadlines from the category and priority,
 /// routed by rules to an organisation kind, by place to a micro-grid.
-pub async fn raise(tx: &mut Tx, c: &NewCase, cal: &Calendar, now: i64) -> Result<String, StoreError> {
-    check_text("description", &c.description, MAX_TEXT_CHARS, true).map_err(|e| StoreError::invalid(e.field, e.reason))?;
+pub async fn raise(
+    tx: &mut Tx,
+    c: &NewCase,
+    cal: &Calendar,
+    now: i64,
+) -> Result<String, StoreError> {
+    check_text("description", &c.description, MAX_TEXT_CHARS, true)
+        .map_err(|e| StoreError::invalid(e.field, e.reason))?;
     if let Some(a) = &c.address {
         check_text("address", a, 500, false).map_err(|e| StoreError::invalid(e.field, e.reason))?;
     }
-    if c.channel.on_behalf() && c.reporter_user_id.is_none() && c.reporter_name.as_deref().is_none_or(|n| n.trim().is_empty()) {
-        return Err(StoreError::invalid("reporter_name", format!("a case raised by {} needs the name of the person it is for", c.channel)));
+    if c.channel.on_behalf()
+        && c.reporter_user_id.is_none()
+        && c.reporter_name
+            .as_deref()
+            .is_none_or(|n| n.trim().is_empty())
+    {
+        return Err(StoreError::invalid(
+            "reporter_name",
+            format!(
+                "a case raised by {} needs the name of the person it is for",
+                c.channel
+            ),
+        ));
     }
     if let Some(p) = &c.reporter_phone {
         if !gongzhi_domain::mask::valid_phone(p) {
-            return Err(StoreError::invalid("reporter_phone", "not a valid phone number"));
+            return Err(StoreError::invalid(
+                "reporter_phone",
+                "not a valid phone number",
+            ));
         }
     }
-    let place_kind = PlaceKind::parse(&c.place.kind).ok_or_else(|| StoreError::invalid("place_id", "unknown place kind"))?;
+    let place_kind = PlaceKind::parse(&c.place.kind)
+        .ok_or_else(|| StoreError::invalid("place_id", "unknown place kind"))?;
     if place_kind.depth() < PlaceKind::Compound.depth() && c.channel != Channel::Open311 {
-        return Err(StoreError::invalid("place_id", "a case is about a compound, a building or a unit in it"));
+        return Err(StoreError::invalid(
+            "place_id",
+            "a case is about a compound, a building or a unit in it",
+        ));
     }
     let ids = c.place.path_ids();
     let rules_here = routing_rules(tx, community_of(&ids).as_deref()).await?;
@@ -312,7 +388,10 @@ pub async fn raise(tx: &mut Tx, c: &NewCase, cal: &Calendar, now: i64) -> Result
     let org_id = find_org(tx, &ids, org_kind).await?;
     let grid_id = find_grid(tx, &c.place, c.part_id.as_deref()).await?;
     let limits = default_limits(c.category, c.priority);
-    let (response_due, resolution_due) = (deadline(now, limits.response, cal), deadline(now, limits.resolution, cal));
+    let (response_due, resolution_due) = (
+        deadline(now, limits.response, cal),
+        deadline(now, limits.resolution, cal),
+    );
     let id = db::new_id();
     sqlx::query(
         "INSERT INTO cases (id, category, priority, status, is_open, place_id, place_path, part_id, holder_place_id, level, org_kind, org_id, grid_id, \
@@ -349,26 +428,53 @@ pub async fn raise(tx: &mut Tx, c: &NewCase, cal: &Calendar, now: i64) -> Result
     .await?;
     let data = json!({"category": c.category, "priority": c.priority, "channel": c.channel, "org_kind": org_kind, "org_id": org_id, "grid_id": grid_id,
         "response_due": response_due, "resolution_due": resolution_due, "limits": {"response": limits.response.describe(), "resolution": limits.resolution.describe()}});
-    insert_event(tx, &id, now, &c.raised_by, "reported", None, Status::Reported, None, Some(data.clone())).await?;
-    audit::record(tx, Entry { actor: c.raised_by.clone(), action: "case.raise".into(), entity: "case".into(), entity_id: id.clone(), scope_path: c.place.path.clone(), before: None, after: Some(data) }).await?;
+    insert_event(
+        tx,
+        &id,
+        now,
+        &c.raised_by,
+        "reported",
+        None,
+        Status::Reported,
+        None,
+        Some(data.clone()),
+    )
+    .await?;
+    audit::record(
+        tx,
+        Entry {
+            actor: c.raised_by.clone(),
+            action: "case.raise".into(),
+            entity: "case".into(),
+            entity_id: id.clone(),
+            scope_path: c.place.path.clone(),
+            before: None,
+            after: Some(data),
+        },
+    )
+    .await?;
     Ok(id)
 }
 
 pub async fn get(db: &Db, id: &str) -> Result<CaseView, StoreError> {
-    let r = sqlx::query(&format!("SELECT {COLS} FROM cases c JOIN places pl ON pl.id = c.place_id WHERE c.id = $1"))
-        .bind(id.to_string())
-        .fetch_optional(db.reader())
-        .await?
-        .ok_or_else(|| StoreError::not_found(format!("case '{id}'")))?;
+    let r = sqlx::query(&format!(
+        "SELECT {COLS} FROM cases c JOIN places pl ON pl.id = c.place_id WHERE c.id = $1"
+    ))
+    .bind(id.to_string())
+    .fetch_optional(db.reader())
+    .await?
+    .ok_or_else(|| StoreError::not_found(format!("case '{id}'")))?;
     view(&r, db::now_ms())
 }
 
 async fn get_tx(tx: &mut Tx, id: &str, now: i64) -> Result<CaseView, StoreError> {
-    let r = sqlx::query(&format!("SELECT {COLS} FROM cases c JOIN places pl ON pl.id = c.place_id WHERE c.id = $1"))
-        .bind(id.to_string())
-        .fetch_optional(&mut **tx)
-        .await?
-        .ok_or_else(|| StoreError::not_found(format!("case '{id}'")))?;
+    let r = sqlx::query(&format!(
+        "SELECT {COLS} FROM cases c JOIN places pl ON pl.id = c.place_id WHERE c.id = $1"
+    ))
+    .bind(id.to_string())
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or_else(|| StoreError::not_found(format!("case '{id}'")))?;
     view(&r, now)
 }
 
@@ -382,9 +488,18 @@ pub struct Extra {
 
 /// Applies a command: checks it against the state machine, updates the
 /// case's current state and appends the event, in one transaction.
-pub async fn act(tx: &mut Tx, case_id: &str, actor: &str, cmd: &Command, extra: &Extra, cal: &Calendar, now: i64) -> Result<CaseView, StoreError> {
+pub async fn act(
+    tx: &mut Tx,
+    case_id: &str,
+    actor: &str,
+    cmd: &Command,
+    extra: &Extra,
+    cal: &Calendar,
+    now: i64,
+) -> Result<CaseView, StoreError> {
     if let Some(n) = &extra.note {
-        check_text("note", n, MAX_NOTE_CHARS, false).map_err(|e| StoreError::invalid(e.field, e.reason))?;
+        check_text("note", n, MAX_NOTE_CHARS, false)
+            .map_err(|e| StoreError::invalid(e.field, e.reason))?;
     }
     let cur = get_tx(tx, case_id, now).await?;
     let before = cur.state();
@@ -397,30 +512,54 @@ pub async fn act(tx: &mut Tx, case_id: &str, actor: &str, cmd: &Command, extra: 
     match cmd {
         Command::Merge { into } => {
             if into == case_id {
-                return Err(StoreError::invalid("duplicate_of", "a case cannot duplicate itself"));
+                return Err(StoreError::invalid(
+                    "duplicate_of",
+                    "a case cannot duplicate itself",
+                ));
             }
-            let other = get_tx(tx, into, now).await.map_err(|_| StoreError::invalid("duplicate_of", format!("no case '{into}'")))?;
+            let other = get_tx(tx, into, now)
+                .await
+                .map_err(|_| StoreError::invalid("duplicate_of", format!("no case '{into}'")))?;
             if other.compound_id != cur.compound_id {
-                return Err(StoreError::invalid("duplicate_of", "the duplicate must be a case of the same compound"));
+                return Err(StoreError::invalid(
+                    "duplicate_of",
+                    "the duplicate must be a case of the same compound",
+                ));
             }
             if other.status().is_terminal() {
-                return Err(StoreError::invalid("duplicate_of", "merge into a case that is still handled, not a rejected or merged one"));
+                return Err(StoreError::invalid(
+                    "duplicate_of",
+                    "merge into a case that is still handled, not a rejected or merged one",
+                ));
             }
             duplicate_of = Some(into.clone());
             data = json!({"duplicate_of": into});
         }
         Command::Assign => {
             if let Some(u) = &extra.assignee_user_id {
-                if sqlx::query("SELECT id FROM users WHERE id = $1").bind(u.clone()).fetch_optional(&mut **tx).await?.is_none() {
-                    return Err(StoreError::invalid("assignee_user_id", format!("no user '{u}'")));
+                if sqlx::query("SELECT id FROM users WHERE id = $1")
+                    .bind(u.clone())
+                    .fetch_optional(&mut **tx)
+                    .await?
+                    .is_none()
+                {
+                    return Err(StoreError::invalid(
+                        "assignee_user_id",
+                        format!("no user '{u}'"),
+                    ));
                 }
                 assignee = Some(u.clone());
             }
             data = json!({"assignee_user_id": assignee});
         }
         Command::Escalate => {
-            let parent = sqlx::query("SELECT parent_id FROM places WHERE id = $1").bind(holder.clone()).fetch_one(&mut **tx).await?;
-            let parent = db::os(&parent, "parent_id")?.ok_or_else(|| StoreError::invalid("action", "the case is already held at the top"))?;
+            let parent = sqlx::query("SELECT parent_id FROM places WHERE id = $1")
+                .bind(holder.clone())
+                .fetch_one(&mut **tx)
+                .await?;
+            let parent = db::os(&parent, "parent_id")?.ok_or_else(|| {
+                StoreError::invalid("action", "the case is already held at the top")
+            })?;
             let from = holder.clone();
             holder = parent;
             resolution_due = resolution_due.max(deadline(now, ESCALATION_GRACE, cal));
@@ -430,7 +569,9 @@ pub async fn act(tx: &mut Tx, case_id: &str, actor: &str, cmd: &Command, extra: 
         _ => {}
     }
     let responded_at = match cmd {
-        Command::Accept | Command::Reject { .. } | Command::Merge { .. } => cur.responded_at.or(Some(now)),
+        Command::Accept | Command::Reject { .. } | Command::Merge { .. } => {
+            cur.responded_at.or(Some(now))
+        }
         _ => cur.responded_at,
     };
     let resolved_at = match (cmd, after.status) {
@@ -471,7 +612,18 @@ pub async fn act(tx: &mut Tx, case_id: &str, actor: &str, cmd: &Command, extra: 
         Command::Reject { reason } => Some(reason.clone()),
         _ => extra.note.clone(),
     };
-    insert_event(tx, case_id, now, actor, cmd.event(), Some(before.status), after.status, note.as_deref(), Some(data.clone())).await?;
+    insert_event(
+        tx,
+        case_id,
+        now,
+        actor,
+        cmd.event(),
+        Some(before.status),
+        after.status,
+        note.as_deref(),
+        Some(data.clone()),
+    )
+    .await?;
     audit::record(
         tx,
         Entry {
@@ -489,10 +641,28 @@ pub async fn act(tx: &mut Tx, case_id: &str, actor: &str, cmd: &Command, extra: 
 }
 
 /// Adds a note to the timeline without changing the state.
-pub async fn comment(tx: &mut Tx, case_id: &str, actor: &str, note: &str, now: i64) -> Result<(), StoreError> {
-    check_text("note", note, MAX_NOTE_CHARS, true).map_err(|e| StoreError::invalid(e.field, e.reason))?;
+pub async fn comment(
+    tx: &mut Tx,
+    case_id: &str,
+    actor: &str,
+    note: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    check_text("note", note, MAX_NOTE_CHARS, true)
+        .map_err(|e| StoreError::invalid(e.field, e.reason))?;
     let cur = get_tx(tx, case_id, now).await?;
-    insert_event(tx, case_id, now, actor, "commented", Some(cur.status()), cur.status(), Some(note), None).await
+    insert_event(
+        tx,
+        case_id,
+        now,
+        actor,
+        "commented",
+        Some(cur.status()),
+        cur.status(),
+        Some(note),
+        None,
+    )
+    .await
 }
 
 pub async fn timeline(db: &Db, case_id: &str) -> Result<Vec<EventView>, StoreError> {
@@ -517,12 +687,27 @@ pub async fn timeline(db: &Db, case_id: &str) -> Result<Vec<EventView>, StoreErr
 }
 
 /// Stores a photo (PNG, JPEG or WebP, sniffed from its bytes) with its SHA-256.
-pub async fn add_photo(tx: &mut Tx, case_id: &str, actor: &str, bytes: Vec<u8>, now: i64) -> Result<PhotoView, StoreError> {
+pub async fn add_photo(
+    tx: &mut Tx,
+    case_id: &str,
+    actor: &str,
+    bytes: Vec<u8>,
+    now: i64,
+) -> Result<PhotoView, StoreError> {
     let ct = check_photo(&bytes).map_err(|e| StoreError::invalid("photo", e))?;
     let cur = get_tx(tx, case_id, now).await?;
-    let n = db::i(&sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM case_photos WHERE case_id = $1").bind(case_id.to_string()).fetch_one(&mut **tx).await?, "n")?;
+    let n = db::i(
+        &sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM case_photos WHERE case_id = $1")
+            .bind(case_id.to_string())
+            .fetch_one(&mut **tx)
+            .await?,
+        "n",
+    )?;
     if n as usize >= MAX_PHOTOS {
-        return Err(StoreError::invalid("photo", format!("a case has at most {MAX_PHOTOS} photos")));
+        return Err(StoreError::invalid(
+            "photo",
+            format!("a case has at most {MAX_PHOTOS} photos"),
+        ));
     }
     let sha = hex::encode(Sha256::digest(&bytes));
     let id = db::new_id();
@@ -538,9 +723,38 @@ pub async fn add_photo(tx: &mut Tx, case_id: &str, actor: &str, bytes: Vec<u8>, 
         .bind(now)
         .execute(&mut **tx)
         .await?;
-    insert_event(tx, case_id, now, actor, "photo_added", Some(cur.status()), cur.status(), None, Some(json!({"photo_id": id, "sha256": sha, "content_type": ct, "size": size}))).await?;
-    audit::record(tx, Entry { actor: actor.into(), action: "case.photo".into(), entity: "case".into(), entity_id: case_id.into(), scope_path: cur.place_path.clone(), before: None, after: Some(json!({"photo_id": id, "sha256": sha})) }).await?;
-    Ok(PhotoView { id, sha256: sha, content_type: ct.into(), size, created_at: now })
+    insert_event(
+        tx,
+        case_id,
+        now,
+        actor,
+        "photo_added",
+        Some(cur.status()),
+        cur.status(),
+        None,
+        Some(json!({"photo_id": id, "sha256": sha, "content_type": ct, "size": size})),
+    )
+    .await?;
+    audit::record(
+        tx,
+        Entry {
+            actor: actor.into(),
+            action: "case.photo".into(),
+            entity: "case".into(),
+            entity_id: case_id.into(),
+            scope_path: cur.place_path.clone(),
+            before: None,
+            after: Some(json!({"photo_id": id, "sha256": sha})),
+        },
+    )
+    .await?;
+    Ok(PhotoView {
+        id,
+        sha256: sha,
+        content_type: ct.into(),
+        size,
+        created_at: now,
+    })
 }
 
 pub async fn photos(db: &Db, case_id: &str) -> Result<Vec<PhotoView>, StoreError> {
@@ -549,19 +763,35 @@ pub async fn photos(db: &Db, case_id: &str) -> Result<Vec<PhotoView>, StoreError
         .fetch_all(db.reader())
         .await?;
     rows.iter()
-        .map(|r| Ok(PhotoView { id: db::s(r, "id")?, sha256: db::s(r, "sha256")?, content_type: db::s(r, "content_type")?, size: db::i(r, "size")?, created_at: db::i(r, "created_at")? }))
+        .map(|r| {
+            Ok(PhotoView {
+                id: db::s(r, "id")?,
+                sha256: db::s(r, "sha256")?,
+                content_type: db::s(r, "content_type")?,
+                size: db::i(r, "size")?,
+                created_at: db::i(r, "created_at")?,
+            })
+        })
         .collect()
 }
 
-pub async fn photo_bytes(db: &Db, case_id: &str, photo_id: &str) -> Result<(String, Vec<u8>), StoreError> {
-    let r = sqlx::query("SELECT content_type, bytes FROM case_photos WHERE case_id = $1 AND id = $2")
-        .bind(case_id.to_string())
-        .bind(photo_id.to_string())
-        .fetch_optional(db.reader())
-        .await?
-        .ok_or_else(|| StoreError::not_found(format!("photo '{photo_id}'")))?;
+pub async fn photo_bytes(
+    db: &Db,
+    case_id: &str,
+    photo_id: &str,
+) -> Result<(String, Vec<u8>), StoreError> {
+    let r =
+        sqlx::query("SELECT content_type, bytes FROM case_photos WHERE case_id = $1 AND id = $2")
+            .bind(case_id.to_string())
+            .bind(photo_id.to_string())
+            .fetch_optional(db.reader())
+            .await?
+            .ok_or_else(|| StoreError::not_found(format!("photo '{photo_id}'")))?;
     use sqlx::Row;
-    Ok((db::s(&r, "content_type")?, r.try_get::<Vec<u8>, _>("bytes")?))
+    Ok((
+        db::s(&r, "content_type")?,
+        r.try_get::<Vec<u8>, _>("bytes")?,
+    ))
 }
 
 /// Filters for listing cases below a place.
@@ -577,7 +807,13 @@ pub struct ListFilter {
 
 /// Cases below `path`, open ones first by deadline (a work queue) when
 /// `open_only`, otherwise newest first.
-pub async fn list_under(db: &Db, path: &str, f: &ListFilter, limit: i64, offset: i64) -> Result<Vec<CaseView>, StoreError> {
+pub async fn list_under(
+    db: &Db,
+    path: &str,
+    f: &ListFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<CaseView>, StoreError> {
     let (lo, hi) = subtree(path);
     let mut sql = format!("SELECT {COLS} FROM cases c JOIN places pl ON pl.id = c.place_id WHERE c.place_path >= $1 AND c.place_path < $2");
     let mut binds: Vec<String> = vec![lo, hi];
@@ -590,7 +826,10 @@ pub async fn list_under(db: &Db, path: &str, f: &ListFilter, limit: i64, offset:
         if st.is_empty() {
             return Ok(vec![]);
         }
-        sql.push_str(&format!(" AND c.status IN ({})", db::in_placeholders(n, st.len())));
+        sql.push_str(&format!(
+            " AND c.status IN ({})",
+            db::in_placeholders(n, st.len())
+        ));
         n += st.len();
         binds.extend(st.iter().map(|s| s.as_str().to_string()));
     }
@@ -603,7 +842,10 @@ pub async fn list_under(db: &Db, path: &str, f: &ListFilter, limit: i64, offset:
         if ids.is_empty() {
             return Ok(vec![]);
         }
-        sql.push_str(&format!(" AND c.id IN ({})", db::in_placeholders(n, ids.len())));
+        sql.push_str(&format!(
+            " AND c.id IN ({})",
+            db::in_placeholders(n, ids.len())
+        ));
         n += ids.len();
         binds.extend(ids.iter().cloned());
     }
@@ -617,7 +859,11 @@ pub async fn list_under(db: &Db, path: &str, f: &ListFilter, limit: i64, offset:
         ints.push((n, to));
         n += 1;
     }
-    sql.push_str(if f.open_only { " ORDER BY c.resolution_due, c.id" } else { " ORDER BY c.reported_at DESC, c.id DESC" });
+    sql.push_str(if f.open_only {
+        " ORDER BY c.resolution_due, c.id"
+    } else {
+        " ORDER BY c.reported_at DESC, c.id DESC"
+    });
     sql.push_str(&format!(" LIMIT ${n} OFFSET ${}", n + 1));
     let mut q = sqlx::query(&sql);
     for b in binds {
@@ -628,7 +874,11 @@ pub async fn list_under(db: &Db, path: &str, f: &ListFilter, limit: i64, offset:
     }
     q = q.bind(limit.clamp(1, 1000)).bind(offset.max(0));
     let now = db::now_ms();
-    q.fetch_all(db.reader()).await?.iter().map(|r| view(r, now)).collect()
+    q.fetch_all(db.reader())
+        .await?
+        .iter()
+        .map(|r| view(r, now))
+        .collect()
 }
 
 /// A user's own cases, newest first.
@@ -645,7 +895,14 @@ pub async fn mine(db: &Db, user_id: &str, limit: i64) -> Result<Vec<CaseView>, S
 /// The escalation sweep: every open case below `path` past its deadline
 /// moves one level up (unless it is at the district). Runs in batches of
 /// `batch` cases per transaction; returns how many were escalated.
-pub async fn sweep(db: &Db, path: &str, actor: &str, cal: &Calendar, now: i64, batch: i64) -> Result<u64, StoreError> {
+pub async fn sweep(
+    db: &Db,
+    path: &str,
+    actor: &str,
+    cal: &Calendar,
+    now: i64,
+    batch: i64,
+) -> Result<u64, StoreError> {
     let (lo, hi) = subtree(path);
     let mut total = 0u64;
     let mut after = String::new();
@@ -666,7 +923,10 @@ pub async fn sweep(db: &Db, path: &str, actor: &str, cal: &Calendar, now: i64, b
         if rows.is_empty() {
             break;
         }
-        let ids: Vec<String> = rows.iter().map(|r| db::s(r, "id")).collect::<Result<_, _>>()?;
+        let ids: Vec<String> = rows
+            .iter()
+            .map(|r| db::s(r, "id"))
+            .collect::<Result<_, _>>()?;
         after = ids.last().cloned().unwrap_or_default();
         let (actor, cal) = (actor.to_string(), cal.clone());
         let n = db
@@ -678,12 +938,21 @@ pub async fn sweep(db: &Db, path: &str, actor: &str, cal: &Calendar, now: i64, b
                         // Re-checked inside the transaction: a case handled meanwhile is skipped.
                         let cur = get_tx(tx, id, now).await?;
                         // A late response escalates once; after that the resolution deadline rules.
-                        let due = now > cur.resolution_due || (cur.status() == Status::Reported && cur.escalations == 0 && now > cur.response_due);
+                        let due = now > cur.resolution_due
+                            || (cur.status() == Status::Reported
+                                && cur.escalations == 0
+                                && now > cur.response_due);
                         if !due || !cur.status().is_open() || cur.level == "district" {
                             continue;
                         }
-                        let extra = Extra { note: Some("overdue: escalated automatically".into()), ..Default::default() };
-                        if act(tx, id, &actor, &Command::Escalate, &extra, &cal, now).await.is_ok() {
+                        let extra = Extra {
+                            note: Some("overdue: escalated automatically".into()),
+                            ..Default::default()
+                        };
+                        if act(tx, id, &actor, &Command::Escalate, &extra, &cal, now)
+                            .await
+                            .is_ok()
+                        {
                             n += 1;
                         }
                     }
@@ -728,7 +997,12 @@ pub async fn stats(db: &Db, path: &str, from: i64, to: i64, now: i64) -> Result<
 }
 
 /// Counts by category below a path (for public statistics; no personal data).
-pub async fn counts_by_category(db: &Db, path: &str, from: i64, to: i64) -> Result<Vec<(String, i64)>, StoreError> {
+pub async fn counts_by_category(
+    db: &Db,
+    path: &str,
+    from: i64,
+    to: i64,
+) -> Result<Vec<(String, i64)>, StoreError> {
     let (lo, hi) = subtree(path);
     let rows = sqlx::query(
         "SELECT category, CAST(COUNT(*) AS BIGINT) AS n FROM cases WHERE place_path >= $1 AND place_path < $2 AND reported_at >= $3 AND reported_at < $4 GROUP BY category ORDER BY category",
@@ -739,18 +1013,31 @@ pub async fn counts_by_category(db: &Db, path: &str, from: i64, to: i64) -> Resu
     .bind(to)
     .fetch_all(db.reader())
     .await?;
-    rows.iter().map(|r| Ok((db::s(r, "category")?, db::i(r, "n")?))).collect()
+    rows.iter()
+        .map(|r| Ok((db::s(r, "category")?, db::i(r, "n")?)))
+        .collect()
 }
 
 /// How many cases the database holds.
 pub async fn count(db: &Db) -> Result<i64, StoreError> {
-    Ok(db::i(&sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM cases").fetch_one(db.reader()).await?, "n")?)
+    Ok(db::i(
+        &sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM cases")
+            .fetch_one(db.reader())
+            .await?,
+        "n",
+    )?)
 }
 
 /// For benchmarks only: `k` synthetic repair cases (numbered from `start`)
 /// spread over `places`, 1 in 10 open, written straight into the table in
 /// one statement (no events, no audit: they are not real cases).
-pub async fn bulk_synthetic(db: &Db, places: &[Place], start: usize, k: usize, now: i64) -> Result<(), StoreError> {
+pub async fn bulk_synthetic(
+    db: &Db,
+    places: &[Place],
+    start: usize,
+    k: usize,
+    now: i64,
+) -> Result<(), StoreError> {
     let (places, dbc) = (places.to_vec(), db.clone());
     db.write(move |tx| {
         let (b, db2) = (places.clone(), dbc.clone());

@@ -58,7 +58,10 @@ pub enum Target {
 /// Accepts `sqlite://PATH`, `sqlite:PATH`, `postgres://…` and `postgresql://…`.
 /// Anything else is refused: nothing is ever created for an unknown scheme.
 pub fn parse_url(url: &str) -> Result<Target, StoreError> {
-    if let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+    if let Some(rest) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
         let path = rest.split('?').next().unwrap_or("");
         if path.is_empty() || path == ":memory:" {
             return Err(StoreError::Config(format!(
@@ -110,7 +113,10 @@ impl Db {
                 if let Some(dir) = path.parent() {
                     if !dir.as_os_str().is_empty() {
                         std::fs::create_dir_all(dir).map_err(|e| {
-                            StoreError::Config(format!("cannot create data dir {}: {e}", dir.display()))
+                            StoreError::Config(format!(
+                                "cannot create data dir {}: {e}",
+                                dir.display()
+                            ))
                         })?;
                     }
                 }
@@ -129,7 +135,12 @@ impl Db {
                     .after_connect(setup)
                     .connect(&conn_url)
                     .await?;
-                Db { read, write, backend: Backend::Sqlite, url_for_display: format!("sqlite://{}", path.display()) }
+                Db {
+                    read,
+                    write,
+                    backend: Backend::Sqlite,
+                    url_for_display: format!("sqlite://{}", path.display()),
+                }
             }
             Target::Postgres(u) => {
                 let pool = AnyPoolOptions::new()
@@ -137,7 +148,12 @@ impl Db {
                     .acquire_timeout(Duration::from_secs(30))
                     .connect(u)
                     .await?;
-                Db { read: pool.clone(), write: pool, backend: Backend::Postgres, url_for_display: redact(u) }
+                Db {
+                    read: pool.clone(),
+                    write: pool,
+                    backend: Backend::Postgres,
+                    url_for_display: redact(u),
+                }
             }
         };
         crate::migrate::run(&db).await?;
@@ -294,7 +310,10 @@ impl Db {
 
 /// `$start, $start+1, …` for an IN list of `n` items.
 pub fn in_placeholders(start: usize, n: usize) -> String {
-    (start..start + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(",")
+    (start..start + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 pub(crate) fn s(row: &AnyRow, col: &str) -> Result<String, StoreError> {
@@ -329,10 +348,21 @@ mod tests {
 
     #[test]
     fn urls() {
-        assert_eq!(parse_url("sqlite:///tmp/x.db").unwrap(), Target::Sqlite("/tmp/x.db".into()));
-        assert_eq!(parse_url("sqlite://rel/x.db").unwrap(), Target::Sqlite("rel/x.db".into()));
-        assert!(matches!(parse_url("postgres://u@h/db").unwrap(), Target::Postgres(_)));
-        let e = parse_url("mysql://root:secret@h/db").unwrap_err().to_string();
+        assert_eq!(
+            parse_url("sqlite:///tmp/x.db").unwrap(),
+            Target::Sqlite("/tmp/x.db".into())
+        );
+        assert_eq!(
+            parse_url("sqlite://rel/x.db").unwrap(),
+            Target::Sqlite("rel/x.db".into())
+        );
+        assert!(matches!(
+            parse_url("postgres://u@h/db").unwrap(),
+            Target::Postgres(_)
+        ));
+        let e = parse_url("mysql://root:secret@h/db")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("unsupported database URL scheme 'mysql'"), "{e}");
         assert!(!e.contains("secret"), "password must not be printed: {e}");
         assert!(parse_url("sqlite://").is_err());

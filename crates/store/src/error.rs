@@ -19,7 +19,10 @@ impl StoreError {
         StoreError::NotFound { what: what.into() }
     }
     pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        StoreError::Invalid { field: field.into(), reason: reason.into() }
+        StoreError::Invalid {
+            field: field.into(),
+            reason: reason.into(),
+        }
     }
 
     /// SQLSTATE 40001 (serialization failure) or 40P01 (deadlock): safe to retry.
@@ -36,8 +39,10 @@ impl StoreError {
     pub fn is_unique_violation(&self) -> bool {
         match self {
             StoreError::Db(sqlx::Error::Database(e)) => {
-                matches!(e.code().as_deref(), Some("23505") | Some("2067") | Some("1555"))
-                    || e.message().contains("UNIQUE constraint failed")
+                matches!(
+                    e.code().as_deref(),
+                    Some("23505") | Some("2067") | Some("1555")
+                ) || e.message().contains("UNIQUE constraint failed")
             }
             _ => false,
         }

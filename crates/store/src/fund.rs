@@ -14,7 +14,9 @@ use crate::audit::{self, Entry};
 use crate::db::{self, Db, Tx};
 use crate::error::StoreError;
 use crate::register::Place;
-use gongzhi_domain::ledger::{AccountCode, ApprovalPolicy, Balance, Ledger, PendingState, Transfer, TransferKind};
+use gongzhi_domain::ledger::{
+    AccountCode, ApprovalPolicy, Balance, Ledger, PendingState, Transfer, TransferKind,
+};
 use gongzhi_domain::merkle;
 use gongzhi_domain::policy::Role;
 use serde::Serialize;
@@ -42,14 +44,17 @@ pub struct Books {
 
 impl Books {
     pub fn policy(&self) -> ApprovalPolicy {
-        ApprovalPolicy { roles: self.approver_roles }
+        ApprovalPolicy {
+            roles: self.approver_roles,
+        }
     }
 }
 
 fn books_from(r: &AnyRow) -> Result<Books, StoreError> {
     let role = |c: &str| -> Result<Role, StoreError> {
         let v = db::s(r, c)?;
-        Role::parse(&v).ok_or_else(|| StoreError::Config(format!("fund_books.{c}: unknown role '{v}'")))
+        Role::parse(&v)
+            .ok_or_else(|| StoreError::Config(format!("fund_books.{c}: unknown role '{v}'")))
     };
     Ok(Books {
         compound_id: db::s(r, "compound_id")?,
@@ -72,14 +77,23 @@ pub async fn lock(tx: &mut Tx, compound_id: &str) -> Result<Books, StoreError> {
     .bind(db::now_ms())
     .execute(&mut **tx)
     .await?;
-    sqlx::query("UPDATE fund_books SET log_size = log_size WHERE compound_id = $1").bind(compound_id).execute(&mut **tx).await?;
-    let r = sqlx::query("SELECT * FROM fund_books WHERE compound_id = $1").bind(compound_id).fetch_one(&mut **tx).await?;
+    sqlx::query("UPDATE fund_books SET log_size = log_size WHERE compound_id = $1")
+        .bind(compound_id)
+        .execute(&mut **tx)
+        .await?;
+    let r = sqlx::query("SELECT * FROM fund_books WHERE compound_id = $1")
+        .bind(compound_id)
+        .fetch_one(&mut **tx)
+        .await?;
     books_from(&r)
 }
 
 /// The compound's settings (defaults when it has no books yet).
 pub async fn books(db: &Db, compound_id: &str) -> Result<Books, StoreError> {
-    let r = sqlx::query("SELECT * FROM fund_books WHERE compound_id = $1").bind(compound_id).fetch_optional(db.reader()).await?;
+    let r = sqlx::query("SELECT * FROM fund_books WHERE compound_id = $1")
+        .bind(compound_id)
+        .fetch_optional(db.reader())
+        .await?;
     match r {
         Some(r) => books_from(&r),
         None => Ok(Books {
@@ -93,9 +107,18 @@ pub async fn books(db: &Db, compound_id: &str) -> Result<Books, StoreError> {
 
 /// Sets which two roles must approve a disbursement, and how long a
 /// reservation lasts.
-pub async fn set_policy(db: &Db, actor: &str, compound: &Place, policy: ApprovalPolicy, timeout_ms: i64) -> Result<Books, StoreError> {
+pub async fn set_policy(
+    db: &Db,
+    actor: &str,
+    compound: &Place,
+    policy: ApprovalPolicy,
+    timeout_ms: i64,
+) -> Result<Books, StoreError> {
     if !(60_000..=365 * 24 * 3600 * 1000).contains(&timeout_ms) {
-        return Err(StoreError::invalid("pending_timeout_ms", "must be between one minute and one year"));
+        return Err(StoreError::invalid(
+            "pending_timeout_ms",
+            "must be between one minute and one year",
+        ));
     }
     let (actor, compound) = (actor.to_string(), compound.clone());
     db.write_locked(move |tx| {
@@ -146,7 +169,11 @@ fn ledger_err(e: gongzhi_domain::ledger::LedgerError) -> StoreError {
     }
 }
 
-async fn balance_in(tx: &mut Tx, compound_id: &str, code: AccountCode) -> Result<Balance, StoreError> {
+async fn balance_in(
+    tx: &mut Tx,
+    compound_id: &str,
+    code: AccountCode,
+) -> Result<Balance, StoreError> {
     let r = sqlx::query("SELECT debits_pending, debits_posted, credits_pending, credits_posted FROM fund_accounts WHERE compound_id = $1 AND code = $2")
         .bind(compound_id)
         .bind(code.as_str())
@@ -166,10 +193,18 @@ async fn balance_in(tx: &mut Tx, compound_id: &str, code: AccountCode) -> Result
 /// Appends one transfer to the locked books: checks it against the ledger
 /// rules on the current balances, writes it, the new balances, its Merkle
 /// leaf and an audit entry. `books.log_size` is advanced.
-pub async fn append(tx: &mut Tx, compound: &Place, books: &mut Books, t: NewTransfer) -> Result<Transfer, StoreError> {
+pub async fn append(
+    tx: &mut Tx,
+    compound: &Place,
+    books: &mut Books,
+    t: NewTransfer,
+) -> Result<Transfer, StoreError> {
     for (field, v) in [("code", &t.code), ("memo", &t.memo)] {
         if v.chars().count() > MAX_TEXT {
-            return Err(StoreError::invalid(field, format!("longer than {MAX_TEXT} characters")));
+            return Err(StoreError::invalid(
+                field,
+                format!("longer than {MAX_TEXT} characters"),
+            ));
         }
     }
     let mut ledger = Ledger::new();
@@ -185,15 +220,26 @@ pub async fn append(tx: &mut Tx, compound: &Place, books: &mut Books, t: NewTran
             .await?;
         if let Some(r) = r {
             if db::s(&r, "kind")? == TransferKind::Pending.as_str() {
-                let resolved = sqlx::query("SELECT kind FROM fund_transfers WHERE pending_id = $1").bind(pid).fetch_optional(&mut **tx).await?;
+                let resolved = sqlx::query("SELECT kind FROM fund_transfers WHERE pending_id = $1")
+                    .bind(pid)
+                    .fetch_optional(&mut **tx)
+                    .await?;
                 let resolved = match resolved {
                     Some(k) => TransferKind::parse(&db::s(&k, "kind")?),
                     None => None,
                 };
-                let code = |c: &str| AccountCode::parse(c).ok_or_else(|| StoreError::Config(format!("unknown account code '{c}'")));
+                let code = |c: &str| {
+                    AccountCode::parse(c)
+                        .ok_or_else(|| StoreError::Config(format!("unknown account code '{c}'")))
+                };
                 ledger.pending.insert(
                     pid.clone(),
-                    PendingState { debit: code(&db::s(&r, "debit_code")?)?, credit: code(&db::s(&r, "credit_code")?)?, amount: db::i(&r, "amount")?, resolved },
+                    PendingState {
+                        debit: code(&db::s(&r, "debit_code")?)?,
+                        credit: code(&db::s(&r, "credit_code")?)?,
+                        amount: db::i(&r, "amount")?,
+                        resolved,
+                    },
                 );
             }
         }
@@ -262,10 +308,17 @@ pub async fn append(tx: &mut Tx, compound: &Place, books: &mut Books, t: NewTran
         .await?;
     }
     let code = compound.code.clone().unwrap_or_else(|| compound.id.clone());
-    let leaf = merkle::leaf_hash(&gongzhi_domain::ledger::leaf_bytes(&origin(&code), &transfer));
+    let leaf = merkle::leaf_hash(&gongzhi_domain::ledger::leaf_bytes(
+        &origin(&code),
+        &transfer,
+    ));
     crate::tlog::append_leaf(tx, &compound.id, books.log_size, &leaf).await?;
     books.log_size += 1;
-    sqlx::query("UPDATE fund_books SET log_size = $1 WHERE compound_id = $2").bind(books.log_size).bind(&compound.id).execute(&mut **tx).await?;
+    sqlx::query("UPDATE fund_books SET log_size = $1 WHERE compound_id = $2")
+        .bind(books.log_size)
+        .bind(&compound.id)
+        .execute(&mut **tx)
+        .await?;
     audit::record(
         tx,
         Entry {
@@ -284,7 +337,12 @@ pub async fn append(tx: &mut Tx, compound: &Place, books: &mut Books, t: NewTran
 
 /// Idempotency: the stored response for `key`, if this request was already
 /// done. The same key with a different request is a conflict.
-pub async fn idem_lookup(tx: &mut Tx, compound_id: &str, key: &str, request_hash: &str) -> Result<Option<Value>, StoreError> {
+pub async fn idem_lookup(
+    tx: &mut Tx,
+    compound_id: &str,
+    key: &str,
+    request_hash: &str,
+) -> Result<Option<Value>, StoreError> {
     let r = sqlx::query("SELECT request_hash, response_json FROM fund_idempotency WHERE compound_id = $1 AND idem_key = $2")
         .bind(compound_id)
         .bind(key)
@@ -292,14 +350,23 @@ pub async fn idem_lookup(tx: &mut Tx, compound_id: &str, key: &str, request_hash
         .await?;
     match r {
         None => Ok(None),
-        Some(r) if db::s(&r, "request_hash")? == request_hash => {
-            Ok(Some(serde_json::from_str(&db::s(&r, "response_json")?).map_err(|e| StoreError::Config(e.to_string()))?))
-        }
-        Some(_) => Err(StoreError::Conflict(format!("Idempotency-Key '{key}' was already used for a different request"))),
+        Some(r) if db::s(&r, "request_hash")? == request_hash => Ok(Some(
+            serde_json::from_str(&db::s(&r, "response_json")?)
+                .map_err(|e| StoreError::Config(e.to_string()))?,
+        )),
+        Some(_) => Err(StoreError::Conflict(format!(
+            "Idempotency-Key '{key}' was already used for a different request"
+        ))),
     }
 }
 
-pub async fn idem_store(tx: &mut Tx, compound_id: &str, key: &str, request_hash: &str, response: &Value) -> Result<(), StoreError> {
+pub async fn idem_store(
+    tx: &mut Tx,
+    compound_id: &str,
+    key: &str,
+    request_hash: &str,
+    response: &Value,
+) -> Result<(), StoreError> {
     sqlx::query("INSERT INTO fund_idempotency (compound_id, idem_key, request_hash, response_json, created_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(compound_id)
         .bind(key)
@@ -322,9 +389,15 @@ impl Idem {
     pub fn new(key: &str, request_hash: String) -> Result<Idem, StoreError> {
         let k = key.trim();
         if k.is_empty() || k.len() > 200 || !k.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(StoreError::invalid("Idempotency-Key", "must be 1 to 200 visible ASCII characters"));
+            return Err(StoreError::invalid(
+                "Idempotency-Key",
+                "must be 1 to 200 visible ASCII characters",
+            ));
         }
-        Ok(Idem { key: k.to_string(), request_hash })
+        Ok(Idem {
+            key: k.to_string(),
+            request_hash,
+        })
     }
 }
 
@@ -337,9 +410,17 @@ pub struct Outcome {
 }
 
 /// Records one posted transfer (income, fees, interest, corrections…).
-pub async fn record_transfer(db: &Db, compound: &Place, idem: Idem, t: NewTransfer) -> Result<Outcome, StoreError> {
+pub async fn record_transfer(
+    db: &Db,
+    compound: &Place,
+    idem: Idem,
+    t: NewTransfer,
+) -> Result<Outcome, StoreError> {
     if t.kind != TransferKind::Posted {
-        return Err(StoreError::invalid("kind", "only posted transfers are recorded directly; disbursements go through approval"));
+        return Err(StoreError::invalid(
+            "kind",
+            "only posted transfers are recorded directly; disbursements go through approval",
+        ));
     }
     let compound = compound.clone();
     db.write_locked(move |tx| {
@@ -347,12 +428,18 @@ pub async fn record_transfer(db: &Db, compound: &Place, idem: Idem, t: NewTransf
         Box::pin(async move {
             let mut books = lock(tx, &compound.id).await?;
             if let Some(v) = idem_lookup(tx, &compound.id, &idem.key, &idem.request_hash).await? {
-                return Ok(Outcome { value: v, replayed: true });
+                return Ok(Outcome {
+                    value: v,
+                    replayed: true,
+                });
             }
             let tr = append(tx, &compound, &mut books, t).await?;
             let value = json!({ "transfer": tr, "log_size": books.log_size });
             idem_store(tx, &compound.id, &idem.key, &idem.request_hash, &value).await?;
-            Ok(Outcome { value, replayed: false })
+            Ok(Outcome {
+                value,
+                replayed: false,
+            })
         })
     })
     .await
@@ -390,7 +477,8 @@ pub struct Disbursement {
 fn disb_from(r: &AnyRow) -> Result<Disbursement, StoreError> {
     let code = |c: &str| -> Result<AccountCode, StoreError> {
         let v = db::s(r, c)?;
-        AccountCode::parse(&v).ok_or_else(|| StoreError::Config(format!("unknown account code '{v}'")))
+        AccountCode::parse(&v)
+            .ok_or_else(|| StoreError::Config(format!("unknown account code '{v}'")))
     };
     Ok(Disbursement {
         id: db::s(r, "id")?,
@@ -427,28 +515,58 @@ pub struct NewDisbursement {
     pub vote_id: Option<String>,
 }
 
-pub async fn request_disbursement(db: &Db, user: &str, compound: &Place, idem: Idem, d: NewDisbursement) -> Result<Outcome, StoreError> {
+pub async fn request_disbursement(
+    db: &Db,
+    user: &str,
+    compound: &Place,
+    idem: Idem,
+    d: NewDisbursement,
+) -> Result<Outcome, StoreError> {
     for (field, v) in [("purpose", &d.purpose), ("payee", &d.payee)] {
         if v.trim().is_empty() {
             return Err(StoreError::invalid(field, "is required"));
         }
         if v.chars().count() > MAX_TEXT {
-            return Err(StoreError::invalid(field, format!("longer than {MAX_TEXT} characters")));
+            return Err(StoreError::invalid(
+                field,
+                format!("longer than {MAX_TEXT} characters"),
+            ));
         }
     }
-    if d.documents.len() > 50 || d.documents.iter().any(|x| x.trim().is_empty() || x.len() > MAX_TEXT) {
-        return Err(StoreError::invalid("documents", "at most 50 references of 1 to 500 characters"));
+    if d.documents.len() > 50
+        || d.documents
+            .iter()
+            .any(|x| x.trim().is_empty() || x.len() > MAX_TEXT)
+    {
+        return Err(StoreError::invalid(
+            "documents",
+            "at most 50 references of 1 to 500 characters",
+        ));
     }
     if d.amount <= 0 || d.amount > gongzhi_domain::ledger::MAX_AMOUNT {
-        return Err(StoreError::invalid("amount", "must be greater than zero and at most 10,000,000,000.00"));
+        return Err(StoreError::invalid(
+            "amount",
+            "must be greater than zero and at most 10,000,000,000.00",
+        ));
     }
     if !d.category.is_expense() && d.category != AccountCode::DividendsPayable {
-        return Err(StoreError::invalid("category", format!("'{}' is not an expense category", d.category)));
+        return Err(StoreError::invalid(
+            "category",
+            format!("'{}' is not an expense category", d.category),
+        ));
     }
-    if !matches!(d.source, AccountCode::Bank | AccountCode::MaintenanceInterest | AccountCode::MaintenancePrincipal) {
-        return Err(StoreError::invalid("source", "must be bank, maintenance_interest or maintenance_principal"));
+    if !matches!(
+        d.source,
+        AccountCode::Bank | AccountCode::MaintenanceInterest | AccountCode::MaintenancePrincipal
+    ) {
+        return Err(StoreError::invalid(
+            "source",
+            "must be bank, maintenance_interest or maintenance_principal",
+        ));
     }
-    if d.source == AccountCode::MaintenancePrincipal && d.vote_id.as_deref().map_or(true, |v| v.trim().is_empty()) {
+    if d.source == AccountCode::MaintenancePrincipal
+        && d.vote_id.as_deref().map_or(true, |v| v.trim().is_empty())
+    {
         return Err(StoreError::invalid("vote_id", "spending maintenance fund principal needs a passed vote (use the interest, keep the principal)"));
     }
     let (user, compound) = (user.to_string(), compound.clone());
@@ -489,7 +607,11 @@ pub async fn request_disbursement(db: &Db, user: &str, compound: &Place, idem: I
     .await
 }
 
-async fn get_disbursement_in(tx: &mut Tx, compound_id: &str, id: &str) -> Result<Disbursement, StoreError> {
+async fn get_disbursement_in(
+    tx: &mut Tx,
+    compound_id: &str,
+    id: &str,
+) -> Result<Disbursement, StoreError> {
     let r = sqlx::query("SELECT * FROM fund_disbursements WHERE id = $1 AND compound_id = $2")
         .bind(id)
         .bind(compound_id)
@@ -499,7 +621,11 @@ async fn get_disbursement_in(tx: &mut Tx, compound_id: &str, id: &str) -> Result
     disb_from(&r)
 }
 
-pub async fn disbursements(db: &Db, compound_id: &str, limit: i64) -> Result<Vec<Disbursement>, StoreError> {
+pub async fn disbursements(
+    db: &Db,
+    compound_id: &str,
+    limit: i64,
+) -> Result<Vec<Disbursement>, StoreError> {
     let rows = sqlx::query("SELECT * FROM fund_disbursements WHERE compound_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2")
         .bind(compound_id)
         .bind(limit.clamp(1, 1000))
@@ -526,7 +652,13 @@ async fn set_state(tx: &mut Tx, d: &Disbursement) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn resolve(d: &Disbursement, kind: TransferKind, user: &str, role: &str, memo: &str) -> NewTransfer {
+fn resolve(
+    d: &Disbursement,
+    kind: TransferKind,
+    user: &str,
+    role: &str,
+    memo: &str,
+) -> NewTransfer {
     NewTransfer {
         kind,
         debit: d.category_debit(),
@@ -562,17 +694,32 @@ impl Disbursement {
 
 /// Voids the reservation of an expired pending disbursement (inside a locked
 /// transaction). Returns true when it did.
-async fn expire_if_due(tx: &mut Tx, compound: &Place, books: &mut Books, d: &mut Disbursement, now: i64) -> Result<bool, StoreError> {
+async fn expire_if_due(
+    tx: &mut Tx,
+    compound: &Place,
+    books: &mut Books,
+    d: &mut Disbursement,
+    now: i64,
+) -> Result<bool, StoreError> {
     if d.state != "pending" {
         return Ok(false);
     }
     let pid = d.pending_transfer_id.clone().unwrap_or_default();
-    let r = sqlx::query("SELECT timeout_at FROM fund_transfers WHERE id = $1").bind(&pid).fetch_one(&mut **tx).await?;
+    let r = sqlx::query("SELECT timeout_at FROM fund_transfers WHERE id = $1")
+        .bind(&pid)
+        .fetch_one(&mut **tx)
+        .await?;
     let due = db::oi(&r, "timeout_at")?.map_or(false, |t| t <= now);
     if !due {
         return Ok(false);
     }
-    let t = append(tx, compound, books, resolve(d, TransferKind::VoidPending, "system", "system", "expired")).await?;
+    let t = append(
+        tx,
+        compound,
+        books,
+        resolve(d, TransferKind::VoidPending, "system", "system", "expired"),
+    )
+    .await?;
     d.state = "expired".into();
     d.final_transfer_id = Some(t.id);
     d.updated_at = now;
@@ -584,21 +731,44 @@ async fn expire_if_due(tx: &mut Tx, compound: &Place, books: &mut Books, d: &mut
 /// approver roles) reserves the funds with a pending transfer; the second,
 /// by a different person in the other role, posts it. `held` are the roles
 /// the approver holds over the compound.
-pub async fn approve(db: &Db, user: &str, held: &[Role], compound: &Place, id: &str, idem: Idem) -> Result<Outcome, StoreError> {
-    let (user, held, compound, id) = (user.to_string(), held.to_vec(), compound.clone(), id.to_string());
+pub async fn approve(
+    db: &Db,
+    user: &str,
+    held: &[Role],
+    compound: &Place,
+    id: &str,
+    idem: Idem,
+) -> Result<Outcome, StoreError> {
+    let (user, held, compound, id) = (
+        user.to_string(),
+        held.to_vec(),
+        compound.clone(),
+        id.to_string(),
+    );
     db.write_locked(move |tx| {
-        let (user, held, compound, id, idem) = (user.clone(), held.clone(), compound.clone(), id.clone(), idem.clone());
+        let (user, held, compound, id, idem) = (
+            user.clone(),
+            held.clone(),
+            compound.clone(),
+            id.clone(),
+            idem.clone(),
+        );
         Box::pin(async move {
             let mut books = lock(tx, &compound.id).await?;
             if let Some(v) = idem_lookup(tx, &compound.id, &idem.key, &idem.request_hash).await? {
-                return Ok(Outcome { value: v, replayed: true });
+                return Ok(Outcome {
+                    value: v,
+                    replayed: true,
+                });
             }
             let mut d = get_disbursement_in(tx, &compound.id, &id).await?;
             let before = d.clone();
             let now = db::now_ms();
             let policy = books.policy();
             let approval_err = |e: gongzhi_domain::ledger::ApprovalError| match e {
-                gongzhi_domain::ledger::ApprovalError::SamePerson => StoreError::Conflict(e.to_string()),
+                gongzhi_domain::ledger::ApprovalError::SamePerson => {
+                    StoreError::Conflict(e.to_string())
+                }
                 other => {
                     let m = other.to_string();
                     let (f, r) = m.split_once(": ").unwrap_or(("role", &m));
@@ -608,7 +778,8 @@ pub async fn approve(db: &Db, user: &str, held: &[Role], compound: &Place, id: &
             let transfer = match d.state.as_str() {
                 "requested" => {
                     let role = policy.first(&held).map_err(approval_err)?;
-                    let mut nt = resolve(&d, TransferKind::Pending, &user, role.as_str(), &d.purpose);
+                    let mut nt =
+                        resolve(&d, TransferKind::Pending, &user, role.as_str(), &d.purpose);
                     nt.pending_id = None;
                     nt.timeout_at = Some(now + books.pending_timeout_ms);
                     let t = append(tx, &compound, &mut books, nt).await?;
@@ -623,25 +794,75 @@ pub async fn approve(db: &Db, user: &str, held: &[Role], compound: &Place, id: &
                         // Keep the expiry even though this approval fails: commit
                         // it by returning the outcome as an error-free value.
                         let value = json!({ "disbursement": d, "expired": true });
-                        return Ok(Outcome { value, replayed: false });
+                        return Ok(Outcome {
+                            value,
+                            replayed: false,
+                        });
                     }
-                    let first_role = d.first_role.as_deref().and_then(Role::parse).ok_or_else(|| StoreError::Config("pending disbursement without a first role".into()))?;
-                    let role = policy.second(d.first_by.as_deref().unwrap_or(""), first_role, &user, &held).map_err(approval_err)?;
-                    let t = append(tx, &compound, &mut books, resolve(&d, TransferKind::PostPending, &user, role.as_str(), &d.purpose)).await?;
+                    let first_role =
+                        d.first_role
+                            .as_deref()
+                            .and_then(Role::parse)
+                            .ok_or_else(|| {
+                                StoreError::Config(
+                                    "pending disbursement without a first role".into(),
+                                )
+                            })?;
+                    let role = policy
+                        .second(
+                            d.first_by.as_deref().unwrap_or(""),
+                            first_role,
+                            &user,
+                            &held,
+                        )
+                        .map_err(approval_err)?;
+                    let t = append(
+                        tx,
+                        &compound,
+                        &mut books,
+                        resolve(
+                            &d,
+                            TransferKind::PostPending,
+                            &user,
+                            role.as_str(),
+                            &d.purpose,
+                        ),
+                    )
+                    .await?;
                     d.state = "posted".into();
                     d.second_by = Some(user.clone());
                     d.second_role = Some(role.as_str().into());
                     d.final_transfer_id = Some(t.id.clone());
                     t
                 }
-                other => return Err(StoreError::Conflict(format!("disbursement '{id}' is already {other}"))),
+                other => {
+                    return Err(StoreError::Conflict(format!(
+                        "disbursement '{id}' is already {other}"
+                    )))
+                }
             };
             d.updated_at = now;
             set_state(tx, &d).await?;
-            audit::record(tx, Entry { actor: format!("user:{user}"), action: "fund.disbursement.approve".into(), entity: "fund_disbursement".into(), entity_id: id.clone(), scope_path: compound.path.clone(), before: Some(json!(before)), after: Some(json!(d)) }).await?;
-            let value = json!({ "disbursement": d, "transfer": transfer, "log_size": books.log_size });
+            audit::record(
+                tx,
+                Entry {
+                    actor: format!("user:{user}"),
+                    action: "fund.disbursement.approve".into(),
+                    entity: "fund_disbursement".into(),
+                    entity_id: id.clone(),
+                    scope_path: compound.path.clone(),
+                    before: Some(json!(before)),
+                    after: Some(json!(d)),
+                },
+            )
+            .await?;
+            let value =
+                json!({ "disbursement": d, "transfer": transfer, "log_size": books.log_size });
             idem_store(tx, &compound.id, &idem.key, &idem.request_hash, &value).await?;
-            Ok(Outcome { value, replayed: false })
+            Ok(Outcome {
+                value,
+                replayed: false,
+            })
         })
     })
     .await
@@ -649,17 +870,44 @@ pub async fn approve(db: &Db, user: &str, held: &[Role], compound: &Place, id: &
 
 /// Voids a requested or pending disbursement (a pending one's reservation is
 /// released by a `void_pending` transfer).
-pub async fn void(db: &Db, user: &str, role: &str, compound: &Place, id: &str, reason: &str, idem: Idem) -> Result<Outcome, StoreError> {
+pub async fn void(
+    db: &Db,
+    user: &str,
+    role: &str,
+    compound: &Place,
+    id: &str,
+    reason: &str,
+    idem: Idem,
+) -> Result<Outcome, StoreError> {
     if reason.trim().is_empty() || reason.chars().count() > MAX_TEXT {
-        return Err(StoreError::invalid("reason", "is required (1 to 500 characters)"));
+        return Err(StoreError::invalid(
+            "reason",
+            "is required (1 to 500 characters)",
+        ));
     }
-    let (user, role, compound, id, reason) = (user.to_string(), role.to_string(), compound.clone(), id.to_string(), reason.trim().to_string());
+    let (user, role, compound, id, reason) = (
+        user.to_string(),
+        role.to_string(),
+        compound.clone(),
+        id.to_string(),
+        reason.trim().to_string(),
+    );
     db.write_locked(move |tx| {
-        let (user, role, compound, id, reason, idem) = (user.clone(), role.clone(), compound.clone(), id.clone(), reason.clone(), idem.clone());
+        let (user, role, compound, id, reason, idem) = (
+            user.clone(),
+            role.clone(),
+            compound.clone(),
+            id.clone(),
+            reason.clone(),
+            idem.clone(),
+        );
         Box::pin(async move {
             let mut books = lock(tx, &compound.id).await?;
             if let Some(v) = idem_lookup(tx, &compound.id, &idem.key, &idem.request_hash).await? {
-                return Ok(Outcome { value: v, replayed: true });
+                return Ok(Outcome {
+                    value: v,
+                    replayed: true,
+                });
             }
             let mut d = get_disbursement_in(tx, &compound.id, &id).await?;
             let before = d.clone();
@@ -668,19 +916,45 @@ pub async fn void(db: &Db, user: &str, role: &str, compound: &Place, id: &str, r
             match d.state.as_str() {
                 "requested" => {}
                 "pending" => {
-                    let t = append(tx, &compound, &mut books, resolve(&d, TransferKind::VoidPending, &user, &role, &reason)).await?;
+                    let t = append(
+                        tx,
+                        &compound,
+                        &mut books,
+                        resolve(&d, TransferKind::VoidPending, &user, &role, &reason),
+                    )
+                    .await?;
                     d.final_transfer_id = Some(t.id.clone());
                     transfer = Some(t);
                 }
-                other => return Err(StoreError::Conflict(format!("disbursement '{id}' is already {other}"))),
+                other => {
+                    return Err(StoreError::Conflict(format!(
+                        "disbursement '{id}' is already {other}"
+                    )))
+                }
             }
             d.state = "voided".into();
             d.updated_at = now;
             set_state(tx, &d).await?;
-            audit::record(tx, Entry { actor: format!("user:{user}"), action: "fund.disbursement.void".into(), entity: "fund_disbursement".into(), entity_id: id.clone(), scope_path: compound.path.clone(), before: Some(json!(before)), after: Some(json!({"disbursement": d, "reason": reason})) }).await?;
-            let value = json!({ "disbursement": d, "transfer": transfer, "log_size": books.log_size });
+            audit::record(
+                tx,
+                Entry {
+                    actor: format!("user:{user}"),
+                    action: "fund.disbursement.void".into(),
+                    entity: "fund_disbursement".into(),
+                    entity_id: id.clone(),
+                    scope_path: compound.path.clone(),
+                    before: Some(json!(before)),
+                    after: Some(json!({"disbursement": d, "reason": reason})),
+                },
+            )
+            .await?;
+            let value =
+                json!({ "disbursement": d, "transfer": transfer, "log_size": books.log_size });
             idem_store(tx, &compound.id, &idem.key, &idem.request_hash, &value).await?;
-            Ok(Outcome { value, replayed: false })
+            Ok(Outcome {
+                value,
+                replayed: false,
+            })
         })
     })
     .await
@@ -733,14 +1007,21 @@ pub async fn accounts(db: &Db, compound_id: &str) -> Result<Vec<AccountView>, St
     let mut out = Vec::new();
     for r in rows {
         let c = db::s(&r, "code")?;
-        let code = AccountCode::parse(&c).ok_or_else(|| StoreError::Config(format!("unknown account code '{c}'")))?;
+        let code = AccountCode::parse(&c)
+            .ok_or_else(|| StoreError::Config(format!("unknown account code '{c}'")))?;
         let balance = Balance {
             debits_pending: db::i(&r, "debits_pending")?,
             debits_posted: db::i(&r, "debits_posted")?,
             credits_pending: db::i(&r, "credits_pending")?,
             credits_posted: db::i(&r, "credits_posted")?,
         };
-        out.push(AccountView { code, normal: code.normal(), balance, posted: balance.posted(code.normal()), available: balance.available(code.normal()) });
+        out.push(AccountView {
+            code,
+            normal: code.normal(),
+            balance,
+            posted: balance.posted(code.normal()),
+            available: balance.available(code.normal()),
+        });
     }
     out.sort_by_key(|a| a.code);
     Ok(out)
@@ -749,13 +1030,15 @@ pub async fn accounts(db: &Db, compound_id: &str) -> Result<Vec<AccountView>, St
 fn transfer_from(r: &AnyRow) -> Result<Transfer, StoreError> {
     let code = |c: &str| -> Result<AccountCode, StoreError> {
         let v = db::s(r, c)?;
-        AccountCode::parse(&v).ok_or_else(|| StoreError::Config(format!("unknown account code '{v}'")))
+        AccountCode::parse(&v)
+            .ok_or_else(|| StoreError::Config(format!("unknown account code '{v}'")))
     };
     let k = db::s(r, "kind")?;
     Ok(Transfer {
         seq: db::i(r, "seq")? as u64,
         id: db::s(r, "id")?,
-        kind: TransferKind::parse(&k).ok_or_else(|| StoreError::Config(format!("unknown transfer kind '{k}'")))?,
+        kind: TransferKind::parse(&k)
+            .ok_or_else(|| StoreError::Config(format!("unknown transfer kind '{k}'")))?,
         debit: code("debit_code")?,
         credit: code("credit_code")?,
         amount: db::i(r, "amount")?,
@@ -772,13 +1055,20 @@ fn transfer_from(r: &AnyRow) -> Result<Transfer, StoreError> {
 }
 
 /// Transfers with `from <= seq < from + limit`, in log order.
-pub async fn transfers(db: &Db, compound_id: &str, from: i64, limit: i64) -> Result<Vec<Transfer>, StoreError> {
-    let rows = sqlx::query("SELECT * FROM fund_transfers WHERE compound_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3")
-        .bind(compound_id)
-        .bind(from.max(0))
-        .bind(limit.clamp(1, 10_000))
-        .fetch_all(db.reader())
-        .await?;
+pub async fn transfers(
+    db: &Db,
+    compound_id: &str,
+    from: i64,
+    limit: i64,
+) -> Result<Vec<Transfer>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT * FROM fund_transfers WHERE compound_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3",
+    )
+    .bind(compound_id)
+    .bind(from.max(0))
+    .bind(limit.clamp(1, 10_000))
+    .fetch_all(db.reader())
+    .await?;
     rows.iter().map(transfer_from).collect()
 }
 
@@ -786,6 +1076,9 @@ pub async fn transfers(db: &Db, compound_id: &str, from: i64, limit: i64) -> Res
 mod tests {
     #[test]
     fn origin_names_the_compound() {
-        assert_eq!(super::origin("jingcheng-mingdian"), "gongzhi/books/jingcheng-mingdian");
+        assert_eq!(
+            super::origin("jingcheng-mingdian"),
+            "gongzhi/books/jingcheng-mingdian"
+        );
     }
 }

@@ -65,12 +65,22 @@ struct PlaceInfo {
     path: String,
 }
 
-async fn run(db: &Db, tx: &mut Tx, actor: &str, rows: &[RosterRow], progress: &(dyn Fn(usize) + Send + Sync)) -> Result<ImportReport, StoreError> {
-    let mut report = ImportReport { rows: rows.len(), ..Default::default() };
+async fn run(
+    db: &Db,
+    tx: &mut Tx,
+    actor: &str,
+    rows: &[RosterRow],
+    progress: &(dyn Fn(usize) + Send + Sync),
+) -> Result<ImportReport, StoreError> {
+    let mut report = ImportReport {
+        rows: rows.len(),
+        ..Default::default()
+    };
     let now = db::now_ms();
 
     // 1. Places, level by level.
-    let mut wanted: BTreeMap<(usize, String), (PlaceKind, String, Option<String>)> = BTreeMap::new();
+    let mut wanted: BTreeMap<(usize, String), (PlaceKind, String, Option<String>)> =
+        BTreeMap::new();
     for r in rows {
         let path = r.place_path();
         let depth = if r.unit.is_empty() { 5 } else { 6 };
@@ -85,13 +95,22 @@ async fn run(db: &Db, tx: &mut Tx, actor: &str, rows: &[RosterRow], progress: &(
     let keys: Vec<String> = wanted.keys().map(|(_, k)| k.clone()).collect();
     let mut places: HashMap<String, PlaceInfo> = HashMap::new();
     for chunk in keys.chunks(BATCH) {
-        let sql = format!("SELECT id, natural_key, path, kind FROM places WHERE natural_key IN ({})", db.bulk_in(chunk.len()));
+        let sql = format!(
+            "SELECT id, natural_key, path, kind FROM places WHERE natural_key IN ({})",
+            db.bulk_in(chunk.len())
+        );
         let mut q = sqlx::query(&sql);
         for k in chunk {
             q = q.bind(k.clone());
         }
         for r in q.fetch_all(&mut **tx).await? {
-            places.insert(db::s(&r, "natural_key")?, PlaceInfo { id: db::s(&r, "id")?, path: db::s(&r, "path")? });
+            places.insert(
+                db::s(&r, "natural_key")?,
+                PlaceInfo {
+                    id: db::s(&r, "id")?,
+                    path: db::s(&r, "path")?,
+                },
+            );
         }
     }
     for depth in 0..6 {
@@ -101,20 +120,48 @@ async fn run(db: &Db, tx: &mut Tx, actor: &str, rows: &[RosterRow], progress: &(
                 continue;
             }
             let id = db::new_id();
-            let parent_info = parent.as_ref().map(|p| places.get(p).expect("parents are created before children"));
-            let path = format!("{}{}/", parent_info.map_or("/".to_string(), |p| p.path.clone()), id);
-            let code = if *kind == PlaceKind::Compound { Some(crate::register::compound_code(tx, name).await?) } else { None };
+            let parent_info = parent
+                .as_ref()
+                .map(|p| places.get(p).expect("parents are created before children"));
+            let path = format!(
+                "{}{}/",
+                parent_info.map_or("/".to_string(), |p| p.path.clone()),
+                id
+            );
+            let code = if *kind == PlaceKind::Compound {
+                Some(crate::register::compound_code(tx, name).await?)
+            } else {
+                None
+            };
             // Codes of compounds created in this same run must not collide either.
             let code = code.map(|c| {
                 let mut c2 = c.clone();
                 let mut n = 2;
-                while new_rows.iter().any(|(_, _, _, _, _, _, cc): &(String, PlaceKind, String, Option<String>, String, String, Option<String>)| cc.as_deref() == Some(c2.as_str())) {
+                while new_rows.iter().any(
+                    |(_, _, _, _, _, _, cc): &(
+                        String,
+                        PlaceKind,
+                        String,
+                        Option<String>,
+                        String,
+                        String,
+                        Option<String>,
+                    )| cc.as_deref() == Some(c2.as_str()),
+                ) {
                     c2 = format!("{c}-{n}");
                     n += 1;
                 }
                 c2
             });
-            new_rows.push((id.clone(), *kind, name.clone(), parent_info.map(|p| p.id.clone()), key.clone(), path.clone(), code));
+            new_rows.push((
+                id.clone(),
+                *kind,
+                name.clone(),
+                parent_info.map(|p| p.id.clone()),
+                key.clone(),
+                path.clone(),
+                code,
+            ));
             places.insert(key.clone(), PlaceInfo { id, path });
         }
         for chunk in new_rows.chunks(BATCH) {
@@ -124,7 +171,15 @@ async fn run(db: &Db, tx: &mut Tx, actor: &str, rows: &[RosterRow], progress: &(
             );
             let mut q = sqlx::query(&sql);
             for (id, kind, name, parent, key, path, code) in chunk {
-                q = q.bind(id.clone()).bind(kind.as_str()).bind(name.clone()).bind(parent.clone()).bind(key.clone()).bind(path.clone()).bind(code.clone()).bind(now);
+                q = q
+                    .bind(id.clone())
+                    .bind(kind.as_str())
+                    .bind(name.clone())
+                    .bind(parent.clone())
+                    .bind(key.clone())
+                    .bind(path.clone())
+                    .bind(code.clone())
+                    .bind(now);
             }
             q.execute(&mut **tx).await?;
         }
@@ -143,13 +198,24 @@ async fn run(db: &Db, tx: &mut Tx, actor: &str, rows: &[RosterRow], progress: &(
     let okeys: Vec<&str> = owner_rows.keys().copied().collect();
     let mut owners: HashMap<String, (String, String, String, Option<String>)> = HashMap::new();
     for chunk in okeys.chunks(BATCH) {
-        let sql = format!("SELECT id, owner_key, name, kind, phone FROM owners WHERE owner_key IN ({})", db.bulk_in(chunk.len()));
+        let sql = format!(
+            "SELECT id, owner_key, name, kind, phone FROM owners WHERE owner_key IN ({})",
+            db.bulk_in(chunk.len())
+        );
         let mut q = sqlx::query(&sql);
         for k in chunk {
             q = q.bind(k.to_string());
         }
         for r in q.fetch_all(&mut **tx).await? {
-            owners.insert(db::s(&r, "owner_key")?, (db::s(&r, "id")?, db::s(&r, "name")?, db::s(&r, "kind")?, db::os(&r, "phone")?));
+            owners.insert(
+                db::s(&r, "owner_key")?,
+                (
+                    db::s(&r, "id")?,
+                    db::s(&r, "name")?,
+                    db::s(&r, "kind")?,
+                    db::os(&r, "phone")?,
+                ),
+            );
         }
     }
     let mut new_owners = Vec::new();
@@ -160,13 +226,31 @@ async fn run(db: &Db, tx: &mut Tx, actor: &str, rows: &[RosterRow], progress: &(
         match owners.get(*key) {
             None => {
                 let id = db::new_id();
-                new_owners.push((id.clone(), key.to_string(), r.owner_name.clone(), r.owner_kind.as_str(), phone.clone()));
-                owners.insert(key.to_string(), (id, r.owner_name.clone(), r.owner_kind.as_str().into(), phone));
+                new_owners.push((
+                    id.clone(),
+                    key.to_string(),
+                    r.owner_name.clone(),
+                    r.owner_kind.as_str(),
+                    phone.clone(),
+                ));
+                owners.insert(
+                    key.to_string(),
+                    (
+                        id,
+                        r.owner_name.clone(),
+                        r.owner_kind.as_str().into(),
+                        phone,
+                    ),
+                );
             }
             Some((id, name, kind, old_phone)) => {
                 let phone_changed = phone.is_some() && phone != *old_phone;
                 if *name != r.owner_name || kind != r.owner_kind.as_str() || phone_changed {
-                    let new_phone = if phone_changed { phone.clone() } else { old_phone.clone() };
+                    let new_phone = if phone_changed {
+                        phone.clone()
+                    } else {
+                        old_phone.clone()
+                    };
                     sqlx::query("UPDATE owners SET name = $1, kind = $2, phone = $3 WHERE id = $4")
                         .bind(r.owner_name.clone())
                         .bind(r.owner_kind.as_str())
@@ -174,7 +258,8 @@ async fn run(db: &Db, tx: &mut Tx, actor: &str, rows: &[RosterRow], progress: &(
                         .bind(id.clone())
                         .execute(&mut **tx)
                         .await?;
-                    let mask = |p: &Option<String>| p.as_deref().map(gongzhi_domain::mask::mask_phone);
+                    let mask =
+                        |p: &Option<String>| p.as_deref().map(gongzhi_domain::mask::mask_phone);
                     audits.push(Entry {
                         actor: actor.into(),
                         action: "owner.update".into(),
@@ -193,7 +278,14 @@ async fn run(db: &Db, tx: &mut Tx, actor: &str, rows: &[RosterRow], progress: &(
         let sql = format!("INSERT INTO owners (id, owner_key, name, kind, phone, consent_publish_name, created_at) VALUES {}", db.bulk_values(chunk.len(), 7));
         let mut q = sqlx::query(&sql);
         for (id, key, name, kind, phone) in chunk {
-            q = q.bind(id.clone()).bind(key.clone()).bind(name.clone()).bind(*kind).bind(phone.clone()).bind(0i64).bind(now);
+            q = q
+                .bind(id.clone())
+                .bind(key.clone())
+                .bind(name.clone())
+                .bind(*kind)
+                .bind(phone.clone())
+                .bind(0i64)
+                .bind(now);
         }
         q.execute(&mut **tx).await?;
     }
@@ -213,18 +305,42 @@ async fn run(db: &Db, tx: &mut Tx, actor: &str, rows: &[RosterRow], progress: &(
         }
         let mut existing: HashMap<String, (String, String, i64, String, String)> = HashMap::new();
         for r in q.fetch_all(&mut **tx).await? {
-            existing.insert(db::s(&r, "natural_key")?, (db::s(&r, "id")?, db::s(&r, "kind")?, db::i(&r, "area_centi")?, db::s(&r, "area_basis")?, db::s(&r, "owner_id")?));
+            existing.insert(
+                db::s(&r, "natural_key")?,
+                (
+                    db::s(&r, "id")?,
+                    db::s(&r, "kind")?,
+                    db::i(&r, "area_centi")?,
+                    db::s(&r, "area_basis")?,
+                    db::s(&r, "owner_id")?,
+                ),
+            );
         }
         let mut inserts = Vec::new();
         for (r, key) in chunk.iter().zip(pkeys) {
             let path = r.place_path();
-            let container = if r.unit.is_empty() { &places[&place_key(&path[..5])] } else { &places[&place_key(&path[..6])] };
+            let container = if r.unit.is_empty() {
+                &places[&place_key(&path[..5])]
+            } else {
+                &places[&place_key(&path[..6])]
+            };
             let compound = &places[&place_key(&path[..4])];
             let owner_id = owners[&r.owner_key].0.clone();
             match existing.get(&key) {
-                None => inserts.push((db::new_id(), container.id.clone(), compound.id.clone(), r, owner_id, key)),
+                None => inserts.push((
+                    db::new_id(),
+                    container.id.clone(),
+                    compound.id.clone(),
+                    r,
+                    owner_id,
+                    key,
+                )),
                 Some((id, kind, area, basis, old_owner)) => {
-                    if kind == r.kind.as_str() && *area == r.area.0 && basis == r.area_basis.as_str() && *old_owner == owner_id {
+                    if kind == r.kind.as_str()
+                        && *area == r.area.0
+                        && basis == r.area_basis.as_str()
+                        && *old_owner == owner_id
+                    {
                         report.parts_unchanged += 1;
                         continue;
                     }
@@ -280,15 +396,27 @@ async fn run(db: &Db, tx: &mut Tx, actor: &str, rows: &[RosterRow], progress: &(
     // 4. One summary entry per compound touched, plus every update.
     let mut per_compound: BTreeMap<String, usize> = BTreeMap::new();
     for r in rows {
-        *per_compound.entry(places[&place_key(&r.place_path()[..4])].path.clone()).or_default() += 1;
+        *per_compound
+            .entry(places[&place_key(&r.place_path()[..4])].path.clone())
+            .or_default() += 1;
     }
-    let changed = report.places_created + report.owners_created + report.owners_updated + report.parts_created + report.parts_updated > 0;
+    let changed = report.places_created
+        + report.owners_created
+        + report.owners_updated
+        + report.parts_created
+        + report.parts_updated
+        > 0;
     for (path, n) in per_compound.into_iter().filter(|_| changed) {
         audits.push(Entry {
             actor: actor.into(),
             action: "roster.import".into(),
             entity: "place".into(),
-            entity_id: path.trim_end_matches('/').rsplit('/').next().unwrap_or("").to_string(),
+            entity_id: path
+                .trim_end_matches('/')
+                .rsplit('/')
+                .next()
+                .unwrap_or("")
+                .to_string(),
             scope_path: path,
             before: None,
             after: Some(json!({"rows": n, "report": report})),

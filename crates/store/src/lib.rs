@@ -5,8 +5,8 @@
 
 pub mod audit;
 pub mod auth;
-pub mod cases;
 pub mod billing;
+pub mod cases;
 pub mod db;
 pub mod error;
 pub mod fund;

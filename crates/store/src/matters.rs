@@ -36,7 +36,13 @@ pub struct MatterView {
     pub scope_path: String,
 }
 
-pub async fn create_matter(tx: &mut Tx, actor: &str, place: &Place, title: &str, p: &Procedure) -> Result<MatterView, StoreError> {
+pub async fn create_matter(
+    tx: &mut Tx,
+    actor: &str,
+    place: &Place,
+    title: &str,
+    p: &Procedure,
+) -> Result<MatterView, StoreError> {
     let title = title.trim();
     if title.is_empty() || title.chars().count() > 200 {
         return Err(StoreError::invalid("title", "1 to 200 characters"));
@@ -53,18 +59,41 @@ pub async fn create_matter(tx: &mut Tx, actor: &str, place: &Place, title: &str,
         .bind(db::now_ms())
         .execute(&mut **tx)
         .await?;
-    audit::record(tx, Entry { actor: actor.into(), action: "matter.create".into(), entity: "matter".into(), entity_id: id.clone(), scope_path: place.path.clone(), before: None, after: Some(json!({"title": title, "procedure": p.key})) }).await?;
-    Ok(MatterView { id, place_id: place.id.clone(), title: title.to_string(), next_step: p.steps.first().map(|s| s.key.clone()), procedure: p.clone(), steps: vec![], scope_path: place.path.clone() })
+    audit::record(
+        tx,
+        Entry {
+            actor: actor.into(),
+            action: "matter.create".into(),
+            entity: "matter".into(),
+            entity_id: id.clone(),
+            scope_path: place.path.clone(),
+            before: None,
+            after: Some(json!({"title": title, "procedure": p.key})),
+        },
+    )
+    .await?;
+    Ok(MatterView {
+        id,
+        place_id: place.id.clone(),
+        title: title.to_string(),
+        next_step: p.steps.first().map(|s| s.key.clone()),
+        procedure: p.clone(),
+        steps: vec![],
+        scope_path: place.path.clone(),
+    })
 }
 
 async fn matter_from(db: &Db, id: &str) -> Result<MatterView, StoreError> {
     let ex = db.reader();
-    let r = sqlx::query("SELECT id, place_id, scope_path, title, procedure_json FROM matters WHERE id = $1")
-        .bind(id.to_string())
-        .fetch_optional(ex)
-        .await?
-        .ok_or_else(|| StoreError::not_found(format!("matter '{id}'")))?;
-    let p: Procedure = serde_json::from_str(&db::s(&r, "procedure_json")?).map_err(|e| StoreError::Config(format!("stored procedure: {e}")))?;
+    let r = sqlx::query(
+        "SELECT id, place_id, scope_path, title, procedure_json FROM matters WHERE id = $1",
+    )
+    .bind(id.to_string())
+    .fetch_optional(ex)
+    .await?
+    .ok_or_else(|| StoreError::not_found(format!("matter '{id}'")))?;
+    let p: Procedure = serde_json::from_str(&db::s(&r, "procedure_json")?)
+        .map_err(|e| StoreError::Config(format!("stored procedure: {e}")))?;
     let rows = sqlx::query("SELECT idx, step_key, role, actor, note, vote_id, at FROM matter_steps WHERE matter_id = $1 ORDER BY idx").bind(id.to_string()).fetch_all(ex).await?;
     let steps: Vec<StepDone> = rows.iter().map(step_from).collect::<Result<_, _>>()?;
     Ok(MatterView {
@@ -79,7 +108,15 @@ async fn matter_from(db: &Db, id: &str) -> Result<MatterView, StoreError> {
 }
 
 fn step_from(r: &AnyRow) -> Result<StepDone, StoreError> {
-    Ok(StepDone { idx: db::i(r, "idx")?, step_key: db::s(r, "step_key")?, role: db::s(r, "role")?, actor: db::s(r, "actor")?, note: db::s(r, "note")?, vote_id: db::os(r, "vote_id")?, at: db::i(r, "at")? })
+    Ok(StepDone {
+        idx: db::i(r, "idx")?,
+        step_key: db::s(r, "step_key")?,
+        role: db::s(r, "role")?,
+        actor: db::s(r, "actor")?,
+        note: db::s(r, "note")?,
+        vote_id: db::os(r, "vote_id")?,
+        at: db::i(r, "at")?,
+    })
 }
 
 pub async fn get_matter(db: &Db, id: &str) -> Result<MatterView, StoreError> {
@@ -98,12 +135,30 @@ pub async fn matters_under(db: &Db, place: &Place) -> Result<Vec<MatterView>, St
 
 /// Appends step `key` done at `at` (ms) by someone holding `roles` over the
 /// matter's scope; the first role the procedure accepts is recorded.
-pub async fn record_step(tx: &mut Tx, actor: &str, matter_id: &str, key: &str, roles: &[Role], note: &str, vote_id: Option<&str>, at: i64) -> Result<StepDone, StoreError> {
+pub async fn record_step(
+    tx: &mut Tx,
+    actor: &str,
+    matter_id: &str,
+    key: &str,
+    roles: &[Role],
+    note: &str,
+    vote_id: Option<&str>,
+    at: i64,
+) -> Result<StepDone, StoreError> {
     let m = {
-        let r = sqlx::query("SELECT scope_path FROM matters WHERE id = $1").bind(matter_id.to_string()).fetch_optional(&mut **tx).await?;
+        let r = sqlx::query("SELECT scope_path FROM matters WHERE id = $1")
+            .bind(matter_id.to_string())
+            .fetch_optional(&mut **tx)
+            .await?;
         r.ok_or_else(|| StoreError::not_found(format!("matter '{matter_id}'")))?;
-        let r = sqlx::query("SELECT id, place_id, scope_path, title, procedure_json FROM matters WHERE id = $1").bind(matter_id.to_string()).fetch_one(&mut **tx).await?;
-        let p: Procedure = serde_json::from_str(&db::s(&r, "procedure_json")?).map_err(|e| StoreError::Config(format!("stored procedure: {e}")))?;
+        let r = sqlx::query(
+            "SELECT id, place_id, scope_path, title, procedure_json FROM matters WHERE id = $1",
+        )
+        .bind(matter_id.to_string())
+        .fetch_one(&mut **tx)
+        .await?;
+        let p: Procedure = serde_json::from_str(&db::s(&r, "procedure_json")?)
+            .map_err(|e| StoreError::Config(format!("stored procedure: {e}")))?;
         let rows = sqlx::query("SELECT idx, step_key, role, actor, note, vote_id, at FROM matter_steps WHERE matter_id = $1 ORDER BY idx").bind(matter_id.to_string()).fetch_all(&mut **tx).await?;
         let steps: Vec<StepDone> = rows.iter().map(step_from).collect::<Result<_, _>>()?;
         (p, steps, db::s(&r, "scope_path")?)
@@ -126,19 +181,31 @@ pub async fn record_step(tx: &mut Tx, actor: &str, matter_id: &str, key: &str, r
     }
     let (idx, role) = match (chosen, last_err) {
         (Some(c), _) => c,
-        (None, Some(e @ procedure::StepError::WrongRole { .. })) => return Err(StoreError::invalid("step", e.to_string())),
+        (None, Some(e @ procedure::StepError::WrongRole { .. })) => {
+            return Err(StoreError::invalid("step", e.to_string()))
+        }
         (None, Some(e)) => return Err(StoreError::Conflict(e.to_string())),
-        (None, None) => return Err(StoreError::invalid("step", "you hold no role over this matter's scope")),
+        (None, None) => {
+            return Err(StoreError::invalid(
+                "step",
+                "you hold no role over this matter's scope",
+            ))
+        }
     };
     if let Some(v) = vote_id {
-        let found = sqlx::query("SELECT id FROM votes WHERE id = $1 AND scope_path >= $2 AND scope_path < $3")
-            .bind(v.to_string())
-            .bind(crate::register::subtree(&scope_path).0)
-            .bind(crate::register::subtree(&scope_path).1)
-            .fetch_optional(&mut **tx)
-            .await?;
+        let found = sqlx::query(
+            "SELECT id FROM votes WHERE id = $1 AND scope_path >= $2 AND scope_path < $3",
+        )
+        .bind(v.to_string())
+        .bind(crate::register::subtree(&scope_path).0)
+        .bind(crate::register::subtree(&scope_path).1)
+        .fetch_optional(&mut **tx)
+        .await?;
         if found.is_none() {
-            return Err(StoreError::invalid("vote_id", "no such vote in this matter's scope"));
+            return Err(StoreError::invalid(
+                "vote_id",
+                "no such vote in this matter's scope",
+            ));
         }
     }
     let id = db::new_id();
@@ -154,7 +221,27 @@ pub async fn record_step(tx: &mut Tx, actor: &str, matter_id: &str, key: &str, r
         .bind(at)
         .execute(&mut **tx)
         .await?;
-    let done = StepDone { idx: idx as i64, step_key: key.into(), role: role.as_str().into(), actor: actor.into(), note: note.into(), vote_id: vote_id.map(str::to_string), at };
-    audit::record(tx, Entry { actor: actor.into(), action: "matter.step".into(), entity: "matter".into(), entity_id: matter_id.into(), scope_path, before: None, after: Some(json!(done)) }).await?;
+    let done = StepDone {
+        idx: idx as i64,
+        step_key: key.into(),
+        role: role.as_str().into(),
+        actor: actor.into(),
+        note: note.into(),
+        vote_id: vote_id.map(str::to_string),
+        at,
+    };
+    audit::record(
+        tx,
+        Entry {
+            actor: actor.into(),
+            action: "matter.step".into(),
+            entity: "matter".into(),
+            entity_id: matter_id.into(),
+            scope_path,
+            before: None,
+            after: Some(json!(done)),
+        },
+    )
+    .await?;
     Ok(done)
 }

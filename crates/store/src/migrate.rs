@@ -53,8 +53,13 @@ pub async fn run(db: &Db) -> Result<(), StoreError> {
     )
     .execute(&mut *tx)
     .await?;
-    let rows = sqlx::query("SELECT version FROM schema_migrations").fetch_all(&mut *tx).await?;
-    let applied: Vec<i64> = rows.iter().map(|r| r.try_get::<i64, _>("version")).collect::<Result<_, _>>()?;
+    let rows = sqlx::query("SELECT version FROM schema_migrations")
+        .fetch_all(&mut *tx)
+        .await?;
+    let applied: Vec<i64> = rows
+        .iter()
+        .map(|r| r.try_get::<i64, _>("version"))
+        .collect::<Result<_, _>>()?;
     let newest = MIGRATIONS.last().map_or(0, |m| m.version);
     if let Some(v) = applied.iter().find(|v| **v > newest) {
         return Err(StoreError::Config(format!(
@@ -72,12 +77,14 @@ pub async fn run(db: &Db) -> Result<(), StoreError> {
             Backend::Postgres => m.postgres,
         };
         sqlx::raw_sql(extra).execute(&mut *tx).await?;
-        sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
-            .bind(m.version)
-            .bind(m.name)
-            .bind(crate::db::now_ms())
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+        )
+        .bind(m.version)
+        .bind(m.name)
+        .bind(crate::db::now_ms())
+        .execute(&mut *tx)
+        .await?;
     }
     tx.commit().await?;
     Ok(())

@@ -7,8 +7,8 @@ use crate::db::{self, Db, Tx};
 use crate::error::StoreError;
 use gongzhi_domain::mask::{mask_id_number, mask_phone};
 use gongzhi_domain::place::{
-    check_membership, micro_grid_size_warning, FiveMemberType, GridKind, MemberRole, OrgKind, PlaceKind,
-    ResidentRelation,
+    check_membership, micro_grid_size_warning, FiveMemberType, GridKind, MemberRole, OrgKind,
+    PlaceKind, ResidentRelation,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -42,7 +42,10 @@ pub fn subtree(path: &str) -> (String, String) {
 }
 
 pub fn path_ids(path: &str) -> Vec<String> {
-    path.split('/').filter(|s| !s.is_empty()).map(str::to_string).collect()
+    path.split('/')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 fn place_from(r: &AnyRow) -> Result<Place, StoreError> {
@@ -79,7 +82,10 @@ pub async fn place_by_code(db: &Db, code: &str) -> Result<Place, StoreError> {
 /// The places on the path to `place`, top first, including itself.
 pub async fn ancestors(db: &Db, place: &Place) -> Result<Vec<Place>, StoreError> {
     let ids = place.path_ids();
-    let sql = format!("SELECT {PLACE_COLS} FROM places WHERE id IN ({})", db::in_placeholders(1, ids.len()));
+    let sql = format!(
+        "SELECT {PLACE_COLS} FROM places WHERE id IN ({})",
+        db::in_placeholders(1, ids.len())
+    );
     let mut q = sqlx::query(&sql);
     for id in &ids {
         q = q.bind(id.clone());
@@ -104,22 +110,32 @@ pub struct PlaceSummary {
 pub async fn children(db: &Db, parent: Option<&Place>) -> Result<Vec<PlaceSummary>, StoreError> {
     let rows = match parent {
         Some(p) => {
-            sqlx::query(&format!("SELECT {PLACE_COLS} FROM places WHERE parent_id = $1 ORDER BY name"))
-                .bind(p.id.clone())
-                .fetch_all(db.reader())
-                .await?
+            sqlx::query(&format!(
+                "SELECT {PLACE_COLS} FROM places WHERE parent_id = $1 ORDER BY name"
+            ))
+            .bind(p.id.clone())
+            .fetch_all(db.reader())
+            .await?
         }
         None => {
-            sqlx::query(&format!("SELECT {PLACE_COLS} FROM places WHERE parent_id IS NULL ORDER BY name"))
-                .fetch_all(db.reader())
-                .await?
+            sqlx::query(&format!(
+                "SELECT {PLACE_COLS} FROM places WHERE parent_id IS NULL ORDER BY name"
+            ))
+            .fetch_all(db.reader())
+            .await?
         }
     };
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
         let p = place_from(r)?;
         let parts = count_parts_under(db, &p).await?;
-        out.push(PlaceSummary { id: p.id, kind: p.kind, name: p.name, code: p.code, parts });
+        out.push(PlaceSummary {
+            id: p.id,
+            kind: p.kind,
+            name: p.name,
+            code: p.code,
+            parts,
+        });
     }
     out.sort_by(|a, b| natural_cmp(&a.name, &b.name));
     Ok(out)
@@ -167,13 +183,22 @@ pub async fn create_place(
     let expected = parent.map(|p| PlaceKind::parse(&p.kind).and_then(PlaceKind::child));
     match (parent, expected) {
         (None, _) if kind != PlaceKind::District => {
-            return Err(StoreError::invalid("parent_id", format!("a {kind} needs a parent place")))
+            return Err(StoreError::invalid(
+                "parent_id",
+                format!("a {kind} needs a parent place"),
+            ))
         }
         (Some(p), Some(Some(want))) if want != kind => {
-            return Err(StoreError::invalid("kind", format!("a {} contains {want}s, not {kind}s", p.kind)))
+            return Err(StoreError::invalid(
+                "kind",
+                format!("a {} contains {want}s, not {kind}s", p.kind),
+            ))
         }
         (Some(p), Some(None)) => {
-            return Err(StoreError::invalid("parent_id", format!("a {} has no child places", p.kind)))
+            return Err(StoreError::invalid(
+                "parent_id",
+                format!("a {} has no child places", p.kind),
+            ))
         }
         _ => {}
     }
@@ -182,7 +207,10 @@ pub async fn create_place(
     }
     let parent_key = match parent {
         Some(p) => {
-            let r = sqlx::query("SELECT natural_key FROM places WHERE id = $1").bind(p.id.clone()).fetch_one(&mut **tx).await?;
+            let r = sqlx::query("SELECT natural_key FROM places WHERE id = $1")
+                .bind(p.id.clone())
+                .fetch_one(&mut **tx)
+                .await?;
             Some(db::s(&r, "natural_key")?)
         }
         None => None,
@@ -192,15 +220,27 @@ pub async fn create_place(
         None => name.to_string(),
     };
     let id = db::new_id();
-    let path = format!("{}{}/", parent.map_or("/".to_string(), |p| p.path.clone()), id);
+    let path = format!(
+        "{}{}/",
+        parent.map_or("/".to_string(), |p| p.path.clone()),
+        id
+    );
     let code = match (kind, code) {
         (PlaceKind::Compound, Some(c)) => Some(c.to_string()),
         (PlaceKind::Compound, None) => Some(compound_code(tx, name).await?),
         _ => None,
     };
     if let Some(c) = &code {
-        if !c.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') || c.is_empty() || c.len() > 64 {
-            return Err(StoreError::invalid("code", format!("'{c}' must be lowercase letters, digits and '-'")));
+        if !c
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            || c.is_empty()
+            || c.len() > 64
+        {
+            return Err(StoreError::invalid(
+                "code",
+                format!("'{c}' must be lowercase letters, digits and '-'"),
+            ));
         }
     }
     let res = sqlx::query(
@@ -219,12 +259,33 @@ pub async fn create_place(
     .map_err(StoreError::from);
     if let Err(e) = res {
         if e.is_unique_violation() {
-            return Err(StoreError::Conflict(format!("a place named '{name}' or with code {code:?} already exists here")));
+            return Err(StoreError::Conflict(format!(
+                "a place named '{name}' or with code {code:?} already exists here"
+            )));
         }
         return Err(e);
     }
-    let place = Place { id: id.clone(), kind: kind.as_str().into(), name: name.into(), parent_id: parent.map(|p| p.id.clone()), code, path: path.clone() };
-    audit::record(tx, Entry { actor: actor.into(), action: "place.create".into(), entity: "place".into(), entity_id: id, scope_path: path, before: None, after: Some(json!(place)) }).await?;
+    let place = Place {
+        id: id.clone(),
+        kind: kind.as_str().into(),
+        name: name.into(),
+        parent_id: parent.map(|p| p.id.clone()),
+        code,
+        path: path.clone(),
+    };
+    audit::record(
+        tx,
+        Entry {
+            actor: actor.into(),
+            action: "place.create".into(),
+            entity: "place".into(),
+            entity_id: id,
+            scope_path: path,
+            before: None,
+            after: Some(json!(place)),
+        },
+    )
+    .await?;
     Ok(place)
 }
 
@@ -239,13 +300,18 @@ pub async fn compound_code(tx: &mut Tx, name: &str) -> Result<String, StoreError
     }
     let mut candidate = base.clone();
     for n in 2..1000 {
-        let taken = sqlx::query("SELECT id FROM places WHERE code = $1").bind(candidate.clone()).fetch_optional(&mut **tx).await?;
+        let taken = sqlx::query("SELECT id FROM places WHERE code = $1")
+            .bind(candidate.clone())
+            .fetch_optional(&mut **tx)
+            .await?;
         if taken.is_none() {
             return Ok(candidate);
         }
         candidate = format!("{base}-{n}");
     }
-    Err(StoreError::Conflict(format!("no free code for compound '{name}'")))
+    Err(StoreError::Conflict(format!(
+        "no free code for compound '{name}'"
+    )))
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -256,10 +322,19 @@ pub struct CompoundListing {
 
 /// Every compound's code and name: public, no personal data.
 pub async fn public_compounds(db: &Db) -> Result<Vec<CompoundListing>, StoreError> {
-    let rows = sqlx::query("SELECT code, name FROM places WHERE kind = 'compound' AND code IS NOT NULL ORDER BY code")
-        .fetch_all(db.reader())
-        .await?;
-    rows.iter().map(|r| Ok(CompoundListing { code: db::s(r, "code")?, name: db::s(r, "name")? })).collect()
+    let rows = sqlx::query(
+        "SELECT code, name FROM places WHERE kind = 'compound' AND code IS NOT NULL ORDER BY code",
+    )
+    .fetch_all(db.reader())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(CompoundListing {
+                code: db::s(r, "code")?,
+                name: db::s(r, "name")?,
+            })
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -314,10 +389,16 @@ pub async fn parts_under(
         if g.is_empty() {
             return Ok(vec![]);
         }
-        sql.push_str(&format!(" AND gp.grid_id IN ({})", db::in_placeholders(n, g.len())));
+        sql.push_str(&format!(
+            " AND gp.grid_id IN ({})",
+            db::in_placeholders(n, g.len())
+        ));
         n += g.len();
     }
-    sql.push_str(&format!(" ORDER BY pt.natural_key LIMIT ${n} OFFSET ${}", n + 1));
+    sql.push_str(&format!(
+        " ORDER BY pt.natural_key LIMIT ${n} OFFSET ${}",
+        n + 1
+    ));
     let (lo, hi) = subtree(&place.path);
     let mut q = sqlx::query(&sql).bind(lo).bind(hi);
     if let PartFilter::Grids(g) = filter {
@@ -325,13 +406,20 @@ pub async fn parts_under(
             q = q.bind(id.clone());
         }
     }
-    let rows = q.bind(limit.clamp(1, 5000)).bind(offset.max(0)).fetch_all(db.reader()).await?;
+    let rows = q
+        .bind(limit.clamp(1, 5000))
+        .bind(offset.max(0))
+        .fetch_all(db.reader())
+        .await?;
     let mut out: Vec<PartView> = rows
         .iter()
         .map(|r| {
             let place_kind = db::s(r, "place_kind")?;
             let (building, unit) = if place_kind == "unit" {
-                (db::os(r, "parent_name")?.unwrap_or_default(), Some(db::s(r, "place_name")?))
+                (
+                    db::os(r, "parent_name")?.unwrap_or_default(),
+                    Some(db::s(r, "place_name")?),
+                )
             } else {
                 (db::s(r, "place_name")?, None)
             };
@@ -359,7 +447,12 @@ pub async fn parts_under(
         .collect::<Result<_, StoreError>>()?;
     out.sort_by(|a, b| {
         natural_cmp(&a.building, &b.building)
-            .then_with(|| natural_cmp(a.unit.as_deref().unwrap_or(""), b.unit.as_deref().unwrap_or("")))
+            .then_with(|| {
+                natural_cmp(
+                    a.unit.as_deref().unwrap_or(""),
+                    b.unit.as_deref().unwrap_or(""),
+                )
+            })
             .then_with(|| natural_cmp(&a.number, &b.number))
     });
     Ok(out)
@@ -439,20 +532,32 @@ pub struct NewPerson<'a> {
     pub consent_publish_name: bool,
 }
 
-pub async fn create_person(tx: &mut Tx, actor: &str, p: NewPerson<'_>) -> Result<PersonView, StoreError> {
+pub async fn create_person(
+    tx: &mut Tx,
+    actor: &str,
+    p: NewPerson<'_>,
+) -> Result<PersonView, StoreError> {
     let name = p.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(StoreError::invalid("name", "must be 1 to 100 characters"));
     }
     if let Some(ph) = p.phone.filter(|s| !s.trim().is_empty()) {
         if !gongzhi_domain::mask::valid_phone(ph) {
-            return Err(StoreError::invalid("phone", format!("'{ph}' is not a phone number")));
+            return Err(StoreError::invalid(
+                "phone",
+                format!("'{ph}' is not a phone number"),
+            ));
         }
     }
     if let Some(idn) = p.id_number.filter(|s| !s.trim().is_empty()) {
-        let ok = idn.len() == 18 && idn[..17].bytes().all(|b| b.is_ascii_digit()) && matches!(idn.as_bytes()[17], b'0'..=b'9' | b'X' | b'x');
+        let ok = idn.len() == 18
+            && idn[..17].bytes().all(|b| b.is_ascii_digit())
+            && matches!(idn.as_bytes()[17], b'0'..=b'9' | b'X' | b'x');
         if !ok {
-            return Err(StoreError::invalid("id_number", "must be 18 characters: 17 digits and a digit or X"));
+            return Err(StoreError::invalid(
+                "id_number",
+                "must be 18 characters: 17 digits and a digit or X",
+            ));
         }
     }
     let id = db::new_id();
@@ -470,9 +575,24 @@ pub async fn create_person(tx: &mut Tx, actor: &str, p: NewPerson<'_>) -> Result
         id: id.clone(),
         name: name.into(),
         phone: p.phone.filter(|s| !s.trim().is_empty()).map(mask_phone),
-        id_number: p.id_number.filter(|s| !s.trim().is_empty()).map(mask_id_number),
+        id_number: p
+            .id_number
+            .filter(|s| !s.trim().is_empty())
+            .map(mask_id_number),
     };
-    audit::record(tx, Entry { actor: actor.into(), action: "person.create".into(), entity: "person".into(), entity_id: id, scope_path: p.home.path.clone(), before: None, after: Some(json!(view)) }).await?;
+    audit::record(
+        tx,
+        Entry {
+            actor: actor.into(),
+            action: "person.create".into(),
+            entity: "person".into(),
+            entity_id: id,
+            scope_path: p.home.path.clone(),
+            before: None,
+            after: Some(json!(view)),
+        },
+    )
+    .await?;
     Ok(view)
 }
 
@@ -485,15 +605,29 @@ pub struct ResidentView {
     pub relation: String,
 }
 
-pub async fn add_resident(tx: &mut Tx, actor: &str, person_id: &str, part_id: &str, relation: ResidentRelation) -> Result<String, StoreError> {
-    let part = sqlx::query("SELECT pl.path FROM parts pt JOIN places pl ON pl.id = pt.place_id WHERE pt.id = $1")
-        .bind(part_id.to_string())
+pub async fn add_resident(
+    tx: &mut Tx,
+    actor: &str,
+    person_id: &str,
+    part_id: &str,
+    relation: ResidentRelation,
+) -> Result<String, StoreError> {
+    let part = sqlx::query(
+        "SELECT pl.path FROM parts pt JOIN places pl ON pl.id = pt.place_id WHERE pt.id = $1",
+    )
+    .bind(part_id.to_string())
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or_else(|| StoreError::invalid("part_id", format!("no part '{part_id}'")))?;
+    let exists = sqlx::query("SELECT id FROM people WHERE id = $1")
+        .bind(person_id.to_string())
         .fetch_optional(&mut **tx)
-        .await?
-        .ok_or_else(|| StoreError::invalid("part_id", format!("no part '{part_id}'")))?;
-    let exists = sqlx::query("SELECT id FROM people WHERE id = $1").bind(person_id.to_string()).fetch_optional(&mut **tx).await?;
+        .await?;
     if exists.is_none() {
-        return Err(StoreError::invalid("person_id", format!("no person '{person_id}'")));
+        return Err(StoreError::invalid(
+            "person_id",
+            format!("no person '{person_id}'"),
+        ));
     }
     let id = db::new_id();
     let now = db::now_ms();
@@ -506,12 +640,29 @@ pub async fn add_resident(tx: &mut Tx, actor: &str, person_id: &str, part_id: &s
         .bind(now)
         .execute(&mut **tx)
         .await?;
-    audit::record(tx, Entry { actor: actor.into(), action: "resident.add".into(), entity: "resident".into(), entity_id: id.clone(), scope_path: db::s(&part, "path")?, before: None, after: Some(json!({"person_id": person_id, "part_id": part_id, "relation": relation})) }).await?;
+    audit::record(
+        tx,
+        Entry {
+            actor: actor.into(),
+            action: "resident.add".into(),
+            entity: "resident".into(),
+            entity_id: id.clone(),
+            scope_path: db::s(&part, "path")?,
+            before: None,
+            after: Some(json!({"person_id": person_id, "part_id": part_id, "relation": relation})),
+        },
+    )
+    .await?;
     Ok(id)
 }
 
 /// Residents living in parts below a place, masked.
-pub async fn residents_under(db: &Db, place: &Place, filter: &PartFilter, limit: i64) -> Result<Vec<ResidentView>, StoreError> {
+pub async fn residents_under(
+    db: &Db,
+    place: &Place,
+    filter: &PartFilter,
+    limit: i64,
+) -> Result<Vec<ResidentView>, StoreError> {
     let mut sql = String::from(
         "SELECT r.id, r.relation, r.part_id, pt.number, p.id AS person_id, p.name, p.phone, p.id_number FROM residents r \
          JOIN parts pt ON pt.id = r.part_id JOIN places pl ON pl.id = pt.place_id JOIN people p ON p.id = r.person_id \
@@ -522,7 +673,10 @@ pub async fn residents_under(db: &Db, place: &Place, filter: &PartFilter, limit:
         if g.is_empty() {
             return Ok(vec![]);
         }
-        sql.push_str(&format!(" AND gp.grid_id IN ({})", db::in_placeholders(n, g.len())));
+        sql.push_str(&format!(
+            " AND gp.grid_id IN ({})",
+            db::in_placeholders(n, g.len())
+        ));
         n += g.len();
     }
     sql.push_str(&format!(" ORDER BY pt.natural_key, p.name LIMIT ${n}"));
@@ -581,9 +735,16 @@ pub async fn create_grid(
         GridKind::Community => "community",
         GridKind::Compound | GridKind::Micro => "compound",
     };
-    let ok_place = place.kind == want_place || (kind == GridKind::Micro && place.kind == "building");
+    let ok_place =
+        place.kind == want_place || (kind == GridKind::Micro && place.kind == "building");
     if !ok_place {
-        return Err(StoreError::invalid("place_id", format!("a {kind} grid lies over a {want_place}, not a {}", place.kind)));
+        return Err(StoreError::invalid(
+            "place_id",
+            format!(
+                "a {kind} grid lies over a {want_place}, not a {}",
+                place.kind
+            ),
+        ));
     }
     let want_parent = match kind {
         GridKind::Community => None,
@@ -591,13 +752,31 @@ pub async fn create_grid(
         GridKind::Micro => Some("compound"),
     };
     match (want_parent, parent_id) {
-        (None, Some(_)) => return Err(StoreError::invalid("parent_id", "a community grid has no parent grid")),
-        (Some(w), None) => return Err(StoreError::invalid("parent_id", format!("a {kind} grid needs its {w} grid"))),
+        (None, Some(_)) => {
+            return Err(StoreError::invalid(
+                "parent_id",
+                "a community grid has no parent grid",
+            ))
+        }
+        (Some(w), None) => {
+            return Err(StoreError::invalid(
+                "parent_id",
+                format!("a {kind} grid needs its {w} grid"),
+            ))
+        }
         (Some(w), Some(pid)) => {
-            let r = sqlx::query("SELECT kind FROM grids WHERE id = $1").bind(pid.to_string()).fetch_optional(&mut **tx).await?;
+            let r = sqlx::query("SELECT kind FROM grids WHERE id = $1")
+                .bind(pid.to_string())
+                .fetch_optional(&mut **tx)
+                .await?;
             match r {
                 None => return Err(StoreError::invalid("parent_id", format!("no grid '{pid}'"))),
-                Some(r) if db::s(&r, "kind")? != w => return Err(StoreError::invalid("parent_id", format!("the parent of a {kind} grid must be a {w} grid"))),
+                Some(r) if db::s(&r, "kind")? != w => {
+                    return Err(StoreError::invalid(
+                        "parent_id",
+                        format!("the parent of a {kind} grid must be a {w} grid"),
+                    ))
+                }
                 _ => {}
             }
         }
@@ -620,14 +799,24 @@ pub async fn create_grid(
 
 /// Puts parts into a micro-grid. A part is in at most one micro-grid, and
 /// must lie below the grid's place. Returns the size warning, if any.
-pub async fn assign_parts(tx: &mut Tx, actor: &str, grid_id: &str, part_ids: &[String]) -> Result<Option<String>, StoreError> {
-    let g = sqlx::query("SELECT g.kind, pl.path FROM grids g JOIN places pl ON pl.id = g.place_id WHERE g.id = $1")
-        .bind(grid_id.to_string())
-        .fetch_optional(&mut **tx)
-        .await?
-        .ok_or_else(|| StoreError::not_found(format!("grid '{grid_id}'")))?;
+pub async fn assign_parts(
+    tx: &mut Tx,
+    actor: &str,
+    grid_id: &str,
+    part_ids: &[String],
+) -> Result<Option<String>, StoreError> {
+    let g = sqlx::query(
+        "SELECT g.kind, pl.path FROM grids g JOIN places pl ON pl.id = g.place_id WHERE g.id = $1",
+    )
+    .bind(grid_id.to_string())
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or_else(|| StoreError::not_found(format!("grid '{grid_id}'")))?;
     if db::s(&g, "kind")? != "micro" {
-        return Err(StoreError::invalid("grid_id", "parts are assigned to micro-grids only"));
+        return Err(StoreError::invalid(
+            "grid_id",
+            "parts are assigned to micro-grids only",
+        ));
     }
     let gpath = db::s(&g, "path")?;
     for (i, chunk) in part_ids.chunks(500).enumerate() {
@@ -642,20 +831,41 @@ pub async fn assign_parts(tx: &mut Tx, actor: &str, grid_id: &str, part_ids: &[S
         let rows = q.fetch_all(&mut **tx).await?;
         for (j, id) in chunk.iter().enumerate() {
             let field = format!("part_ids[{}]", i * 500 + j);
-            let r = rows.iter().find(|r| db::s(r, "id").ok().as_deref() == Some(id.as_str()));
-            let Some(r) = r else { return Err(StoreError::invalid(field, format!("no part '{id}'"))) };
+            let r = rows
+                .iter()
+                .find(|r| db::s(r, "id").ok().as_deref() == Some(id.as_str()));
+            let Some(r) = r else {
+                return Err(StoreError::invalid(field, format!("no part '{id}'")));
+            };
             if !db::s(r, "path")?.starts_with(&gpath) {
-                return Err(StoreError::invalid(field, "part lies outside the grid's place"));
+                return Err(StoreError::invalid(
+                    field,
+                    "part lies outside the grid's place",
+                ));
             }
             if let Some(other) = db::os(r, "grid_id")? {
                 if other != grid_id {
-                    return Err(StoreError::invalid(field, format!("part is already in micro-grid '{other}'")));
+                    return Err(StoreError::invalid(
+                        field,
+                        format!("part is already in micro-grid '{other}'"),
+                    ));
                 }
             }
         }
-        let fresh: Vec<&String> = chunk.iter().filter(|id| rows.iter().any(|r| db::s(r, "id").ok().as_deref() == Some(id.as_str()) && db::os(r, "grid_id").ok().flatten().is_none())).collect();
+        let fresh: Vec<&String> = chunk
+            .iter()
+            .filter(|id| {
+                rows.iter().any(|r| {
+                    db::s(r, "id").ok().as_deref() == Some(id.as_str())
+                        && db::os(r, "grid_id").ok().flatten().is_none()
+                })
+            })
+            .collect();
         if !fresh.is_empty() {
-            let sql = format!("INSERT INTO grid_parts (grid_id, part_id) VALUES {}", db::values_placeholders(fresh.len(), 2));
+            let sql = format!(
+                "INSERT INTO grid_parts (grid_id, part_id) VALUES {}",
+                db::values_placeholders(fresh.len(), 2)
+            );
             let mut q = sqlx::query(&sql);
             for id in fresh {
                 q = q.bind(grid_id.to_string()).bind(id.clone());
@@ -663,8 +873,26 @@ pub async fn assign_parts(tx: &mut Tx, actor: &str, grid_id: &str, part_ids: &[S
             q.execute(&mut **tx).await?;
         }
     }
-    let n = db::i(&sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM grid_parts WHERE grid_id = $1").bind(grid_id.to_string()).fetch_one(&mut **tx).await?, "n")?;
-    audit::record(tx, Entry { actor: actor.into(), action: "grid.assign_parts".into(), entity: "grid".into(), entity_id: grid_id.into(), scope_path: gpath, before: None, after: Some(json!({"part_ids": part_ids, "households": n})) }).await?;
+    let n = db::i(
+        &sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM grid_parts WHERE grid_id = $1")
+            .bind(grid_id.to_string())
+            .fetch_one(&mut **tx)
+            .await?,
+        "n",
+    )?;
+    audit::record(
+        tx,
+        Entry {
+            actor: actor.into(),
+            action: "grid.assign_parts".into(),
+            entity: "grid".into(),
+            entity_id: grid_id.into(),
+            scope_path: gpath,
+            before: None,
+            after: Some(json!({"part_ids": part_ids, "households": n})),
+        },
+    )
+    .await?;
     Ok(micro_grid_size_warning(n as usize))
 }
 
@@ -688,13 +916,22 @@ pub async fn grids_of(db: &Db, place: &Place) -> Result<Vec<GridView>, StoreErro
             let direct = db::i(r, "direct")?;
             Ok(GridView {
                 id: db::s(r, "id")?,
-                warning: if kind == "micro" { micro_grid_size_warning(direct as usize) } else { None },
+                warning: if kind == "micro" {
+                    micro_grid_size_warning(direct as usize)
+                } else {
+                    None
+                },
                 kind,
                 name: db::s(r, "name")?,
                 place_id: db::s(r, "place_id")?,
                 parent_id: db::os(r, "parent_id")?,
                 worker: match db::os(r, "pid")? {
-                    Some(pid) => Some(PersonView { id: pid, name: db::s(r, "pname")?, phone: db::os(r, "pphone")?.map(|p| mask_phone(&p)), id_number: None }),
+                    Some(pid) => Some(PersonView {
+                        id: pid,
+                        name: db::s(r, "pname")?,
+                        phone: db::os(r, "pphone")?.map(|p| mask_phone(&p)),
+                        id_number: None,
+                    }),
                     None => None,
                 },
                 households: direct,
@@ -703,12 +940,23 @@ pub async fn grids_of(db: &Db, place: &Place) -> Result<Vec<GridView>, StoreErro
         .collect::<Result<_, StoreError>>()?;
     // Roll micro-grid sizes up to compound and community grids.
     for _ in 0..2 {
-        let sums: Vec<(String, i64)> = grids.iter().filter_map(|g| g.parent_id.clone().map(|p| (p, g.households))).collect();
+        let sums: Vec<(String, i64)> = grids
+            .iter()
+            .filter_map(|g| g.parent_id.clone().map(|p| (p, g.households)))
+            .collect();
         for g in grids.iter_mut().filter(|g| g.kind != "micro") {
-            g.households = sums.iter().filter(|(p, _)| *p == g.id).map(|(_, n)| n).sum();
+            g.households = sums
+                .iter()
+                .filter(|(p, _)| *p == g.id)
+                .map(|(_, n)| n)
+                .sum();
         }
     }
-    grids.sort_by(|a, b| a.kind.cmp(&b.kind).then_with(|| natural_cmp(&a.name, &b.name)));
+    grids.sort_by(|a, b| {
+        a.kind
+            .cmp(&b.kind)
+            .then_with(|| natural_cmp(&a.name, &b.name))
+    });
     Ok(grids)
 }
 
@@ -718,7 +966,10 @@ pub async fn grid_place(db: &Db, grid_id: &str) -> Result<(Place, String), Store
         .fetch_optional(db.reader())
         .await?
         .ok_or_else(|| StoreError::not_found(format!("grid '{grid_id}'")))?;
-    Ok((get_place(db, &db::s(&r, "place_id")?).await?, db::s(&r, "kind")?))
+    Ok((
+        get_place(db, &db::s(&r, "place_id")?).await?,
+        db::s(&r, "kind")?,
+    ))
 }
 
 // ---------------------------------------------------------------- organisations
@@ -760,23 +1011,43 @@ pub async fn create_org(
     }
     let anchor = kind.anchor();
     if place.kind != anchor.as_str() {
-        return Err(StoreError::invalid("place_id", format!("a {kind} belongs to a {anchor}, not a {}", place.kind)));
+        return Err(StoreError::invalid(
+            "place_id",
+            format!("a {kind} belongs to a {anchor}, not a {}", place.kind),
+        ));
     }
     if !also_spans.is_empty() && kind != OrgKind::CompoundBranch {
-        return Err(StoreError::invalid("also_spans", "only a (joint) compound branch spans several compounds"));
+        return Err(StoreError::invalid(
+            "also_spans",
+            "only a (joint) compound branch spans several compounds",
+        ));
     }
     for (i, p) in also_spans.iter().enumerate() {
         if p.kind != "compound" {
-            return Err(StoreError::invalid(format!("also_spans[{i}]"), "a joint branch spans compounds"));
+            return Err(StoreError::invalid(
+                format!("also_spans[{i}]"),
+                "a joint branch spans compounds",
+            ));
         }
     }
     if let Some(pid) = parent_id {
-        let r = sqlx::query("SELECT kind FROM organisations WHERE id = $1").bind(pid.to_string()).fetch_optional(&mut **tx).await?;
-        let Some(r) = r else { return Err(StoreError::invalid("parent_id", format!("no organisation '{pid}'"))) };
+        let r = sqlx::query("SELECT kind FROM organisations WHERE id = $1")
+            .bind(pid.to_string())
+            .fetch_optional(&mut **tx)
+            .await?;
+        let Some(r) = r else {
+            return Err(StoreError::invalid(
+                "parent_id",
+                format!("no organisation '{pid}'"),
+            ));
+        };
         let pk = db::s(&r, "kind")?;
         if let Some(want) = kind.party_parent() {
             if pk != want.as_str() {
-                return Err(StoreError::invalid("parent_id", format!("a {kind} reports to a {want}, not a {pk}")));
+                return Err(StoreError::invalid(
+                    "parent_id",
+                    format!("a {kind} reports to a {want}, not a {pk}"),
+                ));
             }
         }
     }
@@ -791,7 +1062,11 @@ pub async fn create_org(
         .execute(&mut **tx)
         .await?;
     for p in also_spans {
-        sqlx::query("INSERT INTO organisation_places (org_id, place_id) VALUES ($1,$2)").bind(id.clone()).bind(p.id.clone()).execute(&mut **tx).await?;
+        sqlx::query("INSERT INTO organisation_places (org_id, place_id) VALUES ($1,$2)")
+            .bind(id.clone())
+            .bind(p.id.clone())
+            .execute(&mut **tx)
+            .await?;
     }
     audit::record(tx, Entry { actor: actor.into(), action: "organisation.create".into(), entity: "organisation".into(), entity_id: id.clone(), scope_path: place.path.clone(), before: None, after: Some(json!({"kind": kind, "name": name, "place_id": place.id, "parent_id": parent_id, "also_spans": also_spans.iter().map(|p| p.id.clone()).collect::<Vec<_>>()})) }).await?;
     Ok(id)
@@ -813,20 +1088,38 @@ pub async fn add_member(
         .fetch_optional(&mut **tx)
         .await?
         .ok_or_else(|| StoreError::not_found(format!("organisation '{org_id}'")))?;
-    let kind = OrgKind::parse(&db::s(&o, "kind")?).ok_or_else(|| StoreError::Config("unknown organisation kind in database".into()))?;
+    let kind = OrgKind::parse(&db::s(&o, "kind")?)
+        .ok_or_else(|| StoreError::Config("unknown organisation kind in database".into()))?;
     check_membership(kind, role, member_type, building_id.is_some(), term).map_err(|msg| {
         let (f, r) = msg.split_once(": ").unwrap_or(("role", msg.as_str()));
         StoreError::invalid(f, r)
     })?;
-    if sqlx::query("SELECT id FROM people WHERE id = $1").bind(person_id.to_string()).fetch_optional(&mut **tx).await?.is_none() {
-        return Err(StoreError::invalid("person_id", format!("no person '{person_id}'")));
+    if sqlx::query("SELECT id FROM people WHERE id = $1")
+        .bind(person_id.to_string())
+        .fetch_optional(&mut **tx)
+        .await?
+        .is_none()
+    {
+        return Err(StoreError::invalid(
+            "person_id",
+            format!("no person '{person_id}'"),
+        ));
     }
     let path = db::s(&o, "path")?;
     if let Some(b) = building_id {
-        let r = sqlx::query("SELECT kind, path FROM places WHERE id = $1").bind(b.to_string()).fetch_optional(&mut **tx).await?;
+        let r = sqlx::query("SELECT kind, path FROM places WHERE id = $1")
+            .bind(b.to_string())
+            .fetch_optional(&mut **tx)
+            .await?;
         match r {
-            Some(r) if db::s(&r, "kind")? == "building" && db::s(&r, "path")?.starts_with(&path) => {}
-            _ => return Err(StoreError::invalid("building_id", "must be a building of the organisation's compound")),
+            Some(r)
+                if db::s(&r, "kind")? == "building" && db::s(&r, "path")?.starts_with(&path) => {}
+            _ => {
+                return Err(StoreError::invalid(
+                    "building_id",
+                    "must be a building of the organisation's compound",
+                ))
+            }
         }
     }
     let id = db::new_id();
@@ -856,7 +1149,10 @@ pub async fn orgs_for(db: &Db, place: &Place) -> Result<Vec<OrgView>, StoreError
          WHERE (pl.path >= $1 AND pl.path < $2) OR (sp.path >= $1 AND sp.path < $2)",
     );
     if !ids.is_empty() {
-        sql.push_str(&format!(" OR o.place_id IN ({})", db::in_placeholders(3, ids.len())));
+        sql.push_str(&format!(
+            " OR o.place_id IN ({})",
+            db::in_placeholders(3, ids.len())
+        ));
     }
     let (lo, hi) = subtree(&place.path);
     let mut q = sqlx::query(&sql).bind(lo).bind(hi);
@@ -873,11 +1169,12 @@ pub async fn orgs_for(db: &Db, place: &Place) -> Result<Vec<OrgView>, StoreError
 }
 
 pub async fn get_org(db: &Db, id: &str) -> Result<(OrgView, Place), StoreError> {
-    let r = sqlx::query("SELECT id, kind, name, place_id, parent_id FROM organisations WHERE id = $1")
-        .bind(id.to_string())
-        .fetch_optional(db.reader())
-        .await?
-        .ok_or_else(|| StoreError::not_found(format!("organisation '{id}'")))?;
+    let r =
+        sqlx::query("SELECT id, kind, name, place_id, parent_id FROM organisations WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(db.reader())
+            .await?
+            .ok_or_else(|| StoreError::not_found(format!("organisation '{id}'")))?;
     let v = org_view(db, &r).await?;
     let p = get_place(db, &v.place_id).await?;
     Ok((v, p))
@@ -885,7 +1182,10 @@ pub async fn get_org(db: &Db, id: &str) -> Result<(OrgView, Place), StoreError> 
 
 async fn org_view(db: &Db, r: &AnyRow) -> Result<OrgView, StoreError> {
     let id = db::s(r, "id")?;
-    let spans = sqlx::query("SELECT place_id FROM organisation_places WHERE org_id = $1").bind(id.clone()).fetch_all(db.reader()).await?;
+    let spans = sqlx::query("SELECT place_id FROM organisation_places WHERE org_id = $1")
+        .bind(id.clone())
+        .fetch_all(db.reader())
+        .await?;
     let members = sqlx::query(
         "SELECT m.id, m.role, m.member_type, m.building_id, m.term_start, m.term_end, p.id AS pid, p.name, p.phone \
          FROM memberships m JOIN people p ON p.id = m.person_id WHERE m.org_id = $1 ORDER BY m.created_at",
@@ -899,13 +1199,21 @@ async fn org_view(db: &Db, r: &AnyRow) -> Result<OrgView, StoreError> {
         name: db::s(r, "name")?,
         place_id: db::s(r, "place_id")?,
         parent_id: db::os(r, "parent_id")?,
-        also_spans: spans.iter().map(|s| db::s(s, "place_id")).collect::<Result<_, _>>()?,
+        also_spans: spans
+            .iter()
+            .map(|s| db::s(s, "place_id"))
+            .collect::<Result<_, _>>()?,
         members: members
             .iter()
             .map(|m| {
                 Ok(MemberView {
                     id: db::s(m, "id")?,
-                    person: PersonView { id: db::s(m, "pid")?, name: db::s(m, "name")?, phone: db::os(m, "phone")?.map(|p| mask_phone(&p)), id_number: None },
+                    person: PersonView {
+                        id: db::s(m, "pid")?,
+                        name: db::s(m, "name")?,
+                        phone: db::os(m, "phone")?.map(|p| mask_phone(&p)),
+                        id_number: None,
+                    },
                     role: db::s(m, "role")?,
                     member_type: db::os(m, "member_type")?,
                     building_id: db::os(m, "building_id")?,
@@ -923,7 +1231,8 @@ pub async fn person_home(db: &Db, person_id: &str) -> Result<Place, StoreError> 
         .fetch_optional(db.reader())
         .await?
         .ok_or_else(|| StoreError::not_found(format!("person '{person_id}'")))?;
-    let home = db::os(&r, "home_place_id")?.ok_or_else(|| StoreError::not_found("person's home place"))?;
+    let home =
+        db::os(&r, "home_place_id")?.ok_or_else(|| StoreError::not_found("person's home place"))?;
     get_place(db, &home).await
 }
 

@@ -34,20 +34,30 @@ pub async fn fresh_url(kind: Kind) -> (String, Option<PathBuf>) {
         Kind::Sqlite => {
             let dir = std::env::temp_dir().join(format!("gongzhi-test-{tag}"));
             std::fs::create_dir_all(&dir).expect("temp dir");
-            (format!("sqlite://{}", dir.join("gongzhi.db").display()), Some(dir))
+            (
+                format!("sqlite://{}", dir.join("gongzhi.db").display()),
+                Some(dir),
+            )
         }
         Kind::Postgres => {
             let base = std::env::var("GONGZHI_TEST_PG").expect(
                 "GONGZHI_TEST_PG is not set: run the suite with scripts/test.sh, which starts a throwaway PostgreSQL cluster",
             );
             sqlx::any::install_default_drivers();
-            let mut conn = sqlx::AnyConnection::connect(&base).await.expect("connect to GONGZHI_TEST_PG");
+            let mut conn = sqlx::AnyConnection::connect(&base)
+                .await
+                .expect("connect to GONGZHI_TEST_PG");
             let name = format!("gz_{tag}");
-            conn.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("create test database");
+            conn.execute(format!("CREATE DATABASE {name}").as_str())
+                .await
+                .expect("create test database");
             let _ = conn.close().await;
             let url = match base.rsplit_once('/') {
                 Some((head, tail)) => {
-                    let query = tail.split_once('?').map(|(_, q)| format!("?{q}")).unwrap_or_default();
+                    let query = tail
+                        .split_once('?')
+                        .map(|(_, q)| format!("?{q}"))
+                        .unwrap_or_default();
                     format!("{head}/{name}{query}")
                 }
                 None => panic!("GONGZHI_TEST_PG must end in /DBNAME"),
@@ -59,7 +69,9 @@ pub async fn fresh_url(kind: Kind) -> (String, Option<PathBuf>) {
 
 pub async fn fresh(kind: Kind) -> Fresh {
     let (url, dir) = fresh_url(kind).await;
-    let db = Db::connect(&url).await.unwrap_or_else(|e| panic!("connect {url}: {e}"));
+    let db = Db::connect(&url)
+        .await
+        .unwrap_or_else(|e| panic!("connect {url}: {e}"));
     Fresh { db, url, dir }
 }
 

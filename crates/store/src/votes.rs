@@ -51,9 +51,14 @@ pub struct VoteView {
 const VOTE_COLS: &str = "id, place_id, scope_path, title, rule_json, opens_at, closes_at, channels, status, proxy_limit, total_area, total_heads, opened_at, closed_at, result_json";
 
 fn vote_from(r: &AnyRow) -> Result<VoteView, StoreError> {
-    let rule: Rule = serde_json::from_str(&db::s(r, "rule_json")?).map_err(|e| StoreError::Config(format!("stored rule: {e}")))?;
-    let channels = db::s(r, "channels")?.split(',').filter_map(Channel::parse).collect();
-    let status = VoteStatus::parse(&db::s(r, "status")?).ok_or_else(|| StoreError::Config("stored vote status".into()))?;
+    let rule: Rule = serde_json::from_str(&db::s(r, "rule_json")?)
+        .map_err(|e| StoreError::Config(format!("stored rule: {e}")))?;
+    let channels = db::s(r, "channels")?
+        .split(',')
+        .filter_map(Channel::parse)
+        .collect();
+    let status = VoteStatus::parse(&db::s(r, "status")?)
+        .ok_or_else(|| StoreError::Config("stored vote status".into()))?;
     Ok(VoteView {
         id: db::s(r, "id")?,
         place_id: db::s(r, "place_id")?,
@@ -91,18 +96,38 @@ pub async fn create_vote(tx: &mut Tx, actor: &str, v: NewVote<'_>) -> Result<Vot
         return Err(StoreError::invalid("title", "1 to 200 characters"));
     }
     if !matches!(v.place.kind.as_str(), "building" | "compound") {
-        return Err(StoreError::invalid("place_id", format!("a vote's scope is a building or a compound, not a {}", v.place.kind)));
+        return Err(StoreError::invalid(
+            "place_id",
+            format!(
+                "a vote's scope is a building or a compound, not a {}",
+                v.place.kind
+            ),
+        ));
     }
-    v.rule.validate().map_err(|e| StoreError::invalid("rule", e.to_string()))?;
+    v.rule
+        .validate()
+        .map_err(|e| StoreError::invalid("rule", e.to_string()))?;
     if v.closes_at <= v.opens_at {
-        return Err(StoreError::invalid("closes_at", "the window must close after it opens"));
+        return Err(StoreError::invalid(
+            "closes_at",
+            "the window must close after it opens",
+        ));
     }
-    let channels = ballot::parse_channels(&v.channels.iter().map(|c| c.as_str().to_string()).collect::<Vec<_>>())
-        .map_err(|e| StoreError::invalid("channels", e))?;
+    let channels = ballot::parse_channels(
+        &v.channels
+            .iter()
+            .map(|c| c.as_str().to_string())
+            .collect::<Vec<_>>(),
+    )
+    .map_err(|e| StoreError::invalid("channels", e))?;
     let id = db::new_id();
     let now = db::now_ms();
     let rule_json = serde_json::to_string(&v.rule).expect("a rule serializes");
-    let ch = channels.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(",");
+    let ch = channels
+        .iter()
+        .map(|c| c.as_str())
+        .collect::<Vec<_>>()
+        .join(",");
     sqlx::query(
         "INSERT INTO votes (id, place_id, scope_path, title, rule_json, opens_at, closes_at, channels, status, created_by, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -121,15 +146,18 @@ pub async fn create_vote(tx: &mut Tx, actor: &str, v: NewVote<'_>) -> Result<Vot
     .execute(&mut **tx)
     .await?;
     let view = vote_in_tx(tx, &id).await?;
-    audit::record(tx, Entry {
-        actor: actor.into(),
-        action: "vote.create".into(),
-        entity: "vote".into(),
-        entity_id: id,
-        scope_path: v.place.path.clone(),
-        before: None,
-        after: Some(json!(view)),
-    })
+    audit::record(
+        tx,
+        Entry {
+            actor: actor.into(),
+            action: "vote.create".into(),
+            entity: "vote".into(),
+            entity_id: id,
+            scope_path: v.place.path.clone(),
+            before: None,
+            after: Some(json!(view)),
+        },
+    )
     .await?;
     Ok(view)
 }
@@ -177,7 +205,11 @@ pub async fn votes_of_owners(db: &Db, owner_ids: &[String]) -> Result<Vec<VoteVi
     for o in owner_ids {
         q = q.bind(o.clone());
     }
-    q.fetch_all(db.reader()).await?.iter().map(vote_from).collect()
+    q.fetch_all(db.reader())
+        .await?
+        .iter()
+        .map(vote_from)
+        .collect()
 }
 
 /// A setting of a place or the nearest ancestor that has it.
@@ -186,7 +218,10 @@ pub async fn setting(db: &Db, place_path: &str, name: &str) -> Result<Option<Str
     if ids.is_empty() {
         return Ok(None);
     }
-    let sql = format!("SELECT place_id, value FROM settings WHERE name = $1 AND place_id IN ({})", db::in_placeholders(2, ids.len()));
+    let sql = format!(
+        "SELECT place_id, value FROM settings WHERE name = $1 AND place_id IN ({})",
+        db::in_placeholders(2, ids.len())
+    );
     let mut q = sqlx::query(&sql).bind(name.to_string());
     for id in &ids {
         q = q.bind(id.clone());
@@ -205,14 +240,23 @@ pub async fn setting(db: &Db, place_path: &str, name: &str) -> Result<Option<Str
 
 /// Sets a place's setting (audited with before/after). `vote.proxy_limit`
 /// must be a whole number from 1 to 100.
-pub async fn set_setting(tx: &mut Tx, actor: &str, place: &Place, name: &str, value: &str) -> Result<(), StoreError> {
+pub async fn set_setting(
+    tx: &mut Tx,
+    actor: &str,
+    place: &Place,
+    name: &str,
+    value: &str,
+) -> Result<(), StoreError> {
     if name == PROXY_LIMIT_SETTING {
         match value.trim().parse::<i64>() {
             Ok(n) if (1..=100).contains(&n) => {}
             _ => return Err(StoreError::invalid("value", "a whole number from 1 to 100")),
         }
     } else {
-        return Err(StoreError::invalid("name", format!("unknown setting '{name}' (expected {PROXY_LIMIT_SETTING})")));
+        return Err(StoreError::invalid(
+            "name",
+            format!("unknown setting '{name}' (expected {PROXY_LIMIT_SETTING})"),
+        ));
     }
     let before = sqlx::query("SELECT value FROM settings WHERE place_id = $1 AND name = $2")
         .bind(place.id.clone())
@@ -222,31 +266,38 @@ pub async fn set_setting(tx: &mut Tx, actor: &str, place: &Place, name: &str, va
         .map(|r| db::s(&r, "value"))
         .transpose()?;
     if before.is_some() {
-        sqlx::query("UPDATE settings SET value = $1, updated_at = $2 WHERE place_id = $3 AND name = $4")
-            .bind(value.trim().to_string())
-            .bind(db::now_ms())
-            .bind(place.id.clone())
-            .bind(name.to_string())
-            .execute(&mut **tx)
-            .await?;
+        sqlx::query(
+            "UPDATE settings SET value = $1, updated_at = $2 WHERE place_id = $3 AND name = $4",
+        )
+        .bind(value.trim().to_string())
+        .bind(db::now_ms())
+        .bind(place.id.clone())
+        .bind(name.to_string())
+        .execute(&mut **tx)
+        .await?;
     } else {
-        sqlx::query("INSERT INTO settings (place_id, name, value, updated_at) VALUES ($1, $2, $3, $4)")
-            .bind(place.id.clone())
-            .bind(name.to_string())
-            .bind(value.trim().to_string())
-            .bind(db::now_ms())
-            .execute(&mut **tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO settings (place_id, name, value, updated_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(place.id.clone())
+        .bind(name.to_string())
+        .bind(value.trim().to_string())
+        .bind(db::now_ms())
+        .execute(&mut **tx)
+        .await?;
     }
-    audit::record(tx, Entry {
-        actor: actor.into(),
-        action: "setting.set".into(),
-        entity: "setting".into(),
-        entity_id: format!("{}:{name}", place.id),
-        scope_path: place.path.clone(),
-        before: before.map(|b| json!({ "value": b })),
-        after: Some(json!({ "value": value.trim() })),
-    })
+    audit::record(
+        tx,
+        Entry {
+            actor: actor.into(),
+            action: "setting.set".into(),
+            entity: "setting".into(),
+            entity_id: format!("{}:{name}", place.id),
+            scope_path: place.path.clone(),
+            before: before.map(|b| json!({ "value": b })),
+            after: Some(json!({ "value": value.trim() })),
+        },
+    )
     .await
 }
 
@@ -254,13 +305,24 @@ pub async fn set_setting(tx: &mut Tx, actor: &str, place: &Place, name: &str, va
 /// scope with its area and owner of record — and the proxy limit, in this
 /// same transaction.
 /// `now` is the time of opening (ms): after the window's close it is refused.
-pub async fn open_vote(tx: &mut Tx, actor: &str, id: &str, proxy_limit: i64, now: i64) -> Result<VoteView, StoreError> {
+pub async fn open_vote(
+    tx: &mut Tx,
+    actor: &str,
+    id: &str,
+    proxy_limit: i64,
+    now: i64,
+) -> Result<VoteView, StoreError> {
     let v = vote_in_tx(tx, id).await?;
     if v.status != VoteStatus::Draft {
-        return Err(StoreError::Conflict(format!("the vote is {}; only a draft can be opened", v.status)));
+        return Err(StoreError::Conflict(format!(
+            "the vote is {}; only a draft can be opened",
+            v.status
+        )));
     }
     if now >= v.closes_at {
-        return Err(StoreError::Conflict("the vote's window has already closed".into()));
+        return Err(StoreError::Conflict(
+            "the vote's window has already closed".into(),
+        ));
     }
     let (lo, hi) = crate::register::subtree(&v.scope_path);
     let rows = sqlx::query(
@@ -273,17 +335,30 @@ pub async fn open_vote(tx: &mut Tx, actor: &str, id: &str, proxy_limit: i64, now
     .fetch_all(&mut **tx)
     .await?;
     if rows.is_empty() {
-        return Err(StoreError::Conflict("there are no exclusive parts in the vote's scope: the electorate would be empty".into()));
+        return Err(StoreError::Conflict(
+            "there are no exclusive parts in the vote's scope: the electorate would be empty"
+                .into(),
+        ));
     }
     let mut parts: Vec<(String, String, i64, String)> = Vec::with_capacity(rows.len());
     for r in &rows {
         let number = db::s(r, "number")?;
         let label = if db::s(r, "place_kind")? == "unit" {
-            format!("{}-{}-{}", db::os(r, "parent_name")?.unwrap_or_default(), db::s(r, "place_name")?, number)
+            format!(
+                "{}-{}-{}",
+                db::os(r, "parent_name")?.unwrap_or_default(),
+                db::s(r, "place_name")?,
+                number
+            )
         } else {
             format!("{}-{}", db::s(r, "place_name")?, number)
         };
-        parts.push((db::s(r, "id")?, label, db::i(r, "area_centi")?, db::s(r, "owner_id")?));
+        parts.push((
+            db::s(r, "id")?,
+            label,
+            db::i(r, "area_centi")?,
+            db::s(r, "owner_id")?,
+        ));
     }
     parts.sort_by(|a, b| natural_cmp(&a.1, &b.1).then_with(|| a.0.cmp(&b.0)));
     // Labels must be unique in the record; a clash (two buildings of one
@@ -311,7 +386,13 @@ pub async fn open_vote(tx: &mut Tx, actor: &str, id: &str, proxy_limit: i64, now
         );
         let mut q = sqlx::query(&sql);
         for p in chunk {
-            q = q.bind(id.to_string()).bind(p.0.clone()).bind(p.1.clone()).bind(p.2).bind(p.3.clone()).bind(refs[&p.3].clone());
+            q = q
+                .bind(id.to_string())
+                .bind(p.0.clone())
+                .bind(p.1.clone())
+                .bind(p.2)
+                .bind(p.3.clone())
+                .bind(refs[&p.3].clone());
         }
         q.execute(&mut **tx).await?;
     }
@@ -342,7 +423,10 @@ pub async fn open_vote(tx: &mut Tx, actor: &str, id: &str, proxy_limit: i64, now
 /// The proxy limit for a new vote over `place`: the nearest `vote.proxy_limit`
 /// setting, else [`DEFAULT_PROXY_LIMIT`].
 pub async fn proxy_limit_for(db: &Db, place_path: &str) -> Result<i64, StoreError> {
-    Ok(setting(db, place_path, PROXY_LIMIT_SETTING).await?.and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_PROXY_LIMIT))
+    Ok(setting(db, place_path, PROXY_LIMIT_SETTING)
+        .await?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(DEFAULT_PROXY_LIMIT))
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -354,7 +438,10 @@ pub struct Elector {
     pub owner_ref: String,
 }
 
-async fn electorate_from<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(ex: E, vote_id: &str) -> Result<Vec<Elector>, StoreError> {
+async fn electorate_from<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    ex: E,
+    vote_id: &str,
+) -> Result<Vec<Elector>, StoreError> {
     let rows = sqlx::query("SELECT part_id, part_label, area_centi, owner_id, owner_ref FROM vote_electorate WHERE vote_id = $1")
         .bind(vote_id.to_string())
         .fetch_all(ex)
@@ -390,10 +477,21 @@ pub struct EvidenceView {
 
 /// Stores an evidence file (a scanned paper ballot, a signed proxy) for a
 /// vote, with its SHA-256.
-pub async fn add_evidence(tx: &mut Tx, actor: &str, vote_id: &str, content_type: &str, bytes: &[u8]) -> Result<EvidenceView, StoreError> {
+pub async fn add_evidence(
+    tx: &mut Tx,
+    actor: &str,
+    vote_id: &str,
+    content_type: &str,
+    bytes: &[u8],
+) -> Result<EvidenceView, StoreError> {
     let v = vote_in_tx(tx, vote_id).await?;
     ballot::check_evidence(content_type, bytes).map_err(|e| StoreError::invalid("file", e))?;
-    let ct = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let ct = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     let sha = hex::encode(Sha256::digest(bytes));
     let id = db::new_id();
     sqlx::query("INSERT INTO vote_evidence (id, vote_id, content_type, size, sha256, bytes_hex, uploaded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
@@ -407,30 +505,51 @@ pub async fn add_evidence(tx: &mut Tx, actor: &str, vote_id: &str, content_type:
         .bind(db::now_ms())
         .execute(&mut **tx)
         .await?;
-    let view = EvidenceView { id: id.clone(), content_type: ct, size: bytes.len() as i64, sha256: sha };
-    audit::record(tx, Entry {
-        actor: actor.into(),
-        action: "vote.evidence".into(),
-        entity: "vote_evidence".into(),
-        entity_id: id,
-        scope_path: v.scope_path,
-        before: None,
-        after: Some(json!(view)),
-    })
+    let view = EvidenceView {
+        id: id.clone(),
+        content_type: ct,
+        size: bytes.len() as i64,
+        sha256: sha,
+    };
+    audit::record(
+        tx,
+        Entry {
+            actor: actor.into(),
+            action: "vote.evidence".into(),
+            entity: "vote_evidence".into(),
+            entity_id: id,
+            scope_path: v.scope_path,
+            before: None,
+            after: Some(json!(view)),
+        },
+    )
     .await?;
     Ok(view)
 }
 
 /// An evidence file's metadata and bytes.
-pub async fn get_evidence(db: &Db, vote_id: &str, id: &str) -> Result<(EvidenceView, Vec<u8>), StoreError> {
+pub async fn get_evidence(
+    db: &Db,
+    vote_id: &str,
+    id: &str,
+) -> Result<(EvidenceView, Vec<u8>), StoreError> {
     let r = sqlx::query("SELECT id, content_type, size, sha256, bytes_hex FROM vote_evidence WHERE id = $1 AND vote_id = $2")
         .bind(id.to_string())
         .bind(vote_id.to_string())
         .fetch_optional(db.reader())
         .await?
         .ok_or_else(|| StoreError::not_found(format!("evidence '{id}'")))?;
-    let bytes = hex::decode(db::s(&r, "bytes_hex")?).map_err(|e| StoreError::Config(format!("stored evidence: {e}")))?;
-    Ok((EvidenceView { id: db::s(&r, "id")?, content_type: db::s(&r, "content_type")?, size: db::i(&r, "size")?, sha256: db::s(&r, "sha256")? }, bytes))
+    let bytes = hex::decode(db::s(&r, "bytes_hex")?)
+        .map_err(|e| StoreError::Config(format!("stored evidence: {e}")))?;
+    Ok((
+        EvidenceView {
+            id: db::s(&r, "id")?,
+            content_type: db::s(&r, "content_type")?,
+            size: db::i(&r, "size")?,
+            sha256: db::s(&r, "sha256")?,
+        },
+        bytes,
+    ))
 }
 
 pub struct Cast<'a> {
@@ -463,7 +582,9 @@ pub struct Receipt {
 fn receipt_code() -> String {
     const ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
     let mut rng = rand::thread_rng();
-    (0..10).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()
+    (0..10)
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .collect()
 }
 
 /// Casts (or recasts) an owner's ballot. A new ballot before close becomes
@@ -472,7 +593,11 @@ pub async fn cast(tx: &mut Tx, c: Cast<'_>) -> Result<Receipt, StoreError> {
     let v = vote_in_tx(tx, c.vote_id).await?;
     match v.status {
         VoteStatus::Draft => return Err(StoreError::Conflict("the vote is not open yet".into())),
-        VoteStatus::Closed => return Err(StoreError::Conflict("the vote is closed; no more ballots are accepted".into())),
+        VoteStatus::Closed => {
+            return Err(StoreError::Conflict(
+                "the vote is closed; no more ballots are accepted".into(),
+            ))
+        }
         VoteStatus::Open => {}
     }
     if !ballot::in_window(v.opens_at, v.closes_at, c.now) {
@@ -482,37 +607,70 @@ pub async fn cast(tx: &mut Tx, c: Cast<'_>) -> Result<Receipt, StoreError> {
         )));
     }
     if !v.channels.contains(&c.channel) {
-        return Err(StoreError::invalid("channel", format!("this vote does not accept {} ballots", c.channel)));
+        return Err(StoreError::invalid(
+            "channel",
+            format!("this vote does not accept {} ballots", c.channel),
+        ));
     }
-    let owner_ref = sqlx::query("SELECT owner_ref FROM vote_electorate WHERE vote_id = $1 AND owner_id = $2 LIMIT 1")
-        .bind(c.vote_id.to_string())
-        .bind(c.owner_id.to_string())
-        .fetch_optional(&mut **tx)
-        .await?;
+    let owner_ref = sqlx::query(
+        "SELECT owner_ref FROM vote_electorate WHERE vote_id = $1 AND owner_id = $2 LIMIT 1",
+    )
+    .bind(c.vote_id.to_string())
+    .bind(c.owner_id.to_string())
+    .fetch_optional(&mut **tx)
+    .await?;
     if owner_ref.is_none() {
-        return Err(StoreError::invalid("owner_id", "this owner is not in the vote's electorate"));
+        return Err(StoreError::invalid(
+            "owner_id",
+            "this owner is not in the vote's electorate",
+        ));
     }
     let mut holder = None;
     if matches!(c.channel, Channel::Paper | Channel::Proxy) {
         let Some(eid) = c.evidence_id else {
-            return Err(StoreError::invalid("evidence_id", format!("a {} ballot needs its evidence file", c.channel)));
+            return Err(StoreError::invalid(
+                "evidence_id",
+                format!("a {} ballot needs its evidence file", c.channel),
+            ));
         };
-        let found = sqlx::query("SELECT id FROM vote_evidence WHERE id = $1 AND vote_id = $2").bind(eid.to_string()).bind(c.vote_id.to_string()).fetch_optional(&mut **tx).await?;
+        let found = sqlx::query("SELECT id FROM vote_evidence WHERE id = $1 AND vote_id = $2")
+            .bind(eid.to_string())
+            .bind(c.vote_id.to_string())
+            .fetch_optional(&mut **tx)
+            .await?;
         if found.is_none() {
-            return Err(StoreError::invalid("evidence_id", "no such evidence file in this vote"));
+            return Err(StoreError::invalid(
+                "evidence_id",
+                "no such evidence file in this vote",
+            ));
         }
     }
     if c.channel == Channel::Proxy {
         let h = c.proxy_holder.map(str::trim).unwrap_or("");
         if h.is_empty() || h.chars().count() > 100 {
-            return Err(StoreError::invalid("proxy_holder", "the proxy holder's name (1 to 100 characters) is needed"));
+            return Err(StoreError::invalid(
+                "proxy_holder",
+                "the proxy holder's name (1 to 100 characters) is needed",
+            ));
         }
         holder = Some(h.to_string());
         let limit = v.proxy_limit.unwrap_or(DEFAULT_PROXY_LIMIT);
         let current = current_ballots(&mut **tx, c.vote_id).await?;
-        let held = current.iter().filter(|b| b.channel == Channel::Proxy && b.proxy_holder.as_deref() == Some(h) && b.owner_id != c.owner_id).count() as i64;
+        let held = current
+            .iter()
+            .filter(|b| {
+                b.channel == Channel::Proxy
+                    && b.proxy_holder.as_deref() == Some(h)
+                    && b.owner_id != c.owner_id
+            })
+            .count() as i64;
         if held >= limit {
-            return Err(StoreError::invalid("proxy_holder", format!("'{h}' already represents {held} owners in this vote; the limit is {limit}")));
+            return Err(StoreError::invalid(
+                "proxy_holder",
+                format!(
+                    "'{h}' already represents {held} owners in this vote; the limit is {limit}"
+                ),
+            ));
         }
     }
     let prev = sqlx::query("SELECT id, seq FROM vote_ballots WHERE vote_id = $1 AND owner_id = $2 ORDER BY seq DESC LIMIT 1")
@@ -544,7 +702,14 @@ pub async fn cast(tx: &mut Tx, c: Cast<'_>) -> Result<Receipt, StoreError> {
     .bind(c.now)
     .execute(&mut **tx)
     .await?;
-    let r = Receipt { ballot_id: id.clone(), receipt, seq, supersedes, channel: c.channel, choice: c.choice };
+    let r = Receipt {
+        ballot_id: id.clone(),
+        receipt,
+        seq,
+        supersedes,
+        channel: c.channel,
+        choice: c.choice,
+    };
     audit::record(tx, Entry {
         actor: c.cast_by.into(),
         action: if seq > 1 { "vote.ballot.replace".into() } else { "vote.ballot".into() },
@@ -571,7 +736,10 @@ pub struct StoredBallot {
     pub current: bool,
 }
 
-async fn all_ballots<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(ex: E, vote_id: &str) -> Result<Vec<StoredBallot>, StoreError> {
+async fn all_ballots<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    ex: E,
+    vote_id: &str,
+) -> Result<Vec<StoredBallot>, StoreError> {
     let rows = sqlx::query("SELECT id, owner_id, seq, choice, channel, receipt, proxy_holder, cast_at FROM vote_ballots WHERE vote_id = $1 ORDER BY owner_id, seq")
         .bind(vote_id.to_string())
         .fetch_all(ex)
@@ -582,8 +750,10 @@ async fn all_ballots<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(ex: E, vot
             id: db::s(r, "id")?,
             owner_id: db::s(r, "owner_id")?,
             seq: db::i(r, "seq")?,
-            choice: Choice::parse(&db::s(r, "choice")?).ok_or_else(|| StoreError::Config("stored choice".into()))?,
-            channel: Channel::parse(&db::s(r, "channel")?).ok_or_else(|| StoreError::Config("stored channel".into()))?,
+            choice: Choice::parse(&db::s(r, "choice")?)
+                .ok_or_else(|| StoreError::Config("stored choice".into()))?,
+            channel: Channel::parse(&db::s(r, "channel")?)
+                .ok_or_else(|| StoreError::Config("stored channel".into()))?,
             receipt: db::s(r, "receipt")?,
             proxy_holder: db::os(r, "proxy_holder")?,
             cast_at: db::i(r, "cast_at")?,
@@ -599,8 +769,15 @@ async fn all_ballots<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(ex: E, vot
     Ok(out)
 }
 
-async fn current_ballots<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(ex: E, vote_id: &str) -> Result<Vec<StoredBallot>, StoreError> {
-    Ok(all_ballots(ex, vote_id).await?.into_iter().filter(|b| b.current).collect())
+async fn current_ballots<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    ex: E,
+    vote_id: &str,
+) -> Result<Vec<StoredBallot>, StoreError> {
+    Ok(all_ballots(ex, vote_id)
+        .await?
+        .into_iter()
+        .filter(|b| b.current)
+        .collect())
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -623,7 +800,10 @@ pub async fn turnout(db: &Db, vote_id: &str) -> Result<Turnout, StoreError> {
         *area_of.entry(e.owner_id.as_str()).or_default() += e.area_centi;
     }
     let current: Vec<&StoredBallot> = all.iter().filter(|b| b.current).collect();
-    let voted_area: i64 = current.iter().map(|b| area_of.get(b.owner_id.as_str()).copied().unwrap_or(0)).sum();
+    let voted_area: i64 = current
+        .iter()
+        .map(|b| area_of.get(b.owner_id.as_str()).copied().unwrap_or(0))
+        .sum();
     Ok(Turnout {
         total_area: format_hundredths(el.iter().map(|e| e.area_centi).sum()),
         voted_area: format_hundredths(voted_area),
@@ -634,25 +814,63 @@ pub async fn turnout(db: &Db, vote_id: &str) -> Result<Turnout, StoreError> {
 }
 
 fn build_record(v: &VoteView, el: &[Elector], current: &[StoredBallot]) -> VoteRecord {
-    let parts = el.iter().map(|e| Part::new(e.part_label.clone(), Area(e.area_centi), e.owner_ref.clone())).collect();
-    let ref_of: HashMap<&str, &str> = el.iter().map(|e| (e.owner_id.as_str(), e.owner_ref.as_str())).collect();
-    let mut ballots: Vec<Ballot> = current.iter().filter_map(|b| ref_of.get(b.owner_id.as_str()).map(|r| Ballot::new(*r, b.choice))).collect();
-    ballots.sort_by_key(|b| b.owner.trim_start_matches("o-").parse::<u64>().unwrap_or(u64::MAX));
-    VoteRecord { title: v.title.clone(), rule: v.rule, parts, ballots }
+    let parts = el
+        .iter()
+        .map(|e| {
+            Part::new(
+                e.part_label.clone(),
+                Area(e.area_centi),
+                e.owner_ref.clone(),
+            )
+        })
+        .collect();
+    let ref_of: HashMap<&str, &str> = el
+        .iter()
+        .map(|e| (e.owner_id.as_str(), e.owner_ref.as_str()))
+        .collect();
+    let mut ballots: Vec<Ballot> = current
+        .iter()
+        .filter_map(|b| {
+            ref_of
+                .get(b.owner_id.as_str())
+                .map(|r| Ballot::new(*r, b.choice))
+        })
+        .collect();
+    ballots.sort_by_key(|b| {
+        b.owner
+            .trim_start_matches("o-")
+            .parse::<u64>()
+            .unwrap_or(u64::MAX)
+    });
+    VoteRecord {
+        title: v.title.clone(),
+        rule: v.rule,
+        parts,
+        ballots,
+    }
 }
 
 /// Closes an open vote at `now` (ms): counts it with the domain's `tally`,
 /// stores the result and the published record, and appends both to the
 /// audit trail.
-pub async fn close_vote(tx: &mut Tx, actor: &str, id: &str, now: i64) -> Result<(VoteView, Tally), StoreError> {
+pub async fn close_vote(
+    tx: &mut Tx,
+    actor: &str,
+    id: &str,
+    now: i64,
+) -> Result<(VoteView, Tally), StoreError> {
     let v = vote_in_tx(tx, id).await?;
     if v.status != VoteStatus::Open {
-        return Err(StoreError::Conflict(format!("the vote is {}; only an open vote can be closed", v.status)));
+        return Err(StoreError::Conflict(format!(
+            "the vote is {}; only an open vote can be closed",
+            v.status
+        )));
     }
     let el = electorate_from(&mut **tx, id).await?;
     let current = current_ballots(&mut **tx, id).await?;
     let record = build_record(&v, &el, &current);
-    let t = vote::tally(&record.parts, &record.ballots, &record.rule).map_err(|e| StoreError::Conflict(format!("the vote cannot be counted: {e}")))?;
+    let t = vote::tally(&record.parts, &record.ballots, &record.rule)
+        .map_err(|e| StoreError::Conflict(format!("the vote cannot be counted: {e}")))?;
     let record_json = record.to_json();
     let result = serde_json::to_value(&t).expect("a tally serializes");
     sqlx::query("UPDATE votes SET status = $1, closed_at = $2, result_json = $3, record_json = $4 WHERE id = $5")
@@ -698,7 +916,9 @@ pub async fn record_json(db: &Db, id: &str) -> Result<String, StoreError> {
         .ok_or_else(|| StoreError::not_found(format!("vote '{id}'")))?;
     match db::os(&r, "record_json")? {
         Some(j) if db::s(&r, "status")? == VoteStatus::Closed.as_str() => Ok(j),
-        _ => Err(StoreError::Conflict("the vote is not closed yet; its record is published at close".into())),
+        _ => Err(StoreError::Conflict(
+            "the vote is not closed yet; its record is published at close".into(),
+        )),
     }
 }
 
@@ -728,18 +948,27 @@ pub async fn board(db: &Db, id: &str) -> Result<(VoteView, Vec<BoardRow>), Store
     let all = all_ballots(db.reader(), id).await?;
     let mut parts_of: HashMap<&str, Vec<String>> = HashMap::new();
     for e in &el {
-        parts_of.entry(e.owner_id.as_str()).or_default().push(e.part_label.clone());
+        parts_of
+            .entry(e.owner_id.as_str())
+            .or_default()
+            .push(e.part_label.clone());
     }
     let owner_ids: Vec<String> = parts_of.keys().map(|s| s.to_string()).collect();
     let mut names: HashMap<String, (String, bool)> = HashMap::new();
     for chunk in owner_ids.chunks(500) {
-        let sql = format!("SELECT id, name, consent_publish_name FROM owners WHERE id IN ({})", db::in_placeholders(1, chunk.len()));
+        let sql = format!(
+            "SELECT id, name, consent_publish_name FROM owners WHERE id IN ({})",
+            db::in_placeholders(1, chunk.len())
+        );
         let mut q = sqlx::query(&sql);
         for o in chunk {
             q = q.bind(o.clone());
         }
         for r in q.fetch_all(db.reader()).await? {
-            names.insert(db::s(&r, "id")?, (db::s(&r, "name")?, db::i(&r, "consent_publish_name")? != 0));
+            names.insert(
+                db::s(&r, "id")?,
+                (db::s(&r, "name")?, db::i(&r, "consent_publish_name")? != 0),
+            );
         }
     }
     let closed = v.status == VoteStatus::Closed;
@@ -749,7 +978,10 @@ pub async fn board(db: &Db, id: &str) -> Result<(VoteView, Vec<BoardRow>), Store
             let (name, consent) = names.get(&b.owner_id).cloned().unwrap_or_default();
             BoardRow {
                 receipt: b.receipt.clone(),
-                parts: parts_of.get(b.owner_id.as_str()).cloned().unwrap_or_default(),
+                parts: parts_of
+                    .get(b.owner_id.as_str())
+                    .cloned()
+                    .unwrap_or_default(),
                 name: if consent { name } else { mask_name(&name) },
                 channel: b.channel,
                 cast_at: b.cast_at,
@@ -758,13 +990,26 @@ pub async fn board(db: &Db, id: &str) -> Result<(VoteView, Vec<BoardRow>), Store
             }
         })
         .collect();
-    rows.sort_by(|a, b| natural_cmp(a.parts.first().map_or("", |s| s), b.parts.first().map_or("", |s| s)).then(a.cast_at.cmp(&b.cast_at)));
+    rows.sort_by(|a, b| {
+        natural_cmp(
+            a.parts.first().map_or("", |s| s),
+            b.parts.first().map_or("", |s| s),
+        )
+        .then(a.cast_at.cmp(&b.cast_at))
+    });
     Ok((v, rows))
 }
 
 /// The owner's current ballot in a vote, if any.
-pub async fn current_ballot_of(db: &Db, vote_id: &str, owner_id: &str) -> Result<Option<StoredBallot>, StoreError> {
-    Ok(current_ballots(db.reader(), vote_id).await?.into_iter().find(|b| b.owner_id == owner_id))
+pub async fn current_ballot_of(
+    db: &Db,
+    vote_id: &str,
+    owner_id: &str,
+) -> Result<Option<StoredBallot>, StoreError> {
+    Ok(current_ballots(db.reader(), vote_id)
+        .await?
+        .into_iter()
+        .find(|b| b.owner_id == owner_id))
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -779,7 +1024,13 @@ pub struct PartShare {
 /// Splits `amount_fen − subsidy_fen` across the frozen electorate's parts,
 /// by area or equally, by largest remainder (ties: larger weight, then
 /// earlier part in label order). The shares always sum to the total.
-pub async fn apportion(db: &Db, vote_id: &str, amount_fen: i64, subsidy_fen: i64, by_area: bool) -> Result<(i64, Vec<PartShare>), StoreError> {
+pub async fn apportion(
+    db: &Db,
+    vote_id: &str,
+    amount_fen: i64,
+    subsidy_fen: i64,
+    by_area: bool,
+) -> Result<(i64, Vec<PartShare>), StoreError> {
     if amount_fen < 0 {
         return Err(StoreError::invalid("amount_fen", "must be zero or more"));
     }
@@ -787,20 +1038,34 @@ pub async fn apportion(db: &Db, vote_id: &str, amount_fen: i64, subsidy_fen: i64
         return Err(StoreError::invalid("subsidy_fen", "must be zero or more"));
     }
     if subsidy_fen > amount_fen {
-        return Err(StoreError::invalid("subsidy_fen", "the subsidy is larger than the amount"));
+        return Err(StoreError::invalid(
+            "subsidy_fen",
+            "the subsidy is larger than the amount",
+        ));
     }
     let total = amount_fen - subsidy_fen;
     let el = electorate(db, vote_id).await?;
     if el.is_empty() {
-        return Err(StoreError::Conflict("the electorate is frozen when the vote opens; open it first".into()));
+        return Err(StoreError::Conflict(
+            "the electorate is frozen when the vote opens; open it first".into(),
+        ));
     }
-    let weights: Vec<i64> = el.iter().map(|e| if by_area { e.area_centi } else { 1 }).collect();
-    let shares = gongzhi_domain::split::split_by_weights(total, &weights).map_err(|e| StoreError::invalid("amount_fen", e.to_string()))?;
+    let weights: Vec<i64> = el
+        .iter()
+        .map(|e| if by_area { e.area_centi } else { 1 })
+        .collect();
+    let shares = gongzhi_domain::split::split_by_weights(total, &weights)
+        .map_err(|e| StoreError::invalid("amount_fen", e.to_string()))?;
     Ok((
         total,
         el.iter()
             .zip(shares)
-            .map(|(e, s)| PartShare { part: e.part_label.clone(), area: format_hundredths(e.area_centi), amount_fen: s, amount: format_hundredths(s) })
+            .map(|(e, s)| PartShare {
+                part: e.part_label.clone(),
+                area: format_hundredths(e.area_centi),
+                amount_fen: s,
+                amount: format_hundredths(s),
+            })
             .collect(),
     ))
 }

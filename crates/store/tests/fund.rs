@@ -14,10 +14,22 @@ use gongzhi_store::{both, tlog, Db, StoreError};
 async fn compound(db: &Db) -> Place {
     db.write(|tx| {
         Box::pin(async move {
-            let d = register::create_place(tx, "t", None, PlaceKind::District, "綦江区", None).await?;
-            let s = register::create_place(tx, "t", Some(&d), PlaceKind::Street, "古南街道", None).await?;
-            let c = register::create_place(tx, "t", Some(&s), PlaceKind::Community, "沙溪社区", None).await?;
-            register::create_place(tx, "t", Some(&c), PlaceKind::Compound, "Jingcheng Mingdian", Some("jingcheng-mingdian")).await
+            let d =
+                register::create_place(tx, "t", None, PlaceKind::District, "綦江区", None).await?;
+            let s = register::create_place(tx, "t", Some(&d), PlaceKind::Street, "古南街道", None)
+                .await?;
+            let c =
+                register::create_place(tx, "t", Some(&s), PlaceKind::Community, "沙溪社区", None)
+                    .await?;
+            register::create_place(
+                tx,
+                "t",
+                Some(&c),
+                PlaceKind::Compound,
+                "Jingcheng Mingdian",
+                Some("jingcheng-mingdian"),
+            )
+            .await
         })
     })
     .await
@@ -75,32 +87,63 @@ async fn audit_books(db: &Db, c: &Place) -> Ledger {
         assert_eq!(l.balance(a.code), a.balance, "{}", a.code);
     }
     let stored = tlog::tree(db, &c.id, ts.len() as i64).await.unwrap();
-    assert_eq!(stored.root(), tree.root(), "stored leaves are the hashes of the entries");
+    assert_eq!(
+        stored.root(),
+        tree.root(),
+        "stored leaves are the hashes of the entries"
+    );
     l
 }
 
 async fn books_balance_and_cash_rule(kind: Kind) {
     let f = fresh(kind).await;
     let c = compound(&f.db).await;
-    let out = fund::record_transfer(&f.db, &c, idem("k1", "h1"), income(100_000)).await.unwrap();
+    let out = fund::record_transfer(&f.db, &c, idem("k1", "h1"), income(100_000))
+        .await
+        .unwrap();
     assert!(!out.replayed);
     assert_eq!(out.value["log_size"], 1);
     let mut spend = income(100_001);
     spend.debit = AccountCode::ExpenseOther;
     spend.credit = AccountCode::Bank;
-    let e = fund::record_transfer(&f.db, &c, idem("k2", "h2"), spend.clone()).await.unwrap_err();
-    assert!(matches!(&e, StoreError::Invalid { field, .. } if field == "amount"), "{e}");
+    let e = fund::record_transfer(&f.db, &c, idem("k2", "h2"), spend.clone())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, StoreError::Invalid { field, .. } if field == "amount"),
+        "{e}"
+    );
     spend.amount = 100_000;
-    fund::record_transfer(&f.db, &c, idem("k3", "h3"), spend).await.unwrap();
-    let bad = NewTransfer { amount: 0, ..income(0) };
-    let e = fund::record_transfer(&f.db, &c, idem("k4", "h4"), bad).await.unwrap_err();
-    assert!(matches!(&e, StoreError::Invalid { field, .. } if field == "amount"), "{e}");
+    fund::record_transfer(&f.db, &c, idem("k3", "h3"), spend)
+        .await
+        .unwrap();
+    let bad = NewTransfer {
+        amount: 0,
+        ..income(0)
+    };
+    let e = fund::record_transfer(&f.db, &c, idem("k4", "h4"), bad)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, StoreError::Invalid { field, .. } if field == "amount"),
+        "{e}"
+    );
     let l = audit_books(&f.db, &c).await;
-    assert_eq!(l.balance(AccountCode::Bank).posted(gongzhi_domain::ledger::Normal::Debit), 0);
+    assert_eq!(
+        l.balance(AccountCode::Bank)
+            .posted(gongzhi_domain::ledger::Normal::Debit),
+        0
+    );
     // the log refuses edits
-    let e = sqlx::query("UPDATE fund_transfers SET amount = 1").execute(f.db.reader()).await.unwrap_err();
+    let e = sqlx::query("UPDATE fund_transfers SET amount = 1")
+        .execute(f.db.reader())
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("append-only"), "{e}");
-    let e = sqlx::query("DELETE FROM fund_leaves").execute(f.db.reader()).await.unwrap_err();
+    let e = sqlx::query("DELETE FROM fund_leaves")
+        .execute(f.db.reader())
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("append-only"), "{e}");
 }
 
@@ -110,23 +153,43 @@ async fn principal_needs_a_vote(kind: Kind) {
     let mut t = income(5_000_000_00);
     t.debit = AccountCode::MaintenanceBank;
     t.credit = AccountCode::MaintenancePrincipal;
-    fund::record_transfer(&f.db, &c, idem("p1", "x"), t).await.unwrap();
+    fund::record_transfer(&f.db, &c, idem("p1", "x"), t)
+        .await
+        .unwrap();
     let mut d = disb(1000);
     d.source = AccountCode::MaintenancePrincipal;
-    let e = fund::request_disbursement(&f.db, "u1", &c, idem("p2", "y"), d.clone()).await.unwrap_err();
-    assert!(matches!(&e, StoreError::Invalid { field, .. } if field == "vote_id"), "{e}");
+    let e = fund::request_disbursement(&f.db, "u1", &c, idem("p2", "y"), d.clone())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, StoreError::Invalid { field, .. } if field == "vote_id"),
+        "{e}"
+    );
     d.source = AccountCode::MaintenanceInterest;
-    let r = fund::request_disbursement(&f.db, "u1", &c, idem("p3", "y"), d).await.unwrap();
+    let r = fund::request_disbursement(&f.db, "u1", &c, idem("p3", "y"), d)
+        .await
+        .unwrap();
     let id = r.value["disbursement"]["id"].as_str().unwrap().to_string();
     // no interest yet: the first approval cannot reserve
-    let e = fund::approve(&f.db, "a", &[Role::CommitteeMember], &c, &id, idem("p4", "z")).await.unwrap_err();
+    let e = fund::approve(
+        &f.db,
+        "a",
+        &[Role::CommitteeMember],
+        &c,
+        &id,
+        idem("p4", "z"),
+    )
+    .await
+    .unwrap_err();
     assert!(e.to_string().contains("maintenance_interest"), "{e}");
 }
 
 async fn fifty_concurrent_withdrawals_of_sixty_percent(kind: Kind) {
     let f = fresh(kind).await;
     let c = compound(&f.db).await;
-    fund::record_transfer(&f.db, &c, idem("seed", "s"), income(1_000_000)).await.unwrap();
+    fund::record_transfer(&f.db, &c, idem("seed", "s"), income(1_000_000))
+        .await
+        .unwrap();
     let mut handles = Vec::new();
     for i in 0..50 {
         let (db, c) = (f.db.clone(), c.clone());
@@ -134,7 +197,8 @@ async fn fifty_concurrent_withdrawals_of_sixty_percent(kind: Kind) {
             let mut t = income(600_000);
             t.debit = AccountCode::ExpenseOther;
             t.credit = AccountCode::Bank;
-            fund::record_transfer(&db, &c, Idem::new(&format!("w{i}"), "w".into()).unwrap(), t).await
+            fund::record_transfer(&db, &c, Idem::new(&format!("w{i}"), "w".into()).unwrap(), t)
+                .await
         }));
     }
     let mut ok = 0;
@@ -147,7 +211,11 @@ async fn fifty_concurrent_withdrawals_of_sixty_percent(kind: Kind) {
     }
     assert_eq!(ok, 1, "exactly one withdrawal of 60% succeeds");
     let l = audit_books(&f.db, &c).await;
-    assert_eq!(l.balance(AccountCode::Bank).posted(gongzhi_domain::ledger::Normal::Debit), 400_000);
+    assert_eq!(
+        l.balance(AccountCode::Bank)
+            .posted(gongzhi_domain::ledger::Normal::Debit),
+        400_000
+    );
 }
 
 async fn same_idempotency_key_concurrently(kind: Kind) {
@@ -156,7 +224,15 @@ async fn same_idempotency_key_concurrently(kind: Kind) {
     let mut handles = Vec::new();
     for _ in 0..20 {
         let (db, c) = (f.db.clone(), c.clone());
-        handles.push(tokio::spawn(async move { fund::record_transfer(&db, &c, Idem::new("same", "body-a".into()).unwrap(), income(5_00)).await }));
+        handles.push(tokio::spawn(async move {
+            fund::record_transfer(
+                &db,
+                &c,
+                Idem::new("same", "body-a".into()).unwrap(),
+                income(5_00),
+            )
+            .await
+        }));
     }
     let mut ids = Vec::new();
     let mut fresh_count = 0;
@@ -170,37 +246,96 @@ async fn same_idempotency_key_concurrently(kind: Kind) {
     assert_eq!(fresh_count, 1);
     ids.dedup();
     assert_eq!(ids.len(), 1, "every call answers with the first transfer");
-    assert_eq!(fund::transfers(&f.db, &c.id, 0, 100).await.unwrap().len(), 1);
-    let e = fund::record_transfer(&f.db, &c, idem("same", "body-b"), income(6_00)).await.unwrap_err();
+    assert_eq!(
+        fund::transfers(&f.db, &c.id, 0, 100).await.unwrap().len(),
+        1
+    );
+    let e = fund::record_transfer(&f.db, &c, idem("same", "body-b"), income(6_00))
+        .await
+        .unwrap_err();
     assert!(matches!(e, StoreError::Conflict(_)), "{e}");
 }
 
 async fn two_party_approval(kind: Kind) {
     let f = fresh(kind).await;
     let c = compound(&f.db).await;
-    fund::record_transfer(&f.db, &c, idem("seed", "s"), income(10_000)).await.unwrap();
-    let r = fund::request_disbursement(&f.db, "steward", &c, idem("r1", "r"), disb(3_50)).await.unwrap();
+    fund::record_transfer(&f.db, &c, idem("seed", "s"), income(10_000))
+        .await
+        .unwrap();
+    let r = fund::request_disbursement(&f.db, "steward", &c, idem("r1", "r"), disb(3_50))
+        .await
+        .unwrap();
     let id = r.value["disbursement"]["id"].as_str().unwrap().to_string();
     // an owner cannot approve
-    let e = fund::approve(&f.db, "owner", &[Role::Owner], &c, &id, idem("a0", "a")).await.unwrap_err();
-    assert!(matches!(&e, StoreError::Invalid { field, .. } if field == "role"), "{e}");
+    let e = fund::approve(&f.db, "owner", &[Role::Owner], &c, &id, idem("a0", "a"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, StoreError::Invalid { field, .. } if field == "role"),
+        "{e}"
+    );
     // first approval: committee member reserves
-    let a1 = fund::approve(&f.db, "alice", &[Role::CommitteeMember, Role::Supervisor], &c, &id, idem("a1", "a")).await.unwrap();
+    let a1 = fund::approve(
+        &f.db,
+        "alice",
+        &[Role::CommitteeMember, Role::Supervisor],
+        &c,
+        &id,
+        idem("a1", "a"),
+    )
+    .await
+    .unwrap();
     assert_eq!(a1.value["disbursement"]["state"], "pending");
     assert_eq!(a1.value["transfer"]["kind"], "pending");
-    let bank = fund::accounts(&f.db, &c.id).await.unwrap().into_iter().find(|a| a.code == AccountCode::Bank).unwrap();
+    let bank = fund::accounts(&f.db, &c.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.code == AccountCode::Bank)
+        .unwrap();
     assert_eq!((bank.posted, bank.available), (10_000, 10_000 - 3_50));
     // the same person again, even holding the other role: never posts
-    let e = fund::approve(&f.db, "alice", &[Role::CommitteeMember, Role::Supervisor], &c, &id, idem("a2", "a")).await.unwrap_err();
-    assert!(matches!(e, StoreError::Conflict(ref m) if m.contains("different person")), "{e}");
+    let e = fund::approve(
+        &f.db,
+        "alice",
+        &[Role::CommitteeMember, Role::Supervisor],
+        &c,
+        &id,
+        idem("a2", "a"),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(e, StoreError::Conflict(ref m) if m.contains("different person")),
+        "{e}"
+    );
     // a different person in the same role: refused
-    let e = fund::approve(&f.db, "bob", &[Role::CommitteeMember], &c, &id, idem("a3", "a")).await.unwrap_err();
+    let e = fund::approve(
+        &f.db,
+        "bob",
+        &[Role::CommitteeMember],
+        &c,
+        &id,
+        idem("a3", "a"),
+    )
+    .await
+    .unwrap_err();
     assert!(e.to_string().contains("supervisor"), "{e}");
     // two supervisors racing: exactly one posts
     let mut hs = Vec::new();
     for who in ["carol", "dave", "erin"] {
         let (db, c, id) = (f.db.clone(), c.clone(), id.clone());
-        hs.push(tokio::spawn(async move { fund::approve(&db, who, &[Role::Supervisor], &c, &id, Idem::new(&format!("race-{who}"), "a".into()).unwrap()).await }));
+        hs.push(tokio::spawn(async move {
+            fund::approve(
+                &db,
+                who,
+                &[Role::Supervisor],
+                &c,
+                &id,
+                Idem::new(&format!("race-{who}"), "a".into()).unwrap(),
+            )
+            .await
+        }));
     }
     let mut posted = 0;
     for h in hs {
@@ -214,21 +349,54 @@ async fn two_party_approval(kind: Kind) {
         }
     }
     assert_eq!(posted, 1);
-    let e = fund::void(&f.db, "alice", "committee_member", &c, &id, "too late", idem("v1", "v")).await.unwrap_err();
+    let e = fund::void(
+        &f.db,
+        "alice",
+        "committee_member",
+        &c,
+        &id,
+        "too late",
+        idem("v1", "v"),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(e, StoreError::Conflict(_)));
     let l = audit_books(&f.db, &c).await;
     assert_eq!(l.balance(AccountCode::ExpenseRepair).debits_posted, 3_50);
-    assert_eq!(l.balance(AccountCode::Bank).available(gongzhi_domain::ledger::Normal::Debit), 10_000 - 3_50);
+    assert_eq!(
+        l.balance(AccountCode::Bank)
+            .available(gongzhi_domain::ledger::Normal::Debit),
+        10_000 - 3_50
+    );
     // per-compound policy: committee + steward
-    let p = gongzhi_domain::ledger::ApprovalPolicy::new(Role::CommitteeMember, Role::Steward).unwrap();
-    fund::set_policy(&f.db, "admin", &c, p, 60_000).await.unwrap();
-    let r = fund::request_disbursement(&f.db, "steward", &c, idem("r2", "r2"), disb(1_00)).await.unwrap();
+    let p =
+        gongzhi_domain::ledger::ApprovalPolicy::new(Role::CommitteeMember, Role::Steward).unwrap();
+    fund::set_policy(&f.db, "admin", &c, p, 60_000)
+        .await
+        .unwrap();
+    let r = fund::request_disbursement(&f.db, "steward", &c, idem("r2", "r2"), disb(1_00))
+        .await
+        .unwrap();
     let id2 = r.value["disbursement"]["id"].as_str().unwrap().to_string();
-    fund::approve(&f.db, "sam", &[Role::Steward], &c, &id2, idem("b1", "b")).await.unwrap();
-    let e = fund::approve(&f.db, "sue", &[Role::Supervisor], &c, &id2, idem("b2", "b")).await.unwrap_err();
+    fund::approve(&f.db, "sam", &[Role::Steward], &c, &id2, idem("b1", "b"))
+        .await
+        .unwrap();
+    let e = fund::approve(&f.db, "sue", &[Role::Supervisor], &c, &id2, idem("b2", "b"))
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("committee_member"), "{e}");
     // void releases the reservation
-    let v = fund::void(&f.db, "alice", "committee_member", &c, &id2, "wrong payee", idem("v2", "v")).await.unwrap();
+    let v = fund::void(
+        &f.db,
+        "alice",
+        "committee_member",
+        &c,
+        &id2,
+        "wrong payee",
+        idem("v2", "v"),
+    )
+    .await
+    .unwrap();
     assert_eq!(v.value["disbursement"]["state"], "voided");
     assert_eq!(v.value["transfer"]["kind"], "void_pending");
     audit_books(&f.db, &c).await;
@@ -237,35 +405,73 @@ async fn two_party_approval(kind: Kind) {
 async fn expiry_releases_the_reservation(kind: Kind) {
     let f = fresh(kind).await;
     let c = compound(&f.db).await;
-    fund::record_transfer(&f.db, &c, idem("seed", "s"), income(10_000)).await.unwrap();
-    let r = fund::request_disbursement(&f.db, "steward", &c, idem("r1", "r"), disb(9_000)).await.unwrap();
+    fund::record_transfer(&f.db, &c, idem("seed", "s"), income(10_000))
+        .await
+        .unwrap();
+    let r = fund::request_disbursement(&f.db, "steward", &c, idem("r1", "r"), disb(9_000))
+        .await
+        .unwrap();
     let id = r.value["disbursement"]["id"].as_str().unwrap().to_string();
-    fund::approve(&f.db, "alice", &[Role::CommitteeMember], &c, &id, idem("a1", "a")).await.unwrap();
-    assert_eq!(fund::expire_due(&f.db, &c, gongzhi_store::db::now_ms()).await.unwrap(), 0);
+    fund::approve(
+        &f.db,
+        "alice",
+        &[Role::CommitteeMember],
+        &c,
+        &id,
+        idem("a1", "a"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        fund::expire_due(&f.db, &c, gongzhi_store::db::now_ms())
+            .await
+            .unwrap(),
+        0
+    );
     let later = gongzhi_store::db::now_ms() + fund::DEFAULT_PENDING_TIMEOUT_MS + 1;
     assert_eq!(fund::expire_due(&f.db, &c, later).await.unwrap(), 1);
     let d = fund::disbursements(&f.db, &c.id, 10).await.unwrap();
     assert_eq!(d[0].state, "expired");
-    let e = fund::approve(&f.db, "bob", &[Role::Supervisor], &c, &id, idem("a2", "a")).await.unwrap_err();
-    assert!(matches!(e, StoreError::Conflict(ref m) if m.contains("expired")), "{e}");
+    let e = fund::approve(&f.db, "bob", &[Role::Supervisor], &c, &id, idem("a2", "a"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, StoreError::Conflict(ref m) if m.contains("expired")),
+        "{e}"
+    );
     let l = audit_books(&f.db, &c).await;
-    assert_eq!(l.balance(AccountCode::Bank).available(gongzhi_domain::ledger::Normal::Debit), 10_000);
+    assert_eq!(
+        l.balance(AccountCode::Bank)
+            .available(gongzhi_domain::ledger::Normal::Debit),
+        10_000
+    );
 }
 
 async fn checkpoint_and_proofs(kind: Kind) {
     let f = fresh(kind).await;
     let c = compound(&f.db).await;
     for i in 0..7 {
-        fund::record_transfer(&f.db, &c, idem(&format!("k{i}"), "h"), income(100 + i)).await.unwrap();
+        fund::record_transfer(&f.db, &c, idem(&format!("k{i}"), "h"), income(100 + i))
+            .await
+            .unwrap();
     }
     let key = ed25519_dalek::SigningKey::from_bytes(&[9u8; 32]);
-    let (cp, note) = tlog::checkpoint(&f.db, &key, &c.id, "jingcheng-mingdian").await.unwrap();
+    let (cp, note) = tlog::checkpoint(&f.db, &key, &c.id, "jingcheng-mingdian")
+        .await
+        .unwrap();
     assert_eq!(cp.size, 7);
     let body = merkle::open_note(&note, tlog::KEY_NAME, &key.verifying_key()).unwrap();
     assert_eq!(merkle::Checkpoint::parse_body(body).unwrap(), cp);
     let t = tlog::tree(&f.db, &c.id, 7).await.unwrap();
     let old_root = t.root_at(3).unwrap();
-    merkle::verify_consistency(3, 7, &t.consistency_proof(3, 7).unwrap(), &old_root, &cp.root).unwrap();
+    merkle::verify_consistency(
+        3,
+        7,
+        &t.consistency_proof(3, 7).unwrap(),
+        &old_root,
+        &cp.root,
+    )
+    .unwrap();
     let leaf = t.leaf_hashes()[5];
     merkle::verify_inclusion(&leaf, 5, 7, &t.inclusion_proof(5, 7).unwrap(), &cp.root).unwrap();
 }
@@ -293,7 +499,11 @@ async fn billing_payments_and_collection(kind: Kind) {
         community: "三里垭社区".into(),
         compound: "金元尚城A区".into(),
         building: "1".into(),
-        unit: if kind == PartKind::Flat { "1".into() } else { String::new() },
+        unit: if kind == PartKind::Flat {
+            "1".into()
+        } else {
+            String::new()
+        },
         number: number.into(),
         kind,
         area: Area(area),
@@ -303,31 +513,116 @@ async fn billing_payments_and_collection(kind: Kind) {
         owner_kind: OwnerKind::Person,
         phone: String::new(),
     };
-    let rows = vec![row(0, "101", PartKind::Flat, 8950), row(1, "102", PartKind::Flat, 9025), row(2, "S-1", PartKind::Shop, 7200), row(3, "P-01", PartKind::Parking, 1200)];
-    gongzhi_store::import::import_roster(&f.db, "t", rows, false, std::sync::Arc::new(|_| {})).await.unwrap();
-    let code = register::public_compounds(&f.db).await.unwrap()[0].code.clone();
+    let rows = vec![
+        row(0, "101", PartKind::Flat, 8950),
+        row(1, "102", PartKind::Flat, 9025),
+        row(2, "S-1", PartKind::Shop, 7200),
+        row(3, "P-01", PartKind::Parking, 1200),
+    ];
+    gongzhi_store::import::import_roster(&f.db, "t", rows, false, std::sync::Arc::new(|_| {}))
+        .await
+        .unwrap();
+    let code = register::public_compounds(&f.db).await.unwrap()[0]
+        .code
+        .clone();
     let c = register::place_by_code(&f.db, &code).await.unwrap();
-    let rates = Rates { flat: 150, shop: 400, parking: 0 };
-    let e = billing::bill_run(&f.db, "s", "steward", &c, "2026-13", rates.clone(), idem("b0", "b")).await.unwrap_err();
-    assert!(matches!(&e, StoreError::Invalid { field, .. } if field == "period"), "{e}");
-    let run = billing::bill_run(&f.db, "s", "steward", &c, "2026-11", rates.clone(), idem("b1", "b")).await.unwrap();
+    let rates = Rates {
+        flat: 150,
+        shop: 400,
+        parking: 0,
+    };
+    let e = billing::bill_run(
+        &f.db,
+        "s",
+        "steward",
+        &c,
+        "2026-13",
+        rates.clone(),
+        idem("b0", "b"),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&e, StoreError::Invalid { field, .. } if field == "period"),
+        "{e}"
+    );
+    let run = billing::bill_run(
+        &f.db,
+        "s",
+        "steward",
+        &c,
+        "2026-11",
+        rates.clone(),
+        idem("b1", "b"),
+    )
+    .await
+    .unwrap();
     // 89.50 × 1.50 = 134.25; 90.25 × 1.50 = 135.375 → 135.38; the 72.00 m² shop × 4.00 = 288.00; parking at 0 not billed
     assert_eq!(run.value["bills"], 3);
     assert_eq!(run.value["total"], 134_25 + 135_38 + 288_00);
-    let e = billing::bill_run(&f.db, "s", "steward", &c, "2026-11", rates, idem("b2", "b")).await.unwrap_err();
+    let e = billing::bill_run(&f.db, "s", "steward", &c, "2026-11", rates, idem("b2", "b"))
+        .await
+        .unwrap_err();
     assert!(matches!(e, StoreError::Conflict(_)), "{e}");
-    let owner: String = sqlx::query_scalar("SELECT o.id FROM owners o JOIN parts p ON p.owner_id = o.id WHERE p.number = 'S-1'").fetch_one(f.db.reader()).await.unwrap();
+    let owner: String = sqlx::query_scalar(
+        "SELECT o.id FROM owners o JOIN parts p ON p.owner_id = o.id WHERE p.number = 'S-1'",
+    )
+    .fetch_one(f.db.reader())
+    .await
+    .unwrap();
     let bills = billing::bills_of_owner(&f.db, &owner).await.unwrap();
     assert_eq!(bills.len(), 1);
     assert_eq!(bills[0].amount, 288_00);
-    let e = billing::record_payment(&f.db, "s", "steward", &c, &bills[0].id, 288_01, "cash", idem("p0", "p")).await.unwrap_err();
-    assert!(matches!(&e, StoreError::Invalid { field, .. } if field == "amount"), "{e}");
-    let e = billing::record_payment(&f.db, "s", "steward", &c, &bills[0].id, 100, "cheque", idem("p1", "p")).await.unwrap_err();
-    assert!(matches!(&e, StoreError::Invalid { field, .. } if field == "method"), "{e}");
-    let p = billing::record_payment(&f.db, "s", "steward", &c, &bills[0].id, 288_00, "bank_transfer", idem("p2", "p")).await.unwrap();
+    let e = billing::record_payment(
+        &f.db,
+        "s",
+        "steward",
+        &c,
+        &bills[0].id,
+        288_01,
+        "cash",
+        idem("p0", "p"),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&e, StoreError::Invalid { field, .. } if field == "amount"),
+        "{e}"
+    );
+    let e = billing::record_payment(
+        &f.db,
+        "s",
+        "steward",
+        &c,
+        &bills[0].id,
+        100,
+        "cheque",
+        idem("p1", "p"),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&e, StoreError::Invalid { field, .. } if field == "method"),
+        "{e}"
+    );
+    let p = billing::record_payment(
+        &f.db,
+        "s",
+        "steward",
+        &c,
+        &bills[0].id,
+        288_00,
+        "bank_transfer",
+        idem("p2", "p"),
+    )
+    .await
+    .unwrap();
     assert_eq!(p.value["outstanding"], 0);
     let col = billing::collection(&f.db, &c.id, "2026-11").await.unwrap();
-    assert_eq!((col.bills, col.billed, col.paid, col.in_arrears), (3, 557_63, 288_00, 2));
+    assert_eq!(
+        (col.bills, col.billed, col.paid, col.in_arrears),
+        (3, 557_63, 288_00, 2)
+    );
     assert_eq!(col.collection_rate_bp, 288_00 * 10_000 / 557_63);
     let accts = fund::accounts(&f.db, &c.id).await.unwrap();
     let get = |code: AccountCode| accts.iter().find(|a| a.code == code).unwrap().posted;
@@ -337,15 +632,47 @@ async fn billing_payments_and_collection(kind: Kind) {
     // a dividend of 4 yuan per m² from advertising revenue: the shop gets 288.00
     let mut ads = income(100_000_00);
     ads.credit = AccountCode::RevenueAdvertising;
-    fund::record_transfer(&f.db, &c, idem("ads", "a"), ads).await.unwrap();
+    fund::record_transfer(&f.db, &c, idem("ads", "a"), ads)
+        .await
+        .unwrap();
     let total = gongzhi_domain::fund_calc::dividend_total_at_rate(&[8950, 9025, 7200, 1200], 400);
-    let e = billing::dividend_run(&f.db, "c", "committee_member", &c, total, AccountCode::Bank, idem("d0", "d")).await.unwrap_err();
-    assert!(matches!(&e, StoreError::Invalid { field, .. } if field == "source"), "{e}");
-    let d = billing::dividend_run(&f.db, "c", "committee_member", &c, total, AccountCode::RevenueAdvertising, idem("d1", "d")).await.unwrap();
+    let e = billing::dividend_run(
+        &f.db,
+        "c",
+        "committee_member",
+        &c,
+        total,
+        AccountCode::Bank,
+        idem("d0", "d"),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&e, StoreError::Invalid { field, .. } if field == "source"),
+        "{e}"
+    );
+    let d = billing::dividend_run(
+        &f.db,
+        "c",
+        "committee_member",
+        &c,
+        total,
+        AccountCode::RevenueAdvertising,
+        idem("d1", "d"),
+    )
+    .await
+    .unwrap();
     assert_eq!(d.value["parts"], 4);
     let st = billing::dividend_statement(&f.db, &owner).await.unwrap();
-    assert_eq!((st.len(), st[0].number.as_str(), st[0].amount), (1, "S-1", 288_00));
-    let lines: i64 = sqlx::query_scalar("SELECT CAST(SUM(amount) AS BIGINT) FROM fund_dividend_lines").fetch_one(f.db.reader()).await.unwrap();
+    assert_eq!(
+        (st.len(), st[0].number.as_str(), st[0].amount),
+        (1, "S-1", 288_00)
+    );
+    let lines: i64 =
+        sqlx::query_scalar("SELECT CAST(SUM(amount) AS BIGINT) FROM fund_dividend_lines")
+            .fetch_one(f.db.reader())
+            .await
+            .unwrap();
     assert_eq!(lines, total, "the statement lines sum to the dividend");
     audit_books(&f.db, &c).await;
 }

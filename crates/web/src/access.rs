@@ -9,8 +9,15 @@ use crate::AppState;
 use gongzhi_domain::policy::{self, Access, Action, Target};
 use gongzhi_store::register::{self, PartFilter, Place};
 
-pub async fn check(state: &AppState, user: &CurrentUser, place_id: &str, action: Action) -> Result<(Place, Access), ApiError> {
-    let place = register::get_place(&state.db, place_id).await.map_err(|_| ApiError::not_found(format!("place '{place_id}' not found")))?;
+pub async fn check(
+    state: &AppState,
+    user: &CurrentUser,
+    place_id: &str,
+    action: Action,
+) -> Result<(Place, Access), ApiError> {
+    let place = register::get_place(&state.db, place_id)
+        .await
+        .map_err(|_| ApiError::not_found(format!("place '{place_id}' not found")))?;
     let access = check_place(user, &place, action)?;
     Ok((place, access))
 }
@@ -18,9 +25,13 @@ pub async fn check(state: &AppState, user: &CurrentUser, place_id: &str, action:
 pub fn check_place(user: &CurrentUser, place: &Place, action: Action) -> Result<Access, ApiError> {
     let path = place.path_ids();
     if !policy::can_see_place(&user.actor, &path) {
-        return Err(ApiError::not_found(format!("place '{}' not found", place.id)));
+        return Err(ApiError::not_found(format!(
+            "place '{}' not found",
+            place.id
+        )));
     }
-    policy::authorize(&user.actor, action, Target { path: &path }).map_err(|d| ApiError::forbidden(d.0))
+    policy::authorize(&user.actor, action, Target { path: &path })
+        .map_err(|d| ApiError::forbidden(d.0))
 }
 
 pub fn filter(access: &Access) -> PartFilter {

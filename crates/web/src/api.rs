@@ -10,7 +10,9 @@ use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use gongzhi_domain::place::{FiveMemberType, GridKind, MemberRole, OrgKind, PlaceKind, ResidentRelation};
+use gongzhi_domain::place::{
+    FiveMemberType, GridKind, MemberRole, OrgKind, PlaceKind, ResidentRelation,
+};
 use gongzhi_domain::policy::{self, Access, Action, Role};
 use gongzhi_store::{audit, auth, register};
 use serde::Deserialize;
@@ -48,8 +50,14 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(crate::matters_api::router())
 }
 
-fn parse_enum<T>(field: &str, v: &str, parse: fn(&str) -> Option<T>, choices: String) -> Result<T, ApiError> {
-    parse(v).ok_or_else(|| ApiError::field(field, format!("unknown value '{v}' (expected {choices})")))
+fn parse_enum<T>(
+    field: &str,
+    v: &str,
+    parse: fn(&str) -> Option<T>,
+    choices: String,
+) -> Result<T, ApiError> {
+    parse(v)
+        .ok_or_else(|| ApiError::field(field, format!("unknown value '{v}' (expected {choices})")))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -61,11 +69,28 @@ pub struct LoginBody {
 /// Log in; sets the HttpOnly session cookie.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginBody,
     responses((status = 200, description = "logged in; session cookie set"), (status = 401, description = "wrong credentials"), (status = 429, description = "rate limited")))]
-async fn login(State(state): State<AppState>, ConnectInfo(addr): ConnectInfo<SocketAddr>, ApiJson(body): ApiJson<LoginBody>) -> Result<Response, ApiError> {
-    let token = session::login(&state, &addr.ip().to_string(), body.username.trim(), &body.password).await?;
+async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    ApiJson(body): ApiJson<LoginBody>,
+) -> Result<Response, ApiError> {
+    let token = session::login(
+        &state,
+        &addr.ip().to_string(),
+        body.username.trim(),
+        &body.password,
+    )
+    .await?;
     let uid = auth::user_id_by_name(&state.db, body.username.trim()).await?;
     let user = auth::get_user(&state.db, &uid).await?;
-    Ok(([(header::SET_COOKIE, session::session_cookie(&token, state.secure_cookies))], Json(json!({"user": user}))).into_response())
+    Ok((
+        [(
+            header::SET_COOKIE,
+            session::session_cookie(&token, state.secure_cookies),
+        )],
+        Json(json!({"user": user})),
+    )
+        .into_response())
 }
 
 /// Log out; ends the session.
@@ -74,7 +99,11 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Res
     if let Some(c) = session::cookie(&headers, session::SESSION_COOKIE) {
         auth::delete_session(&state.db, &c).await?;
     }
-    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, session::clear_cookie())]).into_response())
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, session::clear_cookie())],
+    )
+        .into_response())
 }
 
 /// The caller: user and role grants.
@@ -83,7 +112,9 @@ async fn me(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Val
     let u = auth::get_user(&state.db, &user.user_id).await?;
     let (_, grants) = auth::grants_of(&state.db, &user.user_id).await?;
     let owners = auth::owners_of_user(&state.db, &user.user_id).await?;
-    Ok(Json(json!({"user": u, "grants": grants, "owner_ids": owners})))
+    Ok(Json(
+        json!({"user": u, "grants": grants, "owner_ids": owners}),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -93,7 +124,11 @@ pub struct TokenBody {
 
 /// Create an API token for the caller. The token is shown once; only its hash is kept.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "auth", request_body = TokenBody, responses((status = 201, description = "token created")))]
-async fn create_token(State(state): State<AppState>, user: CurrentUser, ApiJson(body): ApiJson<TokenBody>) -> Result<(StatusCode, Json<Value>), ApiError> {
+async fn create_token(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(body): ApiJson<TokenBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let uid = user.user_id.clone();
     let actor = user.audit_name();
     let (id, token) = state
@@ -109,16 +144,24 @@ async fn create_token(State(state): State<AppState>, user: CurrentUser, ApiJson(
 /// Every compound's code and name. Public: no login, no personal data.
 #[utoipa::path(get, path = "/api/v1/public/compounds", tag = "public", responses((status = 200, description = "compounds")))]
 async fn public_compounds(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({"compounds": register::public_compounds(&state.db).await?})))
+    Ok(Json(
+        json!({"compounds": register::public_compounds(&state.db).await?}),
+    ))
 }
 
 /// The places at the top of the caller's world: the scopes of their grants.
 #[utoipa::path(get, path = "/api/v1/places", tag = "register", responses((status = 200, description = "the caller's top places")))]
-async fn list_places(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Value>, ApiError> {
+async fn list_places(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!({"places": top_places(&state, &user).await?})))
 }
 
-pub async fn top_places(state: &AppState, user: &CurrentUser) -> Result<Vec<register::PlaceSummary>, ApiError> {
+pub async fn top_places(
+    state: &AppState,
+    user: &CurrentUser,
+) -> Result<Vec<register::PlaceSummary>, ApiError> {
     if user.actor.grants.iter().any(|g| g.scope.is_empty()) {
         return Ok(register::children(&state.db, None).await?);
     }
@@ -130,7 +173,13 @@ pub async fn top_places(state: &AppState, user: &CurrentUser) -> Result<Vec<regi
             }
             let p = register::get_place(&state.db, id).await?;
             let parts = register::count_parts_under(&state.db, &p).await?;
-            out.push(register::PlaceSummary { id: p.id, kind: p.kind, name: p.name, code: p.code, parts });
+            out.push(register::PlaceSummary {
+                id: p.id,
+                kind: p.kind,
+                name: p.name,
+                code: p.code,
+                parts,
+            });
         }
     }
     Ok(out)
@@ -148,12 +197,21 @@ pub struct NewPlace {
 
 /// Create a place one level below its parent.
 #[utoipa::path(post, path = "/api/v1/places", tag = "register", request_body = NewPlace, responses((status = 201, description = "created"), (status = 422, description = "invalid field")))]
-async fn create_place(State(state): State<AppState>, user: CurrentUser, ApiJson(body): ApiJson<NewPlace>) -> Result<(StatusCode, Json<Value>), ApiError> {
+async fn create_place(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(body): ApiJson<NewPlace>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let kind = parse_enum("kind", &body.kind, PlaceKind::parse, PlaceKind::choices())?;
     let parent = match &body.parent_id {
         Some(pid) => Some(check(&state, &user, pid, Action::WriteRegister).await?.0),
         None => {
-            policy::authorize(&user.actor, Action::WriteRegister, policy::Target { path: &[] }).map_err(|d| ApiError::forbidden(d.0))?;
+            policy::authorize(
+                &user.actor,
+                Action::WriteRegister,
+                policy::Target { path: &[] },
+            )
+            .map_err(|d| ApiError::forbidden(d.0))?;
             None
         }
     };
@@ -161,8 +219,16 @@ async fn create_place(State(state): State<AppState>, user: CurrentUser, ApiJson(
     let place = state
         .db
         .write(move |tx| {
-            let (parent, actor, name, code) = (parent.clone(), actor.clone(), body.name.clone(), body.code.clone());
-            Box::pin(async move { register::create_place(tx, &actor, parent.as_ref(), kind, &name, code.as_deref()).await })
+            let (parent, actor, name, code) = (
+                parent.clone(),
+                actor.clone(),
+                body.name.clone(),
+                body.code.clone(),
+            );
+            Box::pin(async move {
+                register::create_place(tx, &actor, parent.as_ref(), kind, &name, code.as_deref())
+                    .await
+            })
         })
         .await?;
     Ok((StatusCode::CREATED, Json(json!(place))))
@@ -170,12 +236,22 @@ async fn create_place(State(state): State<AppState>, user: CurrentUser, ApiJson(
 
 /// A place with its ancestors and children.
 #[utoipa::path(get, path = "/api/v1/places/{id}", tag = "register", params(("id" = String, Path, description = "place id")), responses((status = 200, description = "the place"), (status = 404, description = "no such place in the caller's world")))]
-async fn get_place(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn get_place(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let (place, _) = check(&state, &user, &id, Action::ReadStructure).await?;
-    let ancestors: Vec<register::Place> = register::ancestors(&state.db, &place).await?.into_iter().filter(|a| check_place(&user, a, Action::ReadStructure).is_ok()).collect();
+    let ancestors: Vec<register::Place> = register::ancestors(&state.db, &place)
+        .await?
+        .into_iter()
+        .filter(|a| check_place(&user, a, Action::ReadStructure).is_ok())
+        .collect();
     let children = register::children(&state.db, Some(&place)).await?;
     let parts = register::count_parts_under(&state.db, &place).await?;
-    Ok(Json(json!({"place": place, "ancestors": ancestors, "children": children, "parts": parts})))
+    Ok(Json(
+        json!({"place": place, "ancestors": ancestors, "children": children, "parts": parts}),
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -187,25 +263,58 @@ pub struct Page {
 
 /// Exclusive parts below a place. Owners (masked phones) only with register access.
 #[utoipa::path(get, path = "/api/v1/places/{id}/parts", tag = "register", params(("id" = String, Path, description = "place id"), Page), responses((status = 200, description = "parts")))]
-async fn place_parts(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, Query(page): Query<Page>) -> Result<Json<Value>, ApiError> {
+async fn place_parts(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Query(page): Query<Page>,
+) -> Result<Json<Value>, ApiError> {
     let (place, _) = check(&state, &user, &id, Action::ReadStructure).await?;
     let reg = check_place(&user, &place, Action::ReadRegister).ok();
-    let filter = reg.as_ref().map(access::filter).unwrap_or(register::PartFilter::All);
-    let parts = register::parts_under(&state.db, &place, &filter, reg.is_some(), page.limit.unwrap_or(1000), page.offset.unwrap_or(0)).await?;
-    Ok(Json(json!({"parts": parts, "owners_visible": reg.is_some()})))
+    let filter = reg
+        .as_ref()
+        .map(access::filter)
+        .unwrap_or(register::PartFilter::All);
+    let parts = register::parts_under(
+        &state.db,
+        &place,
+        &filter,
+        reg.is_some(),
+        page.limit.unwrap_or(1000),
+        page.offset.unwrap_or(0),
+    )
+    .await?;
+    Ok(Json(
+        json!({"parts": parts, "owners_visible": reg.is_some()}),
+    ))
 }
 
 /// Residents below a place (register access), phones and ID numbers masked.
 #[utoipa::path(get, path = "/api/v1/places/{id}/residents", tag = "register", params(("id" = String, Path, description = "place id"), Page), responses((status = 200, description = "residents"), (status = 403, description = "no register access")))]
-async fn place_residents(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, Query(page): Query<Page>) -> Result<Json<Value>, ApiError> {
+async fn place_residents(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Query(page): Query<Page>,
+) -> Result<Json<Value>, ApiError> {
     let (place, acc) = check(&state, &user, &id, Action::ReadRegister).await?;
-    let rs = register::residents_under(&state.db, &place, &access::filter(&acc), page.limit.unwrap_or(1000)).await?;
+    let rs = register::residents_under(
+        &state.db,
+        &place,
+        &access::filter(&acc),
+        page.limit.unwrap_or(1000),
+    )
+    .await?;
     Ok(Json(json!({"residents": rs})))
 }
 
 /// Grids over a place, with household counts and 30–100 warnings.
 #[utoipa::path(get, path = "/api/v1/places/{id}/grids", tag = "register", params(("id" = String, Path, description = "place id")), responses((status = 200, description = "grids")))]
-async fn place_grids(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn place_grids(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let (place, acc) = check(&state, &user, &id, Action::ReadRegister).await?;
     let mut grids = register::grids_of(&state.db, &place).await?;
     if let Access::Grids(mine) = acc {
@@ -216,9 +325,15 @@ async fn place_grids(State(state): State<AppState>, user: CurrentUser, Path(id):
 
 /// Organisations of a place: party overlay, committees, steward, teams.
 #[utoipa::path(get, path = "/api/v1/places/{id}/organisations", tag = "register", params(("id" = String, Path, description = "place id")), responses((status = 200, description = "organisations")))]
-async fn place_organisations(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn place_organisations(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let (place, _) = check(&state, &user, &id, Action::ReadRegister).await?;
-    Ok(Json(json!({"organisations": register::orgs_for(&state.db, &place).await?})))
+    Ok(Json(
+        json!({"organisations": register::orgs_for(&state.db, &place).await?}),
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -228,21 +343,40 @@ pub struct AuditQuery {
 
 /// The audit trail of a place and everything below it, newest first.
 #[utoipa::path(get, path = "/api/v1/places/{id}/audit", tag = "register", params(("id" = String, Path, description = "place id"), AuditQuery), responses((status = 200, description = "audit entries")))]
-async fn place_audit(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, Query(q): Query<AuditQuery>) -> Result<Json<Value>, ApiError> {
+async fn place_audit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Query(q): Query<AuditQuery>,
+) -> Result<Json<Value>, ApiError> {
     let (place, _) = check(&state, &user, &id, Action::ReadAudit).await?;
-    Ok(Json(json!({"entries": audit::list(&state.db, &place.path, q.limit.unwrap_or(100)).await?})))
+    Ok(Json(
+        json!({"entries": audit::list(&state.db, &place.path, q.limit.unwrap_or(100)).await?}),
+    ))
 }
 
 /// An owner of record and their parts (register access over every part's place).
 #[utoipa::path(get, path = "/api/v1/owners/{id}", tag = "register", params(("id" = String, Path, description = "owner id")), responses((status = 200, description = "owner"), (status = 404, description = "not found")))]
-async fn get_owner(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn get_owner(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let mut owner = register::get_owner(&state.db, &id).await?;
-    let own = auth::owners_of_user(&state.db, &user.user_id).await?.contains(&owner.id);
+    let own = auth::owners_of_user(&state.db, &user.user_id)
+        .await?
+        .contains(&owner.id);
     // Only the parts whose register the caller may read in full are shown;
     // an owner with no such part does not exist for the caller.
     owner.parts.retain(|p| {
-        own || policy::authorize(&user.actor, Action::ReadRegister, policy::Target { path: &register::path_ids(&p.place_path) })
-            .is_ok_and(|a| a == Access::Full)
+        own || policy::authorize(
+            &user.actor,
+            Action::ReadRegister,
+            policy::Target {
+                path: &register::path_ids(&p.place_path),
+            },
+        )
+        .is_ok_and(|a| a == Access::Full)
     });
     if owner.parts.is_empty() {
         return Err(ApiError::not_found(format!("owner '{id}' not found")));
@@ -263,15 +397,37 @@ pub struct NewPerson {
 
 /// Register a person. The response masks phone and ID number.
 #[utoipa::path(post, path = "/api/v1/people", tag = "register", request_body = NewPerson, responses((status = 201, description = "created")))]
-async fn create_person(State(state): State<AppState>, user: CurrentUser, ApiJson(body): ApiJson<NewPerson>) -> Result<(StatusCode, Json<Value>), ApiError> {
+async fn create_person(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(body): ApiJson<NewPerson>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let (home, _) = check(&state, &user, &body.home_place_id, Action::WriteRegister).await?;
     let actor = user.audit_name();
     let v = state
         .db
         .write(move |tx| {
-            let (home, actor, name, phone, idn, consent) = (home.clone(), actor.clone(), body.name.clone(), body.phone.clone(), body.id_number.clone(), body.consent_publish_name);
+            let (home, actor, name, phone, idn, consent) = (
+                home.clone(),
+                actor.clone(),
+                body.name.clone(),
+                body.phone.clone(),
+                body.id_number.clone(),
+                body.consent_publish_name,
+            );
             Box::pin(async move {
-                register::create_person(tx, &actor, register::NewPerson { name: &name, phone: phone.as_deref(), id_number: idn.as_deref(), home: &home, consent_publish_name: consent }).await
+                register::create_person(
+                    tx,
+                    &actor,
+                    register::NewPerson {
+                        name: &name,
+                        phone: phone.as_deref(),
+                        id_number: idn.as_deref(),
+                        home: &home,
+                        consent_publish_name: consent,
+                    },
+                )
+                .await
             })
         })
         .await?;
@@ -288,16 +444,30 @@ pub struct NewResident {
 
 /// Record that a person lives in a part.
 #[utoipa::path(post, path = "/api/v1/residents", tag = "register", request_body = NewResident, responses((status = 201, description = "created")))]
-async fn create_resident(State(state): State<AppState>, user: CurrentUser, ApiJson(body): ApiJson<NewResident>) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let relation = parse_enum("relation", &body.relation, ResidentRelation::parse, ResidentRelation::choices())?;
-    let place = register::part_place(&state.db, &body.part_id).await.map_err(|_| ApiError::field("part_id", format!("no part '{}'", body.part_id)))?;
+async fn create_resident(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(body): ApiJson<NewResident>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let relation = parse_enum(
+        "relation",
+        &body.relation,
+        ResidentRelation::parse,
+        ResidentRelation::choices(),
+    )?;
+    let place = register::part_place(&state.db, &body.part_id)
+        .await
+        .map_err(|_| ApiError::field("part_id", format!("no part '{}'", body.part_id)))?;
     check_place(&user, &place, Action::WriteRegister)?;
     let actor = user.audit_name();
     let id = state
         .db
         .write(move |tx| {
-            let (actor, person, part) = (actor.clone(), body.person_id.clone(), body.part_id.clone());
-            Box::pin(async move { register::add_resident(tx, &actor, &person, &part, relation).await })
+            let (actor, person, part) =
+                (actor.clone(), body.person_id.clone(), body.part_id.clone());
+            Box::pin(
+                async move { register::add_resident(tx, &actor, &person, &part, relation).await },
+            )
         })
         .await?;
     Ok((StatusCode::CREATED, Json(json!({"id": id}))))
@@ -315,15 +485,36 @@ pub struct NewGrid {
 
 /// Create a grid (community grid → compound grid → micro-grid).
 #[utoipa::path(post, path = "/api/v1/grids", tag = "register", request_body = NewGrid, responses((status = 201, description = "created")))]
-async fn create_grid(State(state): State<AppState>, user: CurrentUser, ApiJson(body): ApiJson<NewGrid>) -> Result<(StatusCode, Json<Value>), ApiError> {
+async fn create_grid(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(body): ApiJson<NewGrid>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let kind = parse_enum("kind", &body.kind, GridKind::parse, GridKind::choices())?;
     let (place, _) = check(&state, &user, &body.place_id, Action::WriteRegister).await?;
     let actor = user.audit_name();
     let id = state
         .db
         .write(move |tx| {
-            let (actor, place, name, parent, worker) = (actor.clone(), place.clone(), body.name.clone(), body.parent_id.clone(), body.worker_person_id.clone());
-            Box::pin(async move { register::create_grid(tx, &actor, kind, &name, &place, parent.as_deref(), worker.as_deref()).await })
+            let (actor, place, name, parent, worker) = (
+                actor.clone(),
+                place.clone(),
+                body.name.clone(),
+                body.parent_id.clone(),
+                body.worker_person_id.clone(),
+            );
+            Box::pin(async move {
+                register::create_grid(
+                    tx,
+                    &actor,
+                    kind,
+                    &name,
+                    &place,
+                    parent.as_deref(),
+                    worker.as_deref(),
+                )
+                .await
+            })
         })
         .await?;
     Ok((StatusCode::CREATED, Json(json!({"id": id}))))
@@ -336,11 +527,21 @@ pub struct GridParts {
 
 /// Put parts into a micro-grid; answers with a warning outside 30–100 households.
 #[utoipa::path(post, path = "/api/v1/grids/{id}/parts", tag = "register", params(("id" = String, Path, description = "grid id")), request_body = GridParts, responses((status = 200, description = "assigned")))]
-async fn assign_grid_parts(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, ApiJson(body): ApiJson<GridParts>) -> Result<Json<Value>, ApiError> {
+async fn assign_grid_parts(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<GridParts>,
+) -> Result<Json<Value>, ApiError> {
     if body.part_ids.len() > 10_000 {
-        return Err(ApiError::field("part_ids", "at most 10000 parts per request"));
+        return Err(ApiError::field(
+            "part_ids",
+            "at most 10000 parts per request",
+        ));
     }
-    let (place, _) = register::grid_place(&state.db, &id).await.map_err(|_| ApiError::not_found(format!("grid '{id}' not found")))?;
+    let (place, _) = register::grid_place(&state.db, &id)
+        .await
+        .map_err(|_| ApiError::not_found(format!("grid '{id}' not found")))?;
     check_place(&user, &place, Action::WriteRegister)?;
     let actor = user.audit_name();
     let warning = state
@@ -366,20 +567,35 @@ pub struct NewOrg {
 
 /// Create an organisation anchored on a place.
 #[utoipa::path(post, path = "/api/v1/organisations", tag = "register", request_body = NewOrg, responses((status = 201, description = "created")))]
-async fn create_org(State(state): State<AppState>, user: CurrentUser, ApiJson(body): ApiJson<NewOrg>) -> Result<(StatusCode, Json<Value>), ApiError> {
+async fn create_org(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(body): ApiJson<NewOrg>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let kind = parse_enum("kind", &body.kind, OrgKind::parse, OrgKind::choices())?;
     let (place, _) = check(&state, &user, &body.place_id, Action::WriteRegister).await?;
     let mut spans = Vec::new();
     for (i, s) in body.also_spans.iter().enumerate() {
-        let (p, _) = check(&state, &user, s, Action::WriteRegister).await.map_err(|e| ApiError::field(format!("also_spans[{i}]"), e.detail))?;
+        let (p, _) = check(&state, &user, s, Action::WriteRegister)
+            .await
+            .map_err(|e| ApiError::field(format!("also_spans[{i}]"), e.detail))?;
         spans.push(p);
     }
     let actor = user.audit_name();
     let id = state
         .db
         .write(move |tx| {
-            let (actor, place, name, parent, spans) = (actor.clone(), place.clone(), body.name.clone(), body.parent_id.clone(), spans.clone());
-            Box::pin(async move { register::create_org(tx, &actor, kind, &name, &place, parent.as_deref(), &spans).await })
+            let (actor, place, name, parent, spans) = (
+                actor.clone(),
+                place.clone(),
+                body.name.clone(),
+                body.parent_id.clone(),
+                spans.clone(),
+            );
+            Box::pin(async move {
+                register::create_org(tx, &actor, kind, &name, &place, parent.as_deref(), &spans)
+                    .await
+            })
         })
         .await?;
     Ok((StatusCode::CREATED, Json(json!({"id": id}))))
@@ -387,8 +603,14 @@ async fn create_org(State(state): State<AppState>, user: CurrentUser, ApiJson(bo
 
 /// An organisation with its members (phones masked).
 #[utoipa::path(get, path = "/api/v1/organisations/{id}", tag = "register", params(("id" = String, Path, description = "organisation id")), responses((status = 200, description = "organisation")))]
-async fn get_org(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    let (org, place) = register::get_org(&state.db, &id).await.map_err(|_| ApiError::not_found(format!("organisation '{id}' not found")))?;
+async fn get_org(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let (org, place) = register::get_org(&state.db, &id)
+        .await
+        .map_err(|_| ApiError::not_found(format!("organisation '{id}' not found")))?;
     check_place(&user, &place, Action::ReadRegister)?;
     Ok(Json(json!(org)))
 }
@@ -407,21 +629,53 @@ pub struct NewMember {
 
 /// Add a member with a role and a term.
 #[utoipa::path(post, path = "/api/v1/organisations/{id}/members", tag = "register", params(("id" = String, Path, description = "organisation id")), request_body = NewMember, responses((status = 201, description = "created")))]
-async fn add_member(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, ApiJson(body): ApiJson<NewMember>) -> Result<(StatusCode, Json<Value>), ApiError> {
+async fn add_member(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<NewMember>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let role = parse_enum("role", &body.role, MemberRole::parse, MemberRole::choices())?;
     let mt = match &body.member_type {
-        Some(t) => Some(parse_enum("member_type", t, FiveMemberType::parse, FiveMemberType::choices())?),
+        Some(t) => Some(parse_enum(
+            "member_type",
+            t,
+            FiveMemberType::parse,
+            FiveMemberType::choices(),
+        )?),
         None => None,
     };
-    let (_, place) = register::get_org(&state.db, &id).await.map_err(|_| ApiError::not_found(format!("organisation '{id}' not found")))?;
+    let (_, place) = register::get_org(&state.db, &id)
+        .await
+        .map_err(|_| ApiError::not_found(format!("organisation '{id}' not found")))?;
     check_place(&user, &place, Action::WriteRegister)?;
     let actor = user.audit_name();
-    let term = (body.term_start.unwrap_or_else(gongzhi_store::db::now_ms), body.term_end);
+    let term = (
+        body.term_start.unwrap_or_else(gongzhi_store::db::now_ms),
+        body.term_end,
+    );
     let mid = state
         .db
         .write(move |tx| {
-            let (actor, id, person, building) = (actor.clone(), id.clone(), body.person_id.clone(), body.building_id.clone());
-            Box::pin(async move { register::add_member(tx, &actor, &id, &person, role, mt, building.as_deref(), term).await })
+            let (actor, id, person, building) = (
+                actor.clone(),
+                id.clone(),
+                body.person_id.clone(),
+                body.building_id.clone(),
+            );
+            Box::pin(async move {
+                register::add_member(
+                    tx,
+                    &actor,
+                    &id,
+                    &person,
+                    role,
+                    mt,
+                    building.as_deref(),
+                    term,
+                )
+                .await
+            })
         })
         .await?;
     Ok((StatusCode::CREATED, Json(json!({"id": mid}))))
@@ -438,7 +692,11 @@ pub struct NewGrant {
 
 /// Grant a role over a place (or a grid worker over a micro-grid).
 #[utoipa::path(post, path = "/api/v1/grants", tag = "access", request_body = NewGrant, responses((status = 201, description = "granted"), (status = 403, description = "not allowed")))]
-async fn create_grant(State(state): State<AppState>, user: CurrentUser, ApiJson(body): ApiJson<NewGrant>) -> Result<(StatusCode, Json<Value>), ApiError> {
+async fn create_grant(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(body): ApiJson<NewGrant>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let role = parse_enum("role", &body.role, Role::parse, Role::choices())?;
     let path = match &body.place_id {
         Some(pid) => {
@@ -448,13 +706,22 @@ async fn create_grant(State(state): State<AppState>, user: CurrentUser, ApiJson(
         None => vec![],
     };
     policy::authorize_grant(&user.actor, role, &path).map_err(|d| ApiError::forbidden(d.0))?;
-    let target = auth::user_id_by_name(&state.db, &body.username).await.map_err(|_| ApiError::field("username", format!("no user '{}'", body.username)))?;
+    let target = auth::user_id_by_name(&state.db, &body.username)
+        .await
+        .map_err(|_| ApiError::field("username", format!("no user '{}'", body.username)))?;
     let actor = user.audit_name();
     let id = state
         .db
         .write(move |tx| {
-            let (actor, target, place, grid) = (actor.clone(), target.clone(), body.place_id.clone(), body.grid_id.clone());
-            Box::pin(async move { auth::add_grant(tx, &actor, &target, role, place.as_deref(), grid.as_deref()).await })
+            let (actor, target, place, grid) = (
+                actor.clone(),
+                target.clone(),
+                body.place_id.clone(),
+                body.grid_id.clone(),
+            );
+            Box::pin(async move {
+                auth::add_grant(tx, &actor, &target, role, place.as_deref(), grid.as_deref()).await
+            })
         })
         .await?;
     Ok((StatusCode::CREATED, Json(json!({"id": id}))))

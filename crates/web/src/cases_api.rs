@@ -12,7 +12,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use gongzhi_domain::cases::{self as rules, Calendar, Category, Channel, Command, Priority, Status, MAX_PHOTO_BYTES};
+use gongzhi_domain::cases::{
+    self as rules, Calendar, Category, Channel, Command, Priority, Status, MAX_PHOTO_BYTES,
+};
 use gongzhi_domain::place::OrgKind;
 use gongzhi_domain::policy::Action;
 use gongzhi_store::cases::{self, CaseView, Extra, ListFilter, NewCase};
@@ -49,7 +51,12 @@ pub fn calendar() -> &'static Calendar {
 }
 
 pub fn parse_category(field: &str, v: &str) -> Result<Category, ApiError> {
-    Category::parse(v).ok_or_else(|| ApiError::field(field, format!("unknown category '{v}' (expected {})", Category::choices())))
+    Category::parse(v).ok_or_else(|| {
+        ApiError::field(
+            field,
+            format!("unknown category '{v}' (expected {})", Category::choices()),
+        )
+    })
 }
 
 /// Who someone is to a case: its reporter, its handler (staff in scope), both or neither.
@@ -60,8 +67,14 @@ pub struct Standing {
 }
 
 /// Loads a case the caller may see: its reporter or staff over its place. Others get 404.
-pub async fn load(state: &AppState, user: &CurrentUser, id: &str) -> Result<(CaseView, Standing), ApiError> {
-    let c = cases::get(&state.db, id).await.map_err(|_| ApiError::not_found(format!("case '{id}' not found")))?;
+pub async fn load(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+) -> Result<(CaseView, Standing), ApiError> {
+    let c = cases::get(&state.db, id)
+        .await
+        .map_err(|_| ApiError::not_found(format!("case '{id}' not found")))?;
     let place = register::get_place(&state.db, &c.place_id).await?;
     let reporter = c.reporter_user_id.as_deref() == Some(user.user_id.as_str());
     let handler = check_place(user, &place, Action::HandleCase).is_ok();
@@ -69,7 +82,14 @@ pub async fn load(state: &AppState, user: &CurrentUser, id: &str) -> Result<(Cas
     if !reporter && !handler {
         return Err(ApiError::not_found(format!("case '{id}' not found")));
     }
-    Ok((c, Standing { reporter, handler, escalator }))
+    Ok((
+        c,
+        Standing {
+            reporter,
+            handler,
+            escalator,
+        },
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -111,32 +131,65 @@ async fn categories() -> Json<Value> {
 /// Raise a case: a resident about their own compound, or staff on someone's behalf.
 #[utoipa::path(post, path = "/api/v1/cases", tag = "cases", request_body = NewCaseBody,
     responses((status = 201, description = "raised"), (status = 422, description = "unknown category, place outside the reporter's compound, …"), (status = 403, description = "not allowed")))]
-async fn raise(State(state): State<AppState>, user: CurrentUser, ApiJson(body): ApiJson<NewCaseBody>) -> Result<(StatusCode, Json<Value>), ApiError> {
+async fn raise(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(body): ApiJson<NewCaseBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let category = parse_category("category", &body.category)?;
     let priority = match &body.priority {
-        Some(p) => Priority::parse(p).ok_or_else(|| ApiError::field("priority", format!("unknown priority '{p}' (expected {})", Priority::choices())))?,
+        Some(p) => Priority::parse(p).ok_or_else(|| {
+            ApiError::field(
+                "priority",
+                format!("unknown priority '{p}' (expected {})", Priority::choices()),
+            )
+        })?,
         None => Priority::Normal,
     };
     let channel = match &body.channel {
-        Some(c) => Channel::parse(c).filter(|c| *c != Channel::Open311).ok_or_else(|| ApiError::field("channel", format!("unknown channel '{c}' (expected web, api, door_knock, phone, station)")))?,
+        Some(c) => Channel::parse(c)
+            .filter(|c| *c != Channel::Open311)
+            .ok_or_else(|| {
+                ApiError::field(
+                    "channel",
+                    format!(
+                        "unknown channel '{c}' (expected web, api, door_knock, phone, station)"
+                    ),
+                )
+            })?,
         None => Channel::Web,
     };
     let (place, field) = match (&body.place_id, &body.part_id) {
         (_, Some(part)) => (register::part_place(&state.db, part).await.ok(), "part_id"),
         (Some(p), None) => (register::get_place(&state.db, p).await.ok(), "place_id"),
-        (None, None) => return Err(ApiError::field("place_id", "name the place (place_id) or the part (part_id) the case is about")),
+        (None, None) => {
+            return Err(ApiError::field(
+                "place_id",
+                "name the place (place_id) or the part (part_id) the case is about",
+            ))
+        }
     };
-    let outside = || ApiError::field(field, "not a place in your compound: you can raise cases only where you live or work");
+    let outside = || {
+        ApiError::field(
+            field,
+            "not a place in your compound: you can raise cases only where you live or work",
+        )
+    };
     let place = place.ok_or_else(outside)?;
     if let (Some(p), Some(_)) = (&body.place_id, &body.part_id) {
         if !place.path.contains(&format!("/{p}/")) {
-            return Err(ApiError::field("part_id", "the part is not in the named place"));
+            return Err(ApiError::field(
+                "part_id",
+                "the part is not in the named place",
+            ));
         }
     }
     check_place(&user, &place, Action::RaiseCase).map_err(|_| outside())?;
     let staff = check_place(&user, &place, Action::HandleCase).is_ok();
     if channel.on_behalf() && !staff {
-        return Err(ApiError::forbidden(format!("only grid workers and staff raise cases by {channel} on someone's behalf")));
+        return Err(ApiError::forbidden(format!(
+            "only grid workers and staff raise cases by {channel} on someone's behalf"
+        )));
     }
     let nc = NewCase {
         place,
@@ -161,7 +214,10 @@ async fn raise(State(state): State<AppState>, user: CurrentUser, ApiJson(body): 
             Box::pin(async move { cases::raise(tx, &nc, calendar(), db::now_ms()).await })
         })
         .await?;
-    Ok((StatusCode::CREATED, Json(json!(cases::get(&state.db, &id).await?))))
+    Ok((
+        StatusCode::CREATED,
+        Json(json!(cases::get(&state.db, &id).await?)),
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -171,17 +227,29 @@ pub struct Limit {
 
 /// The caller's own cases, newest first.
 #[utoipa::path(get, path = "/api/v1/cases/mine", tag = "cases", params(Limit), responses((status = 200, description = "cases")))]
-async fn my_cases(State(state): State<AppState>, user: CurrentUser, Query(q): Query<Limit>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({"cases": cases::mine(&state.db, &user.user_id, q.limit.unwrap_or(100)).await?})))
+async fn my_cases(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<Limit>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(
+        json!({"cases": cases::mine(&state.db, &user.user_id, q.limit.unwrap_or(100)).await?}),
+    ))
 }
 
 /// A case with its timeline and photos (its reporter or staff over its place).
 #[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases", params(("id" = String, Path, description = "case id")), responses((status = 200, description = "the case"), (status = 404, description = "not found or not yours")))]
-async fn get_case(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn get_case(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let (c, st) = load(&state, &user, &id).await?;
     let timeline = cases::timeline(&state.db, &id).await?;
     let photos = cases::photos(&state.db, &id).await?;
-    Ok(Json(json!({"case": c, "timeline": timeline, "photos": photos, "you": {"reporter": st.reporter, "handler": st.handler, "escalator": st.escalator}})))
+    Ok(Json(
+        json!({"case": c, "timeline": timeline, "photos": photos, "you": {"reporter": st.reporter, "handler": st.handler, "escalator": st.escalator}}),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -198,7 +266,12 @@ pub struct ActBody {
 /// Move a case on. Every action is an event on its timeline.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/actions", tag = "cases", params(("id" = String, Path, description = "case id")), request_body = ActBody,
     responses((status = 200, description = "the case after the action"), (status = 422, description = "not allowed from the current state"), (status = 403, description = "outside the caller's role")))]
-async fn act(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, ApiJson(body): ApiJson<ActBody>) -> Result<Json<Value>, ApiError> {
+async fn act(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ActBody>,
+) -> Result<Json<Value>, ApiError> {
     let (_, st) = load(&state, &user, &id).await?;
     let note = body.note.clone().filter(|n| !n.trim().is_empty());
     let cmd = match body.action.as_str() {
@@ -230,15 +303,24 @@ async fn act(State(state): State<AppState>, user: CurrentUser, Path(id): Path<St
         _ => st.handler,
     };
     if !allowed {
-        return Err(ApiError::forbidden(format!("you may not {} this case", body.action)));
+        return Err(ApiError::forbidden(format!(
+            "you may not {} this case",
+            body.action
+        )));
     }
-    let extra = Extra { note, assignee_user_id: body.assignee_user_id.clone(), rating_comment: None };
+    let extra = Extra {
+        note,
+        assignee_user_id: body.assignee_user_id.clone(),
+        rating_comment: None,
+    };
     let actor = user.audit_name();
     let c = state
         .db
         .write(move |tx| {
             let (id, actor, cmd, extra) = (id.clone(), actor.clone(), cmd.clone(), extra.clone());
-            Box::pin(async move { cases::act(tx, &id, &actor, &cmd, &extra, calendar(), db::now_ms()).await })
+            Box::pin(async move {
+                cases::act(tx, &id, &actor, &cmd, &extra, calendar(), db::now_ms()).await
+            })
         })
         .await?;
     Ok(Json(json!({"case": c})))
@@ -254,25 +336,41 @@ pub struct RateBody {
 /// The reporter rates a closed case, once per closure; 2 or less allows reopening.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/rating", tag = "cases", params(("id" = String, Path, description = "case id")), request_body = RateBody,
     responses((status = 200, description = "rated"), (status = 422, description = "not closed, out of range or already rated"), (status = 403, description = "not the reporter")))]
-async fn rate(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, ApiJson(body): ApiJson<RateBody>) -> Result<Json<Value>, ApiError> {
+async fn rate(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<RateBody>,
+) -> Result<Json<Value>, ApiError> {
     let (_, st) = load(&state, &user, &id).await?;
     if !st.reporter {
         return Err(ApiError::forbidden("only the reporter rates a case"));
     }
     if !(1..=5).contains(&body.stars) {
-        return Err(ApiError::field("stars", format!("a rating is 1 to 5, not {}", body.stars)));
+        return Err(ApiError::field(
+            "stars",
+            format!("a rating is 1 to 5, not {}", body.stars),
+        ));
     }
     if let Some(c) = &body.comment {
-        rules::check_text("comment", c, rules::MAX_NOTE_CHARS, false).map_err(|e| ApiError::field(e.field, e.reason))?;
+        rules::check_text("comment", c, rules::MAX_NOTE_CHARS, false)
+            .map_err(|e| ApiError::field(e.field, e.reason))?;
     }
-    let cmd = Command::Rate { stars: body.stars as u8 };
-    let extra = Extra { rating_comment: body.comment.clone(), ..Default::default() };
+    let cmd = Command::Rate {
+        stars: body.stars as u8,
+    };
+    let extra = Extra {
+        rating_comment: body.comment.clone(),
+        ..Default::default()
+    };
     let actor = user.audit_name();
     let c = state
         .db
         .write(move |tx| {
             let (id, actor, cmd, extra) = (id.clone(), actor.clone(), cmd.clone(), extra.clone());
-            Box::pin(async move { cases::act(tx, &id, &actor, &cmd, &extra, calendar(), db::now_ms()).await })
+            Box::pin(async move {
+                cases::act(tx, &id, &actor, &cmd, &extra, calendar(), db::now_ms()).await
+            })
         })
         .await?;
     Ok(Json(json!({"case": c})))
@@ -281,15 +379,28 @@ async fn rate(State(state): State<AppState>, user: CurrentUser, Path(id): Path<S
 /// Add a photo: the raw bytes as the body (PNG, JPEG or WebP, at most 5 MiB). Stored with its SHA-256.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/photos", tag = "cases", params(("id" = String, Path, description = "case id")),
     responses((status = 201, description = "stored"), (status = 413, description = "too large"), (status = 422, description = "not an image")))]
-async fn add_photo(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, body: Body) -> Result<(StatusCode, Json<Value>), ApiError> {
+async fn add_photo(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let (_, _st) = load(&state, &user, &id).await?;
-    let bytes = axum::body::to_bytes(body, MAX_PHOTO_BYTES + 1).await.map_err(|_| {
-        let mut e = ApiError::field("photo", format!("the photo is larger than the limit of {MAX_PHOTO_BYTES} bytes"));
-        e.status = StatusCode::PAYLOAD_TOO_LARGE;
-        e
-    })?;
+    let bytes = axum::body::to_bytes(body, MAX_PHOTO_BYTES + 1)
+        .await
+        .map_err(|_| {
+            let mut e = ApiError::field(
+                "photo",
+                format!("the photo is larger than the limit of {MAX_PHOTO_BYTES} bytes"),
+            );
+            e.status = StatusCode::PAYLOAD_TOO_LARGE;
+            e
+        })?;
     if bytes.len() > MAX_PHOTO_BYTES {
-        let mut e = ApiError::field("photo", format!("the photo is larger than the limit of {MAX_PHOTO_BYTES} bytes"));
+        let mut e = ApiError::field(
+            "photo",
+            format!("the photo is larger than the limit of {MAX_PHOTO_BYTES} bytes"),
+        );
         e.status = StatusCode::PAYLOAD_TOO_LARGE;
         return Err(e);
     }
@@ -308,10 +419,21 @@ async fn add_photo(State(state): State<AppState>, user: CurrentUser, Path(id): P
 
 /// A photo's bytes, with the type sniffed when it was stored.
 #[utoipa::path(get, path = "/api/v1/cases/{id}/photos/{photo_id}", tag = "cases", params(("id" = String, Path, description = "case id"), ("photo_id" = String, Path, description = "photo id")), responses((status = 200, description = "the image")))]
-async fn get_photo(State(state): State<AppState>, user: CurrentUser, Path((id, photo_id)): Path<(String, String)>) -> Result<Response, ApiError> {
+async fn get_photo(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, photo_id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
     load(&state, &user, &id).await?;
     let (ct, bytes) = cases::photo_bytes(&state.db, &id, &photo_id).await?;
-    Ok(([(header::CONTENT_TYPE, ct), (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string())], bytes).into_response())
+    Ok((
+        [
+            (header::CONTENT_TYPE, ct),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -329,35 +451,93 @@ pub struct ListQuery {
 
 fn filter_from(q: &ListQuery, open_only: bool) -> Result<ListFilter, ApiError> {
     let status = match &q.status {
-        Some(s) => Some(s.split(',').map(|x| Status::parse(x).ok_or_else(|| ApiError::field("status", format!("unknown status '{x}' (expected {})", Status::choices())))).collect::<Result<Vec<_>, _>>()?),
+        Some(s) => Some(
+            s.split(',')
+                .map(|x| {
+                    Status::parse(x).ok_or_else(|| {
+                        ApiError::field(
+                            "status",
+                            format!("unknown status '{x}' (expected {})", Status::choices()),
+                        )
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
         None => None,
     };
-    let category = q.category.as_deref().map(|c| parse_category("category", c)).transpose()?;
-    Ok(ListFilter { open_only, status, category, from: q.from, to: q.to, ids: None })
+    let category = q
+        .category
+        .as_deref()
+        .map(|c| parse_category("category", c))
+        .transpose()?;
+    Ok(ListFilter {
+        open_only,
+        status,
+        category,
+        from: q.from,
+        to: q.to,
+        ids: None,
+    })
 }
 
 /// The work queue of a place: open cases below it, soonest deadline first, overdue flagged.
 #[utoipa::path(get, path = "/api/v1/places/{id}/case-queue", tag = "cases", params(("id" = String, Path, description = "place id"), ListQuery), responses((status = 200, description = "queue")))]
-async fn queue(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, Query(q): Query<ListQuery>) -> Result<Json<Value>, ApiError> {
+async fn queue(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
     let (place, _) = check(&state, &user, &id, Action::HandleCase).await?;
-    let list = cases::list_under(&state.db, &place.path, &filter_from(&q, true)?, q.limit.unwrap_or(100), q.offset.unwrap_or(0)).await?;
+    let list = cases::list_under(
+        &state.db,
+        &place.path,
+        &filter_from(&q, true)?,
+        q.limit.unwrap_or(100),
+        q.offset.unwrap_or(0),
+    )
+    .await?;
     let overdue = list.iter().filter(|c| c.overdue).count();
     Ok(Json(json!({"cases": list, "overdue": overdue})))
 }
 
 /// All cases below a place, newest first, with filters.
 #[utoipa::path(get, path = "/api/v1/places/{id}/cases", tag = "cases", params(("id" = String, Path, description = "place id"), ListQuery), responses((status = 200, description = "cases")))]
-async fn list_cases(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, Query(q): Query<ListQuery>) -> Result<Json<Value>, ApiError> {
+async fn list_cases(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
     let (place, _) = check(&state, &user, &id, Action::HandleCase).await?;
-    let list = cases::list_under(&state.db, &place.path, &filter_from(&q, false)?, q.limit.unwrap_or(100), q.offset.unwrap_or(0)).await?;
+    let list = cases::list_under(
+        &state.db,
+        &place.path,
+        &filter_from(&q, false)?,
+        q.limit.unwrap_or(100),
+        q.offset.unwrap_or(0),
+    )
+    .await?;
     Ok(Json(json!({"cases": list})))
 }
 
 /// The escalation sweep: overdue open cases below the place move one level up.
 #[utoipa::path(post, path = "/api/v1/places/{id}/case-sweep", tag = "cases", params(("id" = String, Path, description = "place id")), responses((status = 200, description = "how many were escalated")))]
-async fn sweep(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn sweep(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let (place, _) = check(&state, &user, &id, Action::EscalateCase).await?;
-    let n = cases::sweep(&state.db, &place.path, &user.audit_name(), calendar(), db::now_ms(), 500).await?;
+    let n = cases::sweep(
+        &state.db,
+        &place.path,
+        &user.audit_name(),
+        calendar(),
+        db::now_ms(),
+        500,
+    )
+    .await?;
     Ok(Json(json!({"escalated": n})))
 }
 
@@ -374,7 +554,10 @@ fn period(p: &Period) -> Result<(i64, i64), ApiError> {
     let to = p.to.unwrap_or(now + 1);
     let from = p.from.unwrap_or(to - 366 * rules::DAY_MS);
     if from >= to {
-        return Err(ApiError::field("from", "the period must start before it ends"));
+        return Err(ApiError::field(
+            "from",
+            "the period must start before it ends",
+        ));
     }
     Ok((from, to))
 }
@@ -395,33 +578,56 @@ fn kpi_json(k: &rules::Kpis) -> Value {
 
 /// 接诉即办 KPIs of a place: response, resolution and satisfaction rates, median time to resolve, overdue, escalated.
 #[utoipa::path(get, path = "/api/v1/places/{id}/case-stats", tag = "cases", params(("id" = String, Path, description = "place id"), Period), responses((status = 200, description = "statistics")))]
-async fn place_stats(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, Query(p): Query<Period>) -> Result<Json<Value>, ApiError> {
-    let place = register::get_place(&state.db, &id).await.map_err(|_| ApiError::not_found(format!("place '{id}' not found")))?;
+async fn place_stats(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Query(p): Query<Period>,
+) -> Result<Json<Value>, ApiError> {
+    let place = register::get_place(&state.db, &id)
+        .await
+        .map_err(|_| ApiError::not_found(format!("place '{id}' not found")))?;
     if check_place(&user, &place, Action::HandleCase).is_err() {
         check_place(&user, &place, Action::ReadAudit)?;
     }
     let (from, to) = period(&p)?;
     let k = cases::stats(&state.db, &place.path, from, to, db::now_ms()).await?;
     let by_category = cases::counts_by_category(&state.db, &place.path, from, to).await?;
-    Ok(Json(json!({"place": place, "from": from, "to": to, "kpis": kpi_json(&k), "by_category": by_category.into_iter().map(|(c, n)| json!({"category": c, "count": n})).collect::<Vec<_>>()})))
+    Ok(Json(
+        json!({"place": place, "from": from, "to": to, "kpis": kpi_json(&k), "by_category": by_category.into_iter().map(|(c, n)| json!({"category": c, "count": n})).collect::<Vec<_>>()}),
+    ))
 }
 
 /// Public, anonymous statistics of a compound (counts and rates; no people, no texts).
 #[utoipa::path(get, path = "/api/v1/public/compounds/{code}/case-stats", tag = "public", params(("code" = String, Path, description = "compound code"), Period), responses((status = 200, description = "statistics"), (status = 404, description = "no such compound")))]
-async fn public_stats(State(state): State<AppState>, Path(code): Path<String>, Query(p): Query<Period>) -> Result<Json<Value>, ApiError> {
-    let place = register::place_by_code(&state.db, &code).await.map_err(|_| ApiError::not_found(format!("compound '{code}' not found")))?;
+async fn public_stats(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Query(p): Query<Period>,
+) -> Result<Json<Value>, ApiError> {
+    let place = register::place_by_code(&state.db, &code)
+        .await
+        .map_err(|_| ApiError::not_found(format!("compound '{code}' not found")))?;
     let (from, to) = period(&p)?;
     let k = cases::stats(&state.db, &place.path, from, to, db::now_ms()).await?;
     let by_category = cases::counts_by_category(&state.db, &place.path, from, to).await?;
-    Ok(Json(json!({"compound": {"code": place.code, "name": place.name}, "from": from, "to": to, "kpis": kpi_json(&k), "by_category": by_category.into_iter().map(|(c, n)| json!({"category": c, "count": n})).collect::<Vec<_>>()})))
+    Ok(Json(
+        json!({"compound": {"code": place.code, "name": place.name}, "from": from, "to": to, "kpis": kpi_json(&k), "by_category": by_category.into_iter().map(|(c, n)| json!({"category": c, "count": n})).collect::<Vec<_>>()}),
+    ))
 }
 
 /// The routing table of a community: which organisation kind handles each category.
 #[utoipa::path(get, path = "/api/v1/places/{id}/case-routes", tag = "cases", params(("id" = String, Path, description = "community id")), responses((status = 200, description = "routes")))]
-async fn get_routes(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn get_routes(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let (place, _) = check(&state, &user, &id, Action::ReadStructure).await?;
     let routes = cases::routes_of(&state.db, &place).await?;
-    Ok(Json(json!({"routes": routes.into_iter().map(|(c, o)| json!({"category": c, "org_kind": o})).collect::<Vec<_>>()})))
+    Ok(Json(
+        json!({"routes": routes.into_iter().map(|(c, o)| json!({"category": c, "org_kind": o})).collect::<Vec<_>>()}),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -432,10 +638,24 @@ pub struct RouteBody {
 
 /// Set a community's own rule for a category (the rule is data; history is kept).
 #[utoipa::path(post, path = "/api/v1/places/{id}/case-routes", tag = "cases", params(("id" = String, Path, description = "community id")), request_body = RouteBody, responses((status = 201, description = "set")))]
-async fn set_route(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, ApiJson(body): ApiJson<RouteBody>) -> Result<(StatusCode, Json<Value>), ApiError> {
+async fn set_route(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<RouteBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let (place, _) = check(&state, &user, &id, Action::WriteRegister).await?;
     let category = parse_category("category", &body.category)?;
-    let org = OrgKind::parse(&body.org_kind).ok_or_else(|| ApiError::field("org_kind", format!("unknown organisation kind '{}' (expected {})", body.org_kind, OrgKind::choices())))?;
+    let org = OrgKind::parse(&body.org_kind).ok_or_else(|| {
+        ApiError::field(
+            "org_kind",
+            format!(
+                "unknown organisation kind '{}' (expected {})",
+                body.org_kind,
+                OrgKind::choices()
+            ),
+        )
+    })?;
     let actor = user.audit_name();
     state
         .db
@@ -444,5 +664,8 @@ async fn set_route(State(state): State<AppState>, user: CurrentUser, Path(id): P
             Box::pin(async move { cases::set_route(tx, &actor, &place, category, org).await })
         })
         .await?;
-    Ok((StatusCode::CREATED, Json(json!({"category": category, "org_kind": org}))))
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"category": category, "org_kind": org})),
+    ))
 }

@@ -42,7 +42,10 @@ fn render<T: Template>(t: &T) -> Response {
 }
 
 #[derive(Template)]
-#[template(source = "{% extends \"base.html\" %}{% block title %}{{ status }}{% endblock %}{% block content %}<h1>{{ status }}</h1><p class=\"muted\" id=\"error\">{{ detail }}</p><p><a href=\"/cases\">{{ lang.t(\"cases.mine\") }}</a></p>{% endblock %}", ext = "html")]
+#[template(
+    source = "{% extends \"base.html\" %}{% block title %}{{ status }}{% endblock %}{% block content %}<h1>{{ status }}</h1><p class=\"muted\" id=\"error\">{{ detail }}</p><p><a href=\"/cases\">{{ lang.t(\"cases.mine\") }}</a></p>{% endblock %}",
+    ext = "html"
+)]
 struct ErrorPage {
     lang: Lang,
     logged_in: bool,
@@ -52,7 +55,16 @@ struct ErrorPage {
 
 fn error(e: ApiError, lang: Lang) -> Response {
     let status = e.status;
-    (status, render(&ErrorPage { lang, logged_in: true, status: status.as_u16(), detail: e.detail })).into_response()
+    (
+        status,
+        render(&ErrorPage {
+            lang,
+            logged_in: true,
+            status: status.as_u16(),
+            detail: e.detail,
+        }),
+    )
+        .into_response()
 }
 
 fn when(ms: i64) -> String {
@@ -91,9 +103,15 @@ struct CasesPage {
     queues: Vec<(String, String)>,
 }
 
-async fn my_cases(State(state): State<AppState>, MaybeUser(user): MaybeUser, headers: HeaderMap) -> Response {
+async fn my_cases(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
+) -> Response {
     let lang = Lang::from_request(None, &headers);
-    let Some(user) = user else { return Redirect::to("/login").into_response() };
+    let Some(user) = user else {
+        return Redirect::to("/login").into_response();
+    };
     let list = match cases::mine(&state.db, &user.user_id, 200).await {
         Ok(l) => l,
         Err(e) => return error(e.into(), lang),
@@ -102,13 +120,20 @@ async fn my_cases(State(state): State<AppState>, MaybeUser(user): MaybeUser, hea
     for g in &user.actor.grants {
         if let Some(pid) = g.scope.last() {
             if let Ok(p) = register::get_place(&state.db, pid).await {
-                if check_place(&user, &p, Action::HandleCase).is_ok() && !queues.iter().any(|(id, _): &(String, String)| id == &p.id) {
+                if check_place(&user, &p, Action::HandleCase).is_ok()
+                    && !queues.iter().any(|(id, _): &(String, String)| id == &p.id)
+                {
                     queues.push((p.id.clone(), p.name.clone()));
                 }
             }
         }
     }
-    render(&CasesPage { lang, logged_in: true, cases: list.iter().map(|c| row(c, false)).collect(), queues })
+    render(&CasesPage {
+        lang,
+        logged_in: true,
+        cases: list.iter().map(|c| row(c, false)).collect(),
+        queues,
+    })
 }
 
 #[derive(Template)]
@@ -125,8 +150,13 @@ async fn raise_places(state: &AppState, user: &CurrentUser) -> Vec<(String, Stri
     let mut out: Vec<(String, String)> = Vec::new();
     for g in &user.actor.grants {
         let Some(pid) = g.scope.last() else { continue };
-        let Ok(p) = register::get_place(&state.db, pid).await else { continue };
-        if p.kind != "compound" || check_place(user, &p, Action::RaiseCase).is_err() || out.iter().any(|(id, _)| id == &p.id) {
+        let Ok(p) = register::get_place(&state.db, pid).await else {
+            continue;
+        };
+        if p.kind != "compound"
+            || check_place(user, &p, Action::RaiseCase).is_err()
+            || out.iter().any(|(id, _)| id == &p.id)
+        {
             continue;
         }
         out.push((p.id.clone(), p.name.clone()));
@@ -139,15 +169,32 @@ async fn raise_places(state: &AppState, user: &CurrentUser) -> Vec<(String, Stri
     out
 }
 
-async fn new_form(State(state): State<AppState>, MaybeUser(user): MaybeUser, headers: HeaderMap) -> Response {
+async fn new_form(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
+) -> Response {
     let lang = Lang::from_request(None, &headers);
-    let Some(user) = user else { return Redirect::to("/login").into_response() };
+    let Some(user) = user else {
+        return Redirect::to("/login").into_response();
+    };
     let places = raise_places(&state, &user).await;
     if places.is_empty() {
-        return error(ApiError::forbidden("you may raise cases only about a compound you live or work in"), lang);
+        return error(
+            ApiError::forbidden("you may raise cases only about a compound you live or work in"),
+            lang,
+        );
     }
-    let categories = Category::ALL.iter().map(|c| (c.as_str().to_string(), format!("cat.{c}"))).collect();
-    render(&NewPage { lang, logged_in: true, places, categories })
+    let categories = Category::ALL
+        .iter()
+        .map(|c| (c.as_str().to_string(), format!("cat.{c}")))
+        .collect();
+    render(&NewPage {
+        lang,
+        logged_in: true,
+        places,
+        categories,
+    })
 }
 
 #[derive(Deserialize)]
@@ -157,13 +204,30 @@ pub struct NewForm {
     description: String,
 }
 
-async fn new_submit(State(state): State<AppState>, MaybeUser(user): MaybeUser, headers: HeaderMap, Form(f): Form<NewForm>) -> Response {
+async fn new_submit(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
+    Form(f): Form<NewForm>,
+) -> Response {
     let lang = Lang::from_request(None, &headers);
-    let Some(user) = user else { return Redirect::to("/login").into_response() };
-    let Some(category) = Category::parse(&f.category) else { return error(ApiError::field("category", format!("unknown category '{}'", f.category)), lang) };
+    let Some(user) = user else {
+        return Redirect::to("/login").into_response();
+    };
+    let Some(category) = Category::parse(&f.category) else {
+        return error(
+            ApiError::field("category", format!("unknown category '{}'", f.category)),
+            lang,
+        );
+    };
     let place = match register::get_place(&state.db, &f.place_id).await {
         Ok(p) if check_place(&user, &p, Action::RaiseCase).is_ok() => p,
-        _ => return error(ApiError::field("place_id", "not a place in your compound"), lang),
+        _ => {
+            return error(
+                ApiError::field("place_id", "not a place in your compound"),
+                lang,
+            )
+        }
     };
     let nc = NewCase {
         place,
@@ -181,7 +245,14 @@ async fn new_submit(State(state): State<AppState>, MaybeUser(user): MaybeUser, h
         consent_publish: false,
         raised_by: user.audit_name(),
     };
-    match state.db.write(move |tx| { let nc = nc.clone(); Box::pin(async move { cases::raise(tx, &nc, calendar(), db::now_ms()).await }) }).await {
+    match state
+        .db
+        .write(move |tx| {
+            let nc = nc.clone();
+            Box::pin(async move { cases::raise(tx, &nc, calendar(), db::now_ms()).await })
+        })
+        .await
+    {
         Ok(id) => Redirect::to(&format!("/cases/{id}")).into_response(),
         Err(e) => error(e.into(), lang),
     }
@@ -207,9 +278,16 @@ struct CasePage {
     timeline: Vec<(String, String, String, String)>,
 }
 
-async fn case_page(State(state): State<AppState>, MaybeUser(user): MaybeUser, headers: HeaderMap, Path(id): Path<String>) -> Response {
+async fn case_page(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     let lang = Lang::from_request(None, &headers);
-    let Some(user) = user else { return Redirect::to("/login").into_response() };
+    let Some(user) = user else {
+        return Redirect::to("/login").into_response();
+    };
     let (c, st) = match load(&state, &user, &id).await {
         Ok(x) => x,
         Err(e) => return error(e, lang),
@@ -224,13 +302,30 @@ async fn case_page(State(state): State<AppState>, MaybeUser(user): MaybeUser, he
         }
     };
     offer("accept", st.handler && status == Status::Reported);
-    offer("assign", st.handler && matches!(status, Status::Accepted | Status::InProgress));
+    offer(
+        "assign",
+        st.handler && matches!(status, Status::Accepted | Status::InProgress),
+    );
     offer("start", st.handler && status == Status::Assigned);
-    offer("resolve", st.handler && matches!(status, Status::Assigned | Status::InProgress));
-    offer("verify", (st.handler || st.reporter) && status == Status::Resolved);
+    offer(
+        "resolve",
+        st.handler && matches!(status, Status::Assigned | Status::InProgress),
+    );
+    offer(
+        "verify",
+        (st.handler || st.reporter) && status == Status::Resolved,
+    );
     offer("close", st.handler && status == Status::Verified);
-    offer("reopen", (st.handler || st.reporter) && matches!(status, Status::Resolved | Status::Verified | Status::Closed) && c.rating.is_none_or(|r| r <= 2));
-    offer("reject", st.handler && matches!(status, Status::Reported | Status::Accepted));
+    offer(
+        "reopen",
+        (st.handler || st.reporter)
+            && matches!(status, Status::Resolved | Status::Verified | Status::Closed)
+            && c.rating.is_none_or(|r| r <= 2),
+    );
+    offer(
+        "reject",
+        st.handler && matches!(status, Status::Reported | Status::Accepted),
+    );
     offer("escalate", st.escalator && status.is_open());
     render(&CasePage {
         lang,
@@ -247,7 +342,17 @@ async fn case_page(State(state): State<AppState>, MaybeUser(user): MaybeUser, he
         rating: c.rating,
         actions,
         can_rate: st.reporter && status == Status::Closed && c.rating.is_none(),
-        timeline: tl.iter().map(|e| (e.kind.clone(), when(e.at), format!("ev.{}", e.kind), e.note.clone().unwrap_or_default())).collect(),
+        timeline: tl
+            .iter()
+            .map(|e| {
+                (
+                    e.kind.clone(),
+                    when(e.at),
+                    format!("ev.{}", e.kind),
+                    e.note.clone().unwrap_or_default(),
+                )
+            })
+            .collect(),
     })
 }
 
@@ -257,9 +362,17 @@ pub struct ActForm {
     note: Option<String>,
 }
 
-async fn act_submit(State(state): State<AppState>, MaybeUser(user): MaybeUser, headers: HeaderMap, Path(id): Path<String>, Form(f): Form<ActForm>) -> Response {
+async fn act_submit(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<ActForm>,
+) -> Response {
     let lang = Lang::from_request(None, &headers);
-    let Some(user) = user else { return Redirect::to("/login").into_response() };
+    let Some(user) = user else {
+        return Redirect::to("/login").into_response();
+    };
     let (_, st) = match load(&state, &user, &id).await {
         Ok(x) => x,
         Err(e) => return error(e, lang),
@@ -267,7 +380,9 @@ async fn act_submit(State(state): State<AppState>, MaybeUser(user): MaybeUser, h
     let note = f.note.filter(|n| !n.trim().is_empty());
     let cmd = match f.action.as_str() {
         "accept" => Command::Accept,
-        "reject" => Command::Reject { reason: note.clone().unwrap_or_default() },
+        "reject" => Command::Reject {
+            reason: note.clone().unwrap_or_default(),
+        },
         "assign" => Command::Assign,
         "start" => Command::Start,
         "resolve" => Command::Resolve,
@@ -275,7 +390,12 @@ async fn act_submit(State(state): State<AppState>, MaybeUser(user): MaybeUser, h
         "close" => Command::Close,
         "reopen" => Command::Reopen,
         "escalate" => Command::Escalate,
-        other => return error(ApiError::field("action", format!("unknown action '{other}'")), lang),
+        other => {
+            return error(
+                ApiError::field("action", format!("unknown action '{other}'")),
+                lang,
+            )
+        }
     };
     let allowed = match cmd {
         Command::Escalate => st.escalator,
@@ -283,15 +403,26 @@ async fn act_submit(State(state): State<AppState>, MaybeUser(user): MaybeUser, h
         _ => st.handler,
     };
     if !allowed {
-        return error(ApiError::forbidden(format!("you may not {} this case", f.action)), lang);
+        return error(
+            ApiError::forbidden(format!("you may not {} this case", f.action)),
+            lang,
+        );
     }
-    let (actor, extra) = (user.audit_name(), Extra { note, ..Default::default() });
+    let (actor, extra) = (
+        user.audit_name(),
+        Extra {
+            note,
+            ..Default::default()
+        },
+    );
     let id2 = id.clone();
     let r = state
         .db
         .write(move |tx| {
             let (id, actor, cmd, extra) = (id2.clone(), actor.clone(), cmd.clone(), extra.clone());
-            Box::pin(async move { cases::act(tx, &id, &actor, &cmd, &extra, calendar(), db::now_ms()).await })
+            Box::pin(async move {
+                cases::act(tx, &id, &actor, &cmd, &extra, calendar(), db::now_ms()).await
+            })
         })
         .await;
     match r {
@@ -306,9 +437,17 @@ pub struct RateForm {
     comment: Option<String>,
 }
 
-async fn rate_submit(State(state): State<AppState>, MaybeUser(user): MaybeUser, headers: HeaderMap, Path(id): Path<String>, Form(f): Form<RateForm>) -> Response {
+async fn rate_submit(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<RateForm>,
+) -> Response {
     let lang = Lang::from_request(None, &headers);
-    let Some(user) = user else { return Redirect::to("/login").into_response() };
+    let Some(user) = user else {
+        return Redirect::to("/login").into_response();
+    };
     let (_, st) = match load(&state, &user, &id).await {
         Ok(x) => x,
         Err(e) => return error(e, lang),
@@ -316,13 +455,22 @@ async fn rate_submit(State(state): State<AppState>, MaybeUser(user): MaybeUser, 
     if !st.reporter {
         return error(ApiError::forbidden("only the reporter rates a case"), lang);
     }
-    let (actor, extra, cmd) = (user.audit_name(), Extra { rating_comment: f.comment.filter(|c| !c.trim().is_empty()), ..Default::default() }, Command::Rate { stars: f.stars });
+    let (actor, extra, cmd) = (
+        user.audit_name(),
+        Extra {
+            rating_comment: f.comment.filter(|c| !c.trim().is_empty()),
+            ..Default::default()
+        },
+        Command::Rate { stars: f.stars },
+    );
     let id2 = id.clone();
     let r = state
         .db
         .write(move |tx| {
             let (id, actor, cmd, extra) = (id2.clone(), actor.clone(), cmd.clone(), extra.clone());
-            Box::pin(async move { cases::act(tx, &id, &actor, &cmd, &extra, calendar(), db::now_ms()).await })
+            Box::pin(async move {
+                cases::act(tx, &id, &actor, &cmd, &extra, calendar(), db::now_ms()).await
+            })
         })
         .await;
     match r {
@@ -341,18 +489,42 @@ struct QueuePage {
     cases: Vec<Row>,
 }
 
-async fn queue_page(State(state): State<AppState>, MaybeUser(user): MaybeUser, headers: HeaderMap, Path(id): Path<String>) -> Response {
+async fn queue_page(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     let lang = Lang::from_request(None, &headers);
-    let Some(user) = user else { return Redirect::to("/login").into_response() };
+    let Some(user) = user else {
+        return Redirect::to("/login").into_response();
+    };
     let (place, _) = match crate::access::check(&state, &user, &id, Action::HandleCase).await {
         Ok(x) => x,
         Err(e) => return error(e, lang),
     };
-    let list = match cases::list_under(&state.db, &place.path, &cases::ListFilter { open_only: true, ..Default::default() }, 200, 0).await {
+    let list = match cases::list_under(
+        &state.db,
+        &place.path,
+        &cases::ListFilter {
+            open_only: true,
+            ..Default::default()
+        },
+        200,
+        0,
+    )
+    .await
+    {
         Ok(l) => l,
         Err(e) => return error(e.into(), lang),
     };
-    render(&QueuePage { lang, logged_in: true, place: place.name.clone(), overdue: list.iter().filter(|c| c.overdue).count(), cases: list.iter().map(|c| row(c, true)).collect() })
+    render(&QueuePage {
+        lang,
+        logged_in: true,
+        place: place.name.clone(),
+        overdue: list.iter().filter(|c| c.overdue).count(),
+        cases: list.iter().map(|c| row(c, true)).collect(),
+    })
 }
 
 #[cfg(test)]
@@ -366,10 +538,28 @@ mod tests {
         keys.extend(Category::ALL.iter().map(|c| format!("cat.{c}")));
         keys.extend(Status::ALL.iter().map(|s| format!("st.{s}")));
         keys.extend(OrgKind::ALL.iter().map(|o| format!("org.{o}")));
-        for e in ["reported", "accepted", "rejected", "merged", "assigned", "started", "resolved", "verified", "closed", "reopened", "rated", "escalated", "commented", "photo_added"] {
+        for e in [
+            "reported",
+            "accepted",
+            "rejected",
+            "merged",
+            "assigned",
+            "started",
+            "resolved",
+            "verified",
+            "closed",
+            "reopened",
+            "rated",
+            "escalated",
+            "commented",
+            "photo_added",
+        ] {
             keys.push(format!("ev.{e}"));
         }
-        for a in ["accept", "assign", "start", "resolve", "verify", "close", "reopen", "reject", "escalate"] {
+        for a in [
+            "accept", "assign", "start", "resolve", "verify", "close", "reopen", "reject",
+            "escalate",
+        ] {
             keys.push(format!("act.{a}"));
         }
         for k in keys {

@@ -55,7 +55,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 async fn compound(state: &AppState, code: &str) -> Result<Place, ApiError> {
-    let p = register::place_by_code(&state.db, code).await.map_err(|_| ApiError::not_found(format!("compound '{code}' not found")))?;
+    let p = register::place_by_code(&state.db, code)
+        .await
+        .map_err(|_| ApiError::not_found(format!("compound '{code}' not found")))?;
     if p.kind != "compound" {
         return Err(ApiError::not_found(format!("compound '{code}' not found")));
     }
@@ -70,16 +72,23 @@ fn code_of(p: &Place) -> String {
 #[utoipa::path(get, path = "/api/v1/public/books/key", tag = "public", responses((status = 200, description = "the verifier key (C2SP signed-note vkey)")))]
 async fn books_key(State(state): State<AppState>) -> Json<Value> {
     let vk = state.books_key.verifying_key();
-    Json(json!({"name": tlog::KEY_NAME, "vkey": merkle::verifier_key(tlog::KEY_NAME, &vk), "algorithm": "ed25519"}))
+    Json(
+        json!({"name": tlog::KEY_NAME, "vkey": merkle::verifier_key(tlog::KEY_NAME, &vk), "algorithm": "ed25519"}),
+    )
 }
 
 /// Every account with a balance, in fen. `posted` is the balance on the
 /// account's normal side; `available` is posted less reserved.
 #[utoipa::path(get, path = "/api/v1/public/compounds/{code}/books/accounts", tag = "public", params(("code" = String, Path, description = "compound code")), responses((status = 200, description = "accounts"), (status = 404, description = "no such compound")))]
-async fn public_accounts(State(state): State<AppState>, Path(code): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn public_accounts(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let c = compound(&state, &code).await?;
     let b = fund::books(&state.db, &c.id).await?;
-    Ok(Json(json!({"compound": code_of(&c), "name": c.name, "log_size": b.log_size, "accounts": fund::accounts(&state.db, &c.id).await?})))
+    Ok(Json(
+        json!({"compound": code_of(&c), "name": c.name, "log_size": b.log_size, "accounts": fund::accounts(&state.db, &c.id).await?}),
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -93,20 +102,29 @@ pub struct RangeQuery {
 /// The entries of the books in log order: each is the content of the leaf
 /// at position `seq` of the compound's Merkle log.
 #[utoipa::path(get, path = "/api/v1/public/compounds/{code}/books/transfers", tag = "public", params(("code" = String, Path, description = "compound code"), RangeQuery), responses((status = 200, description = "transfers")))]
-async fn public_transfers(State(state): State<AppState>, Path(code): Path<String>, Query(q): Query<RangeQuery>) -> Result<Json<Value>, ApiError> {
+async fn public_transfers(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Query(q): Query<RangeQuery>,
+) -> Result<Json<Value>, ApiError> {
     let c = compound(&state, &code).await?;
     let from = q.from.unwrap_or(0);
     if from < 0 {
         return Err(ApiError::field("from", "must be 0 or more"));
     }
     let ts = fund::transfers(&state.db, &c.id, from, q.limit.unwrap_or(1000)).await?;
-    Ok(Json(json!({"origin": fund::origin(&code_of(&c)), "transfers": ts})))
+    Ok(Json(
+        json!({"origin": fund::origin(&code_of(&c)), "transfers": ts}),
+    ))
 }
 
 /// The signed checkpoint (C2SP tlog-checkpoint in a signed note) of the
 /// compound's log at its current size.
 #[utoipa::path(get, path = "/api/v1/public/compounds/{code}/books/checkpoint", tag = "public", params(("code" = String, Path, description = "compound code")), responses((status = 200, description = "text/plain signed note")))]
-async fn public_checkpoint(State(state): State<AppState>, Path(code): Path<String>) -> Result<Response, ApiError> {
+async fn public_checkpoint(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
     let c = compound(&state, &code).await?;
     let (_, note) = tlog::checkpoint(&state.db, &state.books_key, &c.id, &code_of(&c)).await?;
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], note).into_response())
@@ -114,12 +132,18 @@ async fn public_checkpoint(State(state): State<AppState>, Path(code): Path<Strin
 
 /// Leaf hashes (hex) of the log, `from` .. `from+limit`.
 #[utoipa::path(get, path = "/api/v1/public/compounds/{code}/books/leaves", tag = "public", params(("code" = String, Path, description = "compound code"), RangeQuery), responses((status = 200, description = "leaf hashes")))]
-async fn public_leaves(State(state): State<AppState>, Path(code): Path<String>, Query(q): Query<RangeQuery>) -> Result<Json<Value>, ApiError> {
+async fn public_leaves(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Query(q): Query<RangeQuery>,
+) -> Result<Json<Value>, ApiError> {
     let c = compound(&state, &code).await?;
     let from = q.from.unwrap_or(0).max(0);
     let limit = q.limit.unwrap_or(1000).clamp(1, 10_000);
     let l = tlog::leaves(&state.db, &c.id, from, from + limit).await?;
-    Ok(Json(json!({"from": from, "leaves": l.iter().map(merkle::hex).collect::<Vec<_>>()})))
+    Ok(Json(
+        json!({"from": from, "leaves": l.iter().map(merkle::hex).collect::<Vec<_>>()}),
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -128,21 +152,37 @@ pub struct InclusionQuery {
     size: u64,
 }
 
-async fn checked_tree(state: &AppState, c: &Place, size: u64, field: &str) -> Result<merkle::Tree, ApiError> {
+async fn checked_tree(
+    state: &AppState,
+    c: &Place,
+    size: u64,
+    field: &str,
+) -> Result<merkle::Tree, ApiError> {
     let n = tlog::size(&state.db, &c.id).await?;
     if size == 0 || size > n as u64 {
-        return Err(ApiError::field(field, format!("must be between 1 and the log size {n}")));
+        return Err(ApiError::field(
+            field,
+            format!("must be between 1 and the log size {n}"),
+        ));
     }
     Ok(tlog::tree(&state.db, &c.id, size as i64).await?)
 }
 
 /// Inclusion proof of leaf `index` in the tree of `size` leaves.
 #[utoipa::path(get, path = "/api/v1/public/compounds/{code}/books/proof/inclusion", tag = "public", params(("code" = String, Path, description = "compound code"), InclusionQuery), responses((status = 200, description = "proof")))]
-async fn inclusion_proof(State(state): State<AppState>, Path(code): Path<String>, Query(q): Query<InclusionQuery>) -> Result<Json<Value>, ApiError> {
+async fn inclusion_proof(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Query(q): Query<InclusionQuery>,
+) -> Result<Json<Value>, ApiError> {
     let c = compound(&state, &code).await?;
     let t = checked_tree(&state, &c, q.size, "size").await?;
-    let p = t.inclusion_proof(q.index as usize, q.size as usize).ok_or_else(|| ApiError::field("index", "must be below size"))?;
-    Ok(Json(json!({"index": q.index, "size": q.size, "leaf": merkle::hex(&t.leaf_hashes()[q.index as usize]), "root": merkle::hex(&t.root()), "proof": p.iter().map(merkle::hex).collect::<Vec<_>>()})))
+    let p = t
+        .inclusion_proof(q.index as usize, q.size as usize)
+        .ok_or_else(|| ApiError::field("index", "must be below size"))?;
+    Ok(Json(
+        json!({"index": q.index, "size": q.size, "leaf": merkle::hex(&t.leaf_hashes()[q.index as usize]), "root": merkle::hex(&t.root()), "proof": p.iter().map(merkle::hex).collect::<Vec<_>>()}),
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -153,17 +193,28 @@ pub struct ConsistencyQuery {
 
 /// Consistency proof from the tree of `old` leaves to that of `new`.
 #[utoipa::path(get, path = "/api/v1/public/compounds/{code}/books/proof/consistency", tag = "public", params(("code" = String, Path, description = "compound code"), ConsistencyQuery), responses((status = 200, description = "proof")))]
-async fn consistency_proof(State(state): State<AppState>, Path(code): Path<String>, Query(q): Query<ConsistencyQuery>) -> Result<Json<Value>, ApiError> {
+async fn consistency_proof(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Query(q): Query<ConsistencyQuery>,
+) -> Result<Json<Value>, ApiError> {
     let c = compound(&state, &code).await?;
     let t = checked_tree(&state, &c, q.new, "new").await?;
-    let p = t.consistency_proof(q.old as usize, q.new as usize).ok_or_else(|| ApiError::field("old", "must be at most new"))?;
-    Ok(Json(json!({"old": q.old, "new": q.new, "proof": p.iter().map(merkle::hex).collect::<Vec<_>>()})))
+    let p = t
+        .consistency_proof(q.old as usize, q.new as usize)
+        .ok_or_else(|| ApiError::field("old", "must be at most new"))?;
+    Ok(Json(
+        json!({"old": q.old, "new": q.new, "proof": p.iter().map(merkle::hex).collect::<Vec<_>>()}),
+    ))
 }
 
 /// Disbursements with their state and the roles that approved them (no
 /// personal data).
 #[utoipa::path(get, path = "/api/v1/public/compounds/{code}/books/disbursements", tag = "public", params(("code" = String, Path, description = "compound code")), responses((status = 200, description = "disbursements")))]
-async fn public_disbursements(State(state): State<AppState>, Path(code): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn public_disbursements(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let c = compound(&state, &code).await?;
     let ds = fund::disbursements(&state.db, &c.id, 1000).await?;
     let out: Vec<Value> = ds
@@ -186,23 +237,43 @@ fn idem(headers: &HeaderMap, what: &str, body: &impl Serialize) -> Result<Idem, 
     let key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| ApiError::field("Idempotency-Key", "header is required on money-moving requests"))?;
+        .ok_or_else(|| {
+            ApiError::field(
+                "Idempotency-Key",
+                "header is required on money-moving requests",
+            )
+        })?;
     let canon = serde_json::to_string(&json!({"what": what, "body": body})).expect("serialisable");
     let hash = hex::encode(sha2::Sha256::digest(canon.as_bytes()));
     Ok(Idem::new(key, hash)?)
 }
 
 fn answer(o: Outcome) -> Response {
-    let status = if o.replayed { StatusCode::OK } else { StatusCode::CREATED };
+    let status = if o.replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
     let mut r = (status, Json(o.value)).into_response();
     if o.replayed {
-        r.headers_mut().insert("idempotent-replayed", header::HeaderValue::from_static("true"));
+        r.headers_mut().insert(
+            "idempotent-replayed",
+            header::HeaderValue::from_static("true"),
+        );
     }
     r
 }
 
 fn account(field: &str, v: &str) -> Result<AccountCode, ApiError> {
-    AccountCode::parse(v).ok_or_else(|| ApiError::field(field, format!("unknown account '{v}' (expected {})", AccountCode::choices())))
+    AccountCode::parse(v).ok_or_else(|| {
+        ApiError::field(
+            field,
+            format!(
+                "unknown account '{v}' (expected {})",
+                AccountCode::choices()
+            ),
+        )
+    })
 }
 
 fn amount(v: &str) -> Result<i64, ApiError> {
@@ -220,7 +291,14 @@ fn acting_role(user: &CurrentUser, c: &Place, action: Action) -> String {
     policy::roles_over(&user.actor, &path)
         .into_iter()
         .find(|r| {
-            let a = policy::Actor { user_id: user.user_id.clone(), grants: vec![policy::Grant { role: *r, scope: vec![], grid: None }] };
+            let a = policy::Actor {
+                user_id: user.user_id.clone(),
+                grants: vec![policy::Grant {
+                    role: *r,
+                    scope: vec![],
+                    grid: None,
+                }],
+            };
             policy::authorize(&a, action, policy::Target { path: &path }).is_ok()
         })
         .map(|r| r.as_str().to_string())
@@ -246,7 +324,13 @@ pub struct TransferBody {
 /// Records a posted transfer (income, fees, interest, corrections).
 /// Needs `Idempotency-Key`.
 #[utoipa::path(post, path = "/api/v1/compounds/{code}/books/transfers", tag = "books", request_body = TransferBody, params(("code" = String, Path, description = "compound code")), responses((status = 201, description = "recorded"), (status = 200, description = "replayed"), (status = 409, description = "key reused with another body"), (status = 422, description = "refused; names the field")))]
-async fn record_transfer(State(state): State<AppState>, user: CurrentUser, Path(code): Path<String>, headers: HeaderMap, ApiJson(body): ApiJson<TransferBody>) -> Result<Response, ApiError> {
+async fn record_transfer(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<TransferBody>,
+) -> Result<Response, ApiError> {
     let c = compound(&state, &code).await?;
     check_place(&user, &c, Action::RecordTransfer)?;
     let idem = idem(&headers, "transfer", &body)?;
@@ -290,7 +374,13 @@ pub struct DisbursementBody {
 
 /// Requests a disbursement. Needs `Idempotency-Key`.
 #[utoipa::path(post, path = "/api/v1/compounds/{code}/books/disbursements", tag = "books", request_body = DisbursementBody, params(("code" = String, Path, description = "compound code")), responses((status = 201, description = "requested")))]
-async fn request_disbursement(State(state): State<AppState>, user: CurrentUser, Path(code): Path<String>, headers: HeaderMap, ApiJson(body): ApiJson<DisbursementBody>) -> Result<Response, ApiError> {
+async fn request_disbursement(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<DisbursementBody>,
+) -> Result<Response, ApiError> {
     let c = compound(&state, &code).await?;
     check_place(&user, &c, Action::ApproveDisbursement)?;
     let idem = idem(&headers, "disbursement", &body)?;
@@ -304,14 +394,21 @@ async fn request_disbursement(State(state): State<AppState>, user: CurrentUser, 
         link: body.link.clone().filter(|s| !s.trim().is_empty()),
         vote_id: body.vote_id.clone().filter(|s| !s.trim().is_empty()),
     };
-    Ok(answer(fund::request_disbursement(&state.db, &user.user_id, &c, idem, d).await?))
+    Ok(answer(
+        fund::request_disbursement(&state.db, &user.user_id, &c, idem, d).await?,
+    ))
 }
 
 /// Approves a disbursement: the first approval reserves the funds, the
 /// second (a different person in the other required role) posts it.
 /// Needs `Idempotency-Key`.
 #[utoipa::path(post, path = "/api/v1/compounds/{code}/books/disbursements/{id}/approve", tag = "books", params(("code" = String, Path, description = "compound code"), ("id" = String, Path, description = "disbursement id")), responses((status = 201, description = "approved"), (status = 409, description = "same person, already posted, or expired")))]
-async fn approve_disbursement(State(state): State<AppState>, user: CurrentUser, Path((code, id)): Path<(String, String)>, headers: HeaderMap) -> Result<Response, ApiError> {
+async fn approve_disbursement(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((code, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let c = compound(&state, &code).await?;
     check_place(&user, &c, Action::ApproveDisbursement)?;
     let idem = idem(&headers, &format!("approve:{id}"), &())?;
@@ -330,12 +427,20 @@ pub struct VoidBody {
 
 /// Voids a requested or pending disbursement. Needs `Idempotency-Key`.
 #[utoipa::path(post, path = "/api/v1/compounds/{code}/books/disbursements/{id}/void", tag = "books", request_body = VoidBody, params(("code" = String, Path, description = "compound code"), ("id" = String, Path, description = "disbursement id")), responses((status = 201, description = "voided")))]
-async fn void_disbursement(State(state): State<AppState>, user: CurrentUser, Path((code, id)): Path<(String, String)>, headers: HeaderMap, ApiJson(body): ApiJson<VoidBody>) -> Result<Response, ApiError> {
+async fn void_disbursement(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((code, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<VoidBody>,
+) -> Result<Response, ApiError> {
     let c = compound(&state, &code).await?;
     check_place(&user, &c, Action::ApproveDisbursement)?;
     let idem = idem(&headers, &format!("void:{id}"), &body)?;
     let role = acting_role(&user, &c, Action::ApproveDisbursement);
-    Ok(answer(fund::void(&state.db, &user.user_id, &role, &c, &id, &body.reason, idem).await?))
+    Ok(answer(
+        fund::void(&state.db, &user.user_id, &role, &c, &id, &body.reason, idem).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -348,19 +453,35 @@ pub struct PolicyBody {
 
 /// Sets the compound's two approver roles (needs access management over it).
 #[utoipa::path(put, path = "/api/v1/compounds/{code}/books/policy", tag = "books", request_body = PolicyBody, params(("code" = String, Path, description = "compound code")), responses((status = 200, description = "set")))]
-async fn set_policy(State(state): State<AppState>, user: CurrentUser, Path(code): Path<String>, ApiJson(body): ApiJson<PolicyBody>) -> Result<Json<Value>, ApiError> {
+async fn set_policy(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+    ApiJson(body): ApiJson<PolicyBody>,
+) -> Result<Json<Value>, ApiError> {
     let c = compound(&state, &code).await?;
     check_place(&user, &c, Action::ManageAccess)?;
     if body.approver_roles.len() != 2 {
         return Err(ApiError::field("approver_roles", "name exactly two roles"));
     }
     let r = |i: usize| {
-        Role::parse(&body.approver_roles[i]).ok_or_else(|| ApiError::field(format!("approver_roles[{i}]"), format!("unknown role (expected {})", Role::choices())))
+        Role::parse(&body.approver_roles[i]).ok_or_else(|| {
+            ApiError::field(
+                format!("approver_roles[{i}]"),
+                format!("unknown role (expected {})", Role::choices()),
+            )
+        })
     };
-    let p = ApprovalPolicy::new(r(0)?, r(1)?).map_err(|e| ApiError::field("approver_roles", e.to_string()))?;
-    let hours = body.pending_timeout_hours.unwrap_or(fund::DEFAULT_PENDING_TIMEOUT_MS / 3_600_000);
+    let p = ApprovalPolicy::new(r(0)?, r(1)?)
+        .map_err(|e| ApiError::field("approver_roles", e.to_string()))?;
+    let hours = body
+        .pending_timeout_hours
+        .unwrap_or(fund::DEFAULT_PENDING_TIMEOUT_MS / 3_600_000);
     if !(1..=8760).contains(&hours) {
-        return Err(ApiError::field("pending_timeout_hours", "must be between 1 and 8760"));
+        return Err(ApiError::field(
+            "pending_timeout_hours",
+            "must be between 1 and 8760",
+        ));
     }
     let b = fund::set_policy(&state.db, &user.audit_name(), &c, p, hours * 3_600_000).await?;
     Ok(Json(json!({"books": b})))
@@ -387,13 +508,34 @@ fn rate(field: &str, v: &str) -> Result<i64, ApiError> {
 /// Bills every part of the compound for a period by area × rate; books the
 /// fees as owners' receivables. Needs `Idempotency-Key`.
 #[utoipa::path(post, path = "/api/v1/compounds/{code}/books/billing-runs", tag = "books", request_body = BillingBody, params(("code" = String, Path, description = "compound code")), responses((status = 201, description = "billed"), (status = 409, description = "period already billed")))]
-async fn billing_run(State(state): State<AppState>, user: CurrentUser, Path(code): Path<String>, headers: HeaderMap, ApiJson(body): ApiJson<BillingBody>) -> Result<Response, ApiError> {
+async fn billing_run(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<BillingBody>,
+) -> Result<Response, ApiError> {
     let c = compound(&state, &code).await?;
     check_place(&user, &c, Action::RecordTransfer)?;
     let idem = idem(&headers, "billing", &body)?;
-    let rates = gongzhi_store::billing::Rates { flat: rate("rate_flat", &body.rate_flat)?, shop: rate("rate_shop", &body.rate_shop)?, parking: rate("rate_parking", &body.rate_parking)? };
+    let rates = gongzhi_store::billing::Rates {
+        flat: rate("rate_flat", &body.rate_flat)?,
+        shop: rate("rate_shop", &body.rate_shop)?,
+        parking: rate("rate_parking", &body.rate_parking)?,
+    };
     let role = acting_role(&user, &c, Action::RecordTransfer);
-    Ok(answer(gongzhi_store::billing::bill_run(&state.db, &user.user_id, &role, &c, body.period.trim(), rates, idem).await?))
+    Ok(answer(
+        gongzhi_store::billing::bill_run(
+            &state.db,
+            &user.user_id,
+            &role,
+            &c,
+            body.period.trim(),
+            rates,
+            idem,
+        )
+        .await?,
+    ))
 }
 
 #[derive(Deserialize, Serialize, ToSchema)]
@@ -405,23 +547,46 @@ pub struct PaymentBody {
 
 /// Records a payment against a bill. Needs `Idempotency-Key`.
 #[utoipa::path(post, path = "/api/v1/compounds/{code}/books/bills/{id}/payments", tag = "books", request_body = PaymentBody, params(("code" = String, Path, description = "compound code"), ("id" = String, Path, description = "bill id")), responses((status = 201, description = "recorded")))]
-async fn record_payment(State(state): State<AppState>, user: CurrentUser, Path((code, id)): Path<(String, String)>, headers: HeaderMap, ApiJson(body): ApiJson<PaymentBody>) -> Result<Response, ApiError> {
+async fn record_payment(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((code, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<PaymentBody>,
+) -> Result<Response, ApiError> {
     let c = compound(&state, &code).await?;
     check_place(&user, &c, Action::RecordTransfer)?;
     let idem = idem(&headers, &format!("payment:{id}"), &body)?;
     let role = acting_role(&user, &c, Action::RecordTransfer);
-    Ok(answer(gongzhi_store::billing::record_payment(&state.db, &user.user_id, &role, &c, &id, amount(&body.amount)?, body.method.trim(), idem).await?))
+    Ok(answer(
+        gongzhi_store::billing::record_payment(
+            &state.db,
+            &user.user_id,
+            &role,
+            &c,
+            &id,
+            amount(&body.amount)?,
+            body.method.trim(),
+            idem,
+        )
+        .await?,
+    ))
 }
 
 /// Billed, paid, bills in arrears and the collection rate of a period
 /// (aggregate, public).
 #[utoipa::path(get, path = "/api/v1/public/compounds/{code}/books/collection/{period}", tag = "public", params(("code" = String, Path, description = "compound code"), ("period" = String, Path, description = "YYYY-MM")), responses((status = 200, description = "collection")))]
-async fn collection(State(state): State<AppState>, Path((code, period)): Path<(String, String)>) -> Result<Json<Value>, ApiError> {
+async fn collection(
+    State(state): State<AppState>,
+    Path((code, period)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
     let c = compound(&state, &code).await?;
     if !gongzhi_store::billing::valid_period(&period) {
         return Err(ApiError::field("period", "must be YYYY-MM"));
     }
-    Ok(Json(json!({"collection": gongzhi_store::billing::collection(&state.db, &c.id, &period).await?})))
+    Ok(Json(
+        json!({"collection": gongzhi_store::billing::collection(&state.db, &c.id, &period).await?}),
+    ))
 }
 
 #[derive(Deserialize, Serialize, ToSchema)]
@@ -436,18 +601,38 @@ pub struct DividendBody {
 /// with a statement line per part. Committee (approver) roles. Needs
 /// `Idempotency-Key`.
 #[utoipa::path(post, path = "/api/v1/compounds/{code}/books/dividends", tag = "books", request_body = DividendBody, params(("code" = String, Path, description = "compound code")), responses((status = 201, description = "declared")))]
-async fn declare_dividend(State(state): State<AppState>, user: CurrentUser, Path(code): Path<String>, headers: HeaderMap, ApiJson(body): ApiJson<DividendBody>) -> Result<Response, ApiError> {
+async fn declare_dividend(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<DividendBody>,
+) -> Result<Response, ApiError> {
     let c = compound(&state, &code).await?;
     check_place(&user, &c, Action::ApproveDisbursement)?;
     let idem = idem(&headers, "dividend", &body)?;
     let role = acting_role(&user, &c, Action::ApproveDisbursement);
     let source = account("source", &body.source)?;
-    Ok(answer(gongzhi_store::billing::dividend_run(&state.db, &user.user_id, &role, &c, amount(&body.amount)?, source, idem).await?))
+    Ok(answer(
+        gongzhi_store::billing::dividend_run(
+            &state.db,
+            &user.user_id,
+            &role,
+            &c,
+            amount(&body.amount)?,
+            source,
+            idem,
+        )
+        .await?,
+    ))
 }
 
 /// The caller's dividend statement and bills (as the owner of record).
 #[utoipa::path(get, path = "/api/v1/me/books", tag = "books", responses((status = 200, description = "my dividends and bills")))]
-async fn my_dividends(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Value>, ApiError> {
+async fn my_dividends(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<Value>, ApiError> {
     let mut dividends = Vec::new();
     let mut bills = Vec::new();
     for o in gongzhi_store::auth::owners_of_user(&state.db, &user.user_id).await? {

@@ -40,8 +40,15 @@ impl Lang {
         }
         // Simplified Chinese is the default whatever the browser's locale; the
         // browser only decides when its first Chinese preference is Traditional.
-        let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
-        match accept.split(',').filter_map(|p| Lang::parse(p.split(';').next().unwrap_or(""))).find(|l| *l != Lang::En) {
+        let accept = headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        match accept
+            .split(',')
+            .filter_map(|p| Lang::parse(p.split(';').next().unwrap_or("")))
+            .find(|l| *l != Lang::En)
+        {
             Some(Lang::ZhTw) => Lang::ZhTw,
             _ => Lang::ZhCn,
         }
@@ -249,8 +256,15 @@ mod tests {
         let mut h = HeaderMap::new();
         assert_eq!(Lang::from_request(None, &h), Lang::ZhCn);
         h.insert(header::ACCEPT_LANGUAGE, "en-GB,en;q=0.9".parse().unwrap());
-        assert_eq!(Lang::from_request(None, &h), Lang::ZhCn, "Simplified Chinese unless chosen");
-        h.insert(header::ACCEPT_LANGUAGE, "en-US,zh-TW;q=0.8".parse().unwrap());
+        assert_eq!(
+            Lang::from_request(None, &h),
+            Lang::ZhCn,
+            "Simplified Chinese unless chosen"
+        );
+        h.insert(
+            header::ACCEPT_LANGUAGE,
+            "en-US,zh-TW;q=0.8".parse().unwrap(),
+        );
         assert_eq!(Lang::from_request(None, &h), Lang::ZhTw);
         assert_eq!(Lang::from_request(Some("en"), &h), Lang::En);
         assert_eq!(Lang::from_request(Some("zh-TW"), &h), Lang::ZhTw);
@@ -277,12 +291,18 @@ mod tests {
         for t in templates {
             for piece in t.split("t(\"").skip(1) {
                 let key = piece.split('"').next().unwrap();
-                assert!(MESSAGES.iter().any(|m| m.0 == key), "missing translation for {key}");
+                assert!(
+                    MESSAGES.iter().any(|m| m.0 == key),
+                    "missing translation for {key}"
+                );
             }
         }
         for st in ["requested", "pending", "posted", "voided", "expired"] {
             let key = format!("books.state.{st}");
-            assert!(MESSAGES.iter().any(|m| m.0 == key), "missing translation for {key}");
+            assert!(
+                MESSAGES.iter().any(|m| m.0 == key),
+                "missing translation for {key}"
+            );
         }
     }
 }

@@ -4,9 +4,9 @@
 pub mod access;
 pub mod api;
 pub mod cases_api;
+pub mod cases_pages;
 pub mod fund_api;
 pub mod fund_pages;
-pub mod cases_pages;
 pub mod i18n;
 pub mod matters_api;
 pub mod metrics;
@@ -49,7 +49,13 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { secure_cookies: false, login_per_ip: 60, login_per_account: 10, login_window: Duration::from_secs(300), data_dir: None }
+        Config {
+            secure_cookies: false,
+            login_per_ip: 60,
+            login_per_account: 10,
+            login_window: Duration::from_secs(300),
+            data_dir: None,
+        }
     }
 }
 
@@ -78,7 +84,8 @@ struct Assets;
 
 pub fn app(db: Db, config: Config) -> Router {
     let books_key = match &config.data_dir {
-        Some(dir) => gongzhi_store::tlog::load_or_create_key(dir).unwrap_or_else(|e| panic!("books checkpoint key: {e}")),
+        Some(dir) => gongzhi_store::tlog::load_or_create_key(dir)
+            .unwrap_or_else(|e| panic!("books checkpoint key: {e}")),
         None => ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng),
     };
     let state: AppState = Arc::new(Inner {
@@ -89,7 +96,10 @@ pub fn app(db: Db, config: Config) -> Router {
         metrics: metrics::Metrics::default(),
         books_key,
     });
-    let (api_router, openapi) = utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(api::router()).merge(cases_api::router()).split_for_parts();
+    let (api_router, openapi) = utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(api::router())
+        .merge(cases_api::router())
+        .split_for_parts();
     let openapi = Arc::new(openapi);
     Router::new()
         .merge(api_router)
@@ -137,14 +147,34 @@ async fn readyz(State(state): State<AppState>) -> Response {
 
 async fn metrics_text(State(state): State<AppState>) -> Response {
     let up = state.db.ping().await;
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render(up)).into_response()
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(up),
+    )
+        .into_response()
 }
 
 async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
     match Assets::get(&file) {
         Some(f) => {
-            let ct = if file.ends_with(".css") { "text/css" } else if file.ends_with(".js") { "text/javascript" } else { "application/octet-stream" };
-            ([(header::CONTENT_TYPE, HeaderValue::from_static(ct)), (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"))], f.data.into_owned()).into_response()
+            let ct = if file.ends_with(".css") {
+                "text/css"
+            } else if file.ends_with(".js") {
+                "text/javascript"
+            } else {
+                "application/octet-stream"
+            };
+            (
+                [
+                    (header::CONTENT_TYPE, HeaderValue::from_static(ct)),
+                    (
+                        header::CACHE_CONTROL,
+                        HeaderValue::from_static("public, max-age=3600"),
+                    ),
+                ],
+                f.data.into_owned(),
+            )
+                .into_response()
         }
         None => (StatusCode::NOT_FOUND, "no such asset").into_response(),
     }
@@ -153,24 +183,42 @@ async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Respon
 async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = req.method().to_string();
-    let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
     let resp = next.run(req).await;
-    state.metrics.observe(&method, &route, resp.status().as_u16(), start.elapsed().as_secs_f64());
+    state.metrics.observe(
+        &method,
+        &route,
+        resp.status().as_u16(),
+        start.elapsed().as_secs_f64(),
+    );
     resp
 }
 
 /// Binds and serves until the process is told to stop.
 pub async fn serve(db: Db, listen: &str, config: Config) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     serve_on(db, listener, config).await
 }
 
-pub async fn serve_on(db: Db, listener: tokio::net::TcpListener, config: Config) -> anyhow::Result<()> {
+pub async fn serve_on(
+    db: Db,
+    listener: tokio::net::TcpListener,
+    config: Config,
+) -> anyhow::Result<()> {
     let app = app(db, config);
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     Ok(())
 }

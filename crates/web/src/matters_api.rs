@@ -20,7 +20,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(procedures)).routes(routes!(create_matter)).routes(routes!(get_matter)).routes(routes!(place_matters)).routes(routes!(record_step))
+    OpenApiRouter::new()
+        .routes(routes!(procedures))
+        .routes(routes!(create_matter))
+        .routes(routes!(get_matter))
+        .routes(routes!(place_matters))
+        .routes(routes!(record_step))
 }
 
 /// The built-in procedures.
@@ -47,9 +52,16 @@ pub struct NewMatter {
 
 /// Raise a matter over a place (anyone who holds a role there).
 #[utoipa::path(post, path = "/api/v1/matters", tag = "matters", request_body = NewMatter, responses((status = 201, description = "created"), (status = 422, description = "invalid field")))]
-async fn create_matter(State(state): State<AppState>, user: CurrentUser, ApiJson(body): ApiJson<NewMatter>) -> Result<(StatusCode, Json<Value>), ApiError> {
+async fn create_matter(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(body): ApiJson<NewMatter>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let p = match body.procedure {
-        ProcedureSpec::Builtin(k) => procedure::builtins().into_iter().find(|p| p.key == k).ok_or_else(|| ApiError::field("procedure", format!("unknown procedure '{k}'")))?,
+        ProcedureSpec::Builtin(k) => procedure::builtins()
+            .into_iter()
+            .find(|p| p.key == k)
+            .ok_or_else(|| ApiError::field("procedure", format!("unknown procedure '{k}'")))?,
         ProcedureSpec::Custom(p) => p,
     };
     let (place, _) = check(&state, &user, &body.place_id, Action::ReadStructure).await?;
@@ -57,30 +69,49 @@ async fn create_matter(State(state): State<AppState>, user: CurrentUser, ApiJson
     let m = state
         .db
         .write(move |tx| {
-            let (actor, place, title, p) = (actor.clone(), place.clone(), body.title.clone(), p.clone());
+            let (actor, place, title, p) =
+                (actor.clone(), place.clone(), body.title.clone(), p.clone());
             Box::pin(async move { matters::create_matter(tx, &actor, &place, &title, &p).await })
         })
         .await?;
     Ok((StatusCode::CREATED, Json(json!(m))))
 }
 
-async fn visible(state: &AppState, user: &CurrentUser, id: &str) -> Result<(matters::MatterView, gongzhi_store::register::Place), ApiError> {
-    let m = matters::get_matter(&state.db, id).await.map_err(|_| ApiError::not_found(format!("matter '{id}' not found")))?;
-    let (place, _) = check(state, user, &m.place_id, Action::ReadStructure).await.map_err(|_| ApiError::not_found(format!("matter '{id}' not found")))?;
+async fn visible(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+) -> Result<(matters::MatterView, gongzhi_store::register::Place), ApiError> {
+    let m = matters::get_matter(&state.db, id)
+        .await
+        .map_err(|_| ApiError::not_found(format!("matter '{id}' not found")))?;
+    let (place, _) = check(state, user, &m.place_id, Action::ReadStructure)
+        .await
+        .map_err(|_| ApiError::not_found(format!("matter '{id}' not found")))?;
     Ok((m, place))
 }
 
 /// A matter with its procedure, the steps done and the next step.
 #[utoipa::path(get, path = "/api/v1/matters/{id}", tag = "matters", params(("id" = String, Path, description = "matter id")), responses((status = 200, description = "the matter")))]
-async fn get_matter(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn get_matter(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(visible(&state, &user, &id).await?.0)))
 }
 
 /// Matters over a place and below it.
 #[utoipa::path(get, path = "/api/v1/places/{id}/matters", tag = "matters", params(("id" = String, Path, description = "place id")), responses((status = 200, description = "matters")))]
-async fn place_matters(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn place_matters(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let (place, _) = check(&state, &user, &id, Action::ReadStructure).await?;
-    Ok(Json(json!({"matters": matters::matters_under(&state.db, &place).await?})))
+    Ok(Json(
+        json!({"matters": matters::matters_under(&state.db, &place).await?}),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -96,15 +127,39 @@ pub struct StepBody {
 /// Record the next step of a matter (by someone holding one of the step's roles over the scope).
 #[utoipa::path(post, path = "/api/v1/matters/{id}/steps", tag = "matters", params(("id" = String, Path, description = "matter id")), request_body = StepBody,
     responses((status = 201, description = "recorded"), (status = 409, description = "out of order or outside the step's day limits"), (status = 422, description = "role not allowed for this step")))]
-async fn record_step(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, ApiJson(body): ApiJson<StepBody>) -> Result<(StatusCode, Json<Value>), ApiError> {
+async fn record_step(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<StepBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let (_, place) = visible(&state, &user, &id).await?;
     let roles = policy::roles_over(&user.actor, &place.path_ids());
     let actor = user.audit_name();
     let done = state
         .db
         .write(move |tx| {
-            let (actor, id, roles, step, note, vote) = (actor.clone(), id.clone(), roles.clone(), body.step.clone(), body.note.clone(), body.vote_id.clone());
-            Box::pin(async move { matters::record_step(tx, &actor, &id, &step, &roles, &note, vote.as_deref(), db::now_ms()).await })
+            let (actor, id, roles, step, note, vote) = (
+                actor.clone(),
+                id.clone(),
+                roles.clone(),
+                body.step.clone(),
+                body.note.clone(),
+                body.vote_id.clone(),
+            );
+            Box::pin(async move {
+                matters::record_step(
+                    tx,
+                    &actor,
+                    &id,
+                    &step,
+                    &roles,
+                    &note,
+                    vote.as_deref(),
+                    db::now_ms(),
+                )
+                .await
+            })
         })
         .await?;
     Ok((StatusCode::CREATED, Json(json!(done))))

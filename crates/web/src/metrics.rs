@@ -22,7 +22,9 @@ struct Inner {
 impl Metrics {
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
         let mut m = self.inner.lock().expect("metrics lock");
-        *m.requests.entry((method.to_string(), route.to_string(), status)).or_default() += 1;
+        *m.requests
+            .entry((method.to_string(), route.to_string(), status))
+            .or_default() += 1;
         for (i, b) in BUCKETS.iter().enumerate() {
             if seconds <= *b {
                 m.buckets[i] += 1;
@@ -41,9 +43,15 @@ impl Metrics {
         }
         s.push_str("# HELP gongzhi_http_request_duration_seconds HTTP request latency.\n# TYPE gongzhi_http_request_duration_seconds histogram\n");
         for (i, b) in BUCKETS.iter().enumerate() {
-            s.push_str(&format!("gongzhi_http_request_duration_seconds_bucket{{le=\"{b}\"}} {}\n", m.buckets[i]));
+            s.push_str(&format!(
+                "gongzhi_http_request_duration_seconds_bucket{{le=\"{b}\"}} {}\n",
+                m.buckets[i]
+            ));
         }
-        s.push_str(&format!("gongzhi_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {}\n", m.count));
+        s.push_str(&format!(
+            "gongzhi_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {}\n",
+            m.count
+        ));
         s.push_str(&format!("gongzhi_http_request_duration_seconds_sum {}\ngongzhi_http_request_duration_seconds_count {}\n", m.sum, m.count));
         s.push_str(&format!("# HELP gongzhi_database_up Whether the database answered.\n# TYPE gongzhi_database_up gauge\ngongzhi_database_up {}\n", u8::from(db_up)));
         s

@@ -17,7 +17,9 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use gongzhi_domain::cases::{self as rules, format_iso, parse_iso, Category, Channel, Priority, Status, DAY_MS};
+use gongzhi_domain::cases::{
+    self as rules, format_iso, parse_iso, Category, Channel, Priority, Status, DAY_MS,
+};
 use gongzhi_domain::policy::{Action, Actor};
 use gongzhi_store::cases::{self, CaseView, ListFilter, NewCase};
 use gongzhi_store::register::{self, Place};
@@ -102,22 +104,39 @@ fn child_name(list: &str) -> &'static str {
 /// A response: JSON as is; XML with `root` as the document element.
 fn respond(status: StatusCode, fmt: Format, root: &str, v: Value) -> Response {
     match fmt {
-        Format::Json => (status, [(header::CONTENT_TYPE, "application/json; charset=utf-8")], v.to_string()).into_response(),
+        Format::Json => (
+            status,
+            [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+            v.to_string(),
+        )
+            .into_response(),
         Format::Xml => {
             let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>");
             xml_value(&mut out, root, &v, &child_name);
-            (status, [(header::CONTENT_TYPE, "text/xml; charset=utf-8")], out).into_response()
+            (
+                status,
+                [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
+                out,
+            )
+                .into_response()
         }
     }
 }
 
 /// The specification's error format: `[{"code": 400, "description": "…"}]`, `<errors><error>…`.
 fn error(status: StatusCode, fmt: Format, description: impl Into<String>) -> Response {
-    respond(status, fmt, "errors", json!([{"code": status.as_u16(), "description": description.into()}]))
+    respond(
+        status,
+        fmt,
+        "errors",
+        json!([{"code": status.as_u16(), "description": description.into()}]),
+    )
 }
 
 fn params(query: Option<&str>, body: Option<&[u8]>) -> Vec<(String, String)> {
-    let mut v: Vec<(String, String)> = query.and_then(|q| serde_urlencoded::from_str(q).ok()).unwrap_or_default();
+    let mut v: Vec<(String, String)> = query
+        .and_then(|q| serde_urlencoded::from_str(q).ok())
+        .unwrap_or_default();
     if let Some(b) = body {
         v.extend(serde_urlencoded::from_bytes::<Vec<(String, String)>>(b).unwrap_or_default());
     }
@@ -125,7 +144,10 @@ fn params(query: Option<&str>, body: Option<&[u8]>) -> Vec<(String, String)> {
 }
 
 fn param<'a>(p: &'a [(String, String)], k: &str) -> Option<&'a str> {
-    p.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str()).filter(|v| !v.trim().is_empty())
+    p.iter()
+        .find(|(n, _)| n == k)
+        .map(|(_, v)| v.as_str())
+        .filter(|v| !v.trim().is_empty())
 }
 
 fn service(c: Category) -> Value {
@@ -141,21 +163,38 @@ fn service(c: Category) -> Value {
     })
 }
 
-async fn top_get(State(state): State<AppState>, Path(file): Path<String>, RawQuery(q): RawQuery, headers: HeaderMap) -> Response {
+async fn top_get(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Response {
     let Some((name, fmt)) = split_format(&file) else {
-        return error(StatusCode::NOT_FOUND, Format::Json, format!("no resource '{file}': use .json or .xml"));
+        return error(
+            StatusCode::NOT_FOUND,
+            Format::Json,
+            format!("no resource '{file}': use .json or .xml"),
+        );
     };
     let p = params(q.as_deref(), None);
     match name {
         "discovery" => discovery(&headers, fmt),
-        "services" => respond(StatusCode::OK, fmt, "services", Value::Array(Category::ALL.iter().map(|c| service(*c)).collect())),
+        "services" => respond(
+            StatusCode::OK,
+            fmt,
+            "services",
+            Value::Array(Category::ALL.iter().map(|c| service(*c)).collect()),
+        ),
         "requests" => list_requests(&state, &p, fmt).await,
         _ => error(StatusCode::NOT_FOUND, fmt, format!("no resource '{name}'")),
     }
 }
 
 fn discovery(headers: &HeaderMap, fmt: Format) -> Response {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
     respond(
         StatusCode::OK,
         fmt,
@@ -177,11 +216,24 @@ fn discovery(headers: &HeaderMap, fmt: Format) -> Response {
 
 async fn service_definition(Path(file): Path<String>) -> Response {
     let Some((code, fmt)) = split_format(&file) else {
-        return error(StatusCode::NOT_FOUND, Format::Json, format!("no resource '{file}': use .json or .xml"));
+        return error(
+            StatusCode::NOT_FOUND,
+            Format::Json,
+            format!("no resource '{file}': use .json or .xml"),
+        );
     };
     match Category::parse(code) {
-        Some(c) => respond(StatusCode::OK, fmt, "service_definition", json!({"service_code": c.as_str(), "attributes": []})),
-        None => error(StatusCode::NOT_FOUND, fmt, format!("unknown service_code '{code}'")),
+        Some(c) => respond(
+            StatusCode::OK,
+            fmt,
+            "service_definition",
+            json!({"service_code": c.as_str(), "attributes": []}),
+        ),
+        None => error(
+            StatusCode::NOT_FOUND,
+            fmt,
+            format!("unknown service_code '{code}'"),
+        ),
     }
 }
 
@@ -197,29 +249,73 @@ async fn jurisdiction(state: &AppState, j: &str) -> Option<Place> {
 async fn api_user(state: &AppState, key: Option<&str>) -> Option<CurrentUser> {
     let uid = auth::token_user(&state.db, key?.trim()).await.ok()??;
     let (grants, _) = auth::grants_of(&state.db, &uid).await.ok()?;
-    Some(CurrentUser { actor: Actor { user_id: uid.clone(), grants }, user_id: uid })
+    Some(CurrentUser {
+        actor: Actor {
+            user_id: uid.clone(),
+            grants,
+        },
+        user_id: uid,
+    })
 }
 
 fn request_json(c: &CaseView, show_text: bool, notes: Option<String>) -> Value {
     let st = c.status();
-    let (name, _) = Category::parse(&c.category).map(|c| c.describe()).unwrap_or(("Other", ""));
+    let (name, _) = Category::parse(&c.category)
+        .map(|c| c.describe())
+        .unwrap_or(("Other", ""));
     let mut m = Map::new();
     m.insert("service_request_id".into(), json!(c.id));
     m.insert("status".into(), json!(st.open311()));
-    m.insert("status_notes".into(), json!(notes.or_else(|| Some(format!("{st}"))).unwrap_or_default()));
+    m.insert(
+        "status_notes".into(),
+        json!(notes.or_else(|| Some(format!("{st}"))).unwrap_or_default()),
+    );
     m.insert("service_name".into(), json!(name));
     m.insert("service_code".into(), json!(c.category));
-    m.insert("description".into(), if show_text { json!(c.description) } else { Value::Null });
+    m.insert(
+        "description".into(),
+        if show_text {
+            json!(c.description)
+        } else {
+            Value::Null
+        },
+    );
     m.insert("agency_responsible".into(), json!(c.org_kind));
-    m.insert("service_notice".into(), json!(format!("resolution due {}", format_iso(c.resolution_due))));
-    m.insert("requested_datetime".into(), json!(format_iso(c.reported_at)));
+    m.insert(
+        "service_notice".into(),
+        json!(format!("resolution due {}", format_iso(c.resolution_due))),
+    );
+    m.insert(
+        "requested_datetime".into(),
+        json!(format_iso(c.reported_at)),
+    );
     m.insert("updated_datetime".into(), json!(format_iso(c.updated_at)));
-    m.insert("expected_datetime".into(), json!(format_iso(c.resolution_due)));
-    m.insert("address".into(), json!(c.address.clone().unwrap_or_else(|| c.place_name.clone())));
+    m.insert(
+        "expected_datetime".into(),
+        json!(format_iso(c.resolution_due)),
+    );
+    m.insert(
+        "address".into(),
+        json!(c.address.clone().unwrap_or_else(|| c.place_name.clone())),
+    );
     m.insert("address_id".into(), json!(c.place_id));
     m.insert("zipcode".into(), Value::Null);
-    m.insert("lat".into(), c.lat.as_deref().and_then(|v| v.parse::<serde_json::Number>().ok()).map(Value::Number).unwrap_or(Value::Null));
-    m.insert("long".into(), c.lon.as_deref().and_then(|v| v.parse::<serde_json::Number>().ok()).map(Value::Number).unwrap_or(Value::Null));
+    m.insert(
+        "lat".into(),
+        c.lat
+            .as_deref()
+            .and_then(|v| v.parse::<serde_json::Number>().ok())
+            .map(Value::Number)
+            .unwrap_or(Value::Null),
+    );
+    m.insert(
+        "long".into(),
+        c.lon
+            .as_deref()
+            .and_then(|v| v.parse::<serde_json::Number>().ok())
+            .map(Value::Number)
+            .unwrap_or(Value::Null),
+    );
     m.insert("media_url".into(), Value::Null);
     Value::Object(m)
 }
@@ -243,7 +339,11 @@ async fn list_requests(state: &AppState, p: &[(String, String)], fmt: Format) ->
         return error(StatusCode::BAD_REQUEST, fmt, "jurisdiction_id is required: a compound or community code (see /api/v1/public/compounds)");
     };
     let Some(place) = jurisdiction(state, j).await else {
-        return error(StatusCode::NOT_FOUND, fmt, format!("unknown jurisdiction_id '{j}'"));
+        return error(
+            StatusCode::NOT_FOUND,
+            fmt,
+            format!("unknown jurisdiction_id '{j}'"),
+        );
     };
     let user = api_user(state, param(p, "api_key")).await;
     if param(p, "api_key").is_some() && user.is_none() {
@@ -252,14 +352,26 @@ async fn list_requests(state: &AppState, p: &[(String, String)], fmt: Format) ->
     let mut f = ListFilter::default();
     if let Some(ids) = param(p, "service_request_id") {
         // Overrides all other parameters (the specification says so).
-        f.ids = Some(ids.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).take(100).collect());
+        f.ids = Some(
+            ids.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .take(100)
+                .collect(),
+        );
     } else {
         if let Some(codes) = param(p, "service_code") {
             let mut cats = Vec::new();
             for c in codes.split(',') {
                 match Category::parse(c) {
                     Some(c) => cats.push(c),
-                    None => return error(StatusCode::BAD_REQUEST, fmt, format!("unknown service_code '{c}'")),
+                    None => {
+                        return error(
+                            StatusCode::BAD_REQUEST,
+                            fmt,
+                            format!("unknown service_code '{c}'"),
+                        )
+                    }
                 }
             }
             if cats.len() == 1 {
@@ -275,14 +387,28 @@ async fn list_requests(state: &AppState, p: &[(String, String)], fmt: Format) ->
                 match x.trim() {
                     "open" => st.extend(Status::ALL.iter().filter(|s| s.open311() == "open")),
                     "closed" => st.extend(Status::ALL.iter().filter(|s| s.open311() == "closed")),
-                    other => return error(StatusCode::BAD_REQUEST, fmt, format!("status must be open or closed, not '{other}'")),
+                    other => {
+                        return error(
+                            StatusCode::BAD_REQUEST,
+                            fmt,
+                            format!("status must be open or closed, not '{other}'"),
+                        )
+                    }
                 }
             }
             f.status = Some(st);
         }
         let parse = |k: &str| -> Result<Option<i64>, Response> {
             match param(p, k) {
-                Some(v) => parse_iso(v).map(Some).ok_or_else(|| error(StatusCode::BAD_REQUEST, fmt, format!("{k} must be a W3C date-time such as 2026-11-01T00:00:00Z, not '{v}'"))),
+                Some(v) => parse_iso(v).map(Some).ok_or_else(|| {
+                    error(
+                        StatusCode::BAD_REQUEST,
+                        fmt,
+                        format!(
+                            "{k} must be a W3C date-time such as 2026-11-01T00:00:00Z, not '{v}'"
+                        ),
+                    )
+                }),
                 None => Ok(None),
             }
         };
@@ -298,10 +424,18 @@ async fn list_requests(state: &AppState, p: &[(String, String)], fmt: Format) ->
             (None, None) => (db::now_ms() - 90 * DAY_MS, db::now_ms() + 1),
         };
         if to <= from {
-            return error(StatusCode::BAD_REQUEST, fmt, "end_date is before start_date");
+            return error(
+                StatusCode::BAD_REQUEST,
+                fmt,
+                "end_date is before start_date",
+            );
         }
         if to - from > 90 * DAY_MS + 1 {
-            return error(StatusCode::BAD_REQUEST, fmt, "start_date and end_date may not span more than 90 days");
+            return error(
+                StatusCode::BAD_REQUEST,
+                fmt,
+                "start_date and end_date may not span more than 90 days",
+            );
         }
         f.from = Some(from);
         f.to = Some(to);
@@ -310,71 +444,158 @@ async fn list_requests(state: &AppState, p: &[(String, String)], fmt: Format) ->
         Ok(l) => l,
         Err(e) => {
             tracing::error!(error = %e, "open311 list");
-            return error(StatusCode::INTERNAL_SERVER_ERROR, fmt, "the server could not complete the request");
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                fmt,
+                "the server could not complete the request",
+            );
         }
     };
-    let codes: Option<Vec<&str>> = param(p, "service_request_id").is_none().then(|| param(p, "service_code").map(|c| c.split(',').collect())).flatten();
+    let codes: Option<Vec<&str>> = param(p, "service_request_id")
+        .is_none()
+        .then(|| param(p, "service_code").map(|c| c.split(',').collect()))
+        .flatten();
     let mut out = Vec::new();
-    for c in list.iter().filter(|c| codes.as_ref().is_none_or(|cs| cs.contains(&c.category.as_str()))) {
+    for c in list.iter().filter(|c| {
+        codes
+            .as_ref()
+            .is_none_or(|cs| cs.contains(&c.category.as_str()))
+    }) {
         let show = may_read_text(state, user.as_ref(), c).await;
         out.push(request_json(c, show, None));
     }
     respond(StatusCode::OK, fmt, "service_requests", Value::Array(out))
 }
 
-async fn one_request(State(state): State<AppState>, Path(file): Path<String>, RawQuery(q): RawQuery) -> Response {
+async fn one_request(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Response {
     let Some((id, fmt)) = split_format(&file) else {
-        return error(StatusCode::NOT_FOUND, Format::Json, format!("no resource '{file}': use .json or .xml"));
+        return error(
+            StatusCode::NOT_FOUND,
+            Format::Json,
+            format!("no resource '{file}': use .json or .xml"),
+        );
     };
     let p = params(q.as_deref(), None);
     let c = match cases::get(&state.db, id).await {
         Ok(c) => c,
-        Err(_) => return error(StatusCode::NOT_FOUND, fmt, format!("no service request '{id}'")),
+        Err(_) => {
+            return error(
+                StatusCode::NOT_FOUND,
+                fmt,
+                format!("no service request '{id}'"),
+            )
+        }
     };
     if let Some(j) = param(&p, "jurisdiction_id") {
         match jurisdiction(&state, j).await {
             Some(place) if c.place_path.starts_with(&place.path) => {}
-            _ => return error(StatusCode::NOT_FOUND, fmt, format!("no service request '{id}' in jurisdiction '{j}'")),
+            _ => {
+                return error(
+                    StatusCode::NOT_FOUND,
+                    fmt,
+                    format!("no service request '{id}' in jurisdiction '{j}'"),
+                )
+            }
         }
     }
     let user = api_user(&state, param(&p, "api_key")).await;
     let show = may_read_text(&state, user.as_ref(), &c).await;
-    let notes = cases::timeline(&state.db, id).await.ok().and_then(|t| t.iter().rev().find_map(|e| e.note.clone()));
-    respond(StatusCode::OK, fmt, "service_requests", json!([request_json(&c, show, notes)]))
+    let notes = cases::timeline(&state.db, id)
+        .await
+        .ok()
+        .and_then(|t| t.iter().rev().find_map(|e| e.note.clone()));
+    respond(
+        StatusCode::OK,
+        fmt,
+        "service_requests",
+        json!([request_json(&c, show, notes)]),
+    )
 }
 
-async fn top_post(State(state): State<AppState>, Path(file): Path<String>, RawQuery(q): RawQuery, body: axum::body::Bytes) -> Response {
+async fn top_post(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    RawQuery(q): RawQuery,
+    body: axum::body::Bytes,
+) -> Response {
     let Some((name, fmt)) = split_format(&file) else {
-        return error(StatusCode::NOT_FOUND, Format::Json, format!("no resource '{file}': use .json or .xml"));
+        return error(
+            StatusCode::NOT_FOUND,
+            Format::Json,
+            format!("no resource '{file}': use .json or .xml"),
+        );
     };
     if name != "requests" {
-        return error(StatusCode::METHOD_NOT_ALLOWED, fmt, format!("POST is accepted only on requests.{}", if fmt == Format::Json { "json" } else { "xml" }));
+        return error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            fmt,
+            format!(
+                "POST is accepted only on requests.{}",
+                if fmt == Format::Json { "json" } else { "xml" }
+            ),
+        );
     }
     let p = params(q.as_deref(), Some(&body));
     let Some(user) = api_user(&state, param(&p, "api_key")).await else {
-        return error(StatusCode::FORBIDDEN, fmt, "a valid api_key is required to create a service request");
+        return error(
+            StatusCode::FORBIDDEN,
+            fmt,
+            "a valid api_key is required to create a service request",
+        );
     };
     let Some(j) = param(&p, "jurisdiction_id") else {
-        return error(StatusCode::BAD_REQUEST, fmt, "jurisdiction_id is required: a compound or community code");
+        return error(
+            StatusCode::BAD_REQUEST,
+            fmt,
+            "jurisdiction_id is required: a compound or community code",
+        );
     };
     let Some(jur) = jurisdiction(&state, j).await else {
-        return error(StatusCode::NOT_FOUND, fmt, format!("unknown jurisdiction_id '{j}'"));
+        return error(
+            StatusCode::NOT_FOUND,
+            fmt,
+            format!("unknown jurisdiction_id '{j}'"),
+        );
     };
     let Some(code) = param(&p, "service_code") else {
         return error(StatusCode::BAD_REQUEST, fmt, "service_code is required");
     };
     let Some(category) = Category::parse(code) else {
-        return error(StatusCode::BAD_REQUEST, fmt, format!("unknown service_code '{code}' (see services.json)"));
+        return error(
+            StatusCode::BAD_REQUEST,
+            fmt,
+            format!("unknown service_code '{code}' (see services.json)"),
+        );
     };
-    let (lat, lon, addr, addr_id) = (param(&p, "lat"), param(&p, "long"), param(&p, "address_string"), param(&p, "address_id"));
+    let (lat, lon, addr, addr_id) = (
+        param(&p, "lat"),
+        param(&p, "long"),
+        param(&p, "address_string"),
+        param(&p, "address_id"),
+    );
     if (lat.is_none() || lon.is_none()) && addr.is_none() && addr_id.is_none() {
-        return error(StatusCode::BAD_REQUEST, fmt, "a location is required: lat and long, address_string or address_id");
+        return error(
+            StatusCode::BAD_REQUEST,
+            fmt,
+            "a location is required: lat and long, address_string or address_id",
+        );
     }
     for (k, v) in [("lat", lat), ("long", lon)] {
         if let Some(v) = v {
-            let ok = v.len() <= 20 && v.parse::<f64>().is_ok_and(|x| x.is_finite() && x.abs() <= if k == "lat" { 90.0 } else { 180.0 });
+            let ok = v.len() <= 20
+                && v.parse::<f64>().is_ok_and(|x| {
+                    x.is_finite() && x.abs() <= if k == "lat" { 90.0 } else { 180.0 }
+                });
             if !ok {
-                return error(StatusCode::BAD_REQUEST, fmt, format!("{k} is not a coordinate: '{v}'"));
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    fmt,
+                    format!("{k} is not a coordinate: '{v}'"),
+                );
             }
         }
     }
@@ -382,17 +603,32 @@ async fn top_post(State(state): State<AppState>, Path(file): Path<String>, RawQu
     let place = match addr_id {
         Some(id) => match register::get_place(&state.db, id).await {
             Ok(p) if p.path.starts_with(&jur.path) => p,
-            _ => return error(StatusCode::BAD_REQUEST, fmt, format!("address_id '{id}' is not a place in jurisdiction '{j}'")),
+            _ => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    fmt,
+                    format!("address_id '{id}' is not a place in jurisdiction '{j}'"),
+                )
+            }
         },
         None => jur.clone(),
     };
     if check_place(&user, &place, Action::RaiseCase).is_err() {
-        return error(StatusCode::FORBIDDEN, fmt, format!("this api_key may not create requests in jurisdiction '{j}'"));
+        return error(
+            StatusCode::FORBIDDEN,
+            fmt,
+            format!("this api_key may not create requests in jurisdiction '{j}'"),
+        );
     }
     let Some(description) = param(&p, "description") else {
         return error(StatusCode::BAD_REQUEST, fmt, "description is required");
     };
-    let name = [param(&p, "first_name"), param(&p, "last_name")].iter().flatten().copied().collect::<Vec<_>>().join(" ");
+    let name = [param(&p, "first_name"), param(&p, "last_name")]
+        .iter()
+        .flatten()
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ");
     let nc = NewCase {
         place,
         part_id: None,
@@ -413,7 +649,9 @@ async fn top_post(State(state): State<AppState>, Path(file): Path<String>, RawQu
         .db
         .write(move |tx| {
             let nc = nc.clone();
-            Box::pin(async move { cases::raise(tx, &nc, crate::cases_api::calendar(), db::now_ms()).await })
+            Box::pin(async move {
+                cases::raise(tx, &nc, crate::cases_api::calendar(), db::now_ms()).await
+            })
         })
         .await;
     match res {
@@ -428,10 +666,16 @@ async fn top_post(State(state): State<AppState>, Path(file): Path<String>, RawQu
                 json!([{"service_request_id": id, "service_notice": format!("expected within {} (by {due})", limits.resolution.describe()), "account_id": Value::Null}]),
             )
         }
-        Err(gongzhi_store::StoreError::Invalid { field, reason }) => error(StatusCode::BAD_REQUEST, fmt, format!("{field}: {reason}")),
+        Err(gongzhi_store::StoreError::Invalid { field, reason }) => {
+            error(StatusCode::BAD_REQUEST, fmt, format!("{field}: {reason}"))
+        }
         Err(e) => {
             tracing::error!(error = %e, "open311 create");
-            error(StatusCode::INTERNAL_SERVER_ERROR, fmt, "the server could not complete the request")
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                fmt,
+                "the server could not complete the request",
+            )
         }
     }
 }

@@ -25,7 +25,12 @@ fn render<T: Template>(t: &T, status: StatusCode, lang_cookie: Option<Lang>) -> 
         Ok(html) => {
             let mut r = (status, Html(html)).into_response();
             if let Some(l) = lang_cookie {
-                if let Ok(v) = format!("gz_lang={}; Path=/; SameSite=Lax; Max-Age=31536000", l.code()).parse() {
+                if let Ok(v) = format!(
+                    "gz_lang={}; Path=/; SameSite=Lax; Max-Age=31536000",
+                    l.code()
+                )
+                .parse()
+                {
                     r.headers_mut().append(header::SET_COOKIE, v);
                 }
             }
@@ -49,12 +54,21 @@ fn page_error(e: ApiError, lang: Lang) -> Response {
         403 => "err.forbidden",
         _ => "err.other",
     };
-    let t = ErrorPage { lang, logged_in: true, status: e.status.as_u16(), title_key, detail: e.detail };
+    let t = ErrorPage {
+        lang,
+        logged_in: true,
+        status: e.status.as_u16(),
+        title_key,
+        detail: e.detail,
+    };
     render(&t, e.status, None)
 }
 
 #[derive(Template)]
-#[template(source = "{% extends \"base.html\" %}{% block title %}{{ status }}{% endblock %}{% block content %}<h1>{{ status }} {{ lang.t(title_key) }}</h1><p class=\"muted\">{{ detail }}</p><p><a href=\"/\">{{ lang.t(\"home\") }}</a></p>{% endblock %}", ext = "html")]
+#[template(
+    source = "{% extends \"base.html\" %}{% block title %}{{ status }}{% endblock %}{% block content %}<h1>{{ status }} {{ lang.t(title_key) }}</h1><p class=\"muted\">{{ detail }}</p><p><a href=\"/\">{{ lang.t(\"home\") }}</a></p>{% endblock %}",
+    ext = "html"
+)]
 struct ErrorPage {
     lang: Lang,
     logged_in: bool,
@@ -74,7 +88,16 @@ struct LoginPage {
 
 pub async fn login_form(Query(q): Query<LangQuery>, headers: HeaderMap) -> Response {
     let (lang, set) = lang_of(&q, &headers);
-    render(&LoginPage { lang, logged_in: false, failed: false, error: String::new() }, StatusCode::OK, set)
+    render(
+        &LoginPage {
+            lang,
+            logged_in: false,
+            failed: false,
+            error: String::new(),
+        },
+        StatusCode::OK,
+        set,
+    )
 }
 
 #[derive(Deserialize)]
@@ -83,13 +106,45 @@ pub struct LoginForm {
     password: String,
 }
 
-pub async fn login_submit(State(state): State<AppState>, ConnectInfo(addr): ConnectInfo<SocketAddr>, headers: HeaderMap, Form(f): Form<LoginForm>) -> Response {
+pub async fn login_submit(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Response {
     let lang = Lang::from_request(None, &headers);
-    match session::login(&state, &addr.ip().to_string(), f.username.trim(), &f.password).await {
-        Ok(token) => ([(header::SET_COOKIE, session::session_cookie(&token, state.secure_cookies))], Redirect::to("/")).into_response(),
+    match session::login(
+        &state,
+        &addr.ip().to_string(),
+        f.username.trim(),
+        &f.password,
+    )
+    .await
+    {
+        Ok(token) => (
+            [(
+                header::SET_COOKIE,
+                session::session_cookie(&token, state.secure_cookies),
+            )],
+            Redirect::to("/"),
+        )
+            .into_response(),
         Err(e) => {
-            let error = if e.status == StatusCode::UNAUTHORIZED { lang.t("login_failed").to_string() } else { e.detail.clone() };
-            render(&LoginPage { lang, logged_in: false, failed: true, error }, e.status, None)
+            let error = if e.status == StatusCode::UNAUTHORIZED {
+                lang.t("login_failed").to_string()
+            } else {
+                e.detail.clone()
+            };
+            render(
+                &LoginPage {
+                    lang,
+                    logged_in: false,
+                    failed: true,
+                    error,
+                },
+                e.status,
+                None,
+            )
         }
     }
 }
@@ -98,7 +153,11 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Respon
     if let Some(c) = session::cookie(&headers, session::SESSION_COOKIE) {
         let _ = gongzhi_store::auth::delete_session(&state.db, &c).await;
     }
-    ([(header::SET_COOKIE, session::clear_cookie())], Redirect::to("/login")).into_response()
+    (
+        [(header::SET_COOKIE, session::clear_cookie())],
+        Redirect::to("/login"),
+    )
+        .into_response()
 }
 
 pub struct PlaceRow {
@@ -110,7 +169,12 @@ pub struct PlaceRow {
 
 impl From<register::PlaceSummary> for PlaceRow {
     fn from(p: register::PlaceSummary) -> Self {
-        PlaceRow { id: p.id, name: p.name, kind_key: format!("kind.{}", p.kind), parts: p.parts }
+        PlaceRow {
+            id: p.id,
+            name: p.name,
+            kind_key: format!("kind.{}", p.kind),
+            parts: p.parts,
+        }
     }
 }
 
@@ -123,15 +187,34 @@ struct HomePage {
     places: Vec<PlaceRow>,
 }
 
-pub async fn home(State(state): State<AppState>, MaybeUser(user): MaybeUser, Query(q): Query<LangQuery>, headers: HeaderMap) -> Response {
+pub async fn home(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
     let (lang, set) = lang_of(&q, &headers);
-    let Some(user) = user else { return Redirect::to("/login").into_response() };
+    let Some(user) = user else {
+        return Redirect::to("/login").into_response();
+    };
     let places = match crate::api::top_places(&state, &user).await {
         Ok(p) => p,
         Err(e) => return page_error(e, lang),
     };
-    let username = gongzhi_store::auth::get_user(&state.db, &user.user_id).await.map(|u| u.username).unwrap_or_default();
-    render(&HomePage { lang, logged_in: true, username, places: places.into_iter().map(PlaceRow::from).collect() }, StatusCode::OK, set)
+    let username = gongzhi_store::auth::get_user(&state.db, &user.user_id)
+        .await
+        .map(|u| u.username)
+        .unwrap_or_default();
+    render(
+        &HomePage {
+            lang,
+            logged_in: true,
+            username,
+            places: places.into_iter().map(PlaceRow::from).collect(),
+        },
+        StatusCode::OK,
+        set,
+    )
 }
 
 pub struct PartRow {
@@ -169,9 +252,17 @@ struct PlacePage {
 /// Parts shown on one page; the API pages through the rest.
 const PAGE_PARTS: i64 = 500;
 
-pub async fn place(State(state): State<AppState>, MaybeUser(user): MaybeUser, Path(id): Path<String>, Query(q): Query<LangQuery>, headers: HeaderMap) -> Response {
+pub async fn place(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path(id): Path<String>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
     let (lang, set) = lang_of(&q, &headers);
-    let Some(user) = user else { return Redirect::to("/login").into_response() };
+    let Some(user) = user else {
+        return Redirect::to("/login").into_response();
+    };
     let result: Result<PlacePage, ApiError> = async {
         let (place, _) = access::check(&state, &user, &id, Action::ReadStructure).await?;
         let reg = check_place(&user, &place, Action::ReadRegister).ok();
@@ -181,21 +272,64 @@ pub async fn place(State(state): State<AppState>, MaybeUser(user): MaybeUser, Pa
             .filter(|a| a.id != place.id && check_place(&user, a, Action::ReadStructure).is_ok())
             .map(|a| (a.id, a.name))
             .collect();
-        let children = register::children(&state.db, Some(&place)).await?.into_iter().map(PlaceRow::from).collect();
+        let children = register::children(&state.db, Some(&place))
+            .await?
+            .into_iter()
+            .map(PlaceRow::from)
+            .collect();
         let show_parts = matches!(place.kind.as_str(), "compound" | "building" | "unit");
-        let filter = reg.as_ref().map(access::filter).unwrap_or(register::PartFilter::All);
-        let parts = if show_parts { register::parts_under(&state.db, &place, &filter, reg.is_some(), PAGE_PARTS, 0).await? } else { vec![] };
+        let filter = reg
+            .as_ref()
+            .map(access::filter)
+            .unwrap_or(register::PartFilter::All);
+        let parts = if show_parts {
+            register::parts_under(&state.db, &place, &filter, reg.is_some(), PAGE_PARTS, 0).await?
+        } else {
+            vec![]
+        };
         let total = register::count_parts_under(&state.db, &place).await?;
-        let (grids, orgs) = if reg.is_some() && matches!(place.kind.as_str(), "community" | "compound") {
+        let (grids, orgs) = if reg.is_some()
+            && matches!(place.kind.as_str(), "community" | "compound")
+        {
             let mut g = register::grids_of(&state.db, &place).await?;
             if let Some(gongzhi_domain::policy::Access::Grids(mine)) = &reg {
                 g.retain(|x| mine.contains(&x.id));
             }
-            let grids = g.into_iter().map(|g| (g.name, g.kind, g.households, g.worker.map(|w| format!("{} {}", w.name, w.phone.unwrap_or_default())).unwrap_or_default(), g.warning.unwrap_or_default())).collect();
+            let grids = g
+                .into_iter()
+                .map(|g| {
+                    (
+                        g.name,
+                        g.kind,
+                        g.households,
+                        g.worker
+                            .map(|w| format!("{} {}", w.name, w.phone.unwrap_or_default()))
+                            .unwrap_or_default(),
+                        g.warning.unwrap_or_default(),
+                    )
+                })
+                .collect();
             let orgs = register::orgs_for(&state.db, &place)
                 .await?
                 .into_iter()
-                .map(|o| (o.name, o.kind, o.members.into_iter().map(|m| format!("{} · {}{} {}", m.person.name, m.role, m.member_type.map(|t| format!(" ({t})")).unwrap_or_default(), m.person.phone.unwrap_or_default())).collect()))
+                .map(|o| {
+                    (
+                        o.name,
+                        o.kind,
+                        o.members
+                            .into_iter()
+                            .map(|m| {
+                                format!(
+                                    "{} · {}{} {}",
+                                    m.person.name,
+                                    m.role,
+                                    m.member_type.map(|t| format!(" ({t})")).unwrap_or_default(),
+                                    m.person.phone.unwrap_or_default()
+                                )
+                            })
+                            .collect(),
+                    )
+                })
                 .collect();
             (grids, orgs)
         } else {
@@ -251,32 +385,62 @@ struct OwnerPage {
 }
 
 /// An owner of record and the parts they hold that the caller may see.
-pub async fn owner(State(state): State<AppState>, MaybeUser(user): MaybeUser, Path(id): Path<String>, Query(q): Query<LangQuery>, headers: HeaderMap) -> Response {
+pub async fn owner(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path(id): Path<String>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
     let (lang, set) = lang_of(&q, &headers);
-    let Some(user) = user else { return Redirect::to("/login").into_response() };
+    let Some(user) = user else {
+        return Redirect::to("/login").into_response();
+    };
     let result: Result<OwnerPage, ApiError> = async {
-        let o = register::get_owner(&state.db, &id).await.map_err(|_| ApiError::not_found(format!("owner '{id}' not found")))?;
-        let own = gongzhi_store::auth::owners_of_user(&state.db, &user.user_id).await?.contains(&o.id);
+        let o = register::get_owner(&state.db, &id)
+            .await
+            .map_err(|_| ApiError::not_found(format!("owner '{id}' not found")))?;
+        let own = gongzhi_store::auth::owners_of_user(&state.db, &user.user_id)
+            .await?
+            .contains(&o.id);
         // Only parts the caller may read the register of (full access) are shown.
         let visible: Vec<&register::OwnedPart> = o
             .parts
             .iter()
             .filter(|p| {
-                own || gongzhi_domain::policy::authorize(&user.actor, Action::ReadRegister, gongzhi_domain::policy::Target { path: &register::path_ids(&p.place_path) })
-                    .is_ok_and(|a| a == gongzhi_domain::policy::Access::Full)
+                own || gongzhi_domain::policy::authorize(
+                    &user.actor,
+                    Action::ReadRegister,
+                    gongzhi_domain::policy::Target {
+                        path: &register::path_ids(&p.place_path),
+                    },
+                )
+                .is_ok_and(|a| a == gongzhi_domain::policy::Access::Full)
             })
             .collect();
         if visible.is_empty() {
             return Err(ApiError::not_found(format!("owner '{id}' not found")));
         }
-        let total: i64 = visible.iter().filter_map(|p| gongzhi_domain::money::parse_hundredths(&p.area_m2).ok()).sum();
+        let total: i64 = visible
+            .iter()
+            .filter_map(|p| gongzhi_domain::money::parse_hundredths(&p.area_m2).ok())
+            .sum();
         Ok(OwnerPage {
             lang,
             logged_in: true,
             name: o.name.clone(),
             kind_key: format!("owner.{}", o.kind),
             phone: o.phone.clone().unwrap_or_default(),
-            parts: visible.iter().map(|p| (p.number.clone(), format!("part.{}", p.kind), p.area_m2.clone())).collect(),
+            parts: visible
+                .iter()
+                .map(|p| {
+                    (
+                        p.number.clone(),
+                        format!("part.{}", p.kind),
+                        p.area_m2.clone(),
+                    )
+                })
+                .collect(),
             total_area: gongzhi_domain::money::format_hundredths(total),
         })
     }

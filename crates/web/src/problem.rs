@@ -34,10 +34,20 @@ struct Body<'a> {
 
 impl ApiError {
     pub fn new(status: StatusCode, title: &'static str, detail: impl Into<String>) -> Self {
-        ApiError { status, title, detail: detail.into(), errors: vec![], retry_after: None }
+        ApiError {
+            status,
+            title,
+            detail: detail.into(),
+            errors: vec![],
+            retry_after: None,
+        }
     }
     pub fn unauthorized() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "Unauthorized", "log in first (session cookie or Authorization: Bearer token)")
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            "log in first (session cookie or Authorization: Bearer token)",
+        )
     }
     pub fn forbidden(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, "Forbidden", detail)
@@ -65,7 +75,11 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "Conflict", m),
             other => {
                 tracing::error!(error = %other, "store error");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal error", "the server could not complete the request; it has been logged")
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Internal error",
+                    "the server could not complete the request; it has been logged",
+                )
             }
         }
     }
@@ -80,7 +94,12 @@ impl IntoResponse for ApiError {
             detail: &self.detail,
             errors: &self.errors,
         };
-        let mut resp = (self.status, [(header::CONTENT_TYPE, "application/problem+json")], serde_json::to_string(&body).unwrap_or_default()).into_response();
+        let mut resp = (
+            self.status,
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            serde_json::to_string(&body).unwrap_or_default(),
+        )
+            .into_response();
         if let Some(s) = self.retry_after {
             if let Ok(v) = s.to_string().parse() {
                 resp.headers_mut().insert(header::RETRY_AFTER, v);
@@ -101,27 +120,38 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
-        let ct = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let ct = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
         if !ct.starts_with("application/json") {
-            return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Unsupported media type", "send the body as application/json"));
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Unsupported media type",
+                "send the body as application/json",
+            ));
         }
         let bytes = bytes::Bytes::from_request(req, state)
             .await
             .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "Bad request", e.to_string()))?;
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
-        serde_path_to_error::deserialize(de).map(ApiJson).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            let msg = inner.to_string();
-            // "missing field `x`" happens at the parent path: name the field itself.
-            let field = match (msg.strip_prefix("missing field `"), path.as_str()) {
-                (Some(rest), ".") => rest.split('`').next().unwrap_or("body").to_string(),
-                (Some(rest), p) => format!("{p}.{}", rest.split('`').next().unwrap_or("")),
-                (None, ".") => "body".to_string(),
-                (None, p) => p.to_string(),
-            };
-            let reason = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-            ApiError::field(field, reason)
-        })
+        serde_path_to_error::deserialize(de)
+            .map(ApiJson)
+            .map_err(|e| {
+                let path = e.path().to_string();
+                let inner = e.into_inner();
+                let msg = inner.to_string();
+                // "missing field `x`" happens at the parent path: name the field itself.
+                let field = match (msg.strip_prefix("missing field `"), path.as_str()) {
+                    (Some(rest), ".") => rest.split('`').next().unwrap_or("body").to_string(),
+                    (Some(rest), p) => format!("{p}.{}", rest.split('`').next().unwrap_or("")),
+                    (None, ".") => "body".to_string(),
+                    (None, p) => p.to_string(),
+                };
+                let reason = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+                ApiError::field(field, reason)
+            })
     }
 }

@@ -16,7 +16,11 @@ const MAX_KEYS: usize = 100_000;
 
 impl Limiter {
     pub fn new(max: u32, window: Duration) -> Self {
-        Limiter { window, max, slots: Mutex::new(HashMap::new()) }
+        Limiter {
+            window,
+            max,
+            slots: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Counts one attempt for `key`. `Err(seconds)` when over the limit.

@@ -26,32 +26,63 @@ impl CurrentUser {
 }
 
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|kv| {
-        let (k, v) = kv.trim().split_once('=')?;
-        (k == name).then(|| v.to_string())
-    })
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|kv| {
+            let (k, v) = kv.trim().split_once('=')?;
+            (k == name).then(|| v.to_string())
+        })
 }
 
-pub async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Option<CurrentUser>, ApiError> {
-    let user_id = if let Some(tok) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")) {
+pub async fn resolve(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<CurrentUser>, ApiError> {
+    let user_id = if let Some(tok) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    {
         match auth::token_user(&state.db, tok.trim()).await? {
             Some(u) => Some(u),
-            None => return Err(ApiError::new(StatusCode::UNAUTHORIZED, "Unauthorized", "the API token is unknown or revoked")),
+            None => {
+                return Err(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "Unauthorized",
+                    "the API token is unknown or revoked",
+                ))
+            }
         }
     } else if let Some(c) = cookie(headers, SESSION_COOKIE) {
         auth::session_user(&state.db, &c).await?
     } else {
         None
     };
-    let Some(user_id) = user_id else { return Ok(None) };
+    let Some(user_id) = user_id else {
+        return Ok(None);
+    };
     let (grants, _) = auth::grants_of(&state.db, &user_id).await?;
-    Ok(Some(CurrentUser { actor: Actor { user_id: user_id.clone(), grants }, user_id }))
+    Ok(Some(CurrentUser {
+        actor: Actor {
+            user_id: user_id.clone(),
+            grants,
+        },
+        user_id,
+    }))
 }
 
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        resolve(state, &parts.headers).await?.ok_or_else(ApiError::unauthorized)
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        resolve(state, &parts.headers)
+            .await?
+            .ok_or_else(ApiError::unauthorized)
     }
 }
 
@@ -60,29 +91,56 @@ pub struct MaybeUser(pub Option<CurrentUser>);
 
 impl FromRequestParts<AppState> for MaybeUser {
     type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        Ok(MaybeUser(resolve(state, &parts.headers).await.unwrap_or(None)))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(MaybeUser(
+            resolve(state, &parts.headers).await.unwrap_or(None),
+        ))
     }
 }
 
 /// Checks the limits, then the password. Returns a new session token.
-pub async fn login(state: &AppState, ip: &str, username: &str, password: &str) -> Result<String, ApiError> {
+pub async fn login(
+    state: &AppState,
+    ip: &str,
+    username: &str,
+    password: &str,
+) -> Result<String, ApiError> {
     let too_many = |secs: u64| {
-        let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Too many login attempts", format!("too many login attempts; try again in {secs} s"));
+        let mut e = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many login attempts",
+            format!("too many login attempts; try again in {secs} s"),
+        );
         e.retry_after = Some(secs);
         e
     };
     state.login_ip_limit.hit(ip).map_err(too_many)?;
-    state.login_user_limit.hit(&username.to_lowercase()).map_err(too_many)?;
+    state
+        .login_user_limit
+        .hit(&username.to_lowercase())
+        .map_err(too_many)?;
     let user = auth::find_user(&state.db, username).await?;
     let hash = user.as_ref().map(|u| u.password_hash.clone());
     let pw = password.to_string();
     let ok = tokio::task::spawn_blocking(move || auth::verify_password(hash.as_deref(), &pw))
         .await
-        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal error", "password check failed"))?;
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Internal error",
+                "password check failed",
+            )
+        })?;
     match user {
         Some(u) if ok && !u.disabled => Ok(auth::create_session(&state.db, &u.id).await?),
-        _ => Err(ApiError::new(StatusCode::UNAUTHORIZED, "Login failed", "unknown username or wrong password")),
+        _ => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "Login failed",
+            "unknown username or wrong password",
+        )),
     }
 }
 

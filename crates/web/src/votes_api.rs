@@ -41,39 +41,67 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(public_record))
         .routes(routes!(public_board))
         // Evidence files may be up to 5 MiB (the default limit is 2 MiB).
-        .layer(axum::extract::DefaultBodyLimit::max(gongzhi_domain::ballot::MAX_EVIDENCE_BYTES + 64 * 1024))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            gongzhi_domain::ballot::MAX_EVIDENCE_BYTES + 64 * 1024,
+        ))
 }
 
 async fn load(state: &AppState, id: &str) -> Result<VoteView, ApiError> {
-    votes::get_vote(&state.db, id).await.map_err(|_| ApiError::not_found(format!("vote '{id}' not found")))
+    votes::get_vote(&state.db, id)
+        .await
+        .map_err(|_| ApiError::not_found(format!("vote '{id}' not found")))
 }
 
 /// The vote if the caller may act on its scope with `action`.
-async fn vote_for(state: &AppState, user: &CurrentUser, id: &str, action: Action) -> Result<(VoteView, register::Place), ApiError> {
+async fn vote_for(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    action: Action,
+) -> Result<(VoteView, register::Place), ApiError> {
     let v = load(state, id).await?;
-    let (place, _) = check(state, user, &v.place_id, action).await.map_err(|e| if e.status == StatusCode::NOT_FOUND { ApiError::not_found(format!("vote '{id}' not found")) } else { e })?;
+    let (place, _) = check(state, user, &v.place_id, action).await.map_err(|e| {
+        if e.status == StatusCode::NOT_FOUND {
+            ApiError::not_found(format!("vote '{id}' not found"))
+        } else {
+            e
+        }
+    })?;
     Ok((v, place))
 }
 
 /// The caller's owners of record who are in the vote's frozen electorate.
-pub async fn my_electors(state: &AppState, user: &CurrentUser, v: &VoteView) -> Result<Vec<String>, ApiError> {
+pub async fn my_electors(
+    state: &AppState,
+    user: &CurrentUser,
+    v: &VoteView,
+) -> Result<Vec<String>, ApiError> {
     let mine = auth::owners_of_user(&state.db, &user.user_id).await?;
     if mine.is_empty() {
         return Ok(vec![]);
     }
     let el = votes::electorate(&state.db, &v.id).await?;
-    let mut out: Vec<String> = mine.into_iter().filter(|o| el.iter().any(|e| &e.owner_id == o)).collect();
+    let mut out: Vec<String> = mine
+        .into_iter()
+        .filter(|o| el.iter().any(|e| &e.owner_id == o))
+        .collect();
     out.sort();
     Ok(out)
 }
 
 /// The vote if the caller may see it: over a place they may read, or as an
 /// owner in its electorate. Returns the caller's electors too.
-pub async fn vote_visible(state: &AppState, user: &CurrentUser, id: &str) -> Result<(VoteView, Vec<String>), ApiError> {
+pub async fn vote_visible(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+) -> Result<(VoteView, Vec<String>), ApiError> {
     let v = load(state, id).await?;
     let mine = my_electors(state, user, &v).await?;
     if mine.is_empty() {
-        check(state, user, &v.place_id, Action::ReadStructure).await.map_err(|_| ApiError::not_found(format!("vote '{id}' not found")))?;
+        check(state, user, &v.place_id, Action::ReadStructure)
+            .await
+            .map_err(|_| ApiError::not_found(format!("vote '{id}' not found")))?;
     }
     Ok((v, mine))
 }
@@ -98,16 +126,40 @@ pub struct NewVote {
 /// Create a vote (draft) over a building or a compound.
 #[utoipa::path(post, path = "/api/v1/votes", tag = "votes", request_body = NewVote,
     responses((status = 201, description = "created, in draft"), (status = 403, description = "may not manage votes here"), (status = 422, description = "invalid field")))]
-async fn create_vote(State(state): State<AppState>, user: CurrentUser, ApiJson(body): ApiJson<NewVote>) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let channels = gongzhi_domain::ballot::parse_channels(&body.channels).map_err(|e| ApiError::field("channels", e))?;
+async fn create_vote(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(body): ApiJson<NewVote>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let channels = gongzhi_domain::ballot::parse_channels(&body.channels)
+        .map_err(|e| ApiError::field("channels", e))?;
     let (place, _) = check(&state, &user, &body.place_id, Action::ManageVotes).await?;
     let actor = user.audit_name();
     let v = state
         .db
         .write(move |tx| {
-            let (actor, place, title, channels) = (actor.clone(), place.clone(), body.title.clone(), channels.clone());
+            let (actor, place, title, channels) = (
+                actor.clone(),
+                place.clone(),
+                body.title.clone(),
+                channels.clone(),
+            );
             let (rule, opens_at, closes_at) = (body.rule, body.opens_at, body.closes_at);
-            Box::pin(async move { votes::create_vote(tx, &actor, votes::NewVote { title: &title, place: &place, rule, opens_at, closes_at, channels }).await })
+            Box::pin(async move {
+                votes::create_vote(
+                    tx,
+                    &actor,
+                    votes::NewVote {
+                        title: &title,
+                        place: &place,
+                        rule,
+                        opens_at,
+                        closes_at,
+                        channels,
+                    },
+                )
+                .await
+            })
         })
         .await?;
     Ok((StatusCode::CREATED, Json(json!(v))))
@@ -115,21 +167,36 @@ async fn create_vote(State(state): State<AppState>, user: CurrentUser, ApiJson(b
 
 /// Votes over a place and below it.
 #[utoipa::path(get, path = "/api/v1/places/{id}/votes", tag = "votes", params(("id" = String, Path, description = "place id")), responses((status = 200, description = "votes")))]
-async fn place_votes(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn place_votes(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let (place, _) = check(&state, &user, &id, Action::ReadStructure).await?;
-    Ok(Json(json!({"votes": votes::votes_under(&state.db, &place).await?})))
+    Ok(Json(
+        json!({"votes": votes::votes_under(&state.db, &place).await?}),
+    ))
 }
 
 /// The votes the caller may cast a ballot in as an owner (their linked owners are in the electorate).
 #[utoipa::path(get, path = "/api/v1/me/votes", tag = "votes", responses((status = 200, description = "votes")))]
-async fn my_votes(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Value>, ApiError> {
+async fn my_votes(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<Value>, ApiError> {
     let mine = auth::owners_of_user(&state.db, &user.user_id).await?;
-    Ok(Json(json!({"votes": votes::votes_of_owners(&state.db, &mine).await?})))
+    Ok(Json(
+        json!({"votes": votes::votes_of_owners(&state.db, &mine).await?}),
+    ))
 }
 
 /// A vote with its live turnout (area and heads) and, for an owner in the electorate, their current ballot.
 #[utoipa::path(get, path = "/api/v1/votes/{id}", tag = "votes", params(("id" = String, Path, description = "vote id")), responses((status = 200, description = "the vote"), (status = 404, description = "not found or not visible")))]
-async fn get_vote(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn get_vote(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let (v, mine) = vote_visible(&state, &user, &id).await?;
     let turnout = votes::turnout(&state.db, &id).await?;
     let mut my_ballots = Vec::new();
@@ -137,12 +204,18 @@ async fn get_vote(State(state): State<AppState>, user: CurrentUser, Path(id): Pa
         let b = votes::current_ballot_of(&state.db, &id, o).await?;
         my_ballots.push(json!({"owner_id": o, "choice": b.as_ref().map(|b| b.choice), "receipt": b.as_ref().map(|b| b.receipt.clone()), "channel": b.as_ref().map(|b| b.channel)}));
     }
-    Ok(Json(json!({"vote": v, "turnout": turnout, "my_ballots": my_ballots})))
+    Ok(Json(
+        json!({"vote": v, "turnout": turnout, "my_ballots": my_ballots}),
+    ))
 }
 
 /// Open a draft vote: the electorate (every part in scope, its area, its owner of record) is frozen in the same transaction.
 #[utoipa::path(post, path = "/api/v1/votes/{id}/open", tag = "votes", params(("id" = String, Path, description = "vote id")), responses((status = 200, description = "opened"), (status = 409, description = "not a draft")))]
-async fn open_vote(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn open_vote(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let (v, _) = vote_for(&state, &user, &id, Action::ManageVotes).await?;
     let limit = votes::proxy_limit_for(&state.db, &v.scope_path).await?;
     let actor = user.audit_name();
@@ -158,7 +231,11 @@ async fn open_vote(State(state): State<AppState>, user: CurrentUser, Path(id): P
 
 /// Close an open vote: counted with the domain tally; result and publication appended to the audit trail.
 #[utoipa::path(post, path = "/api/v1/votes/{id}/close", tag = "votes", params(("id" = String, Path, description = "vote id")), responses((status = 200, description = "closed, with the result"), (status = 409, description = "not open")))]
-async fn close_vote(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn close_vote(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     vote_for(&state, &user, &id, Action::ManageVotes).await?;
     let actor = user.audit_name();
     let (v, t) = state
@@ -180,14 +257,24 @@ pub struct OnlineBallot {
 }
 
 fn parse_choice(field: &str, c: &str) -> Result<Choice, ApiError> {
-    Choice::parse(c.trim()).ok_or_else(|| ApiError::field(field, format!("unknown choice '{c}' (expected yes, no, abstain)")))
+    Choice::parse(c.trim()).ok_or_else(|| {
+        ApiError::field(
+            field,
+            format!("unknown choice '{c}' (expected yes, no, abstain)"),
+        )
+    })
 }
 
 /// Cast the caller's own ballot online. The caller's account must be linked to an owner in the frozen electorate.
 /// A new ballot before close replaces the earlier one as current; both are kept.
 #[utoipa::path(post, path = "/api/v1/votes/{id}/ballots", tag = "votes", params(("id" = String, Path, description = "vote id")), request_body = OnlineBallot,
     responses((status = 201, description = "cast; the receipt code"), (status = 403, description = "not an owner in this vote"), (status = 409, description = "closed, not open or outside the window")))]
-async fn cast_online(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, ApiJson(body): ApiJson<OnlineBallot>) -> Result<(StatusCode, Json<Value>), ApiError> {
+async fn cast_online(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<OnlineBallot>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let choice = parse_choice("choice", &body.choice)?;
     let (v, mine) = vote_visible(&state, &user, &id).await?;
     let r = cast_as_owner(&state, &user, &v, &mine, body.owner_id, choice).await?;
@@ -199,9 +286,19 @@ async fn cast_online(State(state): State<AppState>, user: CurrentUser, Path(id):
 #[utoipa::path(post, path = "/api/v1/votes/{id}/evidence", tag = "votes", params(("id" = String, Path, description = "vote id")),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the file; Content-Type names its type"),
     responses((status = 201, description = "stored: id, size, sha256"), (status = 422, description = "wrong type, empty or too large")))]
-async fn upload_evidence(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Result<(StatusCode, Json<Value>), ApiError> {
+async fn upload_evidence(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     vote_for(&state, &user, &id, Action::RecordBallots).await?;
-    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
     let actor = user.audit_name();
     let ev = state
         .db
@@ -215,10 +312,24 @@ async fn upload_evidence(State(state): State<AppState>, user: CurrentUser, Path(
 
 /// Download an evidence file (those who may record or manage ballots in the vote's scope).
 #[utoipa::path(get, path = "/api/v1/votes/{id}/evidence/{evidence_id}", tag = "votes", params(("id" = String, Path, description = "vote id"), ("evidence_id" = String, Path, description = "evidence id")), responses((status = 200, description = "the file")))]
-async fn get_evidence(State(state): State<AppState>, user: CurrentUser, Path((id, evidence_id)): Path<(String, String)>) -> Result<Response, ApiError> {
+async fn get_evidence(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, evidence_id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
     vote_for(&state, &user, &id, Action::RecordBallots).await?;
     let (ev, bytes) = votes::get_evidence(&state.db, &id, &evidence_id).await?;
-    Ok(([(header::CONTENT_TYPE, ev.content_type), (header::HeaderName::from_static("x-content-sha256"), ev.sha256)], bytes).into_response())
+    Ok((
+        [
+            (header::CONTENT_TYPE, ev.content_type),
+            (
+                header::HeaderName::from_static("x-content-sha256"),
+                ev.sha256,
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -237,20 +348,52 @@ pub struct RecordedBallot {
 /// Record a paper ballot or a written proxy's ballot, with its evidence file (grid workers, committee, staff in scope).
 #[utoipa::path(post, path = "/api/v1/votes/{id}/recorded-ballots", tag = "votes", params(("id" = String, Path, description = "vote id")), request_body = RecordedBallot,
     responses((status = 201, description = "recorded; the receipt code"), (status = 403, description = "may not record ballots here"), (status = 409, description = "closed or outside the window"), (status = 422, description = "invalid field")))]
-async fn record_ballot(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, ApiJson(body): ApiJson<RecordedBallot>) -> Result<(StatusCode, Json<Value>), ApiError> {
+async fn record_ballot(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<RecordedBallot>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let choice = parse_choice("choice", &body.choice)?;
     let channel = match Channel::parse(&body.channel) {
         Some(c @ (Channel::Paper | Channel::Proxy)) => c,
-        _ => return Err(ApiError::field("channel", format!("'{}' cannot be recorded by a worker (expected paper or proxy)", body.channel))),
+        _ => {
+            return Err(ApiError::field(
+                "channel",
+                format!(
+                    "'{}' cannot be recorded by a worker (expected paper or proxy)",
+                    body.channel
+                ),
+            ))
+        }
     };
     vote_for(&state, &user, &id, Action::RecordBallots).await?;
     let cast_by = user.audit_name();
     let r = state
         .db
         .write(move |tx| {
-            let (vote_id, cast_by, owner, ev, holder) = (id.clone(), cast_by.clone(), body.owner_id.clone(), body.evidence_id.clone(), body.proxy_holder.clone());
+            let (vote_id, cast_by, owner, ev, holder) = (
+                id.clone(),
+                cast_by.clone(),
+                body.owner_id.clone(),
+                body.evidence_id.clone(),
+                body.proxy_holder.clone(),
+            );
             Box::pin(async move {
-                votes::cast(tx, votes::Cast { vote_id: &vote_id, owner_id: &owner, choice, channel, cast_by: &cast_by, proxy_holder: holder.as_deref(), evidence_id: Some(&ev), now: db::now_ms() }).await
+                votes::cast(
+                    tx,
+                    votes::Cast {
+                        vote_id: &vote_id,
+                        owner_id: &owner,
+                        choice,
+                        channel,
+                        cast_by: &cast_by,
+                        proxy_holder: holder.as_deref(),
+                        evidence_id: Some(&ev),
+                        now: db::now_ms(),
+                    },
+                )
+                .await
             })
         })
         .await?;
@@ -271,15 +414,28 @@ pub struct ApportionBody {
 /// Split a cost (after subsidy) across the frozen electorate's parts by area or equally, in fen,
 /// by largest remainder (ties: larger area, then earlier part label). The shares sum to the total.
 #[utoipa::path(post, path = "/api/v1/votes/{id}/apportion", tag = "votes", params(("id" = String, Path, description = "vote id")), request_body = ApportionBody, responses((status = 200, description = "shares per part")))]
-async fn apportion(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, ApiJson(body): ApiJson<ApportionBody>) -> Result<Json<Value>, ApiError> {
+async fn apportion(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ApportionBody>,
+) -> Result<Json<Value>, ApiError> {
     let by_area = match body.by.as_str() {
         "area" => true,
         "equal" => false,
-        other => return Err(ApiError::field("by", format!("unknown basis '{other}' (expected area, equal)"))),
+        other => {
+            return Err(ApiError::field(
+                "by",
+                format!("unknown basis '{other}' (expected area, equal)"),
+            ))
+        }
     };
     vote_visible(&state, &user, &id).await?;
-    let (total, shares) = votes::apportion(&state.db, &id, body.amount_fen, body.subsidy_fen, by_area).await?;
-    Ok(Json(json!({"total_fen": total, "by": body.by, "tie_break": "largest remainder; equal remainders: larger area first, then earlier part label", "shares": shares})))
+    let (total, shares) =
+        votes::apportion(&state.db, &id, body.amount_fen, body.subsidy_fen, by_area).await?;
+    Ok(Json(
+        json!({"total_fen": total, "by": body.by, "tie_break": "largest remainder; equal remainders: larger area first, then earlier part label", "shares": shares}),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -289,13 +445,23 @@ pub struct SettingBody {
 
 /// Set a community (or compound) setting; `vote.proxy_limit` is how many owners one proxy holder may represent (default 3).
 #[utoipa::path(put, path = "/api/v1/places/{id}/settings/{name}", tag = "votes", params(("id" = String, Path, description = "place id"), ("name" = String, Path, description = "setting name")), request_body = SettingBody, responses((status = 204, description = "set")))]
-async fn set_setting(State(state): State<AppState>, user: CurrentUser, Path((id, name)): Path<(String, String)>, ApiJson(body): ApiJson<SettingBody>) -> Result<StatusCode, ApiError> {
+async fn set_setting(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, name)): Path<(String, String)>,
+    ApiJson(body): ApiJson<SettingBody>,
+) -> Result<StatusCode, ApiError> {
     let (place, _) = check(&state, &user, &id, Action::WriteRegister).await?;
     let actor = user.audit_name();
     state
         .db
         .write(move |tx| {
-            let (actor, place, name, value) = (actor.clone(), place.clone(), name.clone(), body.value.clone());
+            let (actor, place, name, value) = (
+                actor.clone(),
+                place.clone(),
+                name.clone(),
+                body.value.clone(),
+            );
             Box::pin(async move { votes::set_setting(tx, &actor, &place, &name, &value).await })
         })
         .await?;
@@ -305,14 +471,20 @@ async fn set_setting(State(state): State<AppState>, user: CurrentUser, Path((id,
 /// The published record of a closed vote, exactly in `gongzhi.vote/1` (owners as opaque keys, no names):
 /// `gongzhi audit vote FILE` recomputes the result from it.
 #[utoipa::path(get, path = "/api/v1/public/votes/{id}/record.json", tag = "public", params(("id" = String, Path, description = "vote id")), responses((status = 200, description = "the record"), (status = 409, description = "not closed yet")))]
-async fn public_record(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn public_record(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let json = votes::record_json(&state.db, &id).await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
 }
 
 /// The public board of an opened vote: ballots by receipt code and part, names masked unless the owner consented; choices after close.
 #[utoipa::path(get, path = "/api/v1/public/votes/{id}/board", tag = "public", params(("id" = String, Path, description = "vote id")), responses((status = 200, description = "the board")))]
-async fn public_board(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn public_board(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let (v, rows) = votes::board(&state.db, &id).await?;
     let turnout = votes::turnout(&state.db, &id).await?;
     Ok(Json(json!({
@@ -324,10 +496,29 @@ async fn public_board(State(state): State<AppState>, Path(id): Path<String>) -> 
 
 /// Casts `user`'s own online ballot in `v`: as `owner_id` if given (it must be
 /// linked to the account), else as their one owner in the electorate.
-pub async fn cast_as_owner(state: &AppState, user: &CurrentUser, v: &VoteView, mine: &[String], owner_id: Option<String>, choice: Choice) -> Result<votes::Receipt, ApiError> {
+pub async fn cast_as_owner(
+    state: &AppState,
+    user: &CurrentUser,
+    v: &VoteView,
+    mine: &[String],
+    owner_id: Option<String>,
+    choice: Choice,
+) -> Result<votes::Receipt, ApiError> {
     match v.status {
-        VoteStatus::Draft => return Err(ApiError::new(StatusCode::CONFLICT, "Conflict", "the vote is not open yet")),
-        VoteStatus::Closed => return Err(ApiError::new(StatusCode::CONFLICT, "Conflict", "the vote is closed; no more ballots are accepted")),
+        VoteStatus::Draft => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "Conflict",
+                "the vote is not open yet",
+            ))
+        }
+        VoteStatus::Closed => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "Conflict",
+                "the vote is closed; no more ballots are accepted",
+            ))
+        }
         VoteStatus::Open => {}
     }
     let owner_id = match owner_id {
@@ -338,18 +529,25 @@ pub async fn cast_as_owner(state: &AppState, user: &CurrentUser, v: &VoteView, m
             }
             o
         }
-        None => match mine {
-            [one] => one.clone(),
-            [] => {
-                let linked = auth::owners_of_user(&state.db, &user.user_id).await?;
-                return Err(if linked.is_empty() {
-                    ApiError::forbidden("only an owner may cast an online ballot: your account is not linked to an owner of record")
-                } else {
-                    ApiError::field("owner_id", "none of the owners linked to your account is in this vote's electorate")
-                });
+        None => {
+            match mine {
+                [one] => one.clone(),
+                [] => {
+                    let linked = auth::owners_of_user(&state.db, &user.user_id).await?;
+                    return Err(if linked.is_empty() {
+                        ApiError::forbidden("only an owner may cast an online ballot: your account is not linked to an owner of record")
+                    } else {
+                        ApiError::field("owner_id", "none of the owners linked to your account is in this vote's electorate")
+                    });
+                }
+                _ => {
+                    return Err(ApiError::field(
+                        "owner_id",
+                        "several of your owners are in this vote; say which one votes",
+                    ))
+                }
             }
-            _ => return Err(ApiError::field("owner_id", "several of your owners are in this vote; say which one votes")),
-        },
+        }
     };
     let cast_by = user.audit_name();
     let vote_id = v.id.clone();
@@ -358,7 +556,20 @@ pub async fn cast_as_owner(state: &AppState, user: &CurrentUser, v: &VoteView, m
         .write(move |tx| {
             let (vote_id, owner_id, cast_by) = (vote_id.clone(), owner_id.clone(), cast_by.clone());
             Box::pin(async move {
-                votes::cast(tx, votes::Cast { vote_id: &vote_id, owner_id: &owner_id, choice, channel: Channel::Online, cast_by: &cast_by, proxy_holder: None, evidence_id: None, now: db::now_ms() }).await
+                votes::cast(
+                    tx,
+                    votes::Cast {
+                        vote_id: &vote_id,
+                        owner_id: &owner_id,
+                        choice,
+                        channel: Channel::Online,
+                        cast_by: &cast_by,
+                        proxy_holder: None,
+                        evidence_id: None,
+                        now: db::now_ms(),
+                    },
+                )
+                .await
             })
         })
         .await?)
@@ -374,8 +585,15 @@ pub struct LinkBody {
 /// (staff who may change the register over every part of the owner).
 #[utoipa::path(post, path = "/api/v1/owners/{id}/accounts", tag = "votes", params(("id" = String, Path, description = "owner id")), request_body = LinkBody,
     responses((status = 201, description = "linked"), (status = 404, description = "no such owner in the caller's world"), (status = 409, description = "already linked")))]
-async fn link_owner_account(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, ApiJson(body): ApiJson<LinkBody>) -> Result<StatusCode, ApiError> {
-    let owner = register::get_owner(&state.db, &id).await.map_err(|_| ApiError::not_found(format!("owner '{id}' not found")))?;
+async fn link_owner_account(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<LinkBody>,
+) -> Result<StatusCode, ApiError> {
+    let owner = register::get_owner(&state.db, &id)
+        .await
+        .map_err(|_| ApiError::not_found(format!("owner '{id}' not found")))?;
     if owner.parts.is_empty() {
         return Err(ApiError::not_found(format!("owner '{id}' not found")));
     }
@@ -384,14 +602,28 @@ async fn link_owner_account(State(state): State<AppState>, user: CurrentUser, Pa
         if !gongzhi_domain::policy::can_see_place(&user.actor, &path) {
             return Err(ApiError::not_found(format!("owner '{id}' not found")));
         }
-        match gongzhi_domain::policy::authorize(&user.actor, Action::WriteRegister, gongzhi_domain::policy::Target { path: &path }) {
+        match gongzhi_domain::policy::authorize(
+            &user.actor,
+            Action::WriteRegister,
+            gongzhi_domain::policy::Target { path: &path },
+        ) {
             Ok(gongzhi_domain::policy::Access::Full) => {}
-            _ => return Err(ApiError::forbidden("you may not change the register over every part of this owner")),
+            _ => {
+                return Err(ApiError::forbidden(
+                    "you may not change the register over every part of this owner",
+                ))
+            }
         }
     }
-    let uid = auth::user_id_by_name(&state.db, body.username.trim()).await.map_err(|_| ApiError::field("username", "no such user"))?;
+    let uid = auth::user_id_by_name(&state.db, body.username.trim())
+        .await
+        .map_err(|_| ApiError::field("username", "no such user"))?;
     if auth::owners_of_user(&state.db, &uid).await?.contains(&id) {
-        return Err(ApiError::new(StatusCode::CONFLICT, "Conflict", "this account is already linked to this owner"));
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "Conflict",
+            "this account is already linked to this owner",
+        ));
     }
     let actor = user.audit_name();
     let scope = owner.parts[0].place_path.clone();
@@ -401,15 +633,18 @@ async fn link_owner_account(State(state): State<AppState>, user: CurrentUser, Pa
             let (actor, uid, id, scope) = (actor.clone(), uid.clone(), id.clone(), scope.clone());
             Box::pin(async move {
                 auth::link_owner(tx, &actor, &uid, &id).await?;
-                gongzhi_store::audit::record(tx, gongzhi_store::audit::Entry {
-                    actor: actor.clone(),
-                    action: "owner.link_account".into(),
-                    entity: "owner".into(),
-                    entity_id: id.clone(),
-                    scope_path: scope,
-                    before: None,
-                    after: Some(json!({"user_id": uid})),
-                })
+                gongzhi_store::audit::record(
+                    tx,
+                    gongzhi_store::audit::Entry {
+                        actor: actor.clone(),
+                        action: "owner.link_account".into(),
+                        entity: "owner".into(),
+                        entity_id: id.clone(),
+                        scope_path: scope,
+                        before: None,
+                        after: Some(json!({"user_id": uid})),
+                    },
+                )
                 .await
             })
         })

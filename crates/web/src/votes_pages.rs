@@ -22,7 +22,10 @@ pub struct LangQuery {
 }
 
 fn lang_of(q: &LangQuery, headers: &HeaderMap) -> (Lang, Option<Lang>) {
-    (Lang::from_request(q.lang.as_deref(), headers), q.lang.as_deref().and_then(Lang::parse))
+    (
+        Lang::from_request(q.lang.as_deref(), headers),
+        q.lang.as_deref().and_then(Lang::parse),
+    )
 }
 
 fn render<T: Template>(t: &T, status: StatusCode, set: Option<Lang>) -> Response {
@@ -30,7 +33,12 @@ fn render<T: Template>(t: &T, status: StatusCode, set: Option<Lang>) -> Response
         Ok(html) => {
             let mut r = (status, Html(html)).into_response();
             if let Some(l) = set {
-                if let Ok(v) = format!("gz_lang={}; Path=/; SameSite=Lax; Max-Age=31536000", l.code()).parse() {
+                if let Ok(v) = format!(
+                    "gz_lang={}; Path=/; SameSite=Lax; Max-Age=31536000",
+                    l.code()
+                )
+                .parse()
+                {
                     r.headers_mut().append(header::SET_COOKIE, v);
                 }
             }
@@ -44,7 +52,10 @@ fn render<T: Template>(t: &T, status: StatusCode, set: Option<Lang>) -> Response
 }
 
 #[derive(Template)]
-#[template(source = "{% extends \"base.html\" %}{% block title %}{{ status }}{% endblock %}{% block content %}<h1>{{ status }} {{ lang.t(title_key) }}</h1><p class=\"muted\" id=\"error-detail\">{{ detail }}</p><p><a href=\"/votes\">{{ lang.t(\"votes.mine\") }}</a></p>{% endblock %}", ext = "html")]
+#[template(
+    source = "{% extends \"base.html\" %}{% block title %}{{ status }}{% endblock %}{% block content %}<h1>{{ status }} {{ lang.t(title_key) }}</h1><p class=\"muted\" id=\"error-detail\">{{ detail }}</p><p><a href=\"/votes\">{{ lang.t(\"votes.mine\") }}</a></p>{% endblock %}",
+    ext = "html"
+)]
 struct VoteError {
     lang: Lang,
     logged_in: bool,
@@ -59,7 +70,17 @@ fn page_error(e: ApiError, lang: Lang) -> Response {
         403 => "err.forbidden",
         _ => "err.other",
     };
-    render(&VoteError { lang, logged_in: true, status: e.status.as_u16(), title_key, detail: e.detail }, e.status, None)
+    render(
+        &VoteError {
+            lang,
+            logged_in: true,
+            status: e.status.as_u16(),
+            title_key,
+            detail: e.detail,
+        },
+        e.status,
+        None,
+    )
 }
 
 /// `ms` since the epoch as `YYYY-MM-DD HH:MM` in China Standard Time (UTC+8).
@@ -76,7 +97,11 @@ pub fn cst(ms: i64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", rem / 3600, rem % 3600 / 60)
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60
+    )
 }
 
 /// Percentage with one decimal of `part / whole` (hundredths or counts), integer arithmetic.
@@ -94,7 +119,9 @@ fn tenths(part: i64, whole: i64) -> i64 {
 }
 
 fn centi(s: &str) -> i64 {
-    gongzhi_domain::money::Area::parse(s).map(|a| a.0).unwrap_or(0)
+    gongzhi_domain::money::Area::parse(s)
+        .map(|a| a.0)
+        .unwrap_or(0)
 }
 
 pub struct VoteRow {
@@ -112,9 +139,16 @@ struct VotesPage {
     votes: Vec<VoteRow>,
 }
 
-pub async fn my_votes(State(state): State<AppState>, MaybeUser(user): MaybeUser, Query(q): Query<LangQuery>, headers: HeaderMap) -> Response {
+pub async fn my_votes(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
     let (lang, set) = lang_of(&q, &headers);
-    let Some(user) = user else { return Redirect::to("/login").into_response() };
+    let Some(user) = user else {
+        return Redirect::to("/login").into_response();
+    };
     let list = async {
         let mine = auth::owners_of_user(&state.db, &user.user_id).await?;
         votes::votes_of_owners(&state.db, &mine).await
@@ -122,8 +156,24 @@ pub async fn my_votes(State(state): State<AppState>, MaybeUser(user): MaybeUser,
     .await;
     match list {
         Ok(vs) => {
-            let votes = vs.into_iter().map(|v| VoteRow { id: v.id, title: v.title, status_key: format!("vote.status.{}", v.status), closes: cst(v.closes_at) }).collect();
-            render(&VotesPage { lang, logged_in: true, votes }, StatusCode::OK, set)
+            let votes = vs
+                .into_iter()
+                .map(|v| VoteRow {
+                    id: v.id,
+                    title: v.title,
+                    status_key: format!("vote.status.{}", v.status),
+                    closes: cst(v.closes_at),
+                })
+                .collect();
+            render(
+                &VotesPage {
+                    lang,
+                    logged_in: true,
+                    votes,
+                },
+                StatusCode::OK,
+                set,
+            )
         }
         Err(e) => page_error(e.into(), lang),
     }
@@ -166,9 +216,17 @@ struct VotePage {
     conditions: Vec<Cond>,
 }
 
-pub async fn vote_page(State(state): State<AppState>, MaybeUser(user): MaybeUser, Path(id): Path<String>, Query(q): Query<LangQuery>, headers: HeaderMap) -> Response {
+pub async fn vote_page(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path(id): Path<String>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
     let (lang, set) = lang_of(&q, &headers);
-    let Some(user) = user else { return Redirect::to("/login").into_response() };
+    let Some(user) = user else {
+        return Redirect::to("/login").into_response();
+    };
     let page: Result<VotePage, ApiError> = async {
         let (v, mine) = vote_visible(&state, &user, &id).await?;
         let t = votes::turnout(&state.db, &id).await?;
@@ -200,7 +258,11 @@ pub async fn vote_page(State(state): State<AppState>, MaybeUser(user): MaybeUser
             if let Some(cs) = r["conditions"].as_array() {
                 conditions = cs
                     .iter()
-                    .map(|c| Cond { name: c["name"].as_str().unwrap_or("").into(), held: c["held"].as_bool().unwrap_or(false), detail: c["detail"].as_str().unwrap_or("").into() })
+                    .map(|c| Cond {
+                        name: c["name"].as_str().unwrap_or("").into(),
+                        held: c["held"].as_bool().unwrap_or(false),
+                        detail: c["detail"].as_str().unwrap_or("").into(),
+                    })
                     .collect();
             }
         }
@@ -245,11 +307,20 @@ pub struct BallotForm {
 }
 
 /// The ballot form: casts the owner's online ballot and shows the vote again.
-pub async fn cast(State(state): State<AppState>, MaybeUser(user): MaybeUser, Path(id): Path<String>, headers: HeaderMap, Form(f): Form<BallotForm>) -> Response {
+pub async fn cast(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(f): Form<BallotForm>,
+) -> Response {
     let lang = Lang::from_request(None, &headers);
-    let Some(user) = user else { return Redirect::to("/login").into_response() };
+    let Some(user) = user else {
+        return Redirect::to("/login").into_response();
+    };
     let result = async {
-        let choice = Choice::parse(f.choice.trim()).ok_or_else(|| ApiError::field("choice", format!("unknown choice '{}'", f.choice)))?;
+        let choice = Choice::parse(f.choice.trim())
+            .ok_or_else(|| ApiError::field("choice", format!("unknown choice '{}'", f.choice)))?;
         let (v, mine) = vote_visible(&state, &user, &id).await?;
         cast_as_owner(&state, &user, &v, &mine, None, choice).await
     }

@@ -56,14 +56,29 @@ fn hash() -> String {
 /// gridw (grid worker of A, one micro-grid).
 async fn world(kind: Kind) -> World {
     let f = fresh(kind).await;
-    import::import_roster(&f.db, "test", roster(), false, Arc::new(|_| {})).await.unwrap();
+    import::import_roster(&f.db, "test", roster(), false, Arc::new(|_| {}))
+        .await
+        .unwrap();
     let comps = register::public_compounds(&f.db).await.unwrap();
     let find = |name: &str| comps.iter().find(|c| c.name == name).unwrap().code.clone();
-    let a = register::place_by_code(&f.db, &find("晶城名邸")).await.unwrap();
-    let b = register::place_by_code(&f.db, &find("御景华庭")).await.unwrap();
-    let parts_a = register::parts_under(&f.db, &a, &register::PartFilter::All, true, 1000, 0).await.unwrap();
+    let a = register::place_by_code(&f.db, &find("晶城名邸"))
+        .await
+        .unwrap();
+    let b = register::place_by_code(&f.db, &find("御景华庭"))
+        .await
+        .unwrap();
+    let parts_a = register::parts_under(&f.db, &a, &register::PartFilter::All, true, 1000, 0)
+        .await
+        .unwrap();
     let h = hash();
-    let (a2, parts) = (a.clone(), parts_a.iter().take(10).map(|p| p.id.clone()).collect::<Vec<_>>());
+    let (a2, parts) = (
+        a.clone(),
+        parts_a
+            .iter()
+            .take(10)
+            .map(|p| p.id.clone())
+            .collect::<Vec<_>>(),
+    );
     f.db.write(move |tx| {
         let (a, h, parts) = (a2.clone(), h.clone(), parts.clone());
         Box::pin(async move {
@@ -73,15 +88,43 @@ async fn world(kind: Kind) -> World {
             auth::add_grant(tx, "t", &c, Role::CommitteeMember, Some(&a.id), None).await?;
             let o = auth::create_user(tx, "t", "owner", &h, None).await?;
             auth::add_grant(tx, "t", &o, Role::Owner, Some(&a.id), None).await?;
-            let cg = register::create_grid(tx, "t", GridKind::Compound, "A grid", &a, None, None).await;
+            let cg =
+                register::create_grid(tx, "t", GridKind::Compound, "A grid", &a, None, None).await;
             assert!(cg.is_err(), "a compound grid needs its community grid");
             let g = register::create_grid(tx, "t", GridKind::Micro, "A-1", &a, None, None).await;
             assert!(g.is_err());
             let community = a.path_ids()[2].clone();
-            let cp = register::Place { id: community, kind: "community".into(), name: String::new(), parent_id: None, code: None, path: String::new() };
-            let cgrid = register::create_grid(tx, "t", GridKind::Community, "社区网格", &cp, None, None).await?;
-            let compound_grid = register::create_grid(tx, "t", GridKind::Compound, "A 网格", &a, Some(&cgrid), None).await?;
-            let micro = register::create_grid(tx, "t", GridKind::Micro, "A-1", &a, Some(&compound_grid), None).await?;
+            let cp = register::Place {
+                id: community,
+                kind: "community".into(),
+                name: String::new(),
+                parent_id: None,
+                code: None,
+                path: String::new(),
+            };
+            let cgrid =
+                register::create_grid(tx, "t", GridKind::Community, "社区网格", &cp, None, None)
+                    .await?;
+            let compound_grid = register::create_grid(
+                tx,
+                "t",
+                GridKind::Compound,
+                "A 网格",
+                &a,
+                Some(&cgrid),
+                None,
+            )
+            .await?;
+            let micro = register::create_grid(
+                tx,
+                "t",
+                GridKind::Micro,
+                "A-1",
+                &a,
+                Some(&compound_grid),
+                None,
+            )
+            .await?;
             let warn = register::assign_parts(tx, "t", &micro, &parts).await?;
             assert!(warn.unwrap().contains("fewer than 30"));
             let w = auth::create_user(tx, "t", "gridw", &h, None).await?;
@@ -94,18 +137,29 @@ async fn world(kind: Kind) -> World {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let db = f.db.clone();
-    let config = gongzhi_web::Config { login_per_account: 5, ..Default::default() };
+    let config = gongzhi_web::Config {
+        login_per_account: 5,
+        ..Default::default()
+    };
     tokio::spawn(async move { gongzhi_web::serve_on(db, listener, config).await });
     World { _f: f, base, a, b }
 }
 
 fn client() -> reqwest::Client {
-    reqwest::Client::builder().cookie_store(true).build().unwrap()
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap()
 }
 
 async fn login(w: &World, user: &str) -> reqwest::Client {
     let c = client();
-    let r = c.post(format!("{}/api/v1/auth/login", w.base)).json(&json!({"username": user, "password": PW})).send().await.unwrap();
+    let r = c
+        .post(format!("{}/api/v1/auth/login", w.base))
+        .json(&json!({"username": user, "password": PW}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK, "login {user}");
     c
 }
@@ -118,25 +172,48 @@ async fn get(c: &reqwest::Client, url: String) -> (StatusCode, String) {
 async fn health_and_docs(kind: Kind) {
     let w = world(kind).await;
     let c = client();
-    assert_eq!(get(&c, format!("{}/healthz", w.base)).await.0, StatusCode::OK);
-    assert_eq!(get(&c, format!("{}/readyz", w.base)).await.0, StatusCode::OK);
+    assert_eq!(
+        get(&c, format!("{}/healthz", w.base)).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        get(&c, format!("{}/readyz", w.base)).await.0,
+        StatusCode::OK
+    );
     let (s, doc) = get(&c, format!("{}/api/openapi.json", w.base)).await;
     assert_eq!(s, StatusCode::OK);
     let doc: Value = serde_json::from_str(&doc).unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
-    for p in ["/api/v1/places/{id}/parts", "/api/v1/auth/login", "/api/v1/grants", "/api/v1/public/compounds"] {
+    for p in [
+        "/api/v1/places/{id}/parts",
+        "/api/v1/auth/login",
+        "/api/v1/grants",
+        "/api/v1/public/compounds",
+    ] {
         assert!(doc["paths"].get(p).is_some(), "openapi lacks {p}");
     }
     let (_, m) = get(&c, format!("{}/metrics", w.base)).await;
-    assert!(m.contains("gongzhi_http_requests_total{method=\"GET\",route=\"/readyz\",status=\"200\"} 1"), "{m}");
+    assert!(
+        m.contains(
+            "gongzhi_http_requests_total{method=\"GET\",route=\"/readyz\",status=\"200\"} 1"
+        ),
+        "{m}"
+    );
     assert!(m.contains("gongzhi_database_up 1"));
-    let r = c.get(format!("{}/api/v1/nope", w.base)).send().await.unwrap();
+    let r = c
+        .get(format!("{}/api/v1/nope", w.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert_eq!(r.headers()["content-type"], "application/problem+json");
     assert!(r.headers().contains_key("x-request-id"));
     let (s, body) = get(&c, format!("{}/api/v1/public/compounds", w.base)).await;
     assert_eq!(s, StatusCode::OK);
-    assert!(body.contains("晶城名邸") && !body.contains("业主"), "public list has names of compounds, no people");
+    assert!(
+        body.contains("晶城名邸") && !body.contains("业主"),
+        "public list has names of compounds, no people"
+    );
 }
 
 async fn login_rules(kind: Kind) {
@@ -146,42 +223,117 @@ async fn login_rules(kind: Kind) {
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["status"], 401);
-    let bad = c.post(format!("{}/api/v1/auth/login", w.base)).json(&json!({"username": "admin", "password": "wrong password"})).send().await.unwrap();
+    let bad = c
+        .post(format!("{}/api/v1/auth/login", w.base))
+        .json(&json!({"username": "admin", "password": "wrong password"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
-    let unknown = c.post(format!("{}/api/v1/auth/login", w.base)).json(&json!({"username": "nobody", "password": "wrong password"})).send().await.unwrap();
+    let unknown = c
+        .post(format!("{}/api/v1/auth/login", w.base))
+        .json(&json!({"username": "nobody", "password": "wrong password"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
     let (b1, b2): (Value, Value) = (bad.json().await.unwrap(), unknown.json().await.unwrap());
-    assert_eq!(b1["detail"], b2["detail"], "unknown users and wrong passwords look the same");
-    let ok = c.post(format!("{}/api/v1/auth/login", w.base)).json(&json!({"username": "admin", "password": PW})).send().await.unwrap();
+    assert_eq!(
+        b1["detail"], b2["detail"],
+        "unknown users and wrong passwords look the same"
+    );
+    let ok = c
+        .post(format!("{}/api/v1/auth/login", w.base))
+        .json(&json!({"username": "admin", "password": PW}))
+        .send()
+        .await
+        .unwrap();
     let cookie = ok.headers()["set-cookie"].to_str().unwrap().to_string();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
-    let me: Value = c.get(format!("{}/api/v1/me", w.base)).send().await.unwrap().json().await.unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    let me: Value = c
+        .get(format!("{}/api/v1/me", w.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["user"]["username"], "admin");
     // Per-account limit (5 in this test's config): the 6th attempt is refused even with the right password.
     for _ in 0..4 {
-        c.post(format!("{}/api/v1/auth/login", w.base)).json(&json!({"username": "committee", "password": "nope nope"})).send().await.unwrap();
+        c.post(format!("{}/api/v1/auth/login", w.base))
+            .json(&json!({"username": "committee", "password": "nope nope"}))
+            .send()
+            .await
+            .unwrap();
     }
-    let r = c.post(format!("{}/api/v1/auth/login", w.base)).json(&json!({"username": "committee", "password": PW})).send().await.unwrap();
+    let r = c
+        .post(format!("{}/api/v1/auth/login", w.base))
+        .json(&json!({"username": "committee", "password": PW}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK, "5th attempt still allowed");
-    let r = c.post(format!("{}/api/v1/auth/login", w.base)).json(&json!({"username": "committee", "password": PW})).send().await.unwrap();
+    let r = c
+        .post(format!("{}/api/v1/auth/login", w.base))
+        .json(&json!({"username": "committee", "password": PW}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(r.headers().contains_key("retry-after"));
     // Logout ends the session.
-    c.post(format!("{}/api/v1/auth/logout", w.base)).send().await.unwrap();
-    assert_eq!(c.get(format!("{}/api/v1/me", w.base)).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    c.post(format!("{}/api/v1/auth/logout", w.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        c.get(format!("{}/api/v1/me", w.base))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 async fn tokens(kind: Kind) {
     let w = world(kind).await;
     let c = login(&w, "committee").await;
-    let r: Value = c.post(format!("{}/api/v1/tokens", w.base)).json(&json!({"name": "script"})).send().await.unwrap().json().await.unwrap();
+    let r: Value = c
+        .post(format!("{}/api/v1/tokens", w.base))
+        .json(&json!({"name": "script"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let token = r["token"].as_str().unwrap().to_string();
     let plain = reqwest::Client::new();
-    let me = plain.get(format!("{}/api/v1/me", w.base)).bearer_auth(&token).send().await.unwrap();
+    let me = plain
+        .get(format!("{}/api/v1/me", w.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(me.status(), StatusCode::OK);
-    let bad = plain.get(format!("{}/api/v1/me", w.base)).bearer_auth("gzt_forged").send().await.unwrap();
+    let bad = plain
+        .get(format!("{}/api/v1/me", w.base))
+        .bearer_auth("gzt_forged")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
-    let empty = c.post(format!("{}/api/v1/tokens", w.base)).json(&json!({"name": ""})).send().await.unwrap();
+    let empty = c
+        .post(format!("{}/api/v1/tokens", w.base))
+        .json(&json!({"name": ""}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(empty.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 
@@ -191,12 +343,17 @@ async fn compounds_are_isolated(kind: Kind) {
     let admin = login(&w, "admin").await;
     let (_, b_parts) = get(&admin, format!("{}/api/v1/places/{}/parts", w.base, w.b.id)).await;
     let b_parts: Value = serde_json::from_str(&b_parts).unwrap();
-    let b_owner = b_parts["parts"][0]["owner"]["id"].as_str().unwrap().to_string();
+    let b_owner = b_parts["parts"][0]["owner"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let b_part = b_parts["parts"][0]["id"].as_str().unwrap().to_string();
     let (_, orgs) = {
         let r: Value = admin
             .post(format!("{}/api/v1/organisations", w.base))
-            .json(&json!({"kind": "owners_committee", "name": "御景华庭业委会", "place_id": w.b.id}))
+            .json(
+                &json!({"kind": "owners_committee", "name": "御景华庭业委会", "place_id": w.b.id}),
+            )
             .send()
             .await
             .unwrap()
@@ -217,7 +374,10 @@ async fn compounds_are_isolated(kind: Kind) {
     let a_owner = v["parts"][0]["owner"]["id"].as_str().unwrap();
     let (s, page) = get(&c, format!("{}/owners/{a_owner}", w.base)).await;
     assert_eq!(s, StatusCode::OK);
-    assert!(page.contains("甲业主") && page.contains("139****") && !page.contains("13901000000"), "{page}");
+    assert!(
+        page.contains("甲业主") && page.contains("139****") && !page.contains("13901000000"),
+        "{page}"
+    );
     let (s, o) = get(&c, format!("{}/api/v1/owners/{a_owner}", w.base)).await;
     assert_eq!(s, StatusCode::OK);
     assert!(o.contains("\"phone\":\"139****"), "{o}");
@@ -236,19 +396,49 @@ async fn compounds_are_isolated(kind: Kind) {
     ];
     for u in &urls {
         let (s, body) = get(&c, format!("{}{u}", w.base)).await;
-        assert!(s == StatusCode::NOT_FOUND || s == StatusCode::FORBIDDEN, "{u}: {s}");
-        assert!(!body.contains("乙业主") && !body.contains("御景华庭"), "{u} leaked B: {body}");
+        assert!(
+            s == StatusCode::NOT_FOUND || s == StatusCode::FORBIDDEN,
+            "{u}: {s}"
+        );
+        assert!(
+            !body.contains("乙业主") && !body.contains("御景华庭"),
+            "{u} leaked B: {body}"
+        );
     }
     let writes = [
-        ("/api/v1/people", json!({"name": "x", "home_place_id": w.b.id})),
-        ("/api/v1/places", json!({"parent_id": w.b.id, "kind": "building", "name": "9"})),
-        ("/api/v1/organisations", json!({"kind": "steward", "name": "x", "place_id": w.b.id})),
-        ("/api/v1/residents", json!({"person_id": "x", "part_id": b_part, "relation": "tenant"})),
-        ("/api/v1/grants", json!({"username": "owner", "role": "committee_member", "place_id": w.b.id})),
+        (
+            "/api/v1/people",
+            json!({"name": "x", "home_place_id": w.b.id}),
+        ),
+        (
+            "/api/v1/places",
+            json!({"parent_id": w.b.id, "kind": "building", "name": "9"}),
+        ),
+        (
+            "/api/v1/organisations",
+            json!({"kind": "steward", "name": "x", "place_id": w.b.id}),
+        ),
+        (
+            "/api/v1/residents",
+            json!({"person_id": "x", "part_id": b_part, "relation": "tenant"}),
+        ),
+        (
+            "/api/v1/grants",
+            json!({"username": "owner", "role": "committee_member", "place_id": w.b.id}),
+        ),
     ];
     for (u, body) in writes {
-        let r = c.post(format!("{}{u}", w.base)).json(&body).send().await.unwrap();
-        assert!(matches!(r.status(), StatusCode::NOT_FOUND | StatusCode::FORBIDDEN), "{u}: {}", r.status());
+        let r = c
+            .post(format!("{}{u}", w.base))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            matches!(r.status(), StatusCode::NOT_FOUND | StatusCode::FORBIDDEN),
+            "{u}: {}",
+            r.status()
+        );
     }
     // The top-level list shows A only.
     let (_, places) = get(&c, format!("{}/api/v1/places", w.base)).await;
@@ -269,11 +459,26 @@ async fn residents_are_not_staff(kind: Kind) {
         let (s, _) = get(&c, format!("{}/api/v1/places/{}/{u}", w.base, w.a.id)).await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{u}");
     }
-    let r = c.post(format!("{}/api/v1/people", w.base)).json(&json!({"name": "x", "home_place_id": w.a.id})).send().await.unwrap();
+    let r = c
+        .post(format!("{}/api/v1/people", w.base))
+        .json(&json!({"name": "x", "home_place_id": w.a.id}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let r = c.post(format!("{}/api/v1/grants", w.base)).json(&json!({"username": "owner", "role": "admin"})).send().await.unwrap();
+    let r = c
+        .post(format!("{}/api/v1/grants", w.base))
+        .json(&json!({"username": "owner", "role": "admin"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let r = c.post(format!("{}/api/v1/grants", w.base)).json(&json!({"username": "owner", "role": "committee_member", "place_id": w.a.id})).send().await.unwrap();
+    let r = c
+        .post(format!("{}/api/v1/grants", w.base))
+        .json(&json!({"username": "owner", "role": "committee_member", "place_id": w.a.id}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
 
@@ -285,11 +490,16 @@ async fn grid_workers_see_their_grid(kind: Kind) {
     let v: Value = serde_json::from_str(&body).unwrap();
     let parts = v["parts"].as_array().unwrap();
     assert_eq!(parts.len(), 10, "only the micro-grid's parts");
-    assert!(parts.iter().all(|p| !p["owner"].is_null() && !p["grid_id"].is_null()));
+    assert!(parts
+        .iter()
+        .all(|p| !p["owner"].is_null() && !p["grid_id"].is_null()));
     let (_, grids) = get(&c, format!("{}/api/v1/places/{}/grids", w.base, w.a.id)).await;
     let g: Value = serde_json::from_str(&grids).unwrap();
     assert_eq!(g["grids"].as_array().unwrap().len(), 1);
-    assert!(g["grids"][0]["warning"].as_str().unwrap().contains("fewer than 30"));
+    assert!(g["grids"][0]["warning"]
+        .as_str()
+        .unwrap()
+        .contains("fewer than 30"));
 }
 
 async fn bad_input_names_the_field(kind: Kind) {
@@ -324,7 +534,12 @@ async fn bad_input_names_the_field(kind: Kind) {
     let (s, v) = post(json!({"parent_id": w.a.id, "kind": "building", "name": "7"})).await;
     assert_eq!(s, StatusCode::CREATED);
     assert_eq!(v["kind"], "building");
-    let r = c.post(format!("{}/api/v1/people", w.base)).json(&json!({"name": "王五", "phone": "12345", "home_place_id": w.a.id})).send().await.unwrap();
+    let r = c
+        .post(format!("{}/api/v1/people", w.base))
+        .json(&json!({"name": "王五", "phone": "12345", "home_place_id": w.a.id}))
+        .send()
+        .await
+        .unwrap();
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["errors"][0]["field"], "phone");
     let r = c.post(format!("{}/api/v1/people", w.base)).json(&json!({"name": "王五", "phone": "13812345678", "id_number": "11010119900101123X", "home_place_id": w.a.id})).send().await.unwrap();
@@ -335,9 +550,17 @@ async fn bad_input_names_the_field(kind: Kind) {
     // The write is in the audit trail with who and after.
     let (_, audit) = get(&c, format!("{}/api/v1/places/{}/audit", w.base, w.a.id)).await;
     let a: Value = serde_json::from_str(&audit).unwrap();
-    let e = a["entries"].as_array().unwrap().iter().find(|e| e["action"] == "person.create").expect("audited");
+    let e = a["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "person.create")
+        .expect("audited");
     assert!(e["actor"].as_str().unwrap().starts_with("user:"));
-    assert!(!audit.contains("13812345678"), "audit keeps masked data only");
+    assert!(
+        !audit.contains("13812345678"),
+        "audit keeps masked data only"
+    );
 }
 
 async fn organisations_and_teams(kind: Kind) {
@@ -347,21 +570,39 @@ async fn organisations_and_teams(kind: Kind) {
         let c = c.clone();
         let base = w.base.clone();
         async move {
-            let r = c.post(format!("{base}{url}")).json(&body).send().await.unwrap();
+            let r = c
+                .post(format!("{base}{url}"))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
             (r.status(), r.json::<Value>().await.unwrap())
         }
     };
-    let (s, team) = mk(json!({"kind": "co_governance_team", "name": "五员共治队", "place_id": w.a.id}), "/api/v1/organisations").await;
+    let (s, team) = mk(
+        json!({"kind": "co_governance_team", "name": "五员共治队", "place_id": w.a.id}),
+        "/api/v1/organisations",
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED);
-    let (_, p) = mk(json!({"name": "李四", "home_place_id": w.a.id}), "/api/v1/people").await;
+    let (_, p) = mk(
+        json!({"name": "李四", "home_place_id": w.a.id}),
+        "/api/v1/people",
+    )
+    .await;
     let team_id = team["id"].as_str().unwrap();
-    let url: &'static str = Box::leak(format!("/api/v1/organisations/{team_id}/members").into_boxed_str());
+    let url: &'static str =
+        Box::leak(format!("/api/v1/organisations/{team_id}/members").into_boxed_str());
     let (s, v) = mk(json!({"person_id": p["id"], "role": "chief_convener"}), url).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(v["errors"][0]["field"], "member_type");
     let (s, _) = mk(json!({"person_id": p["id"], "role": "chief_convener", "member_type": "in_service_party_member"}), url).await;
     assert_eq!(s, StatusCode::CREATED);
-    let (s, v) = mk(json!({"kind": "building_party_group", "name": "x", "place_id": w.a.id}), "/api/v1/organisations").await;
+    let (s, v) = mk(
+        json!({"kind": "building_party_group", "name": "x", "place_id": w.a.id}),
+        "/api/v1/organisations",
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(v["errors"][0]["field"], "place_id");
     let (_, org) = get(&c, format!("{}/api/v1/organisations/{team_id}", w.base)).await;
@@ -369,4 +610,13 @@ async fn organisations_and_teams(kind: Kind) {
     assert_eq!(org["members"][0]["member_type"], "in_service_party_member");
 }
 
-both!(health_and_docs, login_rules, tokens, compounds_are_isolated, residents_are_not_staff, grid_workers_see_their_grid, bad_input_names_the_field, organisations_and_teams);
+both!(
+    health_and_docs,
+    login_rules,
+    tokens,
+    compounds_are_isolated,
+    residents_are_not_staff,
+    grid_workers_see_their_grid,
+    bad_input_names_the_field,
+    organisations_and_teams
+);

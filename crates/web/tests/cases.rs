@@ -59,18 +59,31 @@ fn hash() -> String {
 /// gridw (grid worker of A, one micro-grid); steward (steward of A); auditor (of A).
 pub async fn world(kind: Kind) -> World {
     let f = fresh(kind).await;
-    import::import_roster(&f.db, "test", roster(), false, Arc::new(|_| {})).await.unwrap();
+    import::import_roster(&f.db, "test", roster(), false, Arc::new(|_| {}))
+        .await
+        .unwrap();
     let comps = register::public_compounds(&f.db).await.unwrap();
     let find = |name: &str| comps.iter().find(|c| c.name == name).unwrap().code.clone();
-    let a = register::place_by_code(&f.db, &find("晶城名邸")).await.unwrap();
-    let b = register::place_by_code(&f.db, &find("御景华庭")).await.unwrap();
-    let parts_a = register::parts_under(&f.db, &a, &register::PartFilter::All, true, 1000, 0).await.unwrap();
-    let building_a = register::children(&f.db, Some(&a)).await.unwrap()[0].id.clone();
+    let a = register::place_by_code(&f.db, &find("晶城名邸"))
+        .await
+        .unwrap();
+    let b = register::place_by_code(&f.db, &find("御景华庭"))
+        .await
+        .unwrap();
+    let parts_a = register::parts_under(&f.db, &a, &register::PartFilter::All, true, 1000, 0)
+        .await
+        .unwrap();
+    let building_a = register::children(&f.db, Some(&a)).await.unwrap()[0]
+        .id
+        .clone();
     let h = hash();
-    let (a2, b2, parts) = (a.clone(), b.clone(), parts_a.iter().map(|p| p.id.clone()).collect::<Vec<_>>());
-    let steward_org = f
-        .db
-        .write(move |tx| {
+    let (a2, b2, parts) = (
+        a.clone(),
+        b.clone(),
+        parts_a.iter().map(|p| p.id.clone()).collect::<Vec<_>>(),
+    );
+    let steward_org =
+        f.db.write(move |tx| {
             let (a, b, h, parts) = (a2.clone(), b2.clone(), h.clone(), parts.clone());
             Box::pin(async move {
                 let admin = auth::create_user(tx, "t", "admin", &h, None).await?;
@@ -80,10 +93,44 @@ pub async fn world(kind: Kind) -> World {
                 let ob = auth::create_user(tx, "t", "owner_b", &h, None).await?;
                 auth::add_grant(tx, "t", &ob, Role::Resident, Some(&b.id), None).await?;
                 let community = a.path_ids()[2].clone();
-                let cp = register::Place { id: community, kind: "community".into(), name: String::new(), parent_id: None, code: None, path: String::new() };
-                let cgrid = register::create_grid(tx, "t", GridKind::Community, "社区网格", &cp, None, None).await?;
-                let compound_grid = register::create_grid(tx, "t", GridKind::Compound, "A 网格", &a, Some(&cgrid), None).await?;
-                let micro = register::create_grid(tx, "t", GridKind::Micro, "A-1", &a, Some(&compound_grid), None).await?;
+                let cp = register::Place {
+                    id: community,
+                    kind: "community".into(),
+                    name: String::new(),
+                    parent_id: None,
+                    code: None,
+                    path: String::new(),
+                };
+                let cgrid = register::create_grid(
+                    tx,
+                    "t",
+                    GridKind::Community,
+                    "社区网格",
+                    &cp,
+                    None,
+                    None,
+                )
+                .await?;
+                let compound_grid = register::create_grid(
+                    tx,
+                    "t",
+                    GridKind::Compound,
+                    "A 网格",
+                    &a,
+                    Some(&cgrid),
+                    None,
+                )
+                .await?;
+                let micro = register::create_grid(
+                    tx,
+                    "t",
+                    GridKind::Micro,
+                    "A-1",
+                    &a,
+                    Some(&compound_grid),
+                    None,
+                )
+                .await?;
                 register::assign_parts(tx, "t", &micro, &parts).await?;
                 let w = auth::create_user(tx, "t", "gridw", &h, None).await?;
                 auth::add_grant(tx, "t", &w, Role::GridWorker, Some(&a.id), Some(&micro)).await?;
@@ -99,13 +146,30 @@ pub async fn world(kind: Kind) -> World {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let db = f.db.clone();
-    tokio::spawn(async move { gongzhi_web::serve_on(db, listener, gongzhi_web::Config::default()).await });
-    World { f, base, a, b, building_a, steward_org }
+    tokio::spawn(async move {
+        gongzhi_web::serve_on(db, listener, gongzhi_web::Config::default()).await
+    });
+    World {
+        f,
+        base,
+        a,
+        b,
+        building_a,
+        steward_org,
+    }
 }
 
 async fn login(w: &World, user: &str) -> reqwest::Client {
-    let c = reqwest::Client::builder().cookie_store(true).build().unwrap();
-    let r = c.post(format!("{}/api/v1/auth/login", w.base)).json(&json!({"username": user, "password": PW})).send().await.unwrap();
+    let c = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let r = c
+        .post(format!("{}/api/v1/auth/login", w.base))
+        .json(&json!({"username": user, "password": PW}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK, "login {user}");
     c
 }
@@ -113,10 +177,17 @@ async fn login(w: &World, user: &str) -> reqwest::Client {
 async fn post(c: &reqwest::Client, url: String, body: Value) -> (StatusCode, Value) {
     let r = c.post(url).json(&body).send().await.unwrap();
     let s = r.status();
-    let ct = r.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    let ct = r
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
     let v: Value = r.json().await.unwrap_or(Value::Null);
     if !s.is_success() {
-        assert_eq!(ct, "application/problem+json", "errors are problem+json: {v}");
+        assert_eq!(
+            ct, "application/problem+json",
+            "errors are problem+json: {v}"
+        );
     }
     (s, v)
 }
@@ -132,7 +203,12 @@ fn field(v: &Value) -> &str {
 }
 
 async fn act(w: &World, c: &reqwest::Client, id: &str, action: &str) -> (StatusCode, Value) {
-    post(c, format!("{}/api/v1/cases/{id}/actions", w.base), json!({"action": action, "note": format!("{action} note")})).await
+    post(
+        c,
+        format!("{}/api/v1/cases/{id}/actions", w.base),
+        json!({"action": action, "note": format!("{action} note")}),
+    )
+    .await
 }
 
 async fn lifecycle(kind: Kind) {
@@ -142,39 +218,123 @@ async fn lifecycle(kind: Kind) {
     let gridw = login(&w, "gridw").await;
     let url = format!("{}/api/v1/cases", w.base);
     // Bad input.
-    let (s, v) = post(&owner, url.clone(), json!({"place_id": w.building_a, "category": "ufo", "description": "x"})).await;
-    assert_eq!((s, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "category"), "{v}");
-    let (s, v) = post(&owner, url.clone(), json!({"place_id": w.b.id, "category": "repair", "description": "x"})).await;
-    assert_eq!((s, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "place_id"), "{v}");
-    assert!(v["detail"].as_str().unwrap().contains("not a place in your compound"));
-    let (s, v) = post(&owner, url.clone(), json!({"place_id": "no-such-place", "category": "repair", "description": "x"})).await;
-    assert_eq!((s, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "place_id"), "unknown and foreign places look the same");
-    let (s, v) = post(&owner, url.clone(), json!({"place_id": w.building_a, "category": "repair", "description": "  "})).await;
-    assert_eq!((s, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "description"));
+    let (s, v) = post(
+        &owner,
+        url.clone(),
+        json!({"place_id": w.building_a, "category": "ufo", "description": "x"}),
+    )
+    .await;
+    assert_eq!(
+        (s, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "category"),
+        "{v}"
+    );
+    let (s, v) = post(
+        &owner,
+        url.clone(),
+        json!({"place_id": w.b.id, "category": "repair", "description": "x"}),
+    )
+    .await;
+    assert_eq!(
+        (s, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "place_id"),
+        "{v}"
+    );
+    assert!(v["detail"]
+        .as_str()
+        .unwrap()
+        .contains("not a place in your compound"));
+    let (s, v) = post(
+        &owner,
+        url.clone(),
+        json!({"place_id": "no-such-place", "category": "repair", "description": "x"}),
+    )
+    .await;
+    assert_eq!(
+        (s, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "place_id"),
+        "unknown and foreign places look the same"
+    );
+    let (s, v) = post(
+        &owner,
+        url.clone(),
+        json!({"place_id": w.building_a, "category": "repair", "description": "  "}),
+    )
+    .await;
+    assert_eq!(
+        (s, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "description")
+    );
     let (s, v) = post(&owner, url.clone(), json!({"place_id": w.building_a, "category": "repair", "description": "x", "channel": "phone", "reporter_name": "张"})).await;
-    assert_eq!(s, StatusCode::FORBIDDEN, "residents do not raise on behalf: {v}");
+    assert_eq!(
+        s,
+        StatusCode::FORBIDDEN,
+        "residents do not raise on behalf: {v}"
+    );
     // Raise.
-    let (s, v) = post(&owner, url.clone(), json!({"place_id": w.building_a, "category": "repair", "description": "1栋外墙开裂掉渣"})).await;
+    let (s, v) = post(
+        &owner,
+        url.clone(),
+        json!({"place_id": w.building_a, "category": "repair", "description": "1栋外墙开裂掉渣"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let id = v["id"].as_str().unwrap().to_string();
     assert_eq!(v["status"], "reported");
     assert_eq!(v["org_kind"], "steward");
-    assert_eq!(v["org_id"], w.steward_org.as_str(), "routed to the compound's steward");
-    assert!(v["grid_id"].is_string(), "routed to the micro-grid by place");
-    assert!(v["resolution_due"].as_i64().unwrap() > v["reported_at"].as_i64().unwrap() + 5 * DAY_MS, "5 working days are at least 5 days");
+    assert_eq!(
+        v["org_id"],
+        w.steward_org.as_str(),
+        "routed to the compound's steward"
+    );
+    assert!(
+        v["grid_id"].is_string(),
+        "routed to the micro-grid by place"
+    );
+    assert!(
+        v["resolution_due"].as_i64().unwrap() > v["reported_at"].as_i64().unwrap() + 5 * DAY_MS,
+        "5 working days are at least 5 days"
+    );
     // The work queue shows it.
-    let (s, q) = get(&gridw, format!("{}/api/v1/places/{}/case-queue", w.base, w.a.id)).await;
+    let (s, q) = get(
+        &gridw,
+        format!("{}/api/v1/places/{}/case-queue", w.base, w.a.id),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
-    assert!(q["cases"].as_array().unwrap().iter().any(|c| c["id"] == id.as_str()));
+    assert!(q["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["id"] == id.as_str()));
     assert_eq!(q["overdue"], 0);
-    let (s, _) = get(&owner, format!("{}/api/v1/places/{}/case-queue", w.base, w.a.id)).await;
+    let (s, _) = get(
+        &owner,
+        format!("{}/api/v1/places/{}/case-queue", w.base, w.a.id),
+    )
+    .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "residents have no queue");
     // Residents cannot handle; transitions follow the state machine.
-    assert_eq!(act(&w, &owner, &id, "accept").await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        act(&w, &owner, &id, "accept").await.0,
+        StatusCode::FORBIDDEN
+    );
     let (s, v) = act(&w, &steward, &id, "resolve").await;
-    assert_eq!((s, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "action"), "{v}");
-    assert!(v["detail"].as_str().unwrap().contains("cannot resolve a case that is reported"));
-    let (s, v) = post(&steward, format!("{}/api/v1/cases/{id}/actions", w.base), json!({"action": "fly"})).await;
+    assert_eq!(
+        (s, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "action"),
+        "{v}"
+    );
+    assert!(v["detail"]
+        .as_str()
+        .unwrap()
+        .contains("cannot resolve a case that is reported"));
+    let (s, v) = post(
+        &steward,
+        format!("{}/api/v1/cases/{id}/actions", w.base),
+        json!({"action": "fly"}),
+    )
+    .await;
     assert_eq!((s, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "action"));
     for a in ["accept", "assign", "start", "resolve"] {
         let (s, v) = act(&w, &steward, &id, a).await;
@@ -185,44 +345,115 @@ async fn lifecycle(kind: Kind) {
     assert_eq!(act(&w, &owner, &id, "close").await.0, StatusCode::FORBIDDEN);
     assert_eq!(act(&w, &steward, &id, "close").await.0, StatusCode::OK);
     let rate = format!("{}/api/v1/cases/{id}/rating", w.base);
-    assert_eq!(post(&steward, rate.clone(), json!({"stars": 5})).await.0, StatusCode::FORBIDDEN, "only the reporter rates");
+    assert_eq!(
+        post(&steward, rate.clone(), json!({"stars": 5})).await.0,
+        StatusCode::FORBIDDEN,
+        "only the reporter rates"
+    );
     let (s, v) = post(&owner, rate.clone(), json!({"stars": 9})).await;
     assert_eq!((s, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "stars"));
-    let (s, v) = post(&owner, rate.clone(), json!({"stars": 5, "comment": "两小时就修好了"})).await;
+    let (s, v) = post(
+        &owner,
+        rate.clone(),
+        json!({"stars": 5, "comment": "两小时就修好了"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["case"]["rating"], 5);
     let (s, v) = post(&owner, rate.clone(), json!({"stars": 1})).await;
-    assert_eq!((s, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "stars"), "rating twice");
+    assert_eq!(
+        (s, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "stars"),
+        "rating twice"
+    );
     assert!(v["detail"].as_str().unwrap().contains("already been rated"));
     let (s, v) = act(&w, &owner, &id, "reopen").await;
-    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "rated 5: no reopening: {v}");
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "rated 5: no reopening: {v}"
+    );
     // The timeline: every transition, visible to the reporter; not to other compounds.
     let (s, v) = get(&owner, format!("{}/api/v1/cases/{id}", w.base)).await;
     assert_eq!(s, StatusCode::OK);
-    let kinds: Vec<&str> = v["timeline"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["reported", "accepted", "assigned", "started", "resolved", "verified", "closed", "rated"]);
+    let kinds: Vec<&str> = v["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "reported", "accepted", "assigned", "started", "resolved", "verified", "closed",
+            "rated"
+        ]
+    );
     assert_eq!(v["timeline"][1]["note"], "accept note");
     let mine = get(&owner, format!("{}/api/v1/cases/mine", w.base)).await.1;
     assert_eq!(mine["cases"].as_array().unwrap().len(), 1);
     let other = login(&w, "owner_b").await;
-    assert_eq!(get(&other, format!("{}/api/v1/cases/{id}", w.base)).await.0, StatusCode::NOT_FOUND);
-    assert_eq!(act(&w, &other, &id, "reopen").await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        get(&other, format!("{}/api/v1/cases/{id}", w.base)).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        act(&w, &other, &id, "reopen").await.0,
+        StatusCode::NOT_FOUND
+    );
     // Statistics: private (staff, auditors) and public (anonymous).
-    let (s, st) = get(&login(&w, "auditor").await, format!("{}/api/v1/places/{}/case-stats", w.base, w.a.id)).await;
+    let (s, st) = get(
+        &login(&w, "auditor").await,
+        format!("{}/api/v1/places/{}/case-stats", w.base, w.a.id),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{st}");
     assert_eq!(st["kpis"]["received"], 1);
     assert_eq!(st["kpis"]["satisfaction_rate"]["percent"], "100.0%");
-    assert_eq!(get(&other, format!("{}/api/v1/places/{}/case-stats", w.base, w.a.id)).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        get(
+            &other,
+            format!("{}/api/v1/places/{}/case-stats", w.base, w.a.id)
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
     let anon = reqwest::Client::new();
-    let r = anon.get(format!("{}/api/v1/public/compounds/{}/case-stats", w.base, w.a.code.as_ref().unwrap())).send().await.unwrap();
+    let r = anon
+        .get(format!(
+            "{}/api/v1/public/compounds/{}/case-stats",
+            w.base,
+            w.a.code.as_ref().unwrap()
+        ))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let text = r.text().await.unwrap();
-    assert!(text.contains("\"received\":1") && !text.contains("外墙") && !text.contains("user:"), "anonymous: {text}");
-    assert_eq!(anon.get(format!("{}/api/v1/public/compounds/nope/case-stats", w.base)).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert!(
+        text.contains("\"received\":1") && !text.contains("外墙") && !text.contains("user:"),
+        "anonymous: {text}"
+    );
+    assert_eq!(
+        anon.get(format!(
+            "{}/api/v1/public/compounds/nope/case-stats",
+            w.base
+        ))
+        .send()
+        .await
+        .unwrap()
+        .status(),
+        StatusCode::NOT_FOUND
+    );
     // Events are append-only in the database itself.
-    let r = sqlx::query("UPDATE case_events SET note = 'x'").execute(w.f.db.reader()).await;
+    let r = sqlx::query("UPDATE case_events SET note = 'x'")
+        .execute(w.f.db.reader())
+        .await;
     assert!(r.is_err(), "case_events must refuse updates");
-    let r = sqlx::query("DELETE FROM case_events").execute(w.f.db.reader()).await;
+    let r = sqlx::query("DELETE FROM case_events")
+        .execute(w.f.db.reader())
+        .await;
     assert!(r.is_err(), "case_events must refuse deletes");
 }
 
@@ -232,43 +463,131 @@ async fn low_rating_reopens_and_reject_merge(kind: Kind) {
     let steward = login(&w, "steward").await;
     let url = format!("{}/api/v1/cases", w.base);
     let mk = |d: &str| json!({"place_id": w.a.id, "category": "environment", "description": d});
-    let id1 = post(&owner, url.clone(), mk("垃圾桶很臭")).await.1["id"].as_str().unwrap().to_string();
-    let id2 = post(&owner, url.clone(), mk("垃圾桶好臭")).await.1["id"].as_str().unwrap().to_string();
-    let id3 = post(&owner, url.clone(), mk("x")).await.1["id"].as_str().unwrap().to_string();
-    let (s, v) = post(&steward, format!("{}/api/v1/cases/{id2}/actions", w.base), json!({"action": "merge", "duplicate_of": "nope"})).await;
-    assert_eq!((s, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "duplicate_of"));
-    let (s, v) = post(&steward, format!("{}/api/v1/cases/{id2}/actions", w.base), json!({"action": "merge", "duplicate_of": id1})).await;
+    let id1 = post(&owner, url.clone(), mk("垃圾桶很臭")).await.1["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let id2 = post(&owner, url.clone(), mk("垃圾桶好臭")).await.1["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let id3 = post(&owner, url.clone(), mk("x")).await.1["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (s, v) = post(
+        &steward,
+        format!("{}/api/v1/cases/{id2}/actions", w.base),
+        json!({"action": "merge", "duplicate_of": "nope"}),
+    )
+    .await;
+    assert_eq!(
+        (s, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "duplicate_of")
+    );
+    let (s, v) = post(
+        &steward,
+        format!("{}/api/v1/cases/{id2}/actions", w.base),
+        json!({"action": "merge", "duplicate_of": id1}),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["case"]["status"], "merged");
-    let (s, v) = post(&steward, format!("{}/api/v1/cases/{id3}/actions", w.base), json!({"action": "reject"})).await;
-    assert_eq!((s, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "note"), "a rejection needs a reason");
+    let (s, v) = post(
+        &steward,
+        format!("{}/api/v1/cases/{id3}/actions", w.base),
+        json!({"action": "reject"}),
+    )
+    .await;
+    assert_eq!(
+        (s, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "note"),
+        "a rejection needs a reason"
+    );
     assert_eq!(act(&w, &steward, &id3, "reject").await.0, StatusCode::OK);
-    assert_eq!(act(&w, &steward, &id3, "accept").await.0, StatusCode::UNPROCESSABLE_ENTITY, "rejected is final");
+    assert_eq!(
+        act(&w, &steward, &id3, "accept").await.0,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "rejected is final"
+    );
     for a in ["accept", "assign", "resolve", "verify", "close"] {
         assert_eq!(act(&w, &steward, &id1, a).await.0, StatusCode::OK, "{a}");
     }
-    assert_eq!(post(&owner, format!("{}/api/v1/cases/{id1}/rating", w.base), json!({"stars": 2})).await.0, StatusCode::OK);
+    assert_eq!(
+        post(
+            &owner,
+            format!("{}/api/v1/cases/{id1}/rating", w.base),
+            json!({"stars": 2})
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
     let (s, v) = act(&w, &owner, &id1, "reopen").await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["case"]["status"], "assigned");
     assert_eq!(v["case"]["reopens"], 1);
-    assert!(v["case"]["rating"].is_null(), "the next closure is rated afresh");
+    assert!(
+        v["case"]["rating"].is_null(),
+        "the next closure is rated afresh"
+    );
     // Routing rules are data: the community sends environment cases to the co-governance team.
     let admin = login(&w, "admin").await;
     let community = w.a.path_ids()[2].clone();
-    let (s, v) = post(&admin, format!("{}/api/v1/places/{community}/case-routes", w.base), json!({"category": "environment", "org_kind": "co_governance_team"})).await;
+    let (s, v) = post(
+        &admin,
+        format!("{}/api/v1/places/{community}/case-routes", w.base),
+        json!({"category": "environment", "org_kind": "co_governance_team"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
-    let (s, v) = post(&admin, format!("{}/api/v1/places/{community}/case-routes", w.base), json!({"category": "environment", "org_kind": "nobody"})).await;
-    assert_eq!((s, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "org_kind"));
-    assert_eq!(post(&steward, format!("{}/api/v1/places/{community}/case-routes", w.base), json!({"category": "environment", "org_kind": "steward"})).await.0, StatusCode::FORBIDDEN);
+    let (s, v) = post(
+        &admin,
+        format!("{}/api/v1/places/{community}/case-routes", w.base),
+        json!({"category": "environment", "org_kind": "nobody"}),
+    )
+    .await;
+    assert_eq!(
+        (s, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "org_kind")
+    );
+    assert_eq!(
+        post(
+            &steward,
+            format!("{}/api/v1/places/{community}/case-routes", w.base),
+            json!({"category": "environment", "org_kind": "steward"})
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
     let v = post(&owner, url.clone(), mk("绿化带垃圾")).await.1;
     assert_eq!(v["org_kind"], "co_governance_team");
-    let routes = get(&admin, format!("{}/api/v1/places/{community}/case-routes", w.base)).await.1;
-    assert!(routes["routes"].as_array().unwrap().iter().any(|r| r["category"] == "noise" && r["org_kind"] == "mediation_committee"));
-    let (_, k) = get(&admin, format!("{}/api/v1/places/{}/case-stats", w.base, w.a.id)).await;
+    let routes = get(
+        &admin,
+        format!("{}/api/v1/places/{community}/case-routes", w.base),
+    )
+    .await
+    .1;
+    assert!(routes["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["category"] == "noise" && r["org_kind"] == "mediation_committee"));
+    let (_, k) = get(
+        &admin,
+        format!("{}/api/v1/places/{}/case-stats", w.base, w.a.id),
+    )
+    .await;
     assert_eq!(k["kpis"]["received"], 4);
-    assert_eq!(k["kpis"]["response_rate"]["num"], 3, "accepted, merged and rejected in time: {k}");
-    assert_eq!(k["kpis"]["resolution_rate"]["den"], 2, "rejected and merged are not counted as handled");
+    assert_eq!(
+        k["kpis"]["response_rate"]["num"], 3,
+        "accepted, merged and rejected in time: {k}"
+    );
+    assert_eq!(
+        k["kpis"]["resolution_rate"]["den"], 2,
+        "rejected and merged are not counted as handled"
+    );
 }
 
 fn png() -> Vec<u8> {
@@ -289,10 +608,20 @@ async fn photos(kind: Kind) {
     assert_eq!(p["content_type"], "image/png");
     use sha2::Digest;
     assert_eq!(p["sha256"], hex::encode(sha2::Sha256::digest(png())));
-    let back = owner.get(format!("{url}/{}", p["id"].as_str().unwrap())).send().await.unwrap();
+    let back = owner
+        .get(format!("{url}/{}", p["id"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(back.headers()["content-type"], "image/png");
     assert_eq!(back.bytes().await.unwrap().to_vec(), png());
-    let r = owner.post(&url).header("content-type", "image/png").body(b"GIF89a....".to_vec()).send().await.unwrap();
+    let r = owner
+        .post(&url)
+        .header("content-type", "image/png")
+        .body(b"GIF89a....".to_vec())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.headers()["content-type"], "application/problem+json");
     let v: Value = r.json().await.unwrap();
@@ -304,10 +633,17 @@ async fn photos(kind: Kind) {
     let v: Value = r.json().await.unwrap();
     assert_eq!(field(&v), "photo");
     let other = login(&w, "owner_b").await;
-    assert_eq!(other.post(&url).body(png()).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        other.post(&url).body(png()).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
     let t = get(&owner, format!("{}/api/v1/cases/{id}", w.base)).await.1;
     assert_eq!(t["photos"].as_array().unwrap().len(), 1);
-    assert!(t["timeline"].as_array().unwrap().iter().any(|e| e["kind"] == "photo_added"));
+    assert!(t["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["kind"] == "photo_added"));
 }
 
 async fn on_behalf_whistle_and_sweep(kind: Kind) {
@@ -316,7 +652,11 @@ async fn on_behalf_whistle_and_sweep(kind: Kind) {
     let steward = login(&w, "steward").await;
     let url = format!("{}/api/v1/cases", w.base);
     let (s, v) = post(&gridw, url.clone(), json!({"place_id": w.building_a, "category": "noise", "description": "狗叫扰民", "channel": "door_knock"})).await;
-    assert_eq!((s, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "reporter_name"), "{v}");
+    assert_eq!(
+        (s, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "reporter_name"),
+        "{v}"
+    );
     let (s, v) = post(&gridw, url.clone(), json!({"place_id": w.building_a, "category": "noise", "description": "狗叫扰民", "channel": "door_knock", "reporter_name": "王阿姨", "reporter_phone": "13912345678"})).await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     assert_eq!(v["channel"], "door_knock");
@@ -325,7 +665,10 @@ async fn on_behalf_whistle_and_sweep(kind: Kind) {
     assert_eq!(v["org_kind"], "mediation_committee");
     let id = v["id"].as_str().unwrap().to_string();
     // 吹哨: the steward may not; the grid worker may; building → compound.
-    assert_eq!(act(&w, &steward, &id, "escalate").await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        act(&w, &steward, &id, "escalate").await.0,
+        StatusCode::FORBIDDEN
+    );
     let (s, v) = act(&w, &gridw, &id, "escalate").await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["case"]["level"], "compound");
@@ -350,28 +693,77 @@ async fn on_behalf_whistle_and_sweep(kind: Kind) {
         consent_publish: false,
         raised_by: "test".into(),
     };
-    let old_id = w.f.db.write(move |tx| { let nc = nc.clone(); Box::pin(async move { cases::raise(tx, &nc, &Calendar::default(), old).await }) }).await.unwrap();
-    let q = get(&gridw, format!("{}/api/v1/places/{}/case-queue", w.base, w.a.id)).await.1;
-    assert_eq!(q["cases"][0]["id"], old_id.as_str(), "soonest deadline first");
+    let old_id =
+        w.f.db
+            .write(move |tx| {
+                let nc = nc.clone();
+                Box::pin(async move { cases::raise(tx, &nc, &Calendar::default(), old).await })
+            })
+            .await
+            .unwrap();
+    let q = get(
+        &gridw,
+        format!("{}/api/v1/places/{}/case-queue", w.base, w.a.id),
+    )
+    .await
+    .1;
+    assert_eq!(
+        q["cases"][0]["id"],
+        old_id.as_str(),
+        "soonest deadline first"
+    );
     assert_eq!(q["cases"][0]["overdue"], true);
     assert_eq!(q["overdue"], 1);
-    assert_eq!(post(&steward, format!("{}/api/v1/places/{}/case-sweep", w.base, w.a.id), json!({})).await.0, StatusCode::FORBIDDEN);
-    let (s, v) = post(&gridw, format!("{}/api/v1/places/{}/case-sweep", w.base, w.a.id), json!({})).await;
+    assert_eq!(
+        post(
+            &steward,
+            format!("{}/api/v1/places/{}/case-sweep", w.base, w.a.id),
+            json!({})
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    let (s, v) = post(
+        &gridw,
+        format!("{}/api/v1/places/{}/case-sweep", w.base, w.a.id),
+        json!({}),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["escalated"], 1);
-    let (_, v) = post(&gridw, format!("{}/api/v1/places/{}/case-sweep", w.base, w.a.id), json!({})).await;
-    assert_eq!(v["escalated"], 0, "the receiving level gets its grace period");
+    let (_, v) = post(
+        &gridw,
+        format!("{}/api/v1/places/{}/case-sweep", w.base, w.a.id),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        v["escalated"], 0,
+        "the receiving level gets its grace period"
+    );
     let c = cases::get(&w.f.db, &old_id).await.unwrap();
     assert_eq!((c.level.as_str(), c.escalations), ("compound", 1));
-    assert!(c.resolution_due > db::now_ms(), "a new deadline at the receiving level");
+    assert!(
+        c.resolution_due > db::now_ms(),
+        "a new deadline at the receiving level"
+    );
     let tl = cases::timeline(&w.f.db, &old_id).await.unwrap();
     assert_eq!(tl.last().unwrap().kind, "escalated");
-    assert_eq!(tl.last().unwrap().note.as_deref(), Some("overdue: escalated automatically"));
+    assert_eq!(
+        tl.last().unwrap().note.as_deref(),
+        Some("overdue: escalated automatically")
+    );
 }
 
 async fn api_key(w: &World, user: &str) -> String {
     let c = login(w, user).await;
-    let (_, v) = post(&c, format!("{}/api/v1/tokens", w.base), json!({"name": "open311"})).await;
+    let (_, v) = post(
+        &c,
+        format!("{}/api/v1/tokens", w.base),
+        json!({"name": "open311"}),
+    )
+    .await;
     v["token"].as_str().unwrap().to_string()
 }
 
@@ -385,43 +777,153 @@ async fn open311_shapes(kind: Kind) {
     let x = c.get(format!("{root}/services.xml")).send().await.unwrap();
     assert_eq!(x.headers()["content-type"], "text/xml; charset=utf-8");
     let x = x.text().await.unwrap();
-    assert!(x.starts_with("<?xml") && x.contains("<services><service>") && x.contains("<service_code>repair</service_code>") && x.ends_with("</service></services>"), "{x}");
-    let r = c.post(format!("{root}/requests.json")).form(&[("jurisdiction_id", code.as_str()), ("service_code", "environment"), ("address_string", "3栋门口"), ("description", "垃圾桶满了"), ("api_key", key.as_str())]).send().await.unwrap();
+    assert!(
+        x.starts_with("<?xml")
+            && x.contains("<services><service>")
+            && x.contains("<service_code>repair</service_code>")
+            && x.ends_with("</service></services>"),
+        "{x}"
+    );
+    let r = c
+        .post(format!("{root}/requests.json"))
+        .form(&[
+            ("jurisdiction_id", code.as_str()),
+            ("service_code", "environment"),
+            ("address_string", "3栋门口"),
+            ("description", "垃圾桶满了"),
+            ("api_key", key.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let v: Value = r.json().await.unwrap();
     let id = v[0]["service_request_id"].as_str().unwrap().to_string();
     let case = cases::get(&w.f.db, &id).await.unwrap();
-    assert_eq!((case.channel.as_str(), case.place_id.as_str()), ("open311", w.a.id.as_str()));
+    assert_eq!(
+        (case.channel.as_str(), case.place_id.as_str()),
+        ("open311", w.a.id.as_str())
+    );
     // The case is a case like any other: the steward closes it, Open311 says closed.
     let steward = login(&w, "steward").await;
     for a in ["accept", "assign", "resolve"] {
         assert_eq!(act(&w, &steward, &id, a).await.0, StatusCode::OK);
     }
-    let one: Value = c.get(format!("{root}/requests/{id}.json")).send().await.unwrap().json().await.unwrap();
+    let one: Value = c
+        .get(format!("{root}/requests/{id}.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(one[0]["status"], "closed");
     assert_eq!(one[0]["status_notes"], "resolve note");
-    assert!(one[0]["description"].is_null(), "no text to the public without consent");
-    let with_key: Value = c.get(format!("{root}/requests/{id}.json?api_key={key}")).send().await.unwrap().json().await.unwrap();
-    assert_eq!(with_key[0]["description"], "垃圾桶满了", "the reporter sees their text");
-    let x = c.get(format!("{root}/requests/{id}.xml")).send().await.unwrap().text().await.unwrap();
-    assert!(x.contains("<service_requests><request>") && x.contains(&format!("<service_request_id>{id}</service_request_id>")) && x.contains("<status>closed</status>"), "{x}");
-    assert!(x.contains("<requested_datetime>") && x.contains("+08:00</requested_datetime>"), "{x}");
+    assert!(
+        one[0]["description"].is_null(),
+        "no text to the public without consent"
+    );
+    let with_key: Value = c
+        .get(format!("{root}/requests/{id}.json?api_key={key}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        with_key[0]["description"], "垃圾桶满了",
+        "the reporter sees their text"
+    );
+    let x = c
+        .get(format!("{root}/requests/{id}.xml"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        x.contains("<service_requests><request>")
+            && x.contains(&format!("<service_request_id>{id}</service_request_id>"))
+            && x.contains("<status>closed</status>"),
+        "{x}"
+    );
+    assert!(
+        x.contains("<requested_datetime>") && x.contains("+08:00</requested_datetime>"),
+        "{x}"
+    );
     // Errors.
     let r = c.get(format!("{root}/requests.json")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let e: Value = r.json().await.unwrap();
     assert_eq!(e[0]["code"], 400);
-    assert!(e[0]["description"].as_str().unwrap().contains("jurisdiction_id"));
-    let r = c.post(format!("{root}/requests.json")).form(&[("jurisdiction_id", w.b.code.clone().unwrap().as_str()), ("service_code", "repair"), ("address_string", "x"), ("description", "x"), ("api_key", key.as_str())]).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::FORBIDDEN, "an api_key of compound A cannot post in B");
-    let r = c.post(format!("{root}/requests.json")).form(&[("jurisdiction_id", code.as_str()), ("service_code", "repair"), ("address_id", w.b.id.as_str()), ("description", "x"), ("api_key", key.as_str())]).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST, "address_id outside the jurisdiction");
-    let x = c.get(format!("{root}/requests.xml?jurisdiction_id=nope")).send().await.unwrap();
+    assert!(e[0]["description"]
+        .as_str()
+        .unwrap()
+        .contains("jurisdiction_id"));
+    let r = c
+        .post(format!("{root}/requests.json"))
+        .form(&[
+            ("jurisdiction_id", w.b.code.clone().unwrap().as_str()),
+            ("service_code", "repair"),
+            ("address_string", "x"),
+            ("description", "x"),
+            ("api_key", key.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::FORBIDDEN,
+        "an api_key of compound A cannot post in B"
+    );
+    let r = c
+        .post(format!("{root}/requests.json"))
+        .form(&[
+            ("jurisdiction_id", code.as_str()),
+            ("service_code", "repair"),
+            ("address_id", w.b.id.as_str()),
+            ("description", "x"),
+            ("api_key", key.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::BAD_REQUEST,
+        "address_id outside the jurisdiction"
+    );
+    let x = c
+        .get(format!("{root}/requests.xml?jurisdiction_id=nope"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(x.status(), StatusCode::NOT_FOUND);
     assert_eq!(x.text().await.unwrap(), format!("<?xml version=\"1.0\" encoding=\"utf-8\"?><errors><error><code>404</code><description>unknown jurisdiction_id 'nope'</description></error></errors>"));
-    let listed: Value = c.get(format!("{root}/requests.json?jurisdiction_id={code}&status=closed")).send().await.unwrap().json().await.unwrap();
+    let listed: Value = c
+        .get(format!(
+            "{root}/requests.json?jurisdiction_id={code}&status=closed"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(listed.as_array().unwrap().len(), 1);
-    let listed: Value = c.get(format!("{root}/requests.json?jurisdiction_id={code}&status=open")).send().await.unwrap().json().await.unwrap();
+    let listed: Value = c
+        .get(format!(
+            "{root}/requests.json?jurisdiction_id={code}&status=open"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(listed.as_array().unwrap().len(), 0);
 }
 
@@ -433,20 +935,49 @@ async fn open311_independent_client(kind: Kind) {
     let python = match std::env::var("GONGZHI_OPEN311_PYTHON") {
         Ok(p) if !p.is_empty() => p,
         _ => {
-            let out = std::process::Command::new("bash").arg(root_dir.join("tests/open311/setup.sh")).output().expect("run tests/open311/setup.sh");
-            assert!(out.status.success(), "tests/open311/setup.sh failed: {}", String::from_utf8_lossy(&out.stderr));
+            let out = std::process::Command::new("bash")
+                .arg(root_dir.join("tests/open311/setup.sh"))
+                .output()
+                .expect("run tests/open311/setup.sh");
+            assert!(
+                out.status.success(),
+                "tests/open311/setup.sh failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             String::from_utf8(out.stdout).unwrap().trim().to_string()
         }
     };
     let base = w.base.clone();
     let (code, building) = (w.a.code.clone().unwrap(), w.building_a.clone());
     let script = root_dir.join("tests/open311/client_test.py");
-    let out = tokio::task::spawn_blocking(move || std::process::Command::new(python).arg(script).arg(format!("{base}/open311/v2")).arg(code).arg(key).arg(building).output().expect("run the client"))
-        .await
-        .unwrap();
-    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "Open311 client test failed:\n{stdout}\n{stderr}");
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(python)
+            .arg(script)
+            .arg(format!("{base}/open311/v2"))
+            .arg(code)
+            .arg(key)
+            .arg(building)
+            .output()
+            .expect("run the client")
+    })
+    .await
+    .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        out.status.success(),
+        "Open311 client test failed:\n{stdout}\n{stderr}"
+    );
     assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
 }
 
-both!(lifecycle, low_rating_reopens_and_reject_merge, photos, on_behalf_whistle_and_sweep, open311_shapes, open311_independent_client);
+both!(
+    lifecycle,
+    low_rating_reopens_and_reject_merge,
+    photos,
+    on_behalf_whistle_and_sweep,
+    open311_shapes,
+    open311_independent_client
+);

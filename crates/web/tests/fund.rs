@@ -27,11 +27,31 @@ async fn world(kind: Kind) -> World {
     f.db.write(move |tx| {
         let h = h.clone();
         Box::pin(async move {
-            let d = register::create_place(tx, "t", None, PlaceKind::District, "武侯区", None).await?;
-            let s = register::create_place(tx, "t", Some(&d), PlaceKind::Street, "簇桥街道", None).await?;
-            let c = register::create_place(tx, "t", Some(&s), PlaceKind::Community, "锦城社区", None).await?;
-            let a = register::create_place(tx, "t", Some(&c), PlaceKind::Compound, "晶城名邸", Some("jingcheng-mingdian")).await?;
-            let b = register::create_place(tx, "t", Some(&c), PlaceKind::Compound, "御景华庭", Some("yujing-huating")).await?;
+            let d =
+                register::create_place(tx, "t", None, PlaceKind::District, "武侯区", None).await?;
+            let s = register::create_place(tx, "t", Some(&d), PlaceKind::Street, "簇桥街道", None)
+                .await?;
+            let c =
+                register::create_place(tx, "t", Some(&s), PlaceKind::Community, "锦城社区", None)
+                    .await?;
+            let a = register::create_place(
+                tx,
+                "t",
+                Some(&c),
+                PlaceKind::Compound,
+                "晶城名邸",
+                Some("jingcheng-mingdian"),
+            )
+            .await?;
+            let b = register::create_place(
+                tx,
+                "t",
+                Some(&c),
+                PlaceKind::Compound,
+                "御景华庭",
+                Some("yujing-huating"),
+            )
+            .await?;
             for (name, role, place) in [
                 ("steward", Role::Steward, &a),
                 ("alice", Role::CommitteeMember, &a),
@@ -51,18 +71,33 @@ async fn world(kind: Kind) -> World {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let db = f.db.clone();
-    tokio::spawn(async move { gongzhi_web::serve_on(db, listener, gongzhi_web::Config::default()).await });
+    tokio::spawn(async move {
+        gongzhi_web::serve_on(db, listener, gongzhi_web::Config::default()).await
+    });
     World { _f: f, base }
 }
 
 async fn login(w: &World, user: &str) -> reqwest::Client {
-    let c = reqwest::Client::builder().cookie_store(true).build().unwrap();
-    let r = c.post(format!("{}/api/v1/auth/login", w.base)).json(&json!({"username": user, "password": PW})).send().await.unwrap();
+    let c = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let r = c
+        .post(format!("{}/api/v1/auth/login", w.base))
+        .json(&json!({"username": user, "password": PW}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK, "login {user}");
     c
 }
 
-async fn post(c: &reqwest::Client, url: String, key: Option<&str>, body: Value) -> (StatusCode, Value) {
+async fn post(
+    c: &reqwest::Client,
+    url: String,
+    key: Option<&str>,
+    body: Value,
+) -> (StatusCode, Value) {
     let mut r = c.post(url).json(&body);
     if let Some(k) = key {
         r = r.header("Idempotency-Key", k);
@@ -93,31 +128,77 @@ fn fee(amount: &str) -> Value {
 
 async fn bank(w: &World) -> (i64, i64) {
     let a = get(public(w, "accounts")).await;
-    let b = a["accounts"].as_array().unwrap().iter().find(|x| x["code"] == "bank").cloned().unwrap_or(json!({"posted": 0, "available": 0}));
-    (b["posted"].as_i64().unwrap(), b["available"].as_i64().unwrap())
+    let b = a["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["code"] == "bank")
+        .cloned()
+        .unwrap_or(json!({"posted": 0, "available": 0}));
+    (
+        b["posted"].as_i64().unwrap(),
+        b["available"].as_i64().unwrap(),
+    )
 }
 
 async fn disbursement_flow_and_public_books(kind: Kind) {
     let w = world(kind).await;
     let steward = login(&w, "steward").await;
     // money in; replay; key reuse with another body
-    let (s, first) = post(&steward, books(&w, "transfers"), Some("fee-1"), fee("1000.00")).await;
+    let (s, first) = post(
+        &steward,
+        books(&w, "transfers"),
+        Some("fee-1"),
+        fee("1000.00"),
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED, "{first}");
-    let (s, again) = post(&steward, books(&w, "transfers"), Some("fee-1"), fee("1000.00")).await;
+    let (s, again) = post(
+        &steward,
+        books(&w, "transfers"),
+        Some("fee-1"),
+        fee("1000.00"),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(again["transfer"]["id"], first["transfer"]["id"]);
-    let (s, p) = post(&steward, books(&w, "transfers"), Some("fee-1"), fee("999.00")).await;
+    let (s, p) = post(
+        &steward,
+        books(&w, "transfers"),
+        Some("fee-1"),
+        fee("999.00"),
+    )
+    .await;
     assert_eq!(s, StatusCode::CONFLICT, "{p}");
     let (s, p) = post(&steward, books(&w, "transfers"), None, fee("1.00")).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(p["errors"][0]["field"], "Idempotency-Key");
-    let (s, p) = post(&steward, books(&w, "transfers"), Some("bad"), json!({"debit": "wallet", "credit": "fee_income", "amount": "1.00", "code": "fee"})).await;
+    let (s, p) = post(
+        &steward,
+        books(&w, "transfers"),
+        Some("bad"),
+        json!({"debit": "wallet", "credit": "fee_income", "amount": "1.00", "code": "fee"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(p["errors"][0]["field"], "debit");
     let (s, p) = post(&steward, books(&w, "transfers"), Some("bad2"), fee("1.001")).await;
-    assert_eq!((s, p["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("amount")));
-    let (s, p) = post(&steward, books(&w, "transfers"), Some("over"), json!({"debit": "expense_other", "credit": "bank", "amount": "1000.01", "code": "x"})).await;
-    assert_eq!((s, p["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("amount")), "{p}");
+    assert_eq!(
+        (s, p["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("amount"))
+    );
+    let (s, p) = post(
+        &steward,
+        books(&w, "transfers"),
+        Some("over"),
+        json!({"debit": "expense_other", "credit": "bank", "amount": "1000.01", "code": "x"}),
+    )
+    .await;
+    assert_eq!(
+        (s, p["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("amount")),
+        "{p}"
+    );
     assert_eq!(bank(&w).await, (100_000, 100_000));
     // who may do what
     let owner = login(&w, "owner").await;
@@ -125,8 +206,18 @@ async fn disbursement_flow_and_public_books(kind: Kind) {
     assert_eq!(s, StatusCode::FORBIDDEN);
     let other = login(&w, "other").await;
     let (s, _) = post(&other, books(&w, "transfers"), Some("x1"), fee("1.00")).await;
-    assert_eq!(s, StatusCode::NOT_FOUND, "another compound's steward does not even see it");
-    let (s, _) = post(&reqwest::Client::new(), books(&w, "transfers"), Some("x2"), fee("1.00")).await;
+    assert_eq!(
+        s,
+        StatusCode::NOT_FOUND,
+        "another compound's steward does not even see it"
+    );
+    let (s, _) = post(
+        &reqwest::Client::new(),
+        books(&w, "transfers"),
+        Some("x2"),
+        fee("1.00"),
+    )
+    .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 
     // a disbursement: request, two approvals by different people in different roles
@@ -146,7 +237,11 @@ async fn disbursement_flow_and_public_books(kind: Kind) {
     assert_eq!(p["disbursement"]["state"], "pending");
     assert_eq!(bank(&w).await, (100_000, 100_000 - 3_500));
     let (s, p) = approve(alice.clone(), "ap2").await;
-    assert_eq!(s, StatusCode::CONFLICT, "one person never approves twice: {p}");
+    assert_eq!(
+        s,
+        StatusCode::CONFLICT,
+        "one person never approves twice: {p}"
+    );
     let carol = login(&w, "carol").await;
     let (s, p) = approve(carol, "ap3").await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "same role twice: {p}");
@@ -169,7 +264,12 @@ async fn disbursement_flow_and_public_books(kind: Kind) {
     // public: checkpoint signed by the served key, entries hash to the root
     let key = get(format!("{}/api/v1/public/books/key", w.base)).await;
     let (name, vk) = merkle::parse_verifier_key(key["vkey"].as_str().unwrap()).unwrap();
-    let note = reqwest::get(public(&w, "checkpoint")).await.unwrap().text().await.unwrap();
+    let note = reqwest::get(public(&w, "checkpoint"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let cp = merkle::Checkpoint::parse_body(merkle::open_note(&note, &name, &vk).unwrap()).unwrap();
     assert_eq!(cp.origin, format!("gongzhi/books/{A}"));
     assert_eq!(cp.size, 3, "fee, pending, post");
@@ -183,42 +283,94 @@ async fn disbursement_flow_and_public_books(kind: Kind) {
     let leaves = get(public(&w, "leaves")).await;
     assert_eq!(leaves["leaves"][1], merkle::hex(&tree.leaf_hashes()[1]));
     let ip = get(public(&w, "proof/inclusion?index=1&size=3")).await;
-    let proof: Vec<merkle::Hash> = ip["proof"].as_array().unwrap().iter().map(|h| merkle::from_hex(h.as_str().unwrap()).unwrap()).collect();
+    let proof: Vec<merkle::Hash> = ip["proof"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| merkle::from_hex(h.as_str().unwrap()).unwrap())
+        .collect();
     merkle::verify_inclusion(&tree.leaf_hashes()[1], 1, 3, &proof, &cp.root).unwrap();
     let cpf = get(public(&w, "proof/consistency?old=1&new=3")).await;
-    let proof: Vec<merkle::Hash> = cpf["proof"].as_array().unwrap().iter().map(|h| merkle::from_hex(h.as_str().unwrap()).unwrap()).collect();
+    let proof: Vec<merkle::Hash> = cpf["proof"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| merkle::from_hex(h.as_str().unwrap()).unwrap())
+        .collect();
     merkle::verify_consistency(1, 3, &proof, &tree.root_at(1).unwrap(), &cp.root).unwrap();
-    let r = reqwest::get(public(&w, "proof/inclusion?index=0&size=9")).await.unwrap();
+    let r = reqwest::get(public(&w, "proof/inclusion?index=0&size=9"))
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let r = reqwest::get(format!("{}/api/v1/public/compounds/nope/books/accounts", w.base)).await.unwrap();
+    let r = reqwest::get(format!(
+        "{}/api/v1/public/compounds/nope/books/accounts",
+        w.base
+    ))
+    .await
+    .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 
     // the public board page: no login, roles not names
-    let r = reqwest::get(format!("{}/compounds/{A}/books?lang=en", w.base)).await.unwrap();
+    let r = reqwest::get(format!("{}/compounds/{A}/books?lang=en", w.base))
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let html = r.text().await.unwrap();
-    assert!(html.contains("corridor light bulb, building 3") && html.contains("Paid") && html.contains("committee_member + supervisor"), "{html}");
-    assert!(html.contains("gongzhi/books/jingcheng-mingdian") && html.contains("965.00"), "{html}");
-    let r = reqwest::get(format!("{}/compounds/nope/books", w.base)).await.unwrap();
+    assert!(
+        html.contains("corridor light bulb, building 3")
+            && html.contains("Paid")
+            && html.contains("committee_member + supervisor"),
+        "{html}"
+    );
+    assert!(
+        html.contains("gongzhi/books/jingcheng-mingdian") && html.contains("965.00"),
+        "{html}"
+    );
+    let r = reqwest::get(format!("{}/compounds/nope/books", w.base))
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 
     // void of a pending disbursement releases the reservation
     let body = json!({"purpose": "second bulb", "payee": "Sanxia Electric", "amount": "10.00", "category": "expense_repair"});
     let (_, d) = post(&steward, books(&w, "disbursements"), Some("d2"), body).await;
     let id2 = d["disbursement"]["id"].as_str().unwrap().to_string();
-    post(&alice, books(&w, &format!("disbursements/{id2}/approve")), Some("d2a"), json!({})).await;
-    let (s, v) = post(&alice, books(&w, &format!("disbursements/{id2}/void")), Some("d2v"), json!({"reason": "duplicate"})).await;
+    post(
+        &alice,
+        books(&w, &format!("disbursements/{id2}/approve")),
+        Some("d2a"),
+        json!({}),
+    )
+    .await;
+    let (s, v) = post(
+        &alice,
+        books(&w, &format!("disbursements/{id2}/void")),
+        Some("d2v"),
+        json!({"reason": "duplicate"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     assert_eq!(bank(&w).await, (100_000 - 3_500, 100_000 - 3_500));
     // the policy can be changed only by whoever manages access
-    let r = alice.put(books(&w, "policy")).json(&json!({"approver_roles": ["committee_member", "steward"]})).send().await.unwrap();
+    let r = alice
+        .put(books(&w, "policy"))
+        .json(&json!({"approver_roles": ["committee_member", "steward"]}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
 
 async fn concurrent_withdrawals_and_keys(kind: Kind) {
     let w = world(kind).await;
     let steward = login(&w, "steward").await;
-    let (s, _) = post(&steward, books(&w, "transfers"), Some("seed"), fee("10000.00")).await;
+    let (s, _) = post(
+        &steward,
+        books(&w, "transfers"),
+        Some("seed"),
+        fee("10000.00"),
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED);
     let mut hs = Vec::new();
     for i in 0..50 {
@@ -240,7 +392,9 @@ async fn concurrent_withdrawals_and_keys(kind: Kind) {
     let mut hs = Vec::new();
     for _ in 0..20 {
         let (c, url) = (steward.clone(), books(&w, "transfers"));
-        hs.push(tokio::spawn(async move { post(&c, url, Some("same-key"), fee("1.00")).await }));
+        hs.push(tokio::spawn(async move {
+            post(&c, url, Some("same-key"), fee("1.00")).await
+        }));
     }
     let mut ids = std::collections::BTreeSet::new();
     for h in hs {
@@ -255,20 +409,53 @@ async fn concurrent_withdrawals_and_keys(kind: Kind) {
 async fn billing_endpoints(kind: Kind) {
     let w = world(kind).await;
     let steward = login(&w, "steward").await;
-    let body = json!({"period": "2026-11", "rate_flat": "1.50", "rate_shop": "4.00", "rate_parking": "0"});
-    let (s, p) = post(&steward, books(&w, "billing-runs"), Some("b1"), body.clone()).await;
-    assert_eq!((s, p["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("rates")), "no parts, nothing to bill: {p}");
-    let (s, p) = post(&steward, books(&w, "billing-runs"), Some("b2"), json!({"period": "2026-11", "rate_flat": "-1", "rate_shop": "4.00", "rate_parking": "0"})).await;
-    assert_eq!((s, p["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("rate_flat")), "{p}");
+    let body =
+        json!({"period": "2026-11", "rate_flat": "1.50", "rate_shop": "4.00", "rate_parking": "0"});
+    let (s, p) = post(
+        &steward,
+        books(&w, "billing-runs"),
+        Some("b1"),
+        body.clone(),
+    )
+    .await;
+    assert_eq!(
+        (s, p["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("rates")),
+        "no parts, nothing to bill: {p}"
+    );
+    let (s, p) = post(
+        &steward,
+        books(&w, "billing-runs"),
+        Some("b2"),
+        json!({"period": "2026-11", "rate_flat": "-1", "rate_shop": "4.00", "rate_parking": "0"}),
+    )
+    .await;
+    assert_eq!(
+        (s, p["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("rate_flat")),
+        "{p}"
+    );
     let owner = login(&w, "owner").await;
     let (s, _) = post(&owner, books(&w, "billing-runs"), Some("b3"), body).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    let (s, _) = post(&steward, books(&w, "bills/nope/payments"), Some("p1"), json!({"amount": "1.00", "method": "cash"})).await;
+    let (s, _) = post(
+        &steward,
+        books(&w, "bills/nope/payments"),
+        Some("p1"),
+        json!({"amount": "1.00", "method": "cash"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let r = reqwest::get(public(&w, "collection/2026-13")).await.unwrap();
+    let r = reqwest::get(public(&w, "collection/2026-13"))
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let c = get(public(&w, "collection/2026-11")).await;
     assert_eq!(c["collection"]["bills"], 0);
 }
 
-both!(disbursement_flow_and_public_books, concurrent_withdrawals_and_keys, billing_endpoints);
+both!(
+    disbursement_flow_and_public_books,
+    concurrent_withdrawals_and_keys,
+    billing_endpoints
+);
