@@ -64,6 +64,16 @@ pub fn valid_phone(phone: &str) -> bool {
         && (dashes == 1 || digits <= 8)
 }
 
+/// A resident identity card number: 17 digits and a final digit or X (the
+/// checksum itself is not verified, so that a typo in the register stays
+/// correctable rather than blocking a household).
+pub fn valid_id_number(id: &str) -> bool {
+    let b = id.trim().as_bytes();
+    b.len() == 18
+        && b[..17].iter().all(u8::is_ascii_digit)
+        && matches!(b[17], b'0'..=b'9' | b'X' | b'x')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,6 +87,16 @@ mod tests {
         assert_eq!(mask_id_number("110101199001011234"), "110***********1234");
         assert_eq!(mask_name("张三丰"), "张**");
         assert_eq!(mask_name("王"), "王");
+    }
+
+    #[test]
+    fn id_numbers() {
+        assert!(valid_id_number("11010119900101123X"));
+        assert!(valid_id_number("110101199001011234"));
+        assert!(!valid_id_number("11010119900101123"), "17 characters");
+        assert!(!valid_id_number("1101011990010112YX"), "letter inside");
+        assert!(!valid_id_number("11010119900101123Y"), "last is not X");
+        assert!(!valid_id_number("一一0101199001011234"), "not ASCII");
     }
 
     #[test]

@@ -108,35 +108,38 @@ pub struct PlaceSummary {
 
 /// Children of a place (or the districts when `parent` is None), with part counts.
 pub async fn children(db: &Db, parent: Option<&Place>) -> Result<Vec<PlaceSummary>, StoreError> {
+    // One statement for the children and their subtree part counts (the
+    // subtree range of `subtree()`, spelt in SQL), instead of one count query
+    // per child.
+    const SQL: &str = "SELECT c.id, c.kind, c.name, c.code, \
+         (SELECT CAST(COUNT(*) AS BIGINT) FROM parts pt JOIN places d ON d.id = pt.place_id \
+          WHERE d.path >= c.path AND d.path < SUBSTR(c.path, 1, LENGTH(c.path) - 1) || '0') AS parts \
+         FROM places c WHERE ";
     let rows = match parent {
         Some(p) => {
-            sqlx::query(&format!(
-                "SELECT {PLACE_COLS} FROM places WHERE parent_id = $1 ORDER BY name"
-            ))
-            .bind(p.id.clone())
-            .fetch_all(db.reader())
-            .await?
+            sqlx::query(&format!("{SQL}c.parent_id = $1"))
+                .bind(p.id.clone())
+                .fetch_all(db.reader())
+                .await?
         }
         None => {
-            sqlx::query(&format!(
-                "SELECT {PLACE_COLS} FROM places WHERE parent_id IS NULL ORDER BY name"
-            ))
-            .fetch_all(db.reader())
-            .await?
+            sqlx::query(&format!("{SQL}c.parent_id IS NULL"))
+                .fetch_all(db.reader())
+                .await?
         }
     };
-    let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let p = place_from(r)?;
-        let parts = count_parts_under(db, &p).await?;
-        out.push(PlaceSummary {
-            id: p.id,
-            kind: p.kind,
-            name: p.name,
-            code: p.code,
-            parts,
-        });
-    }
+    let mut out = rows
+        .iter()
+        .map(|r| {
+            Ok(PlaceSummary {
+                id: db::s(r, "id")?,
+                kind: db::s(r, "kind")?,
+                name: db::s(r, "name")?,
+                code: db::os(r, "code")?,
+                parts: db::i(r, "parts")?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
     out.sort_by(|a, b| natural_cmp(&a.name, &b.name));
     Ok(out)
 }
@@ -550,10 +553,7 @@ pub async fn create_person(
         }
     }
     if let Some(idn) = p.id_number.filter(|s| !s.trim().is_empty()) {
-        let ok = idn.len() == 18
-            && idn[..17].bytes().all(|b| b.is_ascii_digit())
-            && matches!(idn.as_bytes()[17], b'0'..=b'9' | b'X' | b'x');
-        if !ok {
+        if !gongzhi_domain::mask::valid_id_number(idn) {
             return Err(StoreError::invalid(
                 "id_number",
                 "must be 18 characters: 17 digits and a digit or X",
