@@ -86,6 +86,50 @@ str_enum!(
     GridKind { Community = "community", Compound = "compound", Micro = "micro" }
 );
 
+impl GridKind {
+    /// The grid kind this kind nests under (community grids are the top).
+    pub fn parent_kind(self) -> Option<GridKind> {
+        match self {
+            GridKind::Community => None,
+            GridKind::Compound => Some(GridKind::Community),
+            GridKind::Micro => Some(GridKind::Compound),
+        }
+    }
+
+    /// Checks where a new grid lies: a community grid over a community, a
+    /// compound grid over a compound, a micro-grid over a compound or one of
+    /// its buildings; and that its parent grid (`parent`: `None` when none was
+    /// given, else the given parent's kind) is of the kind one level up.
+    /// Returns the field that is wrong and why.
+    pub fn check_placement(
+        self,
+        place: PlaceKind,
+        parent: Option<GridKind>,
+    ) -> Result<(), (&'static str, String)> {
+        let want_place = match self {
+            GridKind::Community => PlaceKind::Community,
+            GridKind::Compound | GridKind::Micro => PlaceKind::Compound,
+        };
+        let ok_place =
+            place == want_place || (self == GridKind::Micro && place == PlaceKind::Building);
+        if !ok_place {
+            return Err((
+                "place_id",
+                format!("a {self} grid lies over a {want_place}, not a {place}"),
+            ));
+        }
+        match (self.parent_kind(), parent) {
+            (None, Some(_)) => Err(("parent_id", "a community grid has no parent grid".into())),
+            (Some(w), None) => Err(("parent_id", format!("a {self} grid needs its {w} grid"))),
+            (Some(w), Some(p)) if p != w => Err((
+                "parent_id",
+                format!("the parent of a {self} grid must be a {w} grid, not a {p} grid"),
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// A micro-grid serves 30–100 households; outside that range the register warns.
 pub const MICRO_GRID_MIN_HOUSEHOLDS: usize = 30;
 pub const MICRO_GRID_MAX_HOUSEHOLDS: usize = 100;
@@ -242,6 +286,77 @@ pub fn slugify(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn grid_placement() {
+        use GridKind::*;
+        assert_eq!(
+            Community.check_placement(PlaceKind::Community, None),
+            Ok(())
+        );
+        assert_eq!(
+            Compound.check_placement(PlaceKind::Compound, Some(Community)),
+            Ok(())
+        );
+        assert_eq!(
+            Micro.check_placement(PlaceKind::Compound, Some(Compound)),
+            Ok(())
+        );
+        assert_eq!(
+            Micro.check_placement(PlaceKind::Building, Some(Compound)),
+            Ok(())
+        );
+        // wrong place
+        let e = Compound
+            .check_placement(PlaceKind::Building, Some(Community))
+            .unwrap_err();
+        assert_eq!(e.0, "place_id");
+        assert!(e.1.contains("over a compound, not a building"), "{}", e.1);
+        assert_eq!(
+            Micro
+                .check_placement(PlaceKind::Unit, Some(Compound))
+                .unwrap_err()
+                .0,
+            "place_id"
+        );
+        assert_eq!(
+            Community
+                .check_placement(PlaceKind::Street, None)
+                .unwrap_err()
+                .0,
+            "place_id"
+        );
+        // wrong or missing parent
+        let e = Community
+            .check_placement(PlaceKind::Community, Some(Community))
+            .unwrap_err();
+        assert_eq!(
+            e,
+            (
+                "parent_id",
+                "a community grid has no parent grid".to_string()
+            )
+        );
+        let e = Micro
+            .check_placement(PlaceKind::Compound, None)
+            .unwrap_err();
+        assert_eq!(
+            e,
+            (
+                "parent_id",
+                "a micro grid needs its compound grid".to_string()
+            )
+        );
+        let e = Micro
+            .check_placement(PlaceKind::Compound, Some(Community))
+            .unwrap_err();
+        assert_eq!(e.0, "parent_id");
+        assert!(
+            e.1.contains("must be a compound grid, not a community grid"),
+            "{}",
+            e.1
+        );
+    }
 
     #[test]
     fn hierarchy() {

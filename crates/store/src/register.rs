@@ -731,57 +731,25 @@ pub async fn create_grid(
     parent_id: Option<&str>,
     worker_person_id: Option<&str>,
 ) -> Result<String, StoreError> {
-    let want_place = match kind {
-        GridKind::Community => "community",
-        GridKind::Compound | GridKind::Micro => "compound",
-    };
-    let ok_place =
-        place.kind == want_place || (kind == GridKind::Micro && place.kind == "building");
-    if !ok_place {
-        return Err(StoreError::invalid(
-            "place_id",
-            format!(
-                "a {kind} grid lies over a {want_place}, not a {}",
-                place.kind
-            ),
-        ));
-    }
-    let want_parent = match kind {
-        GridKind::Community => None,
-        GridKind::Compound => Some("community"),
-        GridKind::Micro => Some("compound"),
-    };
-    match (want_parent, parent_id) {
-        (None, Some(_)) => {
-            return Err(StoreError::invalid(
-                "parent_id",
-                "a community grid has no parent grid",
-            ))
-        }
-        (Some(w), None) => {
-            return Err(StoreError::invalid(
-                "parent_id",
-                format!("a {kind} grid needs its {w} grid"),
-            ))
-        }
-        (Some(w), Some(pid)) => {
+    let place_kind = PlaceKind::parse(&place.kind).ok_or_else(|| {
+        StoreError::invalid("place_id", format!("unknown place kind '{}'", place.kind))
+    })?;
+    let parent_kind = match parent_id {
+        None => None,
+        Some(pid) => {
             let r = sqlx::query("SELECT kind FROM grids WHERE id = $1")
                 .bind(pid.to_string())
                 .fetch_optional(&mut **tx)
-                .await?;
-            match r {
-                None => return Err(StoreError::invalid("parent_id", format!("no grid '{pid}'"))),
-                Some(r) if db::s(&r, "kind")? != w => {
-                    return Err(StoreError::invalid(
-                        "parent_id",
-                        format!("the parent of a {kind} grid must be a {w} grid"),
-                    ))
-                }
-                _ => {}
-            }
+                .await?
+                .ok_or_else(|| StoreError::invalid("parent_id", format!("no grid '{pid}'")))?;
+            let k = db::s(&r, "kind")?;
+            Some(GridKind::parse(&k).ok_or_else(|| {
+                StoreError::invalid("parent_id", format!("grid '{pid}' has unknown kind '{k}'"))
+            })?)
         }
-        (None, None) => {}
-    }
+    };
+    kind.check_placement(place_kind, parent_kind)
+        .map_err(|(field, why)| StoreError::invalid(field, why))?;
     let id = db::new_id();
     sqlx::query("INSERT INTO grids (id, kind, name, place_id, parent_id, worker_person_id, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7)")
         .bind(id.clone())
