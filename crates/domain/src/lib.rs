@@ -8,6 +8,7 @@ pub mod cases;
 pub mod fund_calc;
 pub mod ledger;
 pub mod mask;
+pub mod mediation;
 pub mod merkle;
 pub mod money;
 pub mod place;

@@ -313,7 +313,7 @@ async fn find_grid(
     })
 }
 
-async fn insert_event(
+pub(crate) async fn insert_event(
     tx: &mut Tx,
     case_id: &str,
     at: i64,
@@ -467,7 +467,7 @@ pub async fn get(db: &Db, id: &str) -> Result<CaseView, StoreError> {
     view(&r, db::now_ms())
 }
 
-async fn get_tx(tx: &mut Tx, id: &str, now: i64) -> Result<CaseView, StoreError> {
+pub async fn get_tx(tx: &mut Tx, id: &str, now: i64) -> Result<CaseView, StoreError> {
     let r = sqlx::query(&format!(
         "SELECT {COLS} FROM cases c JOIN places pl ON pl.id = c.place_id WHERE c.id = $1"
     ))

@@ -12,6 +12,7 @@ pub mod error;
 pub mod fund;
 pub mod import;
 pub mod matters;
+pub mod mediation;
 pub mod migrate;
 pub mod register;
 pub mod testing;

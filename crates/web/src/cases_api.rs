@@ -15,10 +15,11 @@ use axum::Json;
 use gongzhi_domain::cases::{
     self as rules, Calendar, Category, Channel, Command, Priority, Status, MAX_PHOTO_BYTES,
 };
+use gongzhi_domain::mediation::MediationCounts;
 use gongzhi_domain::place::OrgKind;
 use gongzhi_domain::policy::Action;
 use gongzhi_store::cases::{self, CaseView, Extra, ListFilter, NewCase};
-use gongzhi_store::{db, register};
+use gongzhi_store::{db, mediation, register};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::OnceLock;
@@ -42,6 +43,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(place_stats))
         .routes(routes!(public_stats))
         .routes(routes!(get_routes, set_route))
+        .merge(crate::mediation_api::router())
 }
 
 /// The working calendar (holidays as data).
@@ -562,8 +564,10 @@ fn period(p: &Period) -> Result<(i64, i64), ApiError> {
     Ok((from, to))
 }
 
-fn kpi_json(k: &rules::Kpis) -> Value {
+fn kpi_json(k: &rules::Kpis, m: &MediationCounts) -> Value {
     json!({
+        "disputes_mediated": m.mediated,
+        "mediations": m,
         "received": k.received,
         "open": k.open,
         "overdue": k.overdue,
@@ -593,8 +597,9 @@ async fn place_stats(
     let (from, to) = period(&p)?;
     let k = cases::stats(&state.db, &place.path, from, to, db::now_ms()).await?;
     let by_category = cases::counts_by_category(&state.db, &place.path, from, to).await?;
+    let m = mediation::counts_under(&state.db, &place.path, from, to).await?;
     Ok(Json(
-        json!({"place": place, "from": from, "to": to, "kpis": kpi_json(&k), "by_category": by_category.into_iter().map(|(c, n)| json!({"category": c, "count": n})).collect::<Vec<_>>()}),
+        json!({"place": place, "from": from, "to": to, "kpis": kpi_json(&k, &m), "by_category": by_category.into_iter().map(|(c, n)| json!({"category": c, "count": n})).collect::<Vec<_>>()}),
     ))
 }
 
@@ -611,8 +616,9 @@ async fn public_stats(
     let (from, to) = period(&p)?;
     let k = cases::stats(&state.db, &place.path, from, to, db::now_ms()).await?;
     let by_category = cases::counts_by_category(&state.db, &place.path, from, to).await?;
+    let m = mediation::counts_under(&state.db, &place.path, from, to).await?;
     Ok(Json(
-        json!({"compound": {"code": place.code, "name": place.name}, "from": from, "to": to, "kpis": kpi_json(&k), "by_category": by_category.into_iter().map(|(c, n)| json!({"category": c, "count": n})).collect::<Vec<_>>()}),
+        json!({"compound": {"code": place.code, "name": place.name}, "from": from, "to": to, "kpis": kpi_json(&k, &m), "by_category": by_category.into_iter().map(|(c, n)| json!({"category": c, "count": n})).collect::<Vec<_>>()}),
     ))
 }
 

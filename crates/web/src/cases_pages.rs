@@ -276,6 +276,41 @@ struct CasePage {
     actions: Vec<(String, String)>,
     can_rate: bool,
     timeline: Vec<(String, String, String, String)>,
+    mediation: Option<MediationBox>,
+}
+
+/// A mediation as the case page shows it (parties masked by the store).
+struct MediationBox {
+    /// (masked name, side key)
+    parties: Vec<(String, String)>,
+    mediators: Vec<String>,
+    /// (when, place, attendees, notes)
+    sessions: Vec<(String, String, String, String)>,
+    /// (outcome key, text, referred to)
+    outcome: Option<(String, String, String)>,
+}
+
+fn mediation_box(m: gongzhi_store::mediation::MediationView) -> MediationBox {
+    MediationBox {
+        parties: m
+            .parties
+            .into_iter()
+            .map(|p| (p.name, format!("med.side.{}", p.side)))
+            .collect(),
+        mediators: m.mediators.into_iter().map(|o| o.name).collect(),
+        sessions: m
+            .sessions
+            .into_iter()
+            .map(|s| (when(s.held_at), s.place, s.attendees.join("、"), s.notes))
+            .collect(),
+        outcome: m.outcome.map(|o| {
+            (
+                format!("med.{}", o.kind),
+                o.text.unwrap_or_default(),
+                o.referred_to.unwrap_or_default(),
+            )
+        }),
+    }
 }
 
 async fn case_page(
@@ -293,6 +328,11 @@ async fn case_page(
         Err(e) => return error(e, lang),
     };
     let tl = cases::timeline(&state.db, &id).await.unwrap_or_default();
+    let mediation = gongzhi_store::mediation::get(&state.db, &id)
+        .await
+        .ok()
+        .flatten()
+        .map(mediation_box);
     let status = c.status();
     // Offer only what the state machine and the caller's standing allow.
     let mut actions = Vec::new();
@@ -353,6 +393,7 @@ async fn case_page(
                 )
             })
             .collect(),
+        mediation,
     })
 }
 
@@ -553,6 +594,9 @@ mod tests {
             "escalated",
             "commented",
             "photo_added",
+            "mediation_opened",
+            "mediation_session",
+            "mediation_concluded",
         ] {
             keys.push(format!("ev.{e}"));
         }
@@ -561,6 +605,12 @@ mod tests {
             "escalate",
         ] {
             keys.push(format!("act.{a}"));
+        }
+        for o in gongzhi_domain::mediation::OutcomeKind::ALL {
+            keys.push(format!("med.{o}"));
+        }
+        for side in gongzhi_domain::mediation::Side::ALL {
+            keys.push(format!("med.side.{side}"));
         }
         for k in keys {
             for l in [Lang::ZhCn, Lang::ZhTw, Lang::En] {

@@ -245,6 +245,23 @@ pub const MESSAGES: &[(&str, &str, &str, &str)] = &[
     ("org.partner_unit", "共建单位", "共建單位", "Partner unit"),
     ("org.co_governance_team", "共治小组", "共治小組", "Co-governance team"),
     ("org.residents_committee", "居委会", "居委會", "Residents' committee"),
+    ("ev.mediation_opened", "转入调解", "轉入調解", "Mediation opened"),
+    ("ev.mediation_session", "调解会", "調解會", "Mediation session"),
+    ("ev.mediation_concluded", "调解结果", "調解結果", "Mediation concluded"),
+    ("med.title", "调解", "調解", "Mediation"),
+    ("med.parties", "当事人", "當事人", "Parties"),
+    ("med.mediators", "调解组织", "調解組織", "Mediators"),
+    ("med.sessions", "调解会", "調解會", "Sessions"),
+    ("med.attendees", "到场", "到場", "Attended"),
+    ("med.outcome", "调解结果", "調解結果", "Outcome"),
+    ("med.pending", "调解中", "調解中", "In mediation"),
+    ("med.referred_to", "移交", "移交", "Referred to"),
+    ("med.agreement", "达成协议", "達成協議", "Agreement"),
+    ("med.failed", "调解不成", "調解不成", "Failed"),
+    ("med.referred", "移交处理", "移交處理", "Referred"),
+    ("med.side.applicant", "申请人", "申請人", "Applicant"),
+    ("med.side.respondent", "被申请人", "被申請人", "Respondent"),
+    ("med.side.other", "其他", "其他", "Other"),
 ];
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ pub mod fund_api;
 pub mod fund_pages;
 pub mod i18n;
 pub mod matters_api;
+pub mod mediation_api;
 pub mod metrics;
 pub mod open311;
 pub mod pages;

@@ -973,7 +973,282 @@ async fn open311_independent_client(kind: Kind) {
     assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
 }
 
+async fn mediation_org(w: &World, kind: OrgKind, name: &str) -> String {
+    let community = register::get_place(&w.f.db, &w.a.path_ids()[2])
+        .await
+        .unwrap();
+    let name = name.to_string();
+    w.f.db
+        .write(move |tx| {
+            let (c, name) = (community.clone(), name.clone());
+            Box::pin(async move { register::create_org(tx, "t", kind, &name, &c, None, &[]).await })
+        })
+        .await
+        .unwrap()
+}
+
+/// A dispute becomes a mediation: parties masked, mediators from the
+/// register, sessions, one outcome; every refusal as problem+json; the
+/// statistics' "disputes mediated" come from the outcomes.
+async fn mediation(kind: Kind) {
+    let w = world(kind).await;
+    let owner = login(&w, "owner").await;
+    let owner_b = login(&w, "owner_b").await;
+    let steward = login(&w, "steward").await;
+    let committee = mediation_org(&w, OrgKind::MediationCommittee, "锦城社区人民调解委员会").await;
+    let (s, v) = post(
+        &owner,
+        format!("{}/api/v1/cases", w.base),
+        json!({"place_id": w.building_a, "category": "noise", "description": "邻居家的狗夜里一直叫"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let id = v["id"].as_str().unwrap().to_string();
+    let (_, v) = post(
+        &owner,
+        format!("{}/api/v1/cases", w.base),
+        json!({"place_id": w.building_a, "category": "repair", "description": "灯坏了"}),
+    )
+    .await;
+    let repair = v["id"].as_str().unwrap().to_string();
+    let med = |id: &str| format!("{}/api/v1/cases/{id}/mediation", w.base);
+    let parties = json!([{"name": "王阿姨", "side": "applicant", "phone": "13912345678"}, {"name": "李先生", "side": "respondent"}]);
+    let body = json!({"parties": parties, "mediator_org_ids": [committee]});
+    // Not before the case is accepted; never for a repair.
+    let (s, v) = post(&steward, med(&id), body.clone()).await;
+    assert_eq!(
+        (s, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "action"),
+        "{v}"
+    );
+    act(&w, &steward, &id, "accept").await;
+    act(&w, &steward, &repair, "accept").await;
+    let (s, v) = post(&steward, med(&repair), body.clone()).await;
+    assert_eq!(
+        (s, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "category"),
+        "{v}"
+    );
+    // Only staff over the case; others do not even see it.
+    let (s, _) = post(&owner, med(&id), body.clone()).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = post(&owner_b, med(&id), body.clone()).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // Bad parties and mediators.
+    let (s, v) = post(
+        &steward,
+        med(&id),
+        json!({"parties": [{"name": "王阿姨"}], "mediator_org_ids": [committee]}),
+    )
+    .await;
+    assert_eq!(
+        (s, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "parties"),
+        "{v}"
+    );
+    let (s, v) = post(
+        &steward,
+        med(&id),
+        json!({"parties": parties, "mediator_org_ids": [w.steward_org]}),
+    )
+    .await;
+    assert_eq!(
+        (s, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "mediator_org_ids"),
+        "{v}"
+    );
+    let (s, v) = post(
+        &steward,
+        med(&id),
+        json!({"parties": parties, "mediator_org_ids": ["nope"]}),
+    )
+    .await;
+    assert_eq!(
+        (s, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "mediator_org_ids"),
+        "{v}"
+    );
+    let (s, v) = post(&steward, med(&id), json!({"parties": [{"name": "王阿姨", "side": "judge"}, {"name": "李"}], "mediator_org_ids": [committee]})).await;
+    assert_eq!(
+        (s, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "parties.side"),
+        "{v}"
+    );
+    let (s, v) = get(&steward, med(&id)).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
+    // Opened: parties masked.
+    let (s, v) = post(&steward, med(&id), body.clone()).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["mediation"]["status"], "open");
+    assert_eq!(v["mediation"]["parties"][0]["name"], "王**");
+    assert_eq!(v["mediation"]["parties"][0]["phone"], "139****5678");
+    assert_eq!(v["mediation"]["mediators"][0]["org_id"], committee.as_str());
+    assert!(!v.to_string().contains("13912345678"));
+    let (s, v) = post(&steward, med(&id), body.clone()).await;
+    assert_eq!(
+        (s, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "case_id"),
+        "once: {v}"
+    );
+    // An agreement needs a session first.
+    let outcome = format!("{}/outcome", med(&id));
+    let sessions = format!("{}/sessions", med(&id));
+    let (s, v) = post(
+        &steward,
+        outcome.clone(),
+        json!({"outcome": "agreement", "text": "协议"}),
+    )
+    .await;
+    assert_eq!(
+        (s, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "outcome"),
+        "{v}"
+    );
+    let (s, v) = post(&steward, outcome.clone(), json!({"outcome": "truce"})).await;
+    assert_eq!(
+        (s, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "outcome"),
+        "{v}"
+    );
+    let (s, v) = post(
+        &steward,
+        sessions.clone(),
+        json!({"held_at": "yesterday", "place": "议事厅", "attendees": ["王阿姨"], "notes": "x"}),
+    )
+    .await;
+    assert_eq!(
+        (s, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "held_at"),
+        "{v}"
+    );
+    let (s, v) = post(&steward, sessions.clone(), json!({"held_at": "2099-01-01T19:00:00+08:00", "place": "议事厅", "attendees": ["王阿姨"], "notes": "x"})).await;
+    assert_eq!(
+        (s, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "held_at"),
+        "not in the future: {v}"
+    );
+    let (s, v) = post(&steward, sessions.clone(), json!({"held_at": "2026-01-05T19:00:00+08:00", "place": "议事厅", "attendees": [], "notes": "x"})).await;
+    assert_eq!(
+        (s, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "attendees"),
+        "{v}"
+    );
+    let (s, _) = post(&owner, sessions.clone(), json!({"held_at": "2026-01-05T19:00:00+08:00", "place": "议事厅", "attendees": ["王阿姨"], "notes": "x"})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, v) = post(&steward, sessions.clone(), json!({"held_at": "2026-01-05T19:00:00+08:00", "place": "议事厅", "attendees": ["王阿姨", "李先生", "调委会张主任"], "notes": "双方陈述，约定三日内答复"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(
+        v["mediation"]["sessions"][0]["attendees"][2],
+        "调委会张主任"
+    );
+    let (s, v) = post(
+        &steward,
+        outcome.clone(),
+        json!({"outcome": "agreement", "text": "夜间把狗关在室内，白天遛狗拴绳"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["mediation"]["status"], "concluded");
+    assert_eq!(v["mediation"]["outcome"]["kind"], "agreement");
+    // Once: no second outcome, no session after it.
+    let (s, v) = post(
+        &steward,
+        outcome.clone(),
+        json!({"outcome": "failed", "text": "x"}),
+    )
+    .await;
+    assert_eq!(
+        (s, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "outcome"),
+        "{v}"
+    );
+    let (s, v) = post(
+        &steward,
+        sessions.clone(),
+        json!({"held_at": "2026-01-06", "place": "议事厅", "attendees": ["王阿姨"], "notes": "x"}),
+    )
+    .await;
+    assert_eq!(
+        (s, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "action"),
+        "{v}"
+    );
+    // The reporter reads it; the timeline has the steps.
+    let (s, v) = get(&owner, med(&id)).await;
+    assert_eq!(
+        (s, v["mediation"]["outcome"]["text"].as_str()),
+        (StatusCode::OK, Some("夜间把狗关在室内，白天遛狗拴绳"))
+    );
+    let (_, v) = get(&owner, format!("{}/api/v1/cases/{id}", w.base)).await;
+    let kinds: Vec<&str> = v["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.ends_with(&[
+            "mediation_opened",
+            "mediation_session",
+            "mediation_concluded"
+        ]),
+        "{kinds:?}"
+    );
+    // The page shows it.
+    let html = owner
+        .get(format!("{}/cases/{id}", w.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("data-outcome=\"med.agreement\""), "{html}");
+    assert!(
+        html.contains("王**") && !html.contains("王阿姨（"),
+        "parties masked on the page"
+    );
+    // Statistics: one dispute mediated, in the place's and the public numbers.
+    let (_, v) = get(
+        &steward,
+        format!("{}/api/v1/places/{}/case-stats", w.base, w.a.id),
+    )
+    .await;
+    assert_eq!(v["kpis"]["disputes_mediated"], 1, "{v}");
+    assert_eq!(v["kpis"]["mediations"]["opened"], 1, "{v}");
+    let (_, v) = get(
+        &owner_b,
+        format!(
+            "{}/api/v1/public/compounds/{}/case-stats",
+            w.base,
+            w.a.code.clone().unwrap()
+        ),
+    )
+    .await;
+    assert_eq!(v["kpis"]["disputes_mediated"], 1, "{v}");
+    let (_, v) = get(
+        &owner_b,
+        format!(
+            "{}/api/v1/public/compounds/{}/case-stats",
+            w.base,
+            w.b.code.clone().unwrap()
+        ),
+    )
+    .await;
+    assert_eq!(v["kpis"]["disputes_mediated"], 0, "{v}");
+    // Append-only in the database itself.
+    assert!(sqlx::query("UPDATE mediation_outcomes SET kind = 'failed'")
+        .execute(w.f.db.reader())
+        .await
+        .is_err());
+    assert!(sqlx::query("DELETE FROM mediation_sessions")
+        .execute(w.f.db.reader())
+        .await
+        .is_err());
+}
+
 both!(
+    mediation,
     lifecycle,
     low_rating_reopens_and_reject_merge,
     photos,
