@@ -11,6 +11,7 @@ pub mod mask;
 pub mod mediation;
 pub mod merkle;
 pub mod money;
+pub mod notify;
 pub mod place;
 pub mod policy;
 pub mod procedure;

@@ -48,3 +48,40 @@ CREATE TABLE mediation_outcomes (
   concluded_by TEXT NOT NULL,
   concluded_at BIGINT NOT NULL
 );
+
+-- Notifications of case changes (an outbox: written in the same transaction
+-- as the case event), one delivery per channel, every attempt recorded
+-- (append-only).
+CREATE TABLE notifications (
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users(id),
+  case_id TEXT NOT NULL REFERENCES cases(id),
+  event_kind TEXT NOT NULL,
+  to_status TEXT NOT NULL,
+  note TEXT,
+  created_at BIGINT NOT NULL,
+  read_at BIGINT
+);
+CREATE INDEX notifications_user ON notifications(user_id, created_at);
+
+CREATE TABLE notification_deliveries (
+  id TEXT PRIMARY KEY,
+  notification_id TEXT NOT NULL REFERENCES notifications(id),
+  channel TEXT NOT NULL,
+  state TEXT NOT NULL,
+  attempts BIGINT NOT NULL DEFAULT 0,
+  created_at BIGINT NOT NULL,
+  claimed_at BIGINT,
+  done_at BIGINT,
+  UNIQUE (notification_id, channel)
+);
+CREATE INDEX notification_deliveries_state ON notification_deliveries(state, created_at);
+
+CREATE TABLE notification_attempts (
+  id TEXT PRIMARY KEY,
+  delivery_id TEXT NOT NULL REFERENCES notification_deliveries(id),
+  at BIGINT NOT NULL,
+  ok BIGINT NOT NULL,
+  detail TEXT
+);
+CREATE INDEX notification_attempts_delivery ON notification_attempts(delivery_id);

@@ -18,3 +18,7 @@ CREATE TRIGGER mediation_outcomes_no_update BEFORE UPDATE ON mediation_outcomes
 BEGIN SELECT RAISE(ABORT, 'mediation_outcomes is append-only'); END;
 CREATE TRIGGER mediation_outcomes_no_delete BEFORE DELETE ON mediation_outcomes
 BEGIN SELECT RAISE(ABORT, 'mediation_outcomes is append-only'); END;
+CREATE TRIGGER notification_attempts_no_update BEFORE UPDATE ON notification_attempts
+BEGIN SELECT RAISE(ABORT, 'notification_attempts is append-only'); END;
+CREATE TRIGGER notification_attempts_no_delete BEFORE DELETE ON notification_attempts
+BEGIN SELECT RAISE(ABORT, 'notification_attempts is append-only'); END;

@@ -336,6 +336,8 @@ pub(crate) async fn insert_event(
         .bind(data.map(|d| d.to_string()))
         .execute(&mut **tx)
         .await?;
+    // The outbox: every change notifies in the same transaction.
+    crate::notify::enqueue(tx, case_id, kind, to.as_str(), note, actor, at).await?;
     Ok(())
 }
 

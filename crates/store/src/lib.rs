@@ -14,6 +14,7 @@ pub mod import;
 pub mod matters;
 pub mod mediation;
 pub mod migrate;
+pub mod notify;
 pub mod register;
 pub mod testing;
 pub mod tlog;

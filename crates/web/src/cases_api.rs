@@ -44,6 +44,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(public_stats))
         .routes(routes!(get_routes, set_route))
         .merge(crate::mediation_api::router())
+        .merge(crate::notify_api::router())
 }
 
 /// The working calendar (holidays as data).

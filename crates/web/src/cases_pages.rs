@@ -101,6 +101,7 @@ struct CasesPage {
     logged_in: bool,
     cases: Vec<Row>,
     queues: Vec<(String, String)>,
+    unread: i64,
 }
 
 async fn my_cases(
@@ -133,6 +134,9 @@ async fn my_cases(
         logged_in: true,
         cases: list.iter().map(|c| row(c, false)).collect(),
         queues,
+        unread: gongzhi_store::notify::unread(&state.db, &user.user_id)
+            .await
+            .unwrap_or(0),
     })
 }
 

@@ -262,6 +262,8 @@ pub const MESSAGES: &[(&str, &str, &str, &str)] = &[
     ("med.side.applicant", "申请人", "申請人", "Applicant"),
     ("med.side.respondent", "被申请人", "被申請人", "Respondent"),
     ("med.side.other", "其他", "其他", "Other"),
+    ("notify.unread", "未读通知", "未讀通知", "Unread notifications"),
+    ("notify.all", "全部通知", "全部通知", "All notifications"),
 ];
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ pub mod i18n;
 pub mod matters_api;
 pub mod mediation_api;
 pub mod metrics;
+pub mod notify_api;
 pub mod open311;
 pub mod pages;
 pub mod problem;
@@ -46,6 +47,9 @@ pub struct Config {
     /// The data dir: holds the books checkpoint key (`books-signing.key`).
     /// Without one (tests), a fresh key is made for this process.
     pub data_dir: Option<std::path::PathBuf>,
+    /// How often pending notification deliveries are handed to the senders
+    /// (SMS/WeChat are logged to `DATA_DIR/notifications.log`); `None`: never.
+    pub notify_every: Option<Duration>,
 }
 
 impl Default for Config {
@@ -56,6 +60,7 @@ impl Default for Config {
             login_per_account: 10,
             login_window: Duration::from_secs(300),
             data_dir: None,
+            notify_every: Some(Duration::from_secs(1)),
         }
     }
 }
@@ -212,6 +217,17 @@ pub async fn serve_on(
     listener: tokio::net::TcpListener,
     config: Config,
 ) -> anyhow::Result<()> {
+    if let Some(every) = config.notify_every {
+        let log = config
+            .data_dir
+            .as_ref()
+            .map(|d| d.join("notifications.log"));
+        notify_api::spawn_dispatcher(
+            db.clone(),
+            gongzhi_store::notify::default_senders(log),
+            every,
+        );
+    }
     let app = app(db, config);
     axum::serve(
         listener,

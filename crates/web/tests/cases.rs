@@ -1247,7 +1247,164 @@ async fn mediation(kind: Kind) {
         .is_err());
 }
 
+/// Every change notifies the reporter (and the assignee where it concerns
+/// them) in the same transaction; a refused change notifies nobody; a
+/// resident never reads another's notifications; the dispatcher delivers
+/// each delivery once over each channel and records the attempt.
+async fn notifications(kind: Kind) {
+    let w = world(kind).await;
+    let owner = login(&w, "owner").await;
+    let owner_b = login(&w, "owner_b").await;
+    let steward = login(&w, "steward").await;
+    let gridw_id = auth::user_id_by_name(&w.f.db, "gridw").await.unwrap();
+    let owner_id = auth::user_id_by_name(&w.f.db, "owner").await.unwrap();
+    let list = |c: &reqwest::Client, q: &str| {
+        let (c, url) = (c.clone(), format!("{}/api/v1/notifications{q}", w.base));
+        async move { get(&c, url).await.1 }
+    };
+    let (_, v) = post(
+        &owner,
+        format!("{}/api/v1/cases", w.base),
+        json!({"place_id": w.building_a, "category": "repair", "description": "楼道灯不亮"}),
+    )
+    .await;
+    let id = v["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        list(&owner, "").await["unread"],
+        0,
+        "raising one's own case tells nobody"
+    );
+    act(&w, &steward, &id, "accept").await;
+    let (s, v) = post(
+        &steward,
+        format!("{}/api/v1/cases/{id}/actions", w.base),
+        json!({"action": "assign", "assignee_user_id": gridw_id}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    // A refused transition writes nothing, notifications included.
+    let (s, _) = act(&w, &steward, &id, "close").await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let v = list(&owner, "").await;
+    assert_eq!(v["unread"], 2, "{v}");
+    let kinds: Vec<&str> = v["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["event_kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, vec!["assigned", "accepted"], "newest first");
+    let mut got = cases_deliveries(&w, &id).await;
+    got.sort();
+    let mut want = vec![];
+    for (u, k) in [
+        (&owner_id, "accepted"),
+        (&owner_id, "assigned"),
+        (&gridw_id, "assigned"),
+    ] {
+        for ch in ["in_app", "sms", "wechat"] {
+            want.push((u.clone(), k.to_string(), ch.to_string()));
+        }
+    }
+    want.sort();
+    assert_eq!(
+        got.iter()
+            .map(|d| (d.0.clone(), d.1.clone(), d.2.clone()))
+            .collect::<Vec<_>>(),
+        want
+    );
+    // Nobody else's: another resident sees none and cannot mark them.
+    let nid = v["notifications"][0]["id"].as_str().unwrap().to_string();
+    let vb = list(&owner_b, "").await;
+    assert_eq!(
+        (
+            vb["unread"].as_i64(),
+            vb["notifications"].as_array().unwrap().len()
+        ),
+        (Some(0), 0)
+    );
+    let (s, _) = post(
+        &owner_b,
+        format!("{}/api/v1/notifications/{nid}/read", w.base),
+        json!({}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_eq!(list(&owner, "").await["unread"], 2);
+    let gridw = login(&w, "gridw").await;
+    let (s, _) = post(
+        &gridw,
+        format!("{}/api/v1/notifications/{nid}/read", w.base),
+        json!({}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "not even a colleague");
+    assert_eq!(list(&gridw, "").await["unread"], 1);
+    // Read.
+    let r = owner
+        .post(format!("{}/api/v1/notifications/{nid}/read", w.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        list(&owner, "?unread=true").await["notifications"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let html = owner
+        .get(format!("{}/cases", w.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("<span id=\"unread-count\" class=\"tag\">1</span>"),
+        "{html}"
+    );
+    let (s, v) = post(
+        &owner,
+        format!("{}/api/v1/notifications/read-all", w.base),
+        json!({}),
+    )
+    .await;
+    assert_eq!((s, v["marked"].as_i64()), (StatusCode::OK, Some(1)));
+    assert_eq!(list(&owner, "").await["unread"], 0);
+    // The dispatcher (in the background, every second) delivers each once.
+    let mut done = false;
+    for _ in 0..100 {
+        let d = cases_deliveries(&w, &id).await;
+        if d.iter().all(|x| x.3 == "sent") {
+            assert!(d.iter().all(|x| x.4 == 1), "one attempt each: {d:?}");
+            done = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(done, "delivered: {:?}", cases_deliveries(&w, &id).await);
+    let again = gongzhi_store::notify::dispatch(
+        &w.f.db,
+        &gongzhi_store::notify::default_senders(None),
+        db::now_ms(),
+        100,
+    )
+    .await
+    .unwrap();
+    assert_eq!(again.sent, 0, "nothing is sent twice");
+}
+
+async fn cases_deliveries(w: &World, id: &str) -> Vec<(String, String, String, String, i64)> {
+    gongzhi_store::notify::deliveries_of_case(&w.f.db, id)
+        .await
+        .unwrap()
+}
+
 both!(
+    notifications,
     mediation,
     lifecycle,
     low_rating_reopens_and_reject_merge,
