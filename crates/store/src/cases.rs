@@ -805,6 +805,8 @@ pub struct ListFilter {
     pub from: Option<i64>,
     pub to: Option<i64>,
     pub ids: Option<Vec<String>>,
+    /// Only cases in these micro-grids (a grid worker's narrowed view).
+    pub grids: Option<Vec<String>>,
 }
 
 /// Cases below `path`, open ones first by deadline (a work queue) when
@@ -840,16 +842,18 @@ pub async fn list_under(
         n += 1;
         binds.push(c.as_str().into());
     }
-    if let Some(ids) = &f.ids {
-        if ids.is_empty() {
-            return Ok(vec![]);
+    for (col, vals) in [("c.id", &f.ids), ("c.grid_id", &f.grids)] {
+        if let Some(vals) = vals {
+            if vals.is_empty() {
+                return Ok(vec![]);
+            }
+            sql.push_str(&format!(
+                " AND {col} IN ({})",
+                db::in_placeholders(n, vals.len())
+            ));
+            n += vals.len();
+            binds.extend(vals.iter().cloned());
         }
-        sql.push_str(&format!(
-            " AND c.id IN ({})",
-            db::in_placeholders(n, ids.len())
-        ));
-        n += ids.len();
-        binds.extend(ids.iter().cloned());
     }
     if let Some(from) = f.from {
         sql.push_str(&format!(" AND c.reported_at >= ${n}"));

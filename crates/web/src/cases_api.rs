@@ -3,7 +3,7 @@
 //! (private per place and public anonymous per compound), routing rules.
 //! Authorisation only through [`crate::access`].
 
-use crate::access::{check, check_place};
+use crate::access::{check, check_case, check_place, grids};
 use crate::problem::{ApiError, ApiJson};
 use crate::session::CurrentUser;
 use crate::AppState;
@@ -67,6 +67,20 @@ pub struct Standing {
     pub reporter: bool,
     pub handler: bool,
     pub escalator: bool,
+    /// May verify it (handlers, and building heads of its building).
+    pub verifier: bool,
+}
+
+impl Standing {
+    /// May the caller give this command (the state machine decides the rest)?
+    pub fn may(&self, cmd: &Command) -> bool {
+        match cmd {
+            Command::Escalate => self.escalator,
+            Command::Verify => self.verifier || self.reporter,
+            Command::Reopen => self.handler || self.reporter,
+            _ => self.handler,
+        }
+    }
 }
 
 /// Loads a case the caller may see: its reporter or staff over its place. Others get 404.
@@ -80,9 +94,13 @@ pub async fn load(
         .map_err(|_| ApiError::not_found(format!("case '{id}' not found")))?;
     let place = register::get_place(&state.db, &c.place_id).await?;
     let reporter = c.reporter_user_id.as_deref() == Some(user.user_id.as_str());
-    let handler = check_place(user, &place, Action::HandleCase).is_ok();
-    let escalator = check_place(user, &place, Action::EscalateCase).is_ok();
-    if !reporter && !handler {
+    let may = |a: Action| check_case(user, &place, c.grid_id.as_deref(), a).is_ok();
+    let (handler, escalator, verifier) = (
+        may(Action::HandleCase),
+        may(Action::EscalateCase),
+        may(Action::VerifyCase),
+    );
+    if !reporter && !may(Action::ReadCases) {
         return Err(ApiError::not_found(format!("case '{id}' not found")));
     }
     Ok((
@@ -91,6 +109,7 @@ pub async fn load(
             reporter,
             handler,
             escalator,
+            verifier,
         },
     ))
 }
@@ -188,7 +207,7 @@ async fn raise(
         }
     }
     check_place(&user, &place, Action::RaiseCase).map_err(|_| outside())?;
-    let staff = check_place(&user, &place, Action::HandleCase).is_ok();
+    let staff = check_place(&user, &place, Action::RaiseCaseOnBehalf).is_ok();
     if channel.on_behalf() && !staff {
         return Err(ApiError::forbidden(format!(
             "only grid workers and staff raise cases by {channel} on someone's behalf"
@@ -300,12 +319,7 @@ async fn act(
         }
         other => return Err(ApiError::field("action", format!("unknown action '{other}' (expected accept, reject, merge, assign, start, resolve, verify, close, reopen, escalate, comment)"))),
     };
-    let allowed = match &cmd {
-        Command::Escalate => st.escalator,
-        Command::Verify | Command::Reopen => st.handler || st.reporter,
-        _ => st.handler,
-    };
-    if !allowed {
+    if !st.may(&cmd) {
         return Err(ApiError::forbidden(format!(
             "you may not {} this case",
             body.action
@@ -452,7 +466,11 @@ pub struct ListQuery {
     offset: Option<i64>,
 }
 
-fn filter_from(q: &ListQuery, open_only: bool) -> Result<ListFilter, ApiError> {
+fn filter_from(
+    q: &ListQuery,
+    open_only: bool,
+    grids: Option<Vec<String>>,
+) -> Result<ListFilter, ApiError> {
     let status = match &q.status {
         Some(s) => Some(
             s.split(',')
@@ -480,6 +498,7 @@ fn filter_from(q: &ListQuery, open_only: bool) -> Result<ListFilter, ApiError> {
         from: q.from,
         to: q.to,
         ids: None,
+        grids,
     })
 }
 
@@ -491,11 +510,11 @@ async fn queue(
     Path(id): Path<String>,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let (place, _) = check(&state, &user, &id, Action::HandleCase).await?;
+    let (place, access) = check(&state, &user, &id, Action::ReadCases).await?;
     let list = cases::list_under(
         &state.db,
         &place.path,
-        &filter_from(&q, true)?,
+        &filter_from(&q, true, grids(&access))?,
         q.limit.unwrap_or(100),
         q.offset.unwrap_or(0),
     )
@@ -512,11 +531,11 @@ async fn list_cases(
     Path(id): Path<String>,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let (place, _) = check(&state, &user, &id, Action::HandleCase).await?;
+    let (place, access) = check(&state, &user, &id, Action::ReadCases).await?;
     let list = cases::list_under(
         &state.db,
         &place.path,
-        &filter_from(&q, false)?,
+        &filter_from(&q, false, grids(&access))?,
         q.limit.unwrap_or(100),
         q.offset.unwrap_or(0),
     )

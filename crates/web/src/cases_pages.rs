@@ -121,7 +121,7 @@ async fn my_cases(
     for g in &user.actor.grants {
         if let Some(pid) = g.scope.last() {
             if let Ok(p) = register::get_place(&state.db, pid).await {
-                if check_place(&user, &p, Action::HandleCase).is_ok()
+                if check_place(&user, &p, Action::ReadCases).is_ok()
                     && !queues.iter().any(|(id, _): &(String, String)| id == &p.id)
                 {
                     queues.push((p.id.clone(), p.name.clone()));
@@ -357,7 +357,7 @@ async fn case_page(
     );
     offer(
         "verify",
-        (st.handler || st.reporter) && status == Status::Resolved,
+        (st.verifier || st.reporter) && status == Status::Resolved,
     );
     offer("close", st.handler && status == Status::Verified);
     offer(
@@ -442,12 +442,7 @@ async fn act_submit(
             )
         }
     };
-    let allowed = match cmd {
-        Command::Escalate => st.escalator,
-        Command::Verify | Command::Reopen => st.handler || st.reporter,
-        _ => st.handler,
-    };
-    if !allowed {
+    if !st.may(&cmd) {
         return error(
             ApiError::forbidden(format!("you may not {} this case", f.action)),
             lang,
@@ -544,7 +539,7 @@ async fn queue_page(
     let Some(user) = user else {
         return Redirect::to("/login").into_response();
     };
-    let (place, _) = match crate::access::check(&state, &user, &id, Action::HandleCase).await {
+    let (place, access) = match crate::access::check(&state, &user, &id, Action::ReadCases).await {
         Ok(x) => x,
         Err(e) => return error(e, lang),
     };
@@ -553,6 +548,7 @@ async fn queue_page(
         &place.path,
         &cases::ListFilter {
             open_only: true,
+            grids: crate::access::grids(&access),
             ..Default::default()
         },
         200,

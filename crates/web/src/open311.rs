@@ -329,7 +329,7 @@ async fn may_read_text(state: &AppState, user: Option<&CurrentUser>, c: &CaseVie
         return true;
     }
     match register::get_place(&state.db, &c.place_id).await {
-        Ok(p) => check_place(u, &p, Action::HandleCase).is_ok(),
+        Ok(p) => crate::access::check_case(u, &p, c.grid_id.as_deref(), Action::ReadCases).is_ok(),
         Err(_) => false,
     }
 }

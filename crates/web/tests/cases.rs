@@ -1403,7 +1403,162 @@ async fn cases_deliveries(w: &World, id: &str) -> Vec<(String, String, String, S
         .unwrap()
 }
 
+/// A grid worker scoped to one micro-grid handles only that micro-grid's
+/// cases, though the others are in the same compound; a building head (楼栋长)
+/// raises on behalf, sees the queue and verifies in their building, nothing else.
+async fn grid_scope_and_building_head(kind: Kind) {
+    let w = world(kind).await;
+    let grids = register::grids_of(&w.f.db, &w.a).await.unwrap();
+    let compound_grid = grids
+        .iter()
+        .find(|g| g.kind == "compound")
+        .unwrap()
+        .id
+        .clone();
+    let kids = register::children(&w.f.db, Some(&w.a)).await.unwrap();
+    let (b1, b2) = (
+        w.building_a.clone(),
+        kids.iter()
+            .find(|k| k.id != w.building_a)
+            .unwrap()
+            .id
+            .clone(),
+    );
+    let (a, h, b1c) = (w.a.clone(), hash(), b1.clone());
+    w.f.db
+        .write(move |tx| {
+            let (a, h, b1, compound_grid) =
+                (a.clone(), h.clone(), b1c.clone(), compound_grid.clone());
+            Box::pin(async move {
+                let other = register::create_grid(
+                    tx,
+                    "t",
+                    GridKind::Micro,
+                    "A-2",
+                    &a,
+                    Some(&compound_grid),
+                    None,
+                )
+                .await?;
+                let u = auth::create_user(tx, "t", "gridw2", &h, None).await?;
+                auth::add_grant(tx, "t", &u, Role::GridWorker, Some(&a.id), Some(&other)).await?;
+                let bh = auth::create_user(tx, "t", "bhead", &h, None).await?;
+                assert!(
+                    auth::add_grant(tx, "t", &bh, Role::BuildingHead, Some(&a.id), None)
+                        .await
+                        .is_err(),
+                    "over a building only"
+                );
+                auth::add_grant(tx, "t", &bh, Role::BuildingHead, Some(&b1), None).await
+            })
+        })
+        .await
+        .unwrap();
+    let owner = login(&w, "owner").await;
+    let steward = login(&w, "steward").await;
+    let gridw = login(&w, "gridw").await;
+    let gridw2 = login(&w, "gridw2").await;
+    let bhead = login(&w, "bhead").await;
+    let url = format!("{}/api/v1/cases", w.base);
+    let (s, v) = post(
+        &owner,
+        url.clone(),
+        json!({"place_id": b1, "category": "repair", "description": "楼道灯不亮"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let id = v["id"].as_str().unwrap().to_string();
+    assert!(v["grid_id"].is_string(), "{v}");
+    // Outside the micro-grid: no accept, assign, resolve, not in the queue.
+    for a in ["accept", "assign", "resolve", "escalate"] {
+        let (s, v) = act(&w, &gridw2, &id, a).await;
+        assert!(
+            matches!(s, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+            "{a}: {s} {v}"
+        );
+    }
+    let queue = |c: &reqwest::Client, place: &str| {
+        let (c, u) = (
+            c.clone(),
+            format!("{}/api/v1/places/{place}/case-queue", w.base),
+        );
+        async move { get(&c, u).await }
+    };
+    let (s, v) = queue(&gridw2, &w.a.id).await;
+    assert_eq!(
+        (s, v["cases"].as_array().map(|a| a.len())),
+        (StatusCode::OK, Some(0)),
+        "{v}"
+    );
+    let (s, v) = get(
+        &gridw2,
+        format!("{}/api/v1/places/{}/cases", w.base, w.a.id),
+    )
+    .await;
+    assert_eq!(
+        (s, v["cases"].as_array().map(|a| a.len())),
+        (StatusCode::OK, Some(0)),
+        "{v}"
+    );
+    // Inside it: yes.
+    let (_, v) = queue(&gridw, &w.a.id).await;
+    assert_eq!(v["cases"].as_array().unwrap().len(), 1);
+    let (s, v) = act(&w, &gridw, &id, "accept").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    // The building head: their building's queue, not the compound's nor the next building's.
+    let (s, v) = queue(&bhead, &b1).await;
+    assert_eq!(
+        (s, v["cases"].as_array().map(|a| a.len())),
+        (StatusCode::OK, Some(1)),
+        "{v}"
+    );
+    let (s, _) = queue(&bhead, &w.a.id).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = queue(&bhead, &b2).await;
+    assert!(
+        matches!(s, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+        "{s}"
+    );
+    // Sees the case, cannot handle it.
+    let (s, _) = get(&bhead, format!("{url}/{id}")).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, v) = act(&w, &bhead, &id, "assign").await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    // Raises on a resident's behalf in their building, not next door.
+    let body = |place: &str| json!({"place_id": place, "category": "safety", "description": "楼道堆放杂物", "channel": "door_knock", "reporter_name": "张大爷"});
+    let (s, v) = post(&bhead, url.clone(), body(&b1)).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (s, v) = post(&bhead, url.clone(), body(&b2)).await;
+    assert_eq!(
+        (s, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "place_id"),
+        "{v}"
+    );
+    // A resident cannot raise on behalf.
+    let (s, _) = post(&owner, url.clone(), body(&b1)).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // Verifies a resolved case in the building.
+    for a in ["assign", "resolve"] {
+        let (s, v) = act(&w, &steward, &id, a).await;
+        assert_eq!(s, StatusCode::OK, "{a}: {v}");
+    }
+    let (s, v) = act(&w, &gridw2, &id, "verify").await;
+    assert!(
+        matches!(s, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+        "{s} {v}"
+    );
+    let (s, v) = act(&w, &bhead, &id, "verify").await;
+    assert_eq!(
+        (s, v["case"]["status"].as_str()),
+        (StatusCode::OK, Some("verified")),
+        "{v}"
+    );
+    let (s, _) = act(&w, &bhead, &id, "close").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+}
+
 both!(
+    grid_scope_and_building_head,
     notifications,
     mediation,
     lifecycle,
