@@ -85,3 +85,28 @@ CREATE TABLE notification_attempts (
   detail TEXT
 );
 CREATE INDEX notification_attempts_delivery ON notification_attempts(delivery_id);
+
+-- Open311: how POST requests.json answers in a jurisdiction (`id`: the case
+-- is created at once; `token`: the request is queued for acceptance and
+-- answered with a token), and the queue of requests waiting for acceptance.
+CREATE TABLE open311_settings (
+  place_id TEXT PRIMARY KEY REFERENCES places(id),
+  answer TEXT NOT NULL,
+  updated_by TEXT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+
+CREATE TABLE open311_queue (
+  token TEXT PRIMARY KEY,
+  place_id TEXT NOT NULL REFERENCES places(id),
+  place_path TEXT NOT NULL,
+  api_user_id TEXT NOT NULL REFERENCES users(id),
+  request_json TEXT NOT NULL,
+  received_at BIGINT NOT NULL,
+  state TEXT NOT NULL,
+  case_id TEXT REFERENCES cases(id),
+  decided_by TEXT,
+  decided_at BIGINT,
+  reason TEXT
+);
+CREATE INDEX open311_queue_path ON open311_queue(state, place_path);

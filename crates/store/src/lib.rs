@@ -15,6 +15,7 @@ pub mod matters;
 pub mod mediation;
 pub mod migrate;
 pub mod notify;
+pub mod open311;
 pub mod register;
 pub mod testing;
 pub mod tlog;

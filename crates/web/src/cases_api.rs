@@ -45,6 +45,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_routes, set_route))
         .merge(crate::mediation_api::router())
         .merge(crate::notify_api::router())
+        .merge(crate::open311_queue_api::router())
 }
 
 /// The working calendar (holidays as data).

@@ -13,6 +13,7 @@ pub mod mediation_api;
 pub mod metrics;
 pub mod notify_api;
 pub mod open311;
+pub mod open311_queue_api;
 pub mod pages;
 pub mod problem;
 pub mod ratelimit;

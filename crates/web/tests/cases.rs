@@ -1557,7 +1557,196 @@ async fn grid_scope_and_building_head(kind: Kind) {
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
 
+/// Token mode (a jurisdiction setting): POST requests.json answers
+/// `[{"token", "service_notice"}]`, the request waits for acceptance, and
+/// `tokens/{token}.json` gives the `service_request_id` once known; unknown
+/// tokens answer 404 in the specification's error format, JSON and XML.
+async fn open311_tokens(kind: Kind) {
+    let w = world(kind).await;
+    let key = api_key(&w, "owner").await;
+    let code = w.a.code.clone().unwrap();
+    let root = format!("{}/open311/v2", w.base);
+    let c = reqwest::Client::new();
+    let r = c
+        .get(format!("{root}/tokens/no-such-token.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let v: Value = r.json().await.unwrap();
+    assert!(
+        v[0]["code"] == 404
+            && v[0]["description"]
+                .as_str()
+                .unwrap()
+                .contains("unknown token"),
+        "{v}"
+    );
+    let r = c
+        .get(format!("{root}/tokens/no-such-token.xml"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let x = r.text().await.unwrap();
+    assert!(x.contains("<errors><error><code>404</code>"), "{x}");
+    let create = |desc: &'static str| {
+        let (c, root, code, key) = (c.clone(), root.clone(), code.clone(), key.clone());
+        async move {
+            let r = c
+                .post(format!("{root}/requests.json"))
+                .form(&[
+                    ("jurisdiction_id", code.as_str()),
+                    ("service_code", "repair"),
+                    ("address_id", ""),
+                    ("address_string", "1栋"),
+                    ("description", desc),
+                    ("api_key", key.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    // By default: the id at once.
+    let v = create("电梯停了").await;
+    assert!(
+        v[0]["service_request_id"].is_string() && v[0].get("token").is_none(),
+        "{v}"
+    );
+    // Switching to tokens: staff who write the register, a known mode.
+    let owner = login(&w, "owner").await;
+    let admin = login(&w, "admin").await;
+    let set = format!("{}/api/v1/places/{}/open311-answer", w.base, w.a.id);
+    let put = |cl: &reqwest::Client, body: Value| {
+        let (cl, set) = (cl.clone(), set.clone());
+        async move {
+            let r = cl.put(set).json(&body).send().await.unwrap();
+            let s = r.status();
+            (s, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    assert_eq!(
+        put(&owner, json!({"answer": "token"})).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (s, v) = put(&admin, json!({"answer": "later"})).await;
+    assert_eq!(
+        (s, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "answer"),
+        "{v}"
+    );
+    let (s, v) = put(&admin, json!({"answer": "token"})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let v = create("楼道灯不亮").await;
+    assert!(v[0].get("service_request_id").is_none(), "{v}");
+    let token = v[0]["token"].as_str().unwrap().to_string();
+    assert!(v[0]["service_notice"].as_str().unwrap().contains("queued"));
+    let tok = |t: &str, ext: &str| {
+        let (c, u) = (c.clone(), format!("{root}/tokens/{t}.{ext}"));
+        async move {
+            let r = c.get(u).send().await.unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    let (s, body) = tok(&token, "json").await;
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (s, v.clone()),
+        (
+            StatusCode::OK,
+            json!([{"service_request_id": null, "token": token}])
+        )
+    );
+    // Accepted by staff over the whole compound only.
+    let steward = login(&w, "steward").await;
+    let gridw = login(&w, "gridw").await;
+    let (_, v) = get(
+        &steward,
+        format!("{}/api/v1/places/{}/open311-queue", w.base, w.a.id),
+    )
+    .await;
+    assert_eq!(v["requests"].as_array().unwrap().len(), 1, "{v}");
+    let accept = format!("{}/api/v1/open311-queue/{token}/accept", w.base);
+    let (s, _) = post(&gridw, accept.clone(), json!({})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = post(&owner, accept.clone(), json!({})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, v) = post(&steward, accept.clone(), json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let id = v["service_request_id"].as_str().unwrap().to_string();
+    let (s, v) = post(&steward, accept.clone(), json!({})).await;
+    assert_eq!(
+        (s, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "token"),
+        "once: {v}"
+    );
+    let (s, body) = tok(&token, "json").await;
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (s, v),
+        (
+            StatusCode::OK,
+            json!([{"service_request_id": id, "token": token}])
+        )
+    );
+    let (s, x) = tok(&token, "xml").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(x.contains(&format!("<service_requests><request><service_request_id>{id}</service_request_id><token>{token}</token></request></service_requests>")), "{x}");
+    let r: Value = c
+        .get(format!("{root}/requests/{id}.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (r[0]["service_request_id"].as_str(), r[0]["status"].as_str()),
+        (Some(id.as_str()), Some("open")),
+        "{r}"
+    );
+    // The reporter (the api_key's owner) owns the case.
+    let (s, v) = get(&owner, format!("{}/api/v1/cases/{id}", w.base)).await;
+    assert_eq!(
+        (s, v["case"]["channel"].as_str()),
+        (StatusCode::OK, Some("open311"))
+    );
+    // A rejected request's token answers 404, with the reason.
+    let v = create("广告").await;
+    let t2 = v[0]["token"].as_str().unwrap().to_string();
+    let reject = format!("{}/api/v1/open311-queue/{t2}/reject", w.base);
+    let (s, v) = post(&steward, reject.clone(), json!({"reason": " "})).await;
+    assert_eq!(
+        (s, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "reason"),
+        "{v}"
+    );
+    let (s, _) = post(
+        &steward,
+        reject.clone(),
+        json!({"reason": "广告，不属于诉求"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, body) = tok(&t2, "json").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(body.contains("广告，不属于诉求"), "{body}");
+    let (_, v) = get(
+        &steward,
+        format!("{}/api/v1/places/{}/open311-queue", w.base, w.a.id),
+    )
+    .await;
+    assert_eq!(v["requests"].as_array().unwrap().len(), 0, "{v}");
+    // Back to ids.
+    assert_eq!(put(&admin, json!({"answer": "id"})).await.0, StatusCode::OK);
+    assert!(create("门禁坏了").await[0]["service_request_id"].is_string());
+}
+
 both!(
+    open311_tokens,
     grid_scope_and_building_head,
     notifications,
     mediation,
