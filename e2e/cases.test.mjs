@@ -85,6 +85,10 @@ describe('cases: report → resolve → rate', () => {
     await s.page.waitForURL(caseUrl);
     assert.equal(await status(s.page), 'resolved');
 
+    // The resident was notified of each of the steward's four changes.
+    await r.page.goto(`${app.base}/cases`);
+    assert.equal(await r.page.locator('#unread-count').innerText(), '4');
+
     // The resident verifies; the steward closes; the resident rates once.
     await r.page.goto(caseUrl);
     assert.match(await r.page.locator('#timeline').innerText(), /已更换按钮/);

@@ -20,6 +20,7 @@ str_enum!(
         Auditor = "auditor",
         Owner = "owner",
         Resident = "resident",
+        BuildingHead = "building_head",
     }
 );
 
@@ -55,12 +56,22 @@ pub enum Action {
     /// Request, approve or void a disbursement (which of the two approvals a
     /// person may give is decided by the compound's `ledger::ApprovalPolicy`).
     ApproveDisbursement,
+    /// Raise a case on a resident's behalf (door-knocking, phone, station).
+    RaiseCaseOnBehalf,
+    /// Verify (核查) a resolved case.
+    VerifyCase,
+    /// See the cases and the work queue of a place.
+    ReadCases,
 }
 
 impl Role {
     fn allows(self, action: Action) -> bool {
         use Action::*;
         use Role::*;
+        // Whoever handles cases may also raise them on behalf, verify them and read them.
+        if matches!(action, RaiseCaseOnBehalf | VerifyCase | ReadCases) && self != BuildingHead {
+            return self.allows(HandleCase);
+        }
         match self {
             Admin => true,
             StreetAdmin | CommunityStaff => true,
@@ -113,6 +124,11 @@ impl Role {
             Auditor => matches!(action, ReadStructure | ReadAudit | ReadBooks),
             Owner => matches!(action, ReadStructure | RaiseCase | ReadBooks),
             Resident => matches!(action, ReadStructure | RaiseCase),
+            // 楼栋长: a volunteer over one building (the grant's scope).
+            BuildingHead => matches!(
+                action,
+                ReadStructure | RaiseCase | RaiseCaseOnBehalf | VerifyCase | ReadCases
+            ),
         }
     }
 
@@ -172,9 +188,7 @@ pub fn authorize(actor: &Actor, action: Action, target: Target<'_>) -> Result<Ac
             continue;
         }
         match (&g.grid, g.role) {
-            (Some(grid), Role::GridWorker) if action == Action::ReadRegister => {
-                grids.push(grid.clone())
-            }
+            (Some(grid), Role::GridWorker) if grid_narrowed(action) => grids.push(grid.clone()),
             _ => return Ok(Access::Full),
         }
     }
@@ -187,6 +201,47 @@ pub fn authorize(actor: &Actor, action: Action, target: Target<'_>) -> Result<Ac
         "not allowed to {} here",
         action_name(action)
     )))
+}
+
+/// What a grid worker scoped to a micro-grid sees and does only in that
+/// micro-grid (the register's people, and the cases they handle and read).
+fn grid_narrowed(action: Action) -> bool {
+    matches!(
+        action,
+        Action::ReadRegister | Action::HandleCase | Action::ReadCases | Action::VerifyCase
+    )
+}
+
+/// Decides whether `actor` may do `action` on one case at `target` whose
+/// micro-grid is `case_grid`: a grid worker scoped to a micro-grid acts only
+/// on cases of that micro-grid (accept, assign, resolve, verify, 吹哨), even
+/// inside their compound. Denied by default.
+pub fn authorize_case(
+    actor: &Actor,
+    action: Action,
+    target: Target<'_>,
+    case_grid: Option<&str>,
+) -> Result<(), Denied> {
+    let mut outside_grid = false;
+    for g in &actor.grants {
+        if !g.role.allows(action) || !covers(&g.scope, target.path) {
+            continue;
+        }
+        match (&g.grid, g.role) {
+            (Some(grid), Role::GridWorker) if case_grid != Some(grid.as_str()) => {
+                outside_grid = true
+            }
+            _ => return Ok(()),
+        }
+    }
+    Err(Denied(if outside_grid {
+        format!(
+            "not allowed to {}: the case is outside your micro-grid",
+            action_name(action)
+        )
+    } else {
+        format!("not allowed to {} here", action_name(action))
+    }))
 }
 
 /// Decides whether `actor` may grant `role` over the place at `path`: they must
@@ -244,6 +299,9 @@ fn action_name(a: Action) -> &'static str {
         Action::ReadBooks => "read the books of this place",
         Action::RecordTransfer => "record transfers in the books of this place",
         Action::ApproveDisbursement => "request or approve disbursements here",
+        Action::RaiseCaseOnBehalf => "raise cases on someone's behalf here",
+        Action::VerifyCase => "verify the cases of this place",
+        Action::ReadCases => "see the cases of this place",
     }
 }
 
@@ -373,7 +431,7 @@ mod tests {
             let (scope, target) = (ids(&scope), ids(&target));
             let a = actor(vec![Grant { role, scope: scope.clone(), grid: None }]);
             let inside = target.len() >= scope.len() && target[..scope.len()] == scope[..];
-            for act in [Action::ReadStructure, Action::ReadRegister, Action::WriteRegister, Action::ImportRoster, Action::ManageAccess, Action::ReadAudit] {
+            for act in [Action::ReadStructure, Action::ReadRegister, Action::WriteRegister, Action::ImportRoster, Action::ManageAccess, Action::ReadAudit, Action::HandleCase, Action::ReadCases, Action::VerifyCase, Action::RaiseCaseOnBehalf] {
                 let ok = authorize(&a, act, Target { path: &target }).is_ok();
                 proptest::prop_assert!(!ok || inside, "{role:?} over {scope:?} reached {target:?} for {act:?}");
                 if matches!(role, Role::Owner | Role::Resident) && act != Action::ReadStructure {
@@ -462,6 +520,172 @@ mod tests {
             vec![Role::GridWorker, Role::Owner]
         );
         assert_eq!(roles_over(&a, &p(&["d", "s"])), vec![]);
+    }
+
+    fn gw(scope: &[&str], grid: &str) -> Grant {
+        Grant {
+            role: Role::GridWorker,
+            scope: p(scope),
+            grid: Some(grid.into()),
+        }
+    }
+
+    #[test]
+    fn grid_workers_handle_only_cases_of_their_micro_grid() {
+        let a = actor(vec![gw(&["d", "s", "c", "A"], "g1")]);
+        let here = p(&["d", "s", "c", "A", "b1"]);
+        let t = Target { path: &here };
+        for act in [
+            Action::HandleCase,
+            Action::VerifyCase,
+            Action::ReadCases,
+            Action::EscalateCase,
+        ] {
+            assert_eq!(authorize_case(&a, act, t, Some("g1")), Ok(()), "{act:?}");
+            let e = authorize_case(&a, act, t, Some("g2")).unwrap_err();
+            assert!(e.0.contains("outside your micro-grid"), "{act:?}: {e}");
+            assert!(
+                authorize_case(&a, act, t, None).is_err(),
+                "a case with no grid: {act:?}"
+            );
+        }
+        // The queue of the compound is narrowed to the micro-grid.
+        assert_eq!(
+            authorize(
+                &a,
+                Action::HandleCase,
+                Target {
+                    path: &p(&["d", "s", "c", "A"])
+                }
+            ),
+            Ok(Access::Grids(vec!["g1".into()]))
+        );
+        // Raising (also on someone's behalf) stays compound-wide; the sweep too.
+        assert_eq!(
+            authorize(&a, Action::RaiseCaseOnBehalf, t),
+            Ok(Access::Full)
+        );
+        assert_eq!(authorize(&a, Action::EscalateCase, t), Ok(Access::Full));
+        // A second, unrestricted grant opens everything it covers.
+        let both = actor(vec![
+            gw(&["d", "s", "c", "A"], "g1"),
+            g(Role::Steward, &["d", "s", "c", "A"]),
+        ]);
+        assert_eq!(
+            authorize_case(&both, Action::HandleCase, t, Some("g2")),
+            Ok(())
+        );
+        // An unrestricted grid worker handles the whole scope.
+        let whole = actor(vec![g(Role::GridWorker, &["d", "s", "c", "A"])]);
+        assert_eq!(
+            authorize_case(&whole, Action::HandleCase, t, Some("g2")),
+            Ok(())
+        );
+        assert!(authorize_case(
+            &whole,
+            Action::HandleCase,
+            Target {
+                path: &p(&["d", "s", "c", "B"])
+            },
+            None
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn building_heads_work_in_their_building_only() {
+        let bh = actor(vec![g(Role::BuildingHead, &["d", "s", "c", "A", "b1"])]);
+        let mine = p(&["d", "s", "c", "A", "b1", "u1"]);
+        let next_door = p(&["d", "s", "c", "A", "b2"]);
+        let compound = p(&["d", "s", "c", "A"]);
+        for act in [
+            Action::RaiseCase,
+            Action::RaiseCaseOnBehalf,
+            Action::VerifyCase,
+            Action::ReadCases,
+            Action::ReadStructure,
+        ] {
+            assert_eq!(
+                authorize(&bh, act, Target { path: &mine }),
+                Ok(Access::Full),
+                "{act:?}"
+            );
+            assert!(
+                authorize(&bh, act, Target { path: &next_door }).is_err(),
+                "{act:?}"
+            );
+            assert!(
+                authorize(&bh, act, Target { path: &compound }).is_err(),
+                "{act:?}"
+            );
+        }
+        for act in [
+            Action::HandleCase,
+            Action::EscalateCase,
+            Action::ReadRegister,
+            Action::WriteRegister,
+            Action::ManageVotes,
+            Action::RecordBallots,
+            Action::ReadBooks,
+            Action::ReadAudit,
+            Action::ManageAccess,
+            Action::ApproveDisbursement,
+        ] {
+            assert!(
+                authorize(&bh, act, Target { path: &mine }).is_err(),
+                "{act:?}"
+            );
+        }
+        assert_eq!(
+            authorize_case(&bh, Action::VerifyCase, Target { path: &mine }, None),
+            Ok(())
+        );
+        assert!(authorize_case(&bh, Action::HandleCase, Target { path: &mine }, None).is_err());
+        // Residents neither verify nor raise on behalf; staff who handle do.
+        let resident = actor(vec![g(Role::Resident, &["d", "s", "c", "A"])]);
+        assert!(authorize(&resident, Action::RaiseCaseOnBehalf, Target { path: &mine }).is_err());
+        assert!(authorize(&resident, Action::VerifyCase, Target { path: &mine }).is_err());
+        let steward = actor(vec![g(Role::Steward, &["d", "s", "c", "A"])]);
+        assert!(authorize(&steward, Action::VerifyCase, Target { path: &mine }).is_ok());
+        assert!(authorize(&steward, Action::ReadCases, Target { path: &mine }).is_ok());
+    }
+
+    proptest::proptest! {
+        /// A building head's grant never reaches outside its building, for any
+        /// action, and never handles (accepts, assigns, resolves) or escalates.
+        #[test]
+        fn building_heads_never_leave_their_building(
+            scope in proptest::collection::vec(0u8..3, 1..6),
+            target in proptest::collection::vec(0u8..3, 0..7),
+            act_i in 0usize..17,
+        ) {
+            let all = [Action::ReadStructure, Action::ReadRegister, Action::WriteRegister, Action::ImportRoster, Action::ManageAccess, Action::ReadAudit, Action::ManageVotes, Action::RecordBallots, Action::RaiseCase, Action::HandleCase, Action::EscalateCase, Action::ReadBooks, Action::RecordTransfer, Action::ApproveDisbursement, Action::RaiseCaseOnBehalf, Action::VerifyCase, Action::ReadCases];
+            let act = all[act_i];
+            let ids = |v: &[u8]| v.iter().map(|b| format!("p{b}")).collect::<Vec<_>>();
+            let (scope, target) = (ids(&scope), ids(&target));
+            let a = actor(vec![Grant { role: Role::BuildingHead, scope: scope.clone(), grid: None }]);
+            let inside = target.len() >= scope.len() && target[..scope.len()] == scope[..];
+            let ok = authorize(&a, act, Target { path: &target }).is_ok();
+            proptest::prop_assert!(!ok || inside);
+            proptest::prop_assert!(!(ok && matches!(act, Action::HandleCase | Action::EscalateCase | Action::ReadRegister | Action::WriteRegister)));
+        }
+
+        /// A grid worker scoped to micro-grid `mine` never acts on a case of
+        /// another micro-grid, whatever the place and the action.
+        #[test]
+        fn grid_workers_never_handle_another_micro_grid(
+            mine in 0u8..4,
+            theirs in proptest::option::of(0u8..4),
+            target in proptest::collection::vec(0u8..3, 0..7),
+            act_i in 0usize..4,
+        ) {
+            let act = [Action::HandleCase, Action::VerifyCase, Action::ReadCases, Action::EscalateCase][act_i];
+            let a = actor(vec![Grant { role: Role::GridWorker, scope: vec![], grid: Some(format!("g{mine}")) }]);
+            let target: Vec<String> = target.iter().map(|b| format!("p{b}")).collect();
+            let case_grid = theirs.map(|t| format!("g{t}"));
+            let ok = authorize_case(&a, act, Target { path: &target }, case_grid.as_deref()).is_ok();
+            proptest::prop_assert_eq!(ok, theirs == Some(mine));
+        }
     }
 
     #[test]

@@ -127,6 +127,10 @@ pub async fn run(url: &str, bulk: usize, seconds: u64, concurrency: usize) -> an
             .map_err(e)?;
         made += k;
     }
+    // Fresh statistics, as autovacuum would gather after such a load (without
+    // them PostgreSQL guesses the queue's selectivity and sorts a compound's
+    // every open case: see BENCHMARKS.md).
+    cases::analyze(&db).await.map_err(e)?;
     let total = cases::count(&db).await.map_err(e)?;
     println!(
         "  bulk-loaded {bulk} cases in {:.1} s ({total} in the database, 1 in 10 open)",

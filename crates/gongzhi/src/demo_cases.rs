@@ -7,8 +7,10 @@
 //! same store functions as the API: each step is an event.
 
 use gongzhi_domain::cases::{Calendar, Category, Channel, Command, Priority, DAY_MS, HOUR_MS};
+use gongzhi_domain::mediation::{Outcome, Party, Session, Side};
 use gongzhi_store::cases::{self, Extra, NewCase};
 use gongzhi_store::db::{self, Db, Tx};
+use gongzhi_store::mediation;
 use gongzhi_store::register::{self, Place};
 use gongzhi_store::{auth, StoreError};
 
@@ -173,6 +175,63 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
                         (Accept, "网格员上报联合工作组", 2),
                         (Assign, "调委会", 3),
                         (Start, "在议事厅约双方调解", 48),
+                    ],
+                )
+                .await?;
+                // A real mediation record: parties, the community's mediation
+                // committee (the case was routed to it), a session, the agreement.
+                let committee = cases::get_tx(tx, &id, t0)
+                    .await?
+                    .org_id
+                    .ok_or_else(|| StoreError::invalid("org_id", "no mediation committee"))?;
+                let parties = [
+                    Party {
+                        name: "王阿姨".into(),
+                        side: Side::Applicant,
+                        phone: None,
+                    },
+                    Party {
+                        name: "赵先生".into(),
+                        side: Side::Respondent,
+                        phone: None,
+                    },
+                ];
+                mediation::open(tx, &id, ACTOR, &parties, &[committee], t0 + 49 * HOUR_MS).await?;
+                mediation::add_session(
+                    tx,
+                    &id,
+                    ACTOR,
+                    &Session {
+                        held_at: t0 + 70 * HOUR_MS,
+                        place: "御景华庭议事厅".into(),
+                        attendees: vec![
+                            "王阿姨".into(),
+                            "赵先生".into(),
+                            "调委会调解员".into(),
+                            "网格员".into(),
+                            "楼栋长".into(),
+                        ],
+                        notes: "双方陈述；养狗住户同意整改，邻居同意给两周时间".into(),
+                    },
+                    t0 + 71 * HOUR_MS,
+                )
+                .await?;
+                mediation::conclude(
+                    tx,
+                    &id,
+                    ACTOR,
+                    &Outcome::Agreement {
+                        text: "夜间把狗关在室内，白天遛狗拴绳；两周后网格员回访；双方签字".into(),
+                    },
+                    t0 + 71 * HOUR_MS,
+                )
+                .await?;
+                steps(
+                    tx,
+                    &id,
+                    t0,
+                    &cal,
+                    &[
                         (
                             Resolve,
                             "调解达成协议：夜间把狗关在室内，白天遛狗拴绳；双方签字",

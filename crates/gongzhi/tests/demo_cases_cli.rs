@@ -84,6 +84,23 @@ async fn demo_has_the_reports_cases() {
             .note
             .as_deref()
             .is_some_and(|n| n.contains("调解达成协议"))));
+    let m = gongzhi_store::mediation::get(&db, &dog.id)
+        .await
+        .unwrap()
+        .expect("the barking dog is a mediation");
+    assert_eq!(
+        (m.status.as_str(), m.sessions.len(), m.parties.len()),
+        ("concluded", 1, 2)
+    );
+    assert_eq!(m.parties[0].name, "王**", "parties masked");
+    assert_eq!(m.mediators[0].kind, "mediation_committee");
+    let o = m.outcome.unwrap();
+    assert_eq!(o.kind, "agreement");
+    assert!(o.text.unwrap().contains("夜间把狗关在室内"));
+    let mc = gongzhi_store::mediation::counts_under(&db, &yj.path, 0, i64::MAX)
+        .await
+        .unwrap();
+    assert_eq!(mc.mediated, 1);
 
     // The smelly bins at 秋实学府: fixed in three days.
     let qs = register::place_by_code(&db, "qiushi-xuefu").await.unwrap();

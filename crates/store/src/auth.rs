@@ -193,6 +193,20 @@ pub async fn add_grant(
             ))
         }
     };
+    if role == Role::BuildingHead {
+        let kind = sqlx::query("SELECT kind FROM places WHERE id = $1")
+            .bind(place_id.unwrap_or_default().to_string())
+            .fetch_optional(&mut **tx)
+            .await?
+            .map(|r| db::s(&r, "kind"))
+            .transpose()?;
+        if kind.as_deref() != Some("building") {
+            return Err(StoreError::invalid(
+                "place_id",
+                "a building head (楼栋长) is granted over their building",
+            ));
+        }
+    }
     if grid_id.is_some() && role != Role::GridWorker {
         return Err(StoreError::invalid(
             "grid_id",

@@ -313,7 +313,7 @@ async fn find_grid(
     })
 }
 
-async fn insert_event(
+pub(crate) async fn insert_event(
     tx: &mut Tx,
     case_id: &str,
     at: i64,
@@ -336,6 +336,8 @@ async fn insert_event(
         .bind(data.map(|d| d.to_string()))
         .execute(&mut **tx)
         .await?;
+    // The outbox: every change notifies in the same transaction.
+    crate::notify::enqueue(tx, case_id, kind, to.as_str(), note, actor, at).await?;
     Ok(())
 }
 
@@ -467,7 +469,7 @@ pub async fn get(db: &Db, id: &str) -> Result<CaseView, StoreError> {
     view(&r, db::now_ms())
 }
 
-async fn get_tx(tx: &mut Tx, id: &str, now: i64) -> Result<CaseView, StoreError> {
+pub async fn get_tx(tx: &mut Tx, id: &str, now: i64) -> Result<CaseView, StoreError> {
     let r = sqlx::query(&format!(
         "SELECT {COLS} FROM cases c JOIN places pl ON pl.id = c.place_id WHERE c.id = $1"
     ))
@@ -803,17 +805,15 @@ pub struct ListFilter {
     pub from: Option<i64>,
     pub to: Option<i64>,
     pub ids: Option<Vec<String>>,
+    /// Only cases in these micro-grids (a grid worker's narrowed view).
+    pub grids: Option<Vec<String>>,
 }
 
 /// Cases below `path`, open ones first by deadline (a work queue) when
 /// `open_only`, otherwise newest first.
-pub async fn list_under(
-    db: &Db,
-    path: &str,
-    f: &ListFilter,
-    limit: i64,
-    offset: i64,
-) -> Result<Vec<CaseView>, StoreError> {
+/// The SQL of [`list_under`] and its text and integer binds, or `None` when
+/// the filter matches nothing.
+fn list_sql(path: &str, f: &ListFilter) -> Option<(String, Vec<String>, Vec<i64>)> {
     let (lo, hi) = subtree(path);
     let mut sql = format!("SELECT {COLS} FROM cases c JOIN places pl ON pl.id = c.place_id WHERE c.place_path >= $1 AND c.place_path < $2");
     let mut binds: Vec<String> = vec![lo, hi];
@@ -824,7 +824,7 @@ pub async fn list_under(
     }
     if let Some(st) = &f.status {
         if st.is_empty() {
-            return Ok(vec![]);
+            return None;
         }
         sql.push_str(&format!(
             " AND c.status IN ({})",
@@ -838,16 +838,18 @@ pub async fn list_under(
         n += 1;
         binds.push(c.as_str().into());
     }
-    if let Some(ids) = &f.ids {
-        if ids.is_empty() {
-            return Ok(vec![]);
+    for (col, vals) in [("c.id", &f.ids), ("c.grid_id", &f.grids)] {
+        if let Some(vals) = vals {
+            if vals.is_empty() {
+                return None;
+            }
+            sql.push_str(&format!(
+                " AND {col} IN ({})",
+                db::in_placeholders(n, vals.len())
+            ));
+            n += vals.len();
+            binds.extend(vals.iter().cloned());
         }
-        sql.push_str(&format!(
-            " AND c.id IN ({})",
-            db::in_placeholders(n, ids.len())
-        ));
-        n += ids.len();
-        binds.extend(ids.iter().cloned());
     }
     if let Some(from) = f.from {
         sql.push_str(&format!(" AND c.reported_at >= ${n}"));
@@ -865,11 +867,24 @@ pub async fn list_under(
         " ORDER BY c.reported_at DESC, c.id DESC"
     });
     sql.push_str(&format!(" LIMIT ${n} OFFSET ${}", n + 1));
+    Some((sql, binds, ints.into_iter().map(|(_, v)| v).collect()))
+}
+
+pub async fn list_under(
+    db: &Db,
+    path: &str,
+    f: &ListFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<CaseView>, StoreError> {
+    let Some((sql, binds, ints)) = list_sql(path, f) else {
+        return Ok(vec![]);
+    };
     let mut q = sqlx::query(&sql);
     for b in binds {
         q = q.bind(b);
     }
-    for (_, v) in ints {
+    for v in ints {
         q = q.bind(v);
     }
     q = q.bind(limit.clamp(1, 1000)).bind(offset.max(0));
@@ -879,6 +894,41 @@ pub async fn list_under(
         .iter()
         .map(|r| view(r, now))
         .collect()
+}
+
+/// The query plan of [`list_under`] (50 per page), one line per plan node:
+/// SQLite's `EXPLAIN QUERY PLAN`, PostgreSQL's `EXPLAIN` with sequential
+/// scans discouraged (a test database is too small for the planner to
+/// prefer an index on its own; the question is which index it can use).
+pub async fn explain_list_under(
+    db: &Db,
+    path: &str,
+    f: &ListFilter,
+) -> Result<Vec<String>, StoreError> {
+    let Some((sql, binds, ints)) = list_sql(path, f) else {
+        return Ok(vec![]);
+    };
+    let (prefix, col) = match db.backend() {
+        crate::db::Backend::Sqlite => ("EXPLAIN QUERY PLAN ", "detail"),
+        crate::db::Backend::Postgres => ("EXPLAIN ", "QUERY PLAN"),
+    };
+    let mut tx = db.begin_write().await?;
+    if db.backend() == crate::db::Backend::Postgres {
+        sqlx::query("SET LOCAL enable_seqscan = off")
+            .execute(&mut *tx)
+            .await?;
+    }
+    let sql = format!("{prefix}{sql}");
+    let mut q = sqlx::query(&sql);
+    for b in binds {
+        q = q.bind(b);
+    }
+    for v in ints {
+        q = q.bind(v);
+    }
+    let rows = q.bind(50i64).bind(0i64).fetch_all(&mut *tx).await?;
+    tx.rollback().await?;
+    rows.iter().map(|r| db::s(r, col)).collect()
 }
 
 /// A user's own cases, newest first.
@@ -1016,6 +1066,13 @@ pub async fn counts_by_category(
     rows.iter()
         .map(|r| Ok((db::s(r, "category")?, db::i(r, "n")?)))
         .collect()
+}
+
+/// Refreshes the planner's statistics of `cases` (after a bulk load, as
+/// autovacuum would in time).
+pub async fn analyze(db: &Db) -> Result<(), StoreError> {
+    sqlx::query("ANALYZE cases").execute(db.reader()).await?;
+    Ok(())
 }
 
 /// How many cases the database holds.

@@ -44,6 +44,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0004_fund.sqlite.sql"),
         postgres: include_str!("../migrations/0004_fund.postgres.sql"),
     },
+    Migration {
+        version: 5,
+        name: "cases2",
+        common: include_str!("../migrations/0005_cases2.sql"),
+        sqlite: include_str!("../migrations/0005_cases2.sqlite.sql"),
+        postgres: include_str!("../migrations/0005_cases2.postgres.sql"),
+    },
 ];
 
 pub async fn run(db: &Db) -> Result<(), StoreError> {

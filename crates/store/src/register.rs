@@ -48,7 +48,7 @@ pub fn path_ids(path: &str) -> Vec<String> {
         .collect()
 }
 
-fn place_from(r: &AnyRow) -> Result<Place, StoreError> {
+pub(crate) fn place_from(r: &AnyRow) -> Result<Place, StoreError> {
     Ok(Place {
         id: db::s(r, "id")?,
         kind: db::s(r, "kind")?,
@@ -59,7 +59,7 @@ fn place_from(r: &AnyRow) -> Result<Place, StoreError> {
     })
 }
 
-const PLACE_COLS: &str = "id, kind, name, parent_id, code, path";
+pub(crate) const PLACE_COLS: &str = "id, kind, name, parent_id, code, path";
 
 pub async fn get_place(db: &Db, id: &str) -> Result<Place, StoreError> {
     let r = sqlx::query(&format!("SELECT {PLACE_COLS} FROM places WHERE id = $1"))

@@ -34,6 +34,33 @@ pub fn check_place(user: &CurrentUser, place: &Place, action: Action) -> Result<
         .map_err(|d| ApiError::forbidden(d.0))
 }
 
+/// The gate for one case: `action` on a case at `place` in micro-grid
+/// `case_grid` (a grid worker scoped to a micro-grid acts only on its cases).
+pub fn check_case(
+    user: &CurrentUser,
+    place: &Place,
+    case_grid: Option<&str>,
+    action: Action,
+) -> Result<(), ApiError> {
+    let path = place.path_ids();
+    if !policy::can_see_place(&user.actor, &path) {
+        return Err(ApiError::not_found(format!(
+            "place '{}' not found",
+            place.id
+        )));
+    }
+    policy::authorize_case(&user.actor, action, Target { path: &path }, case_grid)
+        .map_err(|d| ApiError::forbidden(d.0))
+}
+
+/// The micro-grids a narrowed access is limited to (`None`: all).
+pub fn grids(access: &Access) -> Option<Vec<String>> {
+    match access {
+        Access::Full => None,
+        Access::Grids(g) => Some(g.clone()),
+    }
+}
+
 pub fn filter(access: &Access) -> PartFilter {
     match access {
         Access::Full => PartFilter::All,

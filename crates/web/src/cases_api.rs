@@ -3,7 +3,7 @@
 //! (private per place and public anonymous per compound), routing rules.
 //! Authorisation only through [`crate::access`].
 
-use crate::access::{check, check_place};
+use crate::access::{check, check_case, check_place, grids};
 use crate::problem::{ApiError, ApiJson};
 use crate::session::CurrentUser;
 use crate::AppState;
@@ -15,10 +15,11 @@ use axum::Json;
 use gongzhi_domain::cases::{
     self as rules, Calendar, Category, Channel, Command, Priority, Status, MAX_PHOTO_BYTES,
 };
+use gongzhi_domain::mediation::MediationCounts;
 use gongzhi_domain::place::OrgKind;
 use gongzhi_domain::policy::Action;
 use gongzhi_store::cases::{self, CaseView, Extra, ListFilter, NewCase};
-use gongzhi_store::{db, register};
+use gongzhi_store::{db, mediation, register};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::OnceLock;
@@ -42,6 +43,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(place_stats))
         .routes(routes!(public_stats))
         .routes(routes!(get_routes, set_route))
+        .merge(crate::mediation_api::router())
+        .merge(crate::notify_api::router())
+        .merge(crate::open311_queue_api::router())
 }
 
 /// The working calendar (holidays as data).
@@ -64,6 +68,20 @@ pub struct Standing {
     pub reporter: bool,
     pub handler: bool,
     pub escalator: bool,
+    /// May verify it (handlers, and building heads of its building).
+    pub verifier: bool,
+}
+
+impl Standing {
+    /// May the caller give this command (the state machine decides the rest)?
+    pub fn may(&self, cmd: &Command) -> bool {
+        match cmd {
+            Command::Escalate => self.escalator,
+            Command::Verify => self.verifier || self.reporter,
+            Command::Reopen => self.handler || self.reporter,
+            _ => self.handler,
+        }
+    }
 }
 
 /// Loads a case the caller may see: its reporter or staff over its place. Others get 404.
@@ -77,9 +95,13 @@ pub async fn load(
         .map_err(|_| ApiError::not_found(format!("case '{id}' not found")))?;
     let place = register::get_place(&state.db, &c.place_id).await?;
     let reporter = c.reporter_user_id.as_deref() == Some(user.user_id.as_str());
-    let handler = check_place(user, &place, Action::HandleCase).is_ok();
-    let escalator = check_place(user, &place, Action::EscalateCase).is_ok();
-    if !reporter && !handler {
+    let may = |a: Action| check_case(user, &place, c.grid_id.as_deref(), a).is_ok();
+    let (handler, escalator, verifier) = (
+        may(Action::HandleCase),
+        may(Action::EscalateCase),
+        may(Action::VerifyCase),
+    );
+    if !reporter && !may(Action::ReadCases) {
         return Err(ApiError::not_found(format!("case '{id}' not found")));
     }
     Ok((
@@ -88,6 +110,7 @@ pub async fn load(
             reporter,
             handler,
             escalator,
+            verifier,
         },
     ))
 }
@@ -185,7 +208,7 @@ async fn raise(
         }
     }
     check_place(&user, &place, Action::RaiseCase).map_err(|_| outside())?;
-    let staff = check_place(&user, &place, Action::HandleCase).is_ok();
+    let staff = check_place(&user, &place, Action::RaiseCaseOnBehalf).is_ok();
     if channel.on_behalf() && !staff {
         return Err(ApiError::forbidden(format!(
             "only grid workers and staff raise cases by {channel} on someone's behalf"
@@ -297,12 +320,7 @@ async fn act(
         }
         other => return Err(ApiError::field("action", format!("unknown action '{other}' (expected accept, reject, merge, assign, start, resolve, verify, close, reopen, escalate, comment)"))),
     };
-    let allowed = match &cmd {
-        Command::Escalate => st.escalator,
-        Command::Verify | Command::Reopen => st.handler || st.reporter,
-        _ => st.handler,
-    };
-    if !allowed {
+    if !st.may(&cmd) {
         return Err(ApiError::forbidden(format!(
             "you may not {} this case",
             body.action
@@ -449,7 +467,11 @@ pub struct ListQuery {
     offset: Option<i64>,
 }
 
-fn filter_from(q: &ListQuery, open_only: bool) -> Result<ListFilter, ApiError> {
+fn filter_from(
+    q: &ListQuery,
+    open_only: bool,
+    grids: Option<Vec<String>>,
+) -> Result<ListFilter, ApiError> {
     let status = match &q.status {
         Some(s) => Some(
             s.split(',')
@@ -477,6 +499,7 @@ fn filter_from(q: &ListQuery, open_only: bool) -> Result<ListFilter, ApiError> {
         from: q.from,
         to: q.to,
         ids: None,
+        grids,
     })
 }
 
@@ -488,11 +511,11 @@ async fn queue(
     Path(id): Path<String>,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let (place, _) = check(&state, &user, &id, Action::HandleCase).await?;
+    let (place, access) = check(&state, &user, &id, Action::ReadCases).await?;
     let list = cases::list_under(
         &state.db,
         &place.path,
-        &filter_from(&q, true)?,
+        &filter_from(&q, true, grids(&access))?,
         q.limit.unwrap_or(100),
         q.offset.unwrap_or(0),
     )
@@ -509,11 +532,11 @@ async fn list_cases(
     Path(id): Path<String>,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let (place, _) = check(&state, &user, &id, Action::HandleCase).await?;
+    let (place, access) = check(&state, &user, &id, Action::ReadCases).await?;
     let list = cases::list_under(
         &state.db,
         &place.path,
-        &filter_from(&q, false)?,
+        &filter_from(&q, false, grids(&access))?,
         q.limit.unwrap_or(100),
         q.offset.unwrap_or(0),
     )
@@ -562,8 +585,10 @@ fn period(p: &Period) -> Result<(i64, i64), ApiError> {
     Ok((from, to))
 }
 
-fn kpi_json(k: &rules::Kpis) -> Value {
+fn kpi_json(k: &rules::Kpis, m: &MediationCounts) -> Value {
     json!({
+        "disputes_mediated": m.mediated,
+        "mediations": m,
         "received": k.received,
         "open": k.open,
         "overdue": k.overdue,
@@ -593,8 +618,9 @@ async fn place_stats(
     let (from, to) = period(&p)?;
     let k = cases::stats(&state.db, &place.path, from, to, db::now_ms()).await?;
     let by_category = cases::counts_by_category(&state.db, &place.path, from, to).await?;
+    let m = mediation::counts_under(&state.db, &place.path, from, to).await?;
     Ok(Json(
-        json!({"place": place, "from": from, "to": to, "kpis": kpi_json(&k), "by_category": by_category.into_iter().map(|(c, n)| json!({"category": c, "count": n})).collect::<Vec<_>>()}),
+        json!({"place": place, "from": from, "to": to, "kpis": kpi_json(&k, &m), "by_category": by_category.into_iter().map(|(c, n)| json!({"category": c, "count": n})).collect::<Vec<_>>()}),
     ))
 }
 
@@ -611,8 +637,9 @@ async fn public_stats(
     let (from, to) = period(&p)?;
     let k = cases::stats(&state.db, &place.path, from, to, db::now_ms()).await?;
     let by_category = cases::counts_by_category(&state.db, &place.path, from, to).await?;
+    let m = mediation::counts_under(&state.db, &place.path, from, to).await?;
     Ok(Json(
-        json!({"compound": {"code": place.code, "name": place.name}, "from": from, "to": to, "kpis": kpi_json(&k), "by_category": by_category.into_iter().map(|(c, n)| json!({"category": c, "count": n})).collect::<Vec<_>>()}),
+        json!({"compound": {"code": place.code, "name": place.name}, "from": from, "to": to, "kpis": kpi_json(&k, &m), "by_category": by_category.into_iter().map(|(c, n)| json!({"category": c, "count": n})).collect::<Vec<_>>()}),
     ))
 }
 

@@ -101,6 +101,7 @@ struct CasesPage {
     logged_in: bool,
     cases: Vec<Row>,
     queues: Vec<(String, String)>,
+    unread: i64,
 }
 
 async fn my_cases(
@@ -120,7 +121,7 @@ async fn my_cases(
     for g in &user.actor.grants {
         if let Some(pid) = g.scope.last() {
             if let Ok(p) = register::get_place(&state.db, pid).await {
-                if check_place(&user, &p, Action::HandleCase).is_ok()
+                if check_place(&user, &p, Action::ReadCases).is_ok()
                     && !queues.iter().any(|(id, _): &(String, String)| id == &p.id)
                 {
                     queues.push((p.id.clone(), p.name.clone()));
@@ -133,6 +134,9 @@ async fn my_cases(
         logged_in: true,
         cases: list.iter().map(|c| row(c, false)).collect(),
         queues,
+        unread: gongzhi_store::notify::unread(&state.db, &user.user_id)
+            .await
+            .unwrap_or(0),
     })
 }
 
@@ -276,6 +280,41 @@ struct CasePage {
     actions: Vec<(String, String)>,
     can_rate: bool,
     timeline: Vec<(String, String, String, String)>,
+    mediation: Option<MediationBox>,
+}
+
+/// A mediation as the case page shows it (parties masked by the store).
+struct MediationBox {
+    /// (masked name, side key)
+    parties: Vec<(String, String)>,
+    mediators: Vec<String>,
+    /// (when, place, attendees, notes)
+    sessions: Vec<(String, String, String, String)>,
+    /// (outcome key, text, referred to)
+    outcome: Option<(String, String, String)>,
+}
+
+fn mediation_box(m: gongzhi_store::mediation::MediationView) -> MediationBox {
+    MediationBox {
+        parties: m
+            .parties
+            .into_iter()
+            .map(|p| (p.name, format!("med.side.{}", p.side)))
+            .collect(),
+        mediators: m.mediators.into_iter().map(|o| o.name).collect(),
+        sessions: m
+            .sessions
+            .into_iter()
+            .map(|s| (when(s.held_at), s.place, s.attendees.join("、"), s.notes))
+            .collect(),
+        outcome: m.outcome.map(|o| {
+            (
+                format!("med.{}", o.kind),
+                o.text.unwrap_or_default(),
+                o.referred_to.unwrap_or_default(),
+            )
+        }),
+    }
 }
 
 async fn case_page(
@@ -293,6 +332,11 @@ async fn case_page(
         Err(e) => return error(e, lang),
     };
     let tl = cases::timeline(&state.db, &id).await.unwrap_or_default();
+    let mediation = gongzhi_store::mediation::get(&state.db, &id)
+        .await
+        .ok()
+        .flatten()
+        .map(mediation_box);
     let status = c.status();
     // Offer only what the state machine and the caller's standing allow.
     let mut actions = Vec::new();
@@ -313,7 +357,7 @@ async fn case_page(
     );
     offer(
         "verify",
-        (st.handler || st.reporter) && status == Status::Resolved,
+        (st.verifier || st.reporter) && status == Status::Resolved,
     );
     offer("close", st.handler && status == Status::Verified);
     offer(
@@ -353,6 +397,7 @@ async fn case_page(
                 )
             })
             .collect(),
+        mediation,
     })
 }
 
@@ -397,12 +442,7 @@ async fn act_submit(
             )
         }
     };
-    let allowed = match cmd {
-        Command::Escalate => st.escalator,
-        Command::Verify | Command::Reopen => st.handler || st.reporter,
-        _ => st.handler,
-    };
-    if !allowed {
+    if !st.may(&cmd) {
         return error(
             ApiError::forbidden(format!("you may not {} this case", f.action)),
             lang,
@@ -499,7 +539,7 @@ async fn queue_page(
     let Some(user) = user else {
         return Redirect::to("/login").into_response();
     };
-    let (place, _) = match crate::access::check(&state, &user, &id, Action::HandleCase).await {
+    let (place, access) = match crate::access::check(&state, &user, &id, Action::ReadCases).await {
         Ok(x) => x,
         Err(e) => return error(e, lang),
     };
@@ -508,6 +548,7 @@ async fn queue_page(
         &place.path,
         &cases::ListFilter {
             open_only: true,
+            grids: crate::access::grids(&access),
             ..Default::default()
         },
         200,
@@ -553,6 +594,9 @@ mod tests {
             "escalated",
             "commented",
             "photo_added",
+            "mediation_opened",
+            "mediation_session",
+            "mediation_concluded",
         ] {
             keys.push(format!("ev.{e}"));
         }
@@ -561,6 +605,12 @@ mod tests {
             "escalate",
         ] {
             keys.push(format!("act.{a}"));
+        }
+        for o in gongzhi_domain::mediation::OutcomeKind::ALL {
+            keys.push(format!("med.{o}"));
+        }
+        for side in gongzhi_domain::mediation::Side::ALL {
+            keys.push(format!("med.side.{side}"));
         }
         for k in keys {
             for l in [Lang::ZhCn, Lang::ZhTw, Lang::En] {

@@ -9,8 +9,11 @@ pub mod fund_api;
 pub mod fund_pages;
 pub mod i18n;
 pub mod matters_api;
+pub mod mediation_api;
 pub mod metrics;
+pub mod notify_api;
 pub mod open311;
+pub mod open311_queue_api;
 pub mod pages;
 pub mod problem;
 pub mod ratelimit;
@@ -45,6 +48,9 @@ pub struct Config {
     /// The data dir: holds the books checkpoint key (`books-signing.key`).
     /// Without one (tests), a fresh key is made for this process.
     pub data_dir: Option<std::path::PathBuf>,
+    /// How often pending notification deliveries are handed to the senders
+    /// (SMS/WeChat are logged to `DATA_DIR/notifications.log`); `None`: never.
+    pub notify_every: Option<Duration>,
 }
 
 impl Default for Config {
@@ -55,6 +61,7 @@ impl Default for Config {
             login_per_account: 10,
             login_window: Duration::from_secs(300),
             data_dir: None,
+            notify_every: Some(Duration::from_secs(1)),
         }
     }
 }
@@ -211,6 +218,17 @@ pub async fn serve_on(
     listener: tokio::net::TcpListener,
     config: Config,
 ) -> anyhow::Result<()> {
+    if let Some(every) = config.notify_every {
+        let log = config
+            .data_dir
+            .as_ref()
+            .map(|d| d.join("notifications.log"));
+        notify_api::spawn_dispatcher(
+            db.clone(),
+            gongzhi_store::notify::default_senders(log),
+            every,
+        );
+    }
     let app = app(db, config);
     axum::serve(
         listener,

@@ -7,7 +7,11 @@
 //! code or id). Posting needs `api_key`: an API token of a user who may raise
 //! cases there. Reading is public; descriptions appear only with the
 //! reporter's consent or to an `api_key` holder who handles the place.
-//! Requests are created at once (no tokens), so `tokens/{token}` is not served.
+//! How `POST requests.json` answers is a jurisdiction setting (nearest
+//! ancestor wins): `id` (default) creates the case at once and answers its
+//! `service_request_id`; `token` queues the request for acceptance by staff
+//! and answers a `token`, which `tokens/{token}.json` turns into the
+//! `service_request_id` once accepted.
 
 use crate::access::check_place;
 use crate::session::CurrentUser;
@@ -22,6 +26,7 @@ use gongzhi_domain::cases::{
 };
 use gongzhi_domain::policy::{Action, Actor};
 use gongzhi_store::cases::{self, CaseView, ListFilter, NewCase};
+use gongzhi_store::open311::{self, Answer};
 use gongzhi_store::register::{self, Place};
 use gongzhi_store::{auth, db};
 use serde_json::{json, Map, Value};
@@ -31,6 +36,40 @@ pub fn router() -> Router<AppState> {
         .route("/open311/v2/{file}", get(top_get).post(top_post))
         .route("/open311/v2/services/{file}", get(service_definition))
         .route("/open311/v2/requests/{file}", get(one_request))
+        .route("/open311/v2/tokens/{file}", get(token_request))
+}
+
+/// `tokens/{token}.json`: the service request id of a queued request, once
+/// accepted (`service_request_id` is null while it waits).
+async fn token_request(State(state): State<AppState>, Path(file): Path<String>) -> Response {
+    let Some((token, fmt)) = split_format(&file) else {
+        return error(
+            StatusCode::NOT_FOUND,
+            Format::Json,
+            format!("no resource '{file}': use .json or .xml"),
+        );
+    };
+    match open311::get_token(&state.db, token).await {
+        Ok(t) if t.state == "rejected" => error(
+            StatusCode::NOT_FOUND,
+            fmt,
+            format!(
+                "the request with token '{token}' was not accepted: {}",
+                t.reason.unwrap_or_default()
+            ),
+        ),
+        Ok(t) => respond(
+            StatusCode::OK,
+            fmt,
+            "service_requests",
+            json!([{"service_request_id": t.case_id, "token": t.token}]),
+        ),
+        Err(_) => error(
+            StatusCode::NOT_FOUND,
+            fmt,
+            format!("unknown token '{token}'"),
+        ),
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -329,7 +368,7 @@ async fn may_read_text(state: &AppState, user: Option<&CurrentUser>, c: &CaseVie
         return true;
     }
     match register::get_place(&state.db, &c.place_id).await {
-        Ok(p) => check_place(u, &p, Action::HandleCase).is_ok(),
+        Ok(p) => crate::access::check_case(u, &p, c.grid_id.as_deref(), Action::ReadCases).is_ok(),
         Err(_) => false,
     }
 }
@@ -629,19 +668,57 @@ async fn top_post(
         .copied()
         .collect::<Vec<_>>()
         .join(" ");
+    let (address, lat, lon) = (
+        addr.map(str::to_string),
+        lat.map(str::to_string),
+        lon.map(str::to_string),
+    );
+    let reporter_name = (!name.is_empty()).then_some(name);
+    let reporter_phone = param(&p, "phone").map(str::to_string);
+    if matches!(
+        open311::answer_at(&state.db, &place.path).await,
+        Ok(Answer::Token)
+    ) {
+        let q = open311::Queued {
+            category,
+            description: description.to_string(),
+            address,
+            lat,
+            lon,
+            reporter_name,
+            reporter_phone,
+        };
+        let uid = user.user_id.clone();
+        let res = state
+            .db
+            .write(move |tx| {
+                let (place, uid, q) = (place.clone(), uid.clone(), q.clone());
+                Box::pin(async move { open311::enqueue(tx, &place, &uid, &q, db::now_ms()).await })
+            })
+            .await;
+        return match res {
+            Ok(token) => respond(
+                StatusCode::OK,
+                fmt,
+                "service_requests",
+                json!([{"token": token, "service_notice": "queued for acceptance by the community; tokens/{token} gives the service_request_id once accepted", "account_id": Value::Null}]),
+            ),
+            Err(e) => create_failed(e, fmt),
+        };
+    }
     let nc = NewCase {
         place,
         part_id: None,
         category,
         priority: Priority::Normal,
         description: description.to_string(),
-        address: addr.map(str::to_string),
-        lat: lat.map(str::to_string),
-        lon: lon.map(str::to_string),
+        address,
+        lat,
+        lon,
         channel: Channel::Open311,
         reporter_user_id: Some(user.user_id.clone()),
-        reporter_name: (!name.is_empty()).then_some(name),
-        reporter_phone: param(&p, "phone").map(str::to_string),
+        reporter_name,
+        reporter_phone,
         consent_publish: false,
         raised_by: user.audit_name(),
     };
@@ -666,10 +743,16 @@ async fn top_post(
                 json!([{"service_request_id": id, "service_notice": format!("expected within {} (by {due})", limits.resolution.describe()), "account_id": Value::Null}]),
             )
         }
-        Err(gongzhi_store::StoreError::Invalid { field, reason }) => {
+        Err(e) => create_failed(e, fmt),
+    }
+}
+
+fn create_failed(e: gongzhi_store::StoreError, fmt: Format) -> Response {
+    match e {
+        gongzhi_store::StoreError::Invalid { field, reason } => {
             error(StatusCode::BAD_REQUEST, fmt, format!("{field}: {reason}"))
         }
-        Err(e) => {
+        e => {
             tracing::error!(error = %e, "open311 create");
             error(
                 StatusCode::INTERNAL_SERVER_ERROR,

@@ -973,7 +973,783 @@ async fn open311_independent_client(kind: Kind) {
     assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
 }
 
+async fn mediation_org(w: &World, kind: OrgKind, name: &str) -> String {
+    let community = register::get_place(&w.f.db, &w.a.path_ids()[2])
+        .await
+        .unwrap();
+    let name = name.to_string();
+    w.f.db
+        .write(move |tx| {
+            let (c, name) = (community.clone(), name.clone());
+            Box::pin(async move { register::create_org(tx, "t", kind, &name, &c, None, &[]).await })
+        })
+        .await
+        .unwrap()
+}
+
+/// A dispute becomes a mediation: parties masked, mediators from the
+/// register, sessions, one outcome; every refusal as problem+json; the
+/// statistics' "disputes mediated" come from the outcomes.
+async fn mediation(kind: Kind) {
+    let w = world(kind).await;
+    let owner = login(&w, "owner").await;
+    let owner_b = login(&w, "owner_b").await;
+    let steward = login(&w, "steward").await;
+    let committee = mediation_org(&w, OrgKind::MediationCommittee, "锦城社区人民调解委员会").await;
+    let (s, v) = post(
+        &owner,
+        format!("{}/api/v1/cases", w.base),
+        json!({"place_id": w.building_a, "category": "noise", "description": "邻居家的狗夜里一直叫"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let id = v["id"].as_str().unwrap().to_string();
+    let (_, v) = post(
+        &owner,
+        format!("{}/api/v1/cases", w.base),
+        json!({"place_id": w.building_a, "category": "repair", "description": "灯坏了"}),
+    )
+    .await;
+    let repair = v["id"].as_str().unwrap().to_string();
+    let med = |id: &str| format!("{}/api/v1/cases/{id}/mediation", w.base);
+    let parties = json!([{"name": "王阿姨", "side": "applicant", "phone": "13912345678"}, {"name": "李先生", "side": "respondent"}]);
+    let body = json!({"parties": parties, "mediator_org_ids": [committee]});
+    // Not before the case is accepted; never for a repair.
+    let (s, v) = post(&steward, med(&id), body.clone()).await;
+    assert_eq!(
+        (s, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "action"),
+        "{v}"
+    );
+    act(&w, &steward, &id, "accept").await;
+    act(&w, &steward, &repair, "accept").await;
+    let (s, v) = post(&steward, med(&repair), body.clone()).await;
+    assert_eq!(
+        (s, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "category"),
+        "{v}"
+    );
+    // Only staff over the case; others do not even see it.
+    let (s, _) = post(&owner, med(&id), body.clone()).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = post(&owner_b, med(&id), body.clone()).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // Bad parties and mediators.
+    let (s, v) = post(
+        &steward,
+        med(&id),
+        json!({"parties": [{"name": "王阿姨"}], "mediator_org_ids": [committee]}),
+    )
+    .await;
+    assert_eq!(
+        (s, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "parties"),
+        "{v}"
+    );
+    let (s, v) = post(
+        &steward,
+        med(&id),
+        json!({"parties": parties, "mediator_org_ids": [w.steward_org]}),
+    )
+    .await;
+    assert_eq!(
+        (s, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "mediator_org_ids"),
+        "{v}"
+    );
+    let (s, v) = post(
+        &steward,
+        med(&id),
+        json!({"parties": parties, "mediator_org_ids": ["nope"]}),
+    )
+    .await;
+    assert_eq!(
+        (s, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "mediator_org_ids"),
+        "{v}"
+    );
+    let (s, v) = post(&steward, med(&id), json!({"parties": [{"name": "王阿姨", "side": "judge"}, {"name": "李"}], "mediator_org_ids": [committee]})).await;
+    assert_eq!(
+        (s, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "parties.side"),
+        "{v}"
+    );
+    let (s, v) = get(&steward, med(&id)).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
+    // Opened: parties masked.
+    let (s, v) = post(&steward, med(&id), body.clone()).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["mediation"]["status"], "open");
+    assert_eq!(v["mediation"]["parties"][0]["name"], "王**");
+    assert_eq!(v["mediation"]["parties"][0]["phone"], "139****5678");
+    assert_eq!(v["mediation"]["mediators"][0]["org_id"], committee.as_str());
+    assert!(!v.to_string().contains("13912345678"));
+    let (s, v) = post(&steward, med(&id), body.clone()).await;
+    assert_eq!(
+        (s, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "case_id"),
+        "once: {v}"
+    );
+    // An agreement needs a session first.
+    let outcome = format!("{}/outcome", med(&id));
+    let sessions = format!("{}/sessions", med(&id));
+    let (s, v) = post(
+        &steward,
+        outcome.clone(),
+        json!({"outcome": "agreement", "text": "协议"}),
+    )
+    .await;
+    assert_eq!(
+        (s, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "outcome"),
+        "{v}"
+    );
+    let (s, v) = post(&steward, outcome.clone(), json!({"outcome": "truce"})).await;
+    assert_eq!(
+        (s, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "outcome"),
+        "{v}"
+    );
+    let (s, v) = post(
+        &steward,
+        sessions.clone(),
+        json!({"held_at": "yesterday", "place": "议事厅", "attendees": ["王阿姨"], "notes": "x"}),
+    )
+    .await;
+    assert_eq!(
+        (s, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "held_at"),
+        "{v}"
+    );
+    let (s, v) = post(&steward, sessions.clone(), json!({"held_at": "2099-01-01T19:00:00+08:00", "place": "议事厅", "attendees": ["王阿姨"], "notes": "x"})).await;
+    assert_eq!(
+        (s, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "held_at"),
+        "not in the future: {v}"
+    );
+    let (s, v) = post(&steward, sessions.clone(), json!({"held_at": "2026-01-05T19:00:00+08:00", "place": "议事厅", "attendees": [], "notes": "x"})).await;
+    assert_eq!(
+        (s, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "attendees"),
+        "{v}"
+    );
+    let (s, _) = post(&owner, sessions.clone(), json!({"held_at": "2026-01-05T19:00:00+08:00", "place": "议事厅", "attendees": ["王阿姨"], "notes": "x"})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, v) = post(&steward, sessions.clone(), json!({"held_at": "2026-01-05T19:00:00+08:00", "place": "议事厅", "attendees": ["王阿姨", "李先生", "调委会张主任"], "notes": "双方陈述，约定三日内答复"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(
+        v["mediation"]["sessions"][0]["attendees"][2],
+        "调委会张主任"
+    );
+    let (s, v) = post(
+        &steward,
+        outcome.clone(),
+        json!({"outcome": "agreement", "text": "夜间把狗关在室内，白天遛狗拴绳"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["mediation"]["status"], "concluded");
+    assert_eq!(v["mediation"]["outcome"]["kind"], "agreement");
+    // Once: no second outcome, no session after it.
+    let (s, v) = post(
+        &steward,
+        outcome.clone(),
+        json!({"outcome": "failed", "text": "x"}),
+    )
+    .await;
+    assert_eq!(
+        (s, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "outcome"),
+        "{v}"
+    );
+    let (s, v) = post(
+        &steward,
+        sessions.clone(),
+        json!({"held_at": "2026-01-06", "place": "议事厅", "attendees": ["王阿姨"], "notes": "x"}),
+    )
+    .await;
+    assert_eq!(
+        (s, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "action"),
+        "{v}"
+    );
+    // The reporter reads it; the timeline has the steps.
+    let (s, v) = get(&owner, med(&id)).await;
+    assert_eq!(
+        (s, v["mediation"]["outcome"]["text"].as_str()),
+        (StatusCode::OK, Some("夜间把狗关在室内，白天遛狗拴绳"))
+    );
+    let (_, v) = get(&owner, format!("{}/api/v1/cases/{id}", w.base)).await;
+    let kinds: Vec<&str> = v["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.ends_with(&[
+            "mediation_opened",
+            "mediation_session",
+            "mediation_concluded"
+        ]),
+        "{kinds:?}"
+    );
+    // The page shows it.
+    let html = owner
+        .get(format!("{}/cases/{id}", w.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("data-outcome=\"med.agreement\""), "{html}");
+    assert!(
+        html.contains("王**") && !html.contains("王阿姨（"),
+        "parties masked on the page"
+    );
+    // Statistics: one dispute mediated, in the place's and the public numbers.
+    let (_, v) = get(
+        &steward,
+        format!("{}/api/v1/places/{}/case-stats", w.base, w.a.id),
+    )
+    .await;
+    assert_eq!(v["kpis"]["disputes_mediated"], 1, "{v}");
+    assert_eq!(v["kpis"]["mediations"]["opened"], 1, "{v}");
+    let (_, v) = get(
+        &owner_b,
+        format!(
+            "{}/api/v1/public/compounds/{}/case-stats",
+            w.base,
+            w.a.code.clone().unwrap()
+        ),
+    )
+    .await;
+    assert_eq!(v["kpis"]["disputes_mediated"], 1, "{v}");
+    let (_, v) = get(
+        &owner_b,
+        format!(
+            "{}/api/v1/public/compounds/{}/case-stats",
+            w.base,
+            w.b.code.clone().unwrap()
+        ),
+    )
+    .await;
+    assert_eq!(v["kpis"]["disputes_mediated"], 0, "{v}");
+    // Append-only in the database itself.
+    assert!(sqlx::query("UPDATE mediation_outcomes SET kind = 'failed'")
+        .execute(w.f.db.reader())
+        .await
+        .is_err());
+    assert!(sqlx::query("DELETE FROM mediation_sessions")
+        .execute(w.f.db.reader())
+        .await
+        .is_err());
+}
+
+/// Every change notifies the reporter (and the assignee where it concerns
+/// them) in the same transaction; a refused change notifies nobody; a
+/// resident never reads another's notifications; the dispatcher delivers
+/// each delivery once over each channel and records the attempt.
+async fn notifications(kind: Kind) {
+    let w = world(kind).await;
+    let owner = login(&w, "owner").await;
+    let owner_b = login(&w, "owner_b").await;
+    let steward = login(&w, "steward").await;
+    let gridw_id = auth::user_id_by_name(&w.f.db, "gridw").await.unwrap();
+    let owner_id = auth::user_id_by_name(&w.f.db, "owner").await.unwrap();
+    let list = |c: &reqwest::Client, q: &str| {
+        let (c, url) = (c.clone(), format!("{}/api/v1/notifications{q}", w.base));
+        async move { get(&c, url).await.1 }
+    };
+    let (_, v) = post(
+        &owner,
+        format!("{}/api/v1/cases", w.base),
+        json!({"place_id": w.building_a, "category": "repair", "description": "楼道灯不亮"}),
+    )
+    .await;
+    let id = v["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        list(&owner, "").await["unread"],
+        0,
+        "raising one's own case tells nobody"
+    );
+    act(&w, &steward, &id, "accept").await;
+    let (s, v) = post(
+        &steward,
+        format!("{}/api/v1/cases/{id}/actions", w.base),
+        json!({"action": "assign", "assignee_user_id": gridw_id}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    // A refused transition writes nothing, notifications included.
+    let (s, _) = act(&w, &steward, &id, "close").await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let v = list(&owner, "").await;
+    assert_eq!(v["unread"], 2, "{v}");
+    let kinds: Vec<&str> = v["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["event_kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, vec!["assigned", "accepted"], "newest first");
+    let mut got = cases_deliveries(&w, &id).await;
+    got.sort();
+    let mut want = vec![];
+    for (u, k) in [
+        (&owner_id, "accepted"),
+        (&owner_id, "assigned"),
+        (&gridw_id, "assigned"),
+    ] {
+        for ch in ["in_app", "sms", "wechat"] {
+            want.push((u.clone(), k.to_string(), ch.to_string()));
+        }
+    }
+    want.sort();
+    assert_eq!(
+        got.iter()
+            .map(|d| (d.0.clone(), d.1.clone(), d.2.clone()))
+            .collect::<Vec<_>>(),
+        want
+    );
+    // Nobody else's: another resident sees none and cannot mark them.
+    let nid = v["notifications"][0]["id"].as_str().unwrap().to_string();
+    let vb = list(&owner_b, "").await;
+    assert_eq!(
+        (
+            vb["unread"].as_i64(),
+            vb["notifications"].as_array().unwrap().len()
+        ),
+        (Some(0), 0)
+    );
+    let (s, _) = post(
+        &owner_b,
+        format!("{}/api/v1/notifications/{nid}/read", w.base),
+        json!({}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_eq!(list(&owner, "").await["unread"], 2);
+    let gridw = login(&w, "gridw").await;
+    let (s, _) = post(
+        &gridw,
+        format!("{}/api/v1/notifications/{nid}/read", w.base),
+        json!({}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "not even a colleague");
+    assert_eq!(list(&gridw, "").await["unread"], 1);
+    // Read.
+    let r = owner
+        .post(format!("{}/api/v1/notifications/{nid}/read", w.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        list(&owner, "?unread=true").await["notifications"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let html = owner
+        .get(format!("{}/cases", w.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("<span id=\"unread-count\" class=\"tag\">1</span>"),
+        "{html}"
+    );
+    let (s, v) = post(
+        &owner,
+        format!("{}/api/v1/notifications/read-all", w.base),
+        json!({}),
+    )
+    .await;
+    assert_eq!((s, v["marked"].as_i64()), (StatusCode::OK, Some(1)));
+    assert_eq!(list(&owner, "").await["unread"], 0);
+    // The dispatcher (in the background, every second) delivers each once.
+    let mut done = false;
+    for _ in 0..100 {
+        let d = cases_deliveries(&w, &id).await;
+        if d.iter().all(|x| x.3 == "sent") {
+            assert!(d.iter().all(|x| x.4 == 1), "one attempt each: {d:?}");
+            done = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(done, "delivered: {:?}", cases_deliveries(&w, &id).await);
+    let again = gongzhi_store::notify::dispatch(
+        &w.f.db,
+        &gongzhi_store::notify::default_senders(None),
+        db::now_ms(),
+        100,
+    )
+    .await
+    .unwrap();
+    assert_eq!(again.sent, 0, "nothing is sent twice");
+}
+
+async fn cases_deliveries(w: &World, id: &str) -> Vec<(String, String, String, String, i64)> {
+    gongzhi_store::notify::deliveries_of_case(&w.f.db, id)
+        .await
+        .unwrap()
+}
+
+/// A grid worker scoped to one micro-grid handles only that micro-grid's
+/// cases, though the others are in the same compound; a building head (楼栋长)
+/// raises on behalf, sees the queue and verifies in their building, nothing else.
+async fn grid_scope_and_building_head(kind: Kind) {
+    let w = world(kind).await;
+    let grids = register::grids_of(&w.f.db, &w.a).await.unwrap();
+    let compound_grid = grids
+        .iter()
+        .find(|g| g.kind == "compound")
+        .unwrap()
+        .id
+        .clone();
+    let kids = register::children(&w.f.db, Some(&w.a)).await.unwrap();
+    let (b1, b2) = (
+        w.building_a.clone(),
+        kids.iter()
+            .find(|k| k.id != w.building_a)
+            .unwrap()
+            .id
+            .clone(),
+    );
+    let (a, h, b1c) = (w.a.clone(), hash(), b1.clone());
+    w.f.db
+        .write(move |tx| {
+            let (a, h, b1, compound_grid) =
+                (a.clone(), h.clone(), b1c.clone(), compound_grid.clone());
+            Box::pin(async move {
+                let other = register::create_grid(
+                    tx,
+                    "t",
+                    GridKind::Micro,
+                    "A-2",
+                    &a,
+                    Some(&compound_grid),
+                    None,
+                )
+                .await?;
+                let u = auth::create_user(tx, "t", "gridw2", &h, None).await?;
+                auth::add_grant(tx, "t", &u, Role::GridWorker, Some(&a.id), Some(&other)).await?;
+                let bh = auth::create_user(tx, "t", "bhead", &h, None).await?;
+                assert!(
+                    auth::add_grant(tx, "t", &bh, Role::BuildingHead, Some(&a.id), None)
+                        .await
+                        .is_err(),
+                    "over a building only"
+                );
+                auth::add_grant(tx, "t", &bh, Role::BuildingHead, Some(&b1), None).await
+            })
+        })
+        .await
+        .unwrap();
+    let owner = login(&w, "owner").await;
+    let steward = login(&w, "steward").await;
+    let gridw = login(&w, "gridw").await;
+    let gridw2 = login(&w, "gridw2").await;
+    let bhead = login(&w, "bhead").await;
+    let url = format!("{}/api/v1/cases", w.base);
+    let (s, v) = post(
+        &owner,
+        url.clone(),
+        json!({"place_id": b1, "category": "repair", "description": "楼道灯不亮"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let id = v["id"].as_str().unwrap().to_string();
+    assert!(v["grid_id"].is_string(), "{v}");
+    // Outside the micro-grid: no accept, assign, resolve, not in the queue.
+    for a in ["accept", "assign", "resolve", "escalate"] {
+        let (s, v) = act(&w, &gridw2, &id, a).await;
+        assert!(
+            matches!(s, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+            "{a}: {s} {v}"
+        );
+    }
+    let queue = |c: &reqwest::Client, place: &str| {
+        let (c, u) = (
+            c.clone(),
+            format!("{}/api/v1/places/{place}/case-queue", w.base),
+        );
+        async move { get(&c, u).await }
+    };
+    let (s, v) = queue(&gridw2, &w.a.id).await;
+    assert_eq!(
+        (s, v["cases"].as_array().map(|a| a.len())),
+        (StatusCode::OK, Some(0)),
+        "{v}"
+    );
+    let (s, v) = get(
+        &gridw2,
+        format!("{}/api/v1/places/{}/cases", w.base, w.a.id),
+    )
+    .await;
+    assert_eq!(
+        (s, v["cases"].as_array().map(|a| a.len())),
+        (StatusCode::OK, Some(0)),
+        "{v}"
+    );
+    // Inside it: yes.
+    let (_, v) = queue(&gridw, &w.a.id).await;
+    assert_eq!(v["cases"].as_array().unwrap().len(), 1);
+    let (s, v) = act(&w, &gridw, &id, "accept").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    // The building head: their building's queue, not the compound's nor the next building's.
+    let (s, v) = queue(&bhead, &b1).await;
+    assert_eq!(
+        (s, v["cases"].as_array().map(|a| a.len())),
+        (StatusCode::OK, Some(1)),
+        "{v}"
+    );
+    let (s, _) = queue(&bhead, &w.a.id).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = queue(&bhead, &b2).await;
+    assert!(
+        matches!(s, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+        "{s}"
+    );
+    // Sees the case, cannot handle it.
+    let (s, _) = get(&bhead, format!("{url}/{id}")).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, v) = act(&w, &bhead, &id, "assign").await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    // Raises on a resident's behalf in their building, not next door.
+    let body = |place: &str| json!({"place_id": place, "category": "safety", "description": "楼道堆放杂物", "channel": "door_knock", "reporter_name": "张大爷"});
+    let (s, v) = post(&bhead, url.clone(), body(&b1)).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (s, v) = post(&bhead, url.clone(), body(&b2)).await;
+    assert_eq!(
+        (s, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "place_id"),
+        "{v}"
+    );
+    // A resident cannot raise on behalf.
+    let (s, _) = post(&owner, url.clone(), body(&b1)).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // Verifies a resolved case in the building.
+    for a in ["assign", "resolve"] {
+        let (s, v) = act(&w, &steward, &id, a).await;
+        assert_eq!(s, StatusCode::OK, "{a}: {v}");
+    }
+    let (s, v) = act(&w, &gridw2, &id, "verify").await;
+    assert!(
+        matches!(s, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+        "{s} {v}"
+    );
+    let (s, v) = act(&w, &bhead, &id, "verify").await;
+    assert_eq!(
+        (s, v["case"]["status"].as_str()),
+        (StatusCode::OK, Some("verified")),
+        "{v}"
+    );
+    let (s, _) = act(&w, &bhead, &id, "close").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+}
+
+/// Token mode (a jurisdiction setting): POST requests.json answers
+/// `[{"token", "service_notice"}]`, the request waits for acceptance, and
+/// `tokens/{token}.json` gives the `service_request_id` once known; unknown
+/// tokens answer 404 in the specification's error format, JSON and XML.
+async fn open311_tokens(kind: Kind) {
+    let w = world(kind).await;
+    let key = api_key(&w, "owner").await;
+    let code = w.a.code.clone().unwrap();
+    let root = format!("{}/open311/v2", w.base);
+    let c = reqwest::Client::new();
+    let r = c
+        .get(format!("{root}/tokens/no-such-token.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let v: Value = r.json().await.unwrap();
+    assert!(
+        v[0]["code"] == 404
+            && v[0]["description"]
+                .as_str()
+                .unwrap()
+                .contains("unknown token"),
+        "{v}"
+    );
+    let r = c
+        .get(format!("{root}/tokens/no-such-token.xml"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let x = r.text().await.unwrap();
+    assert!(x.contains("<errors><error><code>404</code>"), "{x}");
+    let create = |desc: &'static str| {
+        let (c, root, code, key) = (c.clone(), root.clone(), code.clone(), key.clone());
+        async move {
+            let r = c
+                .post(format!("{root}/requests.json"))
+                .form(&[
+                    ("jurisdiction_id", code.as_str()),
+                    ("service_code", "repair"),
+                    ("address_id", ""),
+                    ("address_string", "1栋"),
+                    ("description", desc),
+                    ("api_key", key.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    // By default: the id at once.
+    let v = create("电梯停了").await;
+    assert!(
+        v[0]["service_request_id"].is_string() && v[0].get("token").is_none(),
+        "{v}"
+    );
+    // Switching to tokens: staff who write the register, a known mode.
+    let owner = login(&w, "owner").await;
+    let admin = login(&w, "admin").await;
+    let set = format!("{}/api/v1/places/{}/open311-answer", w.base, w.a.id);
+    let put = |cl: &reqwest::Client, body: Value| {
+        let (cl, set) = (cl.clone(), set.clone());
+        async move {
+            let r = cl.put(set).json(&body).send().await.unwrap();
+            let s = r.status();
+            (s, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    assert_eq!(
+        put(&owner, json!({"answer": "token"})).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (s, v) = put(&admin, json!({"answer": "later"})).await;
+    assert_eq!(
+        (s, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "answer"),
+        "{v}"
+    );
+    let (s, v) = put(&admin, json!({"answer": "token"})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let v = create("楼道灯不亮").await;
+    assert!(v[0].get("service_request_id").is_none(), "{v}");
+    let token = v[0]["token"].as_str().unwrap().to_string();
+    assert!(v[0]["service_notice"].as_str().unwrap().contains("queued"));
+    let tok = |t: &str, ext: &str| {
+        let (c, u) = (c.clone(), format!("{root}/tokens/{t}.{ext}"));
+        async move {
+            let r = c.get(u).send().await.unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    let (s, body) = tok(&token, "json").await;
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (s, v.clone()),
+        (
+            StatusCode::OK,
+            json!([{"service_request_id": null, "token": token}])
+        )
+    );
+    // Accepted by staff over the whole compound only.
+    let steward = login(&w, "steward").await;
+    let gridw = login(&w, "gridw").await;
+    let (_, v) = get(
+        &steward,
+        format!("{}/api/v1/places/{}/open311-queue", w.base, w.a.id),
+    )
+    .await;
+    assert_eq!(v["requests"].as_array().unwrap().len(), 1, "{v}");
+    let accept = format!("{}/api/v1/open311-queue/{token}/accept", w.base);
+    let (s, _) = post(&gridw, accept.clone(), json!({})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = post(&owner, accept.clone(), json!({})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, v) = post(&steward, accept.clone(), json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let id = v["service_request_id"].as_str().unwrap().to_string();
+    let (s, v) = post(&steward, accept.clone(), json!({})).await;
+    assert_eq!(
+        (s, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "token"),
+        "once: {v}"
+    );
+    let (s, body) = tok(&token, "json").await;
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (s, v),
+        (
+            StatusCode::OK,
+            json!([{"service_request_id": id, "token": token}])
+        )
+    );
+    let (s, x) = tok(&token, "xml").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(x.contains(&format!("<service_requests><request><service_request_id>{id}</service_request_id><token>{token}</token></request></service_requests>")), "{x}");
+    let r: Value = c
+        .get(format!("{root}/requests/{id}.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (r[0]["service_request_id"].as_str(), r[0]["status"].as_str()),
+        (Some(id.as_str()), Some("open")),
+        "{r}"
+    );
+    // The reporter (the api_key's owner) owns the case.
+    let (s, v) = get(&owner, format!("{}/api/v1/cases/{id}", w.base)).await;
+    assert_eq!(
+        (s, v["case"]["channel"].as_str()),
+        (StatusCode::OK, Some("open311"))
+    );
+    // A rejected request's token answers 404, with the reason.
+    let v = create("广告").await;
+    let t2 = v[0]["token"].as_str().unwrap().to_string();
+    let reject = format!("{}/api/v1/open311-queue/{t2}/reject", w.base);
+    let (s, v) = post(&steward, reject.clone(), json!({"reason": " "})).await;
+    assert_eq!(
+        (s, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "reason"),
+        "{v}"
+    );
+    let (s, _) = post(
+        &steward,
+        reject.clone(),
+        json!({"reason": "广告，不属于诉求"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, body) = tok(&t2, "json").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(body.contains("广告，不属于诉求"), "{body}");
+    let (_, v) = get(
+        &steward,
+        format!("{}/api/v1/places/{}/open311-queue", w.base, w.a.id),
+    )
+    .await;
+    assert_eq!(v["requests"].as_array().unwrap().len(), 0, "{v}");
+    // Back to ids.
+    assert_eq!(put(&admin, json!({"answer": "id"})).await.0, StatusCode::OK);
+    assert!(create("门禁坏了").await[0]["service_request_id"].is_string());
+}
+
 both!(
+    open311_tokens,
+    grid_scope_and_building_head,
+    notifications,
+    mediation,
     lifecycle,
     low_rating_reopens_and_reject_merge,
     photos,

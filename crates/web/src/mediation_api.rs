@@ -1,0 +1,214 @@
+//! Mediations (调解) of dispute cases under `/api/v1/cases/{id}/mediation`:
+//! open (parties, mediators), sessions, the outcome, read. Staff over the
+//! case's place write; its reporter and staff read. Authorisation through
+//! [`crate::cases_api::load`] (→ [`crate::access`]).
+
+use crate::cases_api::load;
+use crate::problem::{ApiError, ApiJson};
+use crate::session::CurrentUser;
+use crate::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use gongzhi_domain::cases::parse_iso;
+use gongzhi_domain::mediation::{Outcome, OutcomeKind, Party, Session, Side};
+use gongzhi_store::{db, mediation};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_mediation, open_mediation))
+        .routes(routes!(add_session))
+        .routes(routes!(conclude))
+}
+
+async fn staff_only(state: &AppState, user: &CurrentUser, id: &str) -> Result<(), ApiError> {
+    let (_, st) = load(state, user, id).await?;
+    if !st.handler {
+        return Err(ApiError::forbidden(
+            "only staff handling this case's place run its mediation",
+        ));
+    }
+    Ok(())
+}
+
+async fn current(state: &AppState, id: &str) -> Result<Value, ApiError> {
+    let m = mediation::get(&state.db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("case '{id}' has no mediation")))?;
+    Ok(json!({ "mediation": m }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PartyBody {
+    /// Stored in full, always shown masked.
+    name: String,
+    /// applicant (default), respondent or other
+    side: Option<String>,
+    phone: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct OpenBody {
+    /// At least two parties.
+    parties: Vec<PartyBody>,
+    /// Organisations of kind mediation_committee (mediation committees, police mediation rooms) serving the case's place.
+    mediator_org_ids: Vec<String>,
+}
+
+/// A case's mediation: parties (masked), mediators, sessions, outcome.
+#[utoipa::path(get, path = "/api/v1/cases/{id}/mediation", tag = "cases", params(("id" = String, Path, description = "case id")),
+    responses((status = 200, description = "the mediation"), (status = 404, description = "no such case, not yours, or no mediation")))]
+async fn get_mediation(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    load(&state, &user, &id).await?;
+    Ok(Json(current(&state, &id).await?))
+}
+
+/// Turn a dispute case (noise, neighbour dispute) being handled into a mediation.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/mediation", tag = "cases", params(("id" = String, Path, description = "case id")), request_body = OpenBody,
+    responses((status = 201, description = "opened"), (status = 422, description = "not a dispute, not being handled, bad parties or mediators"), (status = 403, description = "not staff over the case")))]
+async fn open_mediation(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<OpenBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    staff_only(&state, &user, &id).await?;
+    let parties = body
+        .parties
+        .iter()
+        .map(|p| {
+            Ok(Party {
+                name: p.name.clone(),
+                side: match &p.side {
+                    None => Side::Applicant,
+                    Some(s) => Side::parse(s).ok_or_else(|| {
+                        ApiError::field(
+                            "parties.side",
+                            format!("unknown side '{s}' (expected {})", Side::choices()),
+                        )
+                    })?,
+                },
+                phone: p.phone.clone().filter(|x| !x.trim().is_empty()),
+            })
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    let (actor, mediators, id2) = (user.audit_name(), body.mediator_org_ids.clone(), id.clone());
+    state
+        .db
+        .write(move |tx| {
+            let (id, actor, parties, mediators) = (
+                id2.clone(),
+                actor.clone(),
+                parties.clone(),
+                mediators.clone(),
+            );
+            Box::pin(async move {
+                mediation::open(tx, &id, &actor, &parties, &mediators, db::now_ms()).await
+            })
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(current(&state, &id).await?)))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SessionBody {
+    /// When it was held: ISO 8601 (e.g. 2026-11-20T19:30:00+08:00) or a date.
+    held_at: String,
+    /// Where (e.g. the deliberation hall 议事厅).
+    place: String,
+    /// Who attended.
+    attendees: Vec<String>,
+    notes: String,
+}
+
+/// Record a session (only before the outcome).
+#[utoipa::path(post, path = "/api/v1/cases/{id}/mediation/sessions", tag = "cases", params(("id" = String, Path, description = "case id")), request_body = SessionBody,
+    responses((status = 201, description = "recorded"), (status = 422, description = "concluded already, bad date, missing attendees"), (status = 403, description = "not staff over the case")))]
+async fn add_session(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<SessionBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    staff_only(&state, &user, &id).await?;
+    let held_at = parse_iso(&body.held_at).ok_or_else(|| {
+        ApiError::field(
+            "held_at",
+            format!("not an ISO 8601 date-time or date: '{}'", body.held_at),
+        )
+    })?;
+    let s = Session {
+        held_at,
+        place: body.place.clone(),
+        attendees: body.attendees.clone(),
+        notes: body.notes.clone(),
+    };
+    let (actor, id2) = (user.audit_name(), id.clone());
+    state
+        .db
+        .write(move |tx| {
+            let (id, actor, s) = (id2.clone(), actor.clone(), s.clone());
+            Box::pin(async move { mediation::add_session(tx, &id, &actor, &s, db::now_ms()).await })
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(current(&state, &id).await?)))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct OutcomeBody {
+    /// agreement, failed or referred
+    outcome: String,
+    /// The agreement's text, why it failed, or a note on the referral.
+    text: Option<String>,
+    /// For referred: to whom (court, police station, street office, …).
+    referred_to: Option<String>,
+}
+
+/// Conclude the mediation, once: an agreement (after at least one session), failed, or referred.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/mediation/outcome", tag = "cases", params(("id" = String, Path, description = "case id")), request_body = OutcomeBody,
+    responses((status = 201, description = "concluded"), (status = 422, description = "concluded already, no session yet, missing text"), (status = 403, description = "not staff over the case")))]
+async fn conclude(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<OutcomeBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    staff_only(&state, &user, &id).await?;
+    let text = body.text.clone().unwrap_or_default();
+    let outcome = match OutcomeKind::parse(&body.outcome) {
+        Some(OutcomeKind::Agreement) => Outcome::Agreement { text },
+        Some(OutcomeKind::Failed) => Outcome::Failed { reason: text },
+        Some(OutcomeKind::Referred) => Outcome::Referred {
+            to: body.referred_to.clone().unwrap_or_default(),
+            note: text,
+        },
+        None => {
+            return Err(ApiError::field(
+                "outcome",
+                format!(
+                    "unknown outcome '{}' (expected {})",
+                    body.outcome,
+                    OutcomeKind::choices()
+                ),
+            ))
+        }
+    };
+    let (actor, id2) = (user.audit_name(), id.clone());
+    state
+        .db
+        .write(move |tx| {
+            let (id, actor, o) = (id2.clone(), actor.clone(), outcome.clone());
+            Box::pin(async move { mediation::conclude(tx, &id, &actor, &o, db::now_ms()).await })
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(current(&state, &id).await?)))
+}

@@ -1,0 +1,148 @@
+//! Staff side of Open311's token mode: set a jurisdiction's answer mode
+//! (`id` or `token`), list the requests waiting for acceptance, accept one
+//! (it becomes a case; its token now yields the `service_request_id`) or
+//! reject it with a reason. Through [`crate::access`] only.
+
+use crate::access::{check, check_place};
+use crate::problem::{ApiError, ApiJson};
+use crate::session::CurrentUser;
+use crate::AppState;
+use axum::extract::{Path, State};
+use axum::Json;
+use gongzhi_domain::policy::{Access, Action};
+use gongzhi_store::open311::{self, Answer};
+use gongzhi_store::{db, register};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(set_answer))
+        .routes(routes!(queued))
+        .routes(routes!(accept))
+        .routes(routes!(reject))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct AnswerBody {
+    /// `id` (create at once, answer service_request_id) or `token` (queue for acceptance, answer a token)
+    answer: String,
+}
+
+/// How Open311 `POST requests.json` answers in this community or compound.
+#[utoipa::path(put, path = "/api/v1/places/{id}/open311-answer", tag = "cases", params(("id" = String, Path, description = "community or compound id")), request_body = AnswerBody,
+    responses((status = 200, description = "set"), (status = 422, description = "unknown mode or not a jurisdiction")))]
+async fn set_answer(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<AnswerBody>,
+) -> Result<Json<Value>, ApiError> {
+    let (place, _) = check(&state, &user, &id, Action::WriteRegister).await?;
+    let answer = Answer::parse(&body.answer).ok_or_else(|| {
+        ApiError::field(
+            "answer",
+            format!("unknown answer '{}' (expected id, token)", body.answer),
+        )
+    })?;
+    let actor = user.audit_name();
+    state
+        .db
+        .write(move |tx| {
+            let (place, actor) = (place.clone(), actor.clone());
+            Box::pin(async move { open311::set_answer(tx, &actor, &place, answer).await })
+        })
+        .await?;
+    Ok(Json(json!({ "answer": answer })))
+}
+
+fn whole(access: Access) -> Result<(), ApiError> {
+    match access {
+        Access::Full => Ok(()),
+        Access::Grids(_) => Err(ApiError::forbidden(
+            "Open311 requests are accepted by staff over the whole place",
+        )),
+    }
+}
+
+/// Open311 requests waiting for acceptance below a place, oldest first.
+#[utoipa::path(get, path = "/api/v1/places/{id}/open311-queue", tag = "cases", params(("id" = String, Path, description = "place id")), responses((status = 200, description = "queued requests")))]
+async fn queued(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let (place, access) = check(&state, &user, &id, Action::HandleCase).await?;
+    whole(access)?;
+    Ok(Json(
+        json!({ "requests": open311::queued_under(&state.db, &place.path, 200).await? }),
+    ))
+}
+
+async fn may_decide(state: &AppState, user: &CurrentUser, token: &str) -> Result<(), ApiError> {
+    let t = open311::get_token(&state.db, token)
+        .await
+        .map_err(|_| ApiError::not_found(format!("token '{token}' not found")))?;
+    let place = register::get_place(&state.db, &t.place_id).await?;
+    whole(check_place(user, &place, Action::HandleCase)?)
+}
+
+/// Accept a queued request: it becomes a case (reported when received).
+#[utoipa::path(post, path = "/api/v1/open311-queue/{token}/accept", tag = "cases", params(("token" = String, Path, description = "the token")),
+    responses((status = 200, description = "the new case id"), (status = 422, description = "decided already")))]
+async fn accept(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(token): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    may_decide(&state, &user, &token).await?;
+    let actor = user.audit_name();
+    let id = state
+        .db
+        .write(move |tx| {
+            let (token, actor) = (token.clone(), actor.clone());
+            Box::pin(async move {
+                open311::accept(
+                    tx,
+                    &token,
+                    &actor,
+                    crate::cases_api::calendar(),
+                    db::now_ms(),
+                )
+                .await
+            })
+        })
+        .await?;
+    Ok(Json(json!({ "service_request_id": id })))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RejectBody {
+    reason: String,
+}
+
+/// Reject a queued request, with a reason.
+#[utoipa::path(post, path = "/api/v1/open311-queue/{token}/reject", tag = "cases", params(("token" = String, Path, description = "the token")), request_body = RejectBody,
+    responses((status = 200, description = "rejected"), (status = 422, description = "no reason, or decided already")))]
+async fn reject(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(token): Path<String>,
+    ApiJson(body): ApiJson<RejectBody>,
+) -> Result<Json<Value>, ApiError> {
+    may_decide(&state, &user, &token).await?;
+    let actor = user.audit_name();
+    state
+        .db
+        .write(move |tx| {
+            let (token, actor, reason) = (token.clone(), actor.clone(), body.reason.clone());
+            Box::pin(
+                async move { open311::reject(tx, &token, &actor, &reason, db::now_ms()).await },
+            )
+        })
+        .await?;
+    Ok(Json(json!({ "rejected": true })))
+}
