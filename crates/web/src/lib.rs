@@ -9,6 +9,7 @@ pub mod fund_api;
 pub mod fund_pages;
 pub mod i18n;
 pub mod matters_api;
+pub mod matters_pages;
 pub mod metrics;
 pub mod open311;
 pub mod pages;
@@ -122,6 +123,7 @@ pub fn app(db: Db, config: Config) -> Router {
         .route("/votes/{id}", get(votes_pages::vote_page))
         .route("/votes/{id}/ballot", post(votes_pages::cast))
         .merge(fund_pages::routes())
+        .merge(matters_pages::router())
         .route("/assets/{*file}", get(asset))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(PropagateRequestIdLayer::x_request_id())

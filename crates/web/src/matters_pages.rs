@@ -1,0 +1,366 @@
+//! Matter pages: the matters over a place, and one matter with its
+//! procedure's steps — done (when, by whom, in which role, the result note,
+//! the linked vote, the publication), current (who acts, the earliest and
+//! latest time it may be done) and upcoming — with an htmx form for someone
+//! holding one of the current step's roles over the scope. Same gate as the
+//! API ([`crate::matters_api::visible`], [`crate::access`]).
+
+use crate::access::check;
+use crate::i18n::Lang;
+use crate::matters_api::{record, visible};
+use crate::problem::ApiError;
+use crate::session::{CurrentUser, MaybeUser};
+use crate::votes_pages::{self, cst, lang_of, page_error, LangQuery};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use gongzhi_domain::policy::{self, Action, Role};
+use gongzhi_domain::procedure::{self, Produces};
+use gongzhi_store::matters::{self, MatterView};
+use gongzhi_store::{auth, votes};
+use serde::Deserialize;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/places/{id}/matters", get(list_page))
+        .route("/matters/{id}", get(matter_page))
+        .route("/matters/{id}/steps", post(step_submit))
+}
+
+fn render<T: Template>(t: &T, status: StatusCode) -> Response {
+    votes_pages::render(t, status, None)
+}
+
+pub struct MatterRow {
+    id: String,
+    title: String,
+    procedure: String,
+    done: usize,
+    total: usize,
+    current: String,
+}
+
+#[derive(Template)]
+#[template(path = "matters.html")]
+struct ListPage {
+    lang: Lang,
+    logged_in: bool,
+    place_id: String,
+    place_name: String,
+    matters: Vec<MatterRow>,
+}
+
+async fn list_page(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path(id): Path<String>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let (lang, set) = lang_of(&q, &headers);
+    let Some(user) = user else {
+        return Redirect::to("/login").into_response();
+    };
+    let page = async {
+        let (place, _) = check(&state, &user, &id, Action::ReadStructure).await?;
+        let ms = matters::matters_under(&state.db, &place).await?;
+        Ok::<_, ApiError>(ListPage {
+            lang,
+            logged_in: true,
+            place_id: place.id.clone(),
+            place_name: place.name.clone(),
+            matters: ms
+                .into_iter()
+                .map(|m| MatterRow {
+                    current: m
+                        .procedure
+                        .steps
+                        .get(m.steps.len())
+                        .map(|s| s.name.clone())
+                        .unwrap_or_else(|| lang.t("matter.complete").into()),
+                    id: m.id,
+                    title: m.title,
+                    procedure: m.procedure.name,
+                    done: m.steps.len(),
+                    total: m.procedure.steps.len(),
+                })
+                .collect(),
+        })
+    }
+    .await;
+    match page {
+        Ok(p) => votes_pages::render(&p, StatusCode::OK, set),
+        Err(e) => page_error(e, lang),
+    }
+}
+
+/// A vote linked to a step.
+pub struct LinkedVote {
+    id: String,
+    title: String,
+    status_key: String,
+    /// "vote.passed" / "vote.failed" once closed, else empty.
+    result_key: String,
+}
+
+pub struct StepRow {
+    n: usize,
+    key: String,
+    name: String,
+    /// "done", "current" or "upcoming".
+    state: &'static str,
+    state_key: String,
+    roles: String,
+    produces_key: String,
+    limits: Vec<String>,
+    done_at: String,
+    actor: String,
+    role_key: String,
+    note: String,
+    publication: bool,
+    vote: Option<LinkedVote>,
+    earliest: String,
+    latest: String,
+}
+
+/// The steps section (also the htmx response of the step form).
+#[derive(Template)]
+#[template(path = "matter_steps.html")]
+pub struct StepsSection {
+    lang: Lang,
+    id: String,
+    steps: Vec<StepRow>,
+    complete: bool,
+    /// The caller may record the current step.
+    can_act: bool,
+    current_key: String,
+    current_is_vote: bool,
+    /// Votes in the matter's scope, for a step that produces a vote: (id, title).
+    votes: Vec<(String, String)>,
+    error: String,
+    recorded: bool,
+}
+
+#[derive(Template)]
+#[template(path = "matter.html")]
+struct MatterPage {
+    lang: Lang,
+    logged_in: bool,
+    id: String,
+    title: String,
+    place_id: String,
+    place_name: String,
+    procedure: String,
+    steps_html: String,
+}
+
+async fn actor_name(state: &AppState, actor: &str) -> String {
+    match actor.strip_prefix("user:") {
+        Some(id) => auth::get_user(&state.db, id)
+            .await
+            .map(|u| u.username)
+            .unwrap_or_else(|_| actor.to_string()),
+        None => actor.to_string(),
+    }
+}
+
+fn role_keys(roles: &[Role], lang: Lang) -> String {
+    roles
+        .iter()
+        .map(|r| lang.t(&format!("role.{}", r.as_str())))
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
+fn produces_key(p: Produces) -> &'static str {
+    match p {
+        Produces::Note => "produces.note",
+        Produces::Document => "produces.document",
+        Produces::Meeting => "produces.meeting",
+        Produces::Vote => "produces.vote",
+        Produces::Publication => "produces.publication",
+    }
+}
+
+pub async fn steps_section(
+    state: &AppState,
+    user: &CurrentUser,
+    m: &MatterView,
+    lang: Lang,
+) -> Result<StepsSection, ApiError> {
+    let place = gongzhi_store::register::get_place(&state.db, &m.place_id).await?;
+    let held = policy::roles_over(&user.actor, &place.path_ids());
+    let done_at: Vec<i64> = m.steps.iter().map(|s| s.at).collect();
+    let window = procedure::window(&m.procedure, &done_at);
+    let mut rows = Vec::with_capacity(m.procedure.steps.len());
+    for (i, s) in m.procedure.steps.iter().enumerate() {
+        let mut limits = Vec::new();
+        if let Some(d) = s.min_days_after_previous {
+            limits.push(lang.t("matter.min_days").replace("{n}", &d.to_string()));
+        }
+        if let Some(d) = s.max_days_after_previous {
+            limits.push(lang.t("matter.max_days").replace("{n}", &d.to_string()));
+        }
+        let mut row = StepRow {
+            n: i + 1,
+            key: s.key.clone(),
+            name: s.name.clone(),
+            state: "upcoming",
+            state_key: String::new(),
+            roles: role_keys(&s.roles, lang),
+            produces_key: produces_key(s.produces).into(),
+            limits,
+            done_at: String::new(),
+            actor: String::new(),
+            role_key: String::new(),
+            note: String::new(),
+            publication: s.produces == Produces::Publication,
+            vote: None,
+            earliest: String::new(),
+            latest: String::new(),
+        };
+        if let Some(d) = m.steps.get(i) {
+            row.state = "done";
+            row.done_at = cst(d.at);
+            row.actor = actor_name(state, &d.actor).await;
+            row.role_key = format!("role.{}", d.role);
+            row.note = d.note.clone();
+            if let Some(vid) = &d.vote_id {
+                let v = votes::get_vote(&state.db, vid).await?;
+                row.vote = Some(LinkedVote {
+                    result_key: match v.result.as_ref().map(|r| r["passed"] == true) {
+                        Some(true) => "vote.passed".into(),
+                        Some(false) => "vote.failed".into(),
+                        None => String::new(),
+                    },
+                    status_key: format!("vote.status.{}", v.status),
+                    id: v.id,
+                    title: v.title,
+                });
+            }
+        } else if window.is_some_and(|w| w.index == i) {
+            let w = window.expect("checked");
+            row.state = "current";
+            row.earliest = w.earliest.map(cst).unwrap_or_default();
+            row.latest = w.latest.map(cst).unwrap_or_default();
+        }
+        row.state_key = format!("matter.step.{}", row.state);
+        rows.push(row);
+    }
+    let current = window.map(|w| &m.procedure.steps[w.index]);
+    let can_act = current.is_some_and(|s| {
+        held.iter()
+            .any(|r| *r == Role::Admin || s.roles.contains(r))
+    });
+    let current_is_vote = current.is_some_and(|s| s.produces == Produces::Vote);
+    let mut vote_opts = Vec::new();
+    if can_act && current_is_vote {
+        vote_opts = votes::votes_under(&state.db, &place)
+            .await?
+            .into_iter()
+            .map(|v| (v.id, v.title))
+            .collect();
+    }
+    Ok(StepsSection {
+        lang,
+        id: m.id.clone(),
+        steps: rows,
+        complete: current.is_none(),
+        can_act,
+        current_key: current.map(|s| s.key.clone()).unwrap_or_default(),
+        current_is_vote,
+        votes: vote_opts,
+        error: String::new(),
+        recorded: false,
+    })
+}
+
+async fn matter_page(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path(id): Path<String>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let (lang, set) = lang_of(&q, &headers);
+    let Some(user) = user else {
+        return Redirect::to("/login").into_response();
+    };
+    let page = async {
+        let (m, place) = visible(&state, &user, &id).await?;
+        let steps = steps_section(&state, &user, &m, lang).await?;
+        Ok::<_, ApiError>(MatterPage {
+            lang,
+            logged_in: true,
+            id: m.id.clone(),
+            title: m.title.clone(),
+            place_id: place.id.clone(),
+            place_name: place.name.clone(),
+            procedure: m.procedure.name.clone(),
+            steps_html: steps.render().map_err(|e| {
+                tracing::error!(error = %e, "template failed");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Internal error",
+                    "template error",
+                )
+            })?,
+        })
+    }
+    .await;
+    match page {
+        Ok(p) => votes_pages::render(&p, StatusCode::OK, set),
+        Err(e) => page_error(e, lang),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct StepForm {
+    step: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    vote_id: String,
+}
+
+/// The step form: with htmx (`HX-Request`) the steps section comes back,
+/// with the refusal in it if any; without, a redirect to the matter page.
+async fn step_submit(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(f): Form<StepForm>,
+) -> Response {
+    let lang = Lang::from_request(None, &headers);
+    let Some(user) = user else {
+        return Redirect::to("/login").into_response();
+    };
+    let vote = Some(f.vote_id.trim().to_string()).filter(|v| !v.is_empty());
+    let result = record(&state, &user, &id, f.step, f.note, vote).await;
+    if headers.get("hx-request").is_none() {
+        return match result {
+            Ok(_) => Redirect::to(&format!("/matters/{id}")).into_response(),
+            Err(e) => page_error(e, lang),
+        };
+    }
+    let section = async {
+        let (m, _) = visible(&state, &user, &id).await?;
+        steps_section(&state, &user, &m, lang).await
+    }
+    .await;
+    match section {
+        Ok(mut s) => {
+            match result {
+                Ok(_) => s.recorded = true,
+                Err(e) => s.error = e.detail,
+            }
+            render(&s, StatusCode::OK)
+        }
+        Err(e) => page_error(e, lang),
+    }
+}
