@@ -3,6 +3,7 @@
 //! result (千山美林 building 6 crossing 3/4 of its households; 宏康浩宇's
 //! eight sights under the Civil Code), and one open vote for the `owner` login.
 
+use gongzhi_store::matters;
 use gongzhi_store::register;
 use gongzhi_store::votes;
 use gongzhi_store::Db;
@@ -99,6 +100,96 @@ async fn demo_votes_are_published_and_audit_to_the_same_result() {
         .unwrap()
         .iter()
         .all(|p| p["part"].as_str().unwrap().starts_with("6栋-")));
+
+    // Its matter: the seven steps done, the vote linked as the decision, the
+    // cost apportionment (200–300 yuan per household) as the result of
+    // carrying it out, then the publication.
+    let qs = register::place_by_code(&db, "qianshan-meilin")
+        .await
+        .unwrap();
+    let ms = matters::matters_under(&db, &qs).await.unwrap();
+    let m = ms
+        .iter()
+        .find(|m| m.title.contains("6栋老旧电梯"))
+        .expect("the elevator matter");
+    assert_eq!(m.procedure.key, "seven_step");
+    let keys: Vec<&str> = m.steps.iter().map(|s| s.step_key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "raise",
+            "triage",
+            "deliberate",
+            "decide",
+            "carry_out",
+            "publish",
+            "report_back"
+        ]
+    );
+    assert_eq!(m.next_step, None);
+    assert_eq!(m.steps[3].vote_id.as_deref(), Some(v.id.as_str()));
+    assert!(m
+        .steps
+        .iter()
+        .enumerate()
+        .all(|(i, s)| (s.vote_id.is_some()) == (i == 3)));
+    assert!(
+        m.steps[3].at - m.steps[2].at >= 15 * 86_400_000,
+        "the vote 15 days after its announcement"
+    );
+    let (net, shares) = votes::apportion(&db, &v.id, 36_000_000, 34_900_000, true)
+        .await
+        .unwrap();
+    assert_eq!(
+        shares.len() as i64,
+        total,
+        "one share per household of building 6"
+    );
+    assert_eq!(shares.iter().map(|s| s.amount_fen).sum::<i64>(), net);
+    assert!(shares
+        .iter()
+        .all(|s| (20_000..=30_000).contains(&s.amount_fen)));
+    let min = shares.iter().map(|s| s.amount_fen).min().unwrap();
+    let max = shares.iter().map(|s| s.amount_fen).max().unwrap();
+    let note = &m.steps[4].note;
+    assert!(
+        note.contains(&format!(
+            "每户 {}–{} 元",
+            gongzhi_domain::money::format_hundredths(min),
+            gongzhi_domain::money::format_hundredths(max)
+        )),
+        "{note}"
+    );
+    assert_eq!(m.steps[5].step_key, "publish");
+    assert!(m.steps[5].note.contains("公示"));
+    assert!(m.steps[5].at - m.steps[4].at <= 3 * 86_400_000);
+
+    // 吉福社区's e管家 project list, decided by the residents' council.
+    let yj = register::place_by_code(&db, "yunjin-chengshi-huayuan")
+        .await
+        .unwrap();
+    let jifu = register::get_place(&db, yj.parent_id.as_deref().unwrap())
+        .await
+        .unwrap();
+    let ms = matters::matters_under(&db, &jifu).await.unwrap();
+    let m = ms
+        .iter()
+        .find(|m| m.procedure.key == "e_steward_project")
+        .expect("the e管家 matter");
+    assert_eq!(m.place_id, jifu.id);
+    let keys: Vec<&str> = m.steps.iter().map(|s| s.step_key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "propose",
+            "sort",
+            "council_decides",
+            "publish_list",
+            "organisations_apply"
+        ]
+    );
+    assert!(m.steps[2].note.contains("居民议事会议决项目清单"));
+    assert_eq!(m.next_step.as_deref(), Some("deliver"));
 
     // 宏康浩宇 eight sights: Civil Code ordinary, passed on both majorities.
     let v = check("hongkang-haoyu").await;
