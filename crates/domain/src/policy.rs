@@ -55,6 +55,9 @@ pub enum Action {
     /// Request, approve or void a disbursement (which of the two approvals a
     /// person may give is decided by the compound's `ledger::ApprovalPolicy`).
     ApproveDisbursement,
+    /// Convene meetings and record their minutes, publish and close
+    /// questionnaires on the matters of a place.
+    Deliberate,
 }
 
 impl Role {
@@ -84,6 +87,7 @@ impl Role {
                     | HandleCase
                     | ReadBooks
                     | ApproveDisbursement
+                    | Deliberate
             ),
             BranchSecretary => matches!(
                 action,
@@ -95,6 +99,7 @@ impl Role {
                     | EscalateCase
                     | ReadBooks
                     | ApproveDisbursement
+                    | Deliberate
             ),
             Supervisor => matches!(
                 action,
@@ -244,6 +249,7 @@ fn action_name(a: Action) -> &'static str {
         Action::ReadBooks => "read the books of this place",
         Action::RecordTransfer => "record transfers in the books of this place",
         Action::ApproveDisbursement => "request or approve disbursements here",
+        Action::Deliberate => "convene meetings or publish questionnaires here",
     }
 }
 
@@ -285,6 +291,27 @@ mod tests {
         assert!(authorize(&owner, Action::ApproveDisbursement, Target { path: &c }).is_err());
         let resident = actor(vec![g(Role::Resident, &["d", "s", "c", "x"])]);
         assert!(authorize(&resident, Action::ReadBooks, Target { path: &c }).is_err());
+    }
+
+    #[test]
+    fn who_deliberates() {
+        let c = p(&["d", "s", "c", "x"]);
+        for (role, ok) in [
+            (Role::CommitteeMember, true),
+            (Role::BranchSecretary, true),
+            (Role::CommunityStaff, true),
+            (Role::GridWorker, false),
+            (Role::Steward, false),
+            (Role::Owner, false),
+            (Role::Resident, false),
+        ] {
+            let a = actor(vec![g(role, &["d", "s", "c", "x"])]);
+            assert_eq!(
+                authorize(&a, Action::Deliberate, Target { path: &c }).is_ok(),
+                ok,
+                "{role:?}"
+            );
+        }
     }
 
     #[test]

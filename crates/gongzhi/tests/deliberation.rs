@@ -362,7 +362,462 @@ async fn vote_rule_in_words(kind: Kind) {
     assert!(html.contains("custom rule: approval ≥ 3/4 of all owners; no turnout requirement"));
     let (_, html) = page(&owner0, format!("{}/votes/{id}?lang=zh-TW", w.base)).await;
     assert!(html.contains("本地規則"));
-    let _ = (get, field);
 }
 
-both!(matter_pages, vote_rule_in_words);
+fn now_ms() -> i64 {
+    gongzhi_store::db::now_ms()
+}
+
+/// Comments, questionnaires, door-to-door records and coverage, with their
+/// refusals: a person outside the scope, an out-of-scope household, another
+/// grid's household, a closed questionnaire, bad answers.
+async fn opinion_collection(kind: Kind) {
+    let w = world(kind).await;
+    let base = &w.base;
+    let owner0 = login(&w, "owner0").await;
+    let owner1 = login(&w, "owner1").await;
+    let owner8 = login(&w, "owner8").await; // building 7: in the compound, not in building 6
+    let committee = login(&w, "committee").await;
+    let gridw1 = login(&w, "gridw1").await;
+    let outsider = login(&w, "resident_b").await;
+    let id = new_matter(&owner0, &w, &w.b6.id, "6栋电梯更新", json!("seven_step")).await;
+    let m = format!("{base}/api/v1/matters/{id}");
+
+    // Comments.
+    let (st, c) = post(
+        &owner0,
+        format!("{m}/comments"),
+        json!({"body": "支持加装，费用要公开"}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{c}");
+    assert_eq!(c["author"], "owner0");
+    let (st, v) = post(
+        &owner8,
+        format!("{m}/comments"),
+        json!({"body": "我也说两句"}),
+    )
+    .await;
+    assert_eq!(
+        st,
+        StatusCode::FORBIDDEN,
+        "building 7's owner is outside building 6: {v}"
+    );
+    let (st, _) = post(&outsider, format!("{m}/comments"), json!({"body": "x"})).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (st, v) = post(&owner0, format!("{m}/comments"), json!({"body": "  "})).await;
+    assert_eq!((st, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "body"));
+    let (st, _) = post(
+        &gridw1,
+        format!("{m}/comments"),
+        json!({"body": "已通知G1各户"}),
+    )
+    .await;
+    assert_eq!(
+        st,
+        StatusCode::CREATED,
+        "a grid worker over the scope may comment"
+    );
+    let (_, v) = get(&owner1, format!("{m}/comments")).await;
+    let bodies: Vec<&str> = v["comments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(bodies, ["支持加装，费用要公开", "已通知G1各户"]);
+
+    // Questionnaires.
+    let qs = json!([
+        {"text": "是否同意更新电梯？", "kind": "single", "options": ["同意", "反对"]},
+        {"text": "您关心哪些方面？", "kind": "multiple", "options": ["费用", "工期", "噪音"]},
+        {"text": "其他意见", "kind": "text"}
+    ]);
+    let later = now_ms() + 86_400_000;
+    let (st, v) = post(
+        &owner0,
+        format!("{m}/questionnaires"),
+        json!({"title": "意见征询", "questions": qs, "closes_at": later}),
+    )
+    .await;
+    assert_eq!(
+        st,
+        StatusCode::FORBIDDEN,
+        "an owner does not publish questionnaires: {v}"
+    );
+    let (st, v) = post(&committee, format!("{m}/questionnaires"), json!({"title": "意见征询", "questions": [{"text": "?", "kind": "single", "options": ["只有一个"]}], "closes_at": later})).await;
+    assert_eq!(
+        (st, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "questions[0].options")
+    );
+    let (st, v) = post(
+        &committee,
+        format!("{m}/questionnaires"),
+        json!({"title": "意见征询", "questions": qs, "closes_at": now_ms() - 1}),
+    )
+    .await;
+    assert_eq!(
+        (st, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "closes_at")
+    );
+    let (st, q) = post(
+        &committee,
+        format!("{m}/questionnaires"),
+        json!({"title": "意见征询", "questions": qs, "closes_at": later}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{q}");
+    let qurl = format!("{base}/api/v1/questionnaires/{}", q["id"].as_str().unwrap());
+    let (st, v) = post(
+        &owner0,
+        format!("{qurl}/answers"),
+        json!({"answers": [0, [0, 2], "希望公开招标"]}),
+    )
+    .await;
+    assert_eq!(
+        (st, v["seq"].as_i64()),
+        (StatusCode::CREATED, Some(1)),
+        "{v}"
+    );
+    let (st, v) = post(
+        &owner0,
+        format!("{qurl}/answers"),
+        json!({"answers": [1, [1], "再想想"]}),
+    )
+    .await;
+    assert_eq!(
+        (st, v["replaced_earlier"].as_bool()),
+        (StatusCode::CREATED, Some(true))
+    );
+    let (st, _) = post(
+        &owner1,
+        format!("{qurl}/answers"),
+        json!({"answers": [0, [0], "支持"]}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED);
+    let (st, v) = post(
+        &owner1,
+        format!("{qurl}/answers"),
+        json!({"answers": [5, [0], "x"]}),
+    )
+    .await;
+    assert_eq!(
+        (st, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "answers[0]")
+    );
+    let (st, v) = post(&owner1, format!("{qurl}/answers"), json!({"answers": [0]})).await;
+    assert_eq!(
+        (st, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "answers")
+    );
+    let (st, _) = post(
+        &owner8,
+        format!("{qurl}/answers"),
+        json!({"answers": [0, [0], "x"]}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (_, v) = get(&owner0, qurl.clone()).await;
+    assert_eq!(
+        v["questionnaire"]["respondents"], 2,
+        "one current answer per person"
+    );
+    assert_eq!(v["questionnaire"]["counts"][0]["options"], json!([1, 1]));
+    assert_eq!(v["questionnaire"]["counts"][1]["options"], json!([1, 1, 0]));
+    assert_eq!(v["questionnaire"]["texts"][2], json!(["再想想", "支持"]));
+    assert_eq!(v["my_answers"], json!([1, [1], "再想想"]));
+    assert_eq!(v["open"], true);
+    let (st, _) = post(&owner0, format!("{qurl}/close"), json!({})).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, _) = post(&committee, format!("{qurl}/close"), json!({})).await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, v) = post(
+        &owner1,
+        format!("{qurl}/answers"),
+        json!({"answers": [1, [0], "改主意"]}),
+    )
+    .await;
+    assert_eq!(
+        st,
+        StatusCode::CONFLICT,
+        "a closed questionnaire takes no answers: {v}"
+    );
+    let (st, _) = post(&committee, format!("{qurl}/close"), json!({})).await;
+    assert_eq!(st, StatusCode::CONFLICT);
+    let (_, v) = get(&committee, format!("{m}/questionnaires")).await;
+    assert_eq!(v["questionnaires"][0]["respondents"], 2);
+
+    // Door-to-door records: a grid worker in their micro-grid only.
+    let rec = |part: &str, date: &str| json!({"part_id": part, "visited_on": date, "opinion": "同意，希望尽快施工"});
+    let (st, v) = post(
+        &gridw1,
+        format!("{m}/door-records"),
+        rec(&w.parts[0], "2025-03-01"),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    assert_eq!(
+        (v["part"].as_str(), v["worker"].as_str()),
+        (Some("6-1-101"), Some("gridw1"))
+    );
+    let (st, v) = post(
+        &gridw1,
+        format!("{m}/door-records"),
+        rec(&w.parts[5], "2025-03-01"),
+    )
+    .await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "another grid's household: {v}");
+    let (st, v) = post(
+        &committee,
+        format!("{m}/door-records"),
+        rec(&w.parts[8], "2025-03-01"),
+    )
+    .await;
+    assert_eq!(
+        (st, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "part_id"),
+        "building 7 is outside the matter: {v}"
+    );
+    let (st, v) = post(
+        &committee,
+        format!("{m}/door-records"),
+        rec(&w.parts[9], "2025-03-01"),
+    )
+    .await;
+    assert_eq!(
+        (st, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "part_id")
+    );
+    let (st, v) = post(
+        &committee,
+        format!("{m}/door-records"),
+        rec(&w.parts[5], "2025-02-30"),
+    )
+    .await;
+    assert_eq!(
+        (st, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "visited_on")
+    );
+    let (st, _) = post(
+        &owner0,
+        format!("{m}/door-records"),
+        rec(&w.parts[1], "2025-03-01"),
+    )
+    .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, _) = post(
+        &committee,
+        format!("{m}/door-records"),
+        rec(&w.parts[5], "2025-03-02"),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED);
+    let (st, _) = post(
+        &gridw1,
+        format!("{m}/door-records"),
+        rec(&w.parts[0], "2025-03-05"),
+    )
+    .await;
+    assert_eq!(
+        st,
+        StatusCode::CREATED,
+        "a second visit to the same household"
+    );
+
+    // Coverage: everyone's for the committee; G1's for its worker.
+    let (_, c) = get(&committee, format!("{m}/coverage")).await;
+    assert_eq!(
+        (
+            c["households"].as_i64(),
+            c["reached"].as_i64(),
+            c["not_reached"].as_i64()
+        ),
+        (Some(8), Some(2), Some(6)),
+        "{c}"
+    );
+    assert_eq!(c["reached_parts"][0]["visits"], 2);
+    assert_eq!(c["reached_parts"][0]["last_visit"], "2025-03-05");
+    let (_, c) = get(&gridw1, format!("{m}/coverage")).await;
+    assert_eq!(
+        (c["households"].as_i64(), c["reached"].as_i64()),
+        (Some(4), Some(1)),
+        "{c}"
+    );
+    let not: Vec<&str> = c["not_reached_parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["part"].as_str().unwrap())
+        .collect();
+    assert_eq!(not, ["6-1-102", "6-1-103", "6-1-104"]);
+    let (_, v) = get(&gridw1, format!("{m}/door-records")).await;
+    assert_eq!(
+        v["door_records"].as_array().unwrap().len(),
+        2,
+        "G1's records only"
+    );
+    let (st, _) = get(&owner0, format!("{m}/coverage")).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+
+    // A paper ballot signed at the door is cast for the part's owner.
+    let now = now_ms();
+    let (st, v) = post(&committee, format!("{base}/api/v1/votes"), json!({"title": "外墙维修", "place_id": w.b6.id, "rule": {"kind": "custom", "base": "eligible", "area": null, "headcount": "7/10", "bound": "at_least", "turnout": false}, "opens_at": now - 1000, "closes_at": now + 86_400_000, "channels": ["paper"]})).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let vid = v["id"].as_str().unwrap().to_string();
+    let (st, _) = post(
+        &committee,
+        format!("{base}/api/v1/votes/{vid}/open"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    let ev: Value = gridw1
+        .post(format!("{base}/api/v1/votes/{vid}/evidence"))
+        .header("content-type", "image/png")
+        .body(b"\x89PNG\r\n\x1a\n signed ballot".to_vec())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let eid = ev["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{ev}"))
+        .to_string();
+    let mut body = rec(&w.parts[1], "2025-03-06");
+    body["ballot"] = json!({"vote_id": vid, "choice": "maybe", "evidence_id": eid});
+    let (st, v) = post(&gridw1, format!("{m}/door-records"), body.clone()).await;
+    assert_eq!(
+        (st, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "ballot.choice")
+    );
+    body["ballot"]["choice"] = json!("yes");
+    let (st, v) = post(&gridw1, format!("{m}/door-records"), body).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    assert_eq!(v["ballot_receipt"].as_str().map(str::len), Some(10));
+    let (_, t) = get(&committee, format!("{base}/api/v1/votes/{vid}")).await;
+    assert_eq!(t["turnout"]["voted_headcount"], 1, "{t}");
+}
+
+/// Between `id="ID">` and the next `<`.
+fn text_of(html: &str, id: &str) -> String {
+    let needle = format!("id=\"{id}\">");
+    let at = html.find(&needle).unwrap_or_else(|| panic!("no #{id}"));
+    html[at + needle.len()..]
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// The matter page's opinion sections and their forms.
+async fn opinion_pages(kind: Kind) {
+    let w = world(kind).await;
+    let base = &w.base;
+    let owner0 = login(&w, "owner0").await;
+    let owner8 = login(&w, "owner8").await;
+    let committee = login(&w, "committee").await;
+    let gridw1 = login(&w, "gridw1").await;
+    let id = new_matter(&owner0, &w, &w.b6.id, "6栋电梯更新", json!("seven_step")).await;
+    let url = format!("{base}/matters/{id}");
+
+    let (st, html) = form(
+        &owner0,
+        format!("{url}/comments"),
+        &[("body", "请公开报价")],
+        false,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("请公开报价") && html.contains("id=\"comment-form\""));
+    assert!(
+        !html.contains("id=\"door-to-door\""),
+        "owners do not see the door-to-door register"
+    );
+    let (_, html) = page(&owner8, url.clone()).await;
+    assert!(html.contains("id=\"not-in-scope\"") && html.contains("请公开报价"));
+    let (st, html) = form(&owner8, format!("{url}/comments"), &[("body", "x")], false).await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{html}");
+
+    let qs = json!([
+        {"text": "是否同意？", "kind": "single", "options": ["同意", "反对"]},
+        {"text": "关心什么？", "kind": "multiple", "options": ["费用", "工期", "噪音"]},
+        {"text": "其他意见", "kind": "text"}
+    ]);
+    let (_, q) = post(
+        &committee,
+        format!("{base}/api/v1/matters/{id}/questionnaires"),
+        json!({"title": "意见征询", "questions": qs, "closes_at": now_ms() + 86_400_000}),
+    )
+    .await;
+    let qid = q["id"].as_str().unwrap();
+    let answers = format!("{base}/questionnaires/{qid}/answers");
+    let (st, html) = form(
+        &owner0,
+        answers.clone(),
+        &[("q0", "0"), ("q1", "0"), ("q1", "2"), ("q2", "尽快")],
+        false,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("您已答卷") && html.contains("尽快"), "{html}");
+    assert!(html.contains("class=\"respondents\">1<"));
+    let (st, html) = form(&owner0, answers.clone(), &[("q1", "0"), ("q2", "x")], false).await;
+    assert_eq!(
+        st,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a single-choice question left blank"
+    );
+    assert!(html.contains("answers[0]"));
+    let (st, _) = form(
+        &owner8,
+        answers.clone(),
+        &[("q0", "1"), ("q1", "1"), ("q2", "x")],
+        false,
+    )
+    .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+
+    let (_, html) = page(&gridw1, url.clone()).await;
+    assert_eq!(text_of(&html, "cov-households"), "4", "G1 only");
+    assert_eq!(text_of(&html, "cov-not-reached"), "4");
+    let (st, html) = form(
+        &gridw1,
+        format!("{url}/door-records"),
+        &[
+            ("part_id", &w.parts[1]),
+            ("visited_on", "2025-03-01"),
+            ("opinion", "同意"),
+        ],
+        false,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(text_of(&html, "cov-reached"), "1");
+    assert_eq!(text_of(&html, "cov-not-reached"), "3");
+    assert!(html.contains("6-1-102") && html.contains("同意"));
+    let (st, _) = form(
+        &gridw1,
+        format!("{url}/door-records"),
+        &[
+            ("part_id", &w.parts[6]),
+            ("visited_on", "2025-03-01"),
+            ("opinion", "同意"),
+        ],
+        false,
+    )
+    .await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "another grid's household");
+    let (_, html) = page(&committee, url.clone()).await;
+    assert_eq!(text_of(&html, "cov-households"), "8");
+    assert_eq!(text_of(&html, "cov-reached"), "1");
+}
+
+both!(
+    matter_pages,
+    vote_rule_in_words,
+    opinion_collection,
+    opinion_pages
+);

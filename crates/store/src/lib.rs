@@ -8,6 +8,7 @@ pub mod auth;
 pub mod billing;
 pub mod cases;
 pub mod db;
+pub mod deliberation;
 pub mod error;
 pub mod fund;
 pub mod import;

@@ -5,6 +5,7 @@ pub mod access;
 pub mod api;
 pub mod cases_api;
 pub mod cases_pages;
+pub mod deliberation_api;
 pub mod fund_api;
 pub mod fund_pages;
 pub mod i18n;

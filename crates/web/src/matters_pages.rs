@@ -5,7 +5,8 @@
 //! holding one of the current step's roles over the scope. Same gate as the
 //! API ([`crate::matters_api::visible`], [`crate::access`]).
 
-use crate::access::check;
+use crate::access::{check, check_place, filter};
+use crate::deliberation_api::{self, DoorRecordBody};
 use crate::i18n::Lang;
 use crate::matters_api::{record, visible};
 use crate::problem::ApiError;
@@ -18,8 +19,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use gongzhi_domain::deliberation::{Answer, QuestionKind};
 use gongzhi_domain::policy::{self, Action, Role};
 use gongzhi_domain::procedure::{self, Produces};
+use gongzhi_store::deliberation;
 use gongzhi_store::matters::{self, MatterView};
 use gongzhi_store::{auth, votes};
 use serde::Deserialize;
@@ -29,6 +32,9 @@ pub fn router() -> Router<AppState> {
         .route("/places/{id}/matters", get(list_page))
         .route("/matters/{id}", get(matter_page))
         .route("/matters/{id}/steps", post(step_submit))
+        .route("/matters/{id}/comments", post(comment_submit))
+        .route("/matters/{id}/door-records", post(door_submit))
+        .route("/questionnaires/{id}/answers", post(answer_submit))
 }
 
 fn render<T: Template>(t: &T, status: StatusCode) -> Response {
@@ -156,6 +162,153 @@ struct MatterPage {
     place_name: String,
     procedure: String,
     steps_html: String,
+    /// The caller may comment and answer (in the matter's scope).
+    can_speak: bool,
+    comments: Vec<(String, String, String)>,
+    questionnaires: Vec<QRow>,
+    /// Door-to-door coverage, for those who may read the register here.
+    coverage: Option<CoverageView>,
+    can_record: bool,
+    today: String,
+}
+
+pub struct QOption {
+    idx: usize,
+    label: String,
+    count: u64,
+    mine: bool,
+}
+
+pub struct QQuestion {
+    n: usize,
+    text: String,
+    kind: &'static str,
+    options: Vec<QOption>,
+    texts: Vec<String>,
+    my_text: String,
+}
+
+pub struct QRow {
+    id: String,
+    title: String,
+    open: bool,
+    closes: String,
+    respondents: i64,
+    answered: bool,
+    questions: Vec<QQuestion>,
+}
+
+pub struct CoverageView {
+    households: i64,
+    reached: i64,
+    not_reached: i64,
+    not_reached_parts: Vec<String>,
+    /// label, last visit, visits
+    reached_parts: Vec<(String, String, i64)>,
+    /// part, date, worker, opinion, ballot receipt
+    records: Vec<(String, String, String, String, String)>,
+    /// (part id, label) for the record form
+    parts: Vec<(String, String)>,
+}
+
+async fn questionnaire_rows(
+    state: &AppState,
+    user: &CurrentUser,
+    matter_id: &str,
+) -> Result<Vec<QRow>, ApiError> {
+    let now = gongzhi_store::db::now_ms();
+    let mut out = Vec::new();
+    for q in deliberation::questionnaires_of(&state.db, matter_id).await? {
+        let mine = deliberation::my_answers(&state.db, &q.id, &user.user_id).await?;
+        let questions = q
+            .questions
+            .iter()
+            .enumerate()
+            .map(|(i, qq)| {
+                let my = mine.as_ref().and_then(|m| m.get(i));
+                QQuestion {
+                    n: i,
+                    text: qq.text.clone(),
+                    kind: match qq.kind {
+                        QuestionKind::Single => "single",
+                        QuestionKind::Multiple => "multiple",
+                        QuestionKind::Text => "text",
+                    },
+                    options: qq
+                        .options
+                        .iter()
+                        .enumerate()
+                        .map(|(k, label)| QOption {
+                            idx: k,
+                            label: label.clone(),
+                            count: q.counts[i].options.get(k).copied().unwrap_or(0),
+                            mine: match my {
+                                Some(Answer::One(x)) => *x == k,
+                                Some(Answer::Many(xs)) => xs.contains(&k),
+                                _ => false,
+                            },
+                        })
+                        .collect(),
+                    texts: q.texts[i].clone(),
+                    my_text: match my {
+                        Some(Answer::Text(t)) => t.clone(),
+                        _ => String::new(),
+                    },
+                }
+            })
+            .collect();
+        out.push(QRow {
+            open: q.is_open(now),
+            closes: cst(q.closed_at.unwrap_or(q.closes_at)),
+            respondents: q.respondents,
+            answered: mine.is_some(),
+            id: q.id,
+            title: q.title,
+            questions,
+        });
+    }
+    Ok(out)
+}
+
+async fn coverage_view(
+    state: &AppState,
+    m: &MatterView,
+    access: &policy::Access,
+) -> Result<CoverageView, ApiError> {
+    let f = filter(access);
+    let c = deliberation::coverage(&state.db, m, &f).await?;
+    let records = deliberation::door_records_of(&state.db, &m.id, &f).await?;
+    let mut parts: Vec<(String, String)> = c
+        .not_reached_parts
+        .iter()
+        .chain(c.reached_parts.iter())
+        .map(|p| (p.part_id.clone(), p.part.clone()))
+        .collect();
+    parts.sort_by(|a, b| gongzhi_store::register::natural_cmp(&a.1, &b.1));
+    Ok(CoverageView {
+        households: c.households,
+        reached: c.reached,
+        not_reached: c.not_reached,
+        not_reached_parts: c.not_reached_parts.into_iter().map(|p| p.part).collect(),
+        reached_parts: c
+            .reached_parts
+            .into_iter()
+            .map(|p| (p.part, p.last_visit.unwrap_or_default(), p.visits))
+            .collect(),
+        records: records
+            .into_iter()
+            .map(|r| {
+                (
+                    r.part,
+                    r.visited_on,
+                    r.worker,
+                    r.opinion,
+                    r.ballot_receipt.unwrap_or_default(),
+                )
+            })
+            .collect(),
+        parts,
+    })
 }
 
 async fn actor_name(state: &AppState, actor: &str) -> String {
@@ -293,7 +446,27 @@ async fn matter_page(
     let page = async {
         let (m, place) = visible(&state, &user, &id).await?;
         let steps = steps_section(&state, &user, &m, lang).await?;
+        let can_speak = deliberation_api::may_speak(&state, &user, &place)
+            .await
+            .is_ok();
+        let comments = deliberation::comments_of(&state.db, &m.id)
+            .await?
+            .into_iter()
+            .map(|c| (c.author, cst(c.at), c.body))
+            .collect();
+        let questionnaires = questionnaire_rows(&state, &user, &m.id).await?;
+        let coverage = match check_place(&user, &place, Action::ReadRegister) {
+            Ok(access) => Some(coverage_view(&state, &m, &access).await?),
+            Err(_) => None,
+        };
+        let can_record = check_place(&user, &place, Action::RecordBallots).is_ok();
         Ok::<_, ApiError>(MatterPage {
+            can_speak,
+            comments,
+            questionnaires,
+            coverage,
+            can_record,
+            today: cst(gongzhi_store::db::now_ms())[..10].to_string(),
             lang,
             logged_in: true,
             id: m.id.clone(),
@@ -361,6 +534,109 @@ async fn step_submit(
             }
             render(&s, StatusCode::OK)
         }
+        Err(e) => page_error(e, lang),
+    }
+}
+
+/// Back to the matter page at `anchor`, or the error page.
+fn back<T>(r: Result<T, ApiError>, id: &str, anchor: &str, lang: Lang) -> Response {
+    match r {
+        Ok(_) => Redirect::to(&format!("/matters/{id}#{anchor}")).into_response(),
+        Err(e) => page_error(e, lang),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CommentForm {
+    body: String,
+}
+
+async fn comment_submit(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(f): Form<CommentForm>,
+) -> Response {
+    let lang = Lang::from_request(None, &headers);
+    let Some(user) = user else {
+        return Redirect::to("/login").into_response();
+    };
+    let r = deliberation_api::comment(&state, &user, &id, f.body).await;
+    back(r, &id, "comments", lang)
+}
+
+#[derive(Deserialize)]
+pub struct DoorForm {
+    part_id: String,
+    visited_on: String,
+    opinion: String,
+}
+
+async fn door_submit(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(f): Form<DoorForm>,
+) -> Response {
+    let lang = Lang::from_request(None, &headers);
+    let Some(user) = user else {
+        return Redirect::to("/login").into_response();
+    };
+    let body = DoorRecordBody {
+        part_id: f.part_id,
+        visited_on: f.visited_on,
+        opinion: f.opinion,
+        worker: None,
+        ballot: None,
+    };
+    let r = deliberation_api::door_record(&state, &user, &id, body).await;
+    back(r, &id, "door-to-door", lang)
+}
+
+/// The answer form: `q0=1`, `q1=0&q1=2`, `q2=text`, in question order.
+async fn answer_submit(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path(qid): Path<String>,
+    headers: HeaderMap,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let lang = Lang::from_request(None, &headers);
+    let Some(user) = user else {
+        return Redirect::to("/login").into_response();
+    };
+    let r = async {
+        let q = deliberation::questionnaire(&state.db, &qid)
+            .await
+            .map_err(|_| ApiError::not_found(format!("questionnaire '{qid}' not found")))?;
+        let mut answers = Vec::with_capacity(q.questions.len());
+        for (i, qq) in q.questions.iter().enumerate() {
+            let name = format!("q{i}");
+            let vals: Vec<&str> = fields
+                .iter()
+                .filter(|(k, _)| *k == name)
+                .map(|(_, v)| v.as_str())
+                .collect();
+            let idx = |v: &str| {
+                v.parse::<usize>()
+                    .map_err(|_| ApiError::field(format!("answers[{i}]"), "choose an option"))
+            };
+            answers.push(match qq.kind {
+                QuestionKind::Single => Answer::One(idx(vals.first().copied().unwrap_or(""))?),
+                QuestionKind::Multiple => {
+                    Answer::Many(vals.iter().map(|v| idx(v)).collect::<Result<_, _>>()?)
+                }
+                QuestionKind::Text => Answer::Text(vals.first().copied().unwrap_or("").into()),
+            });
+        }
+        deliberation_api::answer_as(&state, &user, &qid, answers).await?;
+        Ok::<_, ApiError>(q.matter_id)
+    }
+    .await;
+    match r {
+        Ok(mid) => Redirect::to(&format!("/matters/{mid}#questionnaire-{qid}")).into_response(),
         Err(e) => page_error(e, lang),
     }
 }

@@ -1,0 +1,16 @@
+CREATE TRIGGER matter_comments_no_update BEFORE UPDATE ON matter_comments
+BEGIN SELECT RAISE(ABORT, 'matter_comments is append-only'); END;
+CREATE TRIGGER matter_comments_no_delete BEFORE DELETE ON matter_comments
+BEGIN SELECT RAISE(ABORT, 'matter_comments is append-only'); END;
+CREATE TRIGGER questionnaire_answers_no_update BEFORE UPDATE ON questionnaire_answers
+BEGIN SELECT RAISE(ABORT, 'questionnaire_answers is append-only'); END;
+CREATE TRIGGER questionnaire_answers_no_delete BEFORE DELETE ON questionnaire_answers
+BEGIN SELECT RAISE(ABORT, 'questionnaire_answers is append-only'); END;
+CREATE TRIGGER door_records_no_update BEFORE UPDATE ON door_records
+BEGIN SELECT RAISE(ABORT, 'door_records is append-only'); END;
+CREATE TRIGGER door_records_no_delete BEFORE DELETE ON door_records
+BEGIN SELECT RAISE(ABORT, 'door_records is append-only'); END;
+CREATE TRIGGER meeting_minutes_no_update BEFORE UPDATE ON meeting_minutes
+BEGIN SELECT RAISE(ABORT, 'meeting_minutes is append-only'); END;
+CREATE TRIGGER meeting_minutes_no_delete BEFORE DELETE ON meeting_minutes
+BEGIN SELECT RAISE(ABORT, 'meeting_minutes is append-only'); END;
