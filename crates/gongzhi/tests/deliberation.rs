@@ -815,9 +815,241 @@ async fn opinion_pages(kind: Kind) {
     assert_eq!(text_of(&html, "cov-reached"), "1");
 }
 
+/// The independent iCalendar parser: PyPI `icalendar` in a venv (tests/ical/).
+fn ical_python() -> String {
+    if let Ok(p) = std::env::var("GONGZHI_ICAL_PYTHON") {
+        if !p.is_empty() {
+            return p;
+        }
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = std::process::Command::new("bash")
+        .arg(root.join("tests/ical/setup.sh"))
+        .output()
+        .expect("run tests/ical/setup.sh");
+    assert!(
+        out.status.success(),
+        "tests/ical/setup.sh failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// Parses `ics` with the independent parser; returns its JSON report.
+async fn parse_ics(ics: Vec<u8>) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("meeting.ics");
+    std::fs::write(&file, ics).unwrap();
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/ical/parse_ics.py");
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(ical_python())
+            .arg(script)
+            .arg(&file)
+            .output()
+            .expect("run the parser")
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "parse_ics.py failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// 2025-07-14 19:00 China Standard Time.
+const JULY_14_19H: i64 = 1_752_490_800_000;
+
+/// Meetings: announced by those who deliberate, the owners' assembly's 15
+/// days' notice, minutes with attendance and decisions, the iCalendar export
+/// read back by an independent parser, and the pages.
+async fn meetings(kind: Kind) {
+    let w = world(kind).await;
+    let base = &w.base;
+    let owner0 = login(&w, "owner0").await;
+    let committee = login(&w, "committee").await;
+    let outsider = login(&w, "resident_b").await;
+    let id = new_matter(&owner0, &w, &w.b6.id, "6栋电梯更新", json!("seven_step")).await;
+    let long_item = "逐户说明老旧电梯更新的补贴政策、业主自筹部分的分摊办法（按专有面积，最大余数法）与施工期间的临时安排".to_string();
+    let topic = json!({"matter_id": id, "kind": "topic", "title": "6栋电梯专题会, 第1次; 议补贴", "location": "千山美林议事厅",
+        "agenda": ["补贴政策", long_item], "participants": [{"name": "张光伦", "role": "在职党员"}, {"name": "陈正军", "role": "物业"}, {"name": "业主代表", "role": ""}],
+        "starts_at": JULY_14_19H, "ends_at": JULY_14_19H + 7_200_000});
+    let url = format!("{base}/api/v1/meetings");
+    let (st, _) = post(&owner0, url.clone(), topic.clone()).await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "owners do not convene");
+    let mut bad = topic.clone();
+    bad["kind"] = json!("party");
+    let (st, v) = post(&committee, url.clone(), bad).await;
+    assert_eq!((st, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "kind"));
+    let mut bad = topic.clone();
+    bad["ends_at"] = json!(JULY_14_19H);
+    let (st, v) = post(&committee, url.clone(), bad).await;
+    assert_eq!(
+        (st, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "ends_at")
+    );
+    let (st, m) = post(&committee, url.clone(), topic).await;
+    assert_eq!(st, StatusCode::CREATED, "{m}");
+    let mid = m["id"].as_str().unwrap().to_string();
+
+    // The owners' assembly: 15 days' notice, refused with a clear error otherwise.
+    let now = now_ms();
+    let day = 86_400_000;
+    let assembly = |starts: i64| json!({"place_id": w.a.id, "kind": "owners_assembly", "title": "业主大会", "agenda": ["表决电梯更新"], "starts_at": starts, "ends_at": starts + 3 * 3_600_000});
+    let (st, v) = post(&committee, url.clone(), assembly(now + 14 * day)).await;
+    assert_eq!(
+        (st, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "starts_at"),
+        "{v}"
+    );
+    assert!(
+        v["errors"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("at least 15 days ahead"),
+        "{v}"
+    );
+    let (st, a) = post(&committee, url.clone(), assembly(now + 15 * day + 60_000)).await;
+    assert_eq!(st, StatusCode::CREATED, "{a}");
+    let aid = a["id"].as_str().unwrap().to_string();
+
+    // Minutes with attendance and decisions.
+    let minutes = |attended: Value| json!({"minutes": "介绍补贴政策，业主提问", "attended": attended, "decisions": ["成立监督小组", "下次会议公布报价"]});
+    let (st, _) = post(
+        &owner0,
+        format!("{url}/{mid}/minutes"),
+        minutes(json!([0, 2])),
+    )
+    .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, v) = post(
+        &committee,
+        format!("{url}/{mid}/minutes"),
+        minutes(json!([0, 9])),
+    )
+    .await;
+    assert_eq!(
+        (st, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "attended")
+    );
+    let (st, v) = post(
+        &committee,
+        format!("{url}/{aid}/minutes"),
+        minutes(json!([])),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CONFLICT, "not started: {v}");
+    let (st, v) = post(
+        &committee,
+        format!("{url}/{mid}/minutes"),
+        minutes(json!([2, 0])),
+    )
+    .await;
+    assert_eq!(
+        (st, v["seq"].as_i64()),
+        (StatusCode::CREATED, Some(1)),
+        "{v}"
+    );
+    let (_, v) = get(&owner0, format!("{url}/{mid}")).await;
+    assert_eq!(v["minutes"]["attended"], json!([0, 2]));
+    assert_eq!(v["minutes"]["decisions"][0], "成立监督小组");
+    let (st, _) = get(&outsider, format!("{url}/{mid}")).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (_, v) = get(&owner0, format!("{base}/api/v1/matters/{id}/meetings")).await;
+    assert_eq!(v["meetings"].as_array().unwrap().len(), 1);
+    let (_, v) = get(&owner0, format!("{base}/api/v1/places/{}/meetings", w.a.id)).await;
+    assert_eq!(v["meetings"].as_array().unwrap().len(), 2);
+
+    // iCalendar, read back by an independent parser.
+    let r = owner0.get(format!("{url}/{mid}.ics")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/calendar"));
+    let ics = r.bytes().await.unwrap().to_vec();
+    let text = String::from_utf8(ics.clone()).unwrap();
+    assert!(text.contains("\r\n "), "long lines are folded: {text}");
+    assert!(!text.replace("\r\n", "").contains('\n'), "CRLF only");
+    let parsed = parse_ics(ics).await;
+    assert_eq!(parsed["problems"], json!([]), "{parsed}");
+    let ev = &parsed["events"][0];
+    assert_eq!(ev["uid"], format!("meeting-{mid}@gongzhi"));
+    assert_eq!(ev["dtstart"], "2025-07-14T11:00:00Z");
+    assert_eq!(ev["dtend"], "2025-07-14T13:00:00Z");
+    assert!(ev["dtstamp"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(
+        ev["summary"], "6栋电梯专题会, 第1次; 议补贴",
+        "escaped TEXT round-trips"
+    );
+    assert_eq!(ev["location"], "千山美林议事厅");
+    assert_eq!(ev["categories"], json!(["TOPIC"]));
+    let d = ev["description"].as_str().unwrap();
+    assert!(
+        d.contains(&format!("2. {long_item}")) && d.contains("\n1. 补贴政策\n"),
+        "{d}"
+    );
+    assert!(
+        d.contains("张光伦（在职党员）") && d.contains("议题：6栋电梯更新"),
+        "{d}"
+    );
+    let (st, _) = get(&outsider, format!("{url}/{mid}.ics")).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+
+    // Pages: the meeting, and announcing from the matter page.
+    let (st, html) = page(&owner0, format!("{base}/meetings/{mid}")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("专题会") && html.contains("成立监督小组"));
+    assert_eq!(text_of(&html, "present"), "2");
+    assert!(html.contains(&format!("/api/v1/meetings/{mid}.ics")));
+    assert!(!html.contains("id=\"minutes-form\""));
+    let (_, html) = page(&committee, format!("{base}/meetings/{mid}")).await;
+    assert!(html.contains("id=\"minutes-form\""));
+    let (_, html) = page(&owner0, format!("{base}/matters/{id}")).await;
+    assert!(html.contains(&format!("/meetings/{mid}")) && !html.contains("id=\"announce-form\""));
+    let (st, html) = form(
+        &committee,
+        format!("{base}/matters/{id}/meetings"),
+        &[
+            ("kind", "four_party"),
+            ("title", "四方联席会"),
+            ("location", "社区"),
+            ("starts", "2025-08-01T15:00"),
+            ("ends", "2025-08-01T17:00"),
+            ("agenda", "电梯采购\n监督小组"),
+            ("participants", "社区党委，王书记\n业委会,李主任"),
+        ],
+        false,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{html}");
+    assert!(
+        html.contains("四方联席会") && html.contains("2025-08-01 15:00") && html.contains("李主任"),
+        "{html}"
+    );
+    let (st, html) = form(
+        &committee,
+        format!("{base}/matters/{id}/meetings"),
+        &[
+            ("kind", "owners_assembly"),
+            ("title", "业主大会"),
+            ("starts", "2025-08-01T15:00"),
+            ("ends", "2025-08-01T17:00"),
+            ("agenda", "表决"),
+        ],
+        false,
+    )
+    .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("15 days"), "{html}");
+}
+
 both!(
     matter_pages,
     vote_rule_in_words,
     opinion_collection,
-    opinion_pages
+    opinion_pages,
+    meetings
 );

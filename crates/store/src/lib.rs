@@ -13,6 +13,7 @@ pub mod error;
 pub mod fund;
 pub mod import;
 pub mod matters;
+pub mod meetings;
 pub mod migrate;
 pub mod register;
 pub mod testing;

@@ -49,6 +49,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(crate::fund_api::router())
         .merge(crate::matters_api::router())
         .merge(crate::deliberation_api::router())
+        .merge(crate::meetings_api::router())
 }
 
 fn parse_enum<T>(

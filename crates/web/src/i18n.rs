@@ -320,6 +320,31 @@ pub const MESSAGES: &[(&str, &str, &str, &str)] = &[
     ("matter.worker", "走访人", "走訪人", "Visited by"),
     ("matter.opinion", "意见", "意見", "Opinion"),
     ("matter.record_visit", "登记走访", "登記走訪", "Record the visit"),
+    ("meeting.kind", "会议类型", "會議類型", "Kind"),
+    ("meeting.kind.topic", "专题会", "專題會", "Topic meeting"),
+    ("meeting.kind.four_party", "四方联席会", "四方聯席會", "Four-party joint meeting"),
+    ("meeting.kind.owners_assembly", "业主大会", "業主大會", "Owners' assembly"),
+    ("meeting.agenda", "议程", "議程", "Agenda"),
+    ("meeting.participants", "参会人员", "參會人員", "Participants"),
+    ("meeting.present", "出席", "出席", "present"),
+    ("meeting.announced", "发布通知", "發布通知", "Announced"),
+    ("meeting.ics", "加入日历（iCalendar）", "加入日曆（iCalendar）", "Add to calendar (iCalendar)"),
+    ("meeting.minutes", "会议纪要", "會議紀要", "Minutes"),
+    ("meeting.decisions", "决定事项", "決定事項", "Decisions"),
+    ("meeting.decisions_lines", "决定事项（每行一项）", "決定事項（每行一項）", "Decisions (one per line)"),
+    ("meeting.attendance", "出席情况", "出席情況", "Attendance"),
+    ("meeting.record_minutes", "登记会议纪要", "登記會議紀要", "Record the minutes"),
+    ("meeting.save_minutes", "保存纪要", "保存紀要", "Save the minutes"),
+    ("meetings.title", "会议", "會議", "Meetings"),
+    ("meetings.none", "还没有会议。", "還沒有會議。", "No meetings yet."),
+    ("meeting.announce", "发布会议通知", "發布會議通知", "Announce a meeting"),
+    ("meeting.title", "会议名称", "會議名稱", "Title"),
+    ("meeting.location", "地点", "地點", "Location"),
+    ("meeting.starts", "开始时间", "開始時間", "Starts"),
+    ("meeting.ends", "结束时间", "結束時間", "Ends"),
+    ("meeting.agenda_lines", "议程（每行一项）", "議程（每行一項）", "Agenda (one item per line)"),
+    ("meeting.participants_lines", "参会人员（每行一人：姓名，单位或职务）", "參會人員（每行一人：姓名，單位或職務）", "Participants (one per line: name, body or role)"),
+    ("meeting.assembly_notice", "业主大会须提前15日通知。", "業主大會須提前15日通知。", "An owners' assembly must be announced 15 days ahead."),
 ];
 
 #[cfg(test)]
@@ -365,6 +390,7 @@ mod tests {
             include_str!("../templates/matters.html"),
             include_str!("../templates/matter.html"),
             include_str!("../templates/matter_steps.html"),
+            include_str!("../templates/meeting.html"),
         ];
         for t in templates {
             for piece in t.split("t(\"").skip(1) {

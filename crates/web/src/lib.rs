@@ -11,6 +11,8 @@ pub mod fund_pages;
 pub mod i18n;
 pub mod matters_api;
 pub mod matters_pages;
+pub mod meetings_api;
+pub mod meetings_pages;
 pub mod metrics;
 pub mod open311;
 pub mod pages;
@@ -125,6 +127,7 @@ pub fn app(db: Db, config: Config) -> Router {
         .route("/votes/{id}/ballot", post(votes_pages::cast))
         .merge(fund_pages::routes())
         .merge(matters_pages::router())
+        .merge(meetings_pages::router())
         .route("/assets/{*file}", get(asset))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(PropagateRequestIdLayer::x_request_id())

@@ -170,6 +170,9 @@ struct MatterPage {
     coverage: Option<CoverageView>,
     can_record: bool,
     today: String,
+    /// id, title, kind key, when
+    meetings: Vec<(String, String, String, String)>,
+    can_convene: bool,
 }
 
 pub struct QOption {
@@ -460,7 +463,22 @@ async fn matter_page(
             Err(_) => None,
         };
         let can_record = check_place(&user, &place, Action::RecordBallots).is_ok();
+        let meetings = gongzhi_store::meetings::meetings_of_matter(&state.db, &m.id)
+            .await?
+            .into_iter()
+            .map(|x| {
+                (
+                    x.id,
+                    x.title,
+                    format!("meeting.kind.{}", x.kind.as_str()),
+                    cst(x.starts_at),
+                )
+            })
+            .collect();
+        let can_convene = check_place(&user, &place, Action::Deliberate).is_ok();
         Ok::<_, ApiError>(MatterPage {
+            meetings,
+            can_convene,
             can_speak,
             comments,
             questionnaires,
