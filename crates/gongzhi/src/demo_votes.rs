@@ -19,7 +19,7 @@ const ACTOR: &str = "demo";
 const RECORDER: &str = "demo:grid-worker";
 
 /// A stand-in for a scanned paper ballot: a PNG signature and a label.
-fn scan(label: &str) -> Vec<u8> {
+pub(crate) fn scan(label: &str) -> Vec<u8> {
     let mut b = b"\x89PNG\r\n\x1a\n".to_vec();
     b.extend_from_slice(label.as_bytes());
     b

@@ -7,6 +7,7 @@ use gongzhi_store::matters;
 use gongzhi_store::register;
 use gongzhi_store::votes;
 use gongzhi_store::Db;
+use gongzhi_store::{deliberation, meetings};
 use serde_json::Value;
 
 async fn audit(file: &std::path::Path) -> Value {
@@ -190,6 +191,75 @@ async fn demo_votes_are_published_and_audit_to_the_same_result() {
     );
     assert!(m.steps[2].note.contains("居民议事会议决项目清单"));
     assert_eq!(m.next_step.as_deref(), Some("deliver"));
+    let council = meetings::meetings_of_matter(&db, &m.id).await.unwrap();
+    assert_eq!(council.len(), 1);
+    let minutes = council[0].minutes.as_ref().expect("the council's minutes");
+    assert!(minutes.decisions[0].starts_with("项目清单"));
+
+    // The elevator's six topic meetings, the last with minutes and attendance.
+    let elevator = matters::matters_under(&db, &qs)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|m| m.title.contains("6栋老旧电梯"))
+        .unwrap();
+    let ms = meetings::meetings_of_matter(&db, &elevator.id)
+        .await
+        .unwrap();
+    assert_eq!(ms.len(), 6);
+    assert!(ms.iter().all(|x| x.starts_at < elevator.steps[3].at));
+    assert_eq!(ms[5].minutes.as_ref().unwrap().attended.len(), 5);
+
+    // 美佳星座: the facade repair reached 70% by door-to-door signatures.
+    let mj = register::place_by_code(&db, "meijia-xingzuo")
+        .await
+        .unwrap();
+    let vs = votes::votes_under(&db, &mj).await.unwrap();
+    assert_eq!(vs.len(), 1);
+    let fv = &vs[0];
+    assert_eq!(
+        serde_json::to_value(fv.rule).unwrap(),
+        serde_json::json!({"kind": "custom", "base": "eligible", "area": null, "headcount": "7/10", "bound": "at_least", "turnout": false})
+    );
+    let res = fv.result.clone().unwrap();
+    assert_eq!(res["passed"], true);
+    let (yes, total, voted) = (
+        res["yes_headcount"].as_i64().unwrap(),
+        res["total_headcount"].as_i64().unwrap(),
+        res["voted_headcount"].as_i64().unwrap(),
+    );
+    assert!(10 * yes >= 7 * total && total > 100, "{yes} of {total}");
+    let (_, board) = votes::board(&db, &fv.id).await.unwrap();
+    assert!(board.iter().all(|b| b.channel.as_str() == "paper"));
+    let file = dir.path().join("facade.json");
+    std::fs::write(&file, votes::record_json(&db, &fv.id).await.unwrap()).unwrap();
+    let a = audit(&file).await;
+    assert_eq!(
+        (a["passed"].clone(), a["yes_headcount"].as_i64()),
+        (Value::Bool(true), Some(yes))
+    );
+    let fm = matters::matters_under(&db, &mj).await.unwrap();
+    assert_eq!(fm.len(), 1);
+    let fm = &fm[0];
+    assert_eq!(fm.steps.len(), 7);
+    assert_eq!(fm.steps[3].step_key, "decide");
+    assert_eq!(fm.steps[3].vote_id.as_deref(), Some(fv.id.as_str()));
+    // Every ballot came through a door-to-door record by a worker.
+    let recs = deliberation::door_records_of(&db, &fm.id, &register::PartFilter::All)
+        .await
+        .unwrap();
+    assert_eq!(recs.len() as i64, voted, "one door record per ballot");
+    assert!(recs
+        .iter()
+        .all(|r| r.vote_id.as_deref() == Some(fv.id.as_str()) && r.ballot_receipt.is_some()));
+    let receipts: std::collections::HashSet<_> = board.iter().map(|b| b.receipt.clone()).collect();
+    assert!(recs
+        .iter()
+        .all(|r| receipts.contains(r.ballot_receipt.as_ref().unwrap())));
+    let c = deliberation::coverage(&db, fm, &register::PartFilter::All)
+        .await
+        .unwrap();
+    assert!(c.reached > 0 && c.not_reached > 0 && c.reached + c.not_reached == c.households);
 
     // 宏康浩宇 eight sights: Civil Code ordinary, passed on both majorities.
     let v = check("hongkang-haoyu").await;
