@@ -227,6 +227,41 @@ pub async fn load(db: &Db, elevator_vote: &str) -> anyhow::Result<String> {
         });
     }
     meet(db, &b6, &id, topics).await?;
+    // The contract and the notice, as documents of their steps (stand-ins).
+    let mid = id.clone();
+    db.write(move |tx| {
+        let mid = mid.clone();
+        Box::pin(async move {
+            let contract = b"%PDF-1.4\n% stand-in: 6-building elevator renewal contract\n%%EOF\n";
+            deliberation::add_document(
+                tx,
+                "demo:綦江美林物业服务有限公司",
+                &mid,
+                "carry_out",
+                &[Role::Steward],
+                "6栋电梯更新采购合同.pdf",
+                "application/pdf",
+                contract,
+                day_ms(2025, 6, 10),
+            )
+            .await?;
+            let notice = crate::demo_votes::scan("publication notice: vote result and shares");
+            deliberation::add_document(
+                tx,
+                "demo:千山美林业委会",
+                &mid,
+                "publish",
+                &[Role::CommitteeMember],
+                "结果公示（公示栏照片）.png",
+                "image/png",
+                &notice,
+                day_ms(2025, 6, 12),
+            )
+            .await?;
+            Ok::<_, StoreError>(())
+        })
+    })
+    .await?;
     let _ = writeln!(
         s,
         "  {id}  千山美林 6栋 elevator: seven steps done; vote {elevator_vote} linked; {}–{} yuan per household after the subsidy",

@@ -321,6 +321,63 @@ async fn matter_pages(kind: Kind) {
     assert!(frag.contains("at least 15 days"), "{frag}");
     assert_eq!(step_state(&frag, "decide"), "current");
 
+    // Documents of done steps: by those who act in the step; checked files.
+    let png = b"\x89PNG\r\n\x1a\n a photo of the stuck elevator".to_vec();
+    let upload = |c: &reqwest::Client, step: &str, ct: &str, bytes: Vec<u8>| {
+        c.post(format!(
+            "{base}/api/v1/matters/{id}/steps/{step}/documents?name=停运照片.png"
+        ))
+        .header("content-type", ct.to_string())
+        .body(bytes)
+        .send()
+    };
+    let r = upload(&owner0, "raise", "image/png", png.clone())
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let doc: Value = r.json().await.unwrap();
+    assert_eq!(doc["sha256"].as_str().unwrap().len(), 64);
+    let r = upload(&owner0, "triage", "image/png", png.clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "an owner does not act in triage"
+    );
+    let r = upload(&committee, "decide", "image/png", png.clone())
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "not done yet");
+    let r = upload(&owner0, "raise", "image/png", b"not a png".to_vec())
+        .await
+        .unwrap();
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(field(&v), "file");
+    let r = owner0
+        .get(format!(
+            "{base}/api/v1/matters/{id}/documents/{}",
+            doc["id"].as_str().unwrap()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["content-type"], "image/png");
+    assert_eq!(r.bytes().await.unwrap().to_vec(), png);
+    let (_, v) = get(&committee, format!("{base}/api/v1/matters/{id}/documents")).await;
+    assert_eq!(v["documents"].as_array().unwrap().len(), 1);
+    let (st, _) = get(
+        &outsider,
+        format!(
+            "{base}/api/v1/matters/{id}/documents/{}",
+            doc["id"].as_str().unwrap()
+        ),
+    )
+    .await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (_, html) = page(&owner0, url.clone()).await;
+    assert!(html.contains("停运照片.png") && html.contains(&doc["sha256"].as_str().unwrap()[..12]));
+
     // English on request; outsiders see nothing.
     let (_, html) = page(&owner0, format!("{url}?lang=en")).await;
     assert!(html.contains("Current") && html.contains("Owner"), "{html}");
@@ -779,6 +836,13 @@ async fn opinion_pages(kind: Kind) {
     )
     .await;
     assert_eq!(st, StatusCode::FORBIDDEN);
+    let outsider = login(&w, "resident_b").await;
+    let (st, _) = form(&outsider, answers.clone(), &[("q0", "x")], false).await;
+    assert_eq!(
+        st,
+        StatusCode::NOT_FOUND,
+        "not even the shape of another compound's questionnaire"
+    );
 
     let (_, html) = page(&gridw1, url.clone()).await;
     assert_eq!(text_of(&html, "cov-households"), "4", "G1 only");

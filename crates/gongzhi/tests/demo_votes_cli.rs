@@ -209,6 +209,14 @@ async fn demo_votes_are_published_and_audit_to_the_same_result() {
     assert_eq!(ms.len(), 6);
     assert!(ms.iter().all(|x| x.starts_at < elevator.steps[3].at));
     assert_eq!(ms[5].minutes.as_ref().unwrap().attended.len(), 5);
+    let docs = deliberation::documents_of(&db, &elevator.id).await.unwrap();
+    assert_eq!(
+        docs.iter()
+            .map(|d| (d.step_idx, d.content_type.as_str()))
+            .collect::<Vec<_>>(),
+        [(4, "application/pdf"), (5, "image/png")],
+        "the contract with carrying out, the notice with the publication"
+    );
 
     // 美佳星座: the facade repair reached 70% by door-to-door signatures.
     let mj = register::place_by_code(&db, "meijia-xingzuo")

@@ -79,3 +79,19 @@ CREATE TABLE meeting_minutes (
   at BIGINT NOT NULL,
   UNIQUE (meeting_id, seq)
 );
+
+-- Documents attached to a matter's done steps (a contract, a notice): the
+-- file in hex with its SHA-256, append-only.
+CREATE TABLE matter_documents (
+  id TEXT PRIMARY KEY,
+  matter_id TEXT NOT NULL REFERENCES matters(id),
+  step_idx BIGINT NOT NULL,
+  name TEXT NOT NULL,
+  content_type TEXT NOT NULL,
+  size BIGINT NOT NULL,
+  sha256 TEXT NOT NULL,
+  bytes_hex TEXT NOT NULL,
+  added_by TEXT NOT NULL,
+  at BIGINT NOT NULL
+);
+CREATE INDEX matter_documents_matter ON matter_documents(matter_id, step_idx);

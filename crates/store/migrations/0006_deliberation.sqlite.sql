@@ -14,3 +14,7 @@ CREATE TRIGGER meeting_minutes_no_update BEFORE UPDATE ON meeting_minutes
 BEGIN SELECT RAISE(ABORT, 'meeting_minutes is append-only'); END;
 CREATE TRIGGER meeting_minutes_no_delete BEFORE DELETE ON meeting_minutes
 BEGIN SELECT RAISE(ABORT, 'meeting_minutes is append-only'); END;
+CREATE TRIGGER matter_documents_no_update BEFORE UPDATE ON matter_documents
+BEGIN SELECT RAISE(ABORT, 'matter_documents is append-only'); END;
+CREATE TRIGGER matter_documents_no_delete BEFORE DELETE ON matter_documents
+BEGIN SELECT RAISE(ABORT, 'matter_documents is append-only'); END;

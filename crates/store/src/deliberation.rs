@@ -666,3 +666,150 @@ pub async fn coverage(
         not_reached_parts,
     })
 }
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DocumentView {
+    pub id: String,
+    /// The index of the done step it belongs to.
+    pub step_idx: i64,
+    pub name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub added_by: String,
+    pub at: i64,
+}
+
+/// Attaches a document (PDF or image, ≤ 5 MiB, type checked by signature) to
+/// the done step `step_key` of a matter. `roles` are the caller's roles over
+/// the matter's scope: one of them must act in that step (or be admin).
+pub async fn add_document(
+    tx: &mut Tx,
+    actor: &str,
+    matter_id: &str,
+    step_key: &str,
+    roles: &[gongzhi_domain::policy::Role],
+    name: &str,
+    content_type: &str,
+    bytes: &[u8],
+    now: i64,
+) -> Result<DocumentView, StoreError> {
+    use sha2::{Digest, Sha256};
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(StoreError::invalid("name", "1 to 200 characters"));
+    }
+    gongzhi_domain::ballot::check_evidence(content_type, bytes)
+        .map_err(|e| StoreError::invalid("file", e))?;
+    let r = sqlx::query("SELECT scope_path, procedure_json FROM matters WHERE id = $1")
+        .bind(matter_id.to_string())
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| StoreError::not_found(format!("matter '{matter_id}'")))?;
+    let scope_path = db::s(&r, "scope_path")?;
+    let p: gongzhi_domain::procedure::Procedure =
+        serde_json::from_str(&db::s(&r, "procedure_json")?)
+            .map_err(|e| StoreError::Config(format!("stored procedure: {e}")))?;
+    let done = sqlx::query("SELECT idx FROM matter_steps WHERE matter_id = $1 AND step_key = $2")
+        .bind(matter_id.to_string())
+        .bind(step_key.to_string())
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| StoreError::invalid("step", format!("step '{step_key}' is not done yet")))?;
+    let idx = db::i(&done, "idx")?;
+    let step = p
+        .steps
+        .get(idx as usize)
+        .ok_or_else(|| StoreError::Config("stored step index".into()))?;
+    use gongzhi_domain::policy::Role;
+    if !roles
+        .iter()
+        .any(|r| *r == Role::Admin || step.roles.contains(r))
+    {
+        return Err(StoreError::invalid(
+            "step",
+            format!("documents of step '{step_key}' are added by those who act in it"),
+        ));
+    }
+    let ct = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let view = DocumentView {
+        id: db::new_id(),
+        step_idx: idx,
+        name: name.into(),
+        content_type: ct,
+        size: bytes.len() as i64,
+        sha256: hex::encode(Sha256::digest(bytes)),
+        added_by: actor.into(),
+        at: now,
+    };
+    sqlx::query("INSERT INTO matter_documents (id, matter_id, step_idx, name, content_type, size, sha256, bytes_hex, added_by, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+        .bind(view.id.clone())
+        .bind(matter_id.to_string())
+        .bind(idx)
+        .bind(view.name.clone())
+        .bind(view.content_type.clone())
+        .bind(view.size)
+        .bind(view.sha256.clone())
+        .bind(hex::encode(bytes))
+        .bind(actor.to_string())
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    audit::record(
+        tx,
+        Entry {
+            actor: actor.into(),
+            action: "matter.document".into(),
+            entity: "matter".into(),
+            entity_id: matter_id.into(),
+            scope_path,
+            before: None,
+            after: Some(json!(view)),
+        },
+    )
+    .await?;
+    Ok(view)
+}
+
+pub async fn documents_of(db: &Db, matter_id: &str) -> Result<Vec<DocumentView>, StoreError> {
+    let rows = sqlx::query("SELECT id, step_idx, name, content_type, size, sha256, added_by, at FROM matter_documents WHERE matter_id = $1 ORDER BY step_idx, at, id")
+        .bind(matter_id.to_string())
+        .fetch_all(db.reader())
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(DocumentView {
+                id: db::s(r, "id")?,
+                step_idx: db::i(r, "step_idx")?,
+                name: db::s(r, "name")?,
+                content_type: db::s(r, "content_type")?,
+                size: db::i(r, "size")?,
+                sha256: db::s(r, "sha256")?,
+                added_by: db::s(r, "added_by")?,
+                at: db::i(r, "at")?,
+            })
+        })
+        .collect()
+}
+
+/// A document's type and bytes.
+pub async fn document_bytes(
+    db: &Db,
+    matter_id: &str,
+    id: &str,
+) -> Result<(String, String, Vec<u8>), StoreError> {
+    let r = sqlx::query("SELECT name, content_type, bytes_hex FROM matter_documents WHERE id = $1 AND matter_id = $2")
+        .bind(id.to_string())
+        .bind(matter_id.to_string())
+        .fetch_optional(db.reader())
+        .await?
+        .ok_or_else(|| StoreError::not_found(format!("document '{id}'")))?;
+    let bytes = hex::decode(db::s(&r, "bytes_hex")?)
+        .map_err(|e| StoreError::Config(format!("stored document: {e}")))?;
+    Ok((db::s(&r, "name")?, db::s(&r, "content_type")?, bytes))
+}

@@ -10,8 +10,10 @@ use crate::matters_api::visible;
 use crate::problem::{ApiError, ApiJson};
 use crate::session::CurrentUser;
 use crate::AppState;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use gongzhi_domain::deliberation::{self as dl, Answer, Question};
 use gongzhi_domain::policy::{self, Access, Action};
@@ -35,6 +37,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(close_questionnaire))
         .routes(routes!(list_door_records, add_door_record))
         .routes(routes!(coverage))
+        .routes(routes!(add_document))
+        .routes(routes!(list_documents))
+        .routes(routes!(get_document))
+        // Documents may be up to 5 MiB (the default limit is 2 MiB).
+        .layer(axum::extract::DefaultBodyLimit::max(
+            gongzhi_domain::ballot::MAX_EVIDENCE_BYTES + 64 * 1024,
+        ))
 }
 
 async fn username(state: &AppState, user: &CurrentUser) -> String {
@@ -399,4 +408,93 @@ async fn coverage(
     Ok(Json(json!(
         store::coverage(&state.db, &m, &filter(&access)).await?
     )))
+}
+
+#[derive(Deserialize)]
+pub struct DocQuery {
+    name: String,
+}
+
+/// Attach a document (PDF/JPEG/PNG/WebP, ≤ 5 MiB, raw body) to a done step, by those who act in that step.
+#[utoipa::path(post, path = "/api/v1/matters/{id}/steps/{step}/documents", tag = "matters",
+    params(("id" = String, Path, description = "matter id"), ("step" = String, Path, description = "a done step's key"), ("name" = String, Query, description = "the document's name")),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the file; Content-Type names its type"),
+    responses((status = 201, description = "attached, with its SHA-256"), (status = 422, description = "bad file, step not done, or not one who acts in it")))]
+async fn add_document(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, step)): Path<(String, String)>,
+    Query(q): Query<DocQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let (_, place) = visible(&state, &user, &id).await?;
+    let roles = policy::roles_over(&user.actor, &place.path_ids());
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let actor = user.audit_name();
+    let doc = state
+        .db
+        .write(move |tx| {
+            let (actor, id, step, roles, name, ct, body) = (
+                actor.clone(),
+                id.clone(),
+                step.clone(),
+                roles.clone(),
+                q.name.clone(),
+                ct.clone(),
+                body.clone(),
+            );
+            Box::pin(async move {
+                store::add_document(
+                    tx,
+                    &actor,
+                    &id,
+                    &step,
+                    &roles,
+                    &name,
+                    &ct,
+                    &body,
+                    db::now_ms(),
+                )
+                .await
+            })
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!(doc))))
+}
+
+/// Documents of a matter's steps.
+#[utoipa::path(get, path = "/api/v1/matters/{id}/documents", tag = "matters", params(("id" = String, Path, description = "matter id")), responses((status = 200, description = "documents")))]
+async fn list_documents(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    visible(&state, &user, &id).await?;
+    Ok(Json(
+        json!({"documents": store::documents_of(&state.db, &id).await?}),
+    ))
+}
+
+/// Download a document of a matter.
+#[utoipa::path(get, path = "/api/v1/matters/{id}/documents/{doc}", tag = "matters", params(("id" = String, Path, description = "matter id"), ("doc" = String, Path, description = "document id")), responses((status = 200, description = "the file")))]
+async fn get_document(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, doc)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    visible(&state, &user, &id).await?;
+    let (_, ct, bytes) = store::document_bytes(&state.db, &id, &doc).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, ct),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
 }

@@ -129,6 +129,8 @@ pub struct StepRow {
     note: String,
     publication: bool,
     vote: Option<LinkedVote>,
+    /// id, name, first 12 hex digits of the SHA-256
+    documents: Vec<(String, String, String)>,
     earliest: String,
     latest: String,
 }
@@ -352,6 +354,7 @@ pub async fn steps_section(
     let held = policy::roles_over(&user.actor, &place.path_ids());
     let done_at: Vec<i64> = m.steps.iter().map(|s| s.at).collect();
     let window = procedure::window(&m.procedure, &done_at);
+    let docs = deliberation::documents_of(&state.db, &m.id).await?;
     let mut rows = Vec::with_capacity(m.procedure.steps.len());
     for (i, s) in m.procedure.steps.iter().enumerate() {
         let mut limits = Vec::new();
@@ -376,6 +379,11 @@ pub async fn steps_section(
             note: String::new(),
             publication: s.produces == Produces::Publication,
             vote: None,
+            documents: docs
+                .iter()
+                .filter(|d| d.step_idx == i as i64)
+                .map(|d| (d.id.clone(), d.name.clone(), d.sha256[..12].to_string()))
+                .collect(),
             earliest: String::new(),
             latest: String::new(),
         };
@@ -627,6 +635,10 @@ async fn answer_submit(
     };
     let r = async {
         let q = deliberation::questionnaire(&state.db, &qid)
+            .await
+            .map_err(|_| ApiError::not_found(format!("questionnaire '{qid}' not found")))?;
+        // Nothing about a questionnaire the caller cannot see, not even its shape.
+        visible(&state, &user, &q.matter_id)
             .await
             .map_err(|_| ApiError::not_found(format!("questionnaire '{qid}' not found")))?;
         let mut answers = Vec::with_capacity(q.questions.len());
