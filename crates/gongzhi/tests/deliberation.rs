@@ -12,7 +12,8 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-const PW: &str = "correct horse battery";
+mod http;
+use http::{field, get, login_at, post, PW};
 
 /// Compound 千山美林: building 6 with 8 flats (owners h0..h7, one flat each)
 /// and building 7 with one (h8); compound 御景华庭 with one (hb).
@@ -148,39 +149,7 @@ async fn world(kind: Kind) -> World {
 }
 
 async fn login(w: &World, user: &str) -> reqwest::Client {
-    let c = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    let r = c
-        .post(format!("{}/api/v1/auth/login", w.base))
-        .json(&json!({"username": user, "password": PW}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK, "login {user}");
-    c
-}
-
-/// POSTs JSON; failures must be problem+json.
-async fn post(c: &reqwest::Client, url: String, body: Value) -> (StatusCode, Value) {
-    let r = c.post(url).json(&body).send().await.unwrap();
-    let st = r.status();
-    let ct = r
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default();
-    let v: Value = r.json().await.unwrap_or(Value::Null);
-    if !st.is_success() {
-        assert_eq!(ct, "application/problem+json", "{v}");
-    }
-    (st, v)
-}
-
-async fn get(c: &reqwest::Client, url: String) -> (StatusCode, Value) {
-    let r = c.get(url).send().await.unwrap();
-    (r.status(), r.json().await.unwrap_or(Value::Null))
+    login_at(&w.base, user).await
 }
 
 async fn page(c: &reqwest::Client, url: String) -> (StatusCode, String) {
@@ -201,10 +170,6 @@ async fn form(
     }
     let r = r.send().await.unwrap();
     (r.status(), r.text().await.unwrap())
-}
-
-fn field(v: &Value) -> &str {
-    v["errors"][0]["field"].as_str().unwrap_or("")
 }
 
 /// The state a step shows on the page (`data-step="KEY" data-state="STATE"`).

@@ -731,12 +731,7 @@ pub async fn add_document(
             format!("documents of step '{step_key}' are added by those who act in it"),
         ));
     }
-    let ct = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let ct = gongzhi_domain::ballot::media_type(content_type);
     let view = DocumentView {
         id: db::new_id(),
         step_idx: idx,

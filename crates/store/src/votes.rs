@@ -492,12 +492,7 @@ pub async fn add_evidence(
 ) -> Result<EvidenceView, StoreError> {
     let v = vote_in_tx(tx, vote_id).await?;
     ballot::check_evidence(content_type, bytes).map_err(|e| StoreError::invalid("file", e))?;
-    let ct = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let ct = ballot::media_type(content_type);
     let sha = hex::encode(Sha256::digest(bytes));
     let id = db::new_id();
     sqlx::query("INSERT INTO vote_evidence (id, vote_id, content_type, size, sha256, bytes_hex, uploaded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
