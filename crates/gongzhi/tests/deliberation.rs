@@ -809,6 +809,55 @@ async fn opinion_pages(kind: Kind) {
         "not even the shape of another compound's questionnaire"
     );
 
+    // Publishing a questionnaire from the page (those who deliberate).
+    let qform = |opts: &'static str| {
+        vec![
+            ("title", "施工时间征询"),
+            ("closes", "2099-01-01T12:00"),
+            ("q0_text", "哪个时段施工？"),
+            ("q0_kind", "single"),
+            ("q0_options", opts),
+            ("q1_text", "其他建议"),
+            ("q1_kind", "text"),
+            ("q1_options", ""),
+        ]
+    };
+    let (st, html) = form(
+        &committee,
+        format!("{url}/questionnaires"),
+        &qform("上午\n下午"),
+        false,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(
+        html.contains("施工时间征询") && html.contains("哪个时段施工？") && html.contains("下午")
+    );
+    let (st, html) = form(
+        &committee,
+        format!("{url}/questionnaires"),
+        &qform("上午"),
+        false,
+    )
+    .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("questions[0].options"), "{html}");
+    let (st, _) = form(
+        &owner0,
+        format!("{url}/questionnaires"),
+        &qform("上午\n下午"),
+        false,
+    )
+    .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (_, v) = get(
+        &owner0,
+        format!("{base}/api/v1/matters/{id}/questionnaires"),
+    )
+    .await;
+    assert_eq!(v["questionnaires"].as_array().unwrap().len(), 2);
+    assert_eq!(v["questionnaires"][1]["questions"][1]["kind"], "text");
+
     let (_, html) = page(&gridw1, url.clone()).await;
     assert_eq!(text_of(&html, "cov-households"), "4", "G1 only");
     assert_eq!(text_of(&html, "cov-not-reached"), "4");

@@ -172,27 +172,41 @@ async fn create_questionnaire(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<NewQuestionnaire>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    matter_for(&state, &user, &id, Action::Deliberate).await?;
-    let actor = user.audit_name();
-    let qid = state
-        .db
-        .write(move |tx| {
-            let (actor, id, t, qs) = (
-                actor.clone(),
-                id.clone(),
-                body.title.clone(),
-                body.questions.clone(),
-            );
-            Box::pin(async move {
-                store::create_questionnaire(tx, &actor, &id, &t, &qs, body.closes_at, db::now_ms())
-                    .await
-            })
-        })
-        .await?;
+    let qid = publish_questionnaire(
+        &state,
+        &user,
+        &id,
+        body.title,
+        body.questions,
+        body.closes_at,
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(json!(store::questionnaire(&state.db, &qid).await?)),
     ))
+}
+
+/// Publishes a questionnaire for the caller (shared with the matter page); its id.
+pub async fn publish_questionnaire(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    title: String,
+    questions: Vec<Question>,
+    closes_at: i64,
+) -> Result<String, ApiError> {
+    matter_for(state, user, id, Action::Deliberate).await?;
+    let (actor, id) = (user.audit_name(), id.to_string());
+    Ok(state
+        .db
+        .write(move |tx| {
+            let (actor, id, t, qs) = (actor.clone(), id.clone(), title.clone(), questions.clone());
+            Box::pin(async move {
+                store::create_questionnaire(tx, &actor, &id, &t, &qs, closes_at, db::now_ms()).await
+            })
+        })
+        .await?)
 }
 
 /// The questionnaire and the matter it belongs to, if visible.

@@ -344,6 +344,14 @@ pub const MESSAGES: &[(&str, &str, &str, &str)] = &[
     ("meeting.ends", "结束时间", "結束時間", "Ends"),
     ("meeting.agenda_lines", "议程（每行一项）", "議程（每行一項）", "Agenda (one item per line)"),
     ("meeting.participants_lines", "参会人员（每行一人：姓名，单位或职务）", "參會人員（每行一人：姓名，單位或職務）", "Participants (one per line: name, body or role)"),
+    ("matter.q_new", "发布问卷", "發布問卷", "Publish a questionnaire"),
+    ("matter.q_closes", "截止时间", "截止時間", "Closes"),
+    ("matter.question", "问题", "問題", "Question"),
+    ("matter.q_single", "单选", "單選", "Single choice"),
+    ("matter.q_multiple", "多选", "多選", "Multiple choice"),
+    ("matter.q_text", "填写", "填寫", "Free text"),
+    ("matter.q_options", "选项，每行一个", "選項，每行一個", "Options, one per line"),
+    ("matter.q_publish", "发布", "發布", "Publish"),
     ("meeting.assembly_notice", "业主大会须提前15日通知。", "業主大會須提前15日通知。", "An owners' assembly must be announced 15 days ahead."),
 ];
 

@@ -35,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .route("/matters/{id}/comments", post(comment_submit))
         .route("/matters/{id}/door-records", post(door_submit))
         .route("/questionnaires/{id}/answers", post(answer_submit))
+        .route("/matters/{id}/questionnaires", post(questionnaire_submit))
 }
 
 fn render<T: Template>(t: &T, status: StatusCode) -> Response {
@@ -175,6 +176,8 @@ struct MatterPage {
     /// id, title, kind key, when
     meetings: Vec<(String, String, String, String)>,
     can_convene: bool,
+    /// Question slots of the questionnaire form.
+    q_slots: Vec<usize>,
 }
 
 pub struct QOption {
@@ -485,6 +488,7 @@ async fn matter_page(
             .collect();
         let can_convene = check_place(&user, &place, Action::Deliberate).is_ok();
         Ok::<_, ApiError>(MatterPage {
+            q_slots: (0..5).collect(),
             meetings,
             can_convene,
             can_speak,
@@ -667,6 +671,68 @@ async fn answer_submit(
     .await;
     match r {
         Ok(mid) => Redirect::to(&format!("/matters/{mid}#questionnaire-{qid}")).into_response(),
+        Err(e) => page_error(e, lang),
+    }
+}
+
+/// The questionnaire form: `title`, `closes` (CST), and up to five questions
+/// `q{i}_text`, `q{i}_kind` (single, multiple, text), `q{i}_options` (one per
+/// line); a question left without text is skipped.
+async fn questionnaire_submit(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let lang = Lang::from_request(None, &headers);
+    let Some(user) = user else {
+        return Redirect::to("/login").into_response();
+    };
+    let get = |k: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let r = async {
+        let mut questions = Vec::new();
+        for i in 0..5 {
+            let text = get(&format!("q{i}_text"));
+            if text.trim().is_empty() {
+                continue;
+            }
+            let kind = match get(&format!("q{i}_kind")).as_str() {
+                "multiple" => QuestionKind::Multiple,
+                "text" => QuestionKind::Text,
+                _ => QuestionKind::Single,
+            };
+            let options = if kind == QuestionKind::Text {
+                vec![]
+            } else {
+                crate::meetings_pages::lines(&get(&format!("q{i}_options")))
+            };
+            questions.push(gongzhi_domain::deliberation::Question {
+                text,
+                kind,
+                options,
+            });
+        }
+        let closes_at = crate::meetings_pages::local_time("closes_at", &get("closes"))?;
+        deliberation_api::publish_questionnaire(
+            &state,
+            &user,
+            &id,
+            get("title"),
+            questions,
+            closes_at,
+        )
+        .await
+    }
+    .await;
+    match r {
+        Ok(qid) => Redirect::to(&format!("/matters/{id}#questionnaire-{qid}")).into_response(),
         Err(e) => page_error(e, lang),
     }
 }

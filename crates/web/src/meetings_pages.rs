@@ -119,7 +119,7 @@ async fn meeting_page(
     }
 }
 
-fn lines(s: &str) -> Vec<String> {
+pub(crate) fn lines(s: &str) -> Vec<String> {
     s.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
@@ -185,7 +185,7 @@ pub struct AnnounceForm {
     participants: String,
 }
 
-fn local_time(field: &str, s: &str) -> Result<i64, ApiError> {
+pub(crate) fn local_time(field: &str, s: &str) -> Result<i64, ApiError> {
     parse_iso(&format!("{}+08:00", s.trim()))
         .ok_or_else(|| ApiError::field(field, "a date and time, YYYY-MM-DDTHH:MM"))
 }
