@@ -689,13 +689,7 @@ async fn questionnaire_submit(
     let Some(user) = user else {
         return Redirect::to("/login").into_response();
     };
-    let get = |k: &str| {
-        fields
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+    let get = |k: &str| crate::meetings_pages::field_value(&fields, k);
     let r = async {
         let mut questions = Vec::new();
         for i in 0..5 {

@@ -127,6 +127,15 @@ pub(crate) fn lines(s: &str) -> Vec<String> {
         .collect()
 }
 
+/// The first value of form field `k` (empty if absent).
+pub(crate) fn field_value(fields: &[(String, String)], k: &str) -> String {
+    fields
+        .iter()
+        .find(|(n, _)| n == k)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
+}
+
 /// Minutes form: `minutes`, `decisions` (one per line), `attended` (repeated participant indices).
 async fn minutes_submit(
     State(state): State<AppState>,
@@ -139,13 +148,7 @@ async fn minutes_submit(
     let Some(user) = user else {
         return Redirect::to("/login").into_response();
     };
-    let get = |k: &str| {
-        fields
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+    let get = |k: &str| field_value(&fields, k);
     let r = async {
         let attended = fields
             .iter()
