@@ -1077,6 +1077,11 @@ async fn meetings(kind: Kind) {
     assert_eq!(st, StatusCode::NOT_FOUND);
 
     // Pages: the meeting, and announcing from the matter page.
+    let (_, html) = page(&owner0, format!("{base}/places/{}/matters", w.a.id)).await;
+    assert!(
+        html.contains(&format!("/meetings/{aid}")) && html.contains("业主大会"),
+        "the place's meetings, with or without a matter"
+    );
     let (st, html) = page(&owner0, format!("{base}/meetings/{mid}")).await;
     assert_eq!(st, StatusCode::OK);
     assert!(html.contains("专题会") && html.contains("成立监督小组"));

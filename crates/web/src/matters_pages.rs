@@ -42,6 +42,16 @@ fn render<T: Template>(t: &T, status: StatusCode) -> Response {
     votes_pages::render(t, status, None)
 }
 
+/// A meeting in a list: id, title, kind key, when.
+fn meeting_row(x: gongzhi_store::meetings::MeetingView) -> (String, String, String, String) {
+    (
+        x.id,
+        x.title,
+        format!("meeting.kind.{}", x.kind.as_str()),
+        cst(x.starts_at),
+    )
+}
+
 pub struct MatterRow {
     id: String,
     title: String,
@@ -59,6 +69,8 @@ struct ListPage {
     place_id: String,
     place_name: String,
     matters: Vec<MatterRow>,
+    /// Meetings over the place and below: id, title, kind key, when.
+    meetings: Vec<(String, String, String, String)>,
 }
 
 async fn list_page(
@@ -75,7 +87,13 @@ async fn list_page(
     let page = async {
         let (place, _) = check(&state, &user, &id, Action::ReadStructure).await?;
         let ms = matters::matters_under(&state.db, &place).await?;
+        let meetings = gongzhi_store::meetings::meetings_under(&state.db, &place)
+            .await?
+            .into_iter()
+            .map(meeting_row)
+            .collect();
         Ok::<_, ApiError>(ListPage {
+            meetings,
             lang,
             logged_in: true,
             place_id: place.id.clone(),
@@ -477,14 +495,7 @@ async fn matter_page(
         let meetings = gongzhi_store::meetings::meetings_of_matter(&state.db, &m.id)
             .await?
             .into_iter()
-            .map(|x| {
-                (
-                    x.id,
-                    x.title,
-                    format!("meeting.kind.{}", x.kind.as_str()),
-                    cst(x.starts_at),
-                )
-            })
+            .map(meeting_row)
             .collect();
         let can_convene = check_place(&user, &place, Action::Deliberate).is_ok();
         Ok::<_, ApiError>(MatterPage {
