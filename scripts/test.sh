@@ -34,6 +34,8 @@ echo "throwaway PostgreSQL on port $PGPORT"
 
 # The Open311 conformance test drives an independent client (PyPI `georeport`) from a venv.
 export GONGZHI_OPEN311_PYTHON="$(bash tests/open311/setup.sh)"
+# The meetings' iCalendar export is parsed by an independent parser (PyPI `icalendar`) from a venv.
+export GONGZHI_ICAL_PYTHON="$(bash tests/ical/setup.sh)"
 
 cargo fmt --all -- --check
 cargo test --workspace --locked -- --test-threads "${GONGZHI_TEST_THREADS:-4}"

@@ -30,13 +30,19 @@ pub const EVIDENCE_TYPES: &[&str] = &["image/jpeg", "image/png", "image/webp", "
 
 /// Checks an evidence file: a known type whose content really starts like
 /// that type, not empty, not larger than [`MAX_EVIDENCE_BYTES`].
-pub fn check_evidence(content_type: &str, bytes: &[u8]) -> Result<(), String> {
-    let ct = content_type
+/// The media type of a Content-Type header, lower case, without parameters
+/// (`Image/PNG; q=1` → `image/png`).
+pub fn media_type(content_type: &str) -> String {
+    content_type
         .split(';')
         .next()
         .unwrap_or("")
         .trim()
-        .to_ascii_lowercase();
+        .to_ascii_lowercase()
+}
+
+pub fn check_evidence(content_type: &str, bytes: &[u8]) -> Result<(), String> {
+    let ct = media_type(content_type);
     if !EVIDENCE_TYPES.contains(&ct.as_str()) {
         return Err(format!(
             "type '{ct}' is not accepted (expected one of {})",
@@ -100,6 +106,13 @@ pub fn parse_channels(list: &[String]) -> Result<Vec<Channel>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn media_types() {
+        assert_eq!(media_type("Image/PNG; q=1"), "image/png");
+        assert_eq!(media_type(" application/pdf "), "application/pdf");
+        assert_eq!(media_type(""), "");
+    }
 
     #[test]
     fn evidence_types_and_signatures() {

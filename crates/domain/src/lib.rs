@@ -5,7 +5,9 @@
 
 pub mod ballot;
 pub mod cases;
+pub mod deliberation;
 pub mod fund_calc;
+pub mod ical;
 pub mod ledger;
 pub mod mask;
 pub mod mediation;

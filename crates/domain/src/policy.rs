@@ -62,6 +62,9 @@ pub enum Action {
     VerifyCase,
     /// See the cases and the work queue of a place.
     ReadCases,
+    /// Convene meetings and record their minutes, publish and close
+    /// questionnaires on the matters of a place.
+    Deliberate,
 }
 
 impl Role {
@@ -95,6 +98,7 @@ impl Role {
                     | HandleCase
                     | ReadBooks
                     | ApproveDisbursement
+                    | Deliberate
             ),
             BranchSecretary => matches!(
                 action,
@@ -106,6 +110,7 @@ impl Role {
                     | EscalateCase
                     | ReadBooks
                     | ApproveDisbursement
+                    | Deliberate
             ),
             Supervisor => matches!(
                 action,
@@ -302,6 +307,7 @@ fn action_name(a: Action) -> &'static str {
         Action::RaiseCaseOnBehalf => "raise cases on someone's behalf here",
         Action::VerifyCase => "verify the cases of this place",
         Action::ReadCases => "see the cases of this place",
+        Action::Deliberate => "convene meetings or publish questionnaires here",
     }
 }
 
@@ -343,6 +349,27 @@ mod tests {
         assert!(authorize(&owner, Action::ApproveDisbursement, Target { path: &c }).is_err());
         let resident = actor(vec![g(Role::Resident, &["d", "s", "c", "x"])]);
         assert!(authorize(&resident, Action::ReadBooks, Target { path: &c }).is_err());
+    }
+
+    #[test]
+    fn who_deliberates() {
+        let c = p(&["d", "s", "c", "x"]);
+        for (role, ok) in [
+            (Role::CommitteeMember, true),
+            (Role::BranchSecretary, true),
+            (Role::CommunityStaff, true),
+            (Role::GridWorker, false),
+            (Role::Steward, false),
+            (Role::Owner, false),
+            (Role::Resident, false),
+        ] {
+            let a = actor(vec![g(role, &["d", "s", "c", "x"])]);
+            assert_eq!(
+                authorize(&a, Action::Deliberate, Target { path: &c }).is_ok(),
+                ok,
+                "{role:?}"
+            );
+        }
     }
 
     #[test]

@@ -10,8 +10,7 @@
 //! JSON of the same shape; [`validate`] checks them, [`check_step`] checks one
 //! more completed step against the procedure and the steps done so far.
 //!
-//! Only the domain half exists so far: storing matters and their steps, and
-//! their pages, are still to do.
+//! [`window`] says when the next step may be done, for the matter page.
 
 use crate::policy::Role;
 use serde::{Deserialize, Serialize};
@@ -200,6 +199,32 @@ pub fn check_step(
         }
     }
     Ok(i)
+}
+
+/// When the next step may be done: its index, the earliest time (the
+/// previous step plus its minimum days) and the latest (plus its maximum
+/// days), in ms. None when every step is done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NextWindow {
+    pub index: usize,
+    pub earliest: Option<i64>,
+    pub latest: Option<i64>,
+}
+
+/// The window of the step after the steps done at `done_at` (ms, in order).
+pub fn window(p: &Procedure, done_at: &[i64]) -> Option<NextWindow> {
+    let index = done_at.len();
+    let step = p.steps.get(index)?;
+    let prev = done_at.last().copied();
+    let at = |days: Option<u32>| match (prev, days) {
+        (Some(t), Some(d)) => Some(t + i64::from(d) * DAY_MS),
+        _ => None,
+    };
+    Some(NextWindow {
+        index,
+        earliest: at(step.min_days_after_previous),
+        latest: at(step.max_days_after_previous),
+    })
 }
 
 fn step(
@@ -545,5 +570,34 @@ mod tests {
             check_step(&p, &five, "publish", Role::CommunityStaff, 33 * d + 1),
             Err(StepError::TooLate { days: 3, .. })
         ));
+    }
+
+    #[test]
+    fn the_next_steps_window_agrees_with_check_step() {
+        let p = builtins().remove(0);
+        let d = DAY_MS;
+        assert_eq!(
+            window(&p, &[]),
+            Some(NextWindow {
+                index: 0,
+                earliest: None,
+                latest: None
+            })
+        );
+        let w = window(&p, &[0, d, 2 * d]).unwrap();
+        assert_eq!((w.index, w.earliest, w.latest), (3, Some(17 * d), None));
+        assert!(check_step(&p, &[0, d, 2 * d], "decide", Role::CommitteeMember, 17 * d).is_ok());
+        assert!(check_step(
+            &p,
+            &[0, d, 2 * d],
+            "decide",
+            Role::CommitteeMember,
+            17 * d - 1
+        )
+        .is_err());
+        let w = window(&p, &[0, d, 2 * d, 20 * d, 30 * d]).unwrap();
+        assert_eq!((w.index, w.earliest, w.latest), (5, None, Some(33 * d)));
+        let all: Vec<i64> = (0..7).map(|i| i * d).collect();
+        assert_eq!(window(&p, &all), None);
     }
 }

@@ -19,13 +19,13 @@ const ACTOR: &str = "demo";
 const RECORDER: &str = "demo:grid-worker";
 
 /// A stand-in for a scanned paper ballot: a PNG signature and a label.
-fn scan(label: &str) -> Vec<u8> {
+pub(crate) fn scan(label: &str) -> Vec<u8> {
     let mut b = b"\x89PNG\r\n\x1a\n".to_vec();
     b.extend_from_slice(label.as_bytes());
     b
 }
 
-fn day_ms(y: i64, m: i64, d: i64) -> i64 {
+pub(crate) fn day_ms(y: i64, m: i64, d: i64) -> i64 {
     // Days from civil (Howard Hinnant), midnight China Standard Time.
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
@@ -186,7 +186,7 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
             None
         }
     };
-    let (id, t) = run(
+    let (elevator_id, t) = run(
         db,
         Run {
             title: "千山美林6栋老旧电梯更新改造（按本栋户数四分之三同意）",
@@ -205,7 +205,7 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
     );
     let _ = writeln!(
         s,
-        "  {id}  千山美林 6栋 elevator: {} of {} households yes (≥ 3/4) → passed",
+        "  {elevator_id}  千山美林 6栋 elevator: {} of {} households yes (≥ 3/4) → passed",
         t.yes_headcount, t.total_headcount
     );
 
@@ -280,6 +280,7 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
         "  {}  精城名典 steward renewal: open for 14 days — log in as `owner` and open /votes",
         v.id
     );
+    s.push_str(&crate::demo_matters::load(db, &elevator_id).await?);
     Ok(s)
 }
 

@@ -9,6 +9,7 @@ mod books_cli;
 mod demo;
 mod demo_books;
 mod demo_cases;
+mod demo_matters;
 mod demo_votes;
 mod roster_cli;
 

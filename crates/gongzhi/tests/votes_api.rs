@@ -13,7 +13,8 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-const PW: &str = "correct horse battery";
+mod http;
+use http::{field, get, login_at, post, PW};
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR-a-scanned-ballot";
 
 fn row(
@@ -163,42 +164,7 @@ async fn world(kind: Kind) -> World {
 }
 
 async fn login(w: &World, user: &str) -> reqwest::Client {
-    let c = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    let r = c
-        .post(format!("{}/api/v1/auth/login", w.base))
-        .json(&json!({"username": user, "password": PW}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK, "login {user}");
-    c
-}
-
-async fn post(c: &reqwest::Client, url: String, body: Value) -> (StatusCode, Value) {
-    let r = c.post(url).json(&body).send().await.unwrap();
-    let st = r.status();
-    let ct = r
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default();
-    let v: Value = r.json().await.unwrap_or(Value::Null);
-    if !st.is_success() {
-        assert_eq!(ct, "application/problem+json", "{v}");
-    }
-    (st, v)
-}
-
-async fn get(c: &reqwest::Client, url: String) -> (StatusCode, Value) {
-    let r = c.get(url).send().await.unwrap();
-    (r.status(), r.json().await.unwrap_or(Value::Null))
-}
-
-fn field(v: &Value) -> &str {
-    v["errors"][0]["field"].as_str().unwrap_or("")
+    login_at(&w.base, user).await
 }
 
 fn now_ms() -> i64 {

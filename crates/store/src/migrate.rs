@@ -51,6 +51,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0005_cases2.sqlite.sql"),
         postgres: include_str!("../migrations/0005_cases2.postgres.sql"),
     },
+    Migration {
+        version: 6,
+        name: "deliberation",
+        common: include_str!("../migrations/0006_deliberation.sql"),
+        sqlite: include_str!("../migrations/0006_deliberation.sqlite.sql"),
+        postgres: include_str!("../migrations/0006_deliberation.postgres.sql"),
+    },
 ];
 
 pub async fn run(db: &Db) -> Result<(), StoreError> {

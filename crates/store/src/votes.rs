@@ -162,7 +162,7 @@ pub async fn create_vote(tx: &mut Tx, actor: &str, v: NewVote<'_>) -> Result<Vot
     Ok(view)
 }
 
-async fn vote_in_tx(tx: &mut Tx, id: &str) -> Result<VoteView, StoreError> {
+pub(crate) async fn vote_in_tx(tx: &mut Tx, id: &str) -> Result<VoteView, StoreError> {
     let r = sqlx::query(&format!("SELECT {VOTE_COLS} FROM votes WHERE id = $1"))
         .bind(id.to_string())
         .fetch_optional(&mut **tx)
@@ -342,17 +342,7 @@ pub async fn open_vote(
     }
     let mut parts: Vec<(String, String, i64, String)> = Vec::with_capacity(rows.len());
     for r in &rows {
-        let number = db::s(r, "number")?;
-        let label = if db::s(r, "place_kind")? == "unit" {
-            format!(
-                "{}-{}-{}",
-                db::os(r, "parent_name")?.unwrap_or_default(),
-                db::s(r, "place_name")?,
-                number
-            )
-        } else {
-            format!("{}-{}", db::s(r, "place_name")?, number)
-        };
+        let label = part_label(r)?;
         parts.push((
             db::s(r, "id")?,
             label,
@@ -462,6 +452,22 @@ async fn electorate_from<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     Ok(out)
 }
 
+/// A part's label, `building-unit-number` (or `building-number`), from a row
+/// with `number`, `place_kind`, `place_name` and `parent_name`.
+pub(crate) fn part_label(r: &AnyRow) -> Result<String, StoreError> {
+    let number = db::s(r, "number")?;
+    Ok(if db::s(r, "place_kind")? == "unit" {
+        format!(
+            "{}-{}-{}",
+            db::os(r, "parent_name")?.unwrap_or_default(),
+            db::s(r, "place_name")?,
+            number
+        )
+    } else {
+        format!("{}-{}", db::s(r, "place_name")?, number)
+    })
+}
+
 /// The frozen electorate, parts in label order.
 pub async fn electorate(db: &Db, vote_id: &str) -> Result<Vec<Elector>, StoreError> {
     electorate_from(db.reader(), vote_id).await
@@ -486,12 +492,7 @@ pub async fn add_evidence(
 ) -> Result<EvidenceView, StoreError> {
     let v = vote_in_tx(tx, vote_id).await?;
     ballot::check_evidence(content_type, bytes).map_err(|e| StoreError::invalid("file", e))?;
-    let ct = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let ct = ballot::media_type(content_type);
     let sha = hex::encode(Sha256::digest(bytes));
     let id = db::new_id();
     sqlx::query("INSERT INTO vote_evidence (id, vote_id, content_type, size, sha256, bytes_hex, uploaded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")

@@ -48,6 +48,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(crate::votes_api::router())
         .merge(crate::fund_api::router())
         .merge(crate::matters_api::router())
+        .merge(crate::deliberation_api::router())
+        .merge(crate::meetings_api::router())
 }
 
 fn parse_enum<T>(

@@ -5,11 +5,15 @@ pub mod access;
 pub mod api;
 pub mod cases_api;
 pub mod cases_pages;
+pub mod deliberation_api;
 pub mod fund_api;
 pub mod fund_pages;
 pub mod i18n;
 pub mod matters_api;
+pub mod matters_pages;
 pub mod mediation_api;
+pub mod meetings_api;
+pub mod meetings_pages;
 pub mod metrics;
 pub mod notify_api;
 pub mod open311;
@@ -129,6 +133,8 @@ pub fn app(db: Db, config: Config) -> Router {
         .route("/votes/{id}", get(votes_pages::vote_page))
         .route("/votes/{id}/ballot", post(votes_pages::cast))
         .merge(fund_pages::routes())
+        .merge(matters_pages::router())
+        .merge(meetings_pages::router())
         .route("/assets/{*file}", get(asset))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(PropagateRequestIdLayer::x_request_id())

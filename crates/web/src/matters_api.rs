@@ -77,7 +77,7 @@ async fn create_matter(
     Ok((StatusCode::CREATED, Json(json!(m))))
 }
 
-async fn visible(
+pub async fn visible(
     state: &AppState,
     user: &CurrentUser,
     id: &str,
@@ -133,19 +133,34 @@ async fn record_step(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<StepBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let (_, place) = visible(&state, &user, &id).await?;
+    let done = record(&state, &user, &id, body.step, body.note, body.vote_id).await?;
+    Ok((StatusCode::CREATED, Json(json!(done))))
+}
+
+/// Records the next step of a matter visible to `user`, with the roles they
+/// hold over its scope (shared by the API and the matter page).
+pub async fn record(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    step: String,
+    note: String,
+    vote_id: Option<String>,
+) -> Result<matters::StepDone, ApiError> {
+    let (_, place) = visible(state, user, id).await?;
     let roles = policy::roles_over(&user.actor, &place.path_ids());
     let actor = user.audit_name();
-    let done = state
+    let id = id.to_string();
+    Ok(state
         .db
         .write(move |tx| {
             let (actor, id, roles, step, note, vote) = (
                 actor.clone(),
                 id.clone(),
                 roles.clone(),
-                body.step.clone(),
-                body.note.clone(),
-                body.vote_id.clone(),
+                step.clone(),
+                note.clone(),
+                vote_id.clone(),
             );
             Box::pin(async move {
                 matters::record_step(
@@ -161,6 +176,5 @@ async fn record_step(
                 .await
             })
         })
-        .await?;
-    Ok((StatusCode::CREATED, Json(json!(done))))
+        .await?)
 }

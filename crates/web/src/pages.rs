@@ -234,6 +234,7 @@ pub struct PartRow {
 struct PlacePage {
     lang: Lang,
     logged_in: bool,
+    place_id: String,
     place_name: String,
     kind_key: String,
     code: Option<String>,
@@ -338,6 +339,7 @@ pub async fn place(
         Ok(PlacePage {
             lang,
             logged_in: true,
+            place_id: place.id.clone(),
             place_name: place.name.clone(),
             kind_key: format!("kind.{}", place.kind),
             code: place.code.clone(),

@@ -12,23 +12,23 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use gongzhi_domain::ballot::VoteStatus;
-use gongzhi_domain::vote::Choice;
+use gongzhi_domain::vote::{Base, Choice, Matter, Rule};
 use gongzhi_store::{auth, votes};
 use serde::Deserialize;
 
 #[derive(Deserialize, Default)]
 pub struct LangQuery {
-    lang: Option<String>,
+    pub lang: Option<String>,
 }
 
-fn lang_of(q: &LangQuery, headers: &HeaderMap) -> (Lang, Option<Lang>) {
+pub(crate) fn lang_of(q: &LangQuery, headers: &HeaderMap) -> (Lang, Option<Lang>) {
     (
         Lang::from_request(q.lang.as_deref(), headers),
         q.lang.as_deref().and_then(Lang::parse),
     )
 }
 
-fn render<T: Template>(t: &T, status: StatusCode, set: Option<Lang>) -> Response {
+pub(crate) fn render<T: Template>(t: &T, status: StatusCode, set: Option<Lang>) -> Response {
     match t.render() {
         Ok(html) => {
             let mut r = (status, Html(html)).into_response();
@@ -64,7 +64,7 @@ struct VoteError {
     detail: String,
 }
 
-fn page_error(e: ApiError, lang: Lang) -> Response {
+pub(crate) fn page_error(e: ApiError, lang: Lang) -> Response {
     let title_key = match e.status.as_u16() {
         404 => "err.not_found",
         403 => "err.forbidden",
@@ -259,9 +259,9 @@ pub async fn vote_page(
                 conditions = cs
                     .iter()
                     .map(|c| Cond {
-                        name: c["name"].as_str().unwrap_or("").into(),
+                        name: condition_text(lang, c["name"].as_str().unwrap_or("")),
                         held: c["held"].as_bool().unwrap_or(false),
-                        detail: c["detail"].as_str().unwrap_or("").into(),
+                        detail: condition_detail(lang, c["detail"].as_str().unwrap_or("")),
                     })
                     .collect();
             }
@@ -271,7 +271,7 @@ pub async fn vote_page(
             logged_in: true,
             id: v.id.clone(),
             title: v.title.clone(),
-            rule_text: v.rule_text.clone(),
+            rule_text: rule_text(lang, &v.rule),
             status: v.status.to_string(),
             status_key: format!("vote.status.{}", v.status),
             opens: cst(v.opens_at),
@@ -331,9 +331,129 @@ pub async fn cast(
     }
 }
 
+/// The rule of a vote in the reader's language (the domain's `Display` is the
+/// English of record).
+pub fn rule_text(lang: Lang, rule: &Rule) -> String {
+    match *rule {
+        Rule::CivilCode {
+            matter: Matter::Ordinary,
+        } => lang.t("rule.civil_ordinary").into(),
+        Rule::CivilCode {
+            matter: Matter::Special,
+        } => lang.t("rule.civil_special").into(),
+        Rule::Custom {
+            base,
+            area,
+            headcount,
+            bound,
+            turnout,
+        } => {
+            let of = lang.t(match base {
+                Base::Eligible => "rule.base.eligible",
+                Base::Participants => "rule.base.participants",
+            });
+            let parts: Vec<String> = [("rule.custom_area", area), ("rule.custom_heads", headcount)]
+                .into_iter()
+                .filter_map(|(key, f)| {
+                    f.map(|f| {
+                        lang.t(key)
+                            .replace("{sym}", bound.symbol())
+                            .replace("{base}", of)
+                            .replace("{f}", &f.to_string())
+                    })
+                })
+                .collect();
+            let mut s = lang
+                .t("rule.custom")
+                .replace("{parts}", &parts.join(lang.t("rule.and")));
+            s.push_str(lang.t(if turnout {
+                "rule.with_turnout"
+            } else {
+                "rule.no_turnout"
+            }));
+            s
+        }
+    }
+}
+
+/// A condition's name (`turnout: voted_area ≥ 2/3 of total_area`) in the
+/// reader's language; anything of another shape is shown as it is.
+fn condition_text(lang: Lang, name: &str) -> String {
+    let Some((stage, rest)) = name.split_once(": ") else {
+        return name.into();
+    };
+    let w: Vec<&str> = rest.split(' ').collect();
+    let stage_key = match stage {
+        "turnout" => "cond.turnout",
+        "approval" => "cond.approval",
+        _ => return name.into(),
+    };
+    let [value, sym, f, "of", base] = w.as_slice() else {
+        return name.into();
+    };
+    let k = |q: &str| lang.t(&format!("vote.k.{q}"));
+    lang.t("cond.shape")
+        .replace("{stage}", lang.t(stage_key))
+        .replace("{value}", k(value))
+        .replace("{sym}", sym)
+        .replace("{f}", f)
+        .replace("{base}", k(base))
+}
+
+/// `800.00 of 1200.00 m²` / `7 of 10 owners` → `800.00 / 1200.00 m²` / `7 / 10 人`.
+fn condition_detail(lang: Lang, detail: &str) -> String {
+    detail
+        .replace(" of ", " / ")
+        .replace("owners", lang.t("cond.owners"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rules_and_conditions_in_each_language() {
+        use gongzhi_domain::vote::{Bound, Fraction};
+        let r = Rule::Custom {
+            base: Base::Eligible,
+            area: None,
+            headcount: Some(Fraction::new(3, 4).unwrap()),
+            bound: Bound::AtLeast,
+            turnout: false,
+        };
+        assert_eq!(
+            rule_text(Lang::ZhCn, &r),
+            "本地规则：同意 ≥ 全体业主人数的 3/4；不设参与率要求"
+        );
+        assert_eq!(
+            rule_text(Lang::En, &r),
+            r.to_string(),
+            "English is the domain's text"
+        );
+        for m in [Matter::Ordinary, Matter::Special] {
+            let r = Rule::CivilCode { matter: m };
+            assert_eq!(rule_text(Lang::En, &r), r.to_string());
+            assert!(rule_text(Lang::ZhCn, &r).starts_with("《民法典》"));
+        }
+        let r = Rule::Custom {
+            base: Base::Participants,
+            area: Some(Fraction::new(1, 2).unwrap()),
+            headcount: Some(Fraction::new(1, 2).unwrap()),
+            bound: Bound::MoreThan,
+            turnout: true,
+        };
+        assert_eq!(rule_text(Lang::En, &r), r.to_string());
+        assert_eq!(
+            condition_text(Lang::ZhCn, "turnout: voted_area ≥ 2/3 of total_area"),
+            "参与率：参与表决面积 ≥ 总专有面积的 2/3"
+        );
+        assert_eq!(
+            condition_text(Lang::En, "approval: yes_headcount > 1/2 of voted_headcount"),
+            "approval: Yes owners > 1/2 of Participating owners"
+        );
+        assert_eq!(condition_text(Lang::ZhCn, "odd"), "odd");
+        assert_eq!(condition_detail(Lang::ZhCn, "7 of 10 owners"), "7 / 10 人");
+    }
 
     #[test]
     fn china_standard_time() {

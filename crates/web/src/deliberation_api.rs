@@ -1,0 +1,514 @@
+//! Opinion collection on a matter under `/api/v1`: comments and questionnaire
+//! answers by people in the matter's scope (staff over it, or owners and
+//! residents of a part inside it), questionnaires published and closed by
+//! those who deliberate, door-to-door records (敲门行动) by workers — a grid
+//! worker only in their micro-grid — and the coverage of the scope's
+//! households, limited to the caller's grids.
+
+use crate::access::{check_place, filter};
+use crate::matters_api::visible;
+use crate::problem::{ApiError, ApiJson};
+use crate::session::CurrentUser;
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use gongzhi_domain::deliberation::{self as dl, Answer, Question};
+use gongzhi_domain::policy::{self, Access, Action};
+use gongzhi_domain::vote::Choice;
+use gongzhi_store::deliberation::{self as store, DoorBallot, NewDoorRecord};
+use gongzhi_store::matters::MatterView;
+use gongzhi_store::register::Place;
+use gongzhi_store::{auth, db};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_comments, add_comment))
+        .routes(routes!(list_questionnaires, create_questionnaire))
+        .routes(routes!(get_questionnaire))
+        .routes(routes!(answer))
+        .routes(routes!(close_questionnaire))
+        .routes(routes!(list_door_records, add_door_record))
+        .routes(routes!(coverage))
+        .routes(routes!(add_document))
+        .routes(routes!(list_documents))
+        .routes(routes!(get_document))
+        // Documents may be up to 5 MiB (the default limit is 2 MiB).
+        .layer(axum::extract::DefaultBodyLimit::max(
+            gongzhi_domain::ballot::MAX_EVIDENCE_BYTES + 64 * 1024,
+        ))
+}
+
+async fn username(state: &AppState, user: &CurrentUser) -> String {
+    auth::get_user(&state.db, &user.user_id)
+        .await
+        .map(|u| u.username)
+        .unwrap_or_else(|_| user.audit_name())
+}
+
+/// Refuses unless the caller may speak on the matter (see `dl::may_speak`).
+pub async fn may_speak(
+    state: &AppState,
+    user: &CurrentUser,
+    place: &Place,
+) -> Result<(), ApiError> {
+    let roles = policy::roles_over(&user.actor, &place.path_ids());
+    let lives =
+        gongzhi_store::deliberation::lives_or_owns_in(&state.db, &user.user_id, &place.path)
+            .await?;
+    if dl::may_speak(&roles, lives) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "only people in this matter's scope may take part: you own or live in no part of it",
+        ))
+    }
+}
+
+/// The matter, if the caller may do `action` over its place.
+async fn matter_for(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    action: Action,
+) -> Result<(MatterView, Place, Access), ApiError> {
+    let (m, place) = visible(state, user, id).await?;
+    let access = check_place(user, &place, action)?;
+    Ok((m, place, access))
+}
+
+/// Comments on a matter, oldest first.
+#[utoipa::path(get, path = "/api/v1/matters/{id}/comments", tag = "matters", params(("id" = String, Path, description = "matter id")), responses((status = 200, description = "comments")))]
+async fn list_comments(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    visible(&state, &user, &id).await?;
+    Ok(Json(
+        json!({"comments": store::comments_of(&state.db, &id).await?}),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CommentBody {
+    body: String,
+}
+
+/// Comment on a matter (people in its scope).
+#[utoipa::path(post, path = "/api/v1/matters/{id}/comments", tag = "matters", params(("id" = String, Path, description = "matter id")), request_body = CommentBody,
+    responses((status = 201, description = "added"), (status = 403, description = "not in the matter's scope"), (status = 422, description = "invalid field")))]
+async fn add_comment(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<CommentBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let c = comment(&state, &user, &id, body.body).await?;
+    Ok((StatusCode::CREATED, Json(json!(c))))
+}
+
+/// Adds a comment for the caller (shared with the matter page).
+pub async fn comment(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    body: String,
+) -> Result<store::Comment, ApiError> {
+    let (_, place) = visible(state, user, id).await?;
+    may_speak(state, user, &place).await?;
+    let (uid, author, id) = (
+        user.user_id.clone(),
+        username(state, user).await,
+        id.to_string(),
+    );
+    Ok(state
+        .db
+        .write(move |tx| {
+            let (uid, author, id, body) = (uid.clone(), author.clone(), id.clone(), body.clone());
+            Box::pin(async move {
+                store::add_comment(tx, &uid, &author, &id, &body, db::now_ms()).await
+            })
+        })
+        .await?)
+}
+
+/// Questionnaires of a matter with their counts.
+#[utoipa::path(get, path = "/api/v1/matters/{id}/questionnaires", tag = "matters", params(("id" = String, Path, description = "matter id")), responses((status = 200, description = "questionnaires")))]
+async fn list_questionnaires(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    visible(&state, &user, &id).await?;
+    Ok(Json(
+        json!({"questionnaires": store::questionnaires_of(&state.db, &id).await?}),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewQuestionnaire {
+    title: String,
+    /// `[{"text": "…", "kind": "single" | "multiple" | "text", "options": ["…"]}]`
+    #[schema(value_type = Vec<Object>)]
+    questions: Vec<Question>,
+    /// When it stops taking answers (ms since the epoch).
+    closes_at: i64,
+}
+
+/// Publish a questionnaire on a matter (those who deliberate over its place).
+#[utoipa::path(post, path = "/api/v1/matters/{id}/questionnaires", tag = "matters", params(("id" = String, Path, description = "matter id")), request_body = NewQuestionnaire,
+    responses((status = 201, description = "published"), (status = 403, description = "may not deliberate here"), (status = 422, description = "invalid field")))]
+async fn create_questionnaire(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<NewQuestionnaire>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let qid = publish_questionnaire(
+        &state,
+        &user,
+        &id,
+        body.title,
+        body.questions,
+        body.closes_at,
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!(store::questionnaire(&state.db, &qid).await?)),
+    ))
+}
+
+/// Publishes a questionnaire for the caller (shared with the matter page); its id.
+pub async fn publish_questionnaire(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    title: String,
+    questions: Vec<Question>,
+    closes_at: i64,
+) -> Result<String, ApiError> {
+    matter_for(state, user, id, Action::Deliberate).await?;
+    let (actor, id) = (user.audit_name(), id.to_string());
+    Ok(state
+        .db
+        .write(move |tx| {
+            let (actor, id, t, qs) = (actor.clone(), id.clone(), title.clone(), questions.clone());
+            Box::pin(async move {
+                store::create_questionnaire(tx, &actor, &id, &t, &qs, closes_at, db::now_ms()).await
+            })
+        })
+        .await?)
+}
+
+/// The questionnaire and the matter it belongs to, if visible.
+async fn questionnaire_for(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+) -> Result<(store::QuestionnaireView, Place), ApiError> {
+    let q = store::questionnaire(&state.db, id)
+        .await
+        .map_err(|_| ApiError::not_found(format!("questionnaire '{id}' not found")))?;
+    let (_, place) = visible(state, user, &q.matter_id)
+        .await
+        .map_err(|_| ApiError::not_found(format!("questionnaire '{id}' not found")))?;
+    Ok((q, place))
+}
+
+/// A questionnaire with its counts (and the caller's current answers).
+#[utoipa::path(get, path = "/api/v1/questionnaires/{id}", tag = "matters", params(("id" = String, Path, description = "questionnaire id")), responses((status = 200, description = "the questionnaire")))]
+async fn get_questionnaire(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let (q, _) = questionnaire_for(&state, &user, &id).await?;
+    let mine = store::my_answers(&state.db, &id, &user.user_id).await?;
+    let open = q.is_open(db::now_ms());
+    Ok(Json(
+        json!({"questionnaire": q, "open": open, "my_answers": mine}),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct AnswerBody {
+    /// One per question: an option index, a list of option indices, or a text.
+    #[schema(value_type = Vec<Object>)]
+    answers: Vec<Answer>,
+}
+
+/// Answer a questionnaire (people in the matter's scope); a new answer replaces the caller's earlier one.
+#[utoipa::path(post, path = "/api/v1/questionnaires/{id}/answers", tag = "matters", params(("id" = String, Path, description = "questionnaire id")), request_body = AnswerBody,
+    responses((status = 201, description = "recorded"), (status = 403, description = "not in the matter's scope"), (status = 409, description = "closed"), (status = 422, description = "invalid answer")))]
+async fn answer(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<AnswerBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let seq = answer_as(&state, &user, &id, body.answers).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"seq": seq, "replaced_earlier": seq > 1})),
+    ))
+}
+
+/// Records the caller's answers (shared with the matter page).
+pub async fn answer_as(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    answers: Vec<Answer>,
+) -> Result<i64, ApiError> {
+    let (_, place) = questionnaire_for(state, user, id).await?;
+    may_speak(state, user, &place).await?;
+    let (uid, id) = (user.user_id.clone(), id.to_string());
+    Ok(state
+        .db
+        .write(move |tx| {
+            let (uid, id, a) = (uid.clone(), id.clone(), answers.clone());
+            Box::pin(async move { store::answer(tx, &id, &uid, &a, db::now_ms()).await })
+        })
+        .await?)
+}
+
+/// Close a questionnaire before its time.
+#[utoipa::path(post, path = "/api/v1/questionnaires/{id}/close", tag = "matters", params(("id" = String, Path, description = "questionnaire id")),
+    responses((status = 200, description = "closed"), (status = 403, description = "may not deliberate here"), (status = 409, description = "already closed")))]
+async fn close_questionnaire(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let (_, place) = questionnaire_for(&state, &user, &id).await?;
+    check_place(&user, &place, Action::Deliberate)?;
+    let actor = user.audit_name();
+    let qid = id.clone();
+    state
+        .db
+        .write(move |tx| {
+            let (actor, id) = (actor.clone(), qid.clone());
+            Box::pin(async move { store::close_questionnaire(tx, &actor, &id, db::now_ms()).await })
+        })
+        .await?;
+    Ok(Json(json!(store::questionnaire(&state.db, &id).await?)))
+}
+
+/// Door-to-door records of a matter (a grid worker sees their grid's).
+#[utoipa::path(get, path = "/api/v1/matters/{id}/door-records", tag = "matters", params(("id" = String, Path, description = "matter id")), responses((status = 200, description = "records"), (status = 403, description = "may not read the register here")))]
+async fn list_door_records(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let (_, _, access) = matter_for(&state, &user, &id, Action::ReadRegister).await?;
+    Ok(Json(
+        json!({"door_records": store::door_records_of(&state.db, &id, &filter(&access)).await?}),
+    ))
+}
+
+#[derive(Deserialize, ToSchema, Clone)]
+pub struct DoorBallotBody {
+    vote_id: String,
+    /// yes, no or abstain
+    choice: String,
+    /// The scan of the signed paper ballot (`POST /api/v1/votes/{id}/evidence`).
+    evidence_id: String,
+}
+
+#[derive(Deserialize, ToSchema, Clone)]
+pub struct DoorRecordBody {
+    pub(crate) part_id: String,
+    /// The visit's date, `YYYY-MM-DD`.
+    pub(crate) visited_on: String,
+    pub(crate) opinion: String,
+    /// Who knocked; the recorder's username if absent.
+    pub(crate) worker: Option<String>,
+    /// A paper ballot signed at the door, cast for the part's owner.
+    pub(crate) ballot: Option<DoorBallotBody>,
+}
+
+/// Record a door-to-door visit to a household of the matter's scope (workers; a grid worker only in their micro-grid).
+#[utoipa::path(post, path = "/api/v1/matters/{id}/door-records", tag = "matters", params(("id" = String, Path, description = "matter id")), request_body = DoorRecordBody,
+    responses((status = 201, description = "recorded"), (status = 403, description = "not the caller's grid or role"), (status = 422, description = "invalid field, or a household outside the scope")))]
+async fn add_door_record(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<DoorRecordBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let rec = door_record(&state, &user, &id, body).await?;
+    Ok((StatusCode::CREATED, Json(json!(rec))))
+}
+
+/// Records a visit for the caller (shared with the matter page).
+pub async fn door_record(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    body: DoorRecordBody,
+) -> Result<store::DoorRecord, ApiError> {
+    let (_, place, _) = matter_for(state, user, id, Action::RecordBallots).await?;
+    // A grid worker narrowed to micro-grids records only in them.
+    if let Ok(Access::Grids(grids)) = check_place(user, &place, Action::ReadRegister) {
+        let w = store::part_where(&state.db, &body.part_id).await?;
+        if !w.grid_id.as_ref().is_some_and(|g| grids.contains(g)) {
+            return Err(ApiError::forbidden(
+                "this household is not in your micro-grid",
+            ));
+        }
+    }
+    let choice = match &body.ballot {
+        Some(b) => Some(Choice::parse(b.choice.trim()).ok_or_else(|| {
+            ApiError::field("ballot.choice", format!("unknown choice '{}'", b.choice))
+        })?),
+        None => None,
+    };
+    let worker = match body.worker.clone() {
+        Some(w) => w,
+        None => username(state, user).await,
+    };
+    let (actor, id) = (user.audit_name(), id.to_string());
+    Ok(state
+        .db
+        .write(move |tx| {
+            let (actor, id, body, worker) =
+                (actor.clone(), id.clone(), body.clone(), worker.clone());
+            Box::pin(async move {
+                let ballot = match (&body.ballot, choice) {
+                    (Some(b), Some(choice)) => Some(DoorBallot {
+                        vote_id: &b.vote_id,
+                        choice,
+                        evidence_id: &b.evidence_id,
+                    }),
+                    _ => None,
+                };
+                store::add_door_record(
+                    tx,
+                    NewDoorRecord {
+                        matter_id: &id,
+                        part_id: &body.part_id,
+                        visited_on: &body.visited_on,
+                        opinion: &body.opinion,
+                        worker: &worker,
+                        recorded_by: &actor,
+                        ballot,
+                        now: db::now_ms(),
+                    },
+                )
+                .await
+            })
+        })
+        .await?)
+}
+
+/// Which households of the matter's scope have been reached door to door and which not (a grid worker: their grid's).
+#[utoipa::path(get, path = "/api/v1/matters/{id}/coverage", tag = "matters", params(("id" = String, Path, description = "matter id")), responses((status = 200, description = "coverage"), (status = 403, description = "may not read the register here")))]
+async fn coverage(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let (m, _, access) = matter_for(&state, &user, &id, Action::ReadRegister).await?;
+    Ok(Json(json!(
+        store::coverage(&state.db, &m, &filter(&access)).await?
+    )))
+}
+
+#[derive(Deserialize)]
+pub struct DocQuery {
+    name: String,
+}
+
+/// Attach a document (PDF/JPEG/PNG/WebP, ≤ 5 MiB, raw body) to a done step, by those who act in that step.
+#[utoipa::path(post, path = "/api/v1/matters/{id}/steps/{step}/documents", tag = "matters",
+    params(("id" = String, Path, description = "matter id"), ("step" = String, Path, description = "a done step's key"), ("name" = String, Query, description = "the document's name")),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the file; Content-Type names its type"),
+    responses((status = 201, description = "attached, with its SHA-256"), (status = 422, description = "bad file, step not done, or not one who acts in it")))]
+async fn add_document(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, step)): Path<(String, String)>,
+    Query(q): Query<DocQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let (_, place) = visible(&state, &user, &id).await?;
+    let roles = policy::roles_over(&user.actor, &place.path_ids());
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let actor = user.audit_name();
+    let doc = state
+        .db
+        .write(move |tx| {
+            let (actor, id, step, roles, name, ct, body) = (
+                actor.clone(),
+                id.clone(),
+                step.clone(),
+                roles.clone(),
+                q.name.clone(),
+                ct.clone(),
+                body.clone(),
+            );
+            Box::pin(async move {
+                store::add_document(
+                    tx,
+                    &actor,
+                    &id,
+                    &step,
+                    &roles,
+                    &name,
+                    &ct,
+                    &body,
+                    db::now_ms(),
+                )
+                .await
+            })
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!(doc))))
+}
+
+/// Documents of a matter's steps.
+#[utoipa::path(get, path = "/api/v1/matters/{id}/documents", tag = "matters", params(("id" = String, Path, description = "matter id")), responses((status = 200, description = "documents")))]
+async fn list_documents(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    visible(&state, &user, &id).await?;
+    Ok(Json(
+        json!({"documents": store::documents_of(&state.db, &id).await?}),
+    ))
+}
+
+/// Download a document of a matter.
+#[utoipa::path(get, path = "/api/v1/matters/{id}/documents/{doc}", tag = "matters", params(("id" = String, Path, description = "matter id"), ("doc" = String, Path, description = "document id")), responses((status = 200, description = "the file")))]
+async fn get_document(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, doc)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    visible(&state, &user, &id).await?;
+    let (_, ct, bytes) = store::document_bytes(&state.db, &id, &doc).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, ct),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
