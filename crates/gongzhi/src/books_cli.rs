@@ -14,7 +14,8 @@
 //! 4. with `--state`, a consistency proof from the last verified checkpoint.
 
 use anyhow::{anyhow, bail, Context};
-use gongzhi_domain::ledger::{leaf_bytes, AccountCode, Balance, Ledger, Transfer, TransferKind};
+use gongzhi_domain::book_entries::Entry;
+use gongzhi_domain::ledger::{AccountCode, Balance, Ledger, Transfer, TransferKind};
 use gongzhi_domain::merkle::{self, Checkpoint, Hash, Tree};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -67,20 +68,20 @@ impl Client {
         let t = self.text(url).await?;
         serde_json::from_str(&t).with_context(|| format!("{url}: not JSON"))
     }
-    async fn transfers(&self, at_least: u64) -> anyhow::Result<Vec<Transfer>> {
-        let mut out: Vec<Transfer> = Vec::new();
+    async fn entries(&self, at_least: u64) -> anyhow::Result<Vec<Entry>> {
+        let mut out: Vec<Entry> = Vec::new();
         loop {
             let v = self
-                .json(&self.public(&format!("transfers?from={}&limit=10000", out.len())))
+                .json(&self.public(&format!("entries?from={}&limit=10000", out.len())))
                 .await?;
-            let page = v["transfers"]
+            let page = v["entries"]
                 .as_array()
-                .ok_or_else(|| anyhow!("transfers: no list"))?;
+                .ok_or_else(|| anyhow!("entries: no list"))?;
             if page.is_empty() {
                 break;
             }
             for t in page {
-                let t: Transfer = serde_json::from_value(t.clone())
+                let t: Entry = serde_json::from_value(t.clone())
                     .with_context(|| format!("entry {}: malformed", out.len()))?;
                 out.push(t);
             }
@@ -214,7 +215,7 @@ async fn verify_inner(
     let acc_size = accounts["log_size"]
         .as_u64()
         .ok_or_else(|| anyhow!("accounts: no log_size"))?;
-    let entries = c.transfers(cp.size.max(acc_size)).await?;
+    let entries = c.entries(cp.size.max(acc_size)).await?;
     if (entries.len() as u64) < cp.size {
         bail!(
             "entries: the server served {} entries, the checkpoint has {}",
@@ -224,21 +225,23 @@ async fn verify_inner(
     }
     let mut tree = Tree::new();
     for (i, t) in entries.iter().take(cp.size as usize).enumerate() {
-        if t.seq != i as u64 {
+        if t.seq() != i as u64 {
             bail!(
                 "entry {i}: has position {} (entries must be dense and in order)",
-                t.seq
+                t.seq()
             );
         }
-        tree.push(&leaf_bytes(&origin, t));
+        tree.push(&t.leaf_bytes(&origin));
     }
     if tree.root() != cp.root {
         // name the first entry whose leaf differs from the log's
         let leaves = c.leaves(cp.size).await?;
         for (i, h) in tree.leaf_hashes().iter().enumerate() {
             if leaves.get(i) != Some(h) {
-                let t = &entries[i];
-                bail!("entry {i} (id {}, {} {} fen {} → {}): its content does not match leaf {i} of the signed log", t.id, t.kind, t.amount, t.credit, t.debit);
+                bail!(
+                    "entry {i} ({}): its content does not match leaf {i} of the signed log",
+                    entries[i].describe()
+                );
             }
         }
         bail!(
@@ -249,7 +252,12 @@ async fn verify_inner(
     }
     // replay the rules, then compare balances at the accounts' log size
     let mut ledger = Ledger::new();
-    for (i, t) in entries.iter().take(acc_size as usize).enumerate() {
+    for (i, t) in entries
+        .iter()
+        .take(acc_size as usize)
+        .enumerate()
+        .filter_map(|(i, e)| Some((i, e.as_transfer()?)))
+    {
         ledger
             .apply(t)
             .map_err(|e| anyhow!("entry {i} (id {}): breaks the ledger rules: {e}", t.id))?;
@@ -510,9 +518,17 @@ pub async fn export(
     let c = Client::new(from, code);
     let accounts = c.json(&c.public("accounts")).await?;
     let size = accounts["log_size"].as_u64().unwrap_or(0);
-    let mut entries = c.transfers(size).await?;
+    let mut entries = c.entries(size).await?;
     entries.truncate(size as usize);
-    let text = render(format, code, &entries);
+    // only transfers are postings; the other entries move no money
+    let transfers: Vec<Transfer> = entries
+        .into_iter()
+        .filter_map(|e| match e {
+            Entry::Transfer(t) => Some(t),
+            Entry::Record(_) => None,
+        })
+        .collect();
+    let text = render(format, code, &transfers);
     match out {
         Some(p) => std::fs::write(p, text).with_context(|| format!("writing {}", p.display()))?,
         None => print!("{text}"),

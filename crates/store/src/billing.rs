@@ -7,6 +7,7 @@ use crate::db::{self, Db};
 use crate::error::StoreError;
 use crate::fund::{self, Idem, NewTransfer, Outcome};
 use crate::register::Place;
+use gongzhi_domain::book_entries::RecordBody;
 use gongzhi_domain::fund_calc;
 use gongzhi_domain::ledger::{AccountCode, TransferKind};
 use serde::Serialize;
@@ -128,7 +129,24 @@ pub async fn bill_run(
                 },
             )
             .await?;
-            let value = json!({"period": period, "bills": n, "total": total, "transfer": t});
+            fund::append_record(
+                tx,
+                &compound,
+                &mut books,
+                &user,
+                &role,
+                RecordBody::BillingRun {
+                    period: period.clone(),
+                    bills: n,
+                    total,
+                    rate_flat: rates.flat,
+                    rate_shop: rates.shop,
+                    rate_parking: rates.parking,
+                    transfer_id: t.id.clone(),
+                },
+            )
+            .await?;
+            let value = json!({"period": period, "bills": n, "total": total, "transfer": t, "log_size": books.log_size});
             fund::idem_store(tx, &compound.id, &idem.key, &idem.request_hash, &value).await?;
             Ok(Outcome { value, replayed: false })
         })

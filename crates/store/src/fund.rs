@@ -14,6 +14,7 @@ use crate::audit::{self, Entry};
 use crate::db::{self, Db, Tx};
 use crate::error::StoreError;
 use crate::register::Place;
+use gongzhi_domain::book_entries::{record_leaf_bytes, Entry as LogEntry, Record, RecordBody};
 use gongzhi_domain::ledger::{
     AccountCode, ApprovalPolicy, Balance, Ledger, PendingState, Transfer, TransferKind,
 };
@@ -335,6 +336,133 @@ pub async fn append(
     Ok(transfer)
 }
 
+/// Appends one non-transfer entry (approval, void, budget, billing run,
+/// publication, matter step, audit report) to the locked books' log:
+/// writes it, its Merkle leaf, and advances `books.log_size`. The caller
+/// audits the change it belongs to.
+pub async fn append_record(
+    tx: &mut Tx,
+    compound: &Place,
+    books: &mut Books,
+    by_user: &str,
+    by_role: &str,
+    body: RecordBody,
+) -> Result<Record, StoreError> {
+    let record = Record {
+        seq: books.log_size as u64,
+        id: db::new_id(),
+        by_user: by_user.into(),
+        by_role: by_role.into(),
+        at: db::now_ms(),
+        body,
+    };
+    sqlx::query(
+        "INSERT INTO fund_records (id, compound_id, seq, kind, subject, body_json, by_user, by_role, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&record.id)
+    .bind(&compound.id)
+    .bind(record.seq as i64)
+    .bind(record.body.kind())
+    .bind(record.body.subject())
+    .bind(serde_json::to_string(&record.body).expect("a record body serialises"))
+    .bind(&record.by_user)
+    .bind(&record.by_role)
+    .bind(record.at)
+    .execute(&mut **tx)
+    .await?;
+    let code = compound.code.clone().unwrap_or_else(|| compound.id.clone());
+    let leaf = merkle::leaf_hash(&record_leaf_bytes(&origin(&code), &record));
+    crate::tlog::append_leaf(tx, &compound.id, books.log_size, &leaf).await?;
+    books.log_size += 1;
+    sqlx::query("UPDATE fund_books SET log_size = $1 WHERE compound_id = $2")
+        .bind(books.log_size)
+        .bind(&compound.id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(record)
+}
+
+/// The compound a scope belongs to: the compound on its path (the place
+/// itself or an ancestor), or None for a scope above any compound.
+pub async fn compound_of_scope(tx: &mut Tx, scope_path: &str) -> Result<Option<Place>, StoreError> {
+    for id in crate::register::path_ids(scope_path) {
+        let r =
+            sqlx::query("SELECT id, kind, name, parent_id, code, path FROM places WHERE id = $1")
+                .bind(&id)
+                .fetch_optional(&mut **tx)
+                .await?;
+        if let Some(r) = r {
+            if db::s(&r, "kind")? == "compound" {
+                return Ok(Some(Place {
+                    id: db::s(&r, "id")?,
+                    kind: db::s(&r, "kind")?,
+                    name: db::s(&r, "name")?,
+                    parent_id: db::os(&r, "parent_id")?,
+                    code: db::os(&r, "code")?,
+                    path: db::s(&r, "path")?,
+                }));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Appends a matter's step to its compound's log, in the caller's
+/// transaction (called by `matters::record_step`). A matter whose scope is
+/// a compound or lies inside one (a building, a unit) goes to that
+/// compound's log. A matter above compounds (a community, a street) goes to
+/// no compound's log: it belongs to no single compound's books and would
+/// otherwise be copied into every compound below it; it stays in the
+/// matter's own append-only steps and the audit trail.
+pub async fn log_matter_step(
+    tx: &mut Tx,
+    scope_path: &str,
+    matter_id: &str,
+    step: &crate::matters::StepDone,
+) -> Result<Option<Record>, StoreError> {
+    let Some(compound) = compound_of_scope(tx, scope_path).await? else {
+        return Ok(None);
+    };
+    let r = sqlx::query("SELECT title, procedure_json FROM matters WHERE id = $1")
+        .bind(matter_id)
+        .fetch_one(&mut **tx)
+        .await?;
+    let p: gongzhi_domain::procedure::Procedure =
+        serde_json::from_str(&db::s(&r, "procedure_json")?)
+            .map_err(|e| StoreError::Config(format!("stored procedure: {e}")))?;
+    let produces = p
+        .steps
+        .iter()
+        .find(|s| s.key == step.step_key)
+        .map(|s| {
+            serde_json::to_value(s.produces)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default()
+        })
+        .unwrap_or_default();
+    let mut books = lock(tx, &compound.id).await?;
+    let body = RecordBody::MatterStep {
+        matter_id: matter_id.into(),
+        title: db::s(&r, "title")?,
+        step_idx: step.idx,
+        step_key: step.step_key.clone(),
+        produces,
+        role: step.role.clone(),
+        note: step.note.clone(),
+        vote_id: step.vote_id.clone(),
+    };
+    let actor = step
+        .actor
+        .strip_prefix("user:")
+        .unwrap_or(&step.actor)
+        .to_string();
+    append_record(tx, &compound, &mut books, &actor, &step.role, body)
+        .await
+        .map(Some)
+}
+
 /// Idempotency: the stored response for `key`, if this request was already
 /// done. The same key with a different request is a conflict.
 pub async fn idem_lookup(
@@ -573,7 +701,7 @@ pub async fn request_disbursement(
     db.write_locked(move |tx| {
         let (user, compound, idem, d) = (user.clone(), compound.clone(), idem.clone(), d.clone());
         Box::pin(async move {
-            lock(tx, &compound.id).await?;
+            let mut books = lock(tx, &compound.id).await?;
             if let Some(v) = idem_lookup(tx, &compound.id, &idem.key, &idem.request_hash).await? {
                 return Ok(Outcome { value: v, replayed: true });
             }
@@ -598,6 +726,17 @@ pub async fn request_disbursement(
             .execute(&mut **tx)
             .await?;
             let disb = get_disbursement_in(tx, &compound.id, &id).await?;
+            append_record(tx, &compound, &mut books, &user, "requester", RecordBody::DisbursementRequest {
+                disbursement_id: disb.id.clone(),
+                purpose: disb.purpose.clone(),
+                payee: disb.payee.clone(),
+                amount: disb.amount,
+                category: disb.category,
+                source: disb.source,
+                documents: disb.documents.clone(),
+                vote_id: disb.vote_id.clone(),
+                emergency: None,
+            }).await?;
             audit::record(tx, Entry { actor: format!("user:{user}"), action: "fund.disbursement.request".into(), entity: "fund_disbursement".into(), entity_id: id, scope_path: compound.path.clone(), before: None, after: Some(json!(disb)) }).await?;
             let value = json!({ "disbursement": disb });
             idem_store(tx, &compound.id, &idem.key, &idem.request_hash, &value).await?;
@@ -718,6 +857,19 @@ async fn expire_if_due(
         compound,
         books,
         resolve(d, TransferKind::VoidPending, "system", "system", "expired"),
+    )
+    .await?;
+    append_record(
+        tx,
+        compound,
+        books,
+        "system",
+        "system",
+        RecordBody::Void {
+            disbursement_id: d.id.clone(),
+            reason: "expired".into(),
+            transfer_id: Some(t.id.clone()),
+        },
     )
     .await?;
     d.state = "expired".into();
@@ -843,6 +995,26 @@ pub async fn approve(
             };
             d.updated_at = now;
             set_state(tx, &d).await?;
+            let (step, role) = if d.state == "posted" {
+                (2, d.second_role.clone())
+            } else {
+                (1, d.first_role.clone())
+            };
+            let role = role.unwrap_or_default();
+            append_record(
+                tx,
+                &compound,
+                &mut books,
+                &user,
+                &role,
+                RecordBody::Approval {
+                    disbursement_id: d.id.clone(),
+                    step,
+                    role: role.clone(),
+                    transfer_id: Some(transfer.id.clone()),
+                },
+            )
+            .await?;
             audit::record(
                 tx,
                 Entry {
@@ -935,6 +1107,19 @@ pub async fn void(
             d.state = "voided".into();
             d.updated_at = now;
             set_state(tx, &d).await?;
+            append_record(
+                tx,
+                &compound,
+                &mut books,
+                &user,
+                &role,
+                RecordBody::Void {
+                    disbursement_id: d.id.clone(),
+                    reason: reason.clone(),
+                    transfer_id: transfer.as_ref().map(|t| t.id.clone()),
+                },
+            )
+            .await?;
             audit::record(
                 tx,
                 Entry {
@@ -1070,6 +1255,88 @@ pub async fn transfers(
     .fetch_all(db.reader())
     .await?;
     rows.iter().map(transfer_from).collect()
+}
+
+fn record_from(r: &AnyRow) -> Result<Record, StoreError> {
+    let body = db::s(r, "body_json")?;
+    Ok(Record {
+        seq: db::i(r, "seq")? as u64,
+        id: db::s(r, "id")?,
+        by_user: db::s(r, "by_user")?,
+        by_role: db::s(r, "by_role")?,
+        at: db::i(r, "at")?,
+        body: serde_json::from_str(&body)
+            .map_err(|e| StoreError::Config(format!("fund_records.body_json: {e}")))?,
+    })
+}
+
+/// Every entry (transfers and records) with `from <= seq < from + limit`,
+/// in log order: the content of the leaves at those positions.
+pub async fn entries(
+    db: &Db,
+    compound_id: &str,
+    from: i64,
+    limit: i64,
+) -> Result<Vec<LogEntry>, StoreError> {
+    let from = from.max(0);
+    let to = from + limit.clamp(1, 10_000);
+    let range = |table: &str| {
+        format!(
+            "SELECT * FROM {table} WHERE compound_id = $1 AND seq >= $2 AND seq < $3 ORDER BY seq"
+        )
+    };
+    let (mut ts, mut rs) = (Vec::new(), Vec::new());
+    for (table, out) in [("fund_transfers", &mut ts), ("fund_records", &mut rs)] {
+        *out = sqlx::query(&range(table))
+            .bind(compound_id)
+            .bind(from)
+            .bind(to)
+            .fetch_all(db.reader())
+            .await?;
+    }
+    let mut out = Vec::with_capacity(ts.len() + rs.len());
+    for r in &ts {
+        out.push(LogEntry::Transfer(transfer_from(r)?));
+    }
+    for r in &rs {
+        out.push(LogEntry::Record(record_from(r)?));
+    }
+    out.sort_by_key(|e| e.seq());
+    Ok(out)
+}
+
+/// The records about one subject (e.g. `disbursement:ID`), in log order.
+pub async fn records_about(
+    db: &Db,
+    compound_id: &str,
+    subject: &str,
+) -> Result<Vec<Record>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT * FROM fund_records WHERE compound_id = $1 AND subject = $2 ORDER BY seq",
+    )
+    .bind(compound_id)
+    .bind(subject)
+    .fetch_all(db.reader())
+    .await?;
+    rows.iter().map(record_from).collect()
+}
+
+/// The records of one kind, newest first.
+pub async fn records_of_kind(
+    db: &Db,
+    compound_id: &str,
+    kind: &str,
+    limit: i64,
+) -> Result<Vec<Record>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT * FROM fund_records WHERE compound_id = $1 AND kind = $2 ORDER BY seq DESC LIMIT $3",
+    )
+    .bind(compound_id)
+    .bind(kind)
+    .bind(limit.clamp(1, 10_000))
+    .fetch_all(db.reader())
+    .await?;
+    rows.iter().map(record_from).collect()
 }
 
 #[cfg(test)]

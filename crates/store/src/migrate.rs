@@ -44,6 +44,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0004_fund.sqlite.sql"),
         postgres: include_str!("../migrations/0004_fund.postgres.sql"),
     },
+    Migration {
+        version: 7,
+        name: "fund2",
+        common: include_str!("../migrations/0007_fund2.sql"),
+        sqlite: include_str!("../migrations/0007_fund2.sqlite.sql"),
+        postgres: include_str!("../migrations/0007_fund2.postgres.sql"),
+    },
 ];
 
 pub async fn run(db: &Db) -> Result<(), StoreError> {

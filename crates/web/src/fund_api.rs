@@ -37,6 +37,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(books_key))
         .routes(routes!(public_accounts))
         .routes(routes!(public_transfers))
+        .routes(routes!(public_entries))
         .routes(routes!(public_checkpoint))
         .routes(routes!(public_leaves))
         .routes(routes!(inclusion_proof))
@@ -99,22 +100,50 @@ pub struct RangeQuery {
     limit: Option<i64>,
 }
 
-/// The entries of the books in log order: each is the content of the leaf
-/// at position `seq` of the compound's Merkle log.
+async fn range_start(
+    state: &AppState,
+    code: &str,
+    q: &RangeQuery,
+) -> Result<(Place, i64), ApiError> {
+    let c = compound(state, code).await?;
+    let from = q.from.unwrap_or(0);
+    if from < 0 {
+        return Err(ApiError::field("from", "must be 0 or more"));
+    }
+    Ok((c, from))
+}
+
+/// The transfers of the books in log order (each the content of the leaf at
+/// position `seq`; the positions between them hold the records served by
+/// `entries`).
 #[utoipa::path(get, path = "/api/v1/public/compounds/{code}/books/transfers", tag = "public", params(("code" = String, Path, description = "compound code"), RangeQuery), responses((status = 200, description = "transfers")))]
 async fn public_transfers(
     State(state): State<AppState>,
     Path(code): Path<String>,
     Query(q): Query<RangeQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let c = compound(&state, &code).await?;
-    let from = q.from.unwrap_or(0);
-    if from < 0 {
-        return Err(ApiError::field("from", "must be 0 or more"));
-    }
+    let (c, from) = range_start(&state, &code, &q).await?;
     let ts = fund::transfers(&state.db, &c.id, from, q.limit.unwrap_or(1000)).await?;
     Ok(Json(
         json!({"origin": fund::origin(&code_of(&c)), "transfers": ts}),
+    ))
+}
+
+/// Every entry of the log in order: transfers (`"entry": "transfer"`) and
+/// typed records (`"entry": "record"`: disbursement requests, approvals,
+/// voids, budgets, billing runs, publications, matter steps, audit
+/// reports). Each is the content of the leaf at position `seq`; positions
+/// are dense. `gongzhi verify` recomputes every leaf from these.
+#[utoipa::path(get, path = "/api/v1/public/compounds/{code}/books/entries", tag = "public", params(("code" = String, Path, description = "compound code"), RangeQuery), responses((status = 200, description = "entries")))]
+async fn public_entries(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Query(q): Query<RangeQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let (c, from) = range_start(&state, &code, &q).await?;
+    let es = fund::entries(&state.db, &c.id, from, q.limit.unwrap_or(1000)).await?;
+    Ok(Json(
+        json!({"origin": fund::origin(&code_of(&c)), "entries": es}),
     ))
 }
 

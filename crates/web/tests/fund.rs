@@ -272,32 +272,53 @@ async fn disbursement_flow_and_public_books(kind: Kind) {
         .unwrap();
     let cp = merkle::Checkpoint::parse_body(merkle::open_note(&note, &name, &vk).unwrap()).unwrap();
     assert_eq!(cp.origin, format!("gongzhi/books/{A}"));
-    assert_eq!(cp.size, 3, "fee, pending, post");
-    let ts = get(public(&w, "transfers")).await;
+    assert_eq!(
+        cp.size, 6,
+        "fee, request, pending, approval, post, approval"
+    );
+    let ts = get(public(&w, "entries")).await;
     let mut tree = merkle::Tree::new();
-    for t in ts["transfers"].as_array().unwrap() {
-        let t: gongzhi_domain::ledger::Transfer = serde_json::from_value(t.clone()).unwrap();
-        tree.push(&leaf_bytes(&cp.origin, &t));
+    for t in ts["entries"].as_array().unwrap() {
+        let e: gongzhi_domain::book_entries::Entry = serde_json::from_value(t.clone()).unwrap();
+        tree.push(&e.leaf_bytes(&cp.origin));
     }
     assert_eq!(tree.root(), cp.root);
+    assert_eq!(ts["entries"][1]["entry"], "record");
+    assert_eq!(ts["entries"][1]["body"]["type"], "disbursement_request");
+    assert_eq!(ts["entries"][5]["body"]["role"], "supervisor");
+    // the transfers list keeps only transfers, at their log positions
+    let only = get(public(&w, "transfers")).await;
+    let seqs: Vec<u64> = only["transfers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seqs, [0, 2, 4]);
+    let t0: gongzhi_domain::ledger::Transfer =
+        serde_json::from_value(only["transfers"][0].clone()).unwrap();
+    assert_eq!(
+        tree.leaf_hashes()[0],
+        merkle::leaf_hash(&leaf_bytes(&cp.origin, &t0))
+    );
     let leaves = get(public(&w, "leaves")).await;
     assert_eq!(leaves["leaves"][1], merkle::hex(&tree.leaf_hashes()[1]));
-    let ip = get(public(&w, "proof/inclusion?index=1&size=3")).await;
+    let ip = get(public(&w, "proof/inclusion?index=1&size=6")).await;
     let proof: Vec<merkle::Hash> = ip["proof"]
         .as_array()
         .unwrap()
         .iter()
         .map(|h| merkle::from_hex(h.as_str().unwrap()).unwrap())
         .collect();
-    merkle::verify_inclusion(&tree.leaf_hashes()[1], 1, 3, &proof, &cp.root).unwrap();
-    let cpf = get(public(&w, "proof/consistency?old=1&new=3")).await;
+    merkle::verify_inclusion(&tree.leaf_hashes()[1], 1, 6, &proof, &cp.root).unwrap();
+    let cpf = get(public(&w, "proof/consistency?old=1&new=6")).await;
     let proof: Vec<merkle::Hash> = cpf["proof"]
         .as_array()
         .unwrap()
         .iter()
         .map(|h| merkle::from_hex(h.as_str().unwrap()).unwrap())
         .collect();
-    merkle::verify_consistency(1, 3, &proof, &tree.root_at(1).unwrap(), &cp.root).unwrap();
+    merkle::verify_consistency(1, 6, &proof, &tree.root_at(1).unwrap(), &cp.root).unwrap();
     let r = reqwest::get(public(&w, "proof/inclusion?index=0&size=9"))
         .await
         .unwrap();
