@@ -600,6 +600,8 @@ pub struct Disbursement {
     pub final_transfer_id: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The declared emergency of a maintenance-fund use without a vote.
+    pub emergency: Option<String>,
 }
 
 fn disb_from(r: &AnyRow) -> Result<Disbursement, StoreError> {
@@ -628,6 +630,7 @@ fn disb_from(r: &AnyRow) -> Result<Disbursement, StoreError> {
         final_transfer_id: db::os(r, "final_transfer_id")?,
         created_at: db::i(r, "created_at")?,
         updated_at: db::i(r, "updated_at")?,
+        emergency: db::os(r, "emergency")?,
     })
 }
 

@@ -245,6 +245,15 @@ pub const MESSAGES: &[(&str, &str, &str, &str)] = &[
     ("org.partner_unit", "共建单位", "共建單位", "Partner unit"),
     ("org.co_governance_team", "共治小组", "共治小組", "Co-governance team"),
     ("org.residents_committee", "居委会", "居委會", "Residents' committee"),
+    ("queue.title", "支出审批", "支出審批", "Approval queue"),
+    ("queue.needs", "需要两人、两个不同角色审批", "需要兩人、兩個不同角色審批", "Needs two people in two different roles"),
+    ("queue.no_role", "你不持有审批角色,只能查看", "你不持有審批角色,只能查看", "You hold no approver role: view only"),
+    ("queue.approved_by", "已审批", "已審批", "Approved by"),
+    ("queue.approve", "批准", "批准", "Approve"),
+    ("queue.void", "作废", "作廢", "Void"),
+    ("queue.reason", "作废理由", "作廢理由", "Reason to void"),
+    ("queue.empty", "没有待审批的支出", "沒有待審批的支出", "Nothing awaits approval"),
+    ("books.emergency", "紧急使用", "緊急使用", "Emergency use"),
 ];
 
 #[cfg(test)]
@@ -287,6 +296,8 @@ mod tests {
             include_str!("../templates/case_new.html"),
             include_str!("../templates/case.html"),
             include_str!("../templates/queue.html"),
+            include_str!("../templates/books_queue.html"),
+            include_str!("../templates/books_queue_row.html"),
         ];
         for t in templates {
             for piece in t.split("t(\"").skip(1) {

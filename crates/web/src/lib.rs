@@ -122,6 +122,7 @@ pub fn app(db: Db, config: Config) -> Router {
         .route("/votes/{id}", get(votes_pages::vote_page))
         .route("/votes/{id}/ballot", post(votes_pages::cast))
         .merge(fund_pages::routes())
+        .merge(fund_pages::queue_routes())
         .route("/assets/{*file}", get(asset))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(PropagateRequestIdLayer::x_request_id())

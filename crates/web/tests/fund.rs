@@ -480,3 +480,159 @@ both!(
     concurrent_withdrawals_and_keys,
     billing_endpoints
 );
+
+async fn form(c: &reqwest::Client, url: String, fields: &[(&str, &str)]) -> (StatusCode, String) {
+    let r = c
+        .post(url)
+        .header("HX-Request", "true")
+        .form(fields)
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+async fn approval_queue_page(kind: Kind) {
+    let w = world(kind).await;
+    let steward = login(&w, "steward").await;
+    let (s, _) = post(&steward, books(&w, "transfers"), Some("f"), fee("1000.00")).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, d) = post(
+        &steward,
+        books(&w, "disbursements"),
+        Some("q1"),
+        json!({"purpose": "楼道灯泡", "payee": "三峡电器", "amount": "35.00", "category": "expense_repair", "documents": ["发票 0042"]}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{d}");
+    let id = d["disbursement"]["id"].as_str().unwrap().to_string();
+    let queue = format!("{}/compounds/{A}/books/queue", w.base);
+    let act = |what: &str| format!("{}/compounds/{A}/books/queue/{id}/{what}", w.base);
+
+    // the committee member sees it with buttons
+    let alice = login(&w, "alice").await;
+    let html = alice
+        .get(&queue)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("楼道灯泡") && html.contains("class=\"approve\""),
+        "{html}"
+    );
+    assert!(html.contains("hx-post=\"/compounds/jingcheng-mingdian/books/queue/"));
+    // the steward holds no approver role here (committee + supervisor): view only
+    let html = steward
+        .get(&queue)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("id=\"no-role\"") && !html.contains("class=\"approve\""),
+        "{html}"
+    );
+    let (s, _) = form(&steward, act("approve"), &[("key", "s1")]).await;
+    assert_eq!(s, StatusCode::OK);
+    // an owner and a steward of another compound are refused the page
+    let owner = login(&w, "owner").await;
+    assert_eq!(
+        owner.get(&queue).send().await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    let other = login(&w, "other").await;
+    assert_eq!(
+        other.get(&queue).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    let (s, _) = form(&other, act("approve"), &[("key", "o1")]).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // anonymous: no
+    let anon = reqwest::get(&queue).await.unwrap().status();
+    assert!(
+        anon == StatusCode::UNAUTHORIZED || anon.is_redirection(),
+        "{anon}"
+    );
+
+    // alice approves: the row comes back pending, naming her
+    let (s, row) = form(&alice, act("approve"), &[("key", "a1")]).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        row.contains("data-state=\"pending\"") && row.contains("alice (committee_member)"),
+        "{row}"
+    );
+    // the same click again (same key): replayed, no error
+    let (_, row) = form(&alice, act("approve"), &[("key", "a1")]).await;
+    assert!(!row.contains("role=\"alert\""), "{row}");
+    // alice again with a fresh key: refused, still pending
+    let (_, row) = form(&alice, act("approve"), &[("key", "a2")]).await;
+    assert!(
+        row.contains("role=\"alert\"") && row.contains("different person"),
+        "{row}"
+    );
+    assert!(row.contains("data-state=\"pending\""));
+    // carol: same role as alice — refused
+    let carol = login(&w, "carol").await;
+    let (_, row) = form(&carol, act("approve"), &[("key", "c1")]).await;
+    assert!(
+        row.contains("role=\"alert\"") && row.contains("supervisor"),
+        "{row}"
+    );
+    // bob (supervisor) posts it
+    let bob = login(&w, "bob").await;
+    let (_, row) = form(&bob, act("approve"), &[("key", "b1")]).await;
+    assert!(
+        row.contains("data-state=\"posted\"") && row.contains("bob (supervisor)"),
+        "{row}"
+    );
+    assert!(!row.contains("class=\"approve\""));
+    assert_eq!(bank(&w).await, (100_000 - 3_500, 100_000 - 3_500));
+    // no longer in the queue; on the public board as paid
+    let html = alice
+        .get(&queue)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("id=\"queue-empty\""), "{html}");
+    let board = reqwest::get(format!("{}/compounds/{A}/books", w.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(board.contains("楼道灯泡") && board.contains("data-state=\"posted\""));
+
+    // void from the page needs a reason; then it is voided
+    let (_, d2) = post(
+        &steward,
+        books(&w, "disbursements"),
+        Some("q2"),
+        json!({"purpose": "重复申请", "payee": "x", "amount": "1.00", "category": "expense_other"}),
+    )
+    .await;
+    let id2 = d2["disbursement"]["id"].as_str().unwrap().to_string();
+    let void2 = format!("{}/compounds/{A}/books/queue/{id2}/void", w.base);
+    let (_, row) = form(&alice, void2.clone(), &[("key", "v1"), ("reason", " ")]).await;
+    assert!(
+        row.contains("role=\"alert\"") && row.contains("reason"),
+        "{row}"
+    );
+    let (s, _) = form(&steward, void2.clone(), &[("key", "v2"), ("reason", "dup")]).await;
+    assert_eq!(
+        s,
+        StatusCode::FORBIDDEN,
+        "a steward holds no approver role here"
+    );
+    let (_, row) = form(&alice, void2, &[("key", "v3"), ("reason", "duplicate")]).await;
+    assert!(row.contains("data-state=\"voided\""), "{row}");
+}
+
+both!(approval_queue_page);
