@@ -36,10 +36,125 @@ pub fn remuneration(fee_income: i64, basis_points: i64) -> i64 {
     (i128::from(fee_income.max(0)) * i128::from(basis_points.clamp(0, 10_000)) / 10_000) as i64
 }
 
+/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// China Standard Time offset (UTC+8) in milliseconds: the books' days,
+/// months and years are those of the compound.
+pub const CST_MS: i64 = 8 * 3_600_000;
+
+/// `[start, end)` in ms since the epoch of a calendar year in China time.
+pub fn year_bounds_ms(year: i32) -> (i64, i64) {
+    let start = days_from_civil(i64::from(year), 1, 1) * 86_400_000 - CST_MS;
+    let end = days_from_civil(i64::from(year) + 1, 1, 1) * 86_400_000 - CST_MS;
+    (start, end)
+}
+
+/// `[start, end)` in ms of a month `YYYY-MM` in China time.
+pub fn month_bounds_ms(year: i32, month: u32) -> (i64, i64) {
+    let (ny, nm) = if month == 12 {
+        (year + 1, 1)
+    } else {
+        (year, month + 1)
+    };
+    (
+        days_from_civil(i64::from(year), month, 1) * 86_400_000 - CST_MS,
+        days_from_civil(i64::from(ny), nm, 1) * 86_400_000 - CST_MS,
+    )
+}
+
+/// One category's budget against what was spent.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BudgetVsActual {
+    pub category: crate::ledger::AccountCode,
+    pub budget: i64,
+    pub actual: i64,
+    /// budget − actual (negative: over budget).
+    pub remaining: i64,
+    /// actual / budget in basis points (None for a zero budget).
+    pub used_bp: Option<i64>,
+}
+
+/// Budget vs actual per category: every budgeted category, then any
+/// category with spending but no budget line (budget 0), in chart order.
+pub fn budget_vs_actual(
+    budget: &[(crate::ledger::AccountCode, i64)],
+    actual: &[(crate::ledger::AccountCode, i64)],
+) -> Vec<BudgetVsActual> {
+    use std::collections::BTreeMap;
+    let mut m: BTreeMap<crate::ledger::AccountCode, (i64, i64)> = BTreeMap::new();
+    for (c, a) in budget {
+        m.entry(*c).or_default().0 += a;
+    }
+    for (c, a) in actual {
+        if *a != 0 || m.contains_key(c) {
+            m.entry(*c).or_default().1 += a;
+        }
+    }
+    m.into_iter()
+        .map(|(category, (budget, actual))| BudgetVsActual {
+            category,
+            budget,
+            actual,
+            remaining: budget - actual,
+            used_bp: (budget > 0)
+                .then(|| (i128::from(actual) * 10_000 / i128::from(budget)) as i64),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn calendar_bounds_in_china_time() {
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+        let (s, e) = year_bounds_ms(2026);
+        // 2026-01-01 00:00 CST is 2025-12-31 16:00 UTC
+        assert_eq!(s, 1_767_225_600_000 - CST_MS);
+        assert_eq!(e - s, 365 * 86_400_000);
+        let (ms, me) = month_bounds_ms(2024, 2);
+        assert_eq!(me - ms, 29 * 86_400_000, "leap February");
+        assert_eq!(month_bounds_ms(2026, 12).1, year_bounds_ms(2027).0);
+    }
+
+    #[test]
+    fn budget_against_actual() {
+        use crate::ledger::AccountCode::*;
+        let r = budget_vs_actual(
+            &[(ExpenseRepair, 100_000), (ExpenseCleaning, 50_000)],
+            &[
+                (ExpenseRepair, 25_000),
+                (ExpenseOther, 300),
+                (ExpenseGreening, 0),
+            ],
+        );
+        assert_eq!(r.len(), 3);
+        // chart order: repair, cleaning, …, other
+        assert_eq!(r[0].category, ExpenseRepair);
+        assert_eq!(
+            (r[0].actual, r[0].remaining, r[0].used_bp),
+            (25_000, 75_000, Some(2500))
+        );
+        assert_eq!(r[1].category, ExpenseCleaning);
+        assert_eq!(
+            (r[1].actual, r[1].remaining, r[1].used_bp),
+            (0, 50_000, Some(0))
+        );
+        assert_eq!(r[2].category, ExpenseOther);
+        assert_eq!((r[2].budget, r[2].remaining, r[2].used_bp), (0, -300, None));
+    }
 
     #[test]
     fn the_shop_gets_288_yuan() {

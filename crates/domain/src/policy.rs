@@ -55,12 +55,20 @@ pub enum Action {
     /// Request, approve or void a disbursement (which of the two approvals a
     /// person may give is decided by the compound's `ledger::ApprovalPolicy`).
     ApproveDisbursement,
+    /// Adopt a compound's annual budget (by a passed vote) and set how the
+    /// books run (remuneration mode, emergency approvers).
+    AdoptBudget,
+    /// Record an audit report on a compound's books.
+    RecordAudit,
 }
 
 impl Role {
     fn allows(self, action: Action) -> bool {
         use Action::*;
         use Role::*;
+        if let Some(allowed) = self.allows_books(action) {
+            return allowed;
+        }
         match self {
             Admin => true,
             StreetAdmin | CommunityStaff => true,
@@ -113,6 +121,20 @@ impl Role {
             Auditor => matches!(action, ReadStructure | ReadAudit | ReadBooks),
             Owner => matches!(action, ReadStructure | RaiseCase | ReadBooks),
             Resident => matches!(action, ReadStructure | RaiseCase),
+        }
+    }
+
+    /// The books' governance actions, decided apart from the lists above:
+    /// the committee adopts budgets; only an auditor records an audit.
+    fn allows_books(self, action: Action) -> Option<bool> {
+        use Role::*;
+        match action {
+            Action::AdoptBudget => Some(matches!(
+                self,
+                Admin | StreetAdmin | CommunityStaff | CommitteeMember
+            )),
+            Action::RecordAudit => Some(matches!(self, Admin | Auditor)),
+            _ => None,
         }
     }
 
@@ -244,6 +266,8 @@ fn action_name(a: Action) -> &'static str {
         Action::ReadBooks => "read the books of this place",
         Action::RecordTransfer => "record transfers in the books of this place",
         Action::ApproveDisbursement => "request or approve disbursements here",
+        Action::AdoptBudget => "adopt budgets and set how the books of this place run",
+        Action::RecordAudit => "record audit reports on the books of this place",
     }
 }
 
@@ -285,6 +309,51 @@ mod tests {
         assert!(authorize(&owner, Action::ApproveDisbursement, Target { path: &c }).is_err());
         let resident = actor(vec![g(Role::Resident, &["d", "s", "c", "x"])]);
         assert!(authorize(&resident, Action::ReadBooks, Target { path: &c }).is_err());
+    }
+
+    #[test]
+    fn budgets_and_audits() {
+        let c = p(&["d", "s", "c", "x"]);
+        let on = |r: Role, a: Action| {
+            authorize(
+                &actor(vec![g(r, &["d", "s", "c", "x"])]),
+                a,
+                Target { path: &c },
+            )
+            .is_ok()
+        };
+        assert!(on(Role::CommitteeMember, Action::AdoptBudget));
+        for r in [Role::Steward, Role::Supervisor, Role::Owner, Role::Auditor] {
+            assert!(!on(r, Action::AdoptBudget), "{r} adopts no budget");
+        }
+        // the auditor reads the books and the audit trail and records audits,
+        // and moves no money
+        assert!(on(Role::Auditor, Action::RecordAudit));
+        assert!(on(Role::Auditor, Action::ReadBooks));
+        assert!(on(Role::Auditor, Action::ReadAudit));
+        for a in [
+            Action::ApproveDisbursement,
+            Action::RecordTransfer,
+            Action::AdoptBudget,
+            Action::WriteRegister,
+            Action::ManageVotes,
+            Action::ManageAccess,
+        ] {
+            assert!(!on(Role::Auditor, a), "the auditor may not {a:?}");
+        }
+        for r in [
+            Role::CommitteeMember,
+            Role::Steward,
+            Role::Supervisor,
+            Role::CommunityStaff,
+        ] {
+            assert!(!on(r, Action::RecordAudit), "{r} records no audit");
+        }
+        // only over its own compound
+        let other = p(&["d", "s", "c", "y"]);
+        let auditor = actor(vec![g(Role::Auditor, &["d", "s", "c", "x"])]);
+        assert!(authorize(&auditor, Action::ReadBooks, Target { path: &other }).is_err());
+        assert!(authorize(&auditor, Action::RecordAudit, Target { path: &other }).is_err());
     }
 
     #[test]

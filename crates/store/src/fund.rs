@@ -208,6 +208,13 @@ pub async fn append(
             ));
         }
     }
+    if t.debit == AccountCode::MaintenancePrincipal
+        && matches!(t.kind, TransferKind::Posted | TransferKind::Pending)
+    {
+        if let Some(v) = t.vote_id.as_deref().filter(|v| !v.trim().is_empty()) {
+            check_passed_vote(tx, compound, v, false).await?;
+        }
+    }
     let mut ledger = Ledger::new();
     for code in [t.debit, t.credit] {
         let b = balance_in(tx, &compound.id, code).await?;
@@ -463,6 +470,53 @@ pub async fn log_matter_step(
         .map(Some)
 }
 
+/// Checks that `vote_id` names a vote that exists, is closed and passed, and
+/// is a vote of this compound: over the compound itself when `whole`, else
+/// over the compound or a building inside it. Refusals name `vote_id`.
+pub async fn check_passed_vote(
+    tx: &mut Tx,
+    compound: &Place,
+    vote_id: &str,
+    whole: bool,
+) -> Result<(), StoreError> {
+    let r = sqlx::query("SELECT scope_path, status, result_json FROM votes WHERE id = $1")
+        .bind(vote_id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| StoreError::invalid("vote_id", format!("no vote '{vote_id}'")))?;
+    let scope = db::s(&r, "scope_path")?;
+    let inside = if whole {
+        scope == compound.path
+    } else {
+        scope.starts_with(&compound.path)
+    };
+    if !inside {
+        return Err(StoreError::invalid(
+            "vote_id",
+            if whole {
+                "the vote is not a vote of this whole compound"
+            } else {
+                "the vote is not a vote of this compound"
+            },
+        ));
+    }
+    let status = db::s(&r, "status")?;
+    if status != "closed" {
+        return Err(StoreError::invalid(
+            "vote_id",
+            format!("the vote is {status}, not closed"),
+        ));
+    }
+    let passed = db::os(&r, "result_json")?
+        .and_then(|j| serde_json::from_str::<Value>(&j).ok())
+        .and_then(|v| v["passed"].as_bool())
+        .unwrap_or(false);
+    if !passed {
+        return Err(StoreError::invalid("vote_id", "the vote did not pass"));
+    }
+    Ok(())
+}
+
 /// Idempotency: the stored response for `key`, if this request was already
 /// done. The same key with a different request is a conflict.
 pub async fn idem_lookup(
@@ -707,6 +761,9 @@ pub async fn request_disbursement(
             let mut books = lock(tx, &compound.id).await?;
             if let Some(v) = idem_lookup(tx, &compound.id, &idem.key, &idem.request_hash).await? {
                 return Ok(Outcome { value: v, replayed: true });
+            }
+            if d.source == AccountCode::MaintenancePrincipal {
+                check_passed_vote(tx, &compound, d.vote_id.as_deref().unwrap_or_default(), false).await?;
             }
             let id = db::new_id();
             let now = db::now_ms();

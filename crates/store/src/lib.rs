@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod auth;
 pub mod billing;
+pub mod budget;
 pub mod cases;
 pub mod db;
 pub mod error;

@@ -53,6 +53,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(collection))
         .routes(routes!(declare_dividend))
         .routes(routes!(my_dividends))
+        .routes(routes!(adopt_budget))
+        .routes(routes!(public_budget))
 }
 
 async fn compound(state: &AppState, code: &str) -> Result<Place, ApiError> {
@@ -673,4 +675,93 @@ async fn my_dividends(
         }
     }
     Ok(Json(json!({"dividends": dividends, "bills": bills})))
+}
+
+// ---------------------------------------------------------------------------
+// Budgets
+// ---------------------------------------------------------------------------
+
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct BudgetLineBody {
+    /// An expense category, e.g. `expense_cleaning`.
+    category: String,
+    /// Yuan with at most two decimals.
+    amount: String,
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct BudgetBody {
+    year: i32,
+    /// The passed, closed vote of the whole compound that adopted it.
+    vote_id: String,
+    lines: Vec<BudgetLineBody>,
+}
+
+/// Adopts the compound's annual budget by category, by a passed vote of
+/// the whole compound (checked: exists, closed, passed, this compound). A
+/// leaf of the books log. Needs `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/v1/compounds/{code}/books/budgets", tag = "books", request_body = BudgetBody, params(("code" = String, Path, description = "compound code")), responses((status = 201, description = "adopted"), (status = 422, description = "refused; names the field")))]
+async fn adopt_budget(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<BudgetBody>,
+) -> Result<Response, ApiError> {
+    let c = compound(&state, &code).await?;
+    check_place(&user, &c, Action::AdoptBudget)?;
+    let idem = idem(&headers, "budget", &body)?;
+    let mut lines = Vec::new();
+    for (i, l) in body.lines.iter().enumerate() {
+        let category = account(&format!("lines[{i}].category"), &l.category)?;
+        let amount = Fen::parse(&l.amount)
+            .map_err(|e| ApiError::field(format!("lines[{i}].amount"), e.to_string()))?
+            .0;
+        lines.push(gongzhi_domain::book_entries::BudgetLine { category, amount });
+    }
+    let role = acting_role(&user, &c, Action::AdoptBudget);
+    Ok(answer(
+        gongzhi_store::budget::adopt(
+            &state.db,
+            &user.user_id,
+            &role,
+            &c,
+            body.year,
+            &body.vote_id,
+            lines,
+            idem,
+        )
+        .await?,
+    ))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct YearQuery {
+    /// Calendar year (China time); default: the current year.
+    year: Option<i32>,
+}
+
+/// The current year's (or `year`'s) budget by category against the
+/// spending posted in that year, in fen (public aggregate).
+#[utoipa::path(get, path = "/api/v1/public/compounds/{code}/books/budget", tag = "public", params(("code" = String, Path, description = "compound code"), YearQuery), responses((status = 200, description = "budget vs actual")))]
+async fn public_budget(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Query(q): Query<YearQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let c = compound(&state, &code).await?;
+    let year = q.year.unwrap_or_else(current_year);
+    Ok(Json(
+        json!({"budget": gongzhi_store::budget::report(&state.db, &c.id, year).await?}),
+    ))
+}
+
+/// The calendar year now, in China time.
+pub fn current_year() -> i32 {
+    let now = gongzhi_store::db::now_ms();
+    let mut y = 2000;
+    while gongzhi_domain::fund_calc::year_bounds_ms(y + 1).0 <= now {
+        y += 1;
+    }
+    y
 }

@@ -26,6 +26,7 @@ pub fn routes() -> Router<AppState> {
 #[derive(Deserialize, Default)]
 pub struct LangQuery {
     lang: Option<String>,
+    year: Option<i32>,
 }
 
 #[derive(Template)]
@@ -41,6 +42,10 @@ struct BooksPage {
     size: i64,
     note: String,
     base: String,
+    year: i32,
+    /// category, budget, actual, remaining, used %, over budget
+    budget: Vec<(String, String, String, String, String, bool)>,
+    budget_vote: String,
 }
 
 pub async fn board(
@@ -50,7 +55,7 @@ pub async fn board(
     headers: HeaderMap,
 ) -> Response {
     let lang = Lang::from_request(q.lang.as_deref(), &headers);
-    match board_inner(&state, &code, lang, &headers).await {
+    match board_inner(&state, &code, lang, &headers, q.year).await {
         Ok(p) => page_html(&p),
         Err(e) => e.into_response(),
     }
@@ -61,6 +66,7 @@ async fn board_inner(
     code: &str,
     lang: Lang,
     headers: &HeaderMap,
+    year: Option<i32>,
 ) -> Result<BooksPage, ApiError> {
     let c = register::place_by_code(&state.db, code)
         .await
@@ -99,6 +105,22 @@ async fn board_inner(
             )
         })
         .collect();
+    let year = year.unwrap_or_else(crate::fund_api::current_year);
+    let report = gongzhi_store::budget::report(&state.db, &c.id, year).await?;
+    let budget = report
+        .lines
+        .iter()
+        .map(|l| {
+            (
+                l.category.to_string(),
+                Fen(l.budget).to_string(),
+                Fen(l.actual).to_string(),
+                Fen(l.remaining).to_string(),
+                l.used_bp.map_or("—".to_string(), |bp| Fen(bp).to_string()),
+                l.remaining < 0,
+            )
+        })
+        .collect();
     let (cp, note) = tlog::checkpoint(&state.db, &state.books_key, &c.id, code).await?;
     let host = headers
         .get(header::HOST)
@@ -114,6 +136,9 @@ async fn board_inner(
         size: cp.size as i64,
         note,
         base: format!("http://{host}"),
+        year,
+        budget,
+        budget_vote: report.vote_id.unwrap_or_default(),
     })
 }
 

@@ -254,6 +254,14 @@ pub const MESSAGES: &[(&str, &str, &str, &str)] = &[
     ("queue.reason", "作废理由", "作廢理由", "Reason to void"),
     ("queue.empty", "没有待审批的支出", "沒有待審批的支出", "Nothing awaits approval"),
     ("books.emergency", "紧急使用", "緊急使用", "Emergency use"),
+    ("budget.title", "年度预算执行", "年度預算執行", "Budget vs actual"),
+    ("budget.none", "本年度尚未经业主表决通过预算", "本年度尚未經業主表決通過預算", "No budget adopted by vote for this year"),
+    ("budget.vote", "表决通过", "表決通過", "Adopted by vote"),
+    ("budget.category", "类别", "類別", "Category"),
+    ("budget.budget", "预算(元)", "預算(元)", "Budget (yuan)"),
+    ("budget.actual", "实际(元)", "實際(元)", "Actual (yuan)"),
+    ("budget.remaining", "剩余(元)", "剩餘(元)", "Remaining (yuan)"),
+    ("budget.used", "执行率(%)", "執行率(%)", "Used (%)"),
 ];
 
 #[cfg(test)]

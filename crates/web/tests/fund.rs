@@ -636,3 +636,117 @@ async fn approval_queue_page(kind: Kind) {
 }
 
 both!(approval_queue_page);
+
+/// Imports two parts into compound A (晶城名邸) so that owners can vote.
+async fn parts_in_a(w: &World) -> register::Place {
+    use gongzhi_domain::money::Area;
+    use gongzhi_domain::place::{AreaBasis, OwnerKind, PartKind};
+    use gongzhi_domain::roster::RosterRow;
+    let row = |i: usize, number: &str| RosterRow {
+        row: i + 2,
+        district: "武侯区".into(),
+        street: "簇桥街道".into(),
+        community: "锦城社区".into(),
+        compound: "晶城名邸".into(),
+        building: "1".into(),
+        unit: "1".into(),
+        number: number.into(),
+        kind: PartKind::Flat,
+        area: Area(8950),
+        area_basis: AreaBasis::Registered,
+        owner_key: format!("o-{i}"),
+        owner_name: format!("业主{i}"),
+        owner_kind: OwnerKind::Person,
+        phone: String::new(),
+    };
+    gongzhi_store::import::import_roster(
+        &w._f.db,
+        "t",
+        vec![row(0, "101"), row(1, "102")],
+        false,
+        std::sync::Arc::new(|_| {}),
+    )
+    .await
+    .unwrap();
+    let a = register::place_by_code(&w._f.db, A).await.unwrap();
+    assert_eq!(register::count_parts_under(&w._f.db, &a).await.unwrap(), 2);
+    a
+}
+
+async fn budget_endpoints(kind: Kind) {
+    use gongzhi_domain::vote::Choice;
+    let w = world(kind).await;
+    let a = parts_in_a(&w).await;
+    let passed = gongzhi_store::testing::vote(&w._f.db, &a, Choice::Yes, true).await;
+    let failed = gongzhi_store::testing::vote(&w._f.db, &a, Choice::No, true).await;
+    let year = get(public(&w, "budget")).await["budget"]["year"]
+        .as_i64()
+        .unwrap();
+    let body = |vote: &str| {
+        json!({"year": year, "vote_id": vote, "lines": [
+            {"category": "expense_repair", "amount": "1000.00"},
+            {"category": "expense_cleaning", "amount": "500.00"}]})
+    };
+    let alice = login(&w, "alice").await;
+    let steward = login(&w, "steward").await;
+    let (s, p) = post(&steward, books(&w, "budgets"), Some("b0"), body(&passed)).await;
+    assert_eq!(
+        s,
+        StatusCode::FORBIDDEN,
+        "the steward does not adopt budgets: {p}"
+    );
+    let (s, p) = post(&alice, books(&w, "budgets"), Some("b1"), body(&failed)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(p["errors"][0]["field"], "vote_id");
+    let mut bad = body(&passed);
+    bad["lines"][1]["amount"] = json!("5.001");
+    let (s, p) = post(&alice, books(&w, "budgets"), Some("b2"), bad).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(p["errors"][0]["field"], "lines[1].amount");
+    let (s, p) = post(&alice, books(&w, "budgets"), None, body(&passed)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    let (s, p) = post(&alice, books(&w, "budgets"), Some("b3"), body(&passed)).await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    assert_eq!(p["record"]["body"]["type"], "budget");
+    // spend 35.00 on repair
+    let (s, _) = post(&steward, books(&w, "transfers"), Some("f"), fee("1000.00")).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, _) = post(
+        &steward,
+        books(&w, "transfers"),
+        Some("r"),
+        json!({"debit": "expense_repair", "credit": "bank", "amount": "35.00", "code": "repair"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let r = get(public(&w, "budget")).await;
+    let lines = r["budget"]["lines"].as_array().unwrap();
+    assert_eq!(lines[0]["category"], "expense_repair");
+    assert_eq!(
+        (lines[0]["budget"].as_i64(), lines[0]["actual"].as_i64()),
+        (Some(100_000), Some(3_500))
+    );
+    assert_eq!(lines[0]["remaining"], 96_500);
+    assert_eq!(r["budget"]["vote_id"], passed);
+    let r = reqwest::get(format!("{}?year=1999", public(&w, "budget")))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // on the public board
+    let html = reqwest::get(format!("{}/compounds/{A}/books", w.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(&format!("<code id=\"budget-vote\">{passed}</code>")),
+        "{html}"
+    );
+    assert!(html.contains("<tr data-category=\"expense_repair\"><td><code>expense_repair</code></td><td class=\"num\">1000.00</td><td class=\"num\">35.00</td><td class=\"num\">965.00</td><td class=\"num\">3.50</td></tr>"), "{html}");
+    // verify recomputes the budget leaf with the others
+    let es = get(public(&w, "entries")).await;
+    assert_eq!(es["entries"][0]["body"]["type"], "budget");
+}
+
+both!(budget_endpoints);

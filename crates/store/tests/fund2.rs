@@ -1,0 +1,385 @@
+//! The fund's governance on both databases: budgets adopted by a real
+//! passed vote, budget vs actual, the vote check on principal spending.
+
+use gongzhi_domain::book_entries::{BudgetLine, Entry, RecordBody};
+use gongzhi_domain::ledger::{AccountCode, TransferKind};
+use gongzhi_domain::money::Area;
+use gongzhi_domain::place::{AreaBasis, OwnerKind, PartKind};
+use gongzhi_domain::policy::Role;
+use gongzhi_domain::roster::RosterRow;
+use gongzhi_domain::vote::Choice;
+use gongzhi_store::fund::{self, Idem, NewDisbursement, NewTransfer};
+use gongzhi_store::register::{self, Place};
+use gongzhi_store::testing::vote;
+use gongzhi_store::testing::{fresh, Kind};
+use gongzhi_store::{both, budget, db, Db, StoreError};
+
+fn idem(k: &str) -> Idem {
+    Idem::new(k, format!("h-{k}")).unwrap()
+}
+
+/// Two compounds from a roster: 金元尚城A区 (4 parts) and 御景华庭 (1 part).
+async fn compounds(db: &Db) -> (Place, Place) {
+    let row = |i: usize, compound: &str, number: &str, kind: PartKind, area: i64| RosterRow {
+        row: i + 2,
+        district: "平利县".into(),
+        street: "城关镇".into(),
+        community: "三里垭社区".into(),
+        compound: compound.into(),
+        building: "1".into(),
+        unit: if kind == PartKind::Flat {
+            "1".into()
+        } else {
+            String::new()
+        },
+        number: number.into(),
+        kind,
+        area: Area(area),
+        area_basis: AreaBasis::Registered,
+        owner_key: format!("o-{i}"),
+        owner_name: format!("业主{i}"),
+        owner_kind: OwnerKind::Person,
+        phone: String::new(),
+    };
+    let rows = vec![
+        row(0, "金元尚城A区", "101", PartKind::Flat, 8950),
+        row(1, "金元尚城A区", "102", PartKind::Flat, 9025),
+        row(2, "金元尚城A区", "S-1", PartKind::Shop, 7200),
+        row(3, "金元尚城A区", "P-01", PartKind::Parking, 1200),
+        row(4, "御景华庭", "201", PartKind::Flat, 10000),
+    ];
+    gongzhi_store::import::import_roster(db, "t", rows, false, std::sync::Arc::new(|_| {}))
+        .await
+        .unwrap();
+    let mut a = None;
+    let mut b = None;
+    for c in register::public_compounds(db).await.unwrap() {
+        let p = register::place_by_code(db, &c.code).await.unwrap();
+        if p.name == "金元尚城A区" {
+            a = Some(p)
+        } else {
+            b = Some(p)
+        }
+    }
+    (a.unwrap(), b.unwrap())
+}
+
+fn posted(debit: AccountCode, credit: AccountCode, amount: i64, vote: Option<&str>) -> NewTransfer {
+    NewTransfer {
+        kind: TransferKind::Posted,
+        debit,
+        credit,
+        amount,
+        code: "test".into(),
+        memo: String::new(),
+        pending_id: None,
+        link: None,
+        vote_id: vote.map(str::to_string),
+        by_user: "s".into(),
+        by_role: "steward".into(),
+        timeout_at: None,
+    }
+}
+
+fn field_of(e: &StoreError) -> String {
+    match e {
+        StoreError::Invalid { field, .. } => field.clone(),
+        other => format!("not invalid: {other}"),
+    }
+}
+
+async fn budget_by_vote_and_actual(kind: Kind) {
+    use AccountCode::*;
+    let f = fresh(kind).await;
+    let (a, b) = compounds(&f.db).await;
+    let lines = vec![
+        BudgetLine {
+            category: ExpenseRepair,
+            amount: 100_000_00,
+        },
+        BudgetLine {
+            category: ExpenseCleaning,
+            amount: 50_000_00,
+        },
+    ];
+    let year = 2026 + (db::now_ms() > gongzhi_domain::fund_calc::year_bounds_ms(2027).0) as i32;
+    let adopt = |vote: String, key: &str, lines: Vec<BudgetLine>| {
+        let (db, a) = (f.db.clone(), a.clone());
+        let key = key.to_string();
+        async move {
+            budget::adopt(
+                &db,
+                "c1",
+                "committee_member",
+                &a,
+                year,
+                &vote,
+                lines,
+                idem(&key),
+            )
+            .await
+        }
+    };
+    // refusals, each naming its field
+    let e = adopt("no-such-vote".into(), "b0", lines.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(&e), "vote_id", "{e}");
+    assert!(e.to_string().contains("no vote"), "{e}");
+    let open = vote(&f.db, &a, Choice::Yes, false).await;
+    let e = adopt(open, "b1", lines.clone()).await.unwrap_err();
+    assert!(e.to_string().contains("open, not closed"), "{e}");
+    let failed = vote(&f.db, &a, Choice::No, true).await;
+    let e = adopt(failed, "b2", lines.clone()).await.unwrap_err();
+    assert!(e.to_string().contains("did not pass"), "{e}");
+    let elsewhere = vote(&f.db, &b, Choice::Yes, true).await;
+    let e = adopt(elsewhere, "b3", lines.clone()).await.unwrap_err();
+    assert!(
+        e.to_string().contains("not a vote of this whole compound"),
+        "{e}"
+    );
+    let passed = vote(&f.db, &a, Choice::Yes, true).await;
+    let e = adopt(
+        passed.clone(),
+        "b4",
+        vec![BudgetLine {
+            category: Bank,
+            amount: 1,
+        }],
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(field_of(&e), "lines[0].category");
+    let e = adopt(
+        passed.clone(),
+        "b5",
+        vec![lines[0].clone(), lines[0].clone()],
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(field_of(&e), "lines[1].category");
+    let e = budget::adopt(
+        &f.db,
+        "c1",
+        "committee_member",
+        &a,
+        1999,
+        &passed,
+        lines.clone(),
+        idem("b6"),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(field_of(&e), "year");
+    assert_eq!(
+        fund::books(&f.db, &a.id).await.unwrap().log_size,
+        0,
+        "nothing refused was logged"
+    );
+
+    // adopted: a leaf of the log
+    let ok = adopt(passed.clone(), "b7", lines.clone()).await.unwrap();
+    assert_eq!(ok.value["log_size"], 1);
+    let es = fund::entries(&f.db, &a.id, 0, 10).await.unwrap();
+    match &es[0] {
+        Entry::Record(r) => match &r.body {
+            RecordBody::Budget {
+                year: y,
+                vote_id,
+                lines: l,
+                ..
+            } => {
+                assert_eq!((*y, vote_id, l), (year, &passed, &lines));
+            }
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    }
+    // replay with the same key
+    let again = adopt(passed.clone(), "b7", lines.clone()).await.unwrap();
+    assert!(again.replayed);
+
+    // spending: 300.00 repair paid (two-party), a 10.00 correction back, 5.00 other
+    fund::record_transfer(
+        &f.db,
+        &a,
+        idem("fee"),
+        posted(Bank, FeeIncome, 10_000_00, None),
+    )
+    .await
+    .unwrap();
+    let d = fund::request_disbursement(
+        &f.db,
+        "s",
+        &a,
+        idem("d1"),
+        NewDisbursement {
+            purpose: "楼道灯".into(),
+            payee: "x".into(),
+            amount: 300_00,
+            category: ExpenseRepair,
+            source: Bank,
+            documents: vec![],
+            link: None,
+            vote_id: None,
+        },
+    )
+    .await
+    .unwrap();
+    let id = d.value["disbursement"]["id"].as_str().unwrap().to_string();
+    fund::approve(&f.db, "c1", &[Role::CommitteeMember], &a, &id, idem("a1"))
+        .await
+        .unwrap();
+    // reserved is not spent
+    let r = budget::report(&f.db, &a.id, year).await.unwrap();
+    assert_eq!(r.lines[0].actual, 0);
+    fund::approve(&f.db, "s1", &[Role::Supervisor], &a, &id, idem("a2"))
+        .await
+        .unwrap();
+    fund::record_transfer(
+        &f.db,
+        &a,
+        idem("corr"),
+        posted(Bank, ExpenseRepair, 10_00, None),
+    )
+    .await
+    .unwrap();
+    fund::record_transfer(
+        &f.db,
+        &a,
+        idem("oth"),
+        posted(ExpenseOther, Bank, 5_00, None),
+    )
+    .await
+    .unwrap();
+    let r = budget::report(&f.db, &a.id, year).await.unwrap();
+    assert_eq!(r.vote_id.as_deref(), Some(passed.as_str()));
+    let get = |c: AccountCode| r.lines.iter().find(|l| l.category == c).unwrap().clone();
+    assert_eq!(
+        (get(ExpenseRepair).actual, get(ExpenseRepair).remaining),
+        (290_00, 99_710_00)
+    );
+    assert_eq!(get(ExpenseRepair).used_bp, Some(29));
+    assert_eq!(
+        (get(ExpenseCleaning).budget, get(ExpenseCleaning).actual),
+        (50_000_00, 0)
+    );
+    assert_eq!(
+        (
+            get(ExpenseOther).budget,
+            get(ExpenseOther).remaining,
+            get(ExpenseOther).used_bp
+        ),
+        (0, -5_00, None)
+    );
+    assert_eq!((r.total_budget, r.total_actual), (150_000_00, 295_00));
+    // another year: same budget absent, nothing spent
+    let r = budget::report(&f.db, &a.id, year - 1).await.unwrap();
+    assert!(r.budget_id.is_none() && r.lines.is_empty());
+    // a new adoption for the year supersedes (by a new vote)
+    let passed2 = vote(&f.db, &a, Choice::Yes, true).await;
+    adopt(
+        passed2.clone(),
+        "b8",
+        vec![BudgetLine {
+            category: ExpenseRepair,
+            amount: 1_00,
+        }],
+    )
+    .await
+    .unwrap();
+    let r = budget::report(&f.db, &a.id, year).await.unwrap();
+    assert_eq!(r.vote_id.as_deref(), Some(passed2.as_str()));
+    assert_eq!(r.total_budget, 1_00 + 0);
+    assert!(r
+        .lines
+        .iter()
+        .any(|l| l.category == ExpenseRepair && l.remaining < 0));
+}
+
+async fn principal_spending_checks_its_vote(kind: Kind) {
+    use AccountCode::*;
+    let f = fresh(kind).await;
+    let (a, b) = compounds(&f.db).await;
+    fund::record_transfer(
+        &f.db,
+        &a,
+        idem("mf"),
+        posted(MaintenanceBank, MaintenancePrincipal, 5_000_000_00, None),
+    )
+    .await
+    .unwrap();
+    let spend = |v: Option<&str>| posted(MaintenancePrincipal, MaintenanceBank, 1_000_00, v);
+    let e = fund::record_transfer(&f.db, &a, idem("p0"), spend(None))
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(&e), "vote_id");
+    let e = fund::record_transfer(&f.db, &a, idem("p1"), spend(Some("vote-1")))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("no vote 'vote-1'"), "{e}");
+    let open = vote(&f.db, &a, Choice::Yes, false).await;
+    let e = fund::record_transfer(&f.db, &a, idem("p2"), spend(Some(&open)))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("not closed"), "{e}");
+    let failed = vote(&f.db, &a, Choice::No, true).await;
+    let e = fund::record_transfer(&f.db, &a, idem("p3"), spend(Some(&failed)))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("did not pass"), "{e}");
+    let other = vote(&f.db, &b, Choice::Yes, true).await;
+    let e = fund::record_transfer(&f.db, &a, idem("p4"), spend(Some(&other)))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("not a vote of this compound"), "{e}");
+    // a disbursement from principal is checked at request, too
+    let req = |v: &str, k: &str| {
+        let (db, a, v, k) = (f.db.clone(), a.clone(), v.to_string(), k.to_string());
+        async move {
+            fund::request_disbursement(
+                &db,
+                "s",
+                &a,
+                idem(&k),
+                NewDisbursement {
+                    purpose: "外墙修缮".into(),
+                    payee: "x".into(),
+                    amount: 2_000_00,
+                    category: ExpenseRepair,
+                    source: MaintenancePrincipal,
+                    documents: vec![],
+                    link: None,
+                    vote_id: Some(v),
+                },
+            )
+            .await
+        }
+    };
+    let e = req(&failed, "r1").await.unwrap_err();
+    assert!(e.to_string().contains("did not pass"), "{e}");
+    let passed = vote(&f.db, &a, Choice::Yes, true).await;
+    fund::record_transfer(&f.db, &a, idem("p5"), spend(Some(&passed)))
+        .await
+        .unwrap();
+    let d = req(&passed, "r2").await.unwrap();
+    let id = d.value["disbursement"]["id"].as_str().unwrap().to_string();
+    fund::approve(&f.db, "c1", &[Role::CommitteeMember], &a, &id, idem("a1"))
+        .await
+        .unwrap();
+    fund::approve(&f.db, "s1", &[Role::Supervisor], &a, &id, idem("a2"))
+        .await
+        .unwrap();
+    let p = fund::accounts(&f.db, &a.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|x| x.code == MaintenancePrincipal)
+        .unwrap();
+    assert_eq!(p.posted, 5_000_000_00 - 3_000_00);
+}
+
+both!(
+    budget_by_vote_and_actual,
+    principal_spending_checks_its_vote
+);
