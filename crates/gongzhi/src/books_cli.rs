@@ -14,8 +14,10 @@
 //! 4. with `--state`, a consistency proof from the last verified checkpoint.
 
 use anyhow::{anyhow, bail, Context};
-use gongzhi_domain::book_entries::Entry;
-use gongzhi_domain::ledger::{AccountCode, Balance, Ledger, Transfer, TransferKind};
+use gongzhi_domain::book_entries::{Entry, RecordBody};
+use gongzhi_domain::ledger::{
+    AccountCode, Balance, Ledger, Transfer, TransferKind, EMERGENCY_CODE,
+};
 use gongzhi_domain::merkle::{self, Checkpoint, Hash, Tree};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -250,6 +252,40 @@ async fn verify_inner(
             merkle::hex(&cp.root)
         );
     }
+    // an emergency transfer (maintenance fund without a vote) must follow a
+    // published emergency request for its disbursement
+    let mut requested = std::collections::HashSet::new();
+    let mut published = std::collections::HashSet::new();
+    for (i, e) in entries.iter().take(cp.size as usize).enumerate() {
+        match e {
+            Entry::Record(r) => match &r.body {
+                RecordBody::DisbursementRequest {
+                    disbursement_id,
+                    emergency: Some(_),
+                    ..
+                } => {
+                    requested.insert(format!("disbursement:{disbursement_id}"));
+                }
+                RecordBody::Publication { subject, .. } => {
+                    published.insert(subject.clone());
+                }
+                _ => {}
+            },
+            Entry::Transfer(t) if t.code == EMERGENCY_CODE => {
+                let ok = t
+                    .link
+                    .as_ref()
+                    .is_some_and(|l| requested.contains(l) && published.contains(l));
+                if !ok {
+                    bail!(
+                        "entry {i} ({}): an emergency use without a published emergency request before it",
+                        e.describe()
+                    );
+                }
+            }
+            Entry::Transfer(_) => {}
+        }
+    }
     // replay the rules, then compare balances at the accounts' log size
     let mut ledger = Ledger::new();
     for (i, t) in entries
@@ -338,7 +374,7 @@ pub fn account_name(code: AccountCode) -> String {
     use AccountCode::*;
     let root = match code {
         Bank | MaintenanceBank | OwnerReceivables => "Assets",
-        DividendsPayable => "Liabilities",
+        DividendsPayable | StewardPayable => "Liabilities",
         MaintenancePrincipal | MaintenanceInterest | OpeningBalance => "Equity",
         StewardRemuneration => "Expenses",
         c if c.is_expense() => "Expenses",

@@ -520,7 +520,27 @@ async fn demo_books_verify_and_export() {
             .unwrap()
     };
     assert_eq!(posted("maintenance_principal"), 5_200_000_00);
-    assert_eq!(posted("maintenance_interest"), 200_000_00 - 86_000_00);
+    assert_eq!(
+        posted("maintenance_interest"),
+        200_000_00 - 86_000_00 - 18_000_00,
+        "interest spent by vote, and an emergency lift repair"
+    );
+    let d: serde_json::Value = reqwest::get(format!(
+        "{base}/api/v1/public/compounds/jinyuan-shangcheng-a/books/disbursements"
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let lift = d["disbursements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["emergency"] == "elevator_stopped")
+        .expect("the emergency use is on the public board");
+    assert_eq!(lift["state"], "posted");
+    assert_eq!(lift["second_role"], "steward");
     // the demo owner's dividend statement and paid bills
     let owner = reqwest::Client::builder()
         .cookie_store(true)

@@ -35,8 +35,9 @@ CREATE TABLE fund_budgets (
 CREATE INDEX fund_budgets_year ON fund_budgets(compound_id, year);
 
 -- Steward remuneration: trust model (酬金制, basis points of the period's
--- fee income) or lump sum (包干制); emergency-use approver roles.
-ALTER TABLE fund_books ADD COLUMN remuneration_mode TEXT NOT NULL DEFAULT 'trust';
+-- fee income) or lump sum (包干制), 'none' until the compound sets it;
+-- emergency-use approver roles.
+ALTER TABLE fund_books ADD COLUMN remuneration_mode TEXT NOT NULL DEFAULT 'none';
 ALTER TABLE fund_books ADD COLUMN remuneration_bp BIGINT NOT NULL DEFAULT 1000;
 ALTER TABLE fund_books ADD COLUMN lump_sum_fen BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE fund_books ADD COLUMN emergency_roles TEXT NOT NULL DEFAULT 'committee_member,steward';

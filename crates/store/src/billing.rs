@@ -146,7 +146,9 @@ pub async fn bill_run(
                 },
             )
             .await?;
-            let value = json!({"period": period, "bills": n, "total": total, "transfer": t, "log_size": books.log_size});
+            // the steward's remuneration for the period, accrued with its fees
+            let remuneration = crate::stewardship::accrue_in(tx, &compound, &mut books, &period, total, &user, &role).await?;
+            let value = json!({"period": period, "bills": n, "total": total, "transfer": t, "remuneration": remuneration, "log_size": books.log_size});
             fund::idem_store(tx, &compound.id, &idem.key, &idem.request_hash, &value).await?;
             Ok(Outcome { value, replayed: false })
         })

@@ -41,6 +41,13 @@ pub struct Books {
     pub log_size: i64,
     pub approver_roles: [Role; 2],
     pub pending_timeout_ms: i64,
+    /// `none`, `trust` (酬金制: `remuneration_bp` of each period's fee
+    /// income) or `lump_sum` (包干制: `lump_sum_fen` each period).
+    pub remuneration_mode: String,
+    pub remuneration_bp: i64,
+    pub lump_sum_fen: i64,
+    /// The two roles that approve an emergency use of the maintenance fund.
+    pub emergency_roles: [Role; 2],
 }
 
 impl Books {
@@ -62,7 +69,38 @@ fn books_from(r: &AnyRow) -> Result<Books, StoreError> {
         log_size: db::i(r, "log_size")?,
         approver_roles: [role("approver_role_a")?, role("approver_role_b")?],
         pending_timeout_ms: db::i(r, "pending_timeout_ms")?,
+        remuneration_mode: db::s(r, "remuneration_mode")?,
+        remuneration_bp: db::i(r, "remuneration_bp")?,
+        lump_sum_fen: db::i(r, "lump_sum_fen")?,
+        emergency_roles: parse_role_pair(&db::s(r, "emergency_roles")?)?,
     })
+}
+
+/// Default approvers of an emergency use: the owners' committee and the steward.
+pub const DEFAULT_EMERGENCY_ROLES: [Role; 2] = [Role::CommitteeMember, Role::Steward];
+
+fn parse_role_pair(v: &str) -> Result<[Role; 2], StoreError> {
+    let mut it = v.split(',').map(|x| Role::parse(x.trim()));
+    match (it.next().flatten(), it.next().flatten(), it.next()) {
+        (Some(a), Some(b), None) => Ok([a, b]),
+        _ => Err(StoreError::Config(format!(
+            "fund_books.emergency_roles: '{v}' is not two roles"
+        ))),
+    }
+}
+
+impl Books {
+    /// The approval policy of a disbursement: the emergency roles for a
+    /// declared emergency, else the compound's approver roles.
+    pub fn policy_for(&self, emergency: bool) -> ApprovalPolicy {
+        ApprovalPolicy {
+            roles: if emergency {
+                self.emergency_roles
+            } else {
+                self.approver_roles
+            },
+        }
+    }
 }
 
 /// Creates the compound's books row if missing, then locks it.
@@ -102,6 +140,10 @@ pub async fn books(db: &Db, compound_id: &str) -> Result<Books, StoreError> {
             log_size: 0,
             approver_roles: ApprovalPolicy::default().roles,
             pending_timeout_ms: DEFAULT_PENDING_TIMEOUT_MS,
+            remuneration_mode: "none".into(),
+            remuneration_bp: 1000,
+            lump_sum_fen: 0,
+            emergency_roles: DEFAULT_EMERGENCY_ROLES,
         }),
     }
 }
@@ -604,6 +646,12 @@ pub async fn record_transfer(
             "only posted transfers are recorded directly; disbursements go through approval",
         ));
     }
+    if t.code == gongzhi_domain::ledger::EMERGENCY_CODE {
+        return Err(StoreError::invalid(
+            "code",
+            "'emergency' is written only by the emergency procedure",
+        ));
+    }
     let compound = compound.clone();
     db.write_locked(move |tx| {
         let (compound, idem, t) = (compound.clone(), idem.clone(), t.clone());
@@ -707,6 +755,58 @@ pub async fn request_disbursement(
     idem: Idem,
     d: NewDisbursement,
 ) -> Result<Outcome, StoreError> {
+    request_inner(db, user, compound, idem, d, None).await
+}
+
+/// What may be declared as an emergency (Civil Code art. 281: emergency
+/// use of the maintenance fund without a vote).
+pub const EMERGENCIES: &[&str] = &[
+    "elevator_stopped",
+    "facade_risk",
+    "leak",
+    "fire_safety",
+    "structural_risk",
+    "pipe_burst",
+];
+
+/// Requests an emergency use of the maintenance fund (interest or
+/// principal) without a vote: approved by the compound's emergency roles,
+/// published at once (a publication leaf beside the request), flagged on
+/// the public board.
+pub async fn request_emergency(
+    db: &Db,
+    user: &str,
+    compound: &Place,
+    idem: Idem,
+    d: NewDisbursement,
+    emergency: &str,
+) -> Result<Outcome, StoreError> {
+    if !EMERGENCIES.contains(&emergency) {
+        return Err(StoreError::invalid(
+            "emergency",
+            format!("must be one of {}", EMERGENCIES.join(", ")),
+        ));
+    }
+    if !matches!(
+        d.source,
+        AccountCode::MaintenanceInterest | AccountCode::MaintenancePrincipal
+    ) {
+        return Err(StoreError::invalid(
+            "source",
+            "an emergency use spends the maintenance fund: maintenance_interest or maintenance_principal",
+        ));
+    }
+    request_inner(db, user, compound, idem, d, Some(emergency.to_string())).await
+}
+
+async fn request_inner(
+    db: &Db,
+    user: &str,
+    compound: &Place,
+    idem: Idem,
+    d: NewDisbursement,
+    emergency: Option<String>,
+) -> Result<Outcome, StoreError> {
     for (field, v) in [("purpose", &d.purpose), ("payee", &d.payee)] {
         if v.trim().is_empty() {
             return Err(StoreError::invalid(field, "is required"));
@@ -734,7 +834,12 @@ pub async fn request_disbursement(
             "must be greater than zero and at most 10,000,000,000.00",
         ));
     }
-    if !d.category.is_expense() && d.category != AccountCode::DividendsPayable {
+    if !d.category.is_expense()
+        && !matches!(
+            d.category,
+            AccountCode::DividendsPayable | AccountCode::StewardPayable
+        )
+    {
         return Err(StoreError::invalid(
             "category",
             format!("'{}' is not an expense category", d.category),
@@ -750,26 +855,27 @@ pub async fn request_disbursement(
         ));
     }
     if d.source == AccountCode::MaintenancePrincipal
+        && emergency.is_none()
         && d.vote_id.as_deref().map_or(true, |v| v.trim().is_empty())
     {
         return Err(StoreError::invalid("vote_id", "spending maintenance fund principal needs a passed vote (use the interest, keep the principal)"));
     }
     let (user, compound) = (user.to_string(), compound.clone());
     db.write_locked(move |tx| {
-        let (user, compound, idem, d) = (user.clone(), compound.clone(), idem.clone(), d.clone());
+        let (user, compound, idem, d, emergency) = (user.clone(), compound.clone(), idem.clone(), d.clone(), emergency.clone());
         Box::pin(async move {
             let mut books = lock(tx, &compound.id).await?;
             if let Some(v) = idem_lookup(tx, &compound.id, &idem.key, &idem.request_hash).await? {
                 return Ok(Outcome { value: v, replayed: true });
             }
-            if d.source == AccountCode::MaintenancePrincipal {
+            if d.source == AccountCode::MaintenancePrincipal && emergency.is_none() {
                 check_passed_vote(tx, &compound, d.vote_id.as_deref().unwrap_or_default(), false).await?;
             }
             let id = db::new_id();
             let now = db::now_ms();
             sqlx::query(
-                "INSERT INTO fund_disbursements (id, compound_id, purpose, payee, amount, category, source, documents_json, link, vote_id, state, requested_by, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'requested', $11, $12, $12)",
+                "INSERT INTO fund_disbursements (id, compound_id, purpose, payee, amount, category, source, documents_json, link, vote_id, state, requested_by, created_at, updated_at, emergency) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'requested', $11, $12, $12, $13)",
             )
             .bind(&id)
             .bind(&compound.id)
@@ -783,6 +889,7 @@ pub async fn request_disbursement(
             .bind(d.vote_id.clone())
             .bind(&user)
             .bind(now)
+            .bind(emergency.clone())
             .execute(&mut **tx)
             .await?;
             let disb = get_disbursement_in(tx, &compound.id, &id).await?;
@@ -795,8 +902,16 @@ pub async fn request_disbursement(
                 source: disb.source,
                 documents: disb.documents.clone(),
                 vote_id: disb.vote_id.clone(),
-                emergency: None,
+                emergency: emergency.clone(),
             }).await?;
+            if let Some(kind) = &emergency {
+                // published at once, before any money moves
+                append_record(tx, &compound, &mut books, &user, "requester", RecordBody::Publication {
+                    subject: format!("disbursement:{id}"),
+                    title: format!("emergency use of the maintenance fund: {kind}"),
+                    summary: format!("{} — {} yuan to {} from {}, without a vote (Civil Code art. 281)", disb.purpose, gongzhi_domain::money::Fen(disb.amount), disb.payee, disb.source),
+                }).await?;
+            }
             audit::record(tx, Entry { actor: format!("user:{user}"), action: "fund.disbursement.request".into(), entity: "fund_disbursement".into(), entity_id: id, scope_path: compound.path.clone(), before: None, after: Some(json!(disb)) }).await?;
             let value = json!({ "disbursement": disb });
             idem_store(tx, &compound.id, &idem.key, &idem.request_hash, &value).await?;
@@ -863,7 +978,11 @@ fn resolve(
         debit: d.category_debit(),
         credit: d.source_credit(),
         amount: d.amount,
-        code: "disbursement".into(),
+        code: if d.emergency.is_some() {
+            "emergency".into()
+        } else {
+            "disbursement".into()
+        },
         memo: memo.into(),
         pending_id: d.pending_transfer_id.clone(),
         link: Some(format!("disbursement:{}", d.id)),
@@ -976,7 +1095,7 @@ pub async fn approve(
             let mut d = get_disbursement_in(tx, &compound.id, &id).await?;
             let before = d.clone();
             let now = db::now_ms();
-            let policy = books.policy();
+            let policy = books.policy_for(d.emergency.is_some());
             let approval_err = |e: gongzhi_domain::ledger::ApprovalError| match e {
                 gongzhi_domain::ledger::ApprovalError::SamePerson => {
                     StoreError::Conflict(e.to_string())

@@ -15,6 +15,7 @@ pub mod import;
 pub mod matters;
 pub mod migrate;
 pub mod register;
+pub mod stewardship;
 pub mod testing;
 pub mod tlog;
 pub mod votes;

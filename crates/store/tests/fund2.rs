@@ -383,3 +383,281 @@ both!(
     budget_by_vote_and_actual,
     principal_spending_checks_its_vote
 );
+
+async fn remuneration_trust_and_lump_sum(kind: Kind) {
+    use gongzhi_store::billing::{self, Rates};
+    use gongzhi_store::stewardship::{self, Settings};
+    use AccountCode::*;
+    let f = fresh(kind).await;
+    let (a, _) = compounds(&f.db).await;
+    let rates = Rates {
+        flat: 150,
+        shop: 400,
+        parking: 100,
+    };
+    let bill = |period: &str, key: &str| {
+        let (db, a, p, k, r) = (
+            f.db.clone(),
+            a.clone(),
+            period.to_string(),
+            key.to_string(),
+            rates.clone(),
+        );
+        async move { billing::bill_run(&db, "s", "steward", &a, &p, r, idem(&k)).await }
+    };
+    // no mode yet: nothing accrued, and asking for it says why
+    let run = bill("2026-09", "b9").await.unwrap();
+    assert!(run.value["remuneration"].is_null());
+    let e = stewardship::accrue(&f.db, "s", "steward", &a, "2026-09")
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(&e), "remuneration_mode");
+    let set = |mode: &str, bp: i64, lump: i64, roles: [Role; 2]| {
+        let (db, a) = (f.db.clone(), a.clone());
+        let s = Settings {
+            remuneration_mode: mode.into(),
+            remuneration_bp: bp,
+            lump_sum_fen: lump,
+            emergency_roles: roles,
+        };
+        async move { stewardship::set(&db, "user:c1", &a, s).await }
+    };
+    let roles = fund::DEFAULT_EMERGENCY_ROLES;
+    assert_eq!(
+        field_of(&set("percent", 1200, 0, roles).await.unwrap_err()),
+        "remuneration_mode"
+    );
+    assert_eq!(
+        field_of(&set("trust", 5001, 0, roles).await.unwrap_err()),
+        "remuneration_percent"
+    );
+    assert_eq!(
+        field_of(
+            &set("trust", 1200, 0, [Role::Steward, Role::Steward])
+                .await
+                .unwrap_err()
+        ),
+        "emergency_roles"
+    );
+    set("trust", 1200, 0, roles).await.unwrap();
+    // the billing run accrues 12 % of the period's fees in its transaction
+    let run = bill("2026-10", "b10").await.unwrap();
+    let total = run.value["total"].as_i64().unwrap();
+    assert_eq!(total, 13425 + 13538 + 28800 + 1200);
+    let r = &run.value["remuneration"];
+    assert_eq!(r["basis"], total);
+    assert_eq!(r["amount"], total * 12 / 100);
+    assert_eq!(r["transfer"]["debit"], "steward_remuneration");
+    assert_eq!(r["transfer"]["credit"], "steward_payable");
+    let size = fund::books(&f.db, &a.id).await.unwrap().log_size;
+    // idempotent per period: asking again writes nothing
+    let again = stewardship::accrue(&f.db, "s", "steward", &a, "2026-10")
+        .await
+        .unwrap();
+    assert!(again.already && again.amount == total * 12 / 100);
+    assert_eq!(fund::books(&f.db, &a.id).await.unwrap().log_size, size);
+    // a period billed before the mode was set is caught up once
+    let late = stewardship::accrue(&f.db, "s", "steward", &a, "2026-09")
+        .await
+        .unwrap();
+    assert!(!late.already);
+    assert_eq!(late.amount, total * 12 / 100, "same parts, same rates");
+    let e = stewardship::accrue(&f.db, "s", "steward", &a, "2026-12")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        field_of(&e),
+        "period",
+        "trust: an unbilled period has no known income"
+    );
+    let e = stewardship::accrue(&f.db, "s", "steward", &a, "2026-1")
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(&e), "period");
+    // lump sum (包干制): a fixed amount per period
+    set("lump_sum", 1200, 5_000_00, roles).await.unwrap();
+    let run = bill("2026-11", "b11").await.unwrap();
+    assert_eq!(run.value["remuneration"]["amount"], 5_000_00);
+    assert_eq!(run.value["remuneration"]["mode"], "lump_sum");
+    let acc = fund::accounts(&f.db, &a.id).await.unwrap();
+    let bal = |c: AccountCode| acc.iter().find(|x| x.code == c).map_or(0, |x| x.posted);
+    let owed = 2 * (total * 12 / 100) + 5_000_00;
+    assert_eq!(bal(StewardPayable), owed);
+    assert_eq!(bal(StewardRemuneration), owed);
+    // paying the steward out of the payable takes two parties
+    fund::record_transfer(
+        &f.db,
+        &a,
+        idem("cash"),
+        posted(Bank, FeeIncome, 100_000_00, None),
+    )
+    .await
+    .unwrap();
+    let d = fund::request_disbursement(
+        &f.db,
+        "s",
+        &a,
+        idem("pay"),
+        NewDisbursement {
+            purpose: "steward remuneration 2026-09..11".into(),
+            payee: "物业".into(),
+            amount: owed,
+            category: StewardPayable,
+            source: Bank,
+            documents: vec![],
+            link: None,
+            vote_id: None,
+        },
+    )
+    .await
+    .unwrap();
+    let id = d.value["disbursement"]["id"].as_str().unwrap().to_string();
+    fund::approve(&f.db, "c1", &[Role::CommitteeMember], &a, &id, idem("p1"))
+        .await
+        .unwrap();
+    fund::approve(&f.db, "s1", &[Role::Supervisor], &a, &id, idem("p2"))
+        .await
+        .unwrap();
+    let acc = fund::accounts(&f.db, &a.id).await.unwrap();
+    assert_eq!(
+        acc.iter()
+            .find(|x| x.code == StewardPayable)
+            .unwrap()
+            .posted,
+        0
+    );
+}
+
+async fn emergency_use_without_a_vote(kind: Kind) {
+    use AccountCode::*;
+    let f = fresh(kind).await;
+    let (a, _) = compounds(&f.db).await;
+    fund::record_transfer(
+        &f.db,
+        &a,
+        idem("mf"),
+        posted(MaintenanceBank, MaintenancePrincipal, 1_000_000_00, None),
+    )
+    .await
+    .unwrap();
+    let lift = |source: AccountCode| NewDisbursement {
+        purpose: "2栋电梯停运，更换曳引机主板".into(),
+        payee: "蒂森电梯".into(),
+        amount: 18_000_00,
+        category: ExpenseRepair,
+        source,
+        documents: vec!["维保单 0917".into()],
+        link: None,
+        vote_id: None,
+    };
+    let e = fund::request_emergency(
+        &f.db,
+        "s",
+        &a,
+        idem("e0"),
+        lift(MaintenancePrincipal),
+        "rain",
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(field_of(&e), "emergency");
+    let e = fund::request_emergency(&f.db, "s", &a, idem("e1"), lift(Bank), "elevator_stopped")
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(&e), "source");
+    // without the emergency, principal needs a vote
+    let e = fund::request_disbursement(&f.db, "s", &a, idem("e2"), lift(MaintenancePrincipal))
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(&e), "vote_id");
+    let d = fund::request_emergency(
+        &f.db,
+        "s",
+        &a,
+        idem("e3"),
+        lift(MaintenancePrincipal),
+        "elevator_stopped",
+    )
+    .await
+    .unwrap();
+    let id = d.value["disbursement"]["id"].as_str().unwrap().to_string();
+    assert_eq!(d.value["disbursement"]["emergency"], "elevator_stopped");
+    // published at once: request and publication are leaves before any approval
+    let es = fund::entries(&f.db, &a.id, 0, 100).await.unwrap();
+    let kinds: Vec<String> = es
+        .iter()
+        .map(|e| match e {
+            Entry::Transfer(t) => format!("transfer:{}", t.code),
+            Entry::Record(r) => r.body.kind().to_string(),
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        ["transfer:test", "disbursement_request", "publication"]
+    );
+    match &es[2] {
+        Entry::Record(r) => match &r.body {
+            RecordBody::Publication { subject, title, .. } => {
+                assert_eq!(subject, &format!("disbursement:{id}"));
+                assert!(title.contains("elevator_stopped"));
+            }
+            o => panic!("{o:?}"),
+        },
+        o => panic!("{o:?}"),
+    }
+    // its own approvers: committee + steward (a supervisor is not one)
+    let e = fund::approve(&f.db, "v1", &[Role::Supervisor], &a, &id, idem("x"))
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(&e), "role");
+    fund::approve(&f.db, "c1", &[Role::CommitteeMember], &a, &id, idem("a1"))
+        .await
+        .unwrap();
+    let e = fund::approve(&f.db, "c1", &[Role::Steward], &a, &id, idem("a2"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, StoreError::Conflict(_)),
+        "same person twice: {e}"
+    );
+    let done = fund::approve(&f.db, "s1", &[Role::Steward], &a, &id, idem("a3"))
+        .await
+        .unwrap();
+    assert_eq!(done.value["disbursement"]["state"], "posted");
+    assert_eq!(done.value["transfer"]["code"], "emergency");
+    let acc = fund::accounts(&f.db, &a.id).await.unwrap();
+    assert_eq!(
+        acc.iter()
+            .find(|x| x.code == MaintenancePrincipal)
+            .unwrap()
+            .posted,
+        1_000_000_00 - 18_000_00
+    );
+    // the code is the procedure's alone: a posted transfer cannot claim it
+    // without a vote through the ordinary path either (vote checked)
+    let mut fake = posted(MaintenancePrincipal, MaintenanceBank, 1_00, Some("no-vote"));
+    fake.code = "disbursement".into();
+    assert_eq!(
+        field_of(
+            &fund::record_transfer(&f.db, &a, idem("f"), fake.clone())
+                .await
+                .unwrap_err()
+        ),
+        "vote_id"
+    );
+    fake.code = "emergency".into();
+    fake.vote_id = None;
+    assert_eq!(
+        field_of(
+            &fund::record_transfer(&f.db, &a, idem("g"), fake)
+                .await
+                .unwrap_err()
+        ),
+        "code"
+    );
+}
+
+both!(
+    remuneration_trust_and_lump_sum,
+    emergency_use_without_a_vote
+);

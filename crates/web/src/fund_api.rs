@@ -54,6 +54,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(declare_dividend))
         .routes(routes!(my_dividends))
         .routes(routes!(adopt_budget))
+        .routes(routes!(set_settings))
+        .routes(routes!(accrue_remuneration))
         .routes(routes!(public_budget))
 }
 
@@ -254,7 +256,7 @@ async fn public_disbursements(
             json!({"id": d.id, "purpose": d.purpose, "payee": d.payee, "amount": d.amount, "amount_yuan": Fen(d.amount).to_string(),
                 "category": d.category, "source": d.source, "documents": d.documents, "link": d.link, "vote_id": d.vote_id, "state": d.state,
                 "first_role": d.first_role, "second_role": d.second_role, "pending_transfer_id": d.pending_transfer_id,
-                "final_transfer_id": d.final_transfer_id, "created_at": d.created_at, "updated_at": d.updated_at})
+                "final_transfer_id": d.final_transfer_id, "created_at": d.created_at, "updated_at": d.updated_at, "emergency": d.emergency})
         })
         .collect();
     Ok(Json(json!({"disbursements": out})))
@@ -369,6 +371,12 @@ async fn record_transfer(
     if code_s.is_empty() || code_s.len() > 40 {
         return Err(ApiError::field("code", "must be 1 to 40 characters"));
     }
+    if code_s == gongzhi_domain::ledger::EMERGENCY_CODE {
+        return Err(ApiError::field(
+            "code",
+            "'emergency' is written only by the emergency procedure (a disbursement with `emergency`)",
+        ));
+    }
     let t = NewTransfer {
         kind: TransferKind::Posted,
         debit: account("debit", &body.debit)?,
@@ -401,6 +409,12 @@ pub struct DisbursementBody {
     documents: Vec<String>,
     link: Option<String>,
     vote_id: Option<String>,
+    /// A declared emergency (elevator_stopped, facade_risk, leak,
+    /// fire_safety, structural_risk, pipe_burst): maintenance-fund spending
+    /// without a vote, approved by the compound's emergency roles, published
+    /// at once.
+    #[serde(default)]
+    emergency: Option<String>,
 }
 
 /// Requests a disbursement. Needs `Idempotency-Key`.
@@ -425,9 +439,16 @@ async fn request_disbursement(
         link: body.link.clone().filter(|s| !s.trim().is_empty()),
         vote_id: body.vote_id.clone().filter(|s| !s.trim().is_empty()),
     };
-    Ok(answer(
-        fund::request_disbursement(&state.db, &user.user_id, &c, idem, d).await?,
-    ))
+    let o = match body
+        .emergency
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    {
+        Some(e) => fund::request_emergency(&state.db, &user.user_id, &c, idem, d, e).await?,
+        None => fund::request_disbursement(&state.db, &user.user_id, &c, idem, d).await?,
+    };
+    Ok(answer(o))
 }
 
 /// Approves a disbursement: the first approval reserves the funds, the
@@ -764,4 +785,94 @@ pub fn current_year() -> i32 {
         y += 1;
     }
     y
+}
+
+// ---------------------------------------------------------------------------
+// Remuneration and emergency approvers
+// ---------------------------------------------------------------------------
+
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct SettingsBody {
+    /// none, trust (酬金制) or lump_sum (包干制)
+    remuneration_mode: String,
+    /// Trust model: percent of each period's fee income, e.g. "12.00".
+    #[serde(default)]
+    remuneration_percent: Option<String>,
+    /// Lump sum: yuan per period.
+    #[serde(default)]
+    lump_sum: Option<String>,
+    /// The two roles that approve an emergency use, e.g. ["committee_member", "steward"].
+    #[serde(default)]
+    emergency_roles: Option<Vec<String>>,
+}
+
+/// Sets how the steward is paid (trust model or lump sum) and who approves
+/// an emergency use of the maintenance fund.
+#[utoipa::path(put, path = "/api/v1/compounds/{code}/books/settings", tag = "books", request_body = SettingsBody, params(("code" = String, Path, description = "compound code")), responses((status = 200, description = "set"), (status = 422, description = "refused; names the field")))]
+async fn set_settings(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+    ApiJson(body): ApiJson<SettingsBody>,
+) -> Result<Json<Value>, ApiError> {
+    let c = compound(&state, &code).await?;
+    check_place(&user, &c, Action::AdoptBudget)?;
+    let cur = fund::books(&state.db, &c.id).await?;
+    let fen = |field: &str, v: &Option<String>, default: i64| -> Result<i64, ApiError> {
+        match v {
+            None => Ok(default),
+            Some(v) => Ok(Fen::parse(v)
+                .map_err(|e| ApiError::field(field, e.to_string()))?
+                .0),
+        }
+    };
+    let emergency_roles = match &body.emergency_roles {
+        None => cur.emergency_roles,
+        Some(r) if r.len() == 2 => {
+            let p = |i: usize| {
+                Role::parse(&r[i]).ok_or_else(|| {
+                    ApiError::field(
+                        format!("emergency_roles[{i}]"),
+                        format!("unknown role (expected {})", Role::choices()),
+                    )
+                })
+            };
+            [p(0)?, p(1)?]
+        }
+        Some(_) => return Err(ApiError::field("emergency_roles", "name exactly two roles")),
+    };
+    let s = gongzhi_store::stewardship::Settings {
+        remuneration_mode: body.remuneration_mode.trim().to_string(),
+        remuneration_bp: fen(
+            "remuneration_percent",
+            &body.remuneration_percent,
+            cur.remuneration_bp,
+        )?,
+        lump_sum_fen: fen("lump_sum", &body.lump_sum, cur.lump_sum_fen)?,
+        emergency_roles,
+    };
+    let s = gongzhi_store::stewardship::set(&state.db, &user.audit_name(), &c, s).await?;
+    Ok(Json(json!({"settings": s})))
+}
+
+/// Accrues the steward's remuneration of a billed period (done by the
+/// billing run itself when a mode is set; this catches up a period billed
+/// before). Idempotent per period.
+#[utoipa::path(post, path = "/api/v1/compounds/{code}/books/remuneration/{period}", tag = "books", params(("code" = String, Path, description = "compound code"), ("period" = String, Path, description = "YYYY-MM")), responses((status = 201, description = "accrued"), (status = 200, description = "already accrued")))]
+async fn accrue_remuneration(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((code, period)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let c = compound(&state, &code).await?;
+    check_place(&user, &c, Action::RecordTransfer)?;
+    let role = acting_role(&user, &c, Action::RecordTransfer);
+    let r =
+        gongzhi_store::stewardship::accrue(&state.db, &user.user_id, &role, &c, &period).await?;
+    let status = if r.already {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(json!({"remuneration": r}))).into_response())
 }

@@ -37,8 +37,17 @@ struct BooksPage {
     name: String,
     code: String,
     accounts: Vec<(String, String, String)>,
-    /// purpose, payee, amount, state, state key, approvals, documents
-    disbursements: Vec<(String, String, String, String, String, String, String)>,
+    /// purpose, payee, amount, state, state key, approvals, documents, emergency
+    disbursements: Vec<(
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+    )>,
     size: i64,
     note: String,
     base: String,
@@ -102,6 +111,7 @@ async fn board_inner(
                 format!("books.state.{}", d.state),
                 roles,
                 d.documents.join("; "),
+                d.emergency.unwrap_or_default(),
             )
         })
         .collect();

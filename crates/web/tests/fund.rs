@@ -750,3 +750,116 @@ async fn budget_endpoints(kind: Kind) {
 }
 
 both!(budget_endpoints);
+
+async fn emergency_and_settings_endpoints(kind: Kind) {
+    let w = world(kind).await;
+    let steward = login(&w, "steward").await;
+    let alice = login(&w, "alice").await;
+    let settings = format!("{}/api/v1/compounds/{A}/books/settings", w.base);
+    // only the committee (or staff) sets how the books run
+    let r = steward
+        .put(&settings)
+        .json(&json!({"remuneration_mode": "trust", "remuneration_percent": "12.00"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = alice
+        .put(&settings)
+        .json(&json!({"remuneration_mode": "trust", "remuneration_percent": "12.005"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let p: Value = r.json().await.unwrap();
+    assert_eq!(p["errors"][0]["field"], "remuneration_percent");
+    let r = alice
+        .put(&settings)
+        .json(&json!({"remuneration_mode": "trust", "remuneration_percent": "12.00", "emergency_roles": ["committee_member", "nobody"]}))
+        .send()
+        .await
+        .unwrap();
+    let p: Value = r.json().await.unwrap();
+    assert_eq!(p["errors"][0]["field"], "emergency_roles[1]");
+    let r = alice
+        .put(&settings)
+        .json(&json!({"remuneration_mode": "trust", "remuneration_percent": "12.00", "emergency_roles": ["committee_member", "steward"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let p: Value = r.json().await.unwrap();
+    assert_eq!(p["settings"]["remuneration_bp"], 1200);
+
+    // an emergency use from the maintenance fund, no vote
+    let (s, _) = post(
+        &steward,
+        books(&w, "transfers"),
+        Some("mf"),
+        json!({"debit": "maintenance_bank", "credit": "maintenance_interest", "amount": "50000.00", "code": "interest"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let lift = |e: &str| {
+        json!({"purpose": "电梯停运", "payee": "电梯公司", "amount": "1800.00", "category": "expense_repair",
+               "source": "maintenance_interest", "emergency": e})
+    };
+    let (s, p) = post(
+        &steward,
+        books(&w, "disbursements"),
+        Some("e0"),
+        lift("bored"),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"][0]["field"], "emergency");
+    let (s, p) = post(
+        &steward,
+        books(&w, "disbursements"),
+        Some("e1"),
+        lift("elevator_stopped"),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let id = p["disbursement"]["id"].as_str().unwrap().to_string();
+    // published at once, flagged on the public board before any approval
+    let pd = get(public(&w, "disbursements")).await;
+    assert_eq!(pd["disbursements"][0]["emergency"], "elevator_stopped");
+    let es = get(public(&w, "entries")).await;
+    assert_eq!(es["entries"][2]["body"]["type"], "publication");
+    let approve = |c: reqwest::Client, key: &'static str| {
+        let url = books(&w, &format!("disbursements/{id}/approve"));
+        async move { post(&c, url, Some(key), json!({})).await }
+    };
+    // the emergency roles approve: committee and steward (not the supervisor)
+    let bob = login(&w, "bob").await;
+    let (s, p) = approve(bob, "b").await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    let (s, _) = approve(alice, "a").await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, p) = approve(steward.clone(), "s").await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    assert_eq!(p["transfer"]["code"], "emergency");
+    let board = reqwest::get(format!("{}/compounds/{A}/books", w.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        board.contains("data-state=\"posted\" data-emergency=\"elevator_stopped\""),
+        "{board}"
+    );
+    // nobody posts the emergency code by hand
+    let (s, p) = post(
+        &steward,
+        books(&w, "transfers"),
+        Some("x"),
+        json!({"debit": "expense_repair", "credit": "bank", "amount": "1.00", "code": "emergency"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"][0]["field"], "code");
+}
+
+both!(emergency_and_settings_endpoints);
