@@ -14,6 +14,7 @@ pub mod fund;
 pub mod import;
 pub mod matters;
 pub mod migrate;
+pub mod payments;
 pub mod register;
 pub mod stewardship;
 pub mod testing;

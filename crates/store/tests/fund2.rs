@@ -661,3 +661,265 @@ both!(
     remuneration_trust_and_lump_sum,
     emergency_use_without_a_vote
 );
+
+/// Compound A billed for 2026-10 (flat 1.50, shop 4.00, parking 1.00):
+/// the bills by part number.
+async fn billed(db: &Db, a: &Place) -> Vec<gongzhi_store::billing::Bill> {
+    use gongzhi_store::billing::{self, Rates};
+    billing::bill_run(
+        db,
+        "s",
+        "steward",
+        a,
+        "2026-10",
+        Rates {
+            flat: 150,
+            shop: 400,
+            parking: 100,
+        },
+        idem("bill"),
+    )
+    .await
+    .unwrap();
+    let mut out = Vec::new();
+    for o in sqlx::query("SELECT DISTINCT owner_id FROM fund_bills")
+        .fetch_all(db.reader())
+        .await
+        .unwrap()
+    {
+        let id: String = sqlx::Row::try_get(&o, "owner_id").unwrap();
+        out.extend(
+            gongzhi_store::billing::bills_of_owner(db, &id)
+                .await
+                .unwrap(),
+        );
+    }
+    out.sort_by_key(|b| b.amount);
+    out
+}
+
+async fn sandbox_gateway_payments(kind: Kind) {
+    use gongzhi_store::payments::{self, Callback, PaymentGateway, SandboxGateway};
+    let f = fresh(kind).await;
+    let (a, _) = compounds(&f.db).await;
+    let bills = billed(&f.db, &a).await;
+    let bill = &bills[1]; // the 89.50 m² flat: 134.25
+    assert_eq!(bill.amount, 13425);
+    let gw = SandboxGateway::from_secret(b"server secret");
+    let e = payments::create_intent(&f.db, "u1", &a, &bill.id, Some(13426), &gw, idem("i0"))
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(&e), "amount");
+    let i = payments::create_intent(&f.db, "u1", &a, &bill.id, None, &gw, idem("i1"))
+        .await
+        .unwrap();
+    let intent = i.value["intent"]["id"].as_str().unwrap().to_string();
+    assert_eq!(i.value["intent"]["amount"], 13425);
+    assert!(i.value["checkout"].as_str().unwrap().contains(&intent));
+    let now = db::now_ms();
+    let cb = |event: &str, amount: i64, at: i64| Callback {
+        event_id: event.into(),
+        intent_id: intent.clone(),
+        amount,
+        status: "paid".into(),
+        at,
+    };
+    // forged: signed by another key, or the body changed after signing
+    let other = SandboxGateway::from_secret(b"someone else");
+    let (body, sig) = other.callback(&cb("ev1", 13425, now));
+    let e = payments::confirm(&f.db, &gw, &body, &sig, now)
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(&e), "signature");
+    let (body, sig) = gw.callback(&cb("ev1", 13425, now));
+    let tampered = String::from_utf8(body.clone())
+        .unwrap()
+        .replace("13425", "1");
+    let e = payments::confirm(&f.db, &gw, tampered.as_bytes(), &sig, now)
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(&e), "signature");
+    assert!(gw.verify_callback(&body, "zz").is_err());
+    // stale
+    let (old, old_sig) = gw.callback(&cb("ev0", 13425, now - 11 * 60 * 1000));
+    assert_eq!(
+        field_of(
+            &payments::confirm(&f.db, &gw, &old, &old_sig, now)
+                .await
+                .unwrap_err()
+        ),
+        "at"
+    );
+    // a wrong amount, properly signed
+    let (wrong, wrong_sig) = gw.callback(&cb("ev9", 100, now));
+    assert_eq!(
+        field_of(
+            &payments::confirm(&f.db, &gw, &wrong, &wrong_sig, now)
+                .await
+                .unwrap_err()
+        ),
+        "amount"
+    );
+    // the real one posts the payment
+    let ok = payments::confirm(&f.db, &gw, &body, &sig, now)
+        .await
+        .unwrap();
+    assert_eq!(ok["state"], "paid");
+    assert_eq!(ok["receipt"]["outstanding"], 0);
+    // replayed: refused, nothing posted
+    let size = fund::books(&f.db, &a.id).await.unwrap().log_size;
+    let e = payments::confirm(&f.db, &gw, &body, &sig, now)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Conflict(_)), "{e}");
+    // a second (new) event for the paid intent: idempotent, nothing posted
+    let (again, again_sig) = gw.callback(&cb("ev2", 13425, now));
+    let v = payments::confirm(&f.db, &gw, &again, &again_sig, now)
+        .await
+        .unwrap();
+    assert_eq!(v["already"], true);
+    assert_eq!(fund::books(&f.db, &a.id).await.unwrap().log_size, size);
+    let paid = gongzhi_store::billing::bills_of_owner(&f.db, &bill.owner_id)
+        .await
+        .unwrap();
+    assert_eq!(paid.iter().find(|b| b.id == bill.id).unwrap().paid, 13425);
+    // a settled bill takes no new intent
+    let e = payments::create_intent(&f.db, "u1", &a, &bill.id, None, &gw, idem("i2"))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Conflict(_)), "{e}");
+}
+
+async fn hardship_waiver_and_dividend_credit(kind: Kind) {
+    use gongzhi_store::billing;
+    use gongzhi_store::payments;
+    use AccountCode::*;
+    let f = fresh(kind).await;
+    let (a, _) = compounds(&f.db).await;
+    let bills = billed(&f.db, &a).await;
+    let shop = bills.iter().find(|b| b.amount == 28800).unwrap().clone();
+    let flat = bills.iter().find(|b| b.amount == 13538).unwrap().clone();
+    let e = payments::request_waiver(&f.db, "s", &a, &flat.id, 13539, "低保户")
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(&e), "amount");
+    let e = payments::request_waiver(&f.db, "s", &a, &flat.id, 100, " ")
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(&e), "reason");
+    let w = payments::request_waiver(&f.db, "s", &a, &flat.id, 13538, "低保户，经入户核实")
+        .await
+        .unwrap();
+    // not a steward nor the branch
+    let e = payments::approve_waiver(&f.db, "c1", &[Role::CommitteeMember], &a, &w.id)
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(&e), "role");
+    let w1 = payments::approve_waiver(&f.db, "st", &[Role::Steward], &a, &w.id)
+        .await
+        .unwrap();
+    assert_eq!(w1.state, "requested");
+    // the same side again, and the same person in the other role: refused
+    assert!(matches!(
+        payments::approve_waiver(&f.db, "st2", &[Role::Steward], &a, &w.id)
+            .await
+            .unwrap_err(),
+        StoreError::Conflict(_)
+    ));
+    assert!(matches!(
+        payments::approve_waiver(
+            &f.db,
+            "st",
+            &[Role::Steward, Role::BranchSecretary],
+            &a,
+            &w.id
+        )
+        .await
+        .unwrap_err(),
+        StoreError::Conflict(_)
+    ));
+    let w2 = payments::approve_waiver(&f.db, "br", &[Role::BranchSecretary], &a, &w.id)
+        .await
+        .unwrap();
+    assert_eq!(w2.state, "granted");
+    assert!(w2.transfer_id.is_some());
+    let c = billing::collection(&f.db, &a.id, "2026-10").await.unwrap();
+    assert_eq!(c.in_arrears, 3, "the waived bill is no longer in arrears");
+    assert!(matches!(
+        payments::approve_waiver(&f.db, "x", &[Role::Steward], &a, &w.id)
+            .await
+            .unwrap_err(),
+        StoreError::Conflict(_)
+    ));
+    let e = gongzhi_store::billing::record_payment(
+        &f.db,
+        "s",
+        "steward",
+        &a,
+        &flat.id,
+        1,
+        "cash",
+        idem("pw"),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        field_of(&e),
+        "amount",
+        "nothing left to pay on a waived bill"
+    );
+
+    // a dividend credited against open fees: 720.00 by area over 26 375
+    // hundredths of m²; the shop owes 288.00
+    fund::record_transfer(
+        &f.db,
+        &a,
+        idem("ads"),
+        posted(Bank, RevenueAdvertising, 1_000_00, None),
+    )
+    .await
+    .unwrap();
+    let run = billing::dividend_run_with(
+        &f.db,
+        "c1",
+        "committee_member",
+        &a,
+        1_000_00,
+        RevenueAdvertising,
+        true,
+        idem("div"),
+    )
+    .await
+    .unwrap();
+    let credited = run.value["credited"].as_i64().unwrap();
+    let st = billing::dividend_statement(&f.db, &shop.owner_id)
+        .await
+        .unwrap();
+    assert_eq!(st.len(), 1);
+    let share = st[0].amount;
+    assert_eq!(st[0].credited, share.min(28800));
+    let after = billing::bills_of_owner(&f.db, &shop.owner_id)
+        .await
+        .unwrap();
+    assert_eq!(after[0].paid, share.min(28800));
+    // the waived flat had nothing open: its share is not credited
+    let st = billing::dividend_statement(&f.db, &flat.owner_id)
+        .await
+        .unwrap();
+    assert_eq!(st[0].credited, 0);
+    assert_eq!(run.value["credit_transfer"]["amount"], credited);
+    assert_eq!(run.value["credit_transfer"]["debit"], "dividends_payable");
+    let acc = fund::accounts(&f.db, &a.id).await.unwrap();
+    let bal = |c: AccountCode| acc.iter().find(|x| x.code == c).map_or(0, |x| x.posted);
+    assert_eq!(bal(DividendsPayable), 1_000_00 - credited);
+    assert_eq!(
+        bal(FeeIncome),
+        13425 + 13538 + 28800 + 1200 - 13538,
+        "the waiver left fee income"
+    );
+}
+
+both!(
+    sandbox_gateway_payments,
+    hardship_waiver_and_dividend_credit
+);

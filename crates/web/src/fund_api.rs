@@ -56,6 +56,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(adopt_budget))
         .routes(routes!(set_settings))
         .routes(routes!(accrue_remuneration))
+        .routes(routes!(create_intent))
+        .routes(routes!(sandbox_callback))
+        .routes(routes!(sandbox_pay))
+        .routes(routes!(request_waiver))
+        .routes(routes!(approve_waiver))
         .routes(routes!(public_budget))
 }
 
@@ -647,6 +652,9 @@ pub struct DividendBody {
     amount: String,
     /// The public-revenue account it comes from, e.g. `revenue_advertising`.
     source: String,
+    /// Credit each owner's share against their open fee bills first.
+    #[serde(default)]
+    credit_fees: bool,
 }
 
 /// Declares a dividend shared by area among every part (largest remainder),
@@ -666,13 +674,14 @@ async fn declare_dividend(
     let role = acting_role(&user, &c, Action::ApproveDisbursement);
     let source = account("source", &body.source)?;
     Ok(answer(
-        gongzhi_store::billing::dividend_run(
+        gongzhi_store::billing::dividend_run_with(
             &state.db,
             &user.user_id,
             &role,
             &c,
             amount(&body.amount)?,
             source,
+            body.credit_fees,
             idem,
         )
         .await?,
@@ -689,10 +698,10 @@ async fn my_dividends(
     let mut bills = Vec::new();
     for o in gongzhi_store::auth::owners_of_user(&state.db, &user.user_id).await? {
         for l in gongzhi_store::billing::dividend_statement(&state.db, &o).await? {
-            dividends.push(json!({"part": l.number, "area_m2": gongzhi_domain::money::Area(l.area_centi).to_string(), "amount": Fen(l.amount).to_string(), "run_id": l.run_id, "transfer_id": l.transfer_id}));
+            dividends.push(json!({"part": l.number, "area_m2": gongzhi_domain::money::Area(l.area_centi).to_string(), "amount": Fen(l.amount).to_string(), "credited_to_fees": Fen(l.credited).to_string(), "run_id": l.run_id, "transfer_id": l.transfer_id}));
         }
         for b in gongzhi_store::billing::bills_of_owner(&state.db, &o).await? {
-            bills.push(json!({"id": b.id, "period": b.period, "amount": Fen(b.amount).to_string(), "paid": Fen(b.paid).to_string(), "outstanding": Fen(b.amount - b.paid).to_string()}));
+            bills.push(json!({"id": b.id, "period": b.period, "amount": Fen(b.amount).to_string(), "paid": Fen(b.paid).to_string(), "waived": Fen(b.waived).to_string(), "outstanding": Fen(b.amount - b.paid - b.waived).to_string()}));
         }
     }
     Ok(Json(json!({"dividends": dividends, "bills": bills})))
@@ -875,4 +884,149 @@ async fn accrue_remuneration(
         StatusCode::CREATED
     };
     Ok((status, Json(json!({"remuneration": r}))).into_response())
+}
+
+// ---------------------------------------------------------------------------
+// Online payments (sandbox gateway) and hardship waivers
+// ---------------------------------------------------------------------------
+
+/// The sandbox gateway of this server (its key derives from the server's
+/// books key, which never enters the database).
+pub fn sandbox(state: &AppState) -> gongzhi_store::payments::SandboxGateway {
+    gongzhi_store::payments::SandboxGateway::from_secret(&state.books_key.to_bytes())
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct IntentBody {
+    /// Yuan; default: everything outstanding.
+    #[serde(default)]
+    amount: Option<String>,
+}
+
+/// Starts an online payment of a bill (the bill's owner, or staff who
+/// record payments): answers the intent and where to pay. The gateway's
+/// signed callback confirms it. Needs `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/v1/compounds/{code}/books/bills/{id}/intents", tag = "books", request_body = IntentBody, params(("code" = String, Path, description = "compound code"), ("id" = String, Path, description = "bill id")), responses((status = 201, description = "intent created")))]
+async fn create_intent(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((code, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<IntentBody>,
+) -> Result<Response, ApiError> {
+    let c = compound(&state, &code).await?;
+    let owner = gongzhi_store::billing::bill_owner(&state.db, &c.id, &id).await?;
+    let mine = gongzhi_store::auth::owners_of_user(&state.db, &user.user_id)
+        .await?
+        .contains(&owner);
+    if !mine {
+        check_place(&user, &c, Action::RecordTransfer)?;
+    }
+    let idem = idem(&headers, &format!("intent:{id}"), &body)?;
+    let amount = match &body.amount {
+        Some(a) => Some(amount(a)?),
+        None => None,
+    };
+    let gw = sandbox(&state);
+    Ok(answer(
+        gongzhi_store::payments::create_intent(
+            &state.db,
+            &user.user_id,
+            &c,
+            &id,
+            amount,
+            &gw,
+            idem,
+        )
+        .await?,
+    ))
+}
+
+/// The sandbox gateway's callback (public: the gateway calls it). The body
+/// is the callback JSON, `Gongzhi-Signature` its hex Ed25519 signature. A
+/// forged, stale or replayed callback is refused; a second confirmation of
+/// a paid intent posts nothing.
+#[utoipa::path(post, path = "/api/v1/payments/sandbox/callback", tag = "public", request_body(content = Vec<u8>, content_type = "application/json", description = "the callback as the gateway signed it"), responses((status = 200, description = "confirmed"), (status = 409, description = "replayed"), (status = 422, description = "forged or stale")))]
+async fn sandbox_callback(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let sig = headers
+        .get("gongzhi-signature")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| ApiError::field("Gongzhi-Signature", "header is required"))?;
+    let gw = sandbox(&state);
+    let v =
+        gongzhi_store::payments::confirm(&state.db, &gw, &body, sig, gongzhi_store::db::now_ms())
+            .await?;
+    Ok(Json(v))
+}
+
+/// Sandbox only: pays an intent as a real gateway would, by sending its
+/// signed callback (answers the confirmation, and the callback it sent).
+#[utoipa::path(post, path = "/api/v1/payments/sandbox/pay/{id}", tag = "books", params(("id" = String, Path, description = "intent id")), responses((status = 200, description = "paid")))]
+async fn sandbox_pay(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let amount = gongzhi_store::payments::intent_amount(&state.db, &id).await?;
+    let gw = sandbox(&state);
+    let cb = gongzhi_store::payments::Callback {
+        event_id: gongzhi_store::db::new_id(),
+        intent_id: id,
+        amount,
+        status: "paid".into(),
+        at: gongzhi_store::db::now_ms(),
+    };
+    let (body, sig) = gw.callback(&cb);
+    let v = gongzhi_store::payments::confirm(&state.db, &gw, &body, &sig, cb.at).await?;
+    Ok(Json(
+        json!({"confirmation": v, "callback": {"body": String::from_utf8_lossy(&body), "signature": sig}}),
+    ))
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct WaiverBody {
+    amount: String,
+    reason: String,
+}
+
+/// Requests a hardship waiver of (part of) a bill.
+#[utoipa::path(post, path = "/api/v1/compounds/{code}/books/bills/{id}/waivers", tag = "books", request_body = WaiverBody, params(("code" = String, Path, description = "compound code"), ("id" = String, Path, description = "bill id")), responses((status = 201, description = "requested")))]
+async fn request_waiver(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((code, id)): Path<(String, String)>,
+    ApiJson(body): ApiJson<WaiverBody>,
+) -> Result<Response, ApiError> {
+    let c = compound(&state, &code).await?;
+    check_place(&user, &c, Action::ApproveDisbursement)?;
+    let w = gongzhi_store::payments::request_waiver(
+        &state.db,
+        &user.user_id,
+        &c,
+        &id,
+        amount(&body.amount)?,
+        &body.reason,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(json!({"waiver": w}))).into_response())
+}
+
+/// Approves a hardship waiver: the steward and the compound's party branch
+/// (branch secretary), two different people; granted with the second.
+#[utoipa::path(post, path = "/api/v1/compounds/{code}/books/waivers/{id}/approve", tag = "books", params(("code" = String, Path, description = "compound code"), ("id" = String, Path, description = "waiver id")), responses((status = 200, description = "approved")))]
+async fn approve_waiver(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((code, id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let c = compound(&state, &code).await?;
+    check_place(&user, &c, Action::ApproveDisbursement)?;
+    let held = policy::roles_over(&user.actor, &c.path_ids());
+    let w =
+        gongzhi_store::payments::approve_waiver(&state.db, &user.user_id, &held, &c, &id).await?;
+    Ok(Json(json!({"waiver": w})))
 }

@@ -863,3 +863,97 @@ async fn emergency_and_settings_endpoints(kind: Kind) {
 }
 
 both!(emergency_and_settings_endpoints);
+
+async fn gateway_and_waiver_endpoints(kind: Kind) {
+    let w = world(kind).await;
+    parts_in_a(&w).await;
+    let steward = login(&w, "steward").await;
+    let (s, p) = post(
+        &steward,
+        books(&w, "billing-runs"),
+        Some("b"),
+        json!({"period": "2026-10", "rate_flat": "1.50", "rate_shop": "4.00", "rate_parking": "1.00"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let bills: Vec<String> = sqlx::query("SELECT id FROM fund_bills ORDER BY id")
+        .fetch_all(w._f.db.reader())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| sqlx::Row::try_get(r, "id").unwrap())
+        .collect();
+    // an owner not owning the bill (no linked owner) cannot start paying it
+    let owner = login(&w, "owner").await;
+    let intents = |b: &str| books(&w, &format!("bills/{b}/intents"));
+    let (s, _) = post(&owner, intents(&bills[0]), Some("i0"), json!({})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, p) = post(&steward, intents(&bills[0]), Some("i1"), json!({})).await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let intent = p["intent"]["id"].as_str().unwrap().to_string();
+    assert_eq!(p["intent"]["amount"], 13425);
+    // a forged callback is refused at the public endpoint
+    let cb = format!("{}/api/v1/payments/sandbox/callback", w.base);
+    let body = json!({"event_id": "e1", "intent_id": intent, "amount": 13425, "status": "paid", "at": gongzhi_store::db::now_ms()}).to_string();
+    let http = reqwest::Client::new();
+    let r = http
+        .post(&cb)
+        .body(body.clone())
+        .header("Gongzhi-Signature", "00".repeat(64))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = http.post(&cb).body(body.clone()).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "no signature");
+    // the sandbox pays: its signed callback confirms
+    let (s, p) = post(
+        &steward,
+        format!("{}/api/v1/payments/sandbox/pay/{intent}", w.base),
+        None,
+        json!({}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{p}");
+    assert_eq!(p["confirmation"]["state"], "paid");
+    // the very same callback delivered again: refused as a replay
+    let r = http
+        .post(&cb)
+        .body(p["callback"]["body"].as_str().unwrap().to_string())
+        .header(
+            "Gongzhi-Signature",
+            p["callback"]["signature"].as_str().unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let c = get(public(&w, "collection/2026-10")).await;
+    assert_eq!(c["collection"]["paid"], 13425);
+
+    // a hardship waiver: the steward and the party branch
+    let (s, p) = post(
+        &steward,
+        books(&w, &format!("bills/{}/waivers", bills[1])),
+        None,
+        json!({"amount": "134.25", "reason": "低保户"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let wid = p["waiver"]["id"].as_str().unwrap().to_string();
+    let approve = books(&w, &format!("waivers/{wid}/approve"));
+    let alice = login(&w, "alice").await;
+    let (s, p) = post(&alice, approve.clone(), None, json!({})).await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a committee member is neither side: {p}"
+    );
+    let (s, p) = post(&steward, approve.clone(), None, json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{p}");
+    assert_eq!(p["waiver"]["state"], "requested");
+    let (s, _) = post(&steward, approve.clone(), None, json!({})).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+}
+
+both!(gateway_and_waiver_endpoints);
