@@ -111,6 +111,72 @@ pub fn budget_vs_actual(
         .collect()
 }
 
+/// How often the maintenance fund is audited (Pingli: every 3 years).
+pub const AUDIT_EVERY_YEARS: i64 = 3;
+
+/// Parses `YYYY-MM-DD` (a real calendar date) into days since 1970-01-01.
+pub fn parse_date(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let y: i64 = s[..4].parse().ok()?;
+    let m: u32 = s[5..7].parse().ok()?;
+    let d: u32 = s[8..].parse().ok()?;
+    if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
+        return None;
+    }
+    Some(days_from_civil(y, m, d))
+}
+
+fn days_in_month(y: i64, m: u32) -> u32 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// The day (since 1970-01-01) an audit done on `day` falls due again:
+/// the same date `AUDIT_EVERY_YEARS` later (29 February → 1 March).
+pub fn audit_due_on(day: i64) -> i64 {
+    let (y, m, d) = civil_from_days(day);
+    let y2 = y + AUDIT_EVERY_YEARS;
+    if d > days_in_month(y2, m) {
+        days_from_civil(y2, m, days_in_month(y2, m)) + 1
+    } else {
+        days_from_civil(y2, m, d)
+    }
+}
+
+/// (year, month, day) of a day number (Howard Hinnant's civil_from_days).
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// The day number (China time) of a millisecond timestamp.
+pub fn day_of_ms(ms: i64) -> i64 {
+    (ms + CST_MS).div_euclid(86_400_000)
+}
+
+/// Whether the maintenance fund's audit is due on `today`: the last
+/// recorded audit is at least three years old — or there is none at all.
+pub fn audit_due(last_audit_day: Option<i64>, today: i64) -> bool {
+    match last_audit_day {
+        None => true,
+        Some(d) => today >= audit_due_on(d),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,6 +193,24 @@ mod tests {
         let (ms, me) = month_bounds_ms(2024, 2);
         assert_eq!(me - ms, 29 * 86_400_000, "leap February");
         assert_eq!(month_bounds_ms(2026, 12).1, year_bounds_ms(2027).0);
+    }
+
+    #[test]
+    fn the_audit_falls_due_after_three_years() {
+        let d = |s: &str| parse_date(s).unwrap();
+        assert_eq!(civil_from_days(d("2023-06-30")), (2023, 6, 30));
+        assert!(!audit_due(Some(d("2023-06-30")), d("2026-06-29")));
+        assert!(
+            audit_due(Some(d("2023-06-30")), d("2026-06-30")),
+            "three years is due"
+        );
+        assert!(audit_due(Some(d("2020-01-01")), d("2026-06-30")));
+        assert!(audit_due(None, d("2026-06-30")), "never audited");
+        assert_eq!(audit_due_on(d("2024-02-29")), d("2027-03-01"));
+        assert_eq!(parse_date("2026-02-29"), None);
+        assert_eq!(parse_date("2026-13-01"), None);
+        assert_eq!(parse_date("26-01-01"), None);
+        assert_eq!(day_of_ms(year_bounds_ms(2026).0), d("2026-01-01"));
     }
 
     #[test]

@@ -398,18 +398,9 @@ pub fn account_name(code: AccountCode) -> String {
 
 /// `YYYY-MM-DD` of a millisecond timestamp in China Standard Time (UTC+8).
 pub fn date(ms: i64) -> String {
-    let days = (ms + 8 * 3_600_000).div_euclid(86_400_000);
-    // Howard Hinnant's civil_from_days
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    format!("{:04}-{:02}-{:02}", if m <= 2 { y + 1 } else { y }, m, d)
+    use gongzhi_domain::fund_calc::{civil_from_days, day_of_ms};
+    let (y, m, d) = civil_from_days(day_of_ms(ms));
+    format!("{y:04}-{m:02}-{d:02}")
 }
 
 fn money(fen: i64) -> String {

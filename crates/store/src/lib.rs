@@ -4,6 +4,7 @@
 //! ([`Tx`]) and writes its audit entry in that same transaction.
 
 pub mod audit;
+pub mod audits;
 pub mod auth;
 pub mod billing;
 pub mod budget;

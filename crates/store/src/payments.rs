@@ -430,3 +430,15 @@ pub async fn approve_waiver(
     })
     .await
 }
+
+/// Every waiver of the compound, newest first (private: reasons describe
+/// households' hardship).
+pub async fn waivers(db: &Db, compound_id: &str) -> Result<Vec<Waiver>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT * FROM fund_waivers WHERE compound_id = $1 ORDER BY created_at DESC, id",
+    )
+    .bind(compound_id)
+    .fetch_all(db.reader())
+    .await?;
+    rows.iter().map(waiver_from).collect()
+}

@@ -61,6 +61,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(sandbox_pay))
         .routes(routes!(request_waiver))
         .routes(routes!(approve_waiver))
+        .routes(routes!(public_audit))
+        .routes(routes!(record_audit))
+        .routes(routes!(private_books))
         .routes(routes!(public_budget))
 }
 
@@ -1029,4 +1032,95 @@ async fn approve_waiver(
     let w =
         gongzhi_store::payments::approve_waiver(&state.db, &user.user_id, &held, &c, &id).await?;
     Ok(Json(json!({"waiver": w})))
+}
+
+// ---------------------------------------------------------------------------
+// Audits and the overseers' full view
+// ---------------------------------------------------------------------------
+
+/// Today's day number in China time.
+fn today() -> i64 {
+    gongzhi_domain::fund_calc::day_of_ms(gongzhi_store::db::now_ms())
+}
+
+/// The maintenance fund's audit flag (public): due when the last audit is
+/// three years old or more, or none was recorded.
+#[utoipa::path(get, path = "/api/v1/public/compounds/{code}/books/audit", tag = "public", params(("code" = String, Path, description = "compound code")), responses((status = 200, description = "audit status")))]
+async fn public_audit(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let c = compound(&state, &code).await?;
+    Ok(Json(
+        json!({"audit": gongzhi_store::audits::status(&state.db, &c.id, today()).await?}),
+    ))
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct AuditBody {
+    /// maintenance_fund or common_fund
+    scope: String,
+    /// YYYY-MM
+    period_from: String,
+    period_to: String,
+    /// YYYY-MM-DD
+    audited_on: String,
+    summary: String,
+    #[serde(default)]
+    document_sha256: Option<String>,
+}
+
+/// Records an audit report (auditors only; a leaf of the books log).
+#[utoipa::path(post, path = "/api/v1/compounds/{code}/books/audits", tag = "books", request_body = AuditBody, params(("code" = String, Path, description = "compound code")), responses((status = 201, description = "recorded"), (status = 403, description = "not an auditor here")))]
+async fn record_audit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+    ApiJson(body): ApiJson<AuditBody>,
+) -> Result<Response, ApiError> {
+    let c = compound(&state, &code).await?;
+    check_place(&user, &c, Action::RecordAudit)?;
+    let role = acting_role(&user, &c, Action::RecordAudit);
+    let v = gongzhi_store::audits::record(
+        &state.db,
+        &user.user_id,
+        &role,
+        &c,
+        gongzhi_store::audits::NewAudit {
+            scope: body.scope.trim().into(),
+            period_from: body.period_from.trim().into(),
+            period_to: body.period_to.trim().into(),
+            audited_on: body.audited_on.trim().into(),
+            summary: body.summary.clone(),
+            document_sha256: body
+                .document_sha256
+                .clone()
+                .filter(|h| !h.trim().is_empty()),
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(v)).into_response())
+}
+
+/// The full books for those who oversee them — committee, supervisors,
+/// the party branch, auditors, staff: every disbursement with who approved
+/// it and its documents, waivers (with their reasons), audit reports, the
+/// audit flag. Read only.
+#[utoipa::path(get, path = "/api/v1/compounds/{code}/books/private", tag = "books", params(("code" = String, Path, description = "compound code")), responses((status = 200, description = "the full books"), (status = 403, description = "not an overseer here")))]
+async fn private_books(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let c = compound(&state, &code).await?;
+    check_place(&user, &c, Action::ReadAudit)?;
+    check_place(&user, &c, Action::ReadBooks)?;
+    Ok(Json(json!({
+        "books": fund::books(&state.db, &c.id).await?,
+        "accounts": fund::accounts(&state.db, &c.id).await?,
+        "disbursements": fund::disbursements(&state.db, &c.id, 1000).await?,
+        "waivers": gongzhi_store::payments::waivers(&state.db, &c.id).await?,
+        "audits": gongzhi_store::audits::list(&state.db, &c.id).await?,
+        "audit": gongzhi_store::audits::status(&state.db, &c.id, today()).await?,
+    })))
 }

@@ -55,6 +55,7 @@ struct BooksPage {
     /// category, budget, actual, remaining, used %, over budget
     budget: Vec<(String, String, String, String, String, bool)>,
     budget_vote: String,
+    audit: gongzhi_store::audits::Status,
 }
 
 pub async fn board(
@@ -149,6 +150,12 @@ async fn board_inner(
         year,
         budget,
         budget_vote: report.vote_id.unwrap_or_default(),
+        audit: gongzhi_store::audits::status(
+            &state.db,
+            &c.id,
+            gongzhi_domain::fund_calc::day_of_ms(gongzhi_store::db::now_ms()),
+        )
+        .await?,
     })
 }
 
@@ -193,6 +200,7 @@ struct QueuePage {
     roles: String,
     can_act: bool,
     rows: Vec<QueueRow>,
+    audit_due: bool,
 }
 
 #[derive(Template)]
@@ -294,6 +302,13 @@ async fn queue_page(
                 .join(" + "),
             can_act,
             rows,
+            audit_due: gongzhi_store::audits::status(
+                &state.db,
+                &c.id,
+                gongzhi_domain::fund_calc::day_of_ms(gongzhi_store::db::now_ms()),
+            )
+            .await?
+            .due,
         })
     };
     match inner.await {

@@ -262,6 +262,11 @@ pub const MESSAGES: &[(&str, &str, &str, &str)] = &[
     ("budget.actual", "实际(元)", "實際(元)", "Actual (yuan)"),
     ("budget.remaining", "剩余(元)", "剩餘(元)", "Remaining (yuan)"),
     ("budget.used", "执行率(%)", "執行率(%)", "Used (%)"),
+    ("audit.title", "维修资金审计(每三年一次)", "維修資金審計(每三年一次)", "Maintenance fund audit (every 3 years)"),
+    ("audit.last", "上次审计", "上次審計", "Last audit"),
+    ("audit.never", "从未审计", "從未審計", "never"),
+    ("audit.due", "审计已到期", "審計已到期", "Audit due"),
+    ("audit.next", "下次到期", "下次到期", "next due"),
 ];
 
 #[cfg(test)]

@@ -957,3 +957,153 @@ async fn gateway_and_waiver_endpoints(kind: Kind) {
 }
 
 both!(gateway_and_waiver_endpoints);
+
+async fn auditor_and_audit_flag(kind: Kind) {
+    let w = world(kind).await;
+    let h = auth::hash_password(PW).unwrap();
+    let a_id = register::place_by_code(&w._f.db, A).await.unwrap().id;
+    w._f.db
+        .write(move |tx| {
+            let (h, a_id) = (h.clone(), a_id.clone());
+            Box::pin(async move {
+                let u = auth::create_user(tx, "t", "auditor", &h, None).await?;
+                auth::add_grant(tx, "t", &u, Role::Auditor, Some(&a_id), None).await
+            })
+        })
+        .await
+        .unwrap();
+    let steward = login(&w, "steward").await;
+    // no maintenance fund: no flag
+    let a = get(public(&w, "audit")).await;
+    assert_eq!(
+        (
+            a["audit"]["has_maintenance_fund"].as_bool(),
+            a["audit"]["due"].as_bool()
+        ),
+        (Some(false), Some(false))
+    );
+    let (s, _) = post(
+        &steward,
+        books(&w, "transfers"),
+        Some("mf"),
+        json!({"debit": "maintenance_bank", "credit": "maintenance_principal", "amount": "5000000.00", "code": "opening"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, _) = post(&steward, books(&w, "transfers"), Some("f"), fee("100.00")).await;
+    assert_eq!(s, StatusCode::CREATED);
+    // a maintenance fund never audited: due, shown to owners and the committee
+    let a = get(public(&w, "audit")).await;
+    assert_eq!(a["audit"]["due"], true);
+    let board = reqwest::get(format!("{}/compounds/{A}/books", w.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(board.contains("id=\"audit-due\""), "{board}");
+    let alice = login(&w, "alice").await;
+    let q = alice
+        .get(format!("{}/compounds/{A}/books/queue", w.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(q.contains("id=\"audit-due\""));
+
+    // the auditor reads everything, documents included…
+    let auditor = login(&w, "auditor").await;
+    let (s, d) = post(
+        &steward,
+        books(&w, "disbursements"),
+        Some("d"),
+        json!({"purpose": "楼道灯", "payee": "x", "amount": "35.00", "category": "expense_repair", "documents": ["发票 0042"]}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let id = d["disbursement"]["id"].as_str().unwrap().to_string();
+    let r = auditor.get(books(&w, "private")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let p: Value = r.json().await.unwrap();
+    assert_eq!(p["disbursements"][0]["documents"][0], "发票 0042");
+    // …but moves no money and approves nothing
+    let (s, _) = post(
+        &auditor,
+        books(&w, &format!("disbursements/{id}/approve")),
+        Some("x1"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = post(&auditor, books(&w, "transfers"), Some("x2"), fee("1.00")).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = post(
+        &auditor,
+        books(&w, "disbursements"),
+        Some("x3"),
+        json!({"purpose": "p", "payee": "x", "amount": "1.00", "category": "expense_other"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // an owner does not read the private books
+    let owner = login(&w, "owner").await;
+    assert_eq!(
+        owner
+            .get(books(&w, "private"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    // the auditor of A is nobody in B
+    let other = format!("{}/api/v1/compounds/yujing-huating/books/private", w.base);
+    assert_eq!(
+        auditor.get(other).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // recording an audit: the auditor only; fields checked
+    let audit = |on: &str| {
+        json!({"scope": "maintenance_fund", "period_from": "2023-01", "period_to": "2025-12", "audited_on": on,
+               "summary": "账实相符", "document_sha256": "ab".repeat(32)})
+    };
+    let (s, _) = post(&alice, books(&w, "audits"), None, audit("2025-06-30")).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "the committee records no audit");
+    let (s, p) = post(&auditor, books(&w, "audits"), None, audit("2099-01-01")).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"][0]["field"], "audited_on");
+    let (s, p) = post(&auditor, books(&w, "audits"), None, audit("2020-01-01")).await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    assert_eq!(p["record"]["body"]["type"], "audit_report");
+    // more than three years ago: still due
+    let a = get(public(&w, "audit")).await;
+    assert_eq!(
+        (
+            a["audit"]["last_audit"].as_str(),
+            a["audit"]["due"].as_bool()
+        ),
+        (Some("2020-01-01"), Some(true))
+    );
+    // a recent one: not due, next due three years on
+    let recent = gongzhi_domain::fund_calc::civil_from_days(
+        gongzhi_domain::fund_calc::day_of_ms(gongzhi_store::db::now_ms()) - 30,
+    );
+    let on = format!("{:04}-{:02}-{:02}", recent.0, recent.1, recent.2);
+    let (s, _) = post(&auditor, books(&w, "audits"), None, audit(&on)).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let a = get(public(&w, "audit")).await;
+    assert_eq!(a["audit"]["due"], false);
+    assert_eq!(a["audit"]["last_audit"].as_str(), Some(on.as_str()));
+    let board = reqwest::get(format!("{}/compounds/{A}/books", w.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!board.contains("id=\"audit-due\"") && board.contains(&on));
+}
+
+both!(auditor_and_audit_flag);
