@@ -114,3 +114,15 @@ CREATE TABLE fund_audits (
   record_id TEXT NOT NULL REFERENCES fund_records(id)
 );
 CREATE INDEX fund_audits_compound ON fund_audits(compound_id, scope, audited_at);
+
+-- Cached interior nodes of the Merkle log: the hash (hex) of every perfect
+-- subtree of 2^level leaves (level >= 1), written as it completes, in the
+-- transaction that appends its last leaf. Roots and proofs are composed
+-- from these instead of rehashing every leaf.
+CREATE TABLE fund_nodes (
+  compound_id TEXT NOT NULL REFERENCES places(id),
+  level BIGINT NOT NULL,
+  idx BIGINT NOT NULL,
+  hash TEXT NOT NULL,
+  PRIMARY KEY (compound_id, level, idx)
+);

@@ -923,3 +923,74 @@ both!(
     sandbox_gateway_payments,
     hardship_waiver_and_dividend_credit
 );
+
+async fn cached_nodes_answer_like_the_leaves(kind: Kind) {
+    use gongzhi_store::tlog;
+    let f = fresh(kind).await;
+    let (a, _) = compounds(&f.db).await;
+    for i in 0..37 {
+        fund::record_transfer(
+            &f.db,
+            &a,
+            idem(&format!("t{i}")),
+            posted(AccountCode::Bank, AccountCode::FeeIncome, 100 + i, None),
+        )
+        .await
+        .unwrap();
+    }
+    let n: i64 = sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM fund_nodes")
+        .fetch_one(f.db.reader())
+        .await
+        .map(|r| sqlx::Row::try_get(&r, "n").unwrap())
+        .unwrap();
+    assert_eq!(
+        n,
+        37 - 37u32.count_ones() as i64,
+        "one node per completed perfect subtree"
+    );
+    let check = |label: &'static str| {
+        let (db, id) = (f.db.clone(), a.id.clone());
+        async move {
+            let full = tlog::tree(&db, &id, 37).await.unwrap();
+            for size in 1..=37u64 {
+                assert_eq!(
+                    tlog::root(&db, &id, size as i64).await.unwrap(),
+                    full.root_at(size as usize).unwrap(),
+                    "{label} root {size}"
+                );
+                for index in [0, size / 2, size - 1] {
+                    let (leaf, p, root) = tlog::inclusion(&db, &id, index, size).await.unwrap();
+                    assert_eq!(leaf, full.leaf_hashes()[index as usize]);
+                    gongzhi_domain::merkle::verify_inclusion(&leaf, index, size, &p, &root)
+                        .unwrap();
+                    assert_eq!(
+                        Some(p),
+                        full.inclusion_proof(index as usize, size as usize),
+                        "{label}"
+                    );
+                }
+                let old = size / 3;
+                let p = tlog::consistency(&db, &id, old, size).await.unwrap();
+                assert_eq!(
+                    Some(p),
+                    full.consistency_proof(old as usize, size as usize),
+                    "{label}"
+                );
+            }
+        }
+    };
+    check("cached").await;
+    // without the cache (a log begun before it), the leaves answer the same
+    let drop = match kind {
+        Kind::Sqlite => "DROP TRIGGER fund_nodes_no_delete",
+        Kind::Postgres => "DROP TRIGGER fund_nodes_no_update ON fund_nodes",
+    };
+    sqlx::raw_sql(drop).execute(f.db.reader()).await.unwrap();
+    sqlx::query("DELETE FROM fund_nodes WHERE level >= 2")
+        .execute(f.db.reader())
+        .await
+        .unwrap();
+    check("fallback").await;
+}
+
+both!(cached_nodes_answer_like_the_leaves);

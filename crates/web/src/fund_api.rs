@@ -193,12 +193,7 @@ pub struct InclusionQuery {
     size: u64,
 }
 
-async fn checked_tree(
-    state: &AppState,
-    c: &Place,
-    size: u64,
-    field: &str,
-) -> Result<merkle::Tree, ApiError> {
+async fn checked_size(state: &AppState, c: &Place, size: u64, field: &str) -> Result<(), ApiError> {
     let n = tlog::size(&state.db, &c.id).await?;
     if size == 0 || size > n as u64 {
         return Err(ApiError::field(
@@ -206,7 +201,7 @@ async fn checked_tree(
             format!("must be between 1 and the log size {n}"),
         ));
     }
-    Ok(tlog::tree(&state.db, &c.id, size as i64).await?)
+    Ok(())
 }
 
 /// Inclusion proof of leaf `index` in the tree of `size` leaves.
@@ -217,12 +212,13 @@ async fn inclusion_proof(
     Query(q): Query<InclusionQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let c = compound(&state, &code).await?;
-    let t = checked_tree(&state, &c, q.size, "size").await?;
-    let p = t
-        .inclusion_proof(q.index as usize, q.size as usize)
-        .ok_or_else(|| ApiError::field("index", "must be below size"))?;
+    checked_size(&state, &c, q.size, "size").await?;
+    if q.index >= q.size {
+        return Err(ApiError::field("index", "must be below size"));
+    }
+    let (leaf, p, root) = tlog::inclusion(&state.db, &c.id, q.index, q.size).await?;
     Ok(Json(
-        json!({"index": q.index, "size": q.size, "leaf": merkle::hex(&t.leaf_hashes()[q.index as usize]), "root": merkle::hex(&t.root()), "proof": p.iter().map(merkle::hex).collect::<Vec<_>>()}),
+        json!({"index": q.index, "size": q.size, "leaf": merkle::hex(&leaf), "root": merkle::hex(&root), "proof": p.iter().map(merkle::hex).collect::<Vec<_>>()}),
     ))
 }
 
@@ -240,10 +236,11 @@ async fn consistency_proof(
     Query(q): Query<ConsistencyQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let c = compound(&state, &code).await?;
-    let t = checked_tree(&state, &c, q.new, "new").await?;
-    let p = t
-        .consistency_proof(q.old as usize, q.new as usize)
-        .ok_or_else(|| ApiError::field("old", "must be at most new"))?;
+    checked_size(&state, &c, q.new, "new").await?;
+    if q.old > q.new {
+        return Err(ApiError::field("old", "must be at most new"));
+    }
+    let p = tlog::consistency(&state.db, &c.id, q.old, q.new).await?;
     Ok(Json(
         json!({"old": q.old, "new": q.new, "proof": p.iter().map(merkle::hex).collect::<Vec<_>>()}),
     ))
