@@ -79,6 +79,8 @@ pub async fn bill_run(
             let now = db::now_ms();
             let mut total = 0i64;
             let mut n = 0i64;
+            // (part, owner, area, rate, amount), written 1,000 rows per statement
+            let mut bills: Vec<(String, String, i64, i64, i64)> = Vec::with_capacity(rows.len());
             for r in &rows {
                 let kind = db::s(r, "kind")?;
                 let rate = match kind.as_str() {
@@ -91,20 +93,23 @@ pub async fn bill_run(
                 if amount == 0 {
                     continue;
                 }
-                sqlx::query("INSERT INTO fund_bills (id, compound_id, period, part_id, owner_id, area_centi, rate, amount, paid, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9)")
-                    .bind(db::new_id())
-                    .bind(&compound.id)
-                    .bind(&period)
-                    .bind(db::s(r, "id")?)
-                    .bind(db::s(r, "owner_id")?)
-                    .bind(area)
-                    .bind(rate)
-                    .bind(amount)
-                    .bind(now)
-                    .execute(&mut **tx)
-                    .await?;
+                bills.push((db::s(r, "id")?, db::s(r, "owner_id")?, area, rate, amount));
                 total += amount;
                 n += 1;
+            }
+            for chunk in bills.chunks(1000) {
+                let values: Vec<String> = (0..chunk.len())
+                    .map(|i| {
+                        let b = 3 + i * 6;
+                        format!("(${}, $1, $2, ${}, ${}, ${}, ${}, ${}, 0, $3)", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6)
+                    })
+                    .collect();
+                let sql = format!("INSERT INTO fund_bills (id, compound_id, period, part_id, owner_id, area_centi, rate, amount, paid, created_at) VALUES {}", values.join(", "));
+                let mut q = sqlx::query(&sql).bind(&compound.id).bind(&period).bind(now);
+                for (part, owner, area, rate, amount) in chunk {
+                    q = q.bind(db::new_id()).bind(part).bind(owner).bind(*area).bind(*rate).bind(*amount);
+                }
+                q.execute(&mut **tx).await?;
             }
             if total == 0 {
                 return Err(StoreError::invalid("rates", "the run bills nothing: no parts, or all rates are zero"));
