@@ -79,28 +79,41 @@ pub async fn nodes(
     let mut levels: Vec<u32> = keys.iter().map(|k| k.0).collect();
     levels.sort_unstable();
     levels.dedup();
-    for level in levels {
-        let idxs: Vec<String> = keys
-            .iter()
+    // one statement for the leaves, one for every cached level; the lists
+    // are integers we formatted: nothing from the caller
+    let list = |level: u32| {
+        keys.iter()
             .filter(|k| k.0 == level)
             .map(|k| k.1.to_string())
-            .collect();
-        // the index list is integers we formatted: nothing from the caller
-        let sql = if level == 0 {
-            format!(
-                "SELECT idx, hash FROM fund_leaves WHERE compound_id = $1 AND idx IN ({})",
-                idxs.join(",")
-            )
-        } else {
-            format!("SELECT idx, hash FROM fund_nodes WHERE compound_id = $1 AND level = {level} AND idx IN ({})", idxs.join(","))
-        };
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let mut sqls = Vec::new();
+    if levels.first() == Some(&0) {
+        sqls.push(format!(
+            "SELECT 0 AS level, idx, hash FROM fund_leaves WHERE compound_id = $1 AND idx IN ({})",
+            list(0)
+        ));
+    }
+    let upper: Vec<String> = levels
+        .iter()
+        .filter(|l| **l > 0)
+        .map(|l| format!("(level = {l} AND idx IN ({}))", list(*l)))
+        .collect();
+    if !upper.is_empty() {
+        sqls.push(format!(
+            "SELECT level, idx, hash FROM fund_nodes WHERE compound_id = $1 AND ({})",
+            upper.join(" OR ")
+        ));
+    }
+    for sql in sqls {
         for r in sqlx::query(&sql)
             .bind(compound_id)
             .fetch_all(db.reader())
             .await?
         {
             if let Some(h) = merkle::from_hex(&db::s(&r, "hash")?) {
-                out.insert((level, db::i(&r, "idx")? as u64), h);
+                out.insert((db::i(&r, "level")? as u32, db::i(&r, "idx")? as u64), h);
             }
         }
     }
