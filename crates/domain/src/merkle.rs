@@ -196,7 +196,7 @@ pub fn range_keys(lo: u64, hi: u64, out: &mut Vec<NodeKey>) {
     if n == 0 {
         return;
     }
-    if n.is_power_of_two() && lo % n == 0 {
+    if n.is_power_of_two() && lo.is_multiple_of(n) {
         out.push((n.trailing_zeros(), lo / n));
         return;
     }
@@ -211,7 +211,7 @@ pub fn range_hash(lo: u64, hi: u64, node: &dyn Fn(NodeKey) -> Option<Hash>) -> O
     if n == 0 {
         return Some(empty_root());
     }
-    if n.is_power_of_two() && lo % n == 0 {
+    if n.is_power_of_two() && lo.is_multiple_of(n) {
         return node((n.trailing_zeros(), lo / n));
     }
     let k = split_point(n as usize) as u64;

@@ -29,6 +29,18 @@ pub struct LangQuery {
     year: Option<i32>,
 }
 
+/// purpose, payee, amount, state, state key, approvals, documents, emergency
+type DisbursementRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+);
+
 #[derive(Template)]
 #[template(path = "books.html")]
 struct BooksPage {
@@ -37,17 +49,7 @@ struct BooksPage {
     name: String,
     code: String,
     accounts: Vec<(String, String, String)>,
-    /// purpose, payee, amount, state, state key, approvals, documents, emergency
-    disbursements: Vec<(
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-    )>,
+    disbursements: Vec<DisbursementRow>,
     size: i64,
     note: String,
     base: String,
