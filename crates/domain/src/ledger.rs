@@ -56,6 +56,9 @@ str_enum!(
         ExpenseOther = "expense_other",
         DividendsPayable = "dividends_payable",
         OpeningBalance = "opening_balance",
+        // remuneration owed to the steward, accrued each period, paid out
+        // by a two-party approved disbursement
+        StewardPayable = "steward_payable",
     }
 );
 
@@ -341,6 +344,13 @@ impl Ledger {
     }
 }
 
+/// The code of a transfer made under the emergency procedure (Civil Code
+/// art. 281): maintenance-fund spending without a vote, approved by the
+/// compound's emergency roles and published as an emergency use. Only that
+/// procedure writes it; `gongzhi verify` checks each such transfer follows
+/// a published emergency request.
+pub const EMERGENCY_CODE: &str = "emergency";
+
 /// Checks what can be checked on a transfer alone.
 pub fn check_shape(t: &Transfer) -> Result<(), LedgerError> {
     if t.amount <= 0 {
@@ -365,6 +375,7 @@ pub fn check_shape(t: &Transfer) -> Result<(), LedgerError> {
     if t.debit == AccountCode::MaintenancePrincipal
         && matches!(t.kind, TransferKind::Posted | TransferKind::Pending)
         && t.vote_id.as_deref().map_or(true, |v| v.trim().is_empty())
+        && t.code != EMERGENCY_CODE
     {
         return Err(LedgerError::PrincipalNeedsVote);
     }
@@ -630,9 +641,23 @@ mod tests {
         );
         voted.vote_id = Some("vote-1".into());
         l.apply(&voted).unwrap();
+        // the emergency procedure (art. 281) needs no vote
+        let mut emergency = t(
+            6,
+            TransferKind::Pending,
+            MaintenancePrincipal,
+            MaintenanceBank,
+            100,
+        );
+        emergency.code = EMERGENCY_CODE.into();
+        l.apply(&emergency).unwrap();
         assert_eq!(
             l.balance(MaintenancePrincipal).posted(Normal::Credit),
             5_000_000_00 - 100
+        );
+        assert_eq!(
+            l.balance(MaintenancePrincipal).available(Normal::Credit),
+            5_000_000_00 - 200
         );
     }
 

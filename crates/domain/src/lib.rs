@@ -4,6 +4,7 @@
 //! most of the tests live.
 
 pub mod ballot;
+pub mod book_entries;
 pub mod cases;
 pub mod deliberation;
 pub mod fund_calc;

@@ -178,6 +178,111 @@ fn subproof(m: usize, d: &[Hash], b: bool) -> Vec<Hash> {
     }
 }
 
+// ---------------------------------------------------------------------------
+// Roots and proofs from cached perfect subtrees
+// ---------------------------------------------------------------------------
+
+/// A perfect subtree of the log: `(level, idx)` covers the `2^level` leaves
+/// from `idx · 2^level`. Level 0 is a leaf. A log that stores the hash of
+/// every perfect subtree as it completes (at most one new one per level per
+/// append) answers any root or proof from `O(log² n)` stored hashes instead
+/// of rehashing all leaves.
+pub type NodeKey = (u32, u64);
+
+/// The perfect subtrees whose hashes compose MTH(D[lo..hi]) under RFC 6962
+/// splitting (every range that splitting reaches is aligned).
+pub fn range_keys(lo: u64, hi: u64, out: &mut Vec<NodeKey>) {
+    let n = hi - lo;
+    if n == 0 {
+        return;
+    }
+    if n.is_power_of_two() && lo.is_multiple_of(n) {
+        out.push((n.trailing_zeros(), lo / n));
+        return;
+    }
+    let k = split_point(n as usize) as u64;
+    range_keys(lo, lo + k, out);
+    range_keys(lo + k, hi, out);
+}
+
+/// MTH(D[lo..hi]) from perfect-subtree hashes; None when one is missing.
+pub fn range_hash(lo: u64, hi: u64, node: &dyn Fn(NodeKey) -> Option<Hash>) -> Option<Hash> {
+    let n = hi - lo;
+    if n == 0 {
+        return Some(empty_root());
+    }
+    if n.is_power_of_two() && lo.is_multiple_of(n) {
+        return node((n.trailing_zeros(), lo / n));
+    }
+    let k = split_point(n as usize) as u64;
+    Some(node_hash(
+        &range_hash(lo, lo + k, node)?,
+        &range_hash(lo + k, hi, node)?,
+    ))
+}
+
+/// The ranges whose MTH an inclusion proof of leaf `m` in a tree of `n`
+/// leaves consists of, in proof order (RFC 6962 PATH).
+pub fn inclusion_ranges(m: u64, n: u64) -> Vec<(u64, u64)> {
+    fn go(m: u64, lo: u64, hi: u64, out: &mut Vec<(u64, u64)>) {
+        let n = hi - lo;
+        if n <= 1 {
+            return;
+        }
+        let k = split_point(n as usize) as u64;
+        if m < k {
+            go(m, lo, lo + k, out);
+            out.push((lo + k, hi));
+        } else {
+            go(m - k, lo + k, hi, out);
+            out.push((lo, lo + k));
+        }
+    }
+    let mut out = Vec::new();
+    if m < n {
+        go(m, 0, n, &mut out);
+    }
+    out
+}
+
+/// The ranges of a consistency proof from `m` to `n` leaves (RFC 6962
+/// SUBPROOF), in proof order; empty when `m` is 0 or `n`.
+pub fn consistency_ranges(m: u64, n: u64) -> Vec<(u64, u64)> {
+    fn go(m: u64, lo: u64, hi: u64, b: bool, out: &mut Vec<(u64, u64)>) {
+        let n = hi - lo;
+        if m == n {
+            if !b {
+                out.push((lo, hi));
+            }
+            return;
+        }
+        let k = split_point(n as usize) as u64;
+        if m <= k {
+            go(m, lo, lo + k, b, out);
+            out.push((lo + k, hi));
+        } else {
+            go(m - k, lo + k, hi, false, out);
+            out.push((lo, lo + k));
+        }
+    }
+    let mut out = Vec::new();
+    if m > 0 && m < n {
+        go(m, 0, n, true, &mut out);
+    }
+    out
+}
+
+/// Every perfect subtree the given ranges need.
+pub fn keys_of(ranges: &[(u64, u64)]) -> Vec<NodeKey> {
+    let mut out = Vec::new();
+    for (lo, hi) in ranges {
+        range_keys(*lo, *hi, &mut out);
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 /// Why a proof did not verify.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProofError {
@@ -474,6 +579,53 @@ pub fn from_hex(s: &str) -> Option<Hash> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn cached_subtrees_give_the_same_roots_and_proofs() {
+        let leaves: Vec<Hash> = (0u32..70).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+        let t = Tree::from_leaf_hashes(leaves.clone());
+        // every perfect subtree, as a log would store them
+        let mut nodes = std::collections::HashMap::new();
+        for level in 0..8u32 {
+            let w = 1usize << level;
+            for idx in 0..leaves.len() / w {
+                nodes.insert(
+                    (level, idx as u64),
+                    root_from_leaf_hashes(&leaves[idx * w..(idx + 1) * w]),
+                );
+            }
+        }
+        let get = |k: NodeKey| nodes.get(&k).copied();
+        for n in 1..=70u64 {
+            assert_eq!(range_hash(0, n, &get), t.root_at(n as usize), "root {n}");
+            for m in 0..n {
+                let p: Vec<Hash> = inclusion_ranges(m, n)
+                    .iter()
+                    .map(|(a, b)| range_hash(*a, *b, &get).unwrap())
+                    .collect();
+                assert_eq!(
+                    Some(p),
+                    t.inclusion_proof(m as usize, n as usize),
+                    "inclusion {m}/{n}"
+                );
+            }
+            for m in 0..=n {
+                let p: Vec<Hash> = consistency_ranges(m, n)
+                    .iter()
+                    .map(|(a, b)| range_hash(*a, *b, &get).unwrap())
+                    .collect();
+                assert_eq!(
+                    Some(p),
+                    t.consistency_proof(m as usize, n as usize),
+                    "consistency {m}/{n}"
+                );
+            }
+        }
+        // a missing subtree is reported, not guessed
+        assert_eq!(range_hash(0, 64, &|_| None), None);
+        let keys = keys_of(&inclusion_ranges(5, 1_000_000));
+        assert!(keys.len() <= 400, "{} keys", keys.len());
+    }
+
     use super::*;
     use proptest::prelude::*;
 

@@ -65,6 +65,11 @@ pub enum Action {
     /// Convene meetings and record their minutes, publish and close
     /// questionnaires on the matters of a place.
     Deliberate,
+    /// Adopt a compound's annual budget (by a passed vote) and set how the
+    /// books run (remuneration mode, emergency approvers).
+    AdoptBudget,
+    /// Record an audit report on a compound's books.
+    RecordAudit,
 }
 
 impl Role {
@@ -74,6 +79,9 @@ impl Role {
         // Whoever handles cases may also raise them on behalf, verify them and read them.
         if matches!(action, RaiseCaseOnBehalf | VerifyCase | ReadCases) && self != BuildingHead {
             return self.allows(HandleCase);
+        }
+        if let Some(allowed) = self.allows_books(action) {
+            return allowed;
         }
         match self {
             Admin => true,
@@ -134,6 +142,20 @@ impl Role {
                 action,
                 ReadStructure | RaiseCase | RaiseCaseOnBehalf | VerifyCase | ReadCases
             ),
+        }
+    }
+
+    /// The books' governance actions, decided apart from the lists above:
+    /// the committee adopts budgets; only an auditor records an audit.
+    fn allows_books(self, action: Action) -> Option<bool> {
+        use Role::*;
+        match action {
+            Action::AdoptBudget => Some(matches!(
+                self,
+                Admin | StreetAdmin | CommunityStaff | CommitteeMember
+            )),
+            Action::RecordAudit => Some(matches!(self, Admin | Auditor)),
+            _ => None,
         }
     }
 
@@ -308,6 +330,8 @@ fn action_name(a: Action) -> &'static str {
         Action::VerifyCase => "verify the cases of this place",
         Action::ReadCases => "see the cases of this place",
         Action::Deliberate => "convene meetings or publish questionnaires here",
+        Action::AdoptBudget => "adopt budgets and set how the books of this place run",
+        Action::RecordAudit => "record audit reports on the books of this place",
     }
 }
 
@@ -370,6 +394,51 @@ mod tests {
                 "{role:?}"
             );
         }
+    }
+
+    #[test]
+    fn budgets_and_audits() {
+        let c = p(&["d", "s", "c", "x"]);
+        let on = |r: Role, a: Action| {
+            authorize(
+                &actor(vec![g(r, &["d", "s", "c", "x"])]),
+                a,
+                Target { path: &c },
+            )
+            .is_ok()
+        };
+        assert!(on(Role::CommitteeMember, Action::AdoptBudget));
+        for r in [Role::Steward, Role::Supervisor, Role::Owner, Role::Auditor] {
+            assert!(!on(r, Action::AdoptBudget), "{r} adopts no budget");
+        }
+        // the auditor reads the books and the audit trail and records audits,
+        // and moves no money
+        assert!(on(Role::Auditor, Action::RecordAudit));
+        assert!(on(Role::Auditor, Action::ReadBooks));
+        assert!(on(Role::Auditor, Action::ReadAudit));
+        for a in [
+            Action::ApproveDisbursement,
+            Action::RecordTransfer,
+            Action::AdoptBudget,
+            Action::WriteRegister,
+            Action::ManageVotes,
+            Action::ManageAccess,
+        ] {
+            assert!(!on(Role::Auditor, a), "the auditor may not {a:?}");
+        }
+        for r in [
+            Role::CommitteeMember,
+            Role::Steward,
+            Role::Supervisor,
+            Role::CommunityStaff,
+        ] {
+            assert!(!on(r, Action::RecordAudit), "{r} records no audit");
+        }
+        // only over its own compound
+        let other = p(&["d", "s", "c", "y"]);
+        let auditor = actor(vec![g(Role::Auditor, &["d", "s", "c", "x"])]);
+        assert!(authorize(&auditor, Action::ReadBooks, Target { path: &other }).is_err());
+        assert!(authorize(&auditor, Action::RecordAudit, Target { path: &other }).is_err());
     }
 
     #[test]

@@ -14,7 +14,10 @@
 //! 4. with `--state`, a consistency proof from the last verified checkpoint.
 
 use anyhow::{anyhow, bail, Context};
-use gongzhi_domain::ledger::{leaf_bytes, AccountCode, Balance, Ledger, Transfer, TransferKind};
+use gongzhi_domain::book_entries::{Entry, RecordBody};
+use gongzhi_domain::ledger::{
+    AccountCode, Balance, Ledger, Transfer, TransferKind, EMERGENCY_CODE,
+};
 use gongzhi_domain::merkle::{self, Checkpoint, Hash, Tree};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -67,20 +70,20 @@ impl Client {
         let t = self.text(url).await?;
         serde_json::from_str(&t).with_context(|| format!("{url}: not JSON"))
     }
-    async fn transfers(&self, at_least: u64) -> anyhow::Result<Vec<Transfer>> {
-        let mut out: Vec<Transfer> = Vec::new();
+    async fn entries(&self, at_least: u64) -> anyhow::Result<Vec<Entry>> {
+        let mut out: Vec<Entry> = Vec::new();
         loop {
             let v = self
-                .json(&self.public(&format!("transfers?from={}&limit=10000", out.len())))
+                .json(&self.public(&format!("entries?from={}&limit=10000", out.len())))
                 .await?;
-            let page = v["transfers"]
+            let page = v["entries"]
                 .as_array()
-                .ok_or_else(|| anyhow!("transfers: no list"))?;
+                .ok_or_else(|| anyhow!("entries: no list"))?;
             if page.is_empty() {
                 break;
             }
             for t in page {
-                let t: Transfer = serde_json::from_value(t.clone())
+                let t: Entry = serde_json::from_value(t.clone())
                     .with_context(|| format!("entry {}: malformed", out.len()))?;
                 out.push(t);
             }
@@ -214,7 +217,7 @@ async fn verify_inner(
     let acc_size = accounts["log_size"]
         .as_u64()
         .ok_or_else(|| anyhow!("accounts: no log_size"))?;
-    let entries = c.transfers(cp.size.max(acc_size)).await?;
+    let entries = c.entries(cp.size.max(acc_size)).await?;
     if (entries.len() as u64) < cp.size {
         bail!(
             "entries: the server served {} entries, the checkpoint has {}",
@@ -224,21 +227,23 @@ async fn verify_inner(
     }
     let mut tree = Tree::new();
     for (i, t) in entries.iter().take(cp.size as usize).enumerate() {
-        if t.seq != i as u64 {
+        if t.seq() != i as u64 {
             bail!(
                 "entry {i}: has position {} (entries must be dense and in order)",
-                t.seq
+                t.seq()
             );
         }
-        tree.push(&leaf_bytes(&origin, t));
+        tree.push(&t.leaf_bytes(&origin));
     }
     if tree.root() != cp.root {
         // name the first entry whose leaf differs from the log's
         let leaves = c.leaves(cp.size).await?;
         for (i, h) in tree.leaf_hashes().iter().enumerate() {
             if leaves.get(i) != Some(h) {
-                let t = &entries[i];
-                bail!("entry {i} (id {}, {} {} fen {} → {}): its content does not match leaf {i} of the signed log", t.id, t.kind, t.amount, t.credit, t.debit);
+                bail!(
+                    "entry {i} ({}): its content does not match leaf {i} of the signed log",
+                    entries[i].describe()
+                );
             }
         }
         bail!(
@@ -247,9 +252,15 @@ async fn verify_inner(
             merkle::hex(&cp.root)
         );
     }
+    check_emergencies(&entries[..cp.size as usize])?;
     // replay the rules, then compare balances at the accounts' log size
     let mut ledger = Ledger::new();
-    for (i, t) in entries.iter().take(acc_size as usize).enumerate() {
+    for (i, t) in entries
+        .iter()
+        .take(acc_size as usize)
+        .enumerate()
+        .filter_map(|(i, e)| Some((i, e.as_transfer()?)))
+    {
         ledger
             .apply(t)
             .map_err(|e| anyhow!("entry {i} (id {}): breaks the ledger rules: {e}", t.id))?;
@@ -313,6 +324,46 @@ async fn verify_inner(
     Ok(out)
 }
 
+/// Every emergency transfer (maintenance fund without a vote) must follow a
+/// published emergency request for its disbursement: the request with its
+/// `emergency` and a publication about the same disbursement, both earlier
+/// in the log.
+fn check_emergencies(entries: &[Entry]) -> anyhow::Result<()> {
+    let mut requested = std::collections::HashSet::new();
+    let mut published = std::collections::HashSet::new();
+    for (i, e) in entries.iter().enumerate() {
+        match e {
+            Entry::Record(r) => match &r.body {
+                RecordBody::DisbursementRequest {
+                    disbursement_id,
+                    emergency: Some(_),
+                    ..
+                } => {
+                    requested.insert(format!("disbursement:{disbursement_id}"));
+                }
+                RecordBody::Publication { subject, .. } => {
+                    published.insert(subject.clone());
+                }
+                _ => {}
+            },
+            Entry::Transfer(t) if t.code == EMERGENCY_CODE => {
+                let ok = t
+                    .link
+                    .as_ref()
+                    .is_some_and(|l| requested.contains(l) && published.contains(l));
+                if !ok {
+                    bail!(
+                        "entry {i} ({}): an emergency use without a published emergency request before it",
+                        e.describe()
+                    );
+                }
+            }
+            Entry::Transfer(_) => {}
+        }
+    }
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------
 // export
 // ---------------------------------------------------------------------------
@@ -330,7 +381,7 @@ pub fn account_name(code: AccountCode) -> String {
     use AccountCode::*;
     let root = match code {
         Bank | MaintenanceBank | OwnerReceivables => "Assets",
-        DividendsPayable => "Liabilities",
+        DividendsPayable | StewardPayable => "Liabilities",
         MaintenancePrincipal | MaintenanceInterest | OpeningBalance => "Equity",
         StewardRemuneration => "Expenses",
         c if c.is_expense() => "Expenses",
@@ -354,18 +405,9 @@ pub fn account_name(code: AccountCode) -> String {
 
 /// `YYYY-MM-DD` of a millisecond timestamp in China Standard Time (UTC+8).
 pub fn date(ms: i64) -> String {
-    let days = (ms + 8 * 3_600_000).div_euclid(86_400_000);
-    // Howard Hinnant's civil_from_days
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    format!("{:04}-{:02}-{:02}", if m <= 2 { y + 1 } else { y }, m, d)
+    use gongzhi_domain::fund_calc::{civil_from_days, day_of_ms};
+    let (y, m, d) = civil_from_days(day_of_ms(ms));
+    format!("{y:04}-{m:02}-{d:02}")
 }
 
 fn money(fen: i64) -> String {
@@ -510,9 +552,17 @@ pub async fn export(
     let c = Client::new(from, code);
     let accounts = c.json(&c.public("accounts")).await?;
     let size = accounts["log_size"].as_u64().unwrap_or(0);
-    let mut entries = c.transfers(size).await?;
+    let mut entries = c.entries(size).await?;
     entries.truncate(size as usize);
-    let text = render(format, code, &entries);
+    // only transfers are postings; the other entries move no money
+    let transfers: Vec<Transfer> = entries
+        .into_iter()
+        .filter_map(|e| match e {
+            Entry::Transfer(t) => Some(t),
+            Entry::Record(_) => None,
+        })
+        .collect();
+    let text = render(format, code, &transfers);
     match out {
         Some(p) => std::fs::write(p, text).with_context(|| format!("writing {}", p.display()))?,
         None => print!("{text}"),
@@ -523,6 +573,90 @@ pub async fn export(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_emergency_use_needs_its_published_request_first() {
+        use gongzhi_domain::book_entries::Record;
+        let t = Transfer {
+            seq: 2,
+            id: "t".into(),
+            kind: TransferKind::Pending,
+            debit: AccountCode::MaintenancePrincipal,
+            credit: AccountCode::MaintenanceBank,
+            amount: 100,
+            code: EMERGENCY_CODE.into(),
+            memo: String::new(),
+            pending_id: None,
+            link: Some("disbursement:d1".into()),
+            vote_id: None,
+            by_user: "u".into(),
+            by_role: "committee_member".into(),
+            at: 0,
+            timeout_at: None,
+        };
+        let rec = |seq: u64, body: RecordBody| {
+            Entry::Record(Record {
+                seq,
+                id: format!("r{seq}"),
+                by_user: "u".into(),
+                by_role: "steward".into(),
+                at: 0,
+                body,
+            })
+        };
+        let request = rec(
+            0,
+            RecordBody::DisbursementRequest {
+                disbursement_id: "d1".into(),
+                purpose: "lift".into(),
+                payee: "x".into(),
+                amount: 100,
+                category: AccountCode::ExpenseRepair,
+                source: AccountCode::MaintenancePrincipal,
+                documents: vec![],
+                vote_id: None,
+                emergency: Some("elevator_stopped".into()),
+            },
+        );
+        let publication = rec(
+            1,
+            RecordBody::Publication {
+                subject: "disbursement:d1".into(),
+                title: "t".into(),
+                summary: "s".into(),
+            },
+        );
+        let transfer = Entry::Transfer(t);
+        check_emergencies(&[request.clone(), publication.clone(), transfer.clone()]).unwrap();
+        // no publication, or the transfer before its request: refused
+        let e = check_emergencies(&[request.clone(), transfer.clone()]).unwrap_err();
+        assert!(e.to_string().contains("entry 1"), "{e}");
+        assert!(check_emergencies(&[transfer.clone(), request, publication]).is_err());
+        // an ordinary request is not an emergency one
+        let ordinary = rec(
+            0,
+            RecordBody::DisbursementRequest {
+                disbursement_id: "d1".into(),
+                purpose: "lift".into(),
+                payee: "x".into(),
+                amount: 100,
+                category: AccountCode::ExpenseRepair,
+                source: AccountCode::MaintenancePrincipal,
+                documents: vec![],
+                vote_id: None,
+                emergency: None,
+            },
+        );
+        let publication = rec(
+            1,
+            RecordBody::Publication {
+                subject: "disbursement:d1".into(),
+                title: "t".into(),
+                summary: "s".into(),
+            },
+        );
+        assert!(check_emergencies(&[ordinary, publication, transfer]).is_err());
+    }
 
     #[test]
     fn dates_and_names() {

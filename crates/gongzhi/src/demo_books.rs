@@ -391,6 +391,41 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
         k("gym-2"),
     )
     .await?;
-    let _ = writeln!(s, "Books: jinyuan-shangcheng-a — maintenance fund principal 5200000.00 kept, interest 200000.00, 86000.00 spent from interest by vote");
+    // an emergency use (Civil Code art. 281): a stopped lift, paid from the
+    // interest without a vote, approved by the committee and the steward,
+    // published at once
+    let e = fund::request_emergency(
+        db,
+        &steward,
+        &j,
+        k("lift"),
+        NewDisbursement {
+            purpose: "2栋电梯停运：更换曳引机主板".into(),
+            payee: "Thyssen Lift Service Ankang".into(),
+            amount: 18_000_00,
+            category: ExpenseRepair,
+            source: MaintenanceInterest,
+            documents: vec!["maintenance report 0917".into()],
+            link: None,
+            vote_id: None,
+        },
+        "elevator_stopped",
+    )
+    .await?;
+    let lift = e.value["disbursement"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    fund::approve(
+        db,
+        "demo-jinyuan-committee",
+        &[Role::CommitteeMember],
+        &j,
+        &lift,
+        k("lift-1"),
+    )
+    .await?;
+    fund::approve(db, &steward, &[Role::Steward], &j, &lift, k("lift-2")).await?;
+    let _ = writeln!(s, "Books: jinyuan-shangcheng-a — maintenance fund principal 5200000.00 kept, interest 200000.00, 86000.00 spent from interest by vote, 18000.00 emergency lift repair");
     Ok(s)
 }

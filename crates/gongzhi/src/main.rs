@@ -137,6 +137,9 @@ enum BenchCmd {
         concurrency: usize,
         #[arg(long, default_value_t = 1_000_000)]
         leaves: usize,
+        /// Parts of the compound billed in the billing-run measurement.
+        #[arg(long, default_value_t = 10_000)]
+        parts: usize,
         #[command(flatten)]
         storage: Storage,
     },
@@ -388,9 +391,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             transfers,
             concurrency,
             leaves,
+            parts,
             storage,
         }) => {
             books_bench::run(transfers, concurrency, &storage.url(), leaves).await?;
+            books_bench::billing(&storage.url(), parts).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify {

@@ -221,13 +221,16 @@ async fn verify_catches_tampering(kind: Kind) {
     assert!(o.status.success(), "{}", out(&o));
     assert!(
         String::from_utf8_lossy(&o.stdout)
-            .contains("ok: gongzhi/books/jingcheng-mingdian — 6 entries"),
+            .contains("ok: gongzhi/books/jingcheng-mingdian — 9 entries"),
         "{}",
         out(&o)
     );
     let remembered: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
-    assert_eq!(remembered["size"], 6);
+    assert_eq!(
+        remembered["size"], 9,
+        "4 transfers, request, pending + approval, post + approval"
+    );
     // the key in the data dir, not in the database
     assert!(dir.path().join("books-signing.key").exists());
     // the log grows; verify follows it with a consistency proof
@@ -249,6 +252,34 @@ async fn verify_catches_tampering(kind: Kind) {
         "{}",
         out(&o)
     );
+
+    // edit the amount of a stored disbursement request (a non-transfer
+    // entry, leaf 4) behind the server's back
+    let drop_rec = match kind {
+        Kind::Sqlite => "DROP TRIGGER fund_records_no_update",
+        Kind::Postgres => "DROP TRIGGER fund_records_no_update ON fund_records",
+    };
+    sqlx::raw_sql(drop_rec).execute(db.reader()).await.unwrap();
+    let edit = "UPDATE fund_records SET body_json = REPLACE(body_json, '\"amount\":3500', '\"amount\":350') WHERE seq = 4";
+    let n = sqlx::query(edit).execute(db.reader()).await.unwrap();
+    assert_eq!(n.rows_affected(), 1);
+    let o = verify(&base, &["--state", st]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("FAIL: entry 4 ")
+            && err.contains("disbursement_request")
+            && err.contains("does not match leaf 4"),
+        "{}",
+        out(&o)
+    );
+    // put it back: whole again
+    sqlx::query("UPDATE fund_records SET body_json = REPLACE(body_json, '\"amount\":350,', '\"amount\":3500,') WHERE seq = 4")
+        .execute(db.reader())
+        .await
+        .unwrap();
+    let o = verify(&base, &["--state", st]);
+    assert!(o.status.success(), "{}", out(&o));
 
     // edit a stored amount behind the server's back
     match kind {
@@ -489,7 +520,27 @@ async fn demo_books_verify_and_export() {
             .unwrap()
     };
     assert_eq!(posted("maintenance_principal"), 5_200_000_00);
-    assert_eq!(posted("maintenance_interest"), 200_000_00 - 86_000_00);
+    assert_eq!(
+        posted("maintenance_interest"),
+        200_000_00 - 86_000_00 - 18_000_00,
+        "interest spent by vote, and an emergency lift repair"
+    );
+    let d: serde_json::Value = reqwest::get(format!(
+        "{base}/api/v1/public/compounds/jinyuan-shangcheng-a/books/disbursements"
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let lift = d["disbursements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["emergency"] == "elevator_stopped")
+        .expect("the emergency use is on the public board");
+    assert_eq!(lift["state"], "posted");
+    assert_eq!(lift["second_role"], "steward");
     // the demo owner's dividend statement and paid bills
     let owner = reqwest::Client::builder()
         .cookie_store(true)

@@ -7,6 +7,7 @@ use crate::db::{self, Db};
 use crate::error::StoreError;
 use crate::fund::{self, Idem, NewTransfer, Outcome};
 use crate::register::Place;
+use gongzhi_domain::book_entries::RecordBody;
 use gongzhi_domain::fund_calc;
 use gongzhi_domain::ledger::{AccountCode, TransferKind};
 use serde::Serialize;
@@ -78,6 +79,8 @@ pub async fn bill_run(
             let now = db::now_ms();
             let mut total = 0i64;
             let mut n = 0i64;
+            // (part, owner, area, rate, amount), written 1,000 rows per statement
+            let mut bills: Vec<(String, String, i64, i64, i64)> = Vec::with_capacity(rows.len());
             for r in &rows {
                 let kind = db::s(r, "kind")?;
                 let rate = match kind.as_str() {
@@ -90,20 +93,23 @@ pub async fn bill_run(
                 if amount == 0 {
                     continue;
                 }
-                sqlx::query("INSERT INTO fund_bills (id, compound_id, period, part_id, owner_id, area_centi, rate, amount, paid, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9)")
-                    .bind(db::new_id())
-                    .bind(&compound.id)
-                    .bind(&period)
-                    .bind(db::s(r, "id")?)
-                    .bind(db::s(r, "owner_id")?)
-                    .bind(area)
-                    .bind(rate)
-                    .bind(amount)
-                    .bind(now)
-                    .execute(&mut **tx)
-                    .await?;
+                bills.push((db::s(r, "id")?, db::s(r, "owner_id")?, area, rate, amount));
                 total += amount;
                 n += 1;
+            }
+            for chunk in bills.chunks(1000) {
+                let values: Vec<String> = (0..chunk.len())
+                    .map(|i| {
+                        let b = 3 + i * 6;
+                        format!("(${}, $1, $2, ${}, ${}, ${}, ${}, ${}, 0, $3)", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6)
+                    })
+                    .collect();
+                let sql = format!("INSERT INTO fund_bills (id, compound_id, period, part_id, owner_id, area_centi, rate, amount, paid, created_at) VALUES {}", values.join(", "));
+                let mut q = sqlx::query(&sql).bind(&compound.id).bind(&period).bind(now);
+                for (part, owner, area, rate, amount) in chunk {
+                    q = q.bind(db::new_id()).bind(part).bind(owner).bind(*area).bind(*rate).bind(*amount);
+                }
+                q.execute(&mut **tx).await?;
             }
             if total == 0 {
                 return Err(StoreError::invalid("rates", "the run bills nothing: no parts, or all rates are zero"));
@@ -128,7 +134,26 @@ pub async fn bill_run(
                 },
             )
             .await?;
-            let value = json!({"period": period, "bills": n, "total": total, "transfer": t});
+            fund::append_record(
+                tx,
+                &compound,
+                &mut books,
+                &user,
+                &role,
+                RecordBody::BillingRun {
+                    period: period.clone(),
+                    bills: n,
+                    total,
+                    rate_flat: rates.flat,
+                    rate_shop: rates.shop,
+                    rate_parking: rates.parking,
+                    transfer_id: t.id.clone(),
+                },
+            )
+            .await?;
+            // the steward's remuneration for the period, accrued with its fees
+            let remuneration = crate::stewardship::accrue_in(tx, &compound, &mut books, &period, total, &user, &role).await?;
+            let value = json!({"period": period, "bills": n, "total": total, "transfer": t, "remuneration": remuneration, "log_size": books.log_size});
             fund::idem_store(tx, &compound.id, &idem.key, &idem.request_hash, &value).await?;
             Ok(Outcome { value, replayed: false })
         })
@@ -146,6 +171,18 @@ pub struct Bill {
     pub rate: i64,
     pub amount: i64,
     pub paid: i64,
+    pub waived: i64,
+}
+
+/// The owner of record of a bill of this compound.
+pub async fn bill_owner(db: &Db, compound_id: &str, bill_id: &str) -> Result<String, StoreError> {
+    let r = sqlx::query("SELECT owner_id FROM fund_bills WHERE id = $1 AND compound_id = $2")
+        .bind(bill_id)
+        .bind(compound_id)
+        .fetch_optional(db.reader())
+        .await?
+        .ok_or_else(|| StoreError::not_found(format!("bill '{bill_id}'")))?;
+    db::s(&r, "owner_id")
 }
 
 pub async fn bills_of_owner(db: &Db, owner_id: &str) -> Result<Vec<Bill>, StoreError> {
@@ -164,6 +201,7 @@ pub async fn bills_of_owner(db: &Db, owner_id: &str) -> Result<Vec<Bill>, StoreE
                 rate: db::i(r, "rate")?,
                 amount: db::i(r, "amount")?,
                 paid: db::i(r, "paid")?,
+                waived: db::i(r, "waived")?,
             })
         })
         .collect()
@@ -198,50 +236,108 @@ pub async fn record_payment(
         method.to_string(),
     );
     db.write_locked(move |tx| {
-        let (user, role, compound, bill_id, method, idem) = (user.clone(), role.clone(), compound.clone(), bill_id.clone(), method.clone(), idem.clone());
+        let (user, role, compound, bill_id, method, idem) = (
+            user.clone(),
+            role.clone(),
+            compound.clone(),
+            bill_id.clone(),
+            method.clone(),
+            idem.clone(),
+        );
         Box::pin(async move {
             let mut books = fund::lock(tx, &compound.id).await?;
-            if let Some(v) = fund::idem_lookup(tx, &compound.id, &idem.key, &idem.request_hash).await? {
-                return Ok(Outcome { value: v, replayed: true });
+            if let Some(v) =
+                fund::idem_lookup(tx, &compound.id, &idem.key, &idem.request_hash).await?
+            {
+                return Ok(Outcome {
+                    value: v,
+                    replayed: true,
+                });
             }
-            let r = sqlx::query("SELECT period, amount, paid FROM fund_bills WHERE id = $1 AND compound_id = $2")
-                .bind(&bill_id)
-                .bind(&compound.id)
-                .fetch_optional(&mut **tx)
-                .await?
-                .ok_or_else(|| StoreError::not_found(format!("bill '{bill_id}'")))?;
-            let outstanding = db::i(&r, "amount")? - db::i(&r, "paid")?;
-            if amount > outstanding {
-                return Err(StoreError::invalid("amount", format!("{amount} fen is more than the {outstanding} fen outstanding")));
-            }
-            let period = db::s(&r, "period")?;
-            sqlx::query("UPDATE fund_bills SET paid = paid + $1 WHERE id = $2").bind(amount).bind(&bill_id).execute(&mut **tx).await?;
-            let t = fund::append(
-                tx,
-                &compound,
-                &mut books,
-                NewTransfer {
-                    kind: TransferKind::Posted,
-                    debit: AccountCode::Bank,
-                    credit: AccountCode::OwnerReceivables,
-                    amount,
-                    code: "payment".into(),
-                    memo: format!("fee payment {period} ({method})"),
-                    pending_id: None,
-                    link: Some(format!("bill:{bill_id}")),
-                    vote_id: None,
-                    by_user: user.clone(),
-                    by_role: role.clone(),
-                    timeout_at: None,
-                },
+            let value = pay_in(
+                tx, &compound, &mut books, &bill_id, amount, &method, &user, &role,
             )
             .await?;
-            let value = json!({"bill_id": bill_id, "paid": amount, "outstanding": outstanding - amount, "transfer": t, "receipt": format!("{}-{}", period, t.seq)});
             fund::idem_store(tx, &compound.id, &idem.key, &idem.request_hash, &value).await?;
-            Ok(Outcome { value, replayed: false })
+            Ok(Outcome {
+                value,
+                replayed: false,
+            })
         })
     })
     .await
+}
+
+/// A bill's period and what is outstanding on it (billed less paid less
+/// waived), read inside a transaction.
+pub async fn outstanding_in(
+    tx: &mut crate::db::Tx,
+    compound_id: &str,
+    bill_id: &str,
+) -> Result<(String, i64), StoreError> {
+    let r = sqlx::query(
+        "SELECT period, amount, paid, waived FROM fund_bills WHERE id = $1 AND compound_id = $2",
+    )
+    .bind(bill_id)
+    .bind(compound_id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or_else(|| StoreError::not_found(format!("bill '{bill_id}'")))?;
+    Ok((
+        db::s(&r, "period")?,
+        db::i(&r, "amount")? - db::i(&r, "paid")? - db::i(&r, "waived")?,
+    ))
+}
+
+/// Pays `amount` of a bill inside a locked books transaction: at most what
+/// is outstanding (billed less paid less waived); one transfer from the
+/// receivable to the bank. Returns the receipt.
+#[allow(clippy::too_many_arguments)]
+pub async fn pay_in(
+    tx: &mut crate::db::Tx,
+    compound: &Place,
+    books: &mut fund::Books,
+    bill_id: &str,
+    amount: i64,
+    method: &str,
+    user: &str,
+    role: &str,
+) -> Result<serde_json::Value, StoreError> {
+    let (period, outstanding) = outstanding_in(tx, &compound.id, bill_id).await?;
+    if amount > outstanding {
+        return Err(StoreError::invalid(
+            "amount",
+            format!("{amount} fen is more than the {outstanding} fen outstanding"),
+        ));
+    }
+    sqlx::query("UPDATE fund_bills SET paid = paid + $1 WHERE id = $2")
+        .bind(amount)
+        .bind(bill_id)
+        .execute(&mut **tx)
+        .await?;
+    let t = fund::append(
+        tx,
+        compound,
+        books,
+        NewTransfer {
+            kind: TransferKind::Posted,
+            debit: AccountCode::Bank,
+            credit: AccountCode::OwnerReceivables,
+            amount,
+            code: "payment".into(),
+            memo: format!("fee payment {period} ({method})"),
+            pending_id: None,
+            link: Some(format!("bill:{bill_id}")),
+            vote_id: None,
+            by_user: user.into(),
+            by_role: role.into(),
+            timeout_at: None,
+        },
+    )
+    .await?;
+    Ok(
+        json!({"bill_id": bill_id, "paid": amount, "outstanding": outstanding - amount, "transfer": t, "receipt": format!("{}-{}", period, t.seq)}),
+    )
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -262,7 +358,7 @@ pub async fn collection(
 ) -> Result<Collection, StoreError> {
     let r = sqlx::query(
         "SELECT CAST(COUNT(*) AS BIGINT) AS n, CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS billed, CAST(COALESCE(SUM(paid), 0) AS BIGINT) AS paid, \
-         CAST(COALESCE(SUM(CASE WHEN paid < amount THEN 1 ELSE 0 END), 0) AS BIGINT) AS arrears FROM fund_bills WHERE compound_id = $1 AND period = $2",
+         CAST(COALESCE(SUM(CASE WHEN paid + waived < amount THEN 1 ELSE 0 END), 0) AS BIGINT) AS arrears FROM fund_bills WHERE compound_id = $1 AND period = $2",
     )
     .bind(compound_id)
     .bind(period)
@@ -293,6 +389,24 @@ pub async fn dividend_run(
     compound: &Place,
     total: i64,
     source: AccountCode,
+    idem: Idem,
+) -> Result<Outcome, StoreError> {
+    dividend_run_with(db, user, role, compound, total, source, false, idem).await
+}
+
+/// A dividend run, optionally crediting each owner's share against their
+/// open fee bills in this compound (oldest period first): the credited part
+/// is one more transfer (dividends payable → owners' receivables) and each
+/// statement line says how much of it was credited.
+#[allow(clippy::too_many_arguments)]
+pub async fn dividend_run_with(
+    db: &Db,
+    user: &str,
+    role: &str,
+    compound: &Place,
+    total: i64,
+    source: AccountCode,
+    credit_fees: bool,
     idem: Idem,
 ) -> Result<Outcome, StoreError> {
     if !source.as_str().starts_with("revenue_") && source != AccountCode::Subsidies {
@@ -341,8 +455,33 @@ pub async fn dividend_run(
             )
             .await?;
             let now = db::now_ms();
+            // open bills by owner, oldest first: (bill id, outstanding)
+            let mut open: std::collections::HashMap<String, Vec<(String, i64)>> = Default::default();
+            if credit_fees {
+                let rows = sqlx::query("SELECT id, owner_id, amount - paid - waived AS due FROM fund_bills WHERE compound_id = $1 AND paid + waived < amount ORDER BY period, id")
+                    .bind(&compound.id)
+                    .fetch_all(&mut **tx)
+                    .await?;
+                for r in rows {
+                    open.entry(db::s(&r, "owner_id")?).or_default().push((db::s(&r, "id")?, db::i(&r, "due")?));
+                }
+            }
+            let mut credited_total = 0i64;
             for ((part, owner, area), amount) in parts.iter().zip(&shares) {
-                sqlx::query("INSERT INTO fund_dividend_lines (id, run_id, compound_id, part_id, owner_id, area_centi, amount, transfer_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+                let mut credited = 0i64;
+                if let Some(bills) = open.get_mut(owner) {
+                    for (bill, due) in bills.iter_mut() {
+                        let x = (*amount - credited).min(*due);
+                        if x <= 0 {
+                            continue;
+                        }
+                        sqlx::query("UPDATE fund_bills SET paid = paid + $1 WHERE id = $2").bind(x).bind(bill.as_str()).execute(&mut **tx).await?;
+                        *due -= x;
+                        credited += x;
+                    }
+                }
+                credited_total += credited;
+                sqlx::query("INSERT INTO fund_dividend_lines (id, run_id, compound_id, part_id, owner_id, area_centi, amount, transfer_id, created_at, credited) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
                     .bind(db::new_id())
                     .bind(&run_id)
                     .bind(&compound.id)
@@ -352,10 +491,35 @@ pub async fn dividend_run(
                     .bind(*amount)
                     .bind(&t.id)
                     .bind(now)
+                    .bind(credited)
                     .execute(&mut **tx)
                     .await?;
             }
-            let value = json!({"run_id": run_id, "parts": parts.len(), "total": total, "transfer": t});
+            let credit = if credited_total > 0 {
+                Some(fund::append(
+                    tx,
+                    &compound,
+                    &mut books,
+                    NewTransfer {
+                        kind: TransferKind::Posted,
+                        debit: AccountCode::DividendsPayable,
+                        credit: AccountCode::OwnerReceivables,
+                        amount: credited_total,
+                        code: "dividend_credit".into(),
+                        memo: "dividend shares credited against open fee bills".into(),
+                        pending_id: None,
+                        link: Some(format!("dividend:{run_id}")),
+                        vote_id: None,
+                        by_user: user.clone(),
+                        by_role: role.clone(),
+                        timeout_at: None,
+                    },
+                )
+                .await?)
+            } else {
+                None
+            };
+            let value = json!({"run_id": run_id, "parts": parts.len(), "total": total, "transfer": t, "credited": credited_total, "credit_transfer": credit});
             fund::idem_store(tx, &compound.id, &idem.key, &idem.request_hash, &value).await?;
             Ok(Outcome { value, replayed: false })
         })
@@ -371,11 +535,13 @@ pub struct DividendLine {
     pub area_centi: i64,
     pub amount: i64,
     pub transfer_id: String,
+    /// The part of `amount` credited against open fee bills.
+    pub credited: i64,
 }
 
 /// An owner's dividend statement: one line per part per dividend.
 pub async fn dividend_statement(db: &Db, owner_id: &str) -> Result<Vec<DividendLine>, StoreError> {
-    let rows = sqlx::query("SELECT l.run_id, l.part_id, p.number, l.area_centi, l.amount, l.transfer_id FROM fund_dividend_lines l JOIN parts p ON p.id = l.part_id WHERE l.owner_id = $1 ORDER BY l.created_at, p.number")
+    let rows = sqlx::query("SELECT l.run_id, l.part_id, p.number, l.area_centi, l.amount, l.transfer_id, l.credited FROM fund_dividend_lines l JOIN parts p ON p.id = l.part_id WHERE l.owner_id = $1 ORDER BY l.created_at, p.number")
         .bind(owner_id)
         .fetch_all(db.reader())
         .await?;
@@ -388,6 +554,7 @@ pub async fn dividend_statement(db: &Db, owner_id: &str) -> Result<Vec<DividendL
                 area_centi: db::i(r, "area_centi")?,
                 amount: db::i(r, "amount")?,
                 transfer_id: db::s(r, "transfer_id")?,
+                credited: db::i(r, "credited")?,
             })
         })
         .collect()

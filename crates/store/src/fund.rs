@@ -14,6 +14,7 @@ use crate::audit::{self, Entry};
 use crate::db::{self, Db, Tx};
 use crate::error::StoreError;
 use crate::register::Place;
+use gongzhi_domain::book_entries::{record_leaf_bytes, Entry as LogEntry, Record, RecordBody};
 use gongzhi_domain::ledger::{
     AccountCode, ApprovalPolicy, Balance, Ledger, PendingState, Transfer, TransferKind,
 };
@@ -40,6 +41,13 @@ pub struct Books {
     pub log_size: i64,
     pub approver_roles: [Role; 2],
     pub pending_timeout_ms: i64,
+    /// `none`, `trust` (酬金制: `remuneration_bp` of each period's fee
+    /// income) or `lump_sum` (包干制: `lump_sum_fen` each period).
+    pub remuneration_mode: String,
+    pub remuneration_bp: i64,
+    pub lump_sum_fen: i64,
+    /// The two roles that approve an emergency use of the maintenance fund.
+    pub emergency_roles: [Role; 2],
 }
 
 impl Books {
@@ -61,7 +69,38 @@ fn books_from(r: &AnyRow) -> Result<Books, StoreError> {
         log_size: db::i(r, "log_size")?,
         approver_roles: [role("approver_role_a")?, role("approver_role_b")?],
         pending_timeout_ms: db::i(r, "pending_timeout_ms")?,
+        remuneration_mode: db::s(r, "remuneration_mode")?,
+        remuneration_bp: db::i(r, "remuneration_bp")?,
+        lump_sum_fen: db::i(r, "lump_sum_fen")?,
+        emergency_roles: parse_role_pair(&db::s(r, "emergency_roles")?)?,
     })
+}
+
+/// Default approvers of an emergency use: the owners' committee and the steward.
+pub const DEFAULT_EMERGENCY_ROLES: [Role; 2] = [Role::CommitteeMember, Role::Steward];
+
+fn parse_role_pair(v: &str) -> Result<[Role; 2], StoreError> {
+    let mut it = v.split(',').map(|x| Role::parse(x.trim()));
+    match (it.next().flatten(), it.next().flatten(), it.next()) {
+        (Some(a), Some(b), None) => Ok([a, b]),
+        _ => Err(StoreError::Config(format!(
+            "fund_books.emergency_roles: '{v}' is not two roles"
+        ))),
+    }
+}
+
+impl Books {
+    /// The approval policy of a disbursement: the emergency roles for a
+    /// declared emergency, else the compound's approver roles.
+    pub fn policy_for(&self, emergency: bool) -> ApprovalPolicy {
+        ApprovalPolicy {
+            roles: if emergency {
+                self.emergency_roles
+            } else {
+                self.approver_roles
+            },
+        }
+    }
 }
 
 /// Creates the compound's books row if missing, then locks it.
@@ -101,6 +140,10 @@ pub async fn books(db: &Db, compound_id: &str) -> Result<Books, StoreError> {
             log_size: 0,
             approver_roles: ApprovalPolicy::default().roles,
             pending_timeout_ms: DEFAULT_PENDING_TIMEOUT_MS,
+            remuneration_mode: "none".into(),
+            remuneration_bp: 1000,
+            lump_sum_fen: 0,
+            emergency_roles: DEFAULT_EMERGENCY_ROLES,
         }),
     }
 }
@@ -205,6 +248,13 @@ pub async fn append(
                 field,
                 format!("longer than {MAX_TEXT} characters"),
             ));
+        }
+    }
+    if t.debit == AccountCode::MaintenancePrincipal
+        && matches!(t.kind, TransferKind::Posted | TransferKind::Pending)
+    {
+        if let Some(v) = t.vote_id.as_deref().filter(|v| !v.trim().is_empty()) {
+            check_passed_vote(tx, compound, v, false).await?;
         }
     }
     let mut ledger = Ledger::new();
@@ -335,6 +385,180 @@ pub async fn append(
     Ok(transfer)
 }
 
+/// Appends one non-transfer entry (approval, void, budget, billing run,
+/// publication, matter step, audit report) to the locked books' log:
+/// writes it, its Merkle leaf, and advances `books.log_size`. The caller
+/// audits the change it belongs to.
+pub async fn append_record(
+    tx: &mut Tx,
+    compound: &Place,
+    books: &mut Books,
+    by_user: &str,
+    by_role: &str,
+    body: RecordBody,
+) -> Result<Record, StoreError> {
+    let record = Record {
+        seq: books.log_size as u64,
+        id: db::new_id(),
+        by_user: by_user.into(),
+        by_role: by_role.into(),
+        at: db::now_ms(),
+        body,
+    };
+    sqlx::query(
+        "INSERT INTO fund_records (id, compound_id, seq, kind, subject, body_json, by_user, by_role, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&record.id)
+    .bind(&compound.id)
+    .bind(record.seq as i64)
+    .bind(record.body.kind())
+    .bind(record.body.subject())
+    .bind(serde_json::to_string(&record.body).expect("a record body serialises"))
+    .bind(&record.by_user)
+    .bind(&record.by_role)
+    .bind(record.at)
+    .execute(&mut **tx)
+    .await?;
+    let code = compound.code.clone().unwrap_or_else(|| compound.id.clone());
+    let leaf = merkle::leaf_hash(&record_leaf_bytes(&origin(&code), &record));
+    crate::tlog::append_leaf(tx, &compound.id, books.log_size, &leaf).await?;
+    books.log_size += 1;
+    sqlx::query("UPDATE fund_books SET log_size = $1 WHERE compound_id = $2")
+        .bind(books.log_size)
+        .bind(&compound.id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(record)
+}
+
+/// The compound a scope belongs to: the compound on its path (the place
+/// itself or an ancestor), or None for a scope above any compound.
+pub async fn compound_of_scope(tx: &mut Tx, scope_path: &str) -> Result<Option<Place>, StoreError> {
+    for id in crate::register::path_ids(scope_path) {
+        let r =
+            sqlx::query("SELECT id, kind, name, parent_id, code, path FROM places WHERE id = $1")
+                .bind(&id)
+                .fetch_optional(&mut **tx)
+                .await?;
+        if let Some(r) = r {
+            if db::s(&r, "kind")? == "compound" {
+                return Ok(Some(Place {
+                    id: db::s(&r, "id")?,
+                    kind: db::s(&r, "kind")?,
+                    name: db::s(&r, "name")?,
+                    parent_id: db::os(&r, "parent_id")?,
+                    code: db::os(&r, "code")?,
+                    path: db::s(&r, "path")?,
+                }));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Appends a matter's step to its compound's log, in the caller's
+/// transaction (called by `matters::record_step`). A matter whose scope is
+/// a compound or lies inside one (a building, a unit) goes to that
+/// compound's log. A matter above compounds (a community, a street) goes to
+/// no compound's log: it belongs to no single compound's books and would
+/// otherwise be copied into every compound below it; it stays in the
+/// matter's own append-only steps and the audit trail.
+pub async fn log_matter_step(
+    tx: &mut Tx,
+    scope_path: &str,
+    matter_id: &str,
+    step: &crate::matters::StepDone,
+) -> Result<Option<Record>, StoreError> {
+    let Some(compound) = compound_of_scope(tx, scope_path).await? else {
+        return Ok(None);
+    };
+    let r = sqlx::query("SELECT title, procedure_json FROM matters WHERE id = $1")
+        .bind(matter_id)
+        .fetch_one(&mut **tx)
+        .await?;
+    let p: gongzhi_domain::procedure::Procedure =
+        serde_json::from_str(&db::s(&r, "procedure_json")?)
+            .map_err(|e| StoreError::Config(format!("stored procedure: {e}")))?;
+    let produces = p
+        .steps
+        .iter()
+        .find(|s| s.key == step.step_key)
+        .map(|s| {
+            serde_json::to_value(s.produces)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default()
+        })
+        .unwrap_or_default();
+    let mut books = lock(tx, &compound.id).await?;
+    let body = RecordBody::MatterStep {
+        matter_id: matter_id.into(),
+        title: db::s(&r, "title")?,
+        step_idx: step.idx,
+        step_key: step.step_key.clone(),
+        produces,
+        role: step.role.clone(),
+        note: step.note.clone(),
+        vote_id: step.vote_id.clone(),
+    };
+    let actor = step
+        .actor
+        .strip_prefix("user:")
+        .unwrap_or(&step.actor)
+        .to_string();
+    append_record(tx, &compound, &mut books, &actor, &step.role, body)
+        .await
+        .map(Some)
+}
+
+/// Checks that `vote_id` names a vote that exists, is closed and passed, and
+/// is a vote of this compound: over the compound itself when `whole`, else
+/// over the compound or a building inside it. Refusals name `vote_id`.
+pub async fn check_passed_vote(
+    tx: &mut Tx,
+    compound: &Place,
+    vote_id: &str,
+    whole: bool,
+) -> Result<(), StoreError> {
+    let r = sqlx::query("SELECT scope_path, status, result_json FROM votes WHERE id = $1")
+        .bind(vote_id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| StoreError::invalid("vote_id", format!("no vote '{vote_id}'")))?;
+    let scope = db::s(&r, "scope_path")?;
+    let inside = if whole {
+        scope == compound.path
+    } else {
+        scope.starts_with(&compound.path)
+    };
+    if !inside {
+        return Err(StoreError::invalid(
+            "vote_id",
+            if whole {
+                "the vote is not a vote of this whole compound"
+            } else {
+                "the vote is not a vote of this compound"
+            },
+        ));
+    }
+    let status = db::s(&r, "status")?;
+    if status != "closed" {
+        return Err(StoreError::invalid(
+            "vote_id",
+            format!("the vote is {status}, not closed"),
+        ));
+    }
+    let passed = db::os(&r, "result_json")?
+        .and_then(|j| serde_json::from_str::<Value>(&j).ok())
+        .and_then(|v| v["passed"].as_bool())
+        .unwrap_or(false);
+    if !passed {
+        return Err(StoreError::invalid("vote_id", "the vote did not pass"));
+    }
+    Ok(())
+}
+
 /// Idempotency: the stored response for `key`, if this request was already
 /// done. The same key with a different request is a conflict.
 pub async fn idem_lookup(
@@ -422,6 +646,12 @@ pub async fn record_transfer(
             "only posted transfers are recorded directly; disbursements go through approval",
         ));
     }
+    if t.code == gongzhi_domain::ledger::EMERGENCY_CODE {
+        return Err(StoreError::invalid(
+            "code",
+            "'emergency' is written only by the emergency procedure",
+        ));
+    }
     let compound = compound.clone();
     db.write_locked(move |tx| {
         let (compound, idem, t) = (compound.clone(), idem.clone(), t.clone());
@@ -472,6 +702,8 @@ pub struct Disbursement {
     pub final_transfer_id: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The declared emergency of a maintenance-fund use without a vote.
+    pub emergency: Option<String>,
 }
 
 fn disb_from(r: &AnyRow) -> Result<Disbursement, StoreError> {
@@ -500,6 +732,7 @@ fn disb_from(r: &AnyRow) -> Result<Disbursement, StoreError> {
         final_transfer_id: db::os(r, "final_transfer_id")?,
         created_at: db::i(r, "created_at")?,
         updated_at: db::i(r, "updated_at")?,
+        emergency: db::os(r, "emergency")?,
     })
 }
 
@@ -521,6 +754,58 @@ pub async fn request_disbursement(
     compound: &Place,
     idem: Idem,
     d: NewDisbursement,
+) -> Result<Outcome, StoreError> {
+    request_inner(db, user, compound, idem, d, None).await
+}
+
+/// What may be declared as an emergency (Civil Code art. 281: emergency
+/// use of the maintenance fund without a vote).
+pub const EMERGENCIES: &[&str] = &[
+    "elevator_stopped",
+    "facade_risk",
+    "leak",
+    "fire_safety",
+    "structural_risk",
+    "pipe_burst",
+];
+
+/// Requests an emergency use of the maintenance fund (interest or
+/// principal) without a vote: approved by the compound's emergency roles,
+/// published at once (a publication leaf beside the request), flagged on
+/// the public board.
+pub async fn request_emergency(
+    db: &Db,
+    user: &str,
+    compound: &Place,
+    idem: Idem,
+    d: NewDisbursement,
+    emergency: &str,
+) -> Result<Outcome, StoreError> {
+    if !EMERGENCIES.contains(&emergency) {
+        return Err(StoreError::invalid(
+            "emergency",
+            format!("must be one of {}", EMERGENCIES.join(", ")),
+        ));
+    }
+    if !matches!(
+        d.source,
+        AccountCode::MaintenanceInterest | AccountCode::MaintenancePrincipal
+    ) {
+        return Err(StoreError::invalid(
+            "source",
+            "an emergency use spends the maintenance fund: maintenance_interest or maintenance_principal",
+        ));
+    }
+    request_inner(db, user, compound, idem, d, Some(emergency.to_string())).await
+}
+
+async fn request_inner(
+    db: &Db,
+    user: &str,
+    compound: &Place,
+    idem: Idem,
+    d: NewDisbursement,
+    emergency: Option<String>,
 ) -> Result<Outcome, StoreError> {
     for (field, v) in [("purpose", &d.purpose), ("payee", &d.payee)] {
         if v.trim().is_empty() {
@@ -549,7 +834,12 @@ pub async fn request_disbursement(
             "must be greater than zero and at most 10,000,000,000.00",
         ));
     }
-    if !d.category.is_expense() && d.category != AccountCode::DividendsPayable {
+    if !d.category.is_expense()
+        && !matches!(
+            d.category,
+            AccountCode::DividendsPayable | AccountCode::StewardPayable
+        )
+    {
         return Err(StoreError::invalid(
             "category",
             format!("'{}' is not an expense category", d.category),
@@ -565,23 +855,27 @@ pub async fn request_disbursement(
         ));
     }
     if d.source == AccountCode::MaintenancePrincipal
+        && emergency.is_none()
         && d.vote_id.as_deref().map_or(true, |v| v.trim().is_empty())
     {
         return Err(StoreError::invalid("vote_id", "spending maintenance fund principal needs a passed vote (use the interest, keep the principal)"));
     }
     let (user, compound) = (user.to_string(), compound.clone());
     db.write_locked(move |tx| {
-        let (user, compound, idem, d) = (user.clone(), compound.clone(), idem.clone(), d.clone());
+        let (user, compound, idem, d, emergency) = (user.clone(), compound.clone(), idem.clone(), d.clone(), emergency.clone());
         Box::pin(async move {
-            lock(tx, &compound.id).await?;
+            let mut books = lock(tx, &compound.id).await?;
             if let Some(v) = idem_lookup(tx, &compound.id, &idem.key, &idem.request_hash).await? {
                 return Ok(Outcome { value: v, replayed: true });
+            }
+            if d.source == AccountCode::MaintenancePrincipal && emergency.is_none() {
+                check_passed_vote(tx, &compound, d.vote_id.as_deref().unwrap_or_default(), false).await?;
             }
             let id = db::new_id();
             let now = db::now_ms();
             sqlx::query(
-                "INSERT INTO fund_disbursements (id, compound_id, purpose, payee, amount, category, source, documents_json, link, vote_id, state, requested_by, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'requested', $11, $12, $12)",
+                "INSERT INTO fund_disbursements (id, compound_id, purpose, payee, amount, category, source, documents_json, link, vote_id, state, requested_by, created_at, updated_at, emergency) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'requested', $11, $12, $12, $13)",
             )
             .bind(&id)
             .bind(&compound.id)
@@ -595,9 +889,29 @@ pub async fn request_disbursement(
             .bind(d.vote_id.clone())
             .bind(&user)
             .bind(now)
+            .bind(emergency.clone())
             .execute(&mut **tx)
             .await?;
             let disb = get_disbursement_in(tx, &compound.id, &id).await?;
+            append_record(tx, &compound, &mut books, &user, "requester", RecordBody::DisbursementRequest {
+                disbursement_id: disb.id.clone(),
+                purpose: disb.purpose.clone(),
+                payee: disb.payee.clone(),
+                amount: disb.amount,
+                category: disb.category,
+                source: disb.source,
+                documents: disb.documents.clone(),
+                vote_id: disb.vote_id.clone(),
+                emergency: emergency.clone(),
+            }).await?;
+            if let Some(kind) = &emergency {
+                // published at once, before any money moves
+                append_record(tx, &compound, &mut books, &user, "requester", RecordBody::Publication {
+                    subject: format!("disbursement:{id}"),
+                    title: format!("emergency use of the maintenance fund: {kind}"),
+                    summary: format!("{} — {} yuan to {} from {}, without a vote (Civil Code art. 281)", disb.purpose, gongzhi_domain::money::Fen(disb.amount), disb.payee, disb.source),
+                }).await?;
+            }
             audit::record(tx, Entry { actor: format!("user:{user}"), action: "fund.disbursement.request".into(), entity: "fund_disbursement".into(), entity_id: id, scope_path: compound.path.clone(), before: None, after: Some(json!(disb)) }).await?;
             let value = json!({ "disbursement": disb });
             idem_store(tx, &compound.id, &idem.key, &idem.request_hash, &value).await?;
@@ -664,7 +978,11 @@ fn resolve(
         debit: d.category_debit(),
         credit: d.source_credit(),
         amount: d.amount,
-        code: "disbursement".into(),
+        code: if d.emergency.is_some() {
+            "emergency".into()
+        } else {
+            "disbursement".into()
+        },
         memo: memo.into(),
         pending_id: d.pending_transfer_id.clone(),
         link: Some(format!("disbursement:{}", d.id)),
@@ -720,6 +1038,19 @@ async fn expire_if_due(
         resolve(d, TransferKind::VoidPending, "system", "system", "expired"),
     )
     .await?;
+    append_record(
+        tx,
+        compound,
+        books,
+        "system",
+        "system",
+        RecordBody::Void {
+            disbursement_id: d.id.clone(),
+            reason: "expired".into(),
+            transfer_id: Some(t.id.clone()),
+        },
+    )
+    .await?;
     d.state = "expired".into();
     d.final_transfer_id = Some(t.id);
     d.updated_at = now;
@@ -764,7 +1095,7 @@ pub async fn approve(
             let mut d = get_disbursement_in(tx, &compound.id, &id).await?;
             let before = d.clone();
             let now = db::now_ms();
-            let policy = books.policy();
+            let policy = books.policy_for(d.emergency.is_some());
             let approval_err = |e: gongzhi_domain::ledger::ApprovalError| match e {
                 gongzhi_domain::ledger::ApprovalError::SamePerson => {
                     StoreError::Conflict(e.to_string())
@@ -843,6 +1174,26 @@ pub async fn approve(
             };
             d.updated_at = now;
             set_state(tx, &d).await?;
+            let (step, role) = if d.state == "posted" {
+                (2, d.second_role.clone())
+            } else {
+                (1, d.first_role.clone())
+            };
+            let role = role.unwrap_or_default();
+            append_record(
+                tx,
+                &compound,
+                &mut books,
+                &user,
+                &role,
+                RecordBody::Approval {
+                    disbursement_id: d.id.clone(),
+                    step,
+                    role: role.clone(),
+                    transfer_id: Some(transfer.id.clone()),
+                },
+            )
+            .await?;
             audit::record(
                 tx,
                 Entry {
@@ -935,6 +1286,19 @@ pub async fn void(
             d.state = "voided".into();
             d.updated_at = now;
             set_state(tx, &d).await?;
+            append_record(
+                tx,
+                &compound,
+                &mut books,
+                &user,
+                &role,
+                RecordBody::Void {
+                    disbursement_id: d.id.clone(),
+                    reason: reason.clone(),
+                    transfer_id: transfer.as_ref().map(|t| t.id.clone()),
+                },
+            )
+            .await?;
             audit::record(
                 tx,
                 Entry {
@@ -1070,6 +1434,88 @@ pub async fn transfers(
     .fetch_all(db.reader())
     .await?;
     rows.iter().map(transfer_from).collect()
+}
+
+fn record_from(r: &AnyRow) -> Result<Record, StoreError> {
+    let body = db::s(r, "body_json")?;
+    Ok(Record {
+        seq: db::i(r, "seq")? as u64,
+        id: db::s(r, "id")?,
+        by_user: db::s(r, "by_user")?,
+        by_role: db::s(r, "by_role")?,
+        at: db::i(r, "at")?,
+        body: serde_json::from_str(&body)
+            .map_err(|e| StoreError::Config(format!("fund_records.body_json: {e}")))?,
+    })
+}
+
+/// Every entry (transfers and records) with `from <= seq < from + limit`,
+/// in log order: the content of the leaves at those positions.
+pub async fn entries(
+    db: &Db,
+    compound_id: &str,
+    from: i64,
+    limit: i64,
+) -> Result<Vec<LogEntry>, StoreError> {
+    let from = from.max(0);
+    let to = from + limit.clamp(1, 10_000);
+    let range = |table: &str| {
+        format!(
+            "SELECT * FROM {table} WHERE compound_id = $1 AND seq >= $2 AND seq < $3 ORDER BY seq"
+        )
+    };
+    let (mut ts, mut rs) = (Vec::new(), Vec::new());
+    for (table, out) in [("fund_transfers", &mut ts), ("fund_records", &mut rs)] {
+        *out = sqlx::query(&range(table))
+            .bind(compound_id)
+            .bind(from)
+            .bind(to)
+            .fetch_all(db.reader())
+            .await?;
+    }
+    let mut out = Vec::with_capacity(ts.len() + rs.len());
+    for r in &ts {
+        out.push(LogEntry::Transfer(transfer_from(r)?));
+    }
+    for r in &rs {
+        out.push(LogEntry::Record(record_from(r)?));
+    }
+    out.sort_by_key(|e| e.seq());
+    Ok(out)
+}
+
+/// The records about one subject (e.g. `disbursement:ID`), in log order.
+pub async fn records_about(
+    db: &Db,
+    compound_id: &str,
+    subject: &str,
+) -> Result<Vec<Record>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT * FROM fund_records WHERE compound_id = $1 AND subject = $2 ORDER BY seq",
+    )
+    .bind(compound_id)
+    .bind(subject)
+    .fetch_all(db.reader())
+    .await?;
+    rows.iter().map(record_from).collect()
+}
+
+/// The records of one kind, newest first.
+pub async fn records_of_kind(
+    db: &Db,
+    compound_id: &str,
+    kind: &str,
+    limit: i64,
+) -> Result<Vec<Record>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT * FROM fund_records WHERE compound_id = $1 AND kind = $2 ORDER BY seq DESC LIMIT $3",
+    )
+    .bind(compound_id)
+    .bind(kind)
+    .bind(limit.clamp(1, 10_000))
+    .fetch_all(db.reader())
+    .await?;
+    rows.iter().map(record_from).collect()
 }
 
 #[cfg(test)]

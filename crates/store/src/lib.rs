@@ -4,8 +4,10 @@
 //! ([`Tx`]) and writes its audit entry in that same transaction.
 
 pub mod audit;
+pub mod audits;
 pub mod auth;
 pub mod billing;
+pub mod budget;
 pub mod cases;
 pub mod db;
 pub mod deliberation;
@@ -18,7 +20,9 @@ pub mod meetings;
 pub mod migrate;
 pub mod notify;
 pub mod open311;
+pub mod payments;
 pub mod register;
+pub mod stewardship;
 pub mod testing;
 pub mod tlog;
 pub mod votes;

@@ -237,11 +237,15 @@ pub async fn record_step(
             action: "matter.step".into(),
             entity: "matter".into(),
             entity_id: matter_id.into(),
-            scope_path,
+            scope_path: scope_path.clone(),
             before: None,
             after: Some(json!(done)),
         },
     )
     .await?;
+    // The step is a leaf of its compound's books log, in this transaction
+    // (a matter above any compound goes to no compound's log: see
+    // `fund::log_matter_step`).
+    crate::fund::log_matter_step(tx, &scope_path, matter_id, &done).await?;
     Ok(done)
 }

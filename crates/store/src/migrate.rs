@@ -58,6 +58,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0006_deliberation.sqlite.sql"),
         postgres: include_str!("../migrations/0006_deliberation.postgres.sql"),
     },
+    Migration {
+        version: 7,
+        name: "fund2",
+        common: include_str!("../migrations/0007_fund2.sql"),
+        sqlite: include_str!("../migrations/0007_fund2.sqlite.sql"),
+        postgres: include_str!("../migrations/0007_fund2.postgres.sql"),
+    },
 ];
 
 pub async fn run(db: &Db) -> Result<(), StoreError> {

@@ -88,3 +88,64 @@ macro_rules! both {
         }
     )+};
 }
+
+/// For tests of what needs a decision: a real vote over `place`: created, opened, every owner votes `choice`
+/// online, and (when `close`) closed and counted.
+pub async fn vote(
+    db: &Db,
+    place: &crate::register::Place,
+    choice: gongzhi_domain::vote::Choice,
+    close: bool,
+) -> String {
+    let place = place.clone();
+    db.write(move |tx| {
+        let place = place.clone();
+        Box::pin(async move {
+            let now = crate::db::now_ms();
+            let v = crate::votes::create_vote(
+                tx,
+                "t",
+                crate::votes::NewVote {
+                    title: "2027 年度预算",
+                    place: &place,
+                    rule: gongzhi_domain::vote::Rule::CivilCode {
+                        matter: gongzhi_domain::vote::Matter::Ordinary,
+                    },
+                    opens_at: now - 1000,
+                    closes_at: now + 3_600_000,
+                    channels: vec![gongzhi_domain::ballot::Channel::Online],
+                },
+            )
+            .await?;
+            crate::votes::open_vote(tx, "t", &v.id, 3, now).await?;
+            let owners =
+                sqlx::query("SELECT DISTINCT owner_id FROM vote_electorate WHERE vote_id = $1")
+                    .bind(&v.id)
+                    .fetch_all(&mut **tx)
+                    .await?;
+            for o in owners {
+                let owner_id: String = sqlx::Row::try_get(&o, "owner_id")?;
+                crate::votes::cast(
+                    tx,
+                    crate::votes::Cast {
+                        vote_id: &v.id,
+                        owner_id: &owner_id,
+                        choice,
+                        channel: gongzhi_domain::ballot::Channel::Online,
+                        cast_by: "t",
+                        proxy_holder: None,
+                        evidence_id: None,
+                        now,
+                    },
+                )
+                .await?;
+            }
+            if close {
+                crate::votes::close_vote(tx, "t", &v.id, now).await?;
+            }
+            Ok(v.id)
+        })
+    })
+    .await
+    .unwrap()
+}

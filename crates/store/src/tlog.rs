@@ -6,7 +6,8 @@
 use crate::db::{self, Db, Tx};
 use crate::error::StoreError;
 use ed25519_dalek::SigningKey;
-use gongzhi_domain::merkle::{self, Checkpoint, Hash, Tree};
+use gongzhi_domain::merkle::{self, Checkpoint, Hash, NodeKey, Tree};
+use std::collections::HashMap;
 use std::path::Path;
 
 /// The name of the checkpoint key in signed notes.
@@ -26,7 +27,162 @@ pub async fn append_leaf(
         .bind(merkle::hex(leaf))
         .execute(&mut **tx)
         .await?;
+    // every perfect subtree this leaf completes (one per trailing 1 bit of
+    // its index), from its stored left sibling
+    let (mut cur, mut level, mut i) = (*leaf, 0u32, idx as u64);
+    while i & 1 == 1 {
+        let left = if level == 0 {
+            sqlx::query("SELECT hash FROM fund_leaves WHERE compound_id = $1 AND idx = $2")
+                .bind(compound_id)
+                .bind((i - 1) as i64)
+                .fetch_optional(&mut **tx)
+                .await?
+        } else {
+            sqlx::query(
+                "SELECT hash FROM fund_nodes WHERE compound_id = $1 AND level = $2 AND idx = $3",
+            )
+            .bind(compound_id)
+            .bind(i64::from(level))
+            .bind((i - 1) as i64)
+            .fetch_optional(&mut **tx)
+            .await?
+        };
+        // a log begun before cached nodes: its higher nodes stay uncached
+        // (roots and proofs then fall back to the leaves)
+        let Some(left) = left.and_then(|r| merkle::from_hex(&db::s(&r, "hash").ok()?)) else {
+            break;
+        };
+        cur = merkle::node_hash(&left, &cur);
+        level += 1;
+        i >>= 1;
+        sqlx::query(
+            "INSERT INTO fund_nodes (compound_id, level, idx, hash) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(compound_id)
+        .bind(i64::from(level))
+        .bind(i as i64)
+        .bind(merkle::hex(&cur))
+        .execute(&mut **tx)
+        .await?;
+    }
     Ok(())
+}
+
+/// The stored hashes of these perfect subtrees (leaves at level 0, cached
+/// nodes above). Missing ones are absent from the map.
+pub async fn nodes(
+    db: &Db,
+    compound_id: &str,
+    keys: &[NodeKey],
+) -> Result<HashMap<NodeKey, Hash>, StoreError> {
+    let mut out = HashMap::with_capacity(keys.len());
+    let mut levels: Vec<u32> = keys.iter().map(|k| k.0).collect();
+    levels.sort_unstable();
+    levels.dedup();
+    // one statement for the leaves, one for every cached level; the lists
+    // are integers we formatted: nothing from the caller
+    let list = |level: u32| {
+        keys.iter()
+            .filter(|k| k.0 == level)
+            .map(|k| k.1.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let mut sqls = Vec::new();
+    if levels.first() == Some(&0) {
+        sqls.push(format!(
+            "SELECT 0 AS level, idx, hash FROM fund_leaves WHERE compound_id = $1 AND idx IN ({})",
+            list(0)
+        ));
+    }
+    let upper: Vec<String> = levels
+        .iter()
+        .filter(|l| **l > 0)
+        .map(|l| format!("(level = {l} AND idx IN ({}))", list(*l)))
+        .collect();
+    if !upper.is_empty() {
+        sqls.push(format!(
+            "SELECT level, idx, hash FROM fund_nodes WHERE compound_id = $1 AND ({})",
+            upper.join(" OR ")
+        ));
+    }
+    for sql in sqls {
+        for r in sqlx::query(&sql)
+            .bind(compound_id)
+            .fetch_all(db.reader())
+            .await?
+        {
+            if let Some(h) = merkle::from_hex(&db::s(&r, "hash")?) {
+                out.insert((db::i(&r, "level")? as u32, db::i(&r, "idx")? as u64), h);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The MTH of each range, from cached nodes when they are all there, else
+/// from the leaves of the first `size` entries.
+async fn range_hashes(
+    db: &Db,
+    compound_id: &str,
+    size: i64,
+    ranges: &[(u64, u64)],
+) -> Result<Vec<Hash>, StoreError> {
+    let keys = merkle::keys_of(ranges);
+    let got = nodes(db, compound_id, &keys).await?;
+    if got.len() == keys.len() {
+        let get = |k: NodeKey| got.get(&k).copied();
+        return Ok(ranges
+            .iter()
+            .map(|(a, b)| merkle::range_hash(*a, *b, &get).expect("every key fetched"))
+            .collect());
+    }
+    let leaves = leaves(db, compound_id, 0, size).await?;
+    Ok(ranges
+        .iter()
+        .map(|(a, b)| merkle::root_from_leaf_hashes(&leaves[*a as usize..*b as usize]))
+        .collect())
+}
+
+/// The root of the first `size` leaves.
+pub async fn root(db: &Db, compound_id: &str, size: i64) -> Result<Hash, StoreError> {
+    if size == 0 {
+        return Ok(merkle::empty_root());
+    }
+    Ok(range_hashes(db, compound_id, size, &[(0, size as u64)]).await?[0])
+}
+
+/// Inclusion proof of leaf `index` in the tree of `size` leaves: (leaf
+/// hash, proof, root).
+pub async fn inclusion(
+    db: &Db,
+    compound_id: &str,
+    index: u64,
+    size: u64,
+) -> Result<(Hash, Vec<Hash>, Hash), StoreError> {
+    let mut ranges = merkle::inclusion_ranges(index, size);
+    ranges.push((index, index + 1));
+    ranges.push((0, size));
+    let mut h = range_hashes(db, compound_id, size as i64, &ranges).await?;
+    let root = h.pop().expect("root");
+    let leaf = h.pop().expect("leaf");
+    Ok((leaf, h, root))
+}
+
+/// Consistency proof from the tree of `old` leaves to that of `new`.
+pub async fn consistency(
+    db: &Db,
+    compound_id: &str,
+    old: u64,
+    new: u64,
+) -> Result<Vec<Hash>, StoreError> {
+    range_hashes(
+        db,
+        compound_id,
+        new as i64,
+        &merkle::consistency_ranges(old, new),
+    )
+    .await
 }
 
 /// The stored leaf hashes with `from <= idx < to`, in order.
@@ -85,11 +241,10 @@ pub async fn checkpoint(
     code: &str,
 ) -> Result<(Checkpoint, String), StoreError> {
     let n = size(db, compound_id).await?;
-    let t = tree(db, compound_id, n).await?;
     let cp = Checkpoint {
         origin: crate::fund::origin(code),
         size: n as u64,
-        root: t.root(),
+        root: root(db, compound_id, n).await?,
     };
     let note = merkle::sign_note(&cp.body(), KEY_NAME, key);
     Ok((cp, note))

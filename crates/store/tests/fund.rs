@@ -74,13 +74,17 @@ fn disb(amount: i64) -> NewDisbursement {
 /// against the stored balances and the stored leaves.
 async fn audit_books(db: &Db, c: &Place) -> Ledger {
     let origin = fund::origin(c.code.as_deref().unwrap_or_default());
-    let ts = fund::transfers(db, &c.id, 0, 10_000).await.unwrap();
+    let ts = fund::entries(db, &c.id, 0, 10_000).await.unwrap();
     let mut l = Ledger::new();
     let mut tree = Tree::new();
-    for (i, t) in ts.iter().enumerate() {
-        assert_eq!(t.seq, i as u64, "dense log positions");
-        l.apply(t).unwrap();
-        tree.push(&leaf_bytes(&origin, t));
+    for (i, e) in ts.iter().enumerate() {
+        assert_eq!(e.seq(), i as u64, "dense log positions");
+        if let Some(t) = e.as_transfer() {
+            l.apply(t).unwrap();
+            tree.push(&leaf_bytes(&origin, t));
+        } else {
+            tree.push(&e.leaf_bytes(&origin));
+        }
     }
     assert_eq!(l.sums(), (0, 0));
     for a in fund::accounts(db, &c.id).await.unwrap() {
@@ -678,3 +682,191 @@ async fn billing_payments_and_collection(kind: Kind) {
 }
 
 both!(billing_payments_and_collection);
+
+/// The kinds of the log's entries, in order ("transfer:<kind>" or the
+/// record's type).
+async fn entry_kinds(db: &Db, c: &Place) -> Vec<String> {
+    use gongzhi_domain::book_entries::Entry;
+    fund::entries(db, &c.id, 0, 10_000)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| match e {
+            Entry::Transfer(t) => format!("transfer:{}", t.kind),
+            Entry::Record(r) => r.body.kind().to_string(),
+        })
+        .collect()
+}
+
+async fn typed_entries_and_matter_steps(kind: Kind) {
+    use gongzhi_domain::book_entries::{Entry, RecordBody};
+    use gongzhi_domain::procedure;
+    use gongzhi_store::matters;
+    let f = fresh(kind).await;
+    let c = compound(&f.db).await;
+    fund::record_transfer(&f.db, &c, idem("seed", "s"), income(10_000))
+        .await
+        .unwrap();
+    let r = fund::request_disbursement(&f.db, "steward", &c, idem("r1", "r"), disb(3_50))
+        .await
+        .unwrap();
+    let id = r.value["disbursement"]["id"].as_str().unwrap().to_string();
+    fund::approve(
+        &f.db,
+        "alice",
+        &[Role::CommitteeMember],
+        &c,
+        &id,
+        idem("a1", "a"),
+    )
+    .await
+    .unwrap();
+    fund::approve(&f.db, "bob", &[Role::Supervisor], &c, &id, idem("a2", "a"))
+        .await
+        .unwrap();
+    let r2 = fund::request_disbursement(&f.db, "steward", &c, idem("r2", "r2"), disb(1_00))
+        .await
+        .unwrap();
+    let id2 = r2.value["disbursement"]["id"].as_str().unwrap().to_string();
+    fund::void(
+        &f.db,
+        "alice",
+        "committee_member",
+        &c,
+        &id2,
+        "duplicate",
+        idem("v", "v"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        entry_kinds(&f.db, &c).await,
+        [
+            "transfer:posted",
+            "disbursement_request",
+            "transfer:pending",
+            "approval",
+            "transfer:post_pending",
+            "approval",
+            "disbursement_request",
+            "void"
+        ]
+    );
+    let about = fund::records_about(&f.db, &c.id, &format!("disbursement:{id}"))
+        .await
+        .unwrap();
+    assert_eq!(about.len(), 3);
+    match &about[2].body {
+        RecordBody::Approval { step, role, .. } => {
+            assert_eq!(*step, 2);
+            assert_eq!(role, "supervisor");
+            assert_eq!(about[2].by_user, "bob");
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // a matter in the compound's scope: each step is a leaf of its log,
+    // written in the step's own transaction
+    let seven = procedure::builtins()
+        .into_iter()
+        .find(|p| p.key == "seven_step")
+        .unwrap();
+    let (cc, p) = (c.clone(), seven.clone());
+    let m =
+        f.db.write(move |tx| {
+            let (cc, p) = (cc.clone(), p.clone());
+            Box::pin(async move {
+                let m = matters::create_matter(tx, "user:g1", &cc, "电梯加装", &p).await?;
+                matters::record_step(
+                    tx,
+                    "user:g1",
+                    &m.id,
+                    "raise",
+                    &[Role::GridWorker],
+                    "buildings 2 and 6 ask for lifts",
+                    None,
+                    gongzhi_store::db::now_ms(),
+                )
+                .await?;
+                Ok(m)
+            })
+        })
+        .await
+        .unwrap();
+    let kinds = entry_kinds(&f.db, &c).await;
+    assert_eq!(kinds.last().unwrap(), "matter_step");
+    let es = fund::entries(&f.db, &c.id, 8, 1).await.unwrap();
+    match &es[0] {
+        Entry::Record(r) => {
+            assert_eq!(r.by_user, "g1");
+            match &r.body {
+                RecordBody::MatterStep {
+                    matter_id,
+                    title,
+                    step_key,
+                    produces,
+                    ..
+                } => {
+                    assert_eq!(matter_id, &m.id);
+                    assert_eq!(title, "电梯加装");
+                    assert_eq!(step_key, "raise");
+                    assert_eq!(produces, "note");
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        other => panic!("{other:?}"),
+    }
+    // a refused step writes no leaf (same transaction)
+    let (mid, cc2) = (m.id.clone(), c.clone());
+    let e =
+        f.db.write(move |tx| {
+            let mid = mid.clone();
+            Box::pin(async move {
+                matters::record_step(
+                    tx,
+                    "user:o1",
+                    &mid,
+                    "triage",
+                    &[Role::Owner],
+                    "",
+                    None,
+                    gongzhi_store::db::now_ms(),
+                )
+                .await
+            })
+        })
+        .await;
+    assert!(e.is_err());
+    assert_eq!(entry_kinds(&f.db, &cc2).await.len(), 9);
+
+    // a matter over the community (above any compound) goes to no
+    // compound's log
+    let community = register::get_place(&f.db, c.parent_id.as_deref().unwrap())
+        .await
+        .unwrap();
+    let before = fund::books(&f.db, &c.id).await.unwrap().log_size;
+    f.db.write(move |tx| {
+        let (community, p) = (community.clone(), seven.clone());
+        Box::pin(async move {
+            let m = matters::create_matter(tx, "user:s1", &community, "社区停车", &p).await?;
+            matters::record_step(
+                tx,
+                "user:s1",
+                &m.id,
+                "raise",
+                &[Role::CommitteeMember],
+                "",
+                None,
+                gongzhi_store::db::now_ms(),
+            )
+            .await
+        })
+    })
+    .await
+    .unwrap();
+    assert_eq!(fund::books(&f.db, &c.id).await.unwrap().log_size, before);
+    audit_books(&f.db, &c).await;
+}
+
+both!(typed_entries_and_matter_steps);

@@ -37,6 +37,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(books_key))
         .routes(routes!(public_accounts))
         .routes(routes!(public_transfers))
+        .routes(routes!(public_entries))
         .routes(routes!(public_checkpoint))
         .routes(routes!(public_leaves))
         .routes(routes!(inclusion_proof))
@@ -52,6 +53,18 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(collection))
         .routes(routes!(declare_dividend))
         .routes(routes!(my_dividends))
+        .routes(routes!(adopt_budget))
+        .routes(routes!(set_settings))
+        .routes(routes!(accrue_remuneration))
+        .routes(routes!(create_intent))
+        .routes(routes!(sandbox_callback))
+        .routes(routes!(sandbox_pay))
+        .routes(routes!(request_waiver))
+        .routes(routes!(approve_waiver))
+        .routes(routes!(public_audit))
+        .routes(routes!(record_audit))
+        .routes(routes!(private_books))
+        .routes(routes!(public_budget))
 }
 
 async fn compound(state: &AppState, code: &str) -> Result<Place, ApiError> {
@@ -99,22 +112,50 @@ pub struct RangeQuery {
     limit: Option<i64>,
 }
 
-/// The entries of the books in log order: each is the content of the leaf
-/// at position `seq` of the compound's Merkle log.
+async fn range_start(
+    state: &AppState,
+    code: &str,
+    q: &RangeQuery,
+) -> Result<(Place, i64), ApiError> {
+    let c = compound(state, code).await?;
+    let from = q.from.unwrap_or(0);
+    if from < 0 {
+        return Err(ApiError::field("from", "must be 0 or more"));
+    }
+    Ok((c, from))
+}
+
+/// The transfers of the books in log order (each the content of the leaf at
+/// position `seq`; the positions between them hold the records served by
+/// `entries`).
 #[utoipa::path(get, path = "/api/v1/public/compounds/{code}/books/transfers", tag = "public", params(("code" = String, Path, description = "compound code"), RangeQuery), responses((status = 200, description = "transfers")))]
 async fn public_transfers(
     State(state): State<AppState>,
     Path(code): Path<String>,
     Query(q): Query<RangeQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let c = compound(&state, &code).await?;
-    let from = q.from.unwrap_or(0);
-    if from < 0 {
-        return Err(ApiError::field("from", "must be 0 or more"));
-    }
+    let (c, from) = range_start(&state, &code, &q).await?;
     let ts = fund::transfers(&state.db, &c.id, from, q.limit.unwrap_or(1000)).await?;
     Ok(Json(
         json!({"origin": fund::origin(&code_of(&c)), "transfers": ts}),
+    ))
+}
+
+/// Every entry of the log in order: transfers (`"entry": "transfer"`) and
+/// typed records (`"entry": "record"`: disbursement requests, approvals,
+/// voids, budgets, billing runs, publications, matter steps, audit
+/// reports). Each is the content of the leaf at position `seq`; positions
+/// are dense. `gongzhi verify` recomputes every leaf from these.
+#[utoipa::path(get, path = "/api/v1/public/compounds/{code}/books/entries", tag = "public", params(("code" = String, Path, description = "compound code"), RangeQuery), responses((status = 200, description = "entries")))]
+async fn public_entries(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Query(q): Query<RangeQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let (c, from) = range_start(&state, &code, &q).await?;
+    let es = fund::entries(&state.db, &c.id, from, q.limit.unwrap_or(1000)).await?;
+    Ok(Json(
+        json!({"origin": fund::origin(&code_of(&c)), "entries": es}),
     ))
 }
 
@@ -152,12 +193,7 @@ pub struct InclusionQuery {
     size: u64,
 }
 
-async fn checked_tree(
-    state: &AppState,
-    c: &Place,
-    size: u64,
-    field: &str,
-) -> Result<merkle::Tree, ApiError> {
+async fn checked_size(state: &AppState, c: &Place, size: u64, field: &str) -> Result<(), ApiError> {
     let n = tlog::size(&state.db, &c.id).await?;
     if size == 0 || size > n as u64 {
         return Err(ApiError::field(
@@ -165,7 +201,7 @@ async fn checked_tree(
             format!("must be between 1 and the log size {n}"),
         ));
     }
-    Ok(tlog::tree(&state.db, &c.id, size as i64).await?)
+    Ok(())
 }
 
 /// Inclusion proof of leaf `index` in the tree of `size` leaves.
@@ -176,12 +212,13 @@ async fn inclusion_proof(
     Query(q): Query<InclusionQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let c = compound(&state, &code).await?;
-    let t = checked_tree(&state, &c, q.size, "size").await?;
-    let p = t
-        .inclusion_proof(q.index as usize, q.size as usize)
-        .ok_or_else(|| ApiError::field("index", "must be below size"))?;
+    checked_size(&state, &c, q.size, "size").await?;
+    if q.index >= q.size {
+        return Err(ApiError::field("index", "must be below size"));
+    }
+    let (leaf, p, root) = tlog::inclusion(&state.db, &c.id, q.index, q.size).await?;
     Ok(Json(
-        json!({"index": q.index, "size": q.size, "leaf": merkle::hex(&t.leaf_hashes()[q.index as usize]), "root": merkle::hex(&t.root()), "proof": p.iter().map(merkle::hex).collect::<Vec<_>>()}),
+        json!({"index": q.index, "size": q.size, "leaf": merkle::hex(&leaf), "root": merkle::hex(&root), "proof": p.iter().map(merkle::hex).collect::<Vec<_>>()}),
     ))
 }
 
@@ -199,10 +236,11 @@ async fn consistency_proof(
     Query(q): Query<ConsistencyQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let c = compound(&state, &code).await?;
-    let t = checked_tree(&state, &c, q.new, "new").await?;
-    let p = t
-        .consistency_proof(q.old as usize, q.new as usize)
-        .ok_or_else(|| ApiError::field("old", "must be at most new"))?;
+    checked_size(&state, &c, q.new, "new").await?;
+    if q.old > q.new {
+        return Err(ApiError::field("old", "must be at most new"));
+    }
+    let p = tlog::consistency(&state.db, &c.id, q.old, q.new).await?;
     Ok(Json(
         json!({"old": q.old, "new": q.new, "proof": p.iter().map(merkle::hex).collect::<Vec<_>>()}),
     ))
@@ -223,7 +261,7 @@ async fn public_disbursements(
             json!({"id": d.id, "purpose": d.purpose, "payee": d.payee, "amount": d.amount, "amount_yuan": Fen(d.amount).to_string(),
                 "category": d.category, "source": d.source, "documents": d.documents, "link": d.link, "vote_id": d.vote_id, "state": d.state,
                 "first_role": d.first_role, "second_role": d.second_role, "pending_transfer_id": d.pending_transfer_id,
-                "final_transfer_id": d.final_transfer_id, "created_at": d.created_at, "updated_at": d.updated_at})
+                "final_transfer_id": d.final_transfer_id, "created_at": d.created_at, "updated_at": d.updated_at, "emergency": d.emergency})
         })
         .collect();
     Ok(Json(json!({"disbursements": out})))
@@ -338,6 +376,12 @@ async fn record_transfer(
     if code_s.is_empty() || code_s.len() > 40 {
         return Err(ApiError::field("code", "must be 1 to 40 characters"));
     }
+    if code_s == gongzhi_domain::ledger::EMERGENCY_CODE {
+        return Err(ApiError::field(
+            "code",
+            "'emergency' is written only by the emergency procedure (a disbursement with `emergency`)",
+        ));
+    }
     let t = NewTransfer {
         kind: TransferKind::Posted,
         debit: account("debit", &body.debit)?,
@@ -370,6 +414,12 @@ pub struct DisbursementBody {
     documents: Vec<String>,
     link: Option<String>,
     vote_id: Option<String>,
+    /// A declared emergency (elevator_stopped, facade_risk, leak,
+    /// fire_safety, structural_risk, pipe_burst): maintenance-fund spending
+    /// without a vote, approved by the compound's emergency roles, published
+    /// at once.
+    #[serde(default)]
+    emergency: Option<String>,
 }
 
 /// Requests a disbursement. Needs `Idempotency-Key`.
@@ -394,9 +444,16 @@ async fn request_disbursement(
         link: body.link.clone().filter(|s| !s.trim().is_empty()),
         vote_id: body.vote_id.clone().filter(|s| !s.trim().is_empty()),
     };
-    Ok(answer(
-        fund::request_disbursement(&state.db, &user.user_id, &c, idem, d).await?,
-    ))
+    let o = match body
+        .emergency
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    {
+        Some(e) => fund::request_emergency(&state.db, &user.user_id, &c, idem, d, e).await?,
+        None => fund::request_disbursement(&state.db, &user.user_id, &c, idem, d).await?,
+    };
+    Ok(answer(o))
 }
 
 /// Approves a disbursement: the first approval reserves the funds, the
@@ -595,6 +652,9 @@ pub struct DividendBody {
     amount: String,
     /// The public-revenue account it comes from, e.g. `revenue_advertising`.
     source: String,
+    /// Credit each owner's share against their open fee bills first.
+    #[serde(default)]
+    credit_fees: bool,
 }
 
 /// Declares a dividend shared by area among every part (largest remainder),
@@ -614,13 +674,14 @@ async fn declare_dividend(
     let role = acting_role(&user, &c, Action::ApproveDisbursement);
     let source = account("source", &body.source)?;
     Ok(answer(
-        gongzhi_store::billing::dividend_run(
+        gongzhi_store::billing::dividend_run_with(
             &state.db,
             &user.user_id,
             &role,
             &c,
             amount(&body.amount)?,
             source,
+            body.credit_fees,
             idem,
         )
         .await?,
@@ -637,11 +698,426 @@ async fn my_dividends(
     let mut bills = Vec::new();
     for o in gongzhi_store::auth::owners_of_user(&state.db, &user.user_id).await? {
         for l in gongzhi_store::billing::dividend_statement(&state.db, &o).await? {
-            dividends.push(json!({"part": l.number, "area_m2": gongzhi_domain::money::Area(l.area_centi).to_string(), "amount": Fen(l.amount).to_string(), "run_id": l.run_id, "transfer_id": l.transfer_id}));
+            dividends.push(json!({"part": l.number, "area_m2": gongzhi_domain::money::Area(l.area_centi).to_string(), "amount": Fen(l.amount).to_string(), "credited_to_fees": Fen(l.credited).to_string(), "run_id": l.run_id, "transfer_id": l.transfer_id}));
         }
         for b in gongzhi_store::billing::bills_of_owner(&state.db, &o).await? {
-            bills.push(json!({"id": b.id, "period": b.period, "amount": Fen(b.amount).to_string(), "paid": Fen(b.paid).to_string(), "outstanding": Fen(b.amount - b.paid).to_string()}));
+            bills.push(json!({"id": b.id, "period": b.period, "amount": Fen(b.amount).to_string(), "paid": Fen(b.paid).to_string(), "waived": Fen(b.waived).to_string(), "outstanding": Fen(b.amount - b.paid - b.waived).to_string()}));
         }
     }
     Ok(Json(json!({"dividends": dividends, "bills": bills})))
+}
+
+// ---------------------------------------------------------------------------
+// Budgets
+// ---------------------------------------------------------------------------
+
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct BudgetLineBody {
+    /// An expense category, e.g. `expense_cleaning`.
+    category: String,
+    /// Yuan with at most two decimals.
+    amount: String,
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct BudgetBody {
+    year: i32,
+    /// The passed, closed vote of the whole compound that adopted it.
+    vote_id: String,
+    lines: Vec<BudgetLineBody>,
+}
+
+/// Adopts the compound's annual budget by category, by a passed vote of
+/// the whole compound (checked: exists, closed, passed, this compound). A
+/// leaf of the books log. Needs `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/v1/compounds/{code}/books/budgets", tag = "books", request_body = BudgetBody, params(("code" = String, Path, description = "compound code")), responses((status = 201, description = "adopted"), (status = 422, description = "refused; names the field")))]
+async fn adopt_budget(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<BudgetBody>,
+) -> Result<Response, ApiError> {
+    let c = compound(&state, &code).await?;
+    check_place(&user, &c, Action::AdoptBudget)?;
+    let idem = idem(&headers, "budget", &body)?;
+    let mut lines = Vec::new();
+    for (i, l) in body.lines.iter().enumerate() {
+        let category = account(&format!("lines[{i}].category"), &l.category)?;
+        let amount = Fen::parse(&l.amount)
+            .map_err(|e| ApiError::field(format!("lines[{i}].amount"), e.to_string()))?
+            .0;
+        lines.push(gongzhi_domain::book_entries::BudgetLine { category, amount });
+    }
+    let role = acting_role(&user, &c, Action::AdoptBudget);
+    Ok(answer(
+        gongzhi_store::budget::adopt(
+            &state.db,
+            &user.user_id,
+            &role,
+            &c,
+            body.year,
+            &body.vote_id,
+            lines,
+            idem,
+        )
+        .await?,
+    ))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct YearQuery {
+    /// Calendar year (China time); default: the current year.
+    year: Option<i32>,
+}
+
+/// The current year's (or `year`'s) budget by category against the
+/// spending posted in that year, in fen (public aggregate).
+#[utoipa::path(get, path = "/api/v1/public/compounds/{code}/books/budget", tag = "public", params(("code" = String, Path, description = "compound code"), YearQuery), responses((status = 200, description = "budget vs actual")))]
+async fn public_budget(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Query(q): Query<YearQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let c = compound(&state, &code).await?;
+    let year = q.year.unwrap_or_else(current_year);
+    Ok(Json(
+        json!({"budget": gongzhi_store::budget::report(&state.db, &c.id, year).await?}),
+    ))
+}
+
+/// The calendar year now, in China time.
+pub fn current_year() -> i32 {
+    let now = gongzhi_store::db::now_ms();
+    let mut y = 2000;
+    while gongzhi_domain::fund_calc::year_bounds_ms(y + 1).0 <= now {
+        y += 1;
+    }
+    y
+}
+
+// ---------------------------------------------------------------------------
+// Remuneration and emergency approvers
+// ---------------------------------------------------------------------------
+
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct SettingsBody {
+    /// none, trust (酬金制) or lump_sum (包干制)
+    remuneration_mode: String,
+    /// Trust model: percent of each period's fee income, e.g. "12.00".
+    #[serde(default)]
+    remuneration_percent: Option<String>,
+    /// Lump sum: yuan per period.
+    #[serde(default)]
+    lump_sum: Option<String>,
+    /// The two roles that approve an emergency use, e.g. ["committee_member", "steward"].
+    #[serde(default)]
+    emergency_roles: Option<Vec<String>>,
+}
+
+/// Sets how the steward is paid (trust model or lump sum) and who approves
+/// an emergency use of the maintenance fund.
+#[utoipa::path(put, path = "/api/v1/compounds/{code}/books/settings", tag = "books", request_body = SettingsBody, params(("code" = String, Path, description = "compound code")), responses((status = 200, description = "set"), (status = 422, description = "refused; names the field")))]
+async fn set_settings(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+    ApiJson(body): ApiJson<SettingsBody>,
+) -> Result<Json<Value>, ApiError> {
+    let c = compound(&state, &code).await?;
+    check_place(&user, &c, Action::AdoptBudget)?;
+    let cur = fund::books(&state.db, &c.id).await?;
+    let fen = |field: &str, v: &Option<String>, default: i64| -> Result<i64, ApiError> {
+        match v {
+            None => Ok(default),
+            Some(v) => Ok(Fen::parse(v)
+                .map_err(|e| ApiError::field(field, e.to_string()))?
+                .0),
+        }
+    };
+    let emergency_roles = match &body.emergency_roles {
+        None => cur.emergency_roles,
+        Some(r) if r.len() == 2 => {
+            let p = |i: usize| {
+                Role::parse(&r[i]).ok_or_else(|| {
+                    ApiError::field(
+                        format!("emergency_roles[{i}]"),
+                        format!("unknown role (expected {})", Role::choices()),
+                    )
+                })
+            };
+            [p(0)?, p(1)?]
+        }
+        Some(_) => return Err(ApiError::field("emergency_roles", "name exactly two roles")),
+    };
+    let s = gongzhi_store::stewardship::Settings {
+        remuneration_mode: body.remuneration_mode.trim().to_string(),
+        remuneration_bp: fen(
+            "remuneration_percent",
+            &body.remuneration_percent,
+            cur.remuneration_bp,
+        )?,
+        lump_sum_fen: fen("lump_sum", &body.lump_sum, cur.lump_sum_fen)?,
+        emergency_roles,
+    };
+    let s = gongzhi_store::stewardship::set(&state.db, &user.audit_name(), &c, s).await?;
+    Ok(Json(json!({"settings": s})))
+}
+
+/// Accrues the steward's remuneration of a billed period (done by the
+/// billing run itself when a mode is set; this catches up a period billed
+/// before). Idempotent per period.
+#[utoipa::path(post, path = "/api/v1/compounds/{code}/books/remuneration/{period}", tag = "books", params(("code" = String, Path, description = "compound code"), ("period" = String, Path, description = "YYYY-MM")), responses((status = 201, description = "accrued"), (status = 200, description = "already accrued")))]
+async fn accrue_remuneration(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((code, period)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let c = compound(&state, &code).await?;
+    check_place(&user, &c, Action::RecordTransfer)?;
+    let role = acting_role(&user, &c, Action::RecordTransfer);
+    let r =
+        gongzhi_store::stewardship::accrue(&state.db, &user.user_id, &role, &c, &period).await?;
+    let status = if r.already {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(json!({"remuneration": r}))).into_response())
+}
+
+// ---------------------------------------------------------------------------
+// Online payments (sandbox gateway) and hardship waivers
+// ---------------------------------------------------------------------------
+
+/// The sandbox gateway of this server (its key derives from the server's
+/// books key, which never enters the database).
+pub fn sandbox(state: &AppState) -> gongzhi_store::payments::SandboxGateway {
+    gongzhi_store::payments::SandboxGateway::from_secret(&state.books_key.to_bytes())
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct IntentBody {
+    /// Yuan; default: everything outstanding.
+    #[serde(default)]
+    amount: Option<String>,
+}
+
+/// Starts an online payment of a bill (the bill's owner, or staff who
+/// record payments): answers the intent and where to pay. The gateway's
+/// signed callback confirms it. Needs `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/v1/compounds/{code}/books/bills/{id}/intents", tag = "books", request_body = IntentBody, params(("code" = String, Path, description = "compound code"), ("id" = String, Path, description = "bill id")), responses((status = 201, description = "intent created")))]
+async fn create_intent(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((code, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<IntentBody>,
+) -> Result<Response, ApiError> {
+    let c = compound(&state, &code).await?;
+    let owner = gongzhi_store::billing::bill_owner(&state.db, &c.id, &id).await?;
+    let mine = gongzhi_store::auth::owners_of_user(&state.db, &user.user_id)
+        .await?
+        .contains(&owner);
+    if !mine {
+        check_place(&user, &c, Action::RecordTransfer)?;
+    }
+    let idem = idem(&headers, &format!("intent:{id}"), &body)?;
+    let amount = match &body.amount {
+        Some(a) => Some(amount(a)?),
+        None => None,
+    };
+    let gw = sandbox(&state);
+    Ok(answer(
+        gongzhi_store::payments::create_intent(
+            &state.db,
+            &user.user_id,
+            &c,
+            &id,
+            amount,
+            &gw,
+            idem,
+        )
+        .await?,
+    ))
+}
+
+/// The sandbox gateway's callback (public: the gateway calls it). The body
+/// is the callback JSON, `Gongzhi-Signature` its hex Ed25519 signature. A
+/// forged, stale or replayed callback is refused; a second confirmation of
+/// a paid intent posts nothing.
+#[utoipa::path(post, path = "/api/v1/payments/sandbox/callback", tag = "public", request_body(content = Vec<u8>, content_type = "application/json", description = "the callback as the gateway signed it"), responses((status = 200, description = "confirmed"), (status = 409, description = "replayed"), (status = 422, description = "forged or stale")))]
+async fn sandbox_callback(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let sig = headers
+        .get("gongzhi-signature")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| ApiError::field("Gongzhi-Signature", "header is required"))?;
+    let gw = sandbox(&state);
+    let v =
+        gongzhi_store::payments::confirm(&state.db, &gw, &body, sig, gongzhi_store::db::now_ms())
+            .await?;
+    Ok(Json(v))
+}
+
+/// Sandbox only: pays an intent as a real gateway would, by sending its
+/// signed callback (answers the confirmation, and the callback it sent).
+#[utoipa::path(post, path = "/api/v1/payments/sandbox/pay/{id}", tag = "books", params(("id" = String, Path, description = "intent id")), responses((status = 200, description = "paid")))]
+async fn sandbox_pay(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let amount = gongzhi_store::payments::intent_amount(&state.db, &id).await?;
+    let gw = sandbox(&state);
+    let cb = gongzhi_store::payments::Callback {
+        event_id: gongzhi_store::db::new_id(),
+        intent_id: id,
+        amount,
+        status: "paid".into(),
+        at: gongzhi_store::db::now_ms(),
+    };
+    let (body, sig) = gw.callback(&cb);
+    let v = gongzhi_store::payments::confirm(&state.db, &gw, &body, &sig, cb.at).await?;
+    Ok(Json(
+        json!({"confirmation": v, "callback": {"body": String::from_utf8_lossy(&body), "signature": sig}}),
+    ))
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct WaiverBody {
+    amount: String,
+    reason: String,
+}
+
+/// Requests a hardship waiver of (part of) a bill.
+#[utoipa::path(post, path = "/api/v1/compounds/{code}/books/bills/{id}/waivers", tag = "books", request_body = WaiverBody, params(("code" = String, Path, description = "compound code"), ("id" = String, Path, description = "bill id")), responses((status = 201, description = "requested")))]
+async fn request_waiver(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((code, id)): Path<(String, String)>,
+    ApiJson(body): ApiJson<WaiverBody>,
+) -> Result<Response, ApiError> {
+    let c = compound(&state, &code).await?;
+    check_place(&user, &c, Action::ApproveDisbursement)?;
+    let w = gongzhi_store::payments::request_waiver(
+        &state.db,
+        &user.user_id,
+        &c,
+        &id,
+        amount(&body.amount)?,
+        &body.reason,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(json!({"waiver": w}))).into_response())
+}
+
+/// Approves a hardship waiver: the steward and the compound's party branch
+/// (branch secretary), two different people; granted with the second.
+#[utoipa::path(post, path = "/api/v1/compounds/{code}/books/waivers/{id}/approve", tag = "books", params(("code" = String, Path, description = "compound code"), ("id" = String, Path, description = "waiver id")), responses((status = 200, description = "approved")))]
+async fn approve_waiver(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((code, id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let c = compound(&state, &code).await?;
+    check_place(&user, &c, Action::ApproveDisbursement)?;
+    let held = policy::roles_over(&user.actor, &c.path_ids());
+    let w =
+        gongzhi_store::payments::approve_waiver(&state.db, &user.user_id, &held, &c, &id).await?;
+    Ok(Json(json!({"waiver": w})))
+}
+
+// ---------------------------------------------------------------------------
+// Audits and the overseers' full view
+// ---------------------------------------------------------------------------
+
+/// Today's day number in China time.
+fn today() -> i64 {
+    gongzhi_domain::fund_calc::day_of_ms(gongzhi_store::db::now_ms())
+}
+
+/// The maintenance fund's audit flag (public): due when the last audit is
+/// three years old or more, or none was recorded.
+#[utoipa::path(get, path = "/api/v1/public/compounds/{code}/books/audit", tag = "public", params(("code" = String, Path, description = "compound code")), responses((status = 200, description = "audit status")))]
+async fn public_audit(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let c = compound(&state, &code).await?;
+    Ok(Json(
+        json!({"audit": gongzhi_store::audits::status(&state.db, &c.id, today()).await?}),
+    ))
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct AuditBody {
+    /// maintenance_fund or common_fund
+    scope: String,
+    /// YYYY-MM
+    period_from: String,
+    period_to: String,
+    /// YYYY-MM-DD
+    audited_on: String,
+    summary: String,
+    #[serde(default)]
+    document_sha256: Option<String>,
+}
+
+/// Records an audit report (auditors only; a leaf of the books log).
+#[utoipa::path(post, path = "/api/v1/compounds/{code}/books/audits", tag = "books", request_body = AuditBody, params(("code" = String, Path, description = "compound code")), responses((status = 201, description = "recorded"), (status = 403, description = "not an auditor here")))]
+async fn record_audit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+    ApiJson(body): ApiJson<AuditBody>,
+) -> Result<Response, ApiError> {
+    let c = compound(&state, &code).await?;
+    check_place(&user, &c, Action::RecordAudit)?;
+    let role = acting_role(&user, &c, Action::RecordAudit);
+    let v = gongzhi_store::audits::record(
+        &state.db,
+        &user.user_id,
+        &role,
+        &c,
+        gongzhi_store::audits::NewAudit {
+            scope: body.scope.trim().into(),
+            period_from: body.period_from.trim().into(),
+            period_to: body.period_to.trim().into(),
+            audited_on: body.audited_on.trim().into(),
+            summary: body.summary.clone(),
+            document_sha256: body
+                .document_sha256
+                .clone()
+                .filter(|h| !h.trim().is_empty()),
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(v)).into_response())
+}
+
+/// The full books for those who oversee them — committee, supervisors,
+/// the party branch, auditors, staff: every disbursement with who approved
+/// it and its documents, waivers (with their reasons), audit reports, the
+/// audit flag. Read only.
+#[utoipa::path(get, path = "/api/v1/compounds/{code}/books/private", tag = "books", params(("code" = String, Path, description = "compound code")), responses((status = 200, description = "the full books"), (status = 403, description = "not an overseer here")))]
+async fn private_books(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let c = compound(&state, &code).await?;
+    check_place(&user, &c, Action::ReadAudit)?;
+    check_place(&user, &c, Action::ReadBooks)?;
+    Ok(Json(json!({
+        "books": fund::books(&state.db, &c.id).await?,
+        "accounts": fund::accounts(&state.db, &c.id).await?,
+        "disbursements": fund::disbursements(&state.db, &c.id, 1000).await?,
+        "waivers": gongzhi_store::payments::waivers(&state.db, &c.id).await?,
+        "audits": gongzhi_store::audits::list(&state.db, &c.id).await?,
+        "audit": gongzhi_store::audits::status(&state.db, &c.id, today()).await?,
+    })))
 }

@@ -2,18 +2,22 @@
 //! its approvals (by role, no names), the signed checkpoint. No login, no
 //! personal data.
 
+use crate::access::check_place;
 use crate::i18n::Lang;
 use crate::problem::ApiError;
+use crate::session::CurrentUser;
 use crate::AppState;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use gongzhi_domain::money::Fen;
-use gongzhi_store::{fund, register, tlog};
+use gongzhi_domain::policy::{self, Action};
+use gongzhi_store::{auth, fund, register, tlog};
 use serde::Deserialize;
+use sha2::Digest;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/compounds/{code}/books", get(board))
@@ -22,7 +26,20 @@ pub fn routes() -> Router<AppState> {
 #[derive(Deserialize, Default)]
 pub struct LangQuery {
     lang: Option<String>,
+    year: Option<i32>,
 }
+
+/// purpose, payee, amount, state, state key, approvals, documents, emergency
+type DisbursementRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+);
 
 #[derive(Template)]
 #[template(path = "books.html")]
@@ -32,11 +49,15 @@ struct BooksPage {
     name: String,
     code: String,
     accounts: Vec<(String, String, String)>,
-    /// purpose, payee, amount, state, state key, approvals, documents
-    disbursements: Vec<(String, String, String, String, String, String, String)>,
+    disbursements: Vec<DisbursementRow>,
     size: i64,
     note: String,
     base: String,
+    year: i32,
+    /// category, budget, actual, remaining, used %, over budget
+    budget: Vec<(String, String, String, String, String, bool)>,
+    budget_vote: String,
+    audit: gongzhi_store::audits::Status,
 }
 
 pub async fn board(
@@ -46,14 +67,8 @@ pub async fn board(
     headers: HeaderMap,
 ) -> Response {
     let lang = Lang::from_request(q.lang.as_deref(), &headers);
-    match board_inner(&state, &code, lang, &headers).await {
-        Ok(p) => match p.render() {
-            Ok(html) => Html(html).into_response(),
-            Err(e) => {
-                tracing::error!(error = %e, "template failed");
-                (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
-            }
-        },
+    match board_inner(&state, &code, lang, &headers, q.year).await {
+        Ok(p) => page_html(&p),
         Err(e) => e.into_response(),
     }
 }
@@ -63,6 +78,7 @@ async fn board_inner(
     code: &str,
     lang: Lang,
     headers: &HeaderMap,
+    year: Option<i32>,
 ) -> Result<BooksPage, ApiError> {
     let c = register::place_by_code(&state.db, code)
         .await
@@ -98,6 +114,23 @@ async fn board_inner(
                 format!("books.state.{}", d.state),
                 roles,
                 d.documents.join("; "),
+                d.emergency.unwrap_or_default(),
+            )
+        })
+        .collect();
+    let year = year.unwrap_or_else(crate::fund_api::current_year);
+    let report = gongzhi_store::budget::report(&state.db, &c.id, year).await?;
+    let budget = report
+        .lines
+        .iter()
+        .map(|l| {
+            (
+                l.category.to_string(),
+                Fen(l.budget).to_string(),
+                Fen(l.actual).to_string(),
+                Fen(l.remaining).to_string(),
+                l.used_bp.map_or("—".to_string(), |bp| Fen(bp).to_string()),
+                l.remaining < 0,
             )
         })
         .collect();
@@ -116,5 +149,263 @@ async fn board_inner(
         size: cp.size as i64,
         note,
         base: format!("http://{host}"),
+        year,
+        budget,
+        budget_vote: report.vote_id.unwrap_or_default(),
+        audit: gongzhi_store::audits::status(
+            &state.db,
+            &c.id,
+            gongzhi_domain::fund_calc::day_of_ms(gongzhi_store::db::now_ms()),
+        )
+        .await?,
     })
+}
+
+// ---------------------------------------------------------------------------
+// The approval queue (committee, supervisors, steward)
+// ---------------------------------------------------------------------------
+
+pub fn queue_routes() -> Router<AppState> {
+    Router::new()
+        .route("/compounds/{code}/books/queue", get(queue_page))
+        .route(
+            "/compounds/{code}/books/queue/{id}/{what}",
+            post(queue_post),
+        )
+}
+
+pub struct QueueRow {
+    id: String,
+    purpose: String,
+    payee: String,
+    amount: String,
+    documents: String,
+    state: String,
+    state_key: String,
+    /// "name (role)", first then second.
+    approvals: String,
+    emergency: String,
+    /// Whether the viewer holds one of the compound's approver roles.
+    can_act: bool,
+    /// Idempotency key of this rendering's buttons (a double click replays).
+    key: String,
+    error: String,
+}
+
+#[derive(Template)]
+#[template(path = "books_queue.html")]
+struct QueuePage {
+    lang: Lang,
+    logged_in: bool,
+    name: String,
+    code: String,
+    roles: String,
+    can_act: bool,
+    rows: Vec<QueueRow>,
+    audit_due: bool,
+}
+
+#[derive(Template)]
+#[template(path = "books_queue_row.html")]
+struct QueueRowFragment {
+    lang: Lang,
+    code: String,
+    d: QueueRow,
+}
+
+fn page_html<T: Template>(t: &T) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
+        }
+    }
+}
+
+/// The compound by code, for a logged-in user who may approve there.
+async fn queue_gate(
+    state: &AppState,
+    user: &CurrentUser,
+    code: &str,
+) -> Result<(register::Place, fund::Books, bool), ApiError> {
+    let c = register::place_by_code(&state.db, code)
+        .await
+        .map_err(|_| ApiError::not_found(format!("compound '{code}' not found")))?;
+    if c.kind != "compound" {
+        return Err(ApiError::not_found(format!("compound '{code}' not found")));
+    }
+    check_place(user, &c, Action::ApproveDisbursement)?;
+    let books = fund::books(&state.db, &c.id).await?;
+    let held = policy::roles_over(&user.actor, &c.path_ids());
+    let can_act = books.approver_roles.iter().any(|r| held.contains(r));
+    Ok((c, books, can_act))
+}
+
+async fn user_name(state: &AppState, id: &Option<String>) -> Option<String> {
+    let id = id.as_ref()?;
+    Some(
+        auth::get_user(&state.db, id)
+            .await
+            .map(|u| u.username)
+            .unwrap_or_else(|_| id.clone()),
+    )
+}
+
+async fn queue_row(state: &AppState, d: fund::Disbursement, can_act: bool) -> QueueRow {
+    let mut approvals = Vec::new();
+    for (by, role) in [(&d.first_by, &d.first_role), (&d.second_by, &d.second_role)] {
+        if let Some(n) = user_name(state, by).await {
+            approvals.push(format!("{n} ({})", role.clone().unwrap_or_default()));
+        }
+    }
+    QueueRow {
+        key: format!("page-{}-{}", d.id, gongzhi_store::db::new_id()),
+        id: d.id,
+        purpose: d.purpose,
+        payee: d.payee,
+        amount: Fen(d.amount).to_string(),
+        documents: d.documents.join("; "),
+        state_key: format!("books.state.{}", d.state),
+        state: d.state,
+        approvals: approvals.join(" + "),
+        emergency: d.emergency.unwrap_or_default(),
+        can_act,
+        error: String::new(),
+    }
+}
+
+async fn queue_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = Lang::from_request(q.lang.as_deref(), &headers);
+    let inner = async {
+        let (c, books, can_act) = queue_gate(&state, &user, &code).await?;
+        let mut rows = Vec::new();
+        for d in fund::disbursements(&state.db, &c.id, 500).await? {
+            if matches!(d.state.as_str(), "requested" | "pending") {
+                rows.push(queue_row(&state, d, can_act).await);
+            }
+        }
+        Ok::<_, ApiError>(QueuePage {
+            lang,
+            logged_in: true,
+            name: c.name,
+            code: code.clone(),
+            roles: books
+                .approver_roles
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(" + "),
+            can_act,
+            rows,
+            audit_due: gongzhi_store::audits::status(
+                &state.db,
+                &c.id,
+                gongzhi_domain::fund_calc::day_of_ms(gongzhi_store::db::now_ms()),
+            )
+            .await?
+            .due,
+        })
+    };
+    match inner.await {
+        Ok(p) => page_html(&p),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct QueueForm {
+    key: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// Answers an htmx action with the disbursement's row as it now stands,
+/// carrying the refusal (if any) in the row.
+async fn queue_action(
+    state: &AppState,
+    user: &CurrentUser,
+    code: &str,
+    id: &str,
+    lang: Lang,
+    act: impl std::future::Future<Output = Result<fund::Outcome, gongzhi_store::StoreError>>,
+) -> Response {
+    let (c, _, can_act) = match queue_gate(state, user, code).await {
+        Ok(g) => g,
+        Err(e) => return e.into_response(),
+    };
+    let error = match act.await {
+        Ok(o) if o.value.get("expired").is_some() => lang.t("books.state.expired").to_string(),
+        Ok(_) => String::new(),
+        Err(e) => ApiError::from(e).detail,
+    };
+    let d = match fund::disbursements(&state.db, &c.id, 1000)
+        .await
+        .map(|ds| ds.into_iter().find(|d| d.id == id))
+    {
+        Ok(Some(d)) => d,
+        Ok(None) => return ApiError::not_found(format!("disbursement '{id}'")).into_response(),
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let mut row = queue_row(state, d, can_act).await;
+    row.error = error;
+    page_html(&QueueRowFragment {
+        lang,
+        code: code.to_string(),
+        d: row,
+    })
+}
+
+fn form_idem(f: &QueueForm, what: &str) -> Result<fund::Idem, ApiError> {
+    let hash = hex::encode(sha2::Sha256::digest(
+        format!("{what}\n{}", f.reason.trim()).as_bytes(),
+    ));
+    Ok(fund::Idem::new(&f.key, hash)?)
+}
+
+/// `approve` or `void` from the queue page.
+async fn queue_post(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((code, id, what)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    Form(f): Form<QueueForm>,
+) -> Response {
+    let lang = Lang::from_request(None, &headers);
+    let (c, books, can_act) = match queue_gate(&state, &user, &code).await {
+        Ok(g) => g,
+        Err(e) => return e.into_response(),
+    };
+    if what == "void" && !can_act {
+        return ApiError::forbidden(format!(
+            "voiding needs one of the roles {} over this compound",
+            books.approver_roles.map(|r| r.as_str()).join(", ")
+        ))
+        .into_response();
+    }
+    let idem = match form_idem(&f, &format!("{what}:{id}")) {
+        Ok(i) => i,
+        Err(e) => return e.into_response(),
+    };
+    let held = policy::roles_over(&user.actor, &c.path_ids());
+    let result = match what.as_str() {
+        "approve" => fund::approve(&state.db, &user.user_id, &held, &c, &id, idem).await,
+        "void" => {
+            let role = books
+                .approver_roles
+                .iter()
+                .find(|r| held.contains(r))
+                .map(|r| r.as_str())
+                .unwrap_or("admin");
+            fund::void(&state.db, &user.user_id, role, &c, &id, &f.reason, idem).await
+        }
+        _ => return ApiError::not_found(format!("no action '{what}'")).into_response(),
+    };
+    queue_action(&state, &user, &code, &id, lang, async { result }).await
 }

@@ -373,6 +373,28 @@ pub const MESSAGES: &[(&str, &str, &str, &str)] = &[
     ("matter.q_options", "选项，每行一个", "選項，每行一個", "Options, one per line"),
     ("matter.q_publish", "发布", "發布", "Publish"),
     ("meeting.assembly_notice", "业主大会须提前15日通知。", "業主大會須提前15日通知。", "An owners' assembly must be announced 15 days ahead."),
+    ("queue.title", "支出审批", "支出審批", "Approval queue"),
+    ("queue.needs", "需要两人、两个不同角色审批", "需要兩人、兩個不同角色審批", "Needs two people in two different roles"),
+    ("queue.no_role", "你不持有审批角色,只能查看", "你不持有審批角色,只能查看", "You hold no approver role: view only"),
+    ("queue.approved_by", "已审批", "已審批", "Approved by"),
+    ("queue.approve", "批准", "批准", "Approve"),
+    ("queue.void", "作废", "作廢", "Void"),
+    ("queue.reason", "作废理由", "作廢理由", "Reason to void"),
+    ("queue.empty", "没有待审批的支出", "沒有待審批的支出", "Nothing awaits approval"),
+    ("books.emergency", "紧急使用", "緊急使用", "Emergency use"),
+    ("budget.title", "年度预算执行", "年度預算執行", "Budget vs actual"),
+    ("budget.none", "本年度尚未经业主表决通过预算", "本年度尚未經業主表決通過預算", "No budget adopted by vote for this year"),
+    ("budget.vote", "表决通过", "表決通過", "Adopted by vote"),
+    ("budget.category", "类别", "類別", "Category"),
+    ("budget.budget", "预算(元)", "預算(元)", "Budget (yuan)"),
+    ("budget.actual", "实际(元)", "實際(元)", "Actual (yuan)"),
+    ("budget.remaining", "剩余(元)", "剩餘(元)", "Remaining (yuan)"),
+    ("budget.used", "执行率(%)", "執行率(%)", "Used (%)"),
+    ("audit.title", "维修资金审计(每三年一次)", "維修資金審計(每三年一次)", "Maintenance fund audit (every 3 years)"),
+    ("audit.last", "上次审计", "上次審計", "Last audit"),
+    ("audit.never", "从未审计", "從未審計", "never"),
+    ("audit.due", "审计已到期", "審計已到期", "Audit due"),
+    ("audit.next", "下次到期", "下次到期", "next due"),
 ];
 
 #[cfg(test)]
@@ -419,6 +441,8 @@ mod tests {
             include_str!("../templates/matter.html"),
             include_str!("../templates/matter_steps.html"),
             include_str!("../templates/meeting.html"),
+            include_str!("../templates/books_queue.html"),
+            include_str!("../templates/books_queue_row.html"),
         ];
         for t in templates {
             for piece in t.split("t(\"").skip(1) {

@@ -135,6 +135,7 @@ pub fn app(db: Db, config: Config) -> Router {
         .merge(fund_pages::routes())
         .merge(matters_pages::router())
         .merge(meetings_pages::router())
+        .merge(fund_pages::queue_routes())
         .route("/assets/{*file}", get(asset))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(PropagateRequestIdLayer::x_request_id())

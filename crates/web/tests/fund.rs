@@ -272,32 +272,53 @@ async fn disbursement_flow_and_public_books(kind: Kind) {
         .unwrap();
     let cp = merkle::Checkpoint::parse_body(merkle::open_note(&note, &name, &vk).unwrap()).unwrap();
     assert_eq!(cp.origin, format!("gongzhi/books/{A}"));
-    assert_eq!(cp.size, 3, "fee, pending, post");
-    let ts = get(public(&w, "transfers")).await;
+    assert_eq!(
+        cp.size, 6,
+        "fee, request, pending, approval, post, approval"
+    );
+    let ts = get(public(&w, "entries")).await;
     let mut tree = merkle::Tree::new();
-    for t in ts["transfers"].as_array().unwrap() {
-        let t: gongzhi_domain::ledger::Transfer = serde_json::from_value(t.clone()).unwrap();
-        tree.push(&leaf_bytes(&cp.origin, &t));
+    for t in ts["entries"].as_array().unwrap() {
+        let e: gongzhi_domain::book_entries::Entry = serde_json::from_value(t.clone()).unwrap();
+        tree.push(&e.leaf_bytes(&cp.origin));
     }
     assert_eq!(tree.root(), cp.root);
+    assert_eq!(ts["entries"][1]["entry"], "record");
+    assert_eq!(ts["entries"][1]["body"]["type"], "disbursement_request");
+    assert_eq!(ts["entries"][5]["body"]["role"], "supervisor");
+    // the transfers list keeps only transfers, at their log positions
+    let only = get(public(&w, "transfers")).await;
+    let seqs: Vec<u64> = only["transfers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seqs, [0, 2, 4]);
+    let t0: gongzhi_domain::ledger::Transfer =
+        serde_json::from_value(only["transfers"][0].clone()).unwrap();
+    assert_eq!(
+        tree.leaf_hashes()[0],
+        merkle::leaf_hash(&leaf_bytes(&cp.origin, &t0))
+    );
     let leaves = get(public(&w, "leaves")).await;
     assert_eq!(leaves["leaves"][1], merkle::hex(&tree.leaf_hashes()[1]));
-    let ip = get(public(&w, "proof/inclusion?index=1&size=3")).await;
+    let ip = get(public(&w, "proof/inclusion?index=1&size=6")).await;
     let proof: Vec<merkle::Hash> = ip["proof"]
         .as_array()
         .unwrap()
         .iter()
         .map(|h| merkle::from_hex(h.as_str().unwrap()).unwrap())
         .collect();
-    merkle::verify_inclusion(&tree.leaf_hashes()[1], 1, 3, &proof, &cp.root).unwrap();
-    let cpf = get(public(&w, "proof/consistency?old=1&new=3")).await;
+    merkle::verify_inclusion(&tree.leaf_hashes()[1], 1, 6, &proof, &cp.root).unwrap();
+    let cpf = get(public(&w, "proof/consistency?old=1&new=6")).await;
     let proof: Vec<merkle::Hash> = cpf["proof"]
         .as_array()
         .unwrap()
         .iter()
         .map(|h| merkle::from_hex(h.as_str().unwrap()).unwrap())
         .collect();
-    merkle::verify_consistency(1, 3, &proof, &tree.root_at(1).unwrap(), &cp.root).unwrap();
+    merkle::verify_consistency(1, 6, &proof, &tree.root_at(1).unwrap(), &cp.root).unwrap();
     let r = reqwest::get(public(&w, "proof/inclusion?index=0&size=9"))
         .await
         .unwrap();
@@ -459,3 +480,630 @@ both!(
     concurrent_withdrawals_and_keys,
     billing_endpoints
 );
+
+async fn form(c: &reqwest::Client, url: String, fields: &[(&str, &str)]) -> (StatusCode, String) {
+    let r = c
+        .post(url)
+        .header("HX-Request", "true")
+        .form(fields)
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+async fn approval_queue_page(kind: Kind) {
+    let w = world(kind).await;
+    let steward = login(&w, "steward").await;
+    let (s, _) = post(&steward, books(&w, "transfers"), Some("f"), fee("1000.00")).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, d) = post(
+        &steward,
+        books(&w, "disbursements"),
+        Some("q1"),
+        json!({"purpose": "楼道灯泡", "payee": "三峡电器", "amount": "35.00", "category": "expense_repair", "documents": ["发票 0042"]}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{d}");
+    let id = d["disbursement"]["id"].as_str().unwrap().to_string();
+    let queue = format!("{}/compounds/{A}/books/queue", w.base);
+    let act = |what: &str| format!("{}/compounds/{A}/books/queue/{id}/{what}", w.base);
+
+    // the committee member sees it with buttons
+    let alice = login(&w, "alice").await;
+    let html = alice
+        .get(&queue)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("楼道灯泡") && html.contains("class=\"approve\""),
+        "{html}"
+    );
+    assert!(html.contains("hx-post=\"/compounds/jingcheng-mingdian/books/queue/"));
+    // the steward holds no approver role here (committee + supervisor): view only
+    let html = steward
+        .get(&queue)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("id=\"no-role\"") && !html.contains("class=\"approve\""),
+        "{html}"
+    );
+    let (s, _) = form(&steward, act("approve"), &[("key", "s1")]).await;
+    assert_eq!(s, StatusCode::OK);
+    // an owner and a steward of another compound are refused the page
+    let owner = login(&w, "owner").await;
+    assert_eq!(
+        owner.get(&queue).send().await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    let other = login(&w, "other").await;
+    assert_eq!(
+        other.get(&queue).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    let (s, _) = form(&other, act("approve"), &[("key", "o1")]).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // anonymous: no
+    let anon = reqwest::get(&queue).await.unwrap().status();
+    assert!(
+        anon == StatusCode::UNAUTHORIZED || anon.is_redirection(),
+        "{anon}"
+    );
+
+    // alice approves: the row comes back pending, naming her
+    let (s, row) = form(&alice, act("approve"), &[("key", "a1")]).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        row.contains("data-state=\"pending\"") && row.contains("alice (committee_member)"),
+        "{row}"
+    );
+    // the same click again (same key): replayed, no error
+    let (_, row) = form(&alice, act("approve"), &[("key", "a1")]).await;
+    assert!(!row.contains("role=\"alert\""), "{row}");
+    // alice again with a fresh key: refused, still pending
+    let (_, row) = form(&alice, act("approve"), &[("key", "a2")]).await;
+    assert!(
+        row.contains("role=\"alert\"") && row.contains("different person"),
+        "{row}"
+    );
+    assert!(row.contains("data-state=\"pending\""));
+    // carol: same role as alice — refused
+    let carol = login(&w, "carol").await;
+    let (_, row) = form(&carol, act("approve"), &[("key", "c1")]).await;
+    assert!(
+        row.contains("role=\"alert\"") && row.contains("supervisor"),
+        "{row}"
+    );
+    // bob (supervisor) posts it
+    let bob = login(&w, "bob").await;
+    let (_, row) = form(&bob, act("approve"), &[("key", "b1")]).await;
+    assert!(
+        row.contains("data-state=\"posted\"") && row.contains("bob (supervisor)"),
+        "{row}"
+    );
+    assert!(!row.contains("class=\"approve\""));
+    assert_eq!(bank(&w).await, (100_000 - 3_500, 100_000 - 3_500));
+    // no longer in the queue; on the public board as paid
+    let html = alice
+        .get(&queue)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("id=\"queue-empty\""), "{html}");
+    let board = reqwest::get(format!("{}/compounds/{A}/books", w.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(board.contains("楼道灯泡") && board.contains("data-state=\"posted\""));
+
+    // void from the page needs a reason; then it is voided
+    let (_, d2) = post(
+        &steward,
+        books(&w, "disbursements"),
+        Some("q2"),
+        json!({"purpose": "重复申请", "payee": "x", "amount": "1.00", "category": "expense_other"}),
+    )
+    .await;
+    let id2 = d2["disbursement"]["id"].as_str().unwrap().to_string();
+    let void2 = format!("{}/compounds/{A}/books/queue/{id2}/void", w.base);
+    let (_, row) = form(&alice, void2.clone(), &[("key", "v1"), ("reason", " ")]).await;
+    assert!(
+        row.contains("role=\"alert\"") && row.contains("reason"),
+        "{row}"
+    );
+    let (s, _) = form(&steward, void2.clone(), &[("key", "v2"), ("reason", "dup")]).await;
+    assert_eq!(
+        s,
+        StatusCode::FORBIDDEN,
+        "a steward holds no approver role here"
+    );
+    let (_, row) = form(&alice, void2, &[("key", "v3"), ("reason", "duplicate")]).await;
+    assert!(row.contains("data-state=\"voided\""), "{row}");
+}
+
+both!(approval_queue_page);
+
+/// Imports two parts into compound A (晶城名邸) so that owners can vote.
+async fn parts_in_a(w: &World) -> register::Place {
+    use gongzhi_domain::money::Area;
+    use gongzhi_domain::place::{AreaBasis, OwnerKind, PartKind};
+    use gongzhi_domain::roster::RosterRow;
+    let row = |i: usize, number: &str| RosterRow {
+        row: i + 2,
+        district: "武侯区".into(),
+        street: "簇桥街道".into(),
+        community: "锦城社区".into(),
+        compound: "晶城名邸".into(),
+        building: "1".into(),
+        unit: "1".into(),
+        number: number.into(),
+        kind: PartKind::Flat,
+        area: Area(8950),
+        area_basis: AreaBasis::Registered,
+        owner_key: format!("o-{i}"),
+        owner_name: format!("业主{i}"),
+        owner_kind: OwnerKind::Person,
+        phone: String::new(),
+    };
+    gongzhi_store::import::import_roster(
+        &w._f.db,
+        "t",
+        vec![row(0, "101"), row(1, "102")],
+        false,
+        std::sync::Arc::new(|_| {}),
+    )
+    .await
+    .unwrap();
+    let a = register::place_by_code(&w._f.db, A).await.unwrap();
+    assert_eq!(register::count_parts_under(&w._f.db, &a).await.unwrap(), 2);
+    a
+}
+
+async fn budget_endpoints(kind: Kind) {
+    use gongzhi_domain::vote::Choice;
+    let w = world(kind).await;
+    let a = parts_in_a(&w).await;
+    let passed = gongzhi_store::testing::vote(&w._f.db, &a, Choice::Yes, true).await;
+    let failed = gongzhi_store::testing::vote(&w._f.db, &a, Choice::No, true).await;
+    let year = get(public(&w, "budget")).await["budget"]["year"]
+        .as_i64()
+        .unwrap();
+    let body = |vote: &str| {
+        json!({"year": year, "vote_id": vote, "lines": [
+            {"category": "expense_repair", "amount": "1000.00"},
+            {"category": "expense_cleaning", "amount": "500.00"}]})
+    };
+    let alice = login(&w, "alice").await;
+    let steward = login(&w, "steward").await;
+    let (s, p) = post(&steward, books(&w, "budgets"), Some("b0"), body(&passed)).await;
+    assert_eq!(
+        s,
+        StatusCode::FORBIDDEN,
+        "the steward does not adopt budgets: {p}"
+    );
+    let (s, p) = post(&alice, books(&w, "budgets"), Some("b1"), body(&failed)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(p["errors"][0]["field"], "vote_id");
+    let mut bad = body(&passed);
+    bad["lines"][1]["amount"] = json!("5.001");
+    let (s, p) = post(&alice, books(&w, "budgets"), Some("b2"), bad).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(p["errors"][0]["field"], "lines[1].amount");
+    let (s, p) = post(&alice, books(&w, "budgets"), None, body(&passed)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    let (s, p) = post(&alice, books(&w, "budgets"), Some("b3"), body(&passed)).await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    assert_eq!(p["record"]["body"]["type"], "budget");
+    // spend 35.00 on repair
+    let (s, _) = post(&steward, books(&w, "transfers"), Some("f"), fee("1000.00")).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, _) = post(
+        &steward,
+        books(&w, "transfers"),
+        Some("r"),
+        json!({"debit": "expense_repair", "credit": "bank", "amount": "35.00", "code": "repair"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let r = get(public(&w, "budget")).await;
+    let lines = r["budget"]["lines"].as_array().unwrap();
+    assert_eq!(lines[0]["category"], "expense_repair");
+    assert_eq!(
+        (lines[0]["budget"].as_i64(), lines[0]["actual"].as_i64()),
+        (Some(100_000), Some(3_500))
+    );
+    assert_eq!(lines[0]["remaining"], 96_500);
+    assert_eq!(r["budget"]["vote_id"], passed);
+    let r = reqwest::get(format!("{}?year=1999", public(&w, "budget")))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // on the public board
+    let html = reqwest::get(format!("{}/compounds/{A}/books", w.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(&format!("<code id=\"budget-vote\">{passed}</code>")),
+        "{html}"
+    );
+    assert!(html.contains("<tr data-category=\"expense_repair\"><td><code>expense_repair</code></td><td class=\"num\">1000.00</td><td class=\"num\">35.00</td><td class=\"num\">965.00</td><td class=\"num\">3.50</td></tr>"), "{html}");
+    // verify recomputes the budget leaf with the others
+    let es = get(public(&w, "entries")).await;
+    assert_eq!(es["entries"][0]["body"]["type"], "budget");
+}
+
+both!(budget_endpoints);
+
+async fn emergency_and_settings_endpoints(kind: Kind) {
+    let w = world(kind).await;
+    let steward = login(&w, "steward").await;
+    let alice = login(&w, "alice").await;
+    let settings = format!("{}/api/v1/compounds/{A}/books/settings", w.base);
+    // only the committee (or staff) sets how the books run
+    let r = steward
+        .put(&settings)
+        .json(&json!({"remuneration_mode": "trust", "remuneration_percent": "12.00"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = alice
+        .put(&settings)
+        .json(&json!({"remuneration_mode": "trust", "remuneration_percent": "12.005"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let p: Value = r.json().await.unwrap();
+    assert_eq!(p["errors"][0]["field"], "remuneration_percent");
+    let r = alice
+        .put(&settings)
+        .json(&json!({"remuneration_mode": "trust", "remuneration_percent": "12.00", "emergency_roles": ["committee_member", "nobody"]}))
+        .send()
+        .await
+        .unwrap();
+    let p: Value = r.json().await.unwrap();
+    assert_eq!(p["errors"][0]["field"], "emergency_roles[1]");
+    let r = alice
+        .put(&settings)
+        .json(&json!({"remuneration_mode": "trust", "remuneration_percent": "12.00", "emergency_roles": ["committee_member", "steward"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let p: Value = r.json().await.unwrap();
+    assert_eq!(p["settings"]["remuneration_bp"], 1200);
+
+    // an emergency use from the maintenance fund, no vote
+    let (s, _) = post(
+        &steward,
+        books(&w, "transfers"),
+        Some("mf"),
+        json!({"debit": "maintenance_bank", "credit": "maintenance_interest", "amount": "50000.00", "code": "interest"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let lift = |e: &str| {
+        json!({"purpose": "电梯停运", "payee": "电梯公司", "amount": "1800.00", "category": "expense_repair",
+               "source": "maintenance_interest", "emergency": e})
+    };
+    let (s, p) = post(
+        &steward,
+        books(&w, "disbursements"),
+        Some("e0"),
+        lift("bored"),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"][0]["field"], "emergency");
+    let (s, p) = post(
+        &steward,
+        books(&w, "disbursements"),
+        Some("e1"),
+        lift("elevator_stopped"),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let id = p["disbursement"]["id"].as_str().unwrap().to_string();
+    // published at once, flagged on the public board before any approval
+    let pd = get(public(&w, "disbursements")).await;
+    assert_eq!(pd["disbursements"][0]["emergency"], "elevator_stopped");
+    let es = get(public(&w, "entries")).await;
+    assert_eq!(es["entries"][2]["body"]["type"], "publication");
+    let approve = |c: reqwest::Client, key: &'static str| {
+        let url = books(&w, &format!("disbursements/{id}/approve"));
+        async move { post(&c, url, Some(key), json!({})).await }
+    };
+    // the emergency roles approve: committee and steward (not the supervisor)
+    let bob = login(&w, "bob").await;
+    let (s, p) = approve(bob, "b").await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    let (s, _) = approve(alice, "a").await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, p) = approve(steward.clone(), "s").await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    assert_eq!(p["transfer"]["code"], "emergency");
+    let board = reqwest::get(format!("{}/compounds/{A}/books", w.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        board.contains("data-state=\"posted\" data-emergency=\"elevator_stopped\""),
+        "{board}"
+    );
+    // nobody posts the emergency code by hand
+    let (s, p) = post(
+        &steward,
+        books(&w, "transfers"),
+        Some("x"),
+        json!({"debit": "expense_repair", "credit": "bank", "amount": "1.00", "code": "emergency"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"][0]["field"], "code");
+}
+
+both!(emergency_and_settings_endpoints);
+
+async fn gateway_and_waiver_endpoints(kind: Kind) {
+    let w = world(kind).await;
+    parts_in_a(&w).await;
+    let steward = login(&w, "steward").await;
+    let (s, p) = post(
+        &steward,
+        books(&w, "billing-runs"),
+        Some("b"),
+        json!({"period": "2026-10", "rate_flat": "1.50", "rate_shop": "4.00", "rate_parking": "1.00"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let bills: Vec<String> = sqlx::query("SELECT id FROM fund_bills ORDER BY id")
+        .fetch_all(w._f.db.reader())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| sqlx::Row::try_get(r, "id").unwrap())
+        .collect();
+    // an owner not owning the bill (no linked owner) cannot start paying it
+    let owner = login(&w, "owner").await;
+    let intents = |b: &str| books(&w, &format!("bills/{b}/intents"));
+    let (s, _) = post(&owner, intents(&bills[0]), Some("i0"), json!({})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, p) = post(&steward, intents(&bills[0]), Some("i1"), json!({})).await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let intent = p["intent"]["id"].as_str().unwrap().to_string();
+    assert_eq!(p["intent"]["amount"], 13425);
+    // a forged callback is refused at the public endpoint
+    let cb = format!("{}/api/v1/payments/sandbox/callback", w.base);
+    let body = json!({"event_id": "e1", "intent_id": intent, "amount": 13425, "status": "paid", "at": gongzhi_store::db::now_ms()}).to_string();
+    let http = reqwest::Client::new();
+    let r = http
+        .post(&cb)
+        .body(body.clone())
+        .header("Gongzhi-Signature", "00".repeat(64))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = http.post(&cb).body(body.clone()).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "no signature");
+    // the sandbox pays: its signed callback confirms
+    let (s, p) = post(
+        &steward,
+        format!("{}/api/v1/payments/sandbox/pay/{intent}", w.base),
+        None,
+        json!({}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{p}");
+    assert_eq!(p["confirmation"]["state"], "paid");
+    // the very same callback delivered again: refused as a replay
+    let r = http
+        .post(&cb)
+        .body(p["callback"]["body"].as_str().unwrap().to_string())
+        .header(
+            "Gongzhi-Signature",
+            p["callback"]["signature"].as_str().unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let c = get(public(&w, "collection/2026-10")).await;
+    assert_eq!(c["collection"]["paid"], 13425);
+
+    // a hardship waiver: the steward and the party branch
+    let (s, p) = post(
+        &steward,
+        books(&w, &format!("bills/{}/waivers", bills[1])),
+        None,
+        json!({"amount": "134.25", "reason": "低保户"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let wid = p["waiver"]["id"].as_str().unwrap().to_string();
+    let approve = books(&w, &format!("waivers/{wid}/approve"));
+    let alice = login(&w, "alice").await;
+    let (s, p) = post(&alice, approve.clone(), None, json!({})).await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a committee member is neither side: {p}"
+    );
+    let (s, p) = post(&steward, approve.clone(), None, json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{p}");
+    assert_eq!(p["waiver"]["state"], "requested");
+    let (s, _) = post(&steward, approve.clone(), None, json!({})).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+}
+
+both!(gateway_and_waiver_endpoints);
+
+async fn auditor_and_audit_flag(kind: Kind) {
+    let w = world(kind).await;
+    let h = auth::hash_password(PW).unwrap();
+    let a_id = register::place_by_code(&w._f.db, A).await.unwrap().id;
+    w._f.db
+        .write(move |tx| {
+            let (h, a_id) = (h.clone(), a_id.clone());
+            Box::pin(async move {
+                let u = auth::create_user(tx, "t", "auditor", &h, None).await?;
+                auth::add_grant(tx, "t", &u, Role::Auditor, Some(&a_id), None).await
+            })
+        })
+        .await
+        .unwrap();
+    let steward = login(&w, "steward").await;
+    // no maintenance fund: no flag
+    let a = get(public(&w, "audit")).await;
+    assert_eq!(
+        (
+            a["audit"]["has_maintenance_fund"].as_bool(),
+            a["audit"]["due"].as_bool()
+        ),
+        (Some(false), Some(false))
+    );
+    let (s, _) = post(
+        &steward,
+        books(&w, "transfers"),
+        Some("mf"),
+        json!({"debit": "maintenance_bank", "credit": "maintenance_principal", "amount": "5000000.00", "code": "opening"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, _) = post(&steward, books(&w, "transfers"), Some("f"), fee("100.00")).await;
+    assert_eq!(s, StatusCode::CREATED);
+    // a maintenance fund never audited: due, shown to owners and the committee
+    let a = get(public(&w, "audit")).await;
+    assert_eq!(a["audit"]["due"], true);
+    let board = reqwest::get(format!("{}/compounds/{A}/books", w.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(board.contains("id=\"audit-due\""), "{board}");
+    let alice = login(&w, "alice").await;
+    let q = alice
+        .get(format!("{}/compounds/{A}/books/queue", w.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(q.contains("id=\"audit-due\""));
+
+    // the auditor reads everything, documents included…
+    let auditor = login(&w, "auditor").await;
+    let (s, d) = post(
+        &steward,
+        books(&w, "disbursements"),
+        Some("d"),
+        json!({"purpose": "楼道灯", "payee": "x", "amount": "35.00", "category": "expense_repair", "documents": ["发票 0042"]}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let id = d["disbursement"]["id"].as_str().unwrap().to_string();
+    let r = auditor.get(books(&w, "private")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let p: Value = r.json().await.unwrap();
+    assert_eq!(p["disbursements"][0]["documents"][0], "发票 0042");
+    // …but moves no money and approves nothing
+    let (s, _) = post(
+        &auditor,
+        books(&w, &format!("disbursements/{id}/approve")),
+        Some("x1"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = post(&auditor, books(&w, "transfers"), Some("x2"), fee("1.00")).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = post(
+        &auditor,
+        books(&w, "disbursements"),
+        Some("x3"),
+        json!({"purpose": "p", "payee": "x", "amount": "1.00", "category": "expense_other"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // an owner does not read the private books
+    let owner = login(&w, "owner").await;
+    assert_eq!(
+        owner
+            .get(books(&w, "private"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    // the auditor of A is nobody in B
+    let other = format!("{}/api/v1/compounds/yujing-huating/books/private", w.base);
+    assert_eq!(
+        auditor.get(other).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // recording an audit: the auditor only; fields checked
+    let audit = |on: &str| {
+        json!({"scope": "maintenance_fund", "period_from": "2023-01", "period_to": "2025-12", "audited_on": on,
+               "summary": "账实相符", "document_sha256": "ab".repeat(32)})
+    };
+    let (s, _) = post(&alice, books(&w, "audits"), None, audit("2025-06-30")).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "the committee records no audit");
+    let (s, p) = post(&auditor, books(&w, "audits"), None, audit("2099-01-01")).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"][0]["field"], "audited_on");
+    let (s, p) = post(&auditor, books(&w, "audits"), None, audit("2020-01-01")).await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    assert_eq!(p["record"]["body"]["type"], "audit_report");
+    // more than three years ago: still due
+    let a = get(public(&w, "audit")).await;
+    assert_eq!(
+        (
+            a["audit"]["last_audit"].as_str(),
+            a["audit"]["due"].as_bool()
+        ),
+        (Some("2020-01-01"), Some(true))
+    );
+    // a recent one: not due, next due three years on
+    let recent = gongzhi_domain::fund_calc::civil_from_days(
+        gongzhi_domain::fund_calc::day_of_ms(gongzhi_store::db::now_ms()) - 30,
+    );
+    let on = format!("{:04}-{:02}-{:02}", recent.0, recent.1, recent.2);
+    let (s, _) = post(&auditor, books(&w, "audits"), None, audit(&on)).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let a = get(public(&w, "audit")).await;
+    assert_eq!(a["audit"]["due"], false);
+    assert_eq!(a["audit"]["last_audit"].as_str(), Some(on.as_str()));
+    let board = reqwest::get(format!("{}/compounds/{A}/books", w.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!board.contains("id=\"audit-due\"") && board.contains(&on));
+}
+
+both!(auditor_and_audit_flag);

@@ -1,0 +1,16 @@
+CREATE TRIGGER fund_records_no_update BEFORE UPDATE ON fund_records
+BEGIN SELECT RAISE(ABORT, 'fund_records is append-only'); END;
+CREATE TRIGGER fund_records_no_delete BEFORE DELETE ON fund_records
+BEGIN SELECT RAISE(ABORT, 'fund_records is append-only'); END;
+CREATE TRIGGER fund_budgets_no_update BEFORE UPDATE ON fund_budgets
+BEGIN SELECT RAISE(ABORT, 'fund_budgets is append-only'); END;
+CREATE TRIGGER fund_budgets_no_delete BEFORE DELETE ON fund_budgets
+BEGIN SELECT RAISE(ABORT, 'fund_budgets is append-only'); END;
+CREATE TRIGGER fund_audits_no_update BEFORE UPDATE ON fund_audits
+BEGIN SELECT RAISE(ABORT, 'fund_audits is append-only'); END;
+CREATE TRIGGER fund_audits_no_delete BEFORE DELETE ON fund_audits
+BEGIN SELECT RAISE(ABORT, 'fund_audits is append-only'); END;
+CREATE TRIGGER fund_nodes_no_update BEFORE UPDATE ON fund_nodes
+BEGIN SELECT RAISE(ABORT, 'fund_nodes is append-only'); END;
+CREATE TRIGGER fund_nodes_no_delete BEFORE DELETE ON fund_nodes
+BEGIN SELECT RAISE(ABORT, 'fund_nodes is append-only'); END;
