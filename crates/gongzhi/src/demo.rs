@@ -1928,97 +1928,61 @@ async fn populate(tx: &mut Tx, w: &World, hash: &str) -> Result<Built, StoreErro
             .cloned()
             .ok_or_else(|| err(format!("demo id {k} missing")))
     };
-    let admin = auth::create_user(p.tx, ACTOR, "admin", hash, None).await?;
-    auth::add_grant(p.tx, ACTOR, &admin, Role::Admin, None, None).await?;
-    let street =
-        auth::create_user(p.tx, ACTOR, "street", hash, Some(&id("street_person")?)).await?;
-    auth::add_grant(
-        p.tx,
-        ACTOR,
-        &street,
-        Role::StreetAdmin,
-        Some(&id("street")?),
-        None,
-    )
-    .await?;
-    let community = auth::create_user(
-        p.tx,
-        ACTOR,
-        "community",
-        hash,
-        Some(&id("community_person")?),
-    )
-    .await?;
-    auth::add_grant(
-        p.tx,
-        ACTOR,
-        &community,
-        Role::CommunityStaff,
-        Some(&id("community")?),
-        None,
-    )
-    .await?;
-    let grid = auth::create_user(p.tx, ACTOR, "grid", hash, Some(&id("grid_worker")?)).await?;
-    auth::add_grant(
-        p.tx,
-        ACTOR,
-        &grid,
-        Role::GridWorker,
-        Some(&id("compound")?),
-        Some(&id("grid_id")?),
-    )
-    .await?;
-    let committee =
-        auth::create_user(p.tx, ACTOR, "committee", hash, Some(&id("committee")?)).await?;
-    auth::add_grant(
-        p.tx,
-        ACTOR,
-        &committee,
-        Role::CommitteeMember,
-        Some(&id("compound")?),
-        None,
-    )
-    .await?;
-    auth::add_grant(
-        p.tx,
-        ACTOR,
-        &committee,
-        Role::BranchSecretary,
-        Some(&id("compound")?),
-        None,
-    )
-    .await?;
-    let steward = auth::create_user(p.tx, ACTOR, "steward", hash, Some(&id("steward")?)).await?;
-    auth::add_grant(
-        p.tx,
-        ACTOR,
-        &steward,
-        Role::Steward,
-        Some(&id("compound")?),
-        None,
-    )
-    .await?;
-    let supervisor =
-        auth::create_user(p.tx, ACTOR, "supervisor", hash, Some(&id("supervisor")?)).await?;
-    auth::add_grant(
-        p.tx,
-        ACTOR,
-        &supervisor,
-        Role::Supervisor,
-        Some(&id("compound")?),
-        None,
-    )
-    .await?;
-    let owner = auth::create_user(p.tx, ACTOR, "owner", hash, Some(&id("owner_person")?)).await?;
-    auth::add_grant(
-        p.tx,
-        ACTOR,
-        &owner,
-        Role::Owner,
-        Some(&id("compound")?),
-        None,
-    )
-    .await?;
+    // (login, its person, its grants: role, scope, micro-grid), by demo-id key.
+    let logins: [(&str, Option<&str>, &[(Role, Option<&str>, Option<&str>)]); 8] = [
+        ("admin", None, &[(Role::Admin, None, None)]),
+        (
+            "street",
+            Some("street_person"),
+            &[(Role::StreetAdmin, Some("street"), None)],
+        ),
+        (
+            "community",
+            Some("community_person"),
+            &[(Role::CommunityStaff, Some("community"), None)],
+        ),
+        (
+            "grid",
+            Some("grid_worker"),
+            &[(Role::GridWorker, Some("compound"), Some("grid_id"))],
+        ),
+        (
+            "committee",
+            Some("committee"),
+            &[
+                (Role::CommitteeMember, Some("compound"), None),
+                (Role::BranchSecretary, Some("compound"), None),
+            ],
+        ),
+        (
+            "steward",
+            Some("steward"),
+            &[(Role::Steward, Some("compound"), None)],
+        ),
+        (
+            "supervisor",
+            Some("supervisor"),
+            &[(Role::Supervisor, Some("compound"), None)],
+        ),
+        (
+            "owner",
+            Some("owner_person"),
+            &[(Role::Owner, Some("compound"), None)],
+        ),
+    ];
+    let mut owner = String::new();
+    for (login, person, grants) in logins {
+        let person = person.map(id).transpose()?;
+        let user = auth::create_user(p.tx, ACTOR, login, hash, person.as_deref()).await?;
+        for (role, scope, grid) in grants {
+            let scope = scope.map(id).transpose()?;
+            let grid = grid.map(id).transpose()?;
+            auth::add_grant(p.tx, ACTOR, &user, *role, scope.as_deref(), grid.as_deref()).await?;
+        }
+        if login == "owner" {
+            owner = user;
+        }
+    }
     auth::link_owner(p.tx, ACTOR, &owner, &id("owner_id")?).await?;
 
     let grid_name = id("grid_name")?;

@@ -12,7 +12,7 @@ use crate::AppState;
 use askama::Template;
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use gongzhi_domain::cases::{format_iso, Category, Channel, Command, Priority, Status};
@@ -32,13 +32,7 @@ pub fn router() -> Router<AppState> {
 }
 
 fn render<T: Template>(t: &T) -> Response {
-    match t.render() {
-        Ok(h) => Html(h).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "template failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
-        }
-    }
+    crate::votes_pages::render(t, StatusCode::OK, None)
 }
 
 #[derive(Template)]

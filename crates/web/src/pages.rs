@@ -9,44 +9,14 @@ use crate::AppState;
 use askama::Template;
 use axum::extract::{ConnectInfo, Form, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use gongzhi_domain::policy::Action;
 use gongzhi_store::register;
 use serde::Deserialize;
 use std::net::SocketAddr;
 
-#[derive(Deserialize, Default)]
-pub struct LangQuery {
-    lang: Option<String>,
-}
-
-fn render<T: Template>(t: &T, status: StatusCode, lang_cookie: Option<Lang>) -> Response {
-    match t.render() {
-        Ok(html) => {
-            let mut r = (status, Html(html)).into_response();
-            if let Some(l) = lang_cookie {
-                if let Ok(v) = format!(
-                    "gz_lang={}; Path=/; SameSite=Lax; Max-Age=31536000",
-                    l.code()
-                )
-                .parse()
-                {
-                    r.headers_mut().append(header::SET_COOKIE, v);
-                }
-            }
-            r
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "template failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
-        }
-    }
-}
-
-fn lang_of(q: &LangQuery, headers: &HeaderMap) -> (Lang, Option<Lang>) {
-    let l = Lang::from_request(q.lang.as_deref(), headers);
-    (l, q.lang.as_deref().and_then(Lang::parse))
-}
+pub use crate::votes_pages::LangQuery;
+use crate::votes_pages::{lang_of, render};
 
 fn page_error(e: ApiError, lang: Lang) -> Response {
     let title_key = match e.status.as_u16() {
