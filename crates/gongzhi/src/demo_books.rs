@@ -352,6 +352,8 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
         )
         .await?;
     }
+    // the owners decided it by a vote (a real one: the books check it)
+    let facilities_vote = crate::demo_votes::jinyuan_facilities(db).await?;
     let d = fund::request_disbursement(
         db,
         &steward,
@@ -365,7 +367,7 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
             source: MaintenanceInterest,
             documents: vec!["contract AK-2026-31".into(), "acceptance report".into()],
             link: None,
-            vote_id: Some("vote: facilities from maintenance-fund interest, passed".into()),
+            vote_id: Some(facilities_vote.clone()),
         },
     )
     .await?;

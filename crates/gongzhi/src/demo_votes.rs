@@ -156,6 +156,45 @@ async fn run(db: &Db, r: Run<'_>) -> anyhow::Result<(String, gongzhi_domain::vot
     Ok((v.id, t))
 }
 
+/// 金缘上城A区: the owners' decision (Civil Code art. 278 (5), ordinary
+/// double majority) to pay outdoor fitness equipment from the maintenance
+/// fund's interest; closed and passed. Returns the vote id the disbursement
+/// links to (the books refuse maintenance-fund spending without one).
+pub(crate) async fn jinyuan_facilities(db: &Db) -> anyhow::Result<String> {
+    let j = register::place_by_code(db, "jinyuan-shangcheng-a").await?;
+    // 85% take part; of them one in six votes no.
+    let plan = |i: usize, n: usize| {
+        if i >= n * 17 / 20 {
+            None
+        } else if i % 6 == 0 {
+            Some(Choice::No)
+        } else {
+            Some(Choice::Yes)
+        }
+    };
+    let (id, t) = run(
+        db,
+        Run {
+            title: "金缘上城A区：使用维修资金利息购置室外健身器材和座椅",
+            place: j,
+            rule: Rule::CivilCode {
+                matter: Matter::Ordinary,
+            },
+            opens_at: day_ms(2026, 3, 2),
+            closes_at: day_ms(2026, 3, 17),
+            plan: &plan,
+            proxies: 2,
+        },
+    )
+    .await?;
+    anyhow::ensure!(
+        t.passed,
+        "demo: the Jinyuan facilities vote must pass: {:?}",
+        t.conditions
+    );
+    Ok(id)
+}
+
 /// Loads the demo votes; returns lines for the demo's summary.
 pub async fn load(db: &Db) -> anyhow::Result<String> {
     let mut s = String::new();

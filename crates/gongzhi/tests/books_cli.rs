@@ -541,6 +541,26 @@ async fn demo_books_verify_and_export() {
         .expect("the emergency use is on the public board");
     assert_eq!(lift["state"], "posted");
     assert_eq!(lift["second_role"], "steward");
+    // the interest was spent by a real, passed vote of the compound
+    let gym = d["disbursements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["source"] == "maintenance_interest" && x["emergency"].is_null())
+        .expect("the facilities bought from the interest");
+    let vote_id = gym["vote_id"].as_str().expect("linked to a vote");
+    let rec: serde_json::Value =
+        reqwest::get(format!("{base}/api/v1/public/votes/{vote_id}/record.json"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(rec["format"], "gongzhi.vote/1");
+    assert!(
+        rec["ballots"].as_array().unwrap().len() > 300,
+        "a compound-wide vote"
+    );
     // the demo owner's dividend statement and paid bills
     let owner = reqwest::Client::builder()
         .cookie_store(true)

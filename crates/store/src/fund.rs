@@ -854,11 +854,25 @@ async fn request_inner(
             "must be bank, maintenance_interest or maintenance_principal",
         ));
     }
-    if d.source == AccountCode::MaintenancePrincipal
+    // Maintenance-fund spending (Civil Code art. 278 (5)) needs a passed vote
+    // linked to it — the interest as well as the principal; only the emergency
+    // procedure (art. 281) spends it without one.
+    let from_fund = matches!(
+        d.source,
+        AccountCode::MaintenancePrincipal | AccountCode::MaintenanceInterest
+    );
+    if from_fund
         && emergency.is_none()
         && d.vote_id.as_deref().map_or(true, |v| v.trim().is_empty())
     {
-        return Err(StoreError::invalid("vote_id", "spending maintenance fund principal needs a passed vote (use the interest, keep the principal)"));
+        return Err(StoreError::invalid(
+            "vote_id",
+            if d.source == AccountCode::MaintenancePrincipal {
+                "spending maintenance fund principal needs a passed vote (use the interest, keep the principal)"
+            } else {
+                "spending the maintenance fund needs a passed vote linked to it (only the emergency procedure spends it without one)"
+            },
+        ));
     }
     let (user, compound) = (user.to_string(), compound.clone());
     db.write_locked(move |tx| {
@@ -868,7 +882,7 @@ async fn request_inner(
             if let Some(v) = idem_lookup(tx, &compound.id, &idem.key, &idem.request_hash).await? {
                 return Ok(Outcome { value: v, replayed: true });
             }
-            if d.source == AccountCode::MaintenancePrincipal && emergency.is_none() {
+            if from_fund && emergency.is_none() {
                 check_passed_vote(tx, &compound, d.vote_id.as_deref().unwrap_or_default(), false).await?;
             }
             let id = db::new_id();

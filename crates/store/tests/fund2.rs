@@ -334,7 +334,7 @@ async fn principal_spending_checks_its_vote(kind: Kind) {
         .unwrap_err();
     assert!(e.to_string().contains("not a vote of this compound"), "{e}");
     // a disbursement from principal is checked at request, too
-    let req = |v: &str, k: &str| {
+    let req_from = |source: AccountCode, v: &str, k: &str| {
         let (db, a, v, k) = (f.db.clone(), a.clone(), v.to_string(), k.to_string());
         async move {
             fund::request_disbursement(
@@ -347,7 +347,7 @@ async fn principal_spending_checks_its_vote(kind: Kind) {
                     payee: "x".into(),
                     amount: 2_000_00,
                     category: ExpenseRepair,
-                    source: MaintenancePrincipal,
+                    source,
                     documents: vec![],
                     link: None,
                     vote_id: Some(v),
@@ -356,9 +356,28 @@ async fn principal_spending_checks_its_vote(kind: Kind) {
             .await
         }
     };
+    let req = |v: &str, k: &str| req_from(MaintenancePrincipal, v, k);
     let e = req(&failed, "r1").await.unwrap_err();
     assert!(e.to_string().contains("did not pass"), "{e}");
+    // spending the interest needs a passed vote as well
+    for (v, why) in [
+        ("", "needs a passed vote"),
+        (failed.as_str(), "did not pass"),
+        (open.as_str(), "not closed"),
+        (other.as_str(), "not a vote of this compound"),
+    ] {
+        let e = req_from(MaintenanceInterest, v, "ri").await.unwrap_err();
+        assert_eq!(field_of(&e), "vote_id");
+        assert!(e.to_string().contains(why), "{why}: {e}");
+    }
     let passed = vote(&f.db, &a, Choice::Yes, true).await;
+    // with one it is requested; no interest yet, so the first approval cannot reserve
+    let d = req_from(MaintenanceInterest, &passed, "ri2").await.unwrap();
+    let id = d.value["disbursement"]["id"].as_str().unwrap().to_string();
+    let e = fund::approve(&f.db, "c1", &[Role::CommitteeMember], &a, &id, idem("ai"))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("maintenance_interest"), "{e}");
     fund::record_transfer(&f.db, &a, idem("p5"), spend(Some(&passed)))
         .await
         .unwrap();
