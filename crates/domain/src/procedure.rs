@@ -72,6 +72,35 @@ pub enum ProcedureError {
     DaysInverted { index: usize, min: u32, max: u32 },
     #[error("steps[{index}]: at most 365 days")]
     DaysTooLong { index: usize },
+    #[error("key: '{0}' must be 1–40 characters of a–z, 0–9 and _")]
+    BadKey(String),
+    #[error("key: '{0}' is a built-in procedure; give a community's own procedure another key")]
+    ShadowsBuiltin(String),
+    #[error("name: empty or longer than 100 characters")]
+    BadName,
+}
+
+/// Checks a procedure a community (or another place) defines for its own
+/// matters: a valid procedure, with a key that is a short slug (so it can be
+/// named in a URL and a request) and is not one of the built-ins' keys (a
+/// matter that names `seven_step` always gets the built-in seven steps).
+pub fn check_local(p: &Procedure) -> Result<(), ProcedureError> {
+    let slug = |k: &str| {
+        (1..=40).contains(&k.len())
+            && k.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    };
+    if !slug(&p.key) {
+        return Err(ProcedureError::BadKey(p.key.clone()));
+    }
+    if builtins().iter().any(|b| b.key == p.key) {
+        return Err(ProcedureError::ShadowsBuiltin(p.key.clone()));
+    }
+    let name = p.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ProcedureError::BadName);
+    }
+    validate(p)
 }
 
 /// Why a completed step does not fit the procedure.
@@ -449,6 +478,33 @@ pub fn builtins() -> Vec<Procedure> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn local_procedures() {
+        let mut p = builtins().into_iter().next().unwrap();
+        assert_eq!(
+            check_local(&p),
+            Err(ProcedureError::ShadowsBuiltin(p.key.clone()))
+        );
+        p.key = "courtyard_talk".into();
+        p.name = "小院说事".into();
+        assert_eq!(check_local(&p), Ok(()));
+        for bad in ["", "Courtyard", "院子", "a-b", &"x".repeat(41)] {
+            p.key = bad.into();
+            assert_eq!(
+                check_local(&p),
+                Err(ProcedureError::BadKey(bad.into())),
+                "{bad}"
+            );
+        }
+        p.key = "courtyard_talk".into();
+        p.name = "  ".into();
+        assert_eq!(check_local(&p), Err(ProcedureError::BadName));
+        p.name = "小院说事".into();
+        p.steps.clear();
+        assert_eq!(check_local(&p), Err(ProcedureError::Empty));
+    }
+
     use super::*;
 
     #[test]

@@ -50,6 +50,7 @@ pub struct World {
     _f: Fresh,
     pub base: String,
     pub a: register::Place,
+    pub b: register::Place,
     pub b6: register::Place,
     /// Part ids of building 6 in order 101..108, then 7-101, then B's.
     pub parts: Vec<String>,
@@ -143,6 +144,7 @@ async fn world(kind: Kind) -> World {
         _f: f,
         base,
         a,
+        b,
         b6,
         parts,
     }
@@ -1129,7 +1131,140 @@ async fn meetings(kind: Kind) {
     assert!(html.contains("15 days"), "{html}");
 }
 
+async fn put(c: &reqwest::Client, url: String, body: Value) -> (StatusCode, Value) {
+    let r = c.put(url).json(&body).send().await.unwrap();
+    let st = r.status();
+    (st, r.json().await.unwrap_or(Value::Null))
+}
+
+/// A community's own procedures: defined by those who deliberate over the
+/// place (not by owners), never shadowing a built-in, versions appended (a
+/// matter keeps the version it copied), the nearest definition winning, and
+/// seen only below the place that defined it.
+async fn community_procedures(kind: Kind) {
+    let w = world(kind).await;
+    let base = &w.base;
+    let (staff, committee, owner0, other) = (
+        login(&w, "staff").await,
+        login(&w, "committee").await,
+        login(&w, "owner0").await,
+        login(&w, "resident_b").await,
+    );
+    let community = w.a.path_ids()[2].clone();
+    let (_, builtins) = get(&owner0, format!("{base}/api/v1/procedures")).await;
+    let mut p = builtins["procedures"][0].clone();
+    p["key"] = json!("courtyard_talk");
+    p["name"] = json!("小院说事");
+    let steps = p["steps"].as_array().unwrap().clone();
+    let with_steps = |n: usize| {
+        let mut q = p.clone();
+        q["steps"] = json!(steps[..n]);
+        q
+    };
+    let url = |place: &str, key: &str| format!("{base}/api/v1/places/{place}/procedures/{key}");
+
+    // refusals: an owner; a key that disagrees; a built-in's key; no steps; bad key
+    let (st, _) = put(&owner0, url(&community, "courtyard_talk"), with_steps(3)).await;
+    assert!(
+        st == StatusCode::FORBIDDEN || st == StatusCode::NOT_FOUND,
+        "{st}"
+    );
+    let (st, e) = put(&staff, url(&community, "other_key"), with_steps(3)).await;
+    assert_eq!(
+        (st, field(&e)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "key"),
+        "{e}"
+    );
+    let mut shadow = with_steps(3);
+    shadow["key"] = json!("seven_step");
+    let (st, e) = put(&staff, url(&community, "seven_step"), shadow).await;
+    assert_eq!(
+        (st, field(&e)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "procedure.key"),
+        "{e}"
+    );
+    let (st, e) = put(&staff, url(&community, "courtyard_talk"), with_steps(0)).await;
+    assert_eq!(
+        (st, field(&e)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "procedure.steps"),
+        "{e}"
+    );
+    let mut upper = with_steps(3);
+    upper["key"] = json!("Courtyard");
+    let (st, e) = put(&staff, url(&community, "Courtyard"), upper).await;
+    assert_eq!(
+        (st, field(&e)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "procedure.key"),
+        "{e}"
+    );
+    // an unknown key cannot be followed
+    let (st, e) = post(
+        &owner0,
+        format!("{base}/api/v1/matters"),
+        json!({"place_id": w.b6.id, "title": "x", "procedure": "courtyard_talk"}),
+    )
+    .await;
+    assert_eq!(
+        (st, field(&e)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "procedure"),
+        "{e}"
+    );
+
+    // the community defines it; a matter in a building below follows it
+    let (st, d) = put(&staff, url(&community, "courtyard_talk"), with_steps(3)).await;
+    assert_eq!(st, StatusCode::OK, "{d}");
+    let m1 = new_matter(&owner0, &w, &w.b6.id, "楼道堆物", json!("courtyard_talk")).await;
+    // a second version: new matters follow it, the first keeps its three steps
+    let (st, _) = put(&staff, url(&community, "courtyard_talk"), with_steps(2)).await;
+    assert_eq!(st, StatusCode::OK);
+    let m2 = new_matter(&owner0, &w, &w.b6.id, "停车", json!("courtyard_talk")).await;
+    let steps_of = |m: Value| m["procedure"]["steps"].as_array().unwrap().len();
+    let (_, v1) = get(&owner0, format!("{base}/api/v1/matters/{m1}")).await;
+    let (_, v2) = get(&owner0, format!("{base}/api/v1/matters/{m2}")).await;
+    assert_eq!((steps_of(v1), steps_of(v2)), (3, 2));
+
+    // compound A's committee overrides it for A only; B still sees the community's
+    let (st, _) = put(&committee, url(&w.a.id, "courtyard_talk"), with_steps(1)).await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, e) = put(&committee, url(&community, "courtyard_talk"), with_steps(1)).await;
+    assert!(
+        st == StatusCode::FORBIDDEN || st == StatusCode::NOT_FOUND,
+        "{st} {e}"
+    );
+    let (_, la) = get(
+        &owner0,
+        format!("{base}/api/v1/places/{}/procedures", w.a.id),
+    )
+    .await;
+    let local = la["local"].as_array().unwrap();
+    assert_eq!(local.len(), 1, "{la}");
+    assert_eq!(local[0]["place_id"], json!(w.a.id));
+    assert_eq!(local[0]["procedure"]["steps"].as_array().unwrap().len(), 1);
+    assert!(la["builtin"].as_array().unwrap().len() >= 3);
+    let (st, lb) = get(
+        &other,
+        format!("{base}/api/v1/places/{}/procedures", w.b.id),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{lb}");
+    let local = lb["local"].as_array().unwrap();
+    assert_eq!(local.len(), 1, "{lb}");
+    assert_eq!(local[0]["place_id"], json!(community));
+    assert_eq!(local[0]["procedure"]["steps"].as_array().unwrap().len(), 2);
+    let m3 = new_matter(&owner0, &w, &w.b6.id, "垃圾分类", json!("courtyard_talk")).await;
+    let (_, v3) = get(&owner0, format!("{base}/api/v1/matters/{m3}")).await;
+    assert_eq!(steps_of(v3), 1);
+    // B's resident cannot look at A's procedures
+    let (st, _) = get(
+        &other,
+        format!("{base}/api/v1/places/{}/procedures", w.a.id),
+    )
+    .await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+}
+
 both!(
+    community_procedures,
     matter_pages,
     vote_rule_in_words,
     opinion_collection,

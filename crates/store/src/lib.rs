@@ -21,6 +21,7 @@ pub mod migrate;
 pub mod notify;
 pub mod open311;
 pub mod payments;
+pub mod procedures;
 pub mod register;
 pub mod stewardship;
 pub mod testing;

@@ -65,6 +65,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0007_fund2.sqlite.sql"),
         postgres: include_str!("../migrations/0007_fund2.postgres.sql"),
     },
+    Migration {
+        version: 8,
+        name: "procedures",
+        common: include_str!("../migrations/0008_procedures.sql"),
+        sqlite: include_str!("../migrations/0008_procedures.sqlite.sql"),
+        postgres: include_str!("../migrations/0008_procedures.postgres.sql"),
+    },
 ];
 
 pub async fn run(db: &Db) -> Result<(), StoreError> {

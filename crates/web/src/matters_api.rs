@@ -3,7 +3,7 @@
 //! community's own), each step recorded by someone holding one of the step's
 //! roles over the scope, in order and within its day limits.
 
-use crate::access::check;
+use crate::access::{check, check_place};
 use crate::problem::{ApiError, ApiJson};
 use crate::session::CurrentUser;
 use crate::AppState;
@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use gongzhi_domain::policy::{self, Action};
 use gongzhi_domain::procedure::{self, Procedure};
-use gongzhi_store::{db, matters};
+use gongzhi_store::{db, matters, procedures as library};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
@@ -22,6 +22,8 @@ use utoipa_axum::routes;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(procedures))
+        .routes(routes!(place_procedures))
+        .routes(routes!(define_procedure))
         .routes(routes!(create_matter))
         .routes(routes!(get_matter))
         .routes(routes!(place_matters))
@@ -32,6 +34,51 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/api/v1/procedures", tag = "matters", responses((status = 200, description = "procedures")))]
 async fn procedures(_user: CurrentUser) -> Json<Value> {
     Json(json!({"procedures": procedure::builtins()}))
+}
+
+/// The procedures a matter at this place can follow: the built-ins and those
+/// defined for the place or above it (the nearest definition of a key wins).
+#[utoipa::path(get, path = "/api/v1/places/{id}/procedures", tag = "matters", params(("id" = String, Path, description = "place id")), responses((status = 200, description = "procedures")))]
+async fn place_procedures(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let (place, _) = check(&state, &user, &id, Action::ReadStructure).await?;
+    let local = library::visible(&state.db, &place).await?;
+    Ok(Json(
+        json!({"builtin": procedure::builtins(), "local": local}),
+    ))
+}
+
+/// Define (or redefine, as a new version) a procedure of this place's own,
+/// e.g. a community's "小院说事". Needs the right to deliberate over the
+/// place; the key in the path and the body agree, and is not a built-in's.
+/// Matters already raised keep the version they copied.
+#[utoipa::path(put, path = "/api/v1/places/{id}/procedures/{key}", tag = "matters", params(("id" = String, Path, description = "place id"), ("key" = String, Path, description = "procedure key")), responses((status = 200, description = "defined"), (status = 422, description = "invalid field")))]
+async fn define_procedure(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, key)): Path<(String, String)>,
+    ApiJson(p): ApiJson<Procedure>,
+) -> Result<Json<Value>, ApiError> {
+    let (place, _) = check(&state, &user, &id, Action::ReadStructure).await?;
+    check_place(&user, &place, Action::Deliberate)?;
+    if p.key != key {
+        return Err(ApiError::field(
+            "key",
+            format!("the body's key '{}' is not the path's '{key}'", p.key),
+        ));
+    }
+    let actor = user.audit_name();
+    let lp = state
+        .db
+        .write(move |tx| {
+            let (actor, place, p) = (actor.clone(), place.clone(), p.clone());
+            Box::pin(async move { library::define(tx, &actor, &place, &p).await })
+        })
+        .await?;
+    Ok(Json(json!(lp)))
 }
 
 #[derive(Deserialize)]
@@ -57,14 +104,12 @@ async fn create_matter(
     user: CurrentUser,
     ApiJson(body): ApiJson<NewMatter>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let (place, _) = check(&state, &user, &body.place_id, Action::ReadStructure).await?;
     let p = match body.procedure {
-        ProcedureSpec::Builtin(k) => procedure::builtins()
-            .into_iter()
-            .find(|p| p.key == k)
-            .ok_or_else(|| ApiError::field("procedure", format!("unknown procedure '{k}'")))?,
+        // a built-in, else one defined for this place or above it
+        ProcedureSpec::Builtin(k) => library::resolve(&state.db, &place, &k).await?,
         ProcedureSpec::Custom(p) => p,
     };
-    let (place, _) = check(&state, &user, &body.place_id, Action::ReadStructure).await?;
     let actor = user.audit_name();
     let m = state
         .db
