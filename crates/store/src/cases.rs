@@ -298,18 +298,31 @@ async fn find_grid(
             return Ok(Some(db::s(&r, "grid_id")?));
         }
     }
+    // A common area (a building, a compound): the micro-grid anchored on the
+    // place itself, else the one micro-grid that holds every one of its
+    // parts. When several micro-grids share it, no single worker owns it: it
+    // stays with the compound's grid and staff rather than going to whichever
+    // micro-grid a query happened to return first.
+    let anchored =
+        sqlx::query("SELECT id FROM grids WHERE place_id = $1 AND kind = 'micro' LIMIT 2")
+            .bind(place.id.clone())
+            .fetch_all(&mut **tx)
+            .await?;
+    if anchored.len() == 1 {
+        return Ok(Some(db::s(&anchored[0], "id")?));
+    }
     let (lo, hi) = subtree(&place.path);
-    let r = sqlx::query(
-        "SELECT gp.grid_id FROM grid_parts gp JOIN parts pt ON pt.id = gp.part_id JOIN places pl ON pl.id = pt.place_id \
-         WHERE pl.path >= $1 AND pl.path < $2 LIMIT 1",
+    let rows = sqlx::query(
+        "SELECT DISTINCT gp.grid_id FROM grid_parts gp JOIN parts pt ON pt.id = gp.part_id JOIN places pl ON pl.id = pt.place_id \
+         WHERE pl.path >= $1 AND pl.path < $2 LIMIT 2",
     )
     .bind(lo)
     .bind(hi)
-    .fetch_optional(&mut **tx)
+    .fetch_all(&mut **tx)
     .await?;
-    Ok(match r {
-        Some(r) => Some(db::s(&r, "grid_id")?),
-        None => None,
+    Ok(match rows.as_slice() {
+        [one] => Some(db::s(one, "grid_id")?),
+        _ => None,
     })
 }
 

@@ -179,4 +179,158 @@ async fn queue_query_uses_an_index(kind: Kind) {
     assert_eq!(q.len(), 1);
 }
 
-both!(deliveries_retry_and_are_recorded, queue_query_uses_an_index);
+/// A case on a common area goes to the micro-grid anchored on that place, else
+/// to the one micro-grid that holds all its parts; a place that several
+/// micro-grids share goes to none (the compound's grid and staff own it), and
+/// a case on a part goes to that part's micro-grid.
+async fn common_area_cases_route_to_one_micro_grid(kind: Kind) {
+    use gongzhi_domain::place::GridKind;
+    let f = fresh(kind).await;
+    let (compound, _, _) = world(&f.db).await;
+    let mut buildings = register::children(&f.db, Some(&compound)).await.unwrap();
+    buildings.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut b = Vec::new();
+    let mut parts = Vec::new();
+    for c in &buildings {
+        let place = register::get_place(&f.db, &c.id).await.unwrap();
+        let ps: Vec<String> =
+            register::parts_under(&f.db, &place, &register::PartFilter::All, true, 100, 0)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|p| p.id)
+                .collect();
+        b.push(place);
+        parts.push(ps);
+    }
+    let community = register::get_place(&f.db, &compound.path_ids()[2])
+        .await
+        .unwrap();
+    let (c2, b2, p2) = (compound.clone(), b.clone(), parts.clone());
+    let (g1, g2, g3) =
+        f.db.write(move |tx| {
+            let (compound, b, parts, community) =
+                (c2.clone(), b2.clone(), p2.clone(), community.clone());
+            Box::pin(async move {
+                let cg = register::create_grid(
+                    tx,
+                    "t",
+                    GridKind::Community,
+                    "社区",
+                    &community,
+                    None,
+                    None,
+                )
+                .await?;
+                let ag = register::create_grid(
+                    tx,
+                    "t",
+                    GridKind::Compound,
+                    "小区",
+                    &compound,
+                    Some(&cg),
+                    None,
+                )
+                .await?;
+                let g1 = register::create_grid(
+                    tx,
+                    "t",
+                    GridKind::Micro,
+                    "G1",
+                    &compound,
+                    Some(&ag),
+                    None,
+                )
+                .await?;
+                let g2 = register::create_grid(
+                    tx,
+                    "t",
+                    GridKind::Micro,
+                    "G2",
+                    &compound,
+                    Some(&ag),
+                    None,
+                )
+                .await?;
+                let g3 =
+                    register::create_grid(tx, "t", GridKind::Micro, "G3", &b[2], Some(&ag), None)
+                        .await?;
+                // G1: all of building 1 and one flat of building 2; G2: the rest
+                let mut one: Vec<String> = parts[0].clone();
+                one.push(parts[1][0].clone());
+                let mut two: Vec<String> = parts[1][1..].to_vec();
+                two.extend(parts[2].iter().cloned());
+                register::assign_parts(tx, "t", &g1, &one).await?;
+                register::assign_parts(tx, "t", &g2, &two).await?;
+                Ok((g1, g2, g3))
+            })
+        })
+        .await
+        .unwrap();
+    let raise = |place: register::Place, part: Option<String>| {
+        let db = f.db.clone();
+        async move {
+            let id = db
+                .write(move |tx| {
+                    let (place, part) = (place.clone(), part.clone());
+                    Box::pin(async move {
+                        let nc = NewCase {
+                            place,
+                            part_id: part,
+                            category: Category::Repair,
+                            priority: Priority::Normal,
+                            description: "公共区域报修".into(),
+                            address: None,
+                            lat: None,
+                            lon: None,
+                            channel: Channel::Web,
+                            reporter_user_id: None,
+                            reporter_name: Some("张三".into()),
+                            reporter_phone: None,
+                            consent_publish: false,
+                            raised_by: "user:grid".into(),
+                        };
+                        cases::raise(tx, &nc, &Calendar::china_2026(), db::now_ms()).await
+                    })
+                })
+                .await
+                .unwrap();
+            cases::get(&db, &id).await.unwrap().grid_id
+        }
+    };
+    assert_eq!(
+        raise(b[0].clone(), None).await,
+        Some(g1.clone()),
+        "building 1 lies in G1 alone"
+    );
+    assert_eq!(
+        raise(b[1].clone(), None).await,
+        None,
+        "building 2 is split between G1 and G2"
+    );
+    assert_eq!(
+        raise(compound.clone(), None).await,
+        None,
+        "the compound has several micro-grids"
+    );
+    assert_eq!(
+        raise(b[2].clone(), None).await,
+        Some(g3),
+        "G3 is anchored on building 3"
+    );
+    assert_eq!(
+        raise(b[1].clone(), Some(parts[1][0].clone())).await,
+        Some(g1),
+        "a flat goes to its own micro-grid"
+    );
+    assert_eq!(
+        raise(b[1].clone(), Some(parts[1][1].clone())).await,
+        Some(g2)
+    );
+}
+
+both!(
+    deliveries_retry_and_are_recorded,
+    queue_query_uses_an_index,
+    common_area_cases_route_to_one_micro_grid
+);
