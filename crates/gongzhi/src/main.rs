@@ -169,13 +169,20 @@ enum BenchCmd {
         #[arg(long, default_value_t = 16)]
         concurrency: usize,
     },
-    /// Votes: domain tally of N ballots; freezing, casting and closing on a 10,000-part register.
+    /// Votes: domain tally of N ballots; freezing, casting and closing on a 10,000-part register;
+    /// ballots through the HTTP API; closing (tallying from the database) a vote of N ballots.
     Votes {
         #[arg(long, default_value_t = 1_000_000)]
         ballots: usize,
         /// Database for the store part (default: a fresh SQLite file).
         #[arg(long)]
         database_url: Option<String>,
+        /// Seconds of casting through the HTTP API.
+        #[arg(long, default_value_t = 10)]
+        http_seconds: u64,
+        /// Concurrent HTTP clients.
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
     },
 }
 
@@ -413,8 +420,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(BenchCmd::Votes {
             ballots,
             database_url,
+            http_seconds,
+            clients,
         }) => {
-            bench_votes::run(ballots, database_url).await?;
+            bench_votes::run(ballots, database_url, http_seconds, clients).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit(_) => unreachable!("handled before the runtime starts"),

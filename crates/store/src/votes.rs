@@ -473,6 +473,32 @@ pub async fn electorate(db: &Db, vote_id: &str) -> Result<Vec<Elector>, StoreErr
     electorate_from(db.reader(), vote_id).await
 }
 
+/// Which of `owner_ids` are in the frozen electorate of `vote_id` (sorted),
+/// through the (vote, owner) index rather than the whole electorate.
+pub async fn electors_among(
+    db: &Db,
+    vote_id: &str,
+    owner_ids: &[String],
+) -> Result<Vec<String>, StoreError> {
+    let mut out = Vec::new();
+    for chunk in owner_ids.chunks(500) {
+        let sql = format!(
+            "SELECT DISTINCT owner_id FROM vote_electorate WHERE vote_id = $1 AND owner_id IN ({})",
+            db::in_placeholders(2, chunk.len())
+        );
+        let mut q = sqlx::query(&sql).bind(vote_id.to_string());
+        for o in chunk {
+            q = q.bind(o.clone());
+        }
+        for r in q.fetch_all(db.reader()).await? {
+            out.push(db::s(&r, "owner_id")?);
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct EvidenceView {
     pub id: String,
@@ -1069,4 +1095,111 @@ pub async fn apportion(
             })
             .collect(),
     ))
+}
+
+/// Rows per multi-row INSERT in the bench loaders (12 columns at most: under
+/// SQLite's and PostgreSQL's parameter limits).
+const BENCH_ROWS: usize = 2_000;
+
+/// For benchmarks only: `n` synthetic owners, each holding one flat (area
+/// 60.00–149.99 m²) numbered from 1000 in `building` of `compound`, written
+/// straight into the tables with multi-row INSERTs, 100,000 rows per
+/// transaction (no audit: they are not a real register). Returns the owner
+/// ids in flat order.
+pub async fn bench_register(
+    db: &Db,
+    compound_id: &str,
+    building_id: &str,
+    n: usize,
+    now: i64,
+) -> Result<Vec<String>, StoreError> {
+    let owners: Vec<String> = (0..n).map(|_| db::new_id()).collect();
+    for (t, tchunk) in owners.chunks(50 * BENCH_ROWS).enumerate() {
+        let (tchunk, dbc) = (tchunk.to_vec(), db.clone());
+        let (compound_id, building_id) = (compound_id.to_string(), building_id.to_string());
+        db.write(move |tx| {
+            let (tchunk, db2) = (tchunk.clone(), dbc.clone());
+            let (compound_id, building_id) = (compound_id.clone(), building_id.clone());
+            Box::pin(async move {
+                for (c, chunk) in tchunk.chunks(BENCH_ROWS).enumerate() {
+                    let base = t * 50 * BENCH_ROWS + c * BENCH_ROWS;
+                    let sql = format!("INSERT INTO owners (id, owner_key, name, kind, phone, consent_publish_name, created_at) VALUES {}", db2.bulk_values(chunk.len(), 7));
+                    let mut q = sqlx::query(&sql);
+                    for (i, id) in chunk.iter().enumerate() {
+                        q = q
+                            .bind(id.clone())
+                            .bind(format!("bench-{}", base + i))
+                            .bind(format!("业主{}", base + i))
+                            .bind("person")
+                            .bind(None::<String>)
+                            .bind(0i64)
+                            .bind(now);
+                    }
+                    q.execute(&mut **tx).await?;
+                    let sql = format!("INSERT INTO parts (id, place_id, compound_id, number, kind, area_centi, area_basis, owner_id, natural_key, created_at, updated_at) VALUES {}", db2.bulk_values(chunk.len(), 11));
+                    let mut q = sqlx::query(&sql);
+                    for (i, id) in chunk.iter().enumerate() {
+                        let k = base + i;
+                        q = q
+                            .bind(db::new_id())
+                            .bind(building_id.clone())
+                            .bind(compound_id.clone())
+                            .bind((k + 1_000).to_string())
+                            .bind("flat")
+                            .bind(6000 + (k as i64 * 37) % 9000)
+                            .bind("registered")
+                            .bind(id.clone())
+                            .bind(format!("bench/{building_id}/{}", k + 1_000))
+                            .bind(now)
+                            .bind(now);
+                    }
+                    q.execute(&mut **tx).await?;
+                }
+                Ok(())
+            })
+        })
+        .await?;
+    }
+    Ok(owners)
+}
+
+/// For benchmarks only: one online ballot (1 in 3 no, else yes) per owner
+/// of `owners` in the open vote `vote_id`, written straight into
+/// `vote_ballots` with multi-row INSERTs (no window or electorate checks, no
+/// audit: they are not real ballots).
+pub async fn bench_ballots(
+    db: &Db,
+    vote_id: &str,
+    owners: &[String],
+    now: i64,
+) -> Result<(), StoreError> {
+    for tchunk in owners.chunks(50 * BENCH_ROWS) {
+        let (tchunk, dbc, vote_id) = (tchunk.to_vec(), db.clone(), vote_id.to_string());
+        db.write(move |tx| {
+            let (tchunk, db2, vote_id) = (tchunk.clone(), dbc.clone(), vote_id.clone());
+            Box::pin(async move {
+                for chunk in tchunk.chunks(BENCH_ROWS) {
+                    let sql = format!("INSERT INTO vote_ballots (id, vote_id, owner_id, seq, choice, channel, receipt, cast_by, cast_at) VALUES {}", db2.bulk_values(chunk.len(), 9));
+                    let mut q = sqlx::query(&sql);
+                    for (i, o) in chunk.iter().enumerate() {
+                        let id = db::new_id();
+                        q = q
+                            .bind(id.clone())
+                            .bind(vote_id.clone())
+                            .bind(o.clone())
+                            .bind(1i64)
+                            .bind(if i % 3 == 0 { "no" } else { "yes" })
+                            .bind("online")
+                            .bind(id)
+                            .bind("bench")
+                            .bind(now);
+                    }
+                    q.execute(&mut **tx).await?;
+                }
+                Ok(())
+            })
+        })
+        .await?;
+    }
+    Ok(())
 }

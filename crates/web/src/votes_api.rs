@@ -80,13 +80,7 @@ pub async fn my_electors(
     if mine.is_empty() {
         return Ok(vec![]);
     }
-    let el = votes::electorate(&state.db, &v.id).await?;
-    let mut out: Vec<String> = mine
-        .into_iter()
-        .filter(|o| el.iter().any(|e| &e.owner_id == o))
-        .collect();
-    out.sort();
-    Ok(out)
+    Ok(votes::electors_among(&state.db, &v.id, &mine).await?)
 }
 
 /// The vote if the caller may see it: over a place they may read, or as an
