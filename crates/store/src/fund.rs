@@ -559,6 +559,19 @@ pub async fn check_passed_vote(
     Ok(())
 }
 
+/// A refused approval as a store error: the same person twice is a
+/// conflict with what is already recorded; anything else names its field.
+pub(crate) fn approval_error(e: gongzhi_domain::ledger::ApprovalError) -> StoreError {
+    match e {
+        gongzhi_domain::ledger::ApprovalError::SamePerson => StoreError::Conflict(e.to_string()),
+        other => {
+            let m = other.to_string();
+            let (f, r) = m.split_once(": ").unwrap_or(("role", &m));
+            StoreError::invalid(f, r)
+        }
+    }
+}
+
 /// Idempotency: the stored response for `key`, if this request was already
 /// done. The same key with a different request is a conflict.
 pub async fn idem_lookup(
@@ -1110,19 +1123,9 @@ pub async fn approve(
             let before = d.clone();
             let now = db::now_ms();
             let policy = books.policy_for(d.emergency.is_some());
-            let approval_err = |e: gongzhi_domain::ledger::ApprovalError| match e {
-                gongzhi_domain::ledger::ApprovalError::SamePerson => {
-                    StoreError::Conflict(e.to_string())
-                }
-                other => {
-                    let m = other.to_string();
-                    let (f, r) = m.split_once(": ").unwrap_or(("role", &m));
-                    StoreError::invalid(f, r)
-                }
-            };
             let transfer = match d.state.as_str() {
                 "requested" => {
-                    let role = policy.first(&held).map_err(approval_err)?;
+                    let role = policy.first(&held).map_err(approval_error)?;
                     let mut nt =
                         resolve(&d, TransferKind::Pending, &user, role.as_str(), &d.purpose);
                     nt.pending_id = None;
@@ -1160,7 +1163,7 @@ pub async fn approve(
                             &user,
                             &held,
                         )
-                        .map_err(approval_err)?;
+                        .map_err(approval_error)?;
                     let t = append(
                         tx,
                         &compound,

@@ -20,7 +20,7 @@ use crate::error::StoreError;
 use crate::fund::{self, Idem, NewTransfer, Outcome};
 use crate::register::{self, Place};
 use ed25519_dalek::{Signer, SigningKey, Verifier, VerifyingKey};
-use gongzhi_domain::ledger::{AccountCode, TransferKind};
+use gongzhi_domain::ledger::{AccountCode, ApprovalError, ApprovalPolicy, TransferKind};
 use gongzhi_domain::policy::Role;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -384,19 +384,33 @@ pub async fn approve_waiver(
             if w.state != "requested" {
                 return Err(StoreError::Conflict(format!("waiver '{id}' is already {}", w.state)));
             }
-            let (col, role) = if held.contains(&Role::Steward) && w.steward_by.is_none() {
-                ("steward_by", Role::Steward)
-            } else if held.contains(&Role::BranchSecretary) && w.branch_by.is_none() {
-                ("branch_by", Role::BranchSecretary)
-            } else if held.contains(&Role::Steward) || held.contains(&Role::BranchSecretary) {
-                return Err(StoreError::Conflict("this side has already approved".into()));
-            } else {
-                return Err(StoreError::invalid("role", "a hardship waiver is approved by the steward and the compound's party branch"));
+            // Two parties, as for disbursements (`ledger::ApprovalPolicy`): the
+            // steward and the party branch, two different people, either first.
+            let policy = ApprovalPolicy::new(Role::Steward, Role::BranchSecretary)
+                .expect("two different roles");
+            let first = match (&w.steward_by, &w.branch_by) {
+                (Some(u), _) => Some((u.clone(), Role::Steward)),
+                (None, Some(u)) => Some((u.clone(), Role::BranchSecretary)),
+                (None, None) => None,
             };
-            if w.steward_by.as_deref() == Some(user.as_str()) || w.branch_by.as_deref() == Some(user.as_str()) {
-                return Err(StoreError::Conflict("the second approval must come from a different person".into()));
+            let role = match &first {
+                None => policy.first(&held),
+                Some((u, r)) => policy.second(u, *r, &user, &held),
             }
-            if role == Role::Steward { w.steward_by = Some(user.clone()) } else { w.branch_by = Some(user.clone()) }
+            .map_err(|e| match (&e, &first) {
+                // holds only the side that has already approved
+                (ApprovalError::SecondRoleMissing(_), Some((_, r))) if held.contains(r) => {
+                    StoreError::Conflict("this side has already approved".into())
+                }
+                _ => fund::approval_error(e),
+            })?;
+            let col = if role == Role::Steward {
+                w.steward_by = Some(user.clone());
+                "steward_by"
+            } else {
+                w.branch_by = Some(user.clone());
+                "branch_by"
+            };
             let now = db::now_ms();
             if w.steward_by.is_some() && w.branch_by.is_some() {
                 let (period, outstanding) = crate::billing::outstanding_in(tx, &compound.id, &w.bill_id).await?;
