@@ -8,7 +8,7 @@ use crate::audit::{self, Entry};
 use crate::cases::{self, NewCase};
 use crate::db::{self, Db, Tx};
 use crate::error::StoreError;
-use crate::register::{self, path_ids, subtree};
+use crate::register::{self, subtree};
 use gongzhi_domain::cases::{Calendar, Category, Channel, Priority};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -41,26 +41,19 @@ impl Answer {
 
 /// The answer mode at a place: its own setting or its nearest ancestor's; `id` by default.
 pub async fn answer_at(db: &Db, place_path: &str) -> Result<Answer, StoreError> {
-    let ids = path_ids(place_path);
-    if ids.is_empty() {
-        return Ok(Answer::Id);
-    }
-    let sql = format!(
-        "SELECT place_id, answer FROM open311_settings WHERE place_id IN ({})",
-        db::in_placeholders(1, ids.len())
-    );
-    let mut q = sqlx::query(&sql);
-    for id in &ids {
-        q = q.bind(id.clone());
-    }
-    let rows = q.fetch_all(db.reader()).await?;
+    let rows = register::rows_along_path(
+        db,
+        place_path,
+        "SELECT place_id, answer FROM open311_settings WHERE place_id IN",
+        &[],
+        "",
+    )
+    .await?;
     let mut best: Option<(usize, Answer)> = None;
-    for r in &rows {
-        let pid = db::s(r, "place_id")?;
-        let depth = ids.iter().position(|i| *i == pid).unwrap_or(0);
+    for (depth, r) in &rows {
         if let Some(a) = Answer::parse(&db::s(r, "answer")?) {
-            if best.is_none_or(|(d, _)| depth > d) {
-                best = Some((depth, a));
+            if best.is_none_or(|(d, _)| *depth > d) {
+                best = Some((*depth, a));
             }
         }
     }

@@ -8,7 +8,7 @@
 use crate::audit::{self, Entry};
 use crate::db::{self, Db, Tx};
 use crate::error::StoreError;
-use crate::register::{path_ids, Place};
+use crate::register::Place;
 use gongzhi_domain::procedure::{self, Procedure};
 use serde::Serialize;
 use serde_json::json;
@@ -70,25 +70,20 @@ pub async fn define(
 /// The procedures defined at `place` and its ancestors, current versions,
 /// the nearest place's winning for a key; ordered by key.
 pub async fn visible(db: &Db, place: &Place) -> Result<Vec<LocalProcedure>, StoreError> {
-    let ids = path_ids(&place.path);
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!(
-        "SELECT place_id, key, procedure_json, created_by, created_at FROM procedure_library WHERE place_id IN ({}) ORDER BY created_at, id",
-        db::in_placeholders(1, ids.len())
-    );
-    let mut q = sqlx::query(&sql);
-    for id in &ids {
-        q = q.bind(id.clone());
-    }
-    let rows = q.fetch_all(db.reader()).await?;
+    let rows = crate::register::rows_along_path(
+        db,
+        &place.path,
+        "SELECT place_id, key, procedure_json, created_by, created_at FROM procedure_library WHERE place_id IN",
+        &[],
+        "ORDER BY created_at, id",
+    )
+    .await?;
     // key → (depth of its place, the procedure); deeper wins, later wins at one depth
     let mut best: std::collections::BTreeMap<String, (usize, LocalProcedure)> =
         std::collections::BTreeMap::new();
-    for r in &rows {
+    for (depth, r) in &rows {
+        let depth = *depth;
         let place_id = db::s(r, "place_id")?;
-        let depth = ids.iter().position(|i| *i == place_id).unwrap_or(0);
         let p: Procedure = serde_json::from_str(&db::s(r, "procedure_json")?)
             .map_err(|e| StoreError::Config(format!("stored procedure is not valid: {e}")))?;
         let lp = LocalProcedure {

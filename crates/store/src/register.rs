@@ -33,6 +33,44 @@ impl Place {
     }
 }
 
+/// The rows of a per-place table (settings, Open311 answers, procedures…) that
+/// belong to the place at `path` or one of its ancestors, each with its depth
+/// (0 = the top of the path; the deepest row is the nearest place's, which
+/// wins). `select` is a query up to and including `place_id IN`, with `$1..`
+/// bound from `binds`; the path's place ids follow, then `order`.
+pub(crate) async fn rows_along_path(
+    db: &Db,
+    path: &str,
+    select: &str,
+    binds: &[&str],
+    order: &str,
+) -> Result<Vec<(usize, AnyRow)>, StoreError> {
+    let ids = path_ids(path);
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "{select} ({}) {order}",
+        db::in_placeholders(binds.len() + 1, ids.len())
+    );
+    let mut q = sqlx::query(&sql);
+    for b in binds {
+        q = q.bind(b.to_string());
+    }
+    for id in &ids {
+        q = q.bind(id.clone());
+    }
+    q.fetch_all(db.reader())
+        .await?
+        .into_iter()
+        .map(|r| {
+            let pid = db::s(&r, "place_id")?;
+            let depth = ids.iter().position(|i| *i == pid).unwrap_or(0);
+            Ok((depth, r))
+        })
+        .collect()
+}
+
 /// The half-open range of materialised paths below (and including) `path`:
 /// `[path, path-without-slash + "0")`, since '0' follows '/'. A range, unlike a
 /// prefix pattern match, uses the path index on SQLite and PostgreSQL alike.

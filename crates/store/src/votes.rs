@@ -8,7 +8,7 @@
 use crate::audit::{self, Entry};
 use crate::db::{self, Db, Tx};
 use crate::error::StoreError;
-use crate::register::{natural_cmp, path_ids, Place};
+use crate::register::{self, natural_cmp, Place};
 use gongzhi_domain::ballot::{self, Channel, VoteStatus, DEFAULT_PROXY_LIMIT};
 use gongzhi_domain::mask::mask_name;
 use gongzhi_domain::money::{format_hundredths, Area};
@@ -214,28 +214,18 @@ pub async fn votes_of_owners(db: &Db, owner_ids: &[String]) -> Result<Vec<VoteVi
 
 /// A setting of a place or the nearest ancestor that has it.
 pub async fn setting(db: &Db, place_path: &str, name: &str) -> Result<Option<String>, StoreError> {
-    let ids = path_ids(place_path);
-    if ids.is_empty() {
-        return Ok(None);
-    }
-    let sql = format!(
-        "SELECT place_id, value FROM settings WHERE name = $1 AND place_id IN ({})",
-        db::in_placeholders(2, ids.len())
-    );
-    let mut q = sqlx::query(&sql).bind(name.to_string());
-    for id in &ids {
-        q = q.bind(id.clone());
-    }
-    let rows = q.fetch_all(db.reader()).await?;
-    let mut best: Option<(usize, String)> = None;
-    for r in &rows {
-        let pid = db::s(r, "place_id")?;
-        let depth = ids.iter().position(|i| *i == pid).unwrap_or(0);
-        if best.as_ref().is_none_or(|(d, _)| depth > *d) {
-            best = Some((depth, db::s(r, "value")?));
-        }
-    }
-    Ok(best.map(|(_, v)| v))
+    let rows = register::rows_along_path(
+        db,
+        place_path,
+        "SELECT place_id, value FROM settings WHERE name = $1 AND place_id IN",
+        &[name],
+        "",
+    )
+    .await?;
+    rows.iter()
+        .max_by_key(|(depth, _)| *depth)
+        .map(|(_, r)| db::s(r, "value"))
+        .transpose()
 }
 
 /// Sets a place's setting (audited with before/after). `vote.proxy_limit`
