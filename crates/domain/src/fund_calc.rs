@@ -168,6 +168,12 @@ pub fn day_of_ms(ms: i64) -> i64 {
     (ms + CST_MS).div_euclid(86_400_000)
 }
 
+/// `YYYY-MM-DD` of a millisecond timestamp in China time (UTC+8).
+pub fn date_of_ms(ms: i64) -> String {
+    let (y, m, d) = civil_from_days(day_of_ms(ms));
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
 /// Whether the maintenance fund's audit is due on `today`: the last
 /// recorded audit is at least three years old — or there is none at all.
 pub fn audit_due(last_audit_day: Option<i64>, today: i64) -> bool {

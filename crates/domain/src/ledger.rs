@@ -59,6 +59,9 @@ str_enum!(
         // remuneration owed to the steward, accrued each period, paid out
         // by a two-party approved disbursement
         StewardPayable = "steward_payable",
+        // online payments received by a payment gateway and not yet settled
+        // into `bank` (the gateway's settlement moves them, as a direct inflow)
+        GatewayClearing = "gateway_clearing",
     }
 );
 
@@ -76,7 +79,8 @@ impl AccountCode {
     pub fn normal(self) -> Normal {
         use AccountCode::*;
         match self {
-            Bank | MaintenanceBank | OwnerReceivables | StewardRemuneration | ExpenseRepair
+            Bank | MaintenanceBank | OwnerReceivables | GatewayClearing | StewardRemuneration
+            | ExpenseRepair
             | ExpenseCleaning | ExpenseSecurity | ExpenseGreening | ExpenseUtilities
             | ExpenseOther => Normal::Debit,
             _ => Normal::Credit,
@@ -91,7 +95,9 @@ impl AccountCode {
         self.is_cash()
             || matches!(
                 self,
-                AccountCode::MaintenancePrincipal | AccountCode::MaintenanceInterest
+                AccountCode::MaintenancePrincipal
+                    | AccountCode::MaintenanceInterest
+                    | AccountCode::GatewayClearing
             )
     }
     /// The expense categories a disbursement may be booked to.

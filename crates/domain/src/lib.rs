@@ -7,6 +7,7 @@ pub mod ballot;
 pub mod book_entries;
 pub mod cases;
 pub mod deliberation;
+pub mod flows;
 pub mod fund_calc;
 pub mod ical;
 pub mod ledger;

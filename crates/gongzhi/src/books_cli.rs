@@ -14,9 +14,9 @@
 //! 4. with `--state`, a consistency proof from the last verified checkpoint.
 
 use anyhow::{anyhow, bail, Context};
-use gongzhi_domain::book_entries::{Entry, RecordBody};
+use gongzhi_domain::book_entries::Entry;
 use gongzhi_domain::ledger::{
-    AccountCode, Balance, Ledger, Transfer, TransferKind, EMERGENCY_CODE,
+    AccountCode, Balance, Ledger, Transfer, TransferKind,
 };
 use gongzhi_domain::merkle::{self, Checkpoint, Hash, Tree};
 use serde::{Deserialize, Serialize};
@@ -252,7 +252,10 @@ async fn verify_inner(
             merkle::hex(&cp.root)
         );
     }
-    check_emergencies(&entries[..cp.size as usize])?;
+    // money moved only as the procedures move it: every outflow an approved
+    // disbursement (or a published emergency use), every other transfer an
+    // inflow or a procedure's own entry
+    gongzhi_domain::flows::check_log(&entries[..cp.size as usize]).map_err(|f| anyhow!(f.reason))?;
     // replay the rules, then compare balances at the accounts' log size
     let mut ledger = Ledger::new();
     for (i, t) in entries
@@ -324,46 +327,6 @@ async fn verify_inner(
     Ok(out)
 }
 
-/// Every emergency transfer (maintenance fund without a vote) must follow a
-/// published emergency request for its disbursement: the request with its
-/// `emergency` and a publication about the same disbursement, both earlier
-/// in the log.
-fn check_emergencies(entries: &[Entry]) -> anyhow::Result<()> {
-    let mut requested = std::collections::HashSet::new();
-    let mut published = std::collections::HashSet::new();
-    for (i, e) in entries.iter().enumerate() {
-        match e {
-            Entry::Record(r) => match &r.body {
-                RecordBody::DisbursementRequest {
-                    disbursement_id,
-                    emergency: Some(_),
-                    ..
-                } => {
-                    requested.insert(format!("disbursement:{disbursement_id}"));
-                }
-                RecordBody::Publication { subject, .. } => {
-                    published.insert(subject.clone());
-                }
-                _ => {}
-            },
-            Entry::Transfer(t) if t.code == EMERGENCY_CODE => {
-                let ok = t
-                    .link
-                    .as_ref()
-                    .is_some_and(|l| requested.contains(l) && published.contains(l));
-                if !ok {
-                    bail!(
-                        "entry {i} ({}): an emergency use without a published emergency request before it",
-                        e.describe()
-                    );
-                }
-            }
-            Entry::Transfer(_) => {}
-        }
-    }
-    Ok(())
-}
-
 // ---------------------------------------------------------------------------
 // export
 // ---------------------------------------------------------------------------
@@ -380,7 +343,7 @@ pub enum Format {
 pub fn account_name(code: AccountCode) -> String {
     use AccountCode::*;
     let root = match code {
-        Bank | MaintenanceBank | OwnerReceivables => "Assets",
+        Bank | MaintenanceBank | OwnerReceivables | GatewayClearing => "Assets",
         DividendsPayable | StewardPayable => "Liabilities",
         MaintenancePrincipal | MaintenanceInterest | OpeningBalance => "Equity",
         StewardRemuneration => "Expenses",
@@ -405,9 +368,7 @@ pub fn account_name(code: AccountCode) -> String {
 
 /// `YYYY-MM-DD` of a millisecond timestamp in China Standard Time (UTC+8).
 pub fn date(ms: i64) -> String {
-    use gongzhi_domain::fund_calc::{civil_from_days, day_of_ms};
-    let (y, m, d) = civil_from_days(day_of_ms(ms));
-    format!("{y:04}-{m:02}-{d:02}")
+    gongzhi_domain::fund_calc::date_of_ms(ms)
 }
 
 fn money(fen: i64) -> String {
@@ -573,90 +534,6 @@ pub async fn export(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn an_emergency_use_needs_its_published_request_first() {
-        use gongzhi_domain::book_entries::Record;
-        let t = Transfer {
-            seq: 2,
-            id: "t".into(),
-            kind: TransferKind::Pending,
-            debit: AccountCode::MaintenancePrincipal,
-            credit: AccountCode::MaintenanceBank,
-            amount: 100,
-            code: EMERGENCY_CODE.into(),
-            memo: String::new(),
-            pending_id: None,
-            link: Some("disbursement:d1".into()),
-            vote_id: None,
-            by_user: "u".into(),
-            by_role: "committee_member".into(),
-            at: 0,
-            timeout_at: None,
-        };
-        let rec = |seq: u64, body: RecordBody| {
-            Entry::Record(Record {
-                seq,
-                id: format!("r{seq}"),
-                by_user: "u".into(),
-                by_role: "steward".into(),
-                at: 0,
-                body,
-            })
-        };
-        let request = rec(
-            0,
-            RecordBody::DisbursementRequest {
-                disbursement_id: "d1".into(),
-                purpose: "lift".into(),
-                payee: "x".into(),
-                amount: 100,
-                category: AccountCode::ExpenseRepair,
-                source: AccountCode::MaintenancePrincipal,
-                documents: vec![],
-                vote_id: None,
-                emergency: Some("elevator_stopped".into()),
-            },
-        );
-        let publication = rec(
-            1,
-            RecordBody::Publication {
-                subject: "disbursement:d1".into(),
-                title: "t".into(),
-                summary: "s".into(),
-            },
-        );
-        let transfer = Entry::Transfer(t);
-        check_emergencies(&[request.clone(), publication.clone(), transfer.clone()]).unwrap();
-        // no publication, or the transfer before its request: refused
-        let e = check_emergencies(&[request.clone(), transfer.clone()]).unwrap_err();
-        assert!(e.to_string().contains("entry 1"), "{e}");
-        assert!(check_emergencies(&[transfer.clone(), request, publication]).is_err());
-        // an ordinary request is not an emergency one
-        let ordinary = rec(
-            0,
-            RecordBody::DisbursementRequest {
-                disbursement_id: "d1".into(),
-                purpose: "lift".into(),
-                payee: "x".into(),
-                amount: 100,
-                category: AccountCode::ExpenseRepair,
-                source: AccountCode::MaintenancePrincipal,
-                documents: vec![],
-                vote_id: None,
-                emergency: None,
-            },
-        );
-        let publication = rec(
-            1,
-            RecordBody::Publication {
-                subject: "disbursement:d1".into(),
-                title: "t".into(),
-                summary: "s".into(),
-            },
-        );
-        assert!(check_emergencies(&[ordinary, publication, transfer]).is_err());
-    }
 
     #[test]
     fn dates_and_names() {

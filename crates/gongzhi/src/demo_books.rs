@@ -49,6 +49,46 @@ fn posted(
     }
 }
 
+/// Money out of the books the only way it goes: a disbursement requested
+/// by the steward, approved by the committee (reserves) and the supervisor
+/// (posts).
+#[allow(clippy::too_many_arguments)]
+async fn spend(
+    db: &Db,
+    c: &Place,
+    key: String,
+    category: AccountCode,
+    amount: i64,
+    purpose: String,
+    payee: &str,
+    (steward, committee, supervisor): (&str, &str, &str),
+) -> anyhow::Result<String> {
+    let d = fund::request_disbursement(
+        db,
+        steward,
+        c,
+        idem(key.clone()),
+        NewDisbursement {
+            purpose,
+            payee: payee.into(),
+            amount,
+            category,
+            source: AccountCode::Bank,
+            documents: vec![],
+            link: None,
+            vote_id: None,
+        },
+    )
+    .await?;
+    let id = d.value["disbursement"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    fund::approve(db, committee, &[Role::CommitteeMember], c, &id, idem(format!("{key}-1"))).await?;
+    fund::approve(db, supervisor, &[Role::Supervisor], c, &id, idem(format!("{key}-2"))).await?;
+    Ok(id)
+}
+
 async fn areas(db: &Db, c: &Place) -> anyhow::Result<Vec<(String, String, i64)>> {
     let parts = register::parts_under(db, c, &PartFilter::All, false, 100_000, 0).await?;
     parts
@@ -135,40 +175,33 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
         )
         .await?;
         let rem = fund_calc::remuneration(collected, 1000);
-        fund::record_transfer(
+        let team = (steward.as_str(), committee.as_str(), supervisor.as_str());
+        spend(
             db,
             &c,
-            k("rem"),
-            posted(
-                StewardRemuneration,
-                Bank,
-                rem,
-                "remuneration",
-                format!("2026-{m:02} steward remuneration 10% of fee income"),
-                &steward,
-                Role::Steward,
-            ),
+            format!("demo-jc-{m}-rem"),
+            StewardRemuneration,
+            rem,
+            format!("2026-{m:02} steward remuneration 10% of fee income"),
+            "Jingcheng Property Service",
+            team,
         )
         .await?;
-        for (acct, share, what) in [
-            (ExpenseCleaning, 30, "cleaning"),
-            (ExpenseSecurity, 35, "security"),
-            (ExpenseGreening, 8, "greening"),
-            (ExpenseUtilities, 12, "common-area electricity and water"),
+        for (acct, share, what, payee) in [
+            (ExpenseCleaning, 30, "cleaning", "Jiejing Cleaning"),
+            (ExpenseSecurity, 35, "security", "Pingan Security"),
+            (ExpenseGreening, 8, "greening", "Lvyuan Gardens"),
+            (ExpenseUtilities, 12, "common-area electricity and water", "State Grid / Water Co."),
         ] {
-            fund::record_transfer(
+            spend(
                 db,
                 &c,
-                k(acct.as_str()),
-                posted(
-                    acct,
-                    Bank,
-                    collected * share / 100,
-                    "expense",
-                    format!("2026-{m:02} {what}"),
-                    &steward,
-                    Role::Steward,
-                ),
+                format!("demo-jc-{m}-{}", acct.as_str()),
+                acct,
+                collected * share / 100,
+                format!("2026-{m:02} {what}"),
+                payee,
+                team,
             )
             .await?;
         }
@@ -187,19 +220,15 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
         idem("demo-jc-div".into()),
     )
     .await?;
-    fund::record_transfer(
+    spend(
         db,
         &c,
-        idem("demo-jc-div-pay".into()),
-        posted(
-            DividendsPayable,
-            Bank,
-            total,
-            "dividend",
-            "dividend paid to owners' accounts".into(),
-            &steward,
-            Role::Steward,
-        ),
+        "demo-jc-div-pay".into(),
+        DividendsPayable,
+        total,
+        "dividend paid to owners' accounts".into(),
+        "owners of record (by area)",
+        (&steward, &committee, &supervisor),
     )
     .await?;
     let shop = parts

@@ -56,6 +56,9 @@ struct Run<'a> {
     closes_at: i64,
     plan: &'a Plan,
     proxies: usize,
+    /// What the vote authorises to be spent from the maintenance fund
+    /// (fen, purpose), fixed before it opens.
+    spending: Option<(i64, &'a str)>,
 }
 
 /// Creates, opens, fills and closes one vote; returns (id, tally summary).
@@ -67,9 +70,10 @@ async fn run(db: &Db, r: Run<'_>) -> anyhow::Result<(String, gongzhi_domain::vot
         r.opens_at,
         r.closes_at,
     );
+    let spending = r.spending.map(|(a, p)| (a, p.to_string()));
     let v = db
         .write(move |tx| {
-            let (title, place) = (title.clone(), place.clone());
+            let (title, place, spending) = (title.clone(), place.clone(), spending.clone());
             Box::pin(async move {
                 let v = votes::create_vote(
                     tx,
@@ -84,6 +88,10 @@ async fn run(db: &Db, r: Run<'_>) -> anyhow::Result<(String, gongzhi_domain::vot
                     },
                 )
                 .await?;
+                if let Some((amount, purpose)) = &spending {
+                    gongzhi_store::spending::authorise_in(tx, ACTOR, &v.id, *amount, purpose)
+                        .await?;
+                }
                 votes::open_vote(tx, ACTOR, &v.id, DEFAULT_PROXY_LIMIT, opens_at).await
             })
         })
@@ -184,6 +192,7 @@ pub(crate) async fn jinyuan_facilities(db: &Db) -> anyhow::Result<String> {
             closes_at: day_ms(2026, 3, 17),
             plan: &plan,
             proxies: 2,
+            spending: Some((86_000_00, "室外健身器材和座椅（维修资金利息）")),
         },
     )
     .await?;
@@ -235,6 +244,7 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
             closes_at: day_ms(2025, 5, 21),
             plan: &elevator_plan,
             proxies: 2,
+            spending: None,
         },
     )
     .await?;
@@ -269,6 +279,7 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
             closes_at: day_ms(2024, 9, 17),
             plan: &names_plan,
             proxies: 2,
+            spending: None,
         },
     )
     .await?;

@@ -64,6 +64,10 @@ enum Command {
         /// Mark session cookies Secure (when served over HTTPS).
         #[arg(long)]
         secure_cookies: bool,
+        /// Serve the sandbox payment gateway, which marks bills paid without
+        /// money: for trials only, never for a real compound.
+        #[arg(long)]
+        sandbox_payments: bool,
     },
     /// Run the server on a fresh SQLite database loaded with the demo city.
     Demo {
@@ -267,7 +271,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             storage,
             listen,
             secure_cookies,
+            sandbox_payments,
         } => {
+            if sandbox_payments {
+                eprintln!("gongzhi: WARNING: the sandbox payment gateway is on: bills can be marked paid without money (trials only)");
+            }
             let db = storage.open().await?;
             tracing::info!(database = db.display_url(), %listen, "gongzhi serving");
             eprintln!("gongzhi: serving http://{listen}/ on {}", db.display_url());
@@ -276,6 +284,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &listen,
                 gongzhi_web::Config {
                     secure_cookies,
+                    sandbox_payments,
                     data_dir: Some(storage.data_dir.clone()),
                     ..Default::default()
                 },
@@ -314,6 +323,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &listen,
                 gongzhi_web::Config {
                     data_dir: Some(dir.clone()),
+                    // the demo's residents try paying their bills online
+                    sandbox_payments: true,
                     ..Default::default()
                 },
             )

@@ -301,6 +301,111 @@ async fn verify_catches_tampering(kind: Kind) {
     db.close().await;
 }
 
+/// A transfer written into the database behind the procedures' backs — a
+/// bare `expense_repair ← bank` with its own valid leaf, so the server signs
+/// a checkpoint over it — is named by `gongzhi verify`; so is one that moves
+/// maintenance-fund interest into revenue.
+async fn verify_names_a_bare_outflow(kind: Kind) {
+    let (url, _) = fresh_url(kind).await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = if kind == Kind::Sqlite {
+        format!("sqlite://{}", dir.path().join("gongzhi.db").display())
+    } else {
+        url
+    };
+    let db = Db::connect(&url).await.unwrap();
+    let c = setup(&db).await;
+    some_books(&db, &c, "one").await;
+    let (_srv, base) = serve(&url, dir.path()).await;
+    let o = verify(&base, &[]);
+    assert!(o.status.success(), "{}", out(&o));
+    // the refusal at the door: a direct outflow is not recorded at all
+    let e = fund::record_transfer(
+        &db,
+        &c,
+        Idem::new("bare-api", "h".into()).unwrap(),
+        tr(AccountCode::ExpenseRepair, AccountCode::Bank, 1_000_00, "repair", "no approval"),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&e, gongzhi_store::StoreError::Invalid { field, .. } if field == "debit"),
+        "{e}"
+    );
+    // behind the door: the same transfer appended with a valid leaf
+    let bare = |debit, credit| {
+        let c = c.clone();
+        let db = db.clone();
+        async move {
+            db.write_locked(move |tx| {
+                let c = c.clone();
+                Box::pin(async move {
+                    let mut books = fund::lock(tx, &c.id).await?;
+                    fund::append(tx, &c, &mut books, tr(debit, credit, 1_000_00, "repair", "bare")).await
+                })
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let t = bare(AccountCode::ExpenseRepair, AccountCode::Bank).await;
+    let o = verify(&base, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&format!("FAIL: entry {} (id {}", t.seq, t.id))
+            && err.contains("money left a bank account without an approved disbursement"),
+        "{}",
+        out(&o)
+    );
+    db.close().await;
+}
+
+async fn verify_names_a_principal_shift(kind: Kind) {
+    let (url, _) = fresh_url(kind).await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = if kind == Kind::Sqlite {
+        format!("sqlite://{}", dir.path().join("gongzhi.db").display())
+    } else {
+        url
+    };
+    let db = Db::connect(&url).await.unwrap();
+    let c = setup(&db).await;
+    some_books(&db, &c, "one").await;
+    let (_srv, base) = serve(&url, dir.path()).await;
+    // maintenance-fund interest moved into ordinary revenue (no cash leaves a
+    // bank account, but no procedure writes it: two approvals could then
+    // spend it from `bank` without the owners' vote)
+    let cc = c.clone();
+    let t = db
+        .write_locked(move |tx| {
+            let c = cc.clone();
+            Box::pin(async move {
+                let mut books = fund::lock(tx, &c.id).await?;
+                let shift = tr(
+                    AccountCode::MaintenanceInterest,
+                    AccountCode::RevenueOther,
+                    1_000_00,
+                    "transfer",
+                    "interest to revenue",
+                );
+                fund::append(tx, &c, &mut books, shift).await
+            })
+        })
+        .await
+        .unwrap();
+    let o = verify(&base, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&format!("FAIL: entry {} (id {}", t.seq, t.id))
+            && err.contains("a transfer no procedure writes"),
+        "{}",
+        out(&o)
+    );
+    db.close().await;
+}
+
 fn tool(cmd: &str, args: &[&str]) -> Output {
     Command::new(cmd).args(args).output().unwrap_or_else(|e| {
         panic!("{cmd} is required for this test (install it: .ci/run does): {e}")
@@ -449,7 +554,12 @@ async fn exports_pass_the_real_tools(kind: Kind) {
     db.close().await;
 }
 
-both!(verify_catches_tampering, exports_pass_the_real_tools);
+both!(
+    verify_catches_tampering,
+    exports_pass_the_real_tools,
+    verify_names_a_bare_outflow,
+    verify_names_a_principal_shift
+);
 
 /// The demo's books verify, and their exports pass hledger and bean-check.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -303,6 +303,25 @@ pub async fn pay_in(
     user: &str,
     role: &str,
 ) -> Result<serde_json::Value, StoreError> {
+    pay_into(tx, compound, books, bill_id, amount, method, user, role, AccountCode::Bank, "payment").await
+}
+
+/// A payment of a bill received into `into`: `bank` (cash at the counter, a
+/// transfer seen on the statement) or `gateway_clearing` (an online payment
+/// the gateway has confirmed but not yet settled into the bank).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn pay_into(
+    tx: &mut crate::db::Tx,
+    compound: &Place,
+    books: &mut fund::Books,
+    bill_id: &str,
+    amount: i64,
+    method: &str,
+    user: &str,
+    role: &str,
+    into: AccountCode,
+    code: &str,
+) -> Result<serde_json::Value, StoreError> {
     let (period, outstanding) = outstanding_in(tx, &compound.id, bill_id).await?;
     if amount > outstanding {
         return Err(StoreError::invalid(
@@ -321,10 +340,10 @@ pub async fn pay_in(
         books,
         NewTransfer {
             kind: TransferKind::Posted,
-            debit: AccountCode::Bank,
+            debit: into,
             credit: AccountCode::OwnerReceivables,
             amount,
-            code: "payment".into(),
+            code: code.into(),
             memo: format!("fee payment {period} ({method})"),
             pending_id: None,
             link: Some(format!("bill:{bill_id}")),

@@ -14,6 +14,7 @@ use crate::audit::{self, Entry};
 use crate::db::{self, Db, Tx};
 use crate::error::StoreError;
 use crate::register::Place;
+use gongzhi_domain::flows;
 use gongzhi_domain::book_entries::{record_leaf_bytes, Entry as LogEntry, Record, RecordBody};
 use gongzhi_domain::ledger::{
     AccountCode, ApprovalPolicy, Balance, Ledger, PendingState, Transfer, TransferKind,
@@ -659,15 +660,13 @@ pub async fn record_transfer(
             "only posted transfers are recorded directly; disbursements go through approval",
         ));
     }
-    if t.code == gongzhi_domain::ledger::EMERGENCY_CODE {
-        return Err(StoreError::invalid(
-            "code",
-            "'emergency' is written only by the emergency procedure",
-        ));
-    }
+    // Money leaves only through approved disbursements: a direct transfer
+    // brings money in, or reverses such an inflow exactly, once.
+    let direct = flows::check_direct(t.debit, t.credit, &t.code, t.link.as_deref())
+        .map_err(flow_err)?;
     let compound = compound.clone();
     db.write_locked(move |tx| {
-        let (compound, idem, t) = (compound.clone(), idem.clone(), t.clone());
+        let (compound, idem, t, direct) = (compound.clone(), idem.clone(), t.clone(), direct.clone());
         Box::pin(async move {
             let mut books = lock(tx, &compound.id).await?;
             if let Some(v) = idem_lookup(tx, &compound.id, &idem.key, &idem.request_hash).await? {
@@ -675,6 +674,9 @@ pub async fn record_transfer(
                     value: v,
                     replayed: true,
                 });
+            }
+            if let flows::Direct::Reversal { of } = &direct {
+                check_reversal_in(tx, &compound.id, of, &t).await?;
             }
             let tr = append(tx, &compound, &mut books, t).await?;
             let value = json!({ "transfer": tr, "log_size": books.log_size });
@@ -686,6 +688,38 @@ pub async fn record_transfer(
         })
     })
     .await
+}
+
+fn flow_err(e: flows::FlowError) -> StoreError {
+    StoreError::invalid(e.field(), e.reason())
+}
+
+/// A reversal's original: in these books, a posted direct inflow with the
+/// accounts swapped and the same amount, not reversed before.
+async fn check_reversal_in(
+    tx: &mut Tx,
+    compound_id: &str,
+    of: &str,
+    t: &NewTransfer,
+) -> Result<(), StoreError> {
+    let r = sqlx::query("SELECT * FROM fund_transfers WHERE id = $1 AND compound_id = $2")
+        .bind(of)
+        .bind(compound_id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| StoreError::invalid("link", format!("no transfer '{of}' in these books")))?;
+    let original = transfer_from(&r)?;
+    flows::check_reversal(&original, t.debit, t.credit, t.amount).map_err(flow_err)?;
+    let again = sqlx::query("SELECT id FROM fund_transfers WHERE compound_id = $1 AND code = $2 AND link = $3")
+        .bind(compound_id)
+        .bind(flows::REVERSAL_CODE)
+        .bind(format!("reverses:{of}"))
+        .fetch_optional(&mut **tx)
+        .await?;
+    if again.is_some() {
+        return Err(flow_err(flows::FlowError::AlreadyReversed(of.to_string())));
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------
@@ -896,7 +930,9 @@ async fn request_inner(
                 return Ok(Outcome { value: v, replayed: true });
             }
             if from_fund && emergency.is_none() {
-                check_passed_vote(tx, &compound, d.vote_id.as_deref().unwrap_or_default(), false).await?;
+                let vote = d.vote_id.as_deref().unwrap_or_default();
+                check_passed_vote(tx, &compound, vote, false).await?;
+                crate::spending::check_in(tx, &compound, vote, d.amount).await?;
             }
             let id = db::new_id();
             let now = db::now_ms();
@@ -1451,6 +1487,35 @@ pub async fn transfers(
     .fetch_all(db.reader())
     .await?;
     rows.iter().map(transfer_from).collect()
+}
+
+/// One page of the transfers made in `[from_ms, to_ms)`, newest first, and
+/// how many there are in all (the public board lists every one).
+pub async fn transfers_between(
+    db: &Db,
+    compound_id: &str,
+    (from_ms, to_ms): (i64, i64),
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<Transfer>, i64), StoreError> {
+    let n = sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM fund_transfers WHERE compound_id = $1 AND at >= $2 AND at < $3")
+        .bind(compound_id)
+        .bind(from_ms)
+        .bind(to_ms)
+        .fetch_one(db.reader())
+        .await?;
+    let rows = sqlx::query(
+        "SELECT * FROM fund_transfers WHERE compound_id = $1 AND at >= $2 AND at < $3 ORDER BY seq DESC LIMIT $4 OFFSET $5",
+    )
+    .bind(compound_id)
+    .bind(from_ms)
+    .bind(to_ms)
+    .bind(limit.clamp(1, 1000))
+    .bind(offset.max(0))
+    .fetch_all(db.reader())
+    .await?;
+    let list = rows.iter().map(transfer_from).collect::<Result<_, _>>()?;
+    Ok((list, db::i(&n, "n")?))
 }
 
 fn record_from(r: &AnyRow) -> Result<Record, StoreError> {

@@ -72,6 +72,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0008_procedures.sqlite.sql"),
         postgres: include_str!("../migrations/0008_procedures.postgres.sql"),
     },
+    Migration {
+        version: 11,
+        name: "spending",
+        common: include_str!("../migrations/0011_spending.sql"),
+        sqlite: include_str!("../migrations/0011_spending.sqlite.sql"),
+        postgres: include_str!("../migrations/0011_spending.postgres.sql"),
+    },
 ];
 
 pub async fn run(db: &Db) -> Result<(), StoreError> {

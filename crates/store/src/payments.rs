@@ -181,10 +181,12 @@ pub async fn create_intent(
     })
 }
 
-/// The amount of a payment intent.
-pub async fn intent_amount(db: &Db, id: &str) -> Result<i64, StoreError> {
-    let r = sqlx::query("SELECT amount FROM fund_payment_intents WHERE id = $1")
+/// The amount of a payment intent that `payer` created (someone else's
+/// intent is not found: only its payer pays it).
+pub async fn payer_intent_amount(db: &Db, id: &str, payer: &str) -> Result<i64, StoreError> {
+    let r = sqlx::query("SELECT amount FROM fund_payment_intents WHERE id = $1 AND created_by = $2")
         .bind(id)
+        .bind(payer)
         .fetch_optional(db.reader())
         .await?
         .ok_or_else(|| StoreError::not_found(format!("payment intent '{id}'")))?;
@@ -258,7 +260,9 @@ pub async fn confirm(
                     .await?;
                 return Ok(json!({"intent_id": cb.intent_id, "state": "failed"}));
             }
-            let receipt = crate::billing::pay_in(
+            // Received by the gateway, not yet in the bank: the gateway's
+            // settlement moves it from the clearing account to `bank`.
+            let receipt = crate::billing::pay_into(
                 tx,
                 &compound,
                 &mut books,
@@ -267,6 +271,8 @@ pub async fn confirm(
                 "online",
                 &db::s(&i, "created_by")?,
                 gw,
+                AccountCode::GatewayClearing,
+                "gateway_payment",
             )
             .await?;
             sqlx::query("UPDATE fund_payment_intents SET state = 'paid', confirmed_at = $1, transfer_id = $2 WHERE id = $3")

@@ -97,6 +97,28 @@ pub async fn vote(
     choice: gongzhi_domain::vote::Choice,
     close: bool,
 ) -> String {
+    vote_with(db, place, choice, close, None).await
+}
+
+/// [`vote`] on spending: before it opens, the vote authorises `amount` fen
+/// from the maintenance fund (`crate::spending`).
+pub async fn spending_vote(
+    db: &Db,
+    place: &crate::register::Place,
+    choice: gongzhi_domain::vote::Choice,
+    close: bool,
+    amount: i64,
+) -> String {
+    vote_with(db, place, choice, close, Some(amount)).await
+}
+
+async fn vote_with(
+    db: &Db,
+    place: &crate::register::Place,
+    choice: gongzhi_domain::vote::Choice,
+    close: bool,
+    spend: Option<i64>,
+) -> String {
     let place = place.clone();
     db.write(move |tx| {
         let place = place.clone();
@@ -117,6 +139,10 @@ pub async fn vote(
                 },
             )
             .await?;
+            if let Some(amount) = spend {
+                crate::spending::authorise_in(tx, "t", &v.id, amount, "repairs decided by the owners")
+                    .await?;
+            }
             crate::votes::open_vote(tx, "t", &v.id, 3, now).await?;
             let owners =
                 sqlx::query("SELECT DISTINCT owner_id FROM vote_electorate WHERE vote_id = $1")

@@ -65,6 +65,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(record_audit))
         .routes(routes!(private_books))
         .routes(routes!(public_budget))
+        .routes(routes!(authorise_spending, vote_spending))
 }
 
 async fn compound(state: &AppState, code: &str) -> Result<Place, ApiError> {
@@ -359,7 +360,11 @@ pub struct TransferBody {
     vote_id: Option<String>,
 }
 
-/// Records a posted transfer (income, fees, interest, corrections).
+/// Records money coming in (fees received, revenue, bank interest,
+/// subsidies, a gateway's settlement from `gateway_clearing`, a refund), or
+/// the exact reversal of such an inflow (`code` "reversal", `link`
+/// "reverses:<transfer id>", once). Money never leaves this way: spending is
+/// a disbursement approved by two people (or the emergency procedure).
 /// Needs `Idempotency-Key`.
 #[utoipa::path(post, path = "/api/v1/compounds/{code}/books/transfers", tag = "books", request_body = TransferBody, params(("code" = String, Path, description = "compound code")), responses((status = 201, description = "recorded"), (status = 200, description = "replayed"), (status = 409, description = "key reused with another body"), (status = 422, description = "refused; names the field")))]
 async fn record_transfer(
@@ -375,12 +380,6 @@ async fn record_transfer(
     let code_s = body.code.trim().to_string();
     if code_s.is_empty() || code_s.len() > 40 {
         return Err(ApiError::field("code", "must be 1 to 40 characters"));
-    }
-    if code_s == gongzhi_domain::ledger::EMERGENCY_CODE {
-        return Err(ApiError::field(
-            "code",
-            "'emergency' is written only by the emergency procedure (a disbursement with `emergency`)",
-        ));
     }
     let t = NewTransfer {
         kind: TransferKind::Posted,
@@ -896,6 +895,29 @@ pub fn sandbox(state: &AppState) -> gongzhi_store::payments::SandboxGateway {
     gongzhi_store::payments::SandboxGateway::from_secret(&state.books_key.to_bytes())
 }
 
+/// The server's payment gateway, if it has one. Only the sandbox ships, and
+/// only where it is switched on (demo, tests); elsewhere online payment is
+/// unavailable and the sandbox's endpoints do not exist.
+fn gateway(state: &AppState) -> Result<gongzhi_store::payments::SandboxGateway, ApiError> {
+    if state.sandbox_payments {
+        Ok(sandbox(state))
+    } else {
+        Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "No payment gateway",
+            "online payment is not available on this server (no payment gateway is configured); pay at the steward's office",
+        ))
+    }
+}
+
+fn sandbox_on(state: &AppState) -> Result<gongzhi_store::payments::SandboxGateway, ApiError> {
+    if state.sandbox_payments {
+        Ok(sandbox(state))
+    } else {
+        Err(ApiError::not_found("no such endpoint under /api/v1"))
+    }
+}
+
 #[derive(Deserialize, Serialize, ToSchema)]
 pub struct IntentBody {
     /// Yuan; default: everything outstanding.
@@ -927,7 +949,7 @@ async fn create_intent(
         Some(a) => Some(amount(a)?),
         None => None,
     };
-    let gw = sandbox(&state);
+    let gw = gateway(&state)?;
     Ok(answer(
         gongzhi_store::payments::create_intent(
             &state.db,
@@ -956,23 +978,26 @@ async fn sandbox_callback(
         .get("gongzhi-signature")
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| ApiError::field("Gongzhi-Signature", "header is required"))?;
-    let gw = sandbox(&state);
+    let gw = sandbox_on(&state)?;
     let v =
         gongzhi_store::payments::confirm(&state.db, &gw, &body, sig, gongzhi_store::db::now_ms())
             .await?;
     Ok(Json(v))
 }
 
-/// Sandbox only: pays an intent as a real gateway would, by sending its
-/// signed callback (answers the confirmation, and the callback it sent).
-#[utoipa::path(post, path = "/api/v1/payments/sandbox/pay/{id}", tag = "books", params(("id" = String, Path, description = "intent id")), responses((status = 200, description = "paid")))]
+/// Sandbox only (demo and tests; absent from a default server): the payer
+/// of an intent pays it as a real gateway would, by its signed callback
+/// (answers the confirmation, and the callback it sent). The money lands in
+/// `gateway_clearing` until the gateway's settlement is recorded.
+#[utoipa::path(post, path = "/api/v1/payments/sandbox/pay/{id}", tag = "books", params(("id" = String, Path, description = "intent id")), responses((status = 200, description = "paid"), (status = 404, description = "no sandbox on this server, or not the caller's intent")))]
 async fn sandbox_pay(
     State(state): State<AppState>,
-    _user: CurrentUser,
+    user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let amount = gongzhi_store::payments::intent_amount(&state.db, &id).await?;
-    let gw = sandbox(&state);
+    let gw = sandbox_on(&state)?;
+    let amount =
+        gongzhi_store::payments::payer_intent_amount(&state.db, &id, &user.user_id).await?;
     let cb = gongzhi_store::payments::Callback {
         event_id: gongzhi_store::db::new_id(),
         intent_id: id,
@@ -1120,4 +1145,74 @@ async fn private_books(
         "audits": gongzhi_store::audits::list(&state.db, &c.id).await?,
         "audit": gongzhi_store::audits::status(&state.db, &c.id, today()).await?,
     })))
+}
+
+// ---------------------------------------------------------------------------
+// What a vote authorises to be spent from the maintenance fund
+// ---------------------------------------------------------------------------
+
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct SpendingBody {
+    /// Yuan with at most two decimals: the most the disbursements naming
+    /// this vote may spend from the maintenance fund, together.
+    amount: String,
+    /// What the money is for, as the owners will read it on the ballot.
+    purpose: String,
+}
+
+async fn spending_vote(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    action: Action,
+) -> Result<(), ApiError> {
+    let v = gongzhi_store::votes::get_vote(&state.db, id).await?;
+    crate::access::check(state, user, &v.place_id, action)
+        .await
+        .map_err(|e| {
+            if e.status == StatusCode::NOT_FOUND {
+                ApiError::not_found(format!("vote '{id}' not found"))
+            } else {
+                e
+            }
+        })?;
+    Ok(())
+}
+
+/// Fixes what a draft vote authorises to be spent from its compound's
+/// maintenance fund (amount and purpose; once, before the vote opens). A
+/// maintenance-fund disbursement names a passed vote that authorised it,
+/// and the disbursements naming one vote never exceed its amount.
+#[utoipa::path(put, path = "/api/v1/votes/{id}/spending", tag = "votes", request_body = SpendingBody, params(("id" = String, Path, description = "vote id")), responses((status = 201, description = "authorisation fixed"), (status = 409, description = "the vote is open or closed, or already authorises spending"), (status = 422, description = "refused; names the field")))]
+async fn authorise_spending(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<SpendingBody>,
+) -> Result<Response, ApiError> {
+    spending_vote(&state, &user, &id, Action::ManageVotes).await?;
+    let s = gongzhi_store::spending::authorise(
+        &state.db,
+        &user.user_id,
+        &id,
+        amount(&body.amount)?,
+        &body.purpose,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(json!({"spending": s}))).into_response())
+}
+
+/// What a vote authorises to be spent from the maintenance fund (404 when
+/// it authorises nothing).
+#[utoipa::path(get, path = "/api/v1/votes/{id}/spending", tag = "votes", params(("id" = String, Path, description = "vote id")), responses((status = 200, description = "the authorisation"), (status = 404, description = "no such vote, or it authorises no spending")))]
+async fn vote_spending(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    spending_vote(&state, &user, &id, Action::ReadStructure).await?;
+    let s = gongzhi_store::spending::get(&state.db, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("vote '{id}' authorises no spending")))?;
+    Ok(Json(json!({"spending": s})))
 }

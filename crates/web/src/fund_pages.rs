@@ -27,6 +27,25 @@ pub fn routes() -> Router<AppState> {
 pub struct LangQuery {
     lang: Option<String>,
     year: Option<i32>,
+    /// Page of the year's transfers (1-based).
+    page: Option<i64>,
+}
+
+/// Transfers shown per page of the board.
+const TRANSFERS_PER_PAGE: i64 = 100;
+
+/// One transfer as the board shows it (account names translated).
+pub struct TransferRow {
+    pub seq: u64,
+    pub date: String,
+    pub kind: String,
+    pub from: String,
+    pub to: String,
+    pub amount: String,
+    pub code: String,
+    pub memo: String,
+    /// Money leaving a bank account.
+    pub outflow: bool,
 }
 
 /// purpose, payee, amount, state, state key, approvals, documents, emergency
@@ -58,6 +77,11 @@ struct BooksPage {
     budget: Vec<(String, String, String, String, String, bool)>,
     budget_vote: String,
     audit: gongzhi_store::audits::Status,
+    /// Every transfer of the year, newest first, one page of them.
+    transfers: Vec<TransferRow>,
+    transfers_total: i64,
+    page: i64,
+    pages: i64,
 }
 
 pub async fn board(
@@ -67,7 +91,7 @@ pub async fn board(
     headers: HeaderMap,
 ) -> Response {
     let lang = Lang::from_request(q.lang.as_deref(), &headers);
-    match board_inner(&state, &code, lang, &headers, q.year).await {
+    match board_inner(&state, &code, lang, &headers, q.year, q.page).await {
         Ok(p) => page_html(&p),
         Err(e) => e.into_response(),
     }
@@ -79,6 +103,7 @@ async fn board_inner(
     lang: Lang,
     headers: &HeaderMap,
     year: Option<i32>,
+    page: Option<i64>,
 ) -> Result<BooksPage, ApiError> {
     let c = register::place_by_code(&state.db, code)
         .await
@@ -134,6 +159,30 @@ async fn board_inner(
             )
         })
         .collect();
+    let page = page.unwrap_or(1).clamp(1, 1_000_000);
+    let (list, transfers_total) = fund::transfers_between(
+        &state.db,
+        &c.id,
+        gongzhi_domain::fund_calc::year_bounds_ms(year),
+        (page - 1) * TRANSFERS_PER_PAGE,
+        TRANSFERS_PER_PAGE,
+    )
+    .await?;
+    let transfers = list
+        .into_iter()
+        .map(|t| TransferRow {
+            seq: t.seq,
+            date: gongzhi_domain::fund_calc::date_of_ms(t.at),
+            kind: lang.t(&format!("books.kind.{}", t.kind.as_str())).to_string(),
+            from: lang.t(&format!("acct.{}", t.credit.as_str())).to_string(),
+            to: lang.t(&format!("acct.{}", t.debit.as_str())).to_string(),
+            amount: Fen(t.amount).to_string(),
+            outflow: gongzhi_domain::flows::is_outflow(&t),
+            code: t.code,
+            memo: t.memo,
+        })
+        .collect();
+    let pages = ((transfers_total + TRANSFERS_PER_PAGE - 1) / TRANSFERS_PER_PAGE).max(1);
     let (cp, note) = tlog::checkpoint(&state.db, &state.books_key, &c.id, code).await?;
     let host = headers
         .get(header::HOST)
@@ -158,6 +207,10 @@ async fn board_inner(
             gongzhi_domain::fund_calc::day_of_ms(gongzhi_store::db::now_ms()),
         )
         .await?,
+        transfers,
+        transfers_total,
+        page,
+        pages,
     })
 }
 

@@ -395,6 +395,43 @@ pub const MESSAGES: &[(&str, &str, &str, &str)] = &[
     ("audit.never", "从未审计", "從未審計", "never"),
     ("audit.due", "审计已到期", "審計已到期", "Audit due"),
     ("audit.next", "下次到期", "下次到期", "next due"),
+    ("books.transfers", "本年度全部收支", "本年度全部收支", "Every transfer this year"),
+    ("books.transfers_count", "笔", "筆", "transfers"),
+    ("books.date", "日期", "日期", "Date"),
+    ("books.from", "从(贷方)", "從(貸方)", "From (credit)"),
+    ("books.to", "到(借方)", "到(借方)", "To (debit)"),
+    ("books.memo", "摘要", "摘要", "Memo"),
+    ("books.kind", "类型", "類型", "Kind"),
+    ("books.page", "页", "頁", "Page"),
+    ("books.newer", "较新", "較新", "Newer"),
+    ("books.older", "较早", "較早", "Older"),
+    ("books.no_transfers", "本年度尚无收支", "本年度尚無收支", "No transfers this year"),
+    ("books.kind.posted", "入账", "入帳", "Posted"),
+    ("books.kind.pending", "冻结(待第二人审批)", "凍結(待第二人審批)", "Reserved (awaiting second approval)"),
+    ("books.kind.post_pending", "支付(两人审批)", "支付(兩人審批)", "Paid (two approvals)"),
+    ("books.kind.void_pending", "解冻", "解凍", "Reservation released"),
+    ("acct.bank", "银行存款", "銀行存款", "Bank"),
+    ("acct.maintenance_bank", "维修资金专户", "維修資金專戶", "Maintenance fund bank account"),
+    ("acct.maintenance_principal", "维修资金本金", "維修資金本金", "Maintenance fund principal"),
+    ("acct.maintenance_interest", "维修资金利息", "維修資金利息", "Maintenance fund interest"),
+    ("acct.owner_receivables", "应收业主款", "應收業主款", "Owed by owners"),
+    ("acct.fee_income", "物业费收入", "物業費收入", "Fee income"),
+    ("acct.revenue_advertising", "广告收入", "廣告收入", "Advertising revenue"),
+    ("acct.revenue_parking", "停车收入", "停車收入", "Parking revenue"),
+    ("acct.revenue_venue", "场地收入", "場地收入", "Venue revenue"),
+    ("acct.revenue_other", "其他收入", "其他收入", "Other revenue"),
+    ("acct.subsidies", "政府补贴", "政府補貼", "Subsidies"),
+    ("acct.steward_remuneration", "物业酬金", "物業酬金", "Steward remuneration"),
+    ("acct.expense_repair", "维修支出", "維修支出", "Repairs"),
+    ("acct.expense_cleaning", "保洁支出", "保潔支出", "Cleaning"),
+    ("acct.expense_security", "秩序维护支出", "秩序維護支出", "Security"),
+    ("acct.expense_greening", "绿化支出", "綠化支出", "Greening"),
+    ("acct.expense_utilities", "公共水电支出", "公共水電支出", "Common utilities"),
+    ("acct.expense_other", "其他支出", "其他支出", "Other expenses"),
+    ("acct.dividends_payable", "应付业主分红", "應付業主分紅", "Dividends owed to owners"),
+    ("acct.opening_balance", "期初余额", "期初餘額", "Opening balance"),
+    ("acct.steward_payable", "应付物业酬金", "應付物業酬金", "Remuneration owed to the steward"),
+    ("acct.gateway_clearing", "在线支付待结算", "線上支付待結算", "Online payments awaiting settlement"),
 ];
 
 #[cfg(test)]
@@ -456,6 +493,21 @@ mod tests {
         // Role names are looked up as `role.{role}` (matter pages).
         for role in gongzhi_domain::policy::Role::ALL {
             let key = format!("role.{}", role.as_str());
+            assert!(
+                MESSAGES.iter().any(|m| m.0 == key),
+                "missing translation for {key}"
+            );
+        }
+        // Account codes and transfer kinds are shown by name on the board.
+        for code in gongzhi_domain::ledger::AccountCode::ALL {
+            let key = format!("acct.{}", code.as_str());
+            assert!(
+                MESSAGES.iter().any(|m| m.0 == key),
+                "missing translation for {key}"
+            );
+        }
+        for kind in gongzhi_domain::ledger::TransferKind::ALL {
+            let key = format!("books.kind.{}", kind.as_str());
             assert!(
                 MESSAGES.iter().any(|m| m.0 == key),
                 "missing translation for {key}"

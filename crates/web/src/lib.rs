@@ -55,6 +55,10 @@ pub struct Config {
     /// How often pending notification deliveries are handed to the senders
     /// (SMS/WeChat are logged to `DATA_DIR/notifications.log`); `None`: never.
     pub notify_every: Option<Duration>,
+    /// Serve the sandbox payment gateway (pays intents without money: the
+    /// demo and tests only). Off by default: a real gateway's signed callback
+    /// is then the only way a bill is paid online.
+    pub sandbox_payments: bool,
 }
 
 impl Default for Config {
@@ -66,6 +70,7 @@ impl Default for Config {
             login_window: Duration::from_secs(300),
             data_dir: None,
             notify_every: Some(Duration::from_secs(1)),
+            sandbox_payments: false,
         }
     }
 }
@@ -78,6 +83,8 @@ pub struct Inner {
     pub metrics: metrics::Metrics,
     /// Signs the books' checkpoints. Kept in a file, never in the database.
     pub books_key: ed25519_dalek::SigningKey,
+    /// The sandbox payment gateway, when switched on (`Config::sandbox_payments`).
+    pub sandbox_payments: bool,
 }
 
 pub type AppState = Arc<Inner>;
@@ -106,6 +113,7 @@ pub fn app(db: Db, config: Config) -> Router {
         login_user_limit: ratelimit::Limiter::new(config.login_per_account, config.login_window),
         metrics: metrics::Metrics::default(),
         books_key,
+        sandbox_payments: config.sandbox_payments,
     });
     let (api_router, openapi) = utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(api::router())
