@@ -110,7 +110,10 @@ pub fn inflow_allowed(debit: AccountCode, credit: AccountCode) -> bool {
                     | GatewayClearing
             ) || (credit.is_expense() && credit != StewardRemuneration)
         }
-        MaintenanceBank => matches!(credit, MaintenancePrincipal | MaintenanceInterest | Subsidies),
+        MaintenanceBank => matches!(
+            credit,
+            MaintenancePrincipal | MaintenanceInterest | Subsidies
+        ),
         _ => false,
     }
 }
@@ -335,16 +338,15 @@ pub fn check_log(entries: &[Entry]) -> Result<(), LogFault> {
                                 awaiting.insert(t.id.clone(), (i, link, 1));
                             } else {
                                 let pid = t.pending_id.clone().unwrap_or_default();
-                                let first = match reserved.get(&pid) {
-                                    Some((l, Some(first))) if *l == link => first.clone(),
-                                    _ => {
-                                        return Err(fault(
+                                let first =
+                                    match reserved.get(&pid) {
+                                        Some((l, Some(first))) if *l == link => first.clone(),
+                                        _ => return Err(fault(
                                             i,
                                             e,
                                             "a posting without its approved reservation before it",
-                                        ))
-                                    }
-                                };
+                                        )),
+                                    };
                                 posting_first.insert(t.id.clone(), first);
                                 awaiting.insert(t.id.clone(), (i, link, 2));
                             }
@@ -367,13 +369,17 @@ pub fn check_log(entries: &[Entry]) -> Result<(), LogFault> {
                                     "money left a bank account without an approved disbursement (or the emergency procedure)",
                                 ));
                             }
-                            if let Some(of) = t.link.as_deref().and_then(|l| l.strip_prefix("reverses:")) {
+                            if let Some(of) =
+                                t.link.as_deref().and_then(|l| l.strip_prefix("reverses:"))
+                            {
                                 reversed.insert(of.to_string());
                             }
                         }
                     }
                 } else if t.kind == TransferKind::Posted {
-                    if inflow_allowed(t.debit, t.credit) && !RESERVED_CODES.contains(&t.code.as_str()) {
+                    if inflow_allowed(t.debit, t.credit)
+                        && !RESERVED_CODES.contains(&t.code.as_str())
+                    {
                         if t.code != REVERSAL_CODE {
                             inflows.insert(t.id.clone(), t.clone());
                         }
@@ -406,7 +412,13 @@ mod tests {
     use crate::book_entries::Record;
     use AccountCode::*;
 
-    fn tr(seq: u64, kind: TransferKind, debit: AccountCode, credit: AccountCode, amount: i64) -> Transfer {
+    fn tr(
+        seq: u64,
+        kind: TransferKind,
+        debit: AccountCode,
+        credit: AccountCode,
+        amount: i64,
+    ) -> Transfer {
         Transfer {
             seq,
             id: format!("t{seq}"),
@@ -490,8 +502,14 @@ mod tests {
 
     #[test]
     fn direct_transfers_only_bring_money_in() {
-        assert_eq!(check_direct(Bank, FeeIncome, "fee", None), Ok(Direct::Inflow));
-        assert_eq!(check_direct(Bank, GatewayClearing, "settlement", None), Ok(Direct::Inflow));
+        assert_eq!(
+            check_direct(Bank, FeeIncome, "fee", None),
+            Ok(Direct::Inflow)
+        );
+        assert_eq!(
+            check_direct(Bank, GatewayClearing, "settlement", None),
+            Ok(Direct::Inflow)
+        );
         assert_eq!(
             check_direct(MaintenanceBank, MaintenanceInterest, "interest", None),
             Ok(Direct::Inflow)
@@ -511,7 +529,9 @@ mod tests {
             assert_eq!(e.field(), "debit", "{d} ← {c}");
         }
         assert_eq!(
-            check_direct(Bank, FeeIncome, "emergency", None).unwrap_err().field(),
+            check_direct(Bank, FeeIncome, "emergency", None)
+                .unwrap_err()
+                .field(),
             "code"
         );
         assert_eq!(
@@ -551,10 +571,20 @@ mod tests {
     #[test]
     fn a_bare_outflow_is_named() {
         let mut log = good_log();
-        log.push(Entry::Transfer(tr(6, TransferKind::Posted, ExpenseRepair, Bank, 100)));
+        log.push(Entry::Transfer(tr(
+            6,
+            TransferKind::Posted,
+            ExpenseRepair,
+            Bank,
+            100,
+        )));
         let f = check_log(&log).unwrap_err();
         assert_eq!(f.index, 6);
-        assert!(f.reason.contains("without an approved disbursement"), "{}", f.reason);
+        assert!(
+            f.reason.contains("without an approved disbursement"),
+            "{}",
+            f.reason
+        );
     }
 
     #[test]
@@ -566,7 +596,10 @@ mod tests {
         // another amount than requested
         let mut log = good_log();
         log[1] = request(1, 400, Bank, None);
-        assert!(check_log(&log).unwrap_err().reason.contains("another amount"));
+        assert!(check_log(&log)
+            .unwrap_err()
+            .reason
+            .contains("another amount"));
         // the reservation never approved
         let log: Vec<Entry> = good_log().into_iter().take(3).collect();
         let f = check_log(&log).unwrap_err();
@@ -587,7 +620,10 @@ mod tests {
     fn maintenance_requests_name_a_vote_and_reversals_happen_once() {
         let mut log = good_log();
         log[1] = request(1, 500, MaintenancePrincipal, None);
-        assert!(check_log(&log).unwrap_err().reason.contains("without a vote"));
+        assert!(check_log(&log)
+            .unwrap_err()
+            .reason
+            .contains("without a vote"));
         let orig = tr(0, TransferKind::Posted, Bank, FeeIncome, 1000);
         let mut rev = tr(1, TransferKind::Posted, FeeIncome, Bank, 1000);
         rev.code = REVERSAL_CODE.into();
@@ -611,7 +647,13 @@ mod tests {
 
     #[test]
     fn an_emergency_use_needs_its_published_request_first() {
-        let mut t = tr(2, TransferKind::Pending, MaintenancePrincipal, MaintenanceBank, 100);
+        let mut t = tr(
+            2,
+            TransferKind::Pending,
+            MaintenancePrincipal,
+            MaintenanceBank,
+            100,
+        );
         t.code = EMERGENCY_CODE.into();
         t.link = Some("disbursement:d1".into());
         let emergency = |e: Option<&str>| {
@@ -644,7 +686,12 @@ mod tests {
         let transfer = Entry::Transfer(t);
         let approved = approval(3, "alice", 1, "t2");
         assert_eq!(
-            check_log(&[request.clone(), publication.clone(), transfer.clone(), approved.clone()]),
+            check_log(&[
+                request.clone(),
+                publication.clone(),
+                transfer.clone(),
+                approved.clone()
+            ]),
             Ok(())
         );
         // no publication, or the transfer before its request: refused
@@ -659,8 +706,17 @@ mod tests {
 
     #[test]
     fn only_procedures_write_other_shapes() {
-        let mut t = tr(0, TransferKind::Posted, RevenueOther, MaintenancePrincipal, 100);
-        assert_eq!(check_log(&[Entry::Transfer(t.clone())]).unwrap_err().index, 0);
+        let mut t = tr(
+            0,
+            TransferKind::Posted,
+            RevenueOther,
+            MaintenancePrincipal,
+            100,
+        );
+        assert_eq!(
+            check_log(&[Entry::Transfer(t.clone())]).unwrap_err().index,
+            0
+        );
         t.debit = OwnerReceivables;
         t.credit = FeeIncome;
         t.code = "billing".into();

@@ -80,9 +80,8 @@ impl AccountCode {
         use AccountCode::*;
         match self {
             Bank | MaintenanceBank | OwnerReceivables | GatewayClearing | StewardRemuneration
-            | ExpenseRepair
-            | ExpenseCleaning | ExpenseSecurity | ExpenseGreening | ExpenseUtilities
-            | ExpenseOther => Normal::Debit,
+            | ExpenseRepair | ExpenseCleaning | ExpenseSecurity | ExpenseGreening
+            | ExpenseUtilities | ExpenseOther => Normal::Debit,
             _ => Normal::Credit,
         }
     }

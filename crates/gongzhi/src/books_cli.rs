@@ -15,9 +15,7 @@
 
 use anyhow::{anyhow, bail, Context};
 use gongzhi_domain::book_entries::Entry;
-use gongzhi_domain::ledger::{
-    AccountCode, Balance, Ledger, Transfer, TransferKind,
-};
+use gongzhi_domain::ledger::{AccountCode, Balance, Ledger, Transfer, TransferKind};
 use gongzhi_domain::merkle::{self, Checkpoint, Hash, Tree};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -255,7 +253,8 @@ async fn verify_inner(
     // money moved only as the procedures move it: every outflow an approved
     // disbursement (or a published emergency use), every other transfer an
     // inflow or a procedure's own entry
-    gongzhi_domain::flows::check_log(&entries[..cp.size as usize]).map_err(|f| anyhow!(f.reason))?;
+    gongzhi_domain::flows::check_log(&entries[..cp.size as usize])
+        .map_err(|f| anyhow!(f.reason))?;
     // replay the rules, then compare balances at the accounts' log size
     let mut ledger = Ledger::new();
     for (i, t) in entries

@@ -84,8 +84,24 @@ async fn spend(
         .as_str()
         .unwrap_or_default()
         .to_string();
-    fund::approve(db, committee, &[Role::CommitteeMember], c, &id, idem(format!("{key}-1"))).await?;
-    fund::approve(db, supervisor, &[Role::Supervisor], c, &id, idem(format!("{key}-2"))).await?;
+    fund::approve(
+        db,
+        committee,
+        &[Role::CommitteeMember],
+        c,
+        &id,
+        idem(format!("{key}-1")),
+    )
+    .await?;
+    fund::approve(
+        db,
+        supervisor,
+        &[Role::Supervisor],
+        c,
+        &id,
+        idem(format!("{key}-2")),
+    )
+    .await?;
     Ok(id)
 }
 
@@ -191,7 +207,12 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
             (ExpenseCleaning, 30, "cleaning", "Jiejing Cleaning"),
             (ExpenseSecurity, 35, "security", "Pingan Security"),
             (ExpenseGreening, 8, "greening", "Lvyuan Gardens"),
-            (ExpenseUtilities, 12, "common-area electricity and water", "State Grid / Water Co."),
+            (
+                ExpenseUtilities,
+                12,
+                "common-area electricity and water",
+                "State Grid / Water Co.",
+            ),
         ] {
             spend(
                 db,

@@ -324,7 +324,13 @@ async fn verify_names_a_bare_outflow(kind: Kind) {
         &db,
         &c,
         Idem::new("bare-api", "h".into()).unwrap(),
-        tr(AccountCode::ExpenseRepair, AccountCode::Bank, 1_000_00, "repair", "no approval"),
+        tr(
+            AccountCode::ExpenseRepair,
+            AccountCode::Bank,
+            1_000_00,
+            "repair",
+            "no approval",
+        ),
     )
     .await
     .unwrap_err();
@@ -341,7 +347,13 @@ async fn verify_names_a_bare_outflow(kind: Kind) {
                 let c = c.clone();
                 Box::pin(async move {
                     let mut books = fund::lock(tx, &c.id).await?;
-                    fund::append(tx, &c, &mut books, tr(debit, credit, 1_000_00, "repair", "bare")).await
+                    fund::append(
+                        tx,
+                        &c,
+                        &mut books,
+                        tr(debit, credit, 1_000_00, "repair", "bare"),
+                    )
+                    .await
                 })
             })
             .await

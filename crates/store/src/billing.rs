@@ -303,7 +303,19 @@ pub async fn pay_in(
     user: &str,
     role: &str,
 ) -> Result<serde_json::Value, StoreError> {
-    pay_into(tx, compound, books, bill_id, amount, method, user, role, AccountCode::Bank, "payment").await
+    pay_into(
+        tx,
+        compound,
+        books,
+        bill_id,
+        amount,
+        method,
+        user,
+        role,
+        AccountCode::Bank,
+        "payment",
+    )
+    .await
 }
 
 /// A payment of a bill received into `into`: `bank` (cash at the counter, a

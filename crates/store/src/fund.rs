@@ -14,8 +14,8 @@ use crate::audit::{self, Entry};
 use crate::db::{self, Db, Tx};
 use crate::error::StoreError;
 use crate::register::Place;
-use gongzhi_domain::flows;
 use gongzhi_domain::book_entries::{record_leaf_bytes, Entry as LogEntry, Record, RecordBody};
+use gongzhi_domain::flows;
 use gongzhi_domain::ledger::{
     AccountCode, ApprovalPolicy, Balance, Ledger, PendingState, Transfer, TransferKind,
 };
@@ -662,11 +662,12 @@ pub async fn record_transfer(
     }
     // Money leaves only through approved disbursements: a direct transfer
     // brings money in, or reverses such an inflow exactly, once.
-    let direct = flows::check_direct(t.debit, t.credit, &t.code, t.link.as_deref())
-        .map_err(flow_err)?;
+    let direct =
+        flows::check_direct(t.debit, t.credit, &t.code, t.link.as_deref()).map_err(flow_err)?;
     let compound = compound.clone();
     db.write_locked(move |tx| {
-        let (compound, idem, t, direct) = (compound.clone(), idem.clone(), t.clone(), direct.clone());
+        let (compound, idem, t, direct) =
+            (compound.clone(), idem.clone(), t.clone(), direct.clone());
         Box::pin(async move {
             let mut books = lock(tx, &compound.id).await?;
             if let Some(v) = idem_lookup(tx, &compound.id, &idem.key, &idem.request_hash).await? {
@@ -710,12 +711,14 @@ async fn check_reversal_in(
         .ok_or_else(|| StoreError::invalid("link", format!("no transfer '{of}' in these books")))?;
     let original = transfer_from(&r)?;
     flows::check_reversal(&original, t.debit, t.credit, t.amount).map_err(flow_err)?;
-    let again = sqlx::query("SELECT id FROM fund_transfers WHERE compound_id = $1 AND code = $2 AND link = $3")
-        .bind(compound_id)
-        .bind(flows::REVERSAL_CODE)
-        .bind(format!("reverses:{of}"))
-        .fetch_optional(&mut **tx)
-        .await?;
+    let again = sqlx::query(
+        "SELECT id FROM fund_transfers WHERE compound_id = $1 AND code = $2 AND link = $3",
+    )
+    .bind(compound_id)
+    .bind(flows::REVERSAL_CODE)
+    .bind(format!("reverses:{of}"))
+    .fetch_optional(&mut **tx)
+    .await?;
     if again.is_some() {
         return Err(flow_err(flows::FlowError::AlreadyReversed(of.to_string())));
     }

@@ -184,12 +184,13 @@ pub async fn create_intent(
 /// The amount of a payment intent that `payer` created (someone else's
 /// intent is not found: only its payer pays it).
 pub async fn payer_intent_amount(db: &Db, id: &str, payer: &str) -> Result<i64, StoreError> {
-    let r = sqlx::query("SELECT amount FROM fund_payment_intents WHERE id = $1 AND created_by = $2")
-        .bind(id)
-        .bind(payer)
-        .fetch_optional(db.reader())
-        .await?
-        .ok_or_else(|| StoreError::not_found(format!("payment intent '{id}'")))?;
+    let r =
+        sqlx::query("SELECT amount FROM fund_payment_intents WHERE id = $1 AND created_by = $2")
+            .bind(id)
+            .bind(payer)
+            .fetch_optional(db.reader())
+            .await?
+            .ok_or_else(|| StoreError::not_found(format!("payment intent '{id}'")))?;
     db::i(&r, "amount")
 }
 

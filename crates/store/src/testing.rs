@@ -140,8 +140,14 @@ async fn vote_with(
             )
             .await?;
             if let Some(amount) = spend {
-                crate::spending::authorise_in(tx, "t", &v.id, amount, "repairs decided by the owners")
-                    .await?;
+                crate::spending::authorise_in(
+                    tx,
+                    "t",
+                    &v.id,
+                    amount,
+                    "repairs decided by the owners",
+                )
+                .await?;
             }
             crate::votes::open_vote(tx, "t", &v.id, 3, now).await?;
             let owners =

@@ -57,6 +57,35 @@ fn idem(k: &str, h: &str) -> Idem {
     Idem::new(k, h.into()).unwrap()
 }
 
+/// Spends `amount` from the bank the only way money leaves: a disbursement
+/// approved by a committee member (reserves) and a supervisor (posts).
+async fn spend_all(db: &Db, c: &Place, amount: i64, key: &str) {
+    let d = fund::request_disbursement(db, "u1", c, idem(key, "r"), disb(amount))
+        .await
+        .unwrap();
+    let id = d.value["disbursement"]["id"].as_str().unwrap().to_string();
+    fund::approve(
+        db,
+        "cm",
+        &[Role::CommitteeMember],
+        c,
+        &id,
+        idem(&format!("{key}-1"), "a"),
+    )
+    .await
+    .unwrap();
+    fund::approve(
+        db,
+        "sv",
+        &[Role::Supervisor],
+        c,
+        &id,
+        idem(&format!("{key}-2"), "a"),
+    )
+    .await
+    .unwrap();
+}
+
 fn disb(amount: i64) -> NewDisbursement {
     NewDisbursement {
         purpose: "corridor light bulb, building 3".into(),
@@ -107,20 +136,37 @@ async fn books_balance_and_cash_rule(kind: Kind) {
         .unwrap();
     assert!(!out.replayed);
     assert_eq!(out.value["log_size"], 1);
-    let mut spend = income(100_001);
+    // money never leaves by a transfer recorded directly
+    let mut spend = income(100_000);
     spend.debit = AccountCode::ExpenseOther;
     spend.credit = AccountCode::Bank;
-    let e = fund::record_transfer(&f.db, &c, idem("k2", "h2"), spend.clone())
+    let e = fund::record_transfer(&f.db, &c, idem("k2", "h2"), spend)
         .await
         .unwrap_err();
+    assert!(
+        matches!(&e, StoreError::Invalid { field, .. } if field == "debit"),
+        "{e}"
+    );
+    // the cash rule: reserving more than the bank holds is refused
+    let d = fund::request_disbursement(&f.db, "u1", &c, idem("k3", "h3"), disb(100_001))
+        .await
+        .unwrap();
+    let id = d.value["disbursement"]["id"].as_str().unwrap().to_string();
+    let e = fund::approve(
+        &f.db,
+        "cm",
+        &[Role::CommitteeMember],
+        &c,
+        &id,
+        idem("k3a", "h"),
+    )
+    .await
+    .unwrap_err();
     assert!(
         matches!(&e, StoreError::Invalid { field, .. } if field == "amount"),
         "{e}"
     );
-    spend.amount = 100_000;
-    fund::record_transfer(&f.db, &c, idem("k3", "h3"), spend)
-        .await
-        .unwrap();
+    spend_all(&f.db, &c, 100_000, "k3b").await;
     let bad = NewTransfer {
         amount: 0,
         ..income(0)
@@ -192,15 +238,29 @@ async fn fifty_concurrent_withdrawals_of_sixty_percent(kind: Kind) {
     fund::record_transfer(&f.db, &c, idem("seed", "s"), income(1_000_000))
         .await
         .unwrap();
-    let mut handles = Vec::new();
+    // fifty requests of 60% each, then all fifty first approvals (each
+    // reserves its amount) at once: only one reservation fits
+    let mut ids = Vec::new();
     for i in 0..50 {
+        let d =
+            fund::request_disbursement(&f.db, "u1", &c, idem(&format!("r{i}"), "r"), disb(600_000))
+                .await
+                .unwrap();
+        ids.push(d.value["disbursement"]["id"].as_str().unwrap().to_string());
+    }
+    let mut handles = Vec::new();
+    for (i, id) in ids.into_iter().enumerate() {
         let (db, c) = (f.db.clone(), c.clone());
         handles.push(tokio::spawn(async move {
-            let mut t = income(600_000);
-            t.debit = AccountCode::ExpenseOther;
-            t.credit = AccountCode::Bank;
-            fund::record_transfer(&db, &c, Idem::new(&format!("w{i}"), "w".into()).unwrap(), t)
-                .await
+            fund::approve(
+                &db,
+                &format!("cm{i}"),
+                &[Role::CommitteeMember],
+                &c,
+                &id,
+                Idem::new(&format!("w{i}"), "w".into()).unwrap(),
+            )
+            .await
         }));
     }
     let mut ok = 0;
@@ -215,8 +275,9 @@ async fn fifty_concurrent_withdrawals_of_sixty_percent(kind: Kind) {
     let l = audit_books(&f.db, &c).await;
     assert_eq!(
         l.balance(AccountCode::Bank)
-            .posted(gongzhi_domain::ledger::Normal::Debit),
-        400_000
+            .available(gongzhi_domain::ledger::Normal::Debit),
+        400_000,
+        "one 60% reservation holds"
     );
 }
 

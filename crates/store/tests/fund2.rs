@@ -10,8 +10,9 @@ use gongzhi_domain::roster::RosterRow;
 use gongzhi_domain::vote::Choice;
 use gongzhi_store::fund::{self, Idem, NewDisbursement, NewTransfer};
 use gongzhi_store::register::{self, Place};
-use gongzhi_store::testing::vote;
+use gongzhi_store::spending;
 use gongzhi_store::testing::{fresh, Kind};
+use gongzhi_store::testing::{spending_vote, vote};
 use gongzhi_store::{both, budget, db, Db, StoreError};
 
 fn idem(k: &str) -> Idem {
@@ -244,14 +245,31 @@ async fn budget_by_vote_and_actual(kind: Kind) {
     )
     .await
     .unwrap();
-    fund::record_transfer(
+    let d = fund::request_disbursement(
         &f.db,
+        "s",
         &a,
-        idem("oth"),
-        posted(ExpenseOther, Bank, 5_00, None),
+        idem("d2"),
+        NewDisbursement {
+            purpose: "其他".into(),
+            payee: "x".into(),
+            amount: 5_00,
+            category: ExpenseOther,
+            source: Bank,
+            documents: vec![],
+            link: None,
+            vote_id: None,
+        },
     )
     .await
     .unwrap();
+    let id = d.value["disbursement"]["id"].as_str().unwrap().to_string();
+    fund::approve(&f.db, "c1", &[Role::CommitteeMember], &a, &id, idem("o1"))
+        .await
+        .unwrap();
+    fund::approve(&f.db, "s1", &[Role::Supervisor], &a, &id, idem("o2"))
+        .await
+        .unwrap();
     let r = budget::report(&f.db, &a.id, year).await.unwrap();
     assert_eq!(r.vote_id.as_deref(), Some(passed.as_str()));
     let get = |c: AccountCode| r.lines.iter().find(|l| l.category == c).unwrap().clone();
@@ -309,32 +327,17 @@ async fn principal_spending_checks_its_vote(kind: Kind) {
     )
     .await
     .unwrap();
+    // the fund is never spent by a transfer recorded directly, vote or not
     let spend = |v: Option<&str>| posted(MaintenancePrincipal, MaintenanceBank, 1_000_00, v);
     let e = fund::record_transfer(&f.db, &a, idem("p0"), spend(None))
         .await
         .unwrap_err();
-    assert_eq!(field_of(&e), "vote_id");
-    let e = fund::record_transfer(&f.db, &a, idem("p1"), spend(Some("vote-1")))
-        .await
-        .unwrap_err();
-    assert!(e.to_string().contains("no vote 'vote-1'"), "{e}");
+    assert_eq!(field_of(&e), "debit");
     let open = vote(&f.db, &a, Choice::Yes, false).await;
-    let e = fund::record_transfer(&f.db, &a, idem("p2"), spend(Some(&open)))
-        .await
-        .unwrap_err();
-    assert!(e.to_string().contains("not closed"), "{e}");
     let failed = vote(&f.db, &a, Choice::No, true).await;
-    let e = fund::record_transfer(&f.db, &a, idem("p3"), spend(Some(&failed)))
-        .await
-        .unwrap_err();
-    assert!(e.to_string().contains("did not pass"), "{e}");
     let other = vote(&f.db, &b, Choice::Yes, true).await;
-    let e = fund::record_transfer(&f.db, &a, idem("p4"), spend(Some(&other)))
-        .await
-        .unwrap_err();
-    assert!(e.to_string().contains("not a vote of this compound"), "{e}");
-    // a disbursement from principal is checked at request, too
-    let req_from = |source: AccountCode, v: &str, k: &str| {
+    // a disbursement from the fund is checked at request
+    let req_from = |source: AccountCode, v: &str, k: &str, amount: i64| {
         let (db, a, v, k) = (f.db.clone(), a.clone(), v.to_string(), k.to_string());
         async move {
             fund::request_disbursement(
@@ -345,7 +348,7 @@ async fn principal_spending_checks_its_vote(kind: Kind) {
                 NewDisbursement {
                     purpose: "外墙修缮".into(),
                     payee: "x".into(),
-                    amount: 2_000_00,
+                    amount,
                     category: ExpenseRepair,
                     source,
                     documents: vec![],
@@ -356,32 +359,74 @@ async fn principal_spending_checks_its_vote(kind: Kind) {
             .await
         }
     };
-    let req = |v: &str, k: &str| req_from(MaintenancePrincipal, v, k);
-    let e = req(&failed, "r1").await.unwrap_err();
-    assert!(e.to_string().contains("did not pass"), "{e}");
-    // spending the interest needs a passed vote as well
+    let req = |v: &str, k: &str| req_from(MaintenancePrincipal, v, k, 2_000_00);
     for (v, why) in [
         ("", "needs a passed vote"),
+        ("vote-1", "no vote 'vote-1'"),
         (failed.as_str(), "did not pass"),
         (open.as_str(), "not closed"),
         (other.as_str(), "not a vote of this compound"),
     ] {
-        let e = req_from(MaintenanceInterest, v, "ri").await.unwrap_err();
-        assert_eq!(field_of(&e), "vote_id");
-        assert!(e.to_string().contains(why), "{why}: {e}");
+        for source in [MaintenancePrincipal, MaintenanceInterest] {
+            let e = req_from(source, v, "ri", 2_000_00).await.unwrap_err();
+            assert_eq!(field_of(&e), "vote_id");
+            assert!(e.to_string().contains(why), "{why}: {e}");
+        }
     }
-    let passed = vote(&f.db, &a, Choice::Yes, true).await;
-    // with one it is requested; no interest yet, so the first approval cannot reserve
-    let d = req_from(MaintenanceInterest, &passed, "ri2").await.unwrap();
+    // a passed vote that authorised no spending (a budget, a naming) is not
+    // a licence to spend the fund
+    let unrelated = vote(&f.db, &a, Choice::Yes, true).await;
+    let e = req(&unrelated, "r0").await.unwrap_err();
+    assert_eq!(field_of(&e), "vote_id");
+    assert!(e.to_string().contains("did not authorise spending"), "{e}");
+    // one that authorised 3,000.00 for the facade
+    let passed = spending_vote(&f.db, &a, Choice::Yes, true, 3_000_00).await;
+    // its amount and purpose are fixed: never set again, not after opening
+    let e = spending::authorise(&f.db, "t", &passed, 9_000_00, "more")
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Conflict(_)), "{e}");
+    let e = spending::authorise(&f.db, "t", &open, 9_000_00, "more")
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("fixed before it opens"), "{e}");
+    assert_eq!(
+        spending::get(&f.db, &passed).await.unwrap().unwrap().amount,
+        3_000_00
+    );
+    // with it, interest is requested; none yet, so the first approval cannot reserve
+    let d = req_from(MaintenanceInterest, &passed, "ri2", 1_000_00)
+        .await
+        .unwrap();
     let id = d.value["disbursement"]["id"].as_str().unwrap().to_string();
     let e = fund::approve(&f.db, "c1", &[Role::CommitteeMember], &a, &id, idem("ai"))
         .await
         .unwrap_err();
     assert!(e.to_string().contains("maintenance_interest"), "{e}");
-    fund::record_transfer(&f.db, &a, idem("p5"), spend(Some(&passed)))
+    // what is left of the authorisation: 2,000.00; more is refused
+    let e = req_from(MaintenancePrincipal, &passed, "r1", 2_000_01)
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(&e), "amount");
+    assert!(
+        e.to_string().contains("at most 2000.00 yuan remains"),
+        "{e}"
+    );
+    // voiding the interest request frees its share
+    fund::void(
+        &f.db,
+        "c1",
+        "committee_member",
+        &a,
+        &id,
+        "no interest yet",
+        idem("v1"),
+    )
+    .await
+    .unwrap();
+    let d = req_from(MaintenancePrincipal, &passed, "r2", 3_000_00)
         .await
         .unwrap();
-    let d = req(&passed, "r2").await.unwrap();
     let id = d.value["disbursement"]["id"].as_str().unwrap().to_string();
     fund::approve(&f.db, "c1", &[Role::CommitteeMember], &a, &id, idem("a1"))
         .await
@@ -389,6 +434,11 @@ async fn principal_spending_checks_its_vote(kind: Kind) {
     fund::approve(&f.db, "s1", &[Role::Supervisor], &a, &id, idem("a2"))
         .await
         .unwrap();
+    // used up: not even one fen more under this vote
+    let e = req_from(MaintenancePrincipal, &passed, "r3", 1)
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(&e), "amount");
     let p = fund::accounts(&f.db, &a.id)
         .await
         .unwrap()
@@ -662,7 +712,7 @@ async fn emergency_use_without_a_vote(kind: Kind) {
                 .await
                 .unwrap_err()
         ),
-        "vote_id"
+        "code"
     );
     fake.code = "emergency".into();
     fake.vote_id = None;

@@ -974,11 +974,11 @@ async fn sandbox_callback(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
+    let gw = sandbox_on(&state)?;
     let sig = headers
         .get("gongzhi-signature")
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| ApiError::field("Gongzhi-Signature", "header is required"))?;
-    let gw = sandbox_on(&state)?;
     let v =
         gongzhi_store::payments::confirm(&state.db, &gw, &body, sig, gongzhi_store::db::now_ms())
             .await?;

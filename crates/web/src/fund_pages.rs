@@ -173,7 +173,9 @@ async fn board_inner(
         .map(|t| TransferRow {
             seq: t.seq,
             date: gongzhi_domain::fund_calc::date_of_ms(t.at),
-            kind: lang.t(&format!("books.kind.{}", t.kind.as_str())).to_string(),
+            kind: lang
+                .t(&format!("books.kind.{}", t.kind.as_str()))
+                .to_string(),
             from: lang.t(&format!("acct.{}", t.credit.as_str())).to_string(),
             to: lang.t(&format!("acct.{}", t.debit.as_str())).to_string(),
             amount: Fen(t.amount).to_string(),

@@ -22,6 +22,10 @@ pub struct World {
 /// steward (steward of A), alice (committee member of A), bob (supervisor of
 /// A), carol (committee member of A), owner (owner of A), other (steward of B).
 async fn world(kind: Kind) -> World {
+    world_with(kind, gongzhi_web::Config::default()).await
+}
+
+async fn world_with(kind: Kind, config: gongzhi_web::Config) -> World {
     let f = fresh(kind).await;
     let h = auth::hash_password(PW).unwrap();
     f.db.write(move |tx| {
@@ -71,9 +75,7 @@ async fn world(kind: Kind) -> World {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let db = f.db.clone();
-    tokio::spawn(async move {
-        gongzhi_web::serve_on(db, listener, gongzhi_web::Config::default()).await
-    });
+    tokio::spawn(async move { gongzhi_web::serve_on(db, listener, config).await });
     World { _f: f, base }
 }
 
@@ -187,18 +189,29 @@ async fn disbursement_flow_and_public_books(kind: Kind) {
         (s, p["errors"][0]["field"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("amount"))
     );
-    let (s, p) = post(
-        &steward,
-        books(&w, "transfers"),
-        Some("over"),
-        json!({"debit": "expense_other", "credit": "bank", "amount": "1000.01", "code": "x"}),
-    )
-    .await;
-    assert_eq!(
-        (s, p["errors"][0]["field"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("amount")),
-        "{p}"
-    );
+    // money never leaves by a transfer recorded directly: not the
+    // steward's, not staff's, not even within the balance
+    for (k, body) in [
+        (
+            "out1",
+            json!({"debit": "expense_repair", "credit": "bank", "amount": "1.00", "code": "x"}),
+        ),
+        (
+            "out2",
+            json!({"debit": "maintenance_interest", "credit": "maintenance_bank", "amount": "1.00", "code": "x"}),
+        ),
+        (
+            "out3",
+            json!({"debit": "steward_remuneration", "credit": "bank", "amount": "1.00", "code": "pay"}),
+        ),
+    ] {
+        let (s, p) = post(&steward, books(&w, "transfers"), Some(k), body).await;
+        assert_eq!(
+            (s, p["errors"][0]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("debit")),
+            "{k}: {p}"
+        );
+    }
     assert_eq!(bank(&w).await, (100_000, 100_000));
     // who may do what
     let owner = login(&w, "owner").await;
@@ -393,11 +406,30 @@ async fn concurrent_withdrawals_and_keys(kind: Kind) {
     )
     .await;
     assert_eq!(s, StatusCode::CREATED);
-    let mut hs = Vec::new();
+    // fifty requests of 60% each; their first approvals (which reserve the
+    // money) all at once: exactly one fits
+    let mut ids = Vec::new();
     for i in 0..50 {
-        let (c, url) = (steward.clone(), books(&w, "transfers"));
+        let body = json!({"purpose": format!("withdrawal {i}"), "payee": "x", "amount": "6000.00", "category": "expense_other"});
+        let (s, d) = post(
+            &steward,
+            books(&w, "disbursements"),
+            Some(&format!("r{i}")),
+            body,
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{d}");
+        ids.push(d["disbursement"]["id"].as_str().unwrap().to_string());
+    }
+    let alice = login(&w, "alice").await;
+    let mut hs = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        let (c, url) = (
+            alice.clone(),
+            books(&w, &format!("disbursements/{id}/approve")),
+        );
         hs.push(tokio::spawn(async move {
-            post(&c, url, Some(&format!("w{i}")), json!({"debit": "expense_other", "credit": "bank", "amount": "6000.00", "code": "withdrawal"})).await.0
+            post(&c, url, Some(&format!("w{i}")), json!({})).await.0
         }));
     }
     let mut created = 0;
@@ -409,7 +441,7 @@ async fn concurrent_withdrawals_and_keys(kind: Kind) {
         }
     }
     assert_eq!(created, 1, "exactly one 60% withdrawal succeeds");
-    assert_eq!(bank(&w).await, (400_000, 400_000));
+    assert_eq!(bank(&w).await, (1_000_000, 400_000));
     let mut hs = Vec::new();
     for _ in 0..20 {
         let (c, url) = (steward.clone(), books(&w, "transfers"));
@@ -424,7 +456,7 @@ async fn concurrent_withdrawals_and_keys(kind: Kind) {
         ids.insert(v["transfer"]["id"].as_str().unwrap().to_string());
     }
     assert_eq!(ids.len(), 1, "one transfer for one key");
-    assert_eq!(bank(&w).await, (400_100, 400_100));
+    assert_eq!(bank(&w).await, (1_000_100, 400_100));
 }
 
 async fn billing_endpoints(kind: Kind) {
@@ -711,14 +743,26 @@ async fn budget_endpoints(kind: Kind) {
     // spend 35.00 on repair
     let (s, _) = post(&steward, books(&w, "transfers"), Some("f"), fee("1000.00")).await;
     assert_eq!(s, StatusCode::CREATED);
-    let (s, _) = post(
+    let (s, d) = post(
         &steward,
-        books(&w, "transfers"),
+        books(&w, "disbursements"),
         Some("r"),
-        json!({"debit": "expense_repair", "credit": "bank", "amount": "35.00", "code": "repair"}),
+        json!({"purpose": "repair", "payee": "x", "amount": "35.00", "category": "expense_repair"}),
     )
     .await;
-    assert_eq!(s, StatusCode::CREATED);
+    assert_eq!(s, StatusCode::CREATED, "{d}");
+    let id = d["disbursement"]["id"].as_str().unwrap();
+    let bob = login(&w, "bob").await;
+    for (c, k) in [(&alice, "r1"), (&bob, "r2")] {
+        let (s, p) = post(
+            c,
+            books(&w, &format!("disbursements/{id}/approve")),
+            Some(k),
+            json!({}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{p}");
+    }
     let r = get(public(&w, "budget")).await;
     let lines = r["budget"]["lines"].as_array().unwrap();
     assert_eq!(lines[0]["category"], "expense_repair");
@@ -865,7 +909,14 @@ async fn emergency_and_settings_endpoints(kind: Kind) {
 both!(emergency_and_settings_endpoints);
 
 async fn gateway_and_waiver_endpoints(kind: Kind) {
-    let w = world(kind).await;
+    let w = world_with(
+        kind,
+        gongzhi_web::Config {
+            sandbox_payments: true,
+            ..Default::default()
+        },
+    )
+    .await;
     parts_in_a(&w).await;
     let steward = login(&w, "steward").await;
     let (s, p) = post(
@@ -906,16 +957,57 @@ async fn gateway_and_waiver_endpoints(kind: Kind) {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let r = http.post(&cb).body(body.clone()).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "no signature");
+    // only the intent's payer pays it in the sandbox: not another user of the
+    // compound, not another compound's steward
+    let pay = format!("{}/api/v1/payments/sandbox/pay/{intent}", w.base);
+    let other = login(&w, "other").await;
+    for c in [&owner, &other] {
+        let (s, p) = post(c, pay.clone(), None, json!({})).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{p}");
+    }
+    assert_eq!(
+        get(public(&w, "collection/2026-10")).await["collection"]["paid"],
+        0
+    );
     // the sandbox pays: its signed callback confirms
-    let (s, p) = post(
-        &steward,
-        format!("{}/api/v1/payments/sandbox/pay/{intent}", w.base),
-        None,
-        json!({}),
-    )
-    .await;
+    let (s, p) = post(&steward, pay, None, json!({})).await;
     assert_eq!(s, StatusCode::OK, "{p}");
     assert_eq!(p["confirmation"]["state"], "paid");
+    // received by the gateway, not yet in the bank
+    let acct = |a: &Value, code: &str| {
+        a["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["code"] == code)
+            .map_or(0, |x| x["posted"].as_i64().unwrap())
+    };
+    let a = get(public(&w, "accounts")).await;
+    assert_eq!((acct(&a, "gateway_clearing"), acct(&a, "bank")), (13425, 0));
+    // the gateway's settlement moves it into the bank, never more than it holds
+    let settle = |amount: &str| json!({"debit": "bank", "credit": "gateway_clearing", "amount": amount, "code": "settlement", "memo": "sandbox settlement"});
+    let (s, st) = post(
+        &steward,
+        books(&w, "transfers"),
+        Some("st0"),
+        settle("134.26"),
+    )
+    .await;
+    assert_eq!(
+        (s, st["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("amount")),
+        "{st}"
+    );
+    let (s, st) = post(
+        &steward,
+        books(&w, "transfers"),
+        Some("st1"),
+        settle("134.25"),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{st}");
+    let a = get(public(&w, "accounts")).await;
+    assert_eq!((acct(&a, "gateway_clearing"), acct(&a, "bank")), (0, 13425));
     // the very same callback delivered again: refused as a replay
     let r = http
         .post(&cb)
@@ -957,6 +1049,114 @@ async fn gateway_and_waiver_endpoints(kind: Kind) {
 }
 
 both!(gateway_and_waiver_endpoints);
+
+/// A default server has no payment gateway: nobody pays a bill online
+/// without money, and the sandbox's endpoints do not exist.
+async fn no_sandbox_by_default(kind: Kind) {
+    let w = world(kind).await;
+    parts_in_a(&w).await;
+    let steward = login(&w, "steward").await;
+    let (s, p) = post(
+        &steward,
+        books(&w, "billing-runs"),
+        Some("b"),
+        json!({"period": "2026-10", "rate_flat": "1.50", "rate_shop": "4.00", "rate_parking": "1.00"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let bill: String = sqlx::query("SELECT id FROM fund_bills ORDER BY id")
+        .fetch_one(w._f.db.reader())
+        .await
+        .map(|r| sqlx::Row::try_get(&r, "id").unwrap())
+        .unwrap();
+    let (s, p) = post(
+        &steward,
+        books(&w, &format!("bills/{bill}/intents")),
+        Some("i"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{p}");
+    assert!(
+        p["detail"].as_str().unwrap().contains("no payment gateway"),
+        "{p}"
+    );
+    // the intent id of a real payment is irrelevant: the route is gone
+    for url in ["payments/sandbox/pay/any", "payments/sandbox/callback"] {
+        let (s, p) = post(
+            &steward,
+            format!("{}/api/v1/{url}", w.base),
+            None,
+            json!({}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{url}: {p}");
+    }
+    let c = get(public(&w, "collection/2026-10")).await;
+    assert_eq!(c["collection"]["paid"], 0);
+    assert_eq!(bank(&w).await, (0, 0));
+}
+
+/// A direct inflow is corrected by its exact reversal, once; nothing else
+/// is reversible, and a reversal's amount and accounts are the original's.
+async fn reversals(kind: Kind) {
+    let w = world(kind).await;
+    let steward = login(&w, "steward").await;
+    let (s, t) = post(&steward, books(&w, "transfers"), Some("f1"), fee("100.00")).await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    let tid = t["transfer"]["id"].as_str().unwrap().to_string();
+    let rev = |amount: &str, link: &str| json!({"debit": "fee_income", "credit": "bank", "amount": amount, "code": "reversal", "link": link, "memo": "entered twice"});
+    for (k, body, field) in [
+        ("v0", rev("100.00", &tid), "link"),
+        ("v1", rev("100.00", "reverses:nope"), "link"),
+        ("v2", rev("99.00", &format!("reverses:{tid}")), "amount"),
+    ] {
+        let (s, p) = post(&steward, books(&w, "transfers"), Some(k), body).await;
+        assert_eq!(
+            (s, p["errors"][0]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+            "{k}: {p}"
+        );
+    }
+    let (s, p) = post(
+        &steward,
+        books(&w, "transfers"),
+        Some("v3"),
+        rev("100.00", &format!("reverses:{tid}")),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    assert_eq!(bank(&w).await, (0, 0));
+    let (s, p) = post(
+        &steward,
+        books(&w, "transfers"),
+        Some("v4"),
+        rev("100.00", &format!("reverses:{tid}")),
+    )
+    .await;
+    assert_eq!(
+        (s, p["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("link")),
+        "reversed once: {p}"
+    );
+    // the board lists every transfer of the year, outflows marked, by name
+    let html = reqwest::get(format!("{}/compounds/{A}/books?lang=en", w.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("<span class=\"muted\" id=\"transfers-total\">2 transfers</span>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("data-code=\"reversal\" class=\"outflow\"") && html.contains("Fee income"),
+        "{html}"
+    );
+}
+
+both!(no_sandbox_by_default, reversals);
 
 async fn auditor_and_audit_flag(kind: Kind) {
     let w = world(kind).await;
