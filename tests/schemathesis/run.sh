@@ -4,7 +4,7 @@
 # administrator (who reaches every handler). Passes only with 0 server errors
 # (5xx) — on SQLite (the demo city) and on PostgreSQL ($GONGZHI_TEST_PG, a
 # fresh database with a roster imported). Bounded in time:
-# GONGZHI_FUZZ_SECONDS per engine (default 90).
+# GONGZHI_FUZZ_SECONDS per engine (default 60).
 #
 #   GONGZHI_BIN=target/debug/gongzhi GONGZHI_TEST_PG=postgres://… tests/schemathesis/run.sh
 set -euo pipefail
@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.."
 ROOT="$PWD"
 BIN="${GONGZHI_BIN:-$ROOT/target/debug/gongzhi}"
 ST="$(bash tests/schemathesis/setup.sh)"
-SECS="${GONGZHI_FUZZ_SECONDS:-90}"
+SECS="${GONGZHI_FUZZ_SECONDS:-60}"
 WORK="$(mktemp -d /tmp/gongzhi-fuzz.XXXXXX)"
 PIDS=()
 cleanup() {
