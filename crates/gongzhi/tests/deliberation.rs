@@ -159,6 +159,24 @@ async fn page(c: &reqwest::Client, url: String) -> (StatusCode, String) {
     (r.status(), r.text().await.unwrap())
 }
 
+/// The session's CSRF token, as every page carries it (`<meta name="csrf-token">`).
+async fn csrf(c: &reqwest::Client, url: &str) -> String {
+    let base = url.splitn(4, '/').take(3).collect::<Vec<_>>().join("/");
+    let html = c
+        .get(format!("{base}/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    html.split("name=\"csrf-token\" content=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_default()
+        .to_string()
+}
+
 /// Submits a page form; with `htmx` the `HX-Request` header is sent.
 async fn form(
     c: &reqwest::Client,
@@ -166,7 +184,10 @@ async fn form(
     fields: &[(&str, &str)],
     htmx: bool,
 ) -> (StatusCode, String) {
-    let mut r = c.post(url).form(fields);
+    let token = csrf(c, &url).await;
+    let mut fields = fields.to_vec();
+    fields.push(("csrf", &token));
+    let mut r = c.post(url).form(&fields);
     if htmx {
         r = r.header("HX-Request", "true");
     }
