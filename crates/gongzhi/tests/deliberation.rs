@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 
 mod http;
-use http::{field, get, login_at, post, PW};
+use http::{csrf, field, get, login_at, post, PW};
 
 /// Compound 千山美林: building 6 with 8 flats (owners h0..h7, one flat each)
 /// and building 7 with one (h8); compound 御景华庭 with one (hb).
@@ -157,24 +157,6 @@ async fn login(w: &World, user: &str) -> reqwest::Client {
 async fn page(c: &reqwest::Client, url: String) -> (StatusCode, String) {
     let r = c.get(url).send().await.unwrap();
     (r.status(), r.text().await.unwrap())
-}
-
-/// The session's CSRF token, as every page carries it (`<meta name="csrf-token">`).
-async fn csrf(c: &reqwest::Client, url: &str) -> String {
-    let base = url.splitn(4, '/').take(3).collect::<Vec<_>>().join("/");
-    let html = c
-        .get(format!("{base}/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    html.split("name=\"csrf-token\" content=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .unwrap_or_default()
-        .to_string()
 }
 
 /// Submits a page form; with `htmx` the `HX-Request` header is sent.

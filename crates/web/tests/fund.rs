@@ -11,6 +11,9 @@ use gongzhi_store::{auth, both, register};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
+mod support;
+use support::csrf;
+
 const PW: &str = "correct horse battery";
 
 pub struct World {
@@ -480,24 +483,6 @@ both!(
     concurrent_withdrawals_and_keys,
     billing_endpoints
 );
-
-/// The session's CSRF token, as every page carries it (`<meta name="csrf-token">`).
-async fn csrf(c: &reqwest::Client, url: &str) -> String {
-    let base = url.splitn(4, '/').take(3).collect::<Vec<_>>().join("/");
-    let html = c
-        .get(format!("{base}/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    html.split("name=\"csrf-token\" content=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .unwrap_or_default()
-        .to_string()
-}
 
 async fn form(c: &reqwest::Client, url: String, fields: &[(&str, &str)]) -> (StatusCode, String) {
     let token = csrf(c, &url).await;

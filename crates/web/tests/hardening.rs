@@ -10,6 +10,8 @@ use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
+mod support;
+
 const PW: &str = "correct horse battery";
 
 struct World {
@@ -67,23 +69,6 @@ async fn logged_in(c: &reqwest::Client, w: &World) -> bool {
     r.status() == StatusCode::OK
 }
 
-/// The session's CSRF token from a page's `<meta name="csrf-token">`.
-async fn csrf(c: &reqwest::Client, w: &World) -> String {
-    let html = c
-        .get(format!("{}/", w.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    html.split("name=\"csrf-token\" content=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .unwrap_or_default()
-        .to_string()
-}
-
 fn content_type(h: &HeaderMap) -> String {
     h.get("content-type")
         .map(|v| v.to_str().unwrap().to_string())
@@ -108,7 +93,7 @@ async fn problem(r: reqwest::Response, status: StatusCode) -> Value {
 async fn logout_form_needs_same_site_and_token(kind: Kind) {
     let w = world(kind).await;
     let c = login(&w).await;
-    let token = csrf(&c, &w).await;
+    let token = support::csrf(&c, &w.base).await;
     assert_eq!(token.len(), 64, "a logged-in page carries the token");
     let url = format!("{}/logout", w.base);
     let attempts: Vec<(Vec<(&str, String)>, Vec<(&str, &str)>)> = vec![
