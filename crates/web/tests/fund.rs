@@ -498,20 +498,27 @@ async fn form(c: &reqwest::Client, url: String, fields: &[(&str, &str)]) -> (Sta
     (r.status(), r.text().await.unwrap())
 }
 
-async fn approval_queue_page(kind: Kind) {
-    let w = world(kind).await;
-    let steward = login(&w, "steward").await;
-    let (s, _) = post(&steward, books(&w, "transfers"), Some("f"), fee("1000.00")).await;
+/// The steward books a fee of 1000.00 and requests a disbursement of 35.00
+/// (楼道灯泡): the steward's client and the disbursement's id.
+async fn requested_disbursement(w: &World) -> (reqwest::Client, String) {
+    let steward = login(w, "steward").await;
+    let (s, _) = post(&steward, books(w, "transfers"), Some("f"), fee("1000.00")).await;
     assert_eq!(s, StatusCode::CREATED);
     let (s, d) = post(
         &steward,
-        books(&w, "disbursements"),
+        books(w, "disbursements"),
         Some("q1"),
         json!({"purpose": "楼道灯泡", "payee": "三峡电器", "amount": "35.00", "category": "expense_repair", "documents": ["发票 0042"]}),
     )
     .await;
     assert_eq!(s, StatusCode::CREATED, "{d}");
     let id = d["disbursement"]["id"].as_str().unwrap().to_string();
+    (steward, id)
+}
+
+async fn approval_queue_page(kind: Kind) {
+    let w = world(kind).await;
+    let (steward, id) = requested_disbursement(&w).await;
     let queue = format!("{}/compounds/{A}/books/queue", w.base);
     let act = |what: &str| format!("{}/compounds/{A}/books/queue/{id}/{what}", w.base);
 
@@ -649,18 +656,7 @@ both!(approval_queue_page);
 /// token is missing or wrong; nothing is approved; the real form still works.
 async fn approval_refuses_forged_posts(kind: Kind) {
     let w = world(kind).await;
-    let steward = login(&w, "steward").await;
-    let (s, _) = post(&steward, books(&w, "transfers"), Some("f"), fee("1000.00")).await;
-    assert_eq!(s, StatusCode::CREATED);
-    let (s, d) = post(
-        &steward,
-        books(&w, "disbursements"),
-        Some("q1"),
-        json!({"purpose": "楼道灯泡", "payee": "三峡电器", "amount": "35.00", "category": "expense_repair"}),
-    )
-    .await;
-    assert_eq!(s, StatusCode::CREATED, "{d}");
-    let id = d["disbursement"]["id"].as_str().unwrap().to_string();
+    let (_, id) = requested_disbursement(&w).await;
     let approve = format!("{}/compounds/{A}/books/queue/{id}/approve", w.base);
     let alice = login(&w, "alice").await;
     let token = csrf(&alice, &approve).await;
