@@ -61,13 +61,23 @@ enum Command {
         storage: Storage,
         #[arg(long, env = "GONGZHI_LISTEN", default_value = "127.0.0.1:8080")]
         listen: String,
-        /// Mark session cookies Secure (when served over HTTPS).
+        /// Mark session cookies Secure (when served over HTTPS). They are
+        /// Secure anyway on a request that came over HTTPS or through a proxy
+        /// saying so (X-Forwarded-Proto / Forwarded: proto=https).
         #[arg(long)]
         secure_cookies: bool,
         /// Serve the sandbox payment gateway, which marks bills paid without
         /// money: for trials only, never for a real compound.
         #[arg(long)]
         sandbox_payments: bool,
+        /// Serve /metrics (no token) on this separate address, e.g. one only
+        /// the monitoring network reaches.
+        #[arg(long, env = "GONGZHI_METRICS_LISTEN")]
+        metrics_listen: Option<String>,
+        /// Serve /metrics on the main listener to `Authorization: Bearer
+        /// TOKEN` only. Without it (or --metrics-listen), /metrics answers 404.
+        #[arg(long, env = "GONGZHI_METRICS_TOKEN", hide_env_values = true)]
+        metrics_token: Option<String>,
     },
     /// Run the server on a fresh SQLite database loaded with the demo city.
     Demo {
@@ -272,6 +282,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             listen,
             secure_cookies,
             sandbox_payments,
+            metrics_listen,
+            metrics_token,
         } => {
             if sandbox_payments {
                 eprintln!("gongzhi: WARNING: the sandbox payment gateway is on: bills can be marked paid without money (trials only)");
@@ -286,6 +298,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     secure_cookies,
                     sandbox_payments,
                     data_dir: Some(storage.data_dir.clone()),
+                    metrics_listen,
+                    metrics_token,
                     ..Default::default()
                 },
             )

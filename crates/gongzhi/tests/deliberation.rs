@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 
 mod http;
-use http::{field, get, login_at, post, PW};
+use http::{csrf, field, get, login_at, post, PW};
 
 /// Compound 千山美林: building 6 with 8 flats (owners h0..h7, one flat each)
 /// and building 7 with one (h8); compound 御景华庭 with one (hb).
@@ -166,7 +166,10 @@ async fn form(
     fields: &[(&str, &str)],
     htmx: bool,
 ) -> (StatusCode, String) {
-    let mut r = c.post(url).form(fields);
+    let token = csrf(c, &url).await;
+    let mut fields = fields.to_vec();
+    fields.push(("csrf", &token));
+    let mut r = c.post(url).form(&fields);
     if htmx {
         r = r.header("HX-Request", "true");
     }

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 
 mod http;
-use http::{field, get, login_at, post, PW};
+use http::{csrf, field, get, login_at, post, PW};
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR-a-scanned-ballot";
 
 fn row(
@@ -959,7 +959,79 @@ async fn matters_follow_their_procedure(kind: Kind) {
     assert_eq!(n, 4);
 }
 
+/// The attack: another site's page posts the ballot form with an owner's
+/// cookie. Refused cross-site and without the session's CSRF token; no
+/// ballot is cast; the owner's own form still votes.
+async fn ballot_form_refuses_forged_posts(kind: Kind) {
+    let w = world(kind).await;
+    let base = &w.base;
+    let committee = login(&w, "committee").await;
+    let owner0 = login(&w, "owner0").await;
+    let now = now_ms();
+    let body = json!({"title": "6栋加装电梯", "place_id": w.b6.id, "rule": {"kind": "civil_code", "matter": "ordinary"}, "opens_at": now - 1000, "closes_at": now + 3_600_000, "channels": ["online"]});
+    let (st, v) = post(&committee, format!("{base}/api/v1/votes"), body).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let id = v["id"].as_str().unwrap().to_string();
+    let (st, v) = post(
+        &committee,
+        format!("{base}/api/v1/votes/{id}/open"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let page = format!("{base}/votes/{id}");
+    let html = owner0
+        .get(&page)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = csrf(&owner0, &page).await;
+    assert_eq!(token.len(), 64);
+    assert!(
+        html.contains(&format!("name=\"csrf\" value=\"{token}\"")),
+        "the ballot form carries the token: {html}"
+    );
+    let ballot = format!("{page}/ballot");
+    let forged: [(&[(&str, &str)], Option<(&str, &str)>); 4] = [
+        (
+            &[("choice", "no"), ("csrf", &token)],
+            Some(("Origin", "https://evil.example")),
+        ),
+        (
+            &[("choice", "no"), ("csrf", &token)],
+            Some(("Sec-Fetch-Site", "cross-site")),
+        ),
+        (&[("choice", "no")], None),
+        (&[("choice", "no"), ("csrf", "0123")], None),
+    ];
+    for (fields, header) in forged {
+        let mut r = owner0.post(&ballot).form(fields);
+        if let Some((k, v)) = header {
+            r = r.header(k, v);
+        }
+        let r = r.send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{fields:?} {header:?}");
+    }
+    let (_, v) = get(&owner0, format!("{base}/api/v1/votes/{id}")).await;
+    assert_eq!(v["turnout"]["ballots_cast"], 0, "nothing was cast: {v}");
+    let r = owner0
+        .post(&ballot)
+        .header("Origin", base.clone())
+        .form(&[("choice", "yes"), ("csrf", &token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "redirected to the vote page");
+    let (_, v) = get(&owner0, format!("{base}/api/v1/votes/{id}")).await;
+    assert_eq!(v["turnout"]["ballots_cast"], 1, "{v}");
+    assert_eq!(v["my_ballots"][0]["choice"], "yes", "{v}");
+}
+
 both!(
+    ballot_form_refuses_forged_posts,
     full_vote,
     outside_window,
     linking_accounts,

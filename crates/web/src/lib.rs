@@ -8,6 +8,7 @@ pub mod cases_pages;
 pub mod deliberation_api;
 pub mod fund_api;
 pub mod fund_pages;
+pub mod guard;
 pub mod i18n;
 pub mod matters_api;
 pub mod matters_pages;
@@ -59,6 +60,12 @@ pub struct Config {
     /// demo and tests only). Off by default: a real gateway's signed callback
     /// is then the only way a bill is paid online.
     pub sandbox_payments: bool,
+    /// `/metrics` on the main listener answers only `Authorization: Bearer
+    /// <this>`; without a token it answers 404 there.
+    pub metrics_token: Option<String>,
+    /// A separate listen address serving `/metrics` (no token), e.g. one
+    /// reachable only from the monitoring network.
+    pub metrics_listen: Option<String>,
 }
 
 impl Default for Config {
@@ -71,6 +78,8 @@ impl Default for Config {
             data_dir: None,
             notify_every: Some(Duration::from_secs(1)),
             sandbox_payments: false,
+            metrics_token: None,
+            metrics_listen: None,
         }
     }
 }
@@ -85,6 +94,9 @@ pub struct Inner {
     pub books_key: ed25519_dalek::SigningKey,
     /// The sandbox payment gateway, when switched on (`Config::sandbox_payments`).
     pub sandbox_payments: bool,
+    /// Keys the per-session CSRF tokens (derived from the books key).
+    pub csrf_key: [u8; 32],
+    pub metrics_token: Option<String>,
 }
 
 pub type AppState = Arc<Inner>;
@@ -101,6 +113,11 @@ struct ApiDoc;
 struct Assets;
 
 pub fn app(db: Db, config: Config) -> Router {
+    app_and_state(db, config).0
+}
+
+/// The router and its state (shared with the separate metrics listener).
+fn app_and_state(db: Db, config: Config) -> (Router, AppState) {
     let books_key = match &config.data_dir {
         Some(dir) => gongzhi_store::tlog::load_or_create_key(dir)
             .unwrap_or_else(|e| panic!("books checkpoint key: {e}")),
@@ -112,15 +129,17 @@ pub fn app(db: Db, config: Config) -> Router {
         login_ip_limit: ratelimit::Limiter::new(config.login_per_ip, config.login_window),
         login_user_limit: ratelimit::Limiter::new(config.login_per_account, config.login_window),
         metrics: metrics::Metrics::default(),
+        csrf_key: guard::key_from(&books_key.to_bytes()),
         books_key,
         sandbox_payments: config.sandbox_payments,
+        metrics_token: config.metrics_token.filter(|t| !t.is_empty()),
     });
     let (api_router, openapi) = utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(api::router())
         .merge(cases_api::router())
         .split_for_parts();
     let openapi = Arc::new(openapi);
-    Router::new()
+    let router = Router::new()
         .merge(api_router)
         .route("/api/openapi.json", get(move || {
             let doc = openapi.clone();
@@ -131,7 +150,7 @@ pub fn app(db: Db, config: Config) -> Router {
         .merge(cases_pages::router())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics_text))
+        .route("/metrics", get(metrics_with_token))
         .route("/", get(pages::home))
         .route("/login", get(pages::login_form).post(pages::login_submit))
         .route("/logout", post(pages::logout))
@@ -146,12 +165,23 @@ pub fn app(db: Db, config: Config) -> Router {
         .merge(fund_pages::queue_routes())
         .route("/assets/{*file}", get(asset))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .layer(middleware::from_fn_with_state(state.clone(), guard::guard))
+        .layer(middleware::from_fn(guard::api_problems))
+        .layer(middleware::from_fn(guard::security_headers))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             let rid = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
             tracing::info_span!("request", method = %req.method(), uri = %req.uri(), request_id = %rid)
         }))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state.clone());
+    (router, state)
+}
+
+/// The router of the separate metrics listener: `/metrics` only.
+fn metrics_app(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics_text))
         .with_state(state)
 }
 
@@ -165,6 +195,21 @@ async fn readyz(State(state): State<AppState>) -> Response {
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
     }
+}
+
+/// `/metrics` on the main listener: only with the metrics token.
+async fn metrics_with_token(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let allowed = match (&state.metrics_token, guard::bearer(&headers)) {
+        (Some(want), Some(got)) => guard::same_secret(want, got),
+        _ => false,
+    };
+    if !allowed {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    }
+    metrics_text(State(state)).await
 }
 
 async fn metrics_text(State(state): State<AppState>) -> Response {
@@ -222,15 +267,33 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
 
 /// Binds and serves until the process is told to stop.
 pub async fn serve(db: Db, listen: &str, config: Config) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(listen)
+    let listener = bind(listen).await?;
+    let metrics = match &config.metrics_listen {
+        Some(addr) => Some(bind(addr).await?),
+        None => None,
+    };
+    serve_with_metrics(db, listener, metrics, config).await
+}
+
+async fn bind(listen: &str) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(listen)
         .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
-    serve_on(db, listener, config).await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))
 }
 
 pub async fn serve_on(
     db: Db,
     listener: tokio::net::TcpListener,
+    config: Config,
+) -> anyhow::Result<()> {
+    serve_with_metrics(db, listener, None, config).await
+}
+
+/// Serves on `listener`, and `/metrics` alone on `metrics` if given.
+pub async fn serve_with_metrics(
+    db: Db,
+    listener: tokio::net::TcpListener,
+    metrics: Option<tokio::net::TcpListener>,
     config: Config,
 ) -> anyhow::Result<()> {
     if let Some(every) = config.notify_every {
@@ -244,7 +307,15 @@ pub async fn serve_on(
             every,
         );
     }
-    let app = app(db, config);
+    let (app, state) = app_and_state(db, config);
+    if let Some(m) = metrics {
+        let router = metrics_app(state);
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(m, router).await {
+                tracing::error!(error = %e, "metrics listener stopped");
+            }
+        });
+    }
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

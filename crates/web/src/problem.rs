@@ -133,9 +133,11 @@ where
                 "send the body as application/json",
             ));
         }
-        let bytes = bytes::Bytes::from_request(req, state)
-            .await
-            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "Bad request", e.to_string()))?;
+        let bytes = bytes::Bytes::from_request(req, state).await.map_err(|e| {
+            let status = e.status();
+            let title = status.canonical_reason().unwrap_or("Bad request");
+            ApiError::new(status, title, e.body_text())
+        })?;
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
         serde_path_to_error::deserialize(de)
             .map(ApiJson)

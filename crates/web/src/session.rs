@@ -41,12 +41,8 @@ pub async fn resolve(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<CurrentUser>, ApiError> {
-    let user_id = if let Some(tok) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-    {
-        match auth::token_user(&state.db, tok.trim()).await? {
+    let user_id = if let Some(tok) = crate::guard::bearer(headers) {
+        match auth::token_user(&state.db, tok).await? {
             Some(u) => Some(u),
             None => {
                 return Err(ApiError::new(

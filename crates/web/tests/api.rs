@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use std::sync::{Arc, OnceLock};
 
 const PW: &str = "correct horse battery";
+const METRICS_TOKEN: &str = "metrics-secret";
 
 fn roster() -> Vec<RosterRow> {
     let mut rows = Vec::new();
@@ -139,6 +140,7 @@ async fn world(kind: Kind) -> World {
     let db = f.db.clone();
     let config = gongzhi_web::Config {
         login_per_account: 5,
+        metrics_token: Some(METRICS_TOKEN.into()),
         ..Default::default()
     };
     tokio::spawn(async move { gongzhi_web::serve_on(db, listener, config).await });
@@ -192,7 +194,15 @@ async fn health_and_docs(kind: Kind) {
     ] {
         assert!(doc["paths"].get(p).is_some(), "openapi lacks {p}");
     }
-    let (_, m) = get(&c, format!("{}/metrics", w.base)).await;
+    let m = c
+        .get(format!("{}/metrics", w.base))
+        .bearer_auth(METRICS_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(
         m.contains(
             "gongzhi_http_requests_total{method=\"GET\",route=\"/readyz\",status=\"200\"} 1"

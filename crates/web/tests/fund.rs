@@ -11,6 +11,9 @@ use gongzhi_store::{auth, both, register};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
+mod support;
+use support::csrf;
+
 const PW: &str = "correct horse battery";
 
 pub struct World {
@@ -514,30 +517,40 @@ both!(
 );
 
 async fn form(c: &reqwest::Client, url: String, fields: &[(&str, &str)]) -> (StatusCode, String) {
+    let token = csrf(c, &url).await;
+    let mut fields = fields.to_vec();
+    fields.push(("csrf", &token));
     let r = c
         .post(url)
         .header("HX-Request", "true")
-        .form(fields)
+        .form(&fields)
         .send()
         .await
         .unwrap();
     (r.status(), r.text().await.unwrap())
 }
 
-async fn approval_queue_page(kind: Kind) {
-    let w = world(kind).await;
-    let steward = login(&w, "steward").await;
-    let (s, _) = post(&steward, books(&w, "transfers"), Some("f"), fee("1000.00")).await;
+/// The steward books a fee of 1000.00 and requests a disbursement of 35.00
+/// (楼道灯泡): the steward's client and the disbursement's id.
+async fn requested_disbursement(w: &World) -> (reqwest::Client, String) {
+    let steward = login(w, "steward").await;
+    let (s, _) = post(&steward, books(w, "transfers"), Some("f"), fee("1000.00")).await;
     assert_eq!(s, StatusCode::CREATED);
     let (s, d) = post(
         &steward,
-        books(&w, "disbursements"),
+        books(w, "disbursements"),
         Some("q1"),
         json!({"purpose": "楼道灯泡", "payee": "三峡电器", "amount": "35.00", "category": "expense_repair", "documents": ["发票 0042"]}),
     )
     .await;
     assert_eq!(s, StatusCode::CREATED, "{d}");
     let id = d["disbursement"]["id"].as_str().unwrap().to_string();
+    (steward, id)
+}
+
+async fn approval_queue_page(kind: Kind) {
+    let w = world(kind).await;
+    let (steward, id) = requested_disbursement(&w).await;
     let queue = format!("{}/compounds/{A}/books/queue", w.base);
     let act = |what: &str| format!("{}/compounds/{A}/books/queue/{id}/{what}", w.base);
 
@@ -668,6 +681,107 @@ async fn approval_queue_page(kind: Kind) {
 }
 
 both!(approval_queue_page);
+
+/// The attack: a page on another site posts the approve form with the
+/// victim's cookie (the idempotency key is the attacker's choice). Refused
+/// when the browser says it is cross-site and whenever the session's CSRF
+/// token is missing or wrong; nothing is approved; the real form still works.
+async fn approval_refuses_forged_posts(kind: Kind) {
+    let w = world(kind).await;
+    let (_, id) = requested_disbursement(&w).await;
+    let approve = format!("{}/compounds/{A}/books/queue/{id}/approve", w.base);
+    let alice = login(&w, "alice").await;
+    let token = csrf(&alice, &approve).await;
+    assert_eq!(token.len(), 64, "every page carries the session's token");
+    let forged = |fields: Vec<(&'static str, String)>,
+                  headers: Vec<(&'static str, &'static str)>| {
+        let mut r = alice
+            .post(&approve)
+            .header("HX-Request", "true")
+            .form(&fields);
+        for (k, v) in headers {
+            r = r.header(k, v);
+        }
+        async move {
+            let r = r.send().await.unwrap();
+            let ct = r.headers()["content-type"].to_str().unwrap().to_string();
+            (r.status(), ct, r.text().await.unwrap())
+        }
+    };
+    let good = || vec![("key", "k1".to_string()), ("csrf", token.clone())];
+    let cases = [
+        (good(), vec![("Origin", "https://evil.example")]),
+        (good(), vec![("Sec-Fetch-Site", "cross-site")]),
+        (good(), vec![("Sec-Fetch-Site", "same-site")]),
+        (vec![("key", "k1".to_string())], vec![]),
+        (
+            vec![("key", "k1".to_string()), ("csrf", "00".repeat(32))],
+            vec![],
+        ),
+        (
+            vec![("key", "k1".to_string()), ("csrf", String::new())],
+            vec![],
+        ),
+    ];
+    for (fields, headers) in cases {
+        let what = format!("{fields:?} {headers:?}");
+        let (s, ct, body) = forged(fields, headers).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{what}");
+        assert!(ct.starts_with("text/html"), "{what}: {ct}");
+        assert!(body.contains("403"), "{what}: {body}");
+    }
+    // another session's token is no good either
+    let bob = login(&w, "bob").await;
+    let bobs = csrf(&bob, &approve).await;
+    assert_ne!(bobs, token, "the token is per session");
+    let (s, _, _) = forged(vec![("key", "k1".into()), ("csrf", bobs)], vec![]).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // nothing was approved
+    let queue = format!("{}/compounds/{A}/books/queue", w.base);
+    let html = alice
+        .get(&queue)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("data-state=\"requested\""), "{html}");
+    assert!(!html.contains("alice (committee_member)"), "{html}");
+    assert!(
+        html.contains(&format!("name=\"csrf\" value=\"{token}\"")),
+        "the buttons' forms carry the token: {html}"
+    );
+    // the real form: same origin, the token as htmx sends it (header) or as a field
+    let (s, _, row) = forged(
+        vec![("key", "k1".into())],
+        vec![("Sec-Fetch-Site", "same-origin")],
+    )
+    .await;
+    assert_eq!(
+        s,
+        StatusCode::FORBIDDEN,
+        "same origin still needs the token: {row}"
+    );
+    let r = alice
+        .post(&approve)
+        .header("HX-Request", "true")
+        .header("Sec-Fetch-Site", "same-origin")
+        .header("Origin", w.base.clone())
+        .header("X-CSRF-Token", token.clone())
+        .form(&[("key", "k1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let row = r.text().await.unwrap();
+    assert!(
+        row.contains("data-state=\"pending\"") && row.contains("alice (committee_member)"),
+        "{row}"
+    );
+}
+
+both!(approval_refuses_forged_posts);
 
 /// Imports two parts into compound A (晶城名邸) so that owners can vote.
 async fn parts_in_a(w: &World) -> register::Place {

@@ -2,7 +2,11 @@
 //! JSON and check that every failure is problem+json, name the failing field.
 
 use reqwest::StatusCode;
+
+#[path = "../../../web/tests/support/mod.rs"]
+mod support;
 use serde_json::{json, Value};
+pub use support::csrf;
 
 pub const PW: &str = "correct horse battery";
 
