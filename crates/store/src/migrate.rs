@@ -72,6 +72,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0008_procedures.sqlite.sql"),
         postgres: include_str!("../migrations/0008_procedures.postgres.sql"),
     },
+    Migration {
+        version: 9,
+        name: "auth",
+        common: include_str!("../migrations/0009_auth.sql"),
+        sqlite: include_str!("../migrations/0009_auth.sqlite.sql"),
+        postgres: include_str!("../migrations/0009_auth.postgres.sql"),
+    },
 ];
 
 pub async fn run(db: &Db) -> Result<(), StoreError> {
