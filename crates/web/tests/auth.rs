@@ -126,6 +126,19 @@ fn field_of(v: &Value) -> &str {
 /// revoked token answers 401 problem+json; logout leaves tokens alone.
 async fn tokens_expire_are_listed_and_revoked(kind: Kind) {
     let w = world(kind, Default::default()).await;
+    let (_, doc) = send(reqwest::Client::new().get(format!("{}/api/openapi.json", w.base))).await;
+    for (path, method) in [
+        ("/api/v1/tokens", "get"),
+        ("/api/v1/tokens", "post"),
+        ("/api/v1/tokens/{id}", "delete"),
+        ("/api/v1/me/password", "post"),
+        ("/api/v1/users/{username}/revoke-tokens", "post"),
+    ] {
+        assert!(
+            doc["paths"][path].get(method).is_some(),
+            "openapi lacks {method} {path}"
+        );
+    }
     let alice = login(&w, "alice").await;
     let bob = login(&w, "bob").await;
     let now = db::now_ms();
