@@ -141,7 +141,14 @@ pub async fn verify_login(
     password: &str,
 ) -> Result<auth::UserAuth, ApiError> {
     let ip = client_key(ip);
-    state.login_throttle.check(&ip, username).map_err(|secs| {
+    // What the throttle and its alerts know the username as: bounded, printable.
+    let who: String = username
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(64)
+        .collect::<String>()
+        .to_lowercase();
+    state.login_throttle.check(&ip, &who).map_err(|secs| {
         let mut e = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "Too many login attempts",
@@ -164,12 +171,12 @@ pub async fn verify_login(
         })?;
     match user {
         Some(u) if ok && !u.disabled => {
-            state.login_throttle.succeed(&ip, username);
+            state.login_throttle.succeed(&ip, &who);
             Ok(u)
         }
         _ => {
-            let locks = state.login_throttle.fail(&ip, username);
-            record_locks(state, &ip, username, locks).await;
+            let locks = state.login_throttle.fail(&ip, &who);
+            record_locks(state, &ip, &who, locks).await;
             Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "Login failed",
@@ -199,7 +206,7 @@ async fn record_locks(state: &AppState, ip: &str, username: &str, locks: Vec<Loc
                 actor: format!("ip:{ip}"),
                 action: "auth.login_throttled".into(),
                 entity: "login".into(),
-                entity_id: username.to_lowercase(),
+                entity_id: username.to_string(),
                 scope_path: "/".into(),
                 before: None,
                 after: Some(json!({

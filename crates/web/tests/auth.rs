@@ -484,6 +484,21 @@ async fn login_lock_backs_off(kind: Kind) {
     let r = try_login(&c, &w, "bob", PW).await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!((3..=4).contains(&retry_after(&r)), "doubled: {r:?}");
+    // A username of any length is counted and alerted as its first 64 characters.
+    let long = format!("{}\u{7}", "x".repeat(10_000));
+    let c = client_from("127.0.0.4");
+    assert_eq!(
+        try_login(&c, &w, &long, "guess").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        try_login(&c, &w, &"x".repeat(64), "guess").await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    let alerts = audit_actions(&w, "auth.login_throttled").await;
+    let last = alerts[0].after.as_ref().unwrap();
+    assert_eq!(last["ip"], "127.0.0.4", "{alerts:?}");
+    assert_eq!(last["username"], "x".repeat(64));
 }
 
 both!(
