@@ -227,6 +227,12 @@ enum AdminCmd {
         #[command(flatten)]
         storage: Storage,
     },
+    /// Revoke every API token and session of a user (audited); prints how many.
+    RevokeTokens {
+        username: String,
+        #[command(flatten)]
+        storage: Storage,
+    },
 }
 
 #[derive(Subcommand)]
@@ -396,6 +402,24 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!(
                 "created user {id}{}",
                 if admin { " (administrator)" } else { "" }
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Admin(AdminCmd::RevokeTokens { username, storage }) => {
+            let db = storage.open().await?;
+            let uid = auth::user_id_by_name(&db, &username)
+                .await
+                .map_err(|_| anyhow::anyhow!("no user '{username}'"))?;
+            let r = db
+                .write(move |tx| {
+                    let uid = uid.clone();
+                    Box::pin(async move { auth::revoke_all(tx, "cli", &uid, "admin").await })
+                })
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "revoked {} API token(s) and {} session(s) of {username}",
+                r.tokens, r.sessions
             );
             Ok(ExitCode::SUCCESS)
         }

@@ -314,7 +314,7 @@ pub async fn create_session(db: &Db, user_id: &str) -> Result<String, StoreError
 }
 
 pub async fn session_user(db: &Db, token: &str) -> Result<Option<String>, StoreError> {
-    let r = sqlx::query("SELECT s.user_id FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled = 0")
+    let r = sqlx::query("SELECT s.user_id FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.revoked_at IS NULL AND u.disabled = 0")
         .bind(token_hash(token))
         .bind(db::now_ms())
         .fetch_optional(db.reader())
@@ -330,23 +330,65 @@ pub async fn delete_session(db: &Db, token: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// An API token lives this many days unless its creator asks for fewer.
+pub const TOKEN_DEFAULT_DAYS: i64 = 90;
+/// No API token lives longer than this many days.
+pub const TOKEN_MAX_DAYS: i64 = 365;
+const DAY_MS: i64 = 24 * 3600 * 1000;
+/// A token's `last_used_at` is written at most once per this many ms.
+pub const TOKEN_TOUCH_MS: i64 = 60_000;
+
+/// A new API token: the secret is shown once, only its hash is kept.
+#[derive(Debug, Clone, Serialize)]
+pub struct NewToken {
+    pub id: String,
+    pub token: String,
+    pub name: String,
+    pub expires_at: i64,
+}
+
+/// Creates an API token living [`TOKEN_DEFAULT_DAYS`].
 pub async fn create_api_token(
     tx: &mut Tx,
     actor: &str,
     user_id: &str,
     name: &str,
 ) -> Result<(String, String), StoreError> {
-    if name.trim().is_empty() || name.len() > 100 {
+    let t = create_api_token_for(tx, actor, user_id, name, None).await?;
+    Ok((t.id, t.token))
+}
+
+/// Creates an API token living `days` (1 to [`TOKEN_MAX_DAYS`]; default
+/// [`TOKEN_DEFAULT_DAYS`]).
+pub async fn create_api_token_for(
+    tx: &mut Tx,
+    actor: &str,
+    user_id: &str,
+    name: &str,
+    days: Option<i64>,
+) -> Result<NewToken, StoreError> {
+    let name = name.trim();
+    if name.is_empty() || name.len() > 100 {
         return Err(StoreError::invalid("name", "must be 1 to 100 characters"));
+    }
+    let days = days.unwrap_or(TOKEN_DEFAULT_DAYS);
+    if !(1..=TOKEN_MAX_DAYS).contains(&days) {
+        return Err(StoreError::invalid(
+            "expires_in_days",
+            format!("must be 1 to {TOKEN_MAX_DAYS} days"),
+        ));
     }
     let token = random_token("gzt_");
     let id = db::new_id();
-    sqlx::query("INSERT INTO api_tokens (token_hash, id, user_id, name, created_at, revoked_at) VALUES ($1,$2,$3,$4,$5,NULL)")
+    let now = db::now_ms();
+    let expires_at = now + days * DAY_MS;
+    sqlx::query("INSERT INTO api_tokens (token_hash, id, user_id, name, created_at, revoked_at, expires_at, last_used_at) VALUES ($1,$2,$3,$4,$5,NULL,$6,NULL)")
         .bind(token_hash(&token))
         .bind(id.clone())
         .bind(user_id.to_string())
-        .bind(name.trim().to_string())
-        .bind(db::now_ms())
+        .bind(name.to_string())
+        .bind(now)
+        .bind(expires_at)
         .execute(&mut **tx)
         .await?;
     audit::record(
@@ -358,19 +400,184 @@ pub async fn create_api_token(
             entity_id: id.clone(),
             scope_path: "/".into(),
             before: None,
-            after: Some(json!({"user_id": user_id, "name": name})),
+            after: Some(json!({"user_id": user_id, "name": name, "expires_at": expires_at})),
         },
     )
     .await?;
-    Ok((id, token))
+    Ok(NewToken {
+        id,
+        token,
+        name: name.to_string(),
+        expires_at,
+    })
 }
 
+/// The user of a live token (not revoked, not expired, user not disabled).
+/// Records the use, at most once per [`TOKEN_TOUCH_MS`] per token (one
+/// conditional UPDATE; concurrent requests write it once).
 pub async fn token_user(db: &Db, token: &str) -> Result<Option<String>, StoreError> {
-    let r = sqlx::query("SELECT t.user_id FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled = 0")
+    let now = db::now_ms();
+    let r = sqlx::query("SELECT t.id, t.user_id, t.last_used_at FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 AND u.disabled = 0")
         .bind(token_hash(token))
+        .bind(now)
         .fetch_optional(db.reader())
         .await?;
-    r.map(|r| db::s(&r, "user_id")).transpose()
+    let Some(r) = r else { return Ok(None) };
+    if db::oi(&r, "last_used_at")?.map_or(true, |t| t <= now - TOKEN_TOUCH_MS) {
+        // Best effort: a busy database must not turn a valid token away.
+        let touched = sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2 AND revoked_at IS NULL AND (last_used_at IS NULL OR last_used_at <= $3)")
+            .bind(now)
+            .bind(db::s(&r, "id")?)
+            .bind(now - TOKEN_TOUCH_MS)
+            .execute(db.reader())
+            .await;
+        if let Err(e) = touched {
+            tracing::warn!(error = %e, "could not record an API token's last use");
+        }
+    }
+    Ok(Some(db::s(&r, "user_id")?))
+}
+
+/// An API token as its owner sees it: never the secret nor its hash.
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenView {
+    pub id: String,
+    pub name: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+/// A user's tokens that are not revoked (expired ones included), newest first.
+pub async fn list_tokens(db: &Db, user_id: &str) -> Result<Vec<TokenView>, StoreError> {
+    let rows = sqlx::query("SELECT id, name, created_at, expires_at, last_used_at FROM api_tokens WHERE user_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC, id DESC")
+        .bind(user_id.to_string())
+        .fetch_all(db.reader())
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(TokenView {
+                id: db::s(r, "id")?,
+                name: db::s(r, "name")?,
+                created_at: db::i(r, "created_at")?,
+                expires_at: db::oi(r, "expires_at")?.unwrap_or(0),
+                last_used_at: db::oi(r, "last_used_at")?,
+            })
+        })
+        .collect()
+}
+
+/// Revokes one of `user_id`'s tokens. Someone else's, an unknown or an
+/// already revoked token is not found.
+pub async fn revoke_token(
+    tx: &mut Tx,
+    actor: &str,
+    user_id: &str,
+    token_id: &str,
+) -> Result<(), StoreError> {
+    let now = db::now_ms();
+    let n = sqlx::query(
+        "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(token_id.to_string())
+    .bind(user_id.to_string())
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Err(StoreError::not_found(format!("API token '{token_id}'")));
+    }
+    audit::record(
+        tx,
+        Entry {
+            actor: actor.into(),
+            action: "api_token.revoke".into(),
+            entity: "api_token".into(),
+            entity_id: token_id.into(),
+            scope_path: "/".into(),
+            before: Some(json!({"revoked_at": null})),
+            after: Some(json!({"user_id": user_id, "revoked_at": now})),
+        },
+    )
+    .await
+}
+
+/// How many live credentials a revocation ended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Revoked {
+    pub tokens: u64,
+    pub sessions: u64,
+}
+
+/// Revokes every live API token and session of `user_id` (`reason`: e.g.
+/// `password_change`, `admin`), audited in the same transaction.
+pub async fn revoke_all(
+    tx: &mut Tx,
+    actor: &str,
+    user_id: &str,
+    reason: &str,
+) -> Result<Revoked, StoreError> {
+    let now = db::now_ms();
+    let mut revoked = Revoked::default();
+    for (table, count) in [
+        ("api_tokens", &mut revoked.tokens),
+        ("sessions", &mut revoked.sessions),
+    ] {
+        *count = sqlx::query(&format!("UPDATE {table} SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL AND expires_at > $1"))
+            .bind(now)
+            .bind(user_id.to_string())
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+    }
+    audit::record(
+        tx,
+        Entry {
+            actor: actor.into(),
+            action: "user.revoke_credentials".into(),
+            entity: "user".into(),
+            entity_id: user_id.into(),
+            scope_path: "/".into(),
+            before: None,
+            after: Some(json!({"reason": reason, "tokens": revoked.tokens, "sessions": revoked.sessions, "revoked_at": now})),
+        },
+    )
+    .await?;
+    Ok(revoked)
+}
+
+/// Sets a new password hash and revokes every token and session of the
+/// user, in one transaction, audited (never the hash).
+pub async fn change_password(
+    tx: &mut Tx,
+    actor: &str,
+    user_id: &str,
+    password_hash: &str,
+) -> Result<Revoked, StoreError> {
+    let n = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(password_hash.to_string())
+        .bind(user_id.to_string())
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    if n == 0 {
+        return Err(StoreError::not_found(format!("user '{user_id}'")));
+    }
+    audit::record(
+        tx,
+        Entry {
+            actor: actor.into(),
+            action: "user.password_change".into(),
+            entity: "user".into(),
+            entity_id: user_id.into(),
+            scope_path: "/".into(),
+            before: None,
+            after: None,
+        },
+    )
+    .await?;
+    revoke_all(tx, actor, user_id, "password_change").await
 }
 
 #[derive(Debug, Clone, Serialize)]

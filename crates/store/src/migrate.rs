@@ -73,6 +73,13 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/0008_procedures.postgres.sql"),
     },
     Migration {
+        version: 9,
+        name: "auth",
+        common: include_str!("../migrations/0009_auth.sql"),
+        sqlite: include_str!("../migrations/0009_auth.sqlite.sql"),
+        postgres: include_str!("../migrations/0009_auth.postgres.sql"),
+    },
+    Migration {
         version: 11,
         name: "spending",
         common: include_str!("../migrations/0011_spending.sql"),

@@ -27,7 +27,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(login))
         .routes(routes!(logout))
         .routes(routes!(me))
-        .routes(routes!(create_token))
         .routes(routes!(public_compounds))
         .routes(routes!(list_places, create_place))
         .routes(routes!(get_place))
@@ -45,6 +44,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_org))
         .routes(routes!(add_member))
         .routes(routes!(create_grant))
+        .merge(crate::auth_api::router())
         .merge(crate::votes_api::router())
         .merge(crate::fund_api::router())
         .merge(crate::matters_api::router())
@@ -117,30 +117,6 @@ async fn me(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Val
     Ok(Json(
         json!({"user": u, "grants": grants, "owner_ids": owners}),
     ))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct TokenBody {
-    name: String,
-}
-
-/// Create an API token for the caller. The token is shown once; only its hash is kept.
-#[utoipa::path(post, path = "/api/v1/tokens", tag = "auth", request_body = TokenBody, responses((status = 201, description = "token created")))]
-async fn create_token(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    ApiJson(body): ApiJson<TokenBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let uid = user.user_id.clone();
-    let actor = user.audit_name();
-    let (id, token) = state
-        .db
-        .write(move |tx| {
-            let (uid, actor, name) = (uid.clone(), actor.clone(), body.name.clone());
-            Box::pin(async move { auth::create_api_token(tx, &actor, &uid, &name).await })
-        })
-        .await?;
-    Ok((StatusCode::CREATED, Json(json!({"id": id, "token": token}))))
 }
 
 /// Every compound's code and name. Public: no login, no personal data.

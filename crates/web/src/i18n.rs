@@ -78,6 +78,7 @@ pub const MESSAGES: &[(&str, &str, &str, &str)] = &[
     ("username", "用户名", "使用者名稱", "Username"),
     ("password", "密码", "密碼", "Password"),
     ("login_failed", "用户名或密码错误", "使用者名稱或密碼錯誤", "Unknown username or wrong password"),
+    ("login_throttled", "登录失败次数过多，请 {secs} 秒后再试", "登入失敗次數過多，請 {secs} 秒後再試", "Too many failed logins; try again in {secs} s"),
     ("my_places", "我的范围", "我的範圍", "My places"),
     ("places", "下级区域", "下級區域", "Places below"),
     ("parts", "专有部分", "專有部分", "Exclusive parts"),

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod api;
+pub mod auth_api;
 pub mod cases_api;
 pub mod cases_pages;
 pub mod deliberation_api;
@@ -45,10 +46,14 @@ use utoipa::OpenApi;
 pub struct Config {
     /// Mark session cookies Secure (behind HTTPS).
     pub secure_cookies: bool,
-    /// Login attempts allowed per IP per window.
+    /// Failed logins from one IP (any usernames) before it is locked out
+    /// (`ratelimit::LoginThrottle`).
     pub login_per_ip: u32,
-    /// Login attempts allowed per account per window.
+    /// Failed logins for one username from one IP before that pair is locked
+    /// out (other IPs, the account's owner included, are not).
     pub login_per_account: u32,
+    /// How long failures are remembered and the first lock's length; each
+    /// further failure doubles the lock (at most 64 windows).
     pub login_window: Duration,
     /// The data dir: holds the books checkpoint key (`books-signing.key`).
     /// Without one (tests), a fresh key is made for this process.
@@ -87,8 +92,7 @@ impl Default for Config {
 pub struct Inner {
     pub db: Db,
     pub secure_cookies: bool,
-    pub login_ip_limit: ratelimit::Limiter,
-    pub login_user_limit: ratelimit::Limiter,
+    pub login_throttle: ratelimit::LoginThrottle,
     pub metrics: metrics::Metrics,
     /// Signs the books' checkpoints. Kept in a file, never in the database.
     pub books_key: ed25519_dalek::SigningKey,
@@ -126,8 +130,11 @@ fn app_and_state(db: Db, config: Config) -> (Router, AppState) {
     let state: AppState = Arc::new(Inner {
         db,
         secure_cookies: config.secure_cookies,
-        login_ip_limit: ratelimit::Limiter::new(config.login_per_ip, config.login_window),
-        login_user_limit: ratelimit::Limiter::new(config.login_per_account, config.login_window),
+        login_throttle: ratelimit::LoginThrottle::new(
+            config.login_per_ip,
+            config.login_per_account,
+            config.login_window,
+        ),
         metrics: metrics::Metrics::default(),
         csrf_key: guard::key_from(&books_key.to_bytes()),
         books_key,

@@ -100,12 +100,14 @@ pub async fn login_submit(
         )
             .into_response(),
         Err(e) => {
-            let error = if e.status == StatusCode::UNAUTHORIZED {
-                lang.t("login_failed").to_string()
-            } else {
-                e.detail.clone()
+            let error = match (e.status, e.retry_after) {
+                (StatusCode::UNAUTHORIZED, _) => lang.t("login_failed").to_string(),
+                (StatusCode::TOO_MANY_REQUESTS, Some(secs)) => lang
+                    .t("login_throttled")
+                    .replace("{secs}", &secs.to_string()),
+                _ => e.detail.clone(),
             };
-            render(
+            let mut r = render(
                 &LoginPage {
                     lang,
                     logged_in: false,
@@ -114,7 +116,11 @@ pub async fn login_submit(
                 },
                 e.status,
                 None,
-            )
+            );
+            if let Some(secs) = e.retry_after {
+                r.headers_mut().insert(header::RETRY_AFTER, secs.into());
+            }
+            r
         }
     }
 }

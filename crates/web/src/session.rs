@@ -1,14 +1,17 @@
 //! Who is asking: the session cookie or an API token, resolved to the user
-//! and their grants. Login with Argon2id off the async runtime, rate-limited
-//! per IP and per account.
+//! and their grants. Login with Argon2id off the async runtime, throttled
+//! per (IP, username) and per IP.
 
 use crate::problem::ApiError;
+use crate::ratelimit::Lock;
 use crate::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use gongzhi_domain::policy::Actor;
-use gongzhi_store::auth;
+use gongzhi_store::{audit, auth};
+use serde_json::json;
+use std::net::IpAddr;
 
 pub const SESSION_COOKIE: &str = "gz_session";
 
@@ -97,27 +100,59 @@ impl FromRequestParts<AppState> for MaybeUser {
     }
 }
 
-/// Checks the limits, then the password. Returns a new session token.
+/// Checks the login throttle, then the password. Returns a new session token.
 pub async fn login(
     state: &AppState,
     ip: &str,
     username: &str,
     password: &str,
 ) -> Result<String, ApiError> {
-    let too_many = |secs: u64| {
+    let user = verify_login(state, ip, username, password).await?;
+    Ok(auth::create_session(&state.db, &user.id).await?)
+}
+
+/// The key a client is throttled under: its IPv4 address, or the /64 of an
+/// IPv6 address (one subscriber's usual allocation).
+pub fn client_key(ip: &str) -> String {
+    match ip.parse::<IpAddr>() {
+        Ok(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+        _ => ip.to_string(),
+    }
+}
+
+/// `username`'s account when `password` is right and the account enabled.
+/// Throttled per (IP, username) and per IP ([`crate::ratelimit::LoginThrottle`]):
+/// 429 with Retry-After while locked; a failure answers 401, is counted, and
+/// a lock it causes is written to the audit trail (`auth.login_throttled`).
+pub async fn verify_login(
+    state: &AppState,
+    ip: &str,
+    username: &str,
+    password: &str,
+) -> Result<auth::UserAuth, ApiError> {
+    let ip = client_key(ip);
+    // What the throttle and its alerts know the username as: bounded, printable.
+    let who: String = username
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(64)
+        .collect::<String>()
+        .to_lowercase();
+    state.login_throttle.check(&ip, &who).map_err(|secs| {
         let mut e = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "Too many login attempts",
-            format!("too many login attempts; try again in {secs} s"),
+            format!("too many failed login attempts; try again in {secs} s"),
         );
         e.retry_after = Some(secs);
         e
-    };
-    state.login_ip_limit.hit(ip).map_err(too_many)?;
-    state
-        .login_user_limit
-        .hit(&username.to_lowercase())
-        .map_err(too_many)?;
+    })?;
     let user = auth::find_user(&state.db, username).await?;
     let hash = user.as_ref().map(|u| u.password_hash.clone());
     let pw = password.to_string();
@@ -131,12 +166,64 @@ pub async fn login(
             )
         })?;
     match user {
-        Some(u) if ok && !u.disabled => Ok(auth::create_session(&state.db, &u.id).await?),
-        _ => Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "Login failed",
-            "unknown username or wrong password",
-        )),
+        Some(u) if ok && !u.disabled => {
+            state.login_throttle.succeed(&ip, &who);
+            Ok(u)
+        }
+        _ => {
+            let locks = state.login_throttle.fail(&ip, &who);
+            record_locks(state, &ip, &who, locks).await;
+            Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "Login failed",
+                "unknown username or wrong password",
+            ))
+        }
+    }
+}
+
+/// Writes an alert per lock; a failure to write is logged, the login still
+/// answers.
+async fn record_locks(state: &AppState, ip: &str, username: &str, locks: Vec<Lock>) {
+    if locks.is_empty() {
+        return;
+    }
+    let entries: Vec<audit::Entry> = locks
+        .iter()
+        .map(|l| {
+            tracing::warn!(
+                ip,
+                username,
+                scope = l.scope,
+                failures = l.failures,
+                "login throttled"
+            );
+            audit::Entry {
+                actor: format!("ip:{ip}"),
+                action: "auth.login_throttled".into(),
+                entity: "login".into(),
+                entity_id: username.to_string(),
+                scope_path: "/".into(),
+                before: None,
+                after: Some(json!({
+                    "username": username,
+                    "ip": ip,
+                    "scope": l.scope,
+                    "failures": l.failures,
+                    "retry_after": l.retry_after,
+                })),
+            }
+        })
+        .collect();
+    let r = state
+        .db
+        .write(move |tx| {
+            let entries = entries.clone();
+            Box::pin(async move { audit::record_many(tx, entries).await })
+        })
+        .await;
+    if let Err(e) = r {
+        tracing::error!(error = %e, "could not audit a login lock");
     }
 }
 

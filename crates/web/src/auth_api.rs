@@ -1,0 +1,191 @@
+//! A user's credentials under `/api/v1`: API tokens (created with an expiry,
+//! listed without their secrets, revoked), the password change that revokes
+//! every token and session, and an administrator's revocation of a user's
+//! tokens and sessions. Every revocation is audited in its transaction.
+
+use crate::problem::{ApiError, ApiJson};
+use crate::session::{self, CurrentUser};
+use crate::AppState;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use gongzhi_domain::policy::{self, Action, Target};
+use gongzhi_store::auth;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_tokens, create_token))
+        .routes(routes!(revoke_token))
+        .routes(routes!(change_password))
+        .routes(routes!(revoke_user_credentials))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct TokenBody {
+    name: String,
+    /// Days the token lives: 1 to 365, default 90.
+    expires_in_days: Option<i64>,
+}
+
+/// Create an API token for the caller. The token is shown once; only its hash is kept.
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "auth", request_body = TokenBody,
+    responses((status = 201, description = "token created: id, token (shown once), name, expires_at (ms)"),
+        (status = 422, description = "bad name or expires_in_days (more than 365)")))]
+async fn create_token(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(body): ApiJson<TokenBody>,
+) -> Result<(StatusCode, Json<auth::NewToken>), ApiError> {
+    let uid = user.user_id.clone();
+    let actor = user.audit_name();
+    let token = state
+        .db
+        .write(move |tx| {
+            let (uid, actor, name) = (uid.clone(), actor.clone(), body.name.clone());
+            let days = body.expires_in_days;
+            Box::pin(async move { auth::create_api_token_for(tx, &actor, &uid, &name, days).await })
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(token)))
+}
+
+/// The caller's API tokens not revoked (expired ones included): id, name,
+/// created_at, expires_at, last_used_at (ms; written at most once a minute).
+/// Never the secret nor its hash.
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "auth",
+    responses((status = 200, description = "the caller's tokens"), (status = 401, description = "not logged in")))]
+async fn list_tokens(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(
+        json!({"tokens": auth::list_tokens(&state.db, &user.user_id).await?}),
+    ))
+}
+
+/// Revoke one of the caller's API tokens. Someone else's (or an already
+/// revoked) token answers 404.
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "auth", params(("id" = String, Path, description = "token id")),
+    responses((status = 204, description = "revoked"), (status = 404, description = "not one of the caller's live tokens")))]
+async fn revoke_token(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let uid = user.user_id.clone();
+    let actor = user.audit_name();
+    state
+        .db
+        .write(move |tx| {
+            let (uid, actor, id) = (uid.clone(), actor.clone(), id.clone());
+            Box::pin(async move { auth::revoke_token(tx, &actor, &uid, &id).await })
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PasswordBody {
+    current_password: String,
+    new_password: String,
+}
+
+/// Change the caller's password. Every API token and session of the caller
+/// is revoked with it (one transaction, audited); a caller who came with a
+/// session cookie gets a new session. A wrong current password counts as a
+/// failed login (same throttle).
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "auth", request_body = PasswordBody,
+    responses((status = 200, description = "changed; revoked: how many tokens and sessions"),
+        (status = 422, description = "current_password wrong or new_password too weak"),
+        (status = 429, description = "too many failed attempts")))]
+async fn change_password(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<PasswordBody>,
+) -> Result<Response, ApiError> {
+    auth::validate_password(&body.new_password)
+        .map_err(|e| ApiError::field("new_password", invalid_reason(e)))?;
+    let me = auth::get_user(&state.db, &user.user_id).await?;
+    session::verify_login(
+        &state,
+        &addr.ip().to_string(),
+        &me.username,
+        &body.current_password,
+    )
+    .await
+    .map_err(|e| match e.status {
+        StatusCode::UNAUTHORIZED => ApiError::field("current_password", "is wrong"),
+        _ => e,
+    })?;
+    let pw = body.new_password;
+    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&pw))
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Internal error",
+                "password hashing failed",
+            )
+        })??;
+    let (uid, actor) = (user.user_id.clone(), user.audit_name());
+    let revoked = state
+        .db
+        .write(move |tx| {
+            let (uid, actor, hash) = (uid.clone(), actor.clone(), hash.clone());
+            Box::pin(async move { auth::change_password(tx, &actor, &uid, &hash).await })
+        })
+        .await?;
+    let body = Json(json!({"revoked": revoked}));
+    if session::cookie(&headers, session::SESSION_COOKIE).is_none() {
+        return Ok(body.into_response());
+    }
+    let token = auth::create_session(&state.db, &user.user_id).await?;
+    Ok((
+        [(
+            header::SET_COOKIE,
+            session::session_cookie(&token, state.secure_cookies),
+        )],
+        body,
+    )
+        .into_response())
+}
+
+fn invalid_reason(e: gongzhi_store::StoreError) -> String {
+    match e {
+        gongzhi_store::StoreError::Invalid { reason, .. } => reason,
+        other => other.to_string(),
+    }
+}
+
+/// Revoke every API token and session of a user (administrators only):
+/// for a lost device or a compromised account. Audited.
+#[utoipa::path(post, path = "/api/v1/users/{username}/revoke-tokens", tag = "auth", params(("username" = String, Path, description = "the user")),
+    responses((status = 200, description = "how many tokens and sessions were revoked"),
+        (status = 403, description = "not an administrator"), (status = 404, description = "no such user")))]
+async fn revoke_user_credentials(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(username): Path<String>,
+) -> Result<Json<auth::Revoked>, ApiError> {
+    policy::authorize(&user.actor, Action::ManageAccess, Target { path: &[] })
+        .map_err(|_| ApiError::forbidden("only an administrator revokes a user's credentials"))?;
+    let target = auth::user_id_by_name(&state.db, &username).await?;
+    let actor = user.audit_name();
+    let revoked = state
+        .db
+        .write(move |tx| {
+            let (actor, target) = (actor.clone(), target.clone());
+            Box::pin(async move { auth::revoke_all(tx, &actor, &target, "admin").await })
+        })
+        .await?;
+    Ok(Json(revoked))
+}
