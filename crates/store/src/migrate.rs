@@ -72,6 +72,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0008_procedures.sqlite.sql"),
         postgres: include_str!("../migrations/0008_procedures.postgres.sql"),
     },
+    Migration {
+        version: 10,
+        name: "ballots",
+        common: include_str!("../migrations/0010_ballots.sql"),
+        sqlite: include_str!("../migrations/0010_ballots.sqlite.sql"),
+        postgres: include_str!("../migrations/0010_ballots.postgres.sql"),
+    },
 ];
 
 pub async fn run(db: &Db) -> Result<(), StoreError> {

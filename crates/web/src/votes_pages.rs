@@ -11,7 +11,9 @@ use askama::Template;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use gongzhi_domain::ballot::VoteStatus;
+use gongzhi_domain::ballot::{
+    RecastRefusal, VoteStatus, MAX_BALLOTS_PER_OWNER, RECAST_PER_WINDOW,
+};
 use gongzhi_domain::vote::{Base, Choice, Matter, Rule};
 use gongzhi_store::{auth, votes};
 use serde::Deserialize;
@@ -68,9 +70,10 @@ pub(crate) fn page_error(e: ApiError, lang: Lang) -> Response {
     let title_key = match e.status.as_u16() {
         404 => "err.not_found",
         403 => "err.forbidden",
+        429 => "err.too_many",
         _ => "err.other",
     };
-    render(
+    let mut r = render(
         &VoteError {
             lang,
             logged_in: true,
@@ -80,7 +83,11 @@ pub(crate) fn page_error(e: ApiError, lang: Lang) -> Response {
         },
         e.status,
         None,
-    )
+    );
+    if let Some(v) = e.retry_after.and_then(|s| s.to_string().parse().ok()) {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    r
 }
 
 /// `ms` since the epoch as `YYYY-MM-DD HH:MM` in China Standard Time (UTC+8).
@@ -327,8 +334,28 @@ pub async fn cast(
     .await;
     match result {
         Ok(_) => Redirect::to(&format!("/votes/{id}")).into_response(),
-        Err(e) => page_error(e, lang),
+        Err(e) => page_error(recast_refusal_in(e, lang), lang),
     }
+}
+
+/// The re-cast limit's refusals (the domain's [`RecastRefusal`]) in the
+/// reader's language; other errors as they are.
+fn recast_refusal_in(mut e: ApiError, lang: Lang) -> ApiError {
+    let cap = RecastRefusal::TooMany {
+        cast: MAX_BALLOTS_PER_OWNER,
+    }
+    .to_string();
+    if e.status == StatusCode::TOO_MANY_REQUESTS {
+        e.detail = lang
+            .t("vote.recast_too_soon")
+            .replace("{n}", &RECAST_PER_WINDOW.to_string())
+            .replace("{s}", &e.retry_after.unwrap_or(1).to_string());
+    } else if e.errors.iter().any(|f| f.reason == cap) {
+        e.detail = lang
+            .t("vote.ballot_cap")
+            .replace("{max}", &MAX_BALLOTS_PER_OWNER.to_string());
+    }
+    e
 }
 
 /// The rule of a vote in the reader's language (the domain's `Display` is the
