@@ -254,7 +254,10 @@ mod tests {
         );
         let e = check_recast(4, &[3_000, 1_000, 2_000], 4_000).unwrap_err();
         assert_eq!(e.retry_after_secs(), Some(57));
-        assert!(e.to_string().contains("at most 3 times in 60 seconds"), "{e}");
+        assert!(
+            e.to_string().contains("at most 3 times in 60 seconds"),
+            "{e}"
+        );
         // The window slides: at 61 s the re-cast at 1 s has left it
         // (exactly 60 s old is out: the window is (now − 60 s, now]).
         assert_eq!(check_recast(4, &[1_000, 2_000, 3_000], 61_000), Ok(()));
@@ -267,11 +270,17 @@ mod tests {
             Some(1)
         );
         assert_eq!(
-            RecastRefusal::TooSoon { retry_after_ms: 1_001 }.retry_after_secs(),
+            RecastRefusal::TooSoon {
+                retry_after_ms: 1_001
+            }
+            .retry_after_secs(),
             Some(2)
         );
         // In all: 20 ballots, then none, however slowly.
-        assert_eq!(check_recast(MAX_BALLOTS_PER_OWNER - 1, &[], 1 << 40), Ok(()));
+        assert_eq!(
+            check_recast(MAX_BALLOTS_PER_OWNER - 1, &[], 1 << 40),
+            Ok(())
+        );
         let e = check_recast(MAX_BALLOTS_PER_OWNER, &[], 1 << 40).unwrap_err();
         assert_eq!(e, RecastRefusal::TooMany { cast: 20 });
         assert_eq!(e.retry_after_secs(), None);

@@ -1098,10 +1098,13 @@ pub async fn board_page(
         let b = ballot_from(r, db::i(r, "is_current")? == 1)?;
         ballots.push((db::i(r, "owner_ord")?, b));
     }
-    let next = more
-        .then(|| ballots.last())
-        .flatten()
-        .map(|(ord, b)| BoardCursor { ord: *ord, seq: b.seq }.render(view));
+    let next = more.then(|| ballots.last()).flatten().map(|(ord, b)| {
+        BoardCursor {
+            ord: *ord,
+            seq: b.seq,
+        }
+        .render(view)
+    });
     let mut owner_ids: Vec<String> = ballots.iter().map(|(_, b)| b.owner_id.clone()).collect();
     owner_ids.sort();
     owner_ids.dedup();

@@ -617,7 +617,12 @@ async fn public_board(
         "ballots": page.rows,
         "next": page.next,
     });
-    Ok(cached(&headers, tag, false, Some(Json(body).into_response())))
+    Ok(cached(
+        &headers,
+        tag,
+        false,
+        Some(Json(body).into_response()),
+    ))
 }
 
 /// Casts `user`'s own online ballot in `v`: as `owner_id` if given (it must be
