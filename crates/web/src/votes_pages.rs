@@ -436,6 +436,57 @@ fn condition_detail(lang: Lang, detail: &str) -> String {
 mod tests {
     use super::*;
 
+    /// The store's refusals of a re-cast, as the ballot form shows them.
+    #[test]
+    fn recast_refusals_in_each_language() {
+        let too_soon: ApiError = gongzhi_store::StoreError::RateLimited {
+            field: "owner_id".into(),
+            reason: RecastRefusal::TooSoon {
+                retry_after_ms: 41_500,
+            }
+            .to_string(),
+            retry_after_secs: 42,
+        }
+        .into();
+        assert_eq!(too_soon.status, StatusCode::TOO_MANY_REQUESTS);
+        let cap: ApiError = gongzhi_store::StoreError::invalid(
+            "owner_id",
+            RecastRefusal::TooMany { cast: 20 }.to_string(),
+        )
+        .into();
+        for (lang, soon, most) in [
+            (
+                Lang::ZhCn,
+                "每分钟最多改票 3 次，请 42 秒后再试",
+                "已投票 20 次，达到上限",
+            ),
+            (
+                Lang::ZhTw,
+                "每分鐘最多改票 3 次，請 42 秒後再試",
+                "已投票 20 次，達到上限",
+            ),
+            (
+                Lang::En,
+                "at most 3 times a minute: try again in 42 s",
+                "cast 20 ballots",
+            ),
+        ] {
+            let e = recast_refusal_in(too_soon.clone(), lang);
+            assert!(e.detail.contains(soon), "{lang:?}: {}", e.detail);
+            let page = page_error(e, lang);
+            assert_eq!(page.status(), StatusCode::TOO_MANY_REQUESTS);
+            assert_eq!(page.headers()[header::RETRY_AFTER], "42");
+            let e = recast_refusal_in(cap.clone(), lang);
+            assert!(e.detail.contains(most), "{lang:?}: {}", e.detail);
+        }
+        // Other errors keep their detail.
+        let other = ApiError::field("choice", "unknown choice 'maybe'");
+        assert_eq!(
+            recast_refusal_in(other, Lang::ZhCn).detail,
+            "choice: unknown choice 'maybe'"
+        );
+    }
+
     #[test]
     fn rules_and_conditions_in_each_language() {
         use gongzhi_domain::vote::{Bound, Fraction};
