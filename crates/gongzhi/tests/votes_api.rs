@@ -1470,7 +1470,62 @@ async fn etags(kind: Kind) {
     );
 }
 
+/// Migration 0010 fills `vote_current_ballots` from the ballots cast
+/// before it: each owner's highest seq, in the owner's o-N order — the same
+/// rows `votes::cast` keeps.
+async fn migration_backfills_current_ballots(kind: Kind) {
+    let w = world(kind).await;
+    let id = open_online_vote(&w, &w.a).await;
+    let t0 = now_ms();
+    for (o, n) in [(0, 3), (2, 1), (5, 2), (7, 4)] {
+        for k in 0..n {
+            cast_at(&w, &id, &w.owners[o], Choice::Yes, t0 + k)
+                .await
+                .unwrap();
+        }
+    }
+    let db = &w._f.db;
+    let snapshot = || async {
+        let rows = sqlx::query("SELECT vote_id, owner_id, ballot_id, seq, owner_ord, cast_at FROM vote_current_ballots ORDER BY owner_ord")
+            .fetch_all(db.reader())
+            .await
+            .unwrap();
+        use sqlx::Row;
+        rows.iter()
+            .map(|r| {
+                (
+                    r.get::<String, _>(0),
+                    r.get::<String, _>(1),
+                    r.get::<String, _>(2),
+                    r.get::<i64, _>(3),
+                    r.get::<i64, _>(4),
+                    r.get::<i64, _>(5),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let kept = snapshot().await;
+    assert_eq!(kept.len(), 4);
+    assert_eq!(
+        kept.iter().map(|r| r.3).collect::<Vec<_>>(),
+        vec![3, 1, 2, 4]
+    );
+    // As if the ballots had been cast before the table existed.
+    let mut tx = db.begin_write().await.unwrap();
+    sqlx::raw_sql("DROP TABLE vote_current_ballots")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::raw_sql(include_str!("../../store/migrations/0010_ballots.sql"))
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(snapshot().await, kept);
+}
+
 both!(
+    migration_backfills_current_ballots,
     full_vote,
     outside_window,
     linking_accounts,
