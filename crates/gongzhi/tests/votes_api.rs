@@ -1524,7 +1524,52 @@ async fn migration_backfills_current_ballots(kind: Kind) {
     assert_eq!(snapshot().await, kept);
 }
 
+/// Concurrent re-casts by one owner: the limit is counted in each cast's
+/// transaction, so exactly 4 ballots (1 + 3 re-casts) are accepted however
+/// they race, the rest refused with 429, none lost or duplicated.
+async fn concurrent_recasts_respect_the_limit(kind: Kind) {
+    let w = world(kind).await;
+    let id = open_online_vote(&w, &w.b6).await;
+    let owner0 = login(&w, "owner0").await;
+    let url = format!("{}/api/v1/votes/{id}/ballots", w.base);
+    let tasks: Vec<_> = (0..6)
+        .map(|_| {
+            let (c, url) = (owner0.clone(), url.clone());
+            tokio::spawn(async move { post(&c, url, json!({"choice": "yes"})).await })
+        })
+        .collect();
+    let mut codes = Vec::new();
+    for t in tasks {
+        let (st, v) = t.await.unwrap();
+        if st != StatusCode::CREATED {
+            assert_eq!(field(&v), "owner_id", "{v}");
+        }
+        codes.push(st.as_u16());
+    }
+    codes.sort();
+    assert_eq!(codes, vec![201, 201, 201, 201, 429, 429]);
+    let (_, all) = get(
+        &reqwest::Client::new(),
+        format!("{}/api/v1/public/votes/{id}/board?view=all", w.base),
+    )
+    .await;
+    let seqs: Vec<i64> = all["ballots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(seqs, vec![1, 2, 3, 4]);
+    assert_eq!(all["turnout"]["ballots_cast"], 4);
+    let cur = votes::current_ballot_of(&w._f.db, &id, &w.owners[0])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(cur.seq, 4);
+}
+
 both!(
+    concurrent_recasts_respect_the_limit,
     migration_backfills_current_ballots,
     full_vote,
     outside_window,
