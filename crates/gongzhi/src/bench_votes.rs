@@ -105,16 +105,12 @@ pub async fn run(
                     for (i, o) in chunk.iter().enumerate() {
                         gongzhi_store::votes::cast(
                             tx,
-                            gongzhi_store::votes::Cast {
-                                vote_id: &id,
-                                owner_id: o,
-                                choice: if i % 3 == 0 { Choice::No } else { Choice::Yes },
-                                channel: Channel::Online,
-                                cast_by: "bench",
-                                proxy_holder: None,
-                                evidence_id: None,
-                                now: now + 1,
-                            },
+                            online(
+                                &id,
+                                o,
+                                if i % 3 == 0 { Choice::No } else { Choice::Yes },
+                                now + 1,
+                            ),
                         )
                         .await?;
                     }
@@ -203,6 +199,41 @@ async fn close_vote(
     Ok(t)
 }
 
+/// [`open_vote`], and the owners of its electorate (sorted, once each).
+async fn open_with_owners(
+    db: &gongzhi_store::Db,
+    place: gongzhi_store::register::Place,
+    now: i64,
+) -> anyhow::Result<(gongzhi_store::votes::VoteView, Vec<String>)> {
+    let v = open_vote(db, place, now).await?;
+    let el = gongzhi_store::votes::electorate(db, &v.id)
+        .await
+        .map_err(e)?;
+    let mut owners: Vec<String> = el.iter().map(|x| x.owner_id.clone()).collect();
+    owners.sort();
+    owners.dedup();
+    Ok((v, owners))
+}
+
+/// An online ballot cast by the bench.
+fn online<'a>(
+    vote_id: &'a str,
+    owner_id: &'a str,
+    choice: Choice,
+    now: i64,
+) -> gongzhi_store::votes::Cast<'a> {
+    gongzhi_store::votes::Cast {
+        vote_id,
+        owner_id,
+        choice,
+        channel: Channel::Online,
+        cast_by: "bench",
+        proxy_holder: None,
+        evidence_id: None,
+        now,
+    }
+}
+
 /// The most owner accounts the HTTP bench creates.
 const HTTP_OWNERS: usize = 5_000;
 
@@ -219,13 +250,7 @@ async fn http_cast(
     clients: usize,
 ) -> anyhow::Result<()> {
     let now = gongzhi_store::db::now_ms();
-    let v = open_vote(db, place, now).await?;
-    let el = gongzhi_store::votes::electorate(db, &v.id)
-        .await
-        .map_err(e)?;
-    let mut owners: Vec<String> = el.iter().map(|x| x.owner_id.clone()).collect();
-    owners.sort();
-    owners.dedup();
+    let (v, mut owners) = open_with_owners(db, place, now).await?;
     owners.truncate(HTTP_OWNERS);
     let hash = gongzhi_store::auth::hash_password("bench password").map_err(e)?;
     let t = Instant::now();
@@ -344,13 +369,7 @@ async fn recast_reads(
 ) -> anyhow::Result<()> {
     use gongzhi_domain::ballot::MAX_BALLOTS_PER_OWNER;
     let now = gongzhi_store::db::now_ms();
-    let v = open_vote(db, place, now).await?;
-    let el = gongzhi_store::votes::electorate(db, &v.id)
-        .await
-        .map_err(e)?;
-    let mut owners: Vec<String> = el.iter().map(|x| x.owner_id.clone()).collect();
-    owners.sort();
-    owners.dedup();
+    let (v, owners) = open_with_owners(db, place, now).await?;
     gongzhi_store::votes::bench_ballots(db, &v.id, &owners, now)
         .await
         .map_err(e)?;
@@ -415,16 +434,12 @@ async fn recast_reads(
                     for o in &chunk {
                         gongzhi_store::votes::cast(
                             tx,
-                            gongzhi_store::votes::Cast {
-                                vote_id: &id,
-                                owner_id: o,
-                                choice: if k % 2 == 0 { Choice::Yes } else { Choice::No },
-                                channel: Channel::Online,
-                                cast_by: "bench",
-                                proxy_holder: None,
-                                evidence_id: None,
-                                now: now + k * 61_000,
-                            },
+                            online(
+                                &id,
+                                o,
+                                if k % 2 == 0 { Choice::Yes } else { Choice::No },
+                                now + k * 61_000,
+                            ),
                         )
                         .await?;
                     }
@@ -455,16 +470,7 @@ async fn recast_reads(
                 Box::pin(async move {
                     gongzhi_store::votes::cast(
                         tx,
-                        gongzhi_store::votes::Cast {
-                            vote_id: &id,
-                            owner_id: &o,
-                            choice: Choice::Yes,
-                            channel: Channel::Online,
-                            cast_by: "bench",
-                            proxy_holder: None,
-                            evidence_id: None,
-                            now: gongzhi_store::db::now_ms(),
-                        },
+                        online(&id, &o, Choice::Yes, gongzhi_store::db::now_ms()),
                     )
                     .await
                 })
