@@ -1,7 +1,7 @@
 -- Gongzhi schema 10: each owner's current ballot per vote, so that turnout,
 -- the vote read, the public board and the close never scan superseded
 -- ballots. vote_ballots stays the append-only record; this table is an
--- index over it, upserted in the transaction that appends the ballot
+-- index over it, written in the transaction that appends the ballot
 -- (votes::cast) and only ever moved forward (a higher seq; triggers).
 -- owner_ord is the N of the owner's opaque key o-N in the frozen electorate
 -- (owners in the natural order of their first part): the board's order and

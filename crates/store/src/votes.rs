@@ -642,7 +642,7 @@ async fn check_recast(tx: &mut Tx, c: &Cast<'_>, cast: i64) -> Result<(), StoreE
 }
 
 /// Casts (or recasts) an owner's ballot. A new ballot before close becomes
-/// the owner's current one (`vote_current_ballots`, upserted in this
+/// the owner's current one (`vote_current_ballots`, written in this
 /// transaction); the earlier stays, superseded. Re-casting is limited by the
 /// domain's [`ballot::check_recast`] (counted here from `vote_ballots`):
 /// too many in the window → [`StoreError::RateLimited`]; too many in all →
@@ -767,19 +767,34 @@ pub async fn cast(tx: &mut Tx, c: Cast<'_>) -> Result<Receipt, StoreError> {
     .bind(c.now)
     .execute(&mut **tx)
     .await?;
-    // The owner's current ballot, in the same transaction as the append.
-    sqlx::query(
-        "INSERT INTO vote_current_ballots (vote_id, owner_id, ballot_id, seq, owner_ord, cast_at) VALUES ($1, $2, $3, $4, $5, $6) \
-         ON CONFLICT (vote_id, owner_id) DO UPDATE SET ballot_id = excluded.ballot_id, seq = excluded.seq, cast_at = excluded.cast_at",
-    )
-    .bind(c.vote_id.to_string())
-    .bind(c.owner_id.to_string())
-    .bind(id.clone())
-    .bind(seq)
-    .bind(owner_ord)
-    .bind(c.now)
-    .execute(&mut **tx)
-    .await?;
+    // The owner's current ballot, in the same transaction as the append:
+    // moved forward on a re-cast, else inserted (a plain INSERT for a first
+    // ballot takes no predicate lock on PostgreSQL, unlike an upsert's
+    // conflict check, so concurrent first ballots do not fail to serialize).
+    let moved = if seq > 1 {
+        sqlx::query("UPDATE vote_current_ballots SET ballot_id = $1, seq = $2, cast_at = $3 WHERE vote_id = $4 AND owner_id = $5")
+            .bind(id.clone())
+            .bind(seq)
+            .bind(c.now)
+            .bind(c.vote_id.to_string())
+            .bind(c.owner_id.to_string())
+            .execute(&mut **tx)
+            .await?
+            .rows_affected()
+    } else {
+        0
+    };
+    if moved == 0 {
+        sqlx::query("INSERT INTO vote_current_ballots (vote_id, owner_id, ballot_id, seq, owner_ord, cast_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(c.vote_id.to_string())
+            .bind(c.owner_id.to_string())
+            .bind(id.clone())
+            .bind(seq)
+            .bind(owner_ord)
+            .bind(c.now)
+            .execute(&mut **tx)
+            .await?;
+    }
     let r = Receipt {
         ballot_id: id.clone(),
         receipt,
