@@ -117,8 +117,8 @@ describe('owner votes from a phone', () => {
       assert.notEqual(secondReceipt, firstReceipt);
       assert.equal(await page.locator('#turnout-heads').innerText(), '1');
 
-      // The public board lists both receipts, the first one superseded; no full name.
-      const board = await (await fetch(`${app.base}/api/v1/public/votes/${voteId}/board`)).json();
+      // The public board (every ballot: view=all) lists both receipts, the first one superseded; no full name.
+      const board = await (await fetch(`${app.base}/api/v1/public/votes/${voteId}/board?view=all`)).json();
       const mine = board.ballots.filter((b) => b.receipt === firstReceipt || b.receipt === secondReceipt);
       assert.equal(mine.length, 2);
       assert.deepEqual(mine.map((b) => b.current).sort(), [false, true]);

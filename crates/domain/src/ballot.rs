@@ -103,6 +103,82 @@ pub fn parse_channels(list: &[String]) -> Result<Vec<Channel>, String> {
     Ok(out)
 }
 
+/// How often an owner may re-cast a ballot in one vote: at most
+/// [`RECAST_PER_WINDOW`] re-casts within any [`RECAST_WINDOW_MS`], and at most
+/// [`MAX_BALLOTS_PER_OWNER`] ballots in all (the first one included). A
+/// change of mind is a right until the vote closes; a flood of re-casts is
+/// not — every superseded ballot stays on the record for ever.
+pub const RECAST_PER_WINDOW: usize = 3;
+/// The sliding window of [`RECAST_PER_WINDOW`], in ms.
+pub const RECAST_WINDOW_MS: i64 = 60_000;
+/// The most ballots one owner may cast in one vote.
+pub const MAX_BALLOTS_PER_OWNER: i64 = 20;
+
+/// Why a new ballot of an owner is refused by [`check_recast`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecastRefusal {
+    /// Too many re-casts in the window: the next one is possible in
+    /// `retry_after_ms`.
+    TooSoon { retry_after_ms: i64 },
+    /// The owner has cast [`MAX_BALLOTS_PER_OWNER`] ballots already; the
+    /// current one stands.
+    TooMany { cast: i64 },
+}
+
+impl RecastRefusal {
+    /// Seconds to wait, rounded up, at least 1 (for `Retry-After`).
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            RecastRefusal::TooSoon { retry_after_ms } => {
+                Some(((*retry_after_ms).max(1) as u64).div_ceil(1000))
+            }
+            RecastRefusal::TooMany { .. } => None,
+        }
+    }
+}
+
+impl std::fmt::Display for RecastRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RecastRefusal::TooSoon { .. } => write!(
+                f,
+                "a ballot may be re-cast at most {RECAST_PER_WINDOW} times in {} seconds; try again in {} s",
+                RECAST_WINDOW_MS / 1000,
+                self.retry_after_secs().unwrap_or(1)
+            ),
+            RecastRefusal::TooMany { cast } => write!(
+                f,
+                "this owner has cast {cast} ballots in this vote, the most allowed is {MAX_BALLOTS_PER_OWNER}; the current ballot stands"
+            ),
+        }
+    }
+}
+
+/// Whether an owner may cast one more ballot at `now` (ms), given how many
+/// ballots they have cast in this vote (`cast`) and the times of their
+/// re-casts (ballots after the first) that fall in the window before `now`
+/// (any order; older ones are ignored). A first ballot is always allowed.
+pub fn check_recast(cast: i64, recasts_at: &[i64], now: i64) -> Result<(), RecastRefusal> {
+    if cast == 0 {
+        return Ok(());
+    }
+    if cast >= MAX_BALLOTS_PER_OWNER {
+        return Err(RecastRefusal::TooMany { cast });
+    }
+    let since = now - RECAST_WINDOW_MS;
+    let mut recent: Vec<i64> = recasts_at.iter().copied().filter(|t| *t > since).collect();
+    if recent.len() >= RECAST_PER_WINDOW {
+        // The window frees a slot when the oldest of the last
+        // RECAST_PER_WINDOW re-casts leaves it.
+        recent.sort_unstable();
+        let oldest = recent[recent.len() - RECAST_PER_WINDOW];
+        return Err(RecastRefusal::TooSoon {
+            retry_after_ms: oldest + RECAST_WINDOW_MS - now,
+        });
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,5 +238,52 @@ mod tests {
         assert!(parse_channels(&["paper".into(), "paper".into()])
             .unwrap_err()
             .contains("twice"));
+    }
+    #[test]
+    fn recasts_are_limited_per_minute_and_in_all() {
+        // A first ballot, whatever else.
+        assert_eq!(check_recast(0, &[], 0), Ok(()));
+        // Three re-casts within a minute, then the fourth waits.
+        assert_eq!(check_recast(1, &[], 1_000), Ok(()));
+        assert_eq!(check_recast(3, &[1_000, 2_000], 3_000), Ok(()));
+        assert_eq!(
+            check_recast(4, &[1_000, 2_000, 3_000], 4_000),
+            Err(RecastRefusal::TooSoon {
+                retry_after_ms: 57_000
+            })
+        );
+        let e = check_recast(4, &[3_000, 1_000, 2_000], 4_000).unwrap_err();
+        assert_eq!(e.retry_after_secs(), Some(57));
+        assert!(
+            e.to_string().contains("at most 3 times in 60 seconds"),
+            "{e}"
+        );
+        // The window slides: at 61 s the re-cast at 1 s has left it
+        // (exactly 60 s old is out: the window is (now − 60 s, now]).
+        assert_eq!(check_recast(4, &[1_000, 2_000, 3_000], 61_000), Ok(()));
+        assert!(check_recast(4, &[1_000, 2_000, 3_000], 60_999).is_err());
+        // Old re-casts do not count.
+        assert_eq!(check_recast(10, &[0, 1, 2, 3, 4, 5], 100_000), Ok(()));
+        // Retry-After is never 0.
+        assert_eq!(
+            RecastRefusal::TooSoon { retry_after_ms: 1 }.retry_after_secs(),
+            Some(1)
+        );
+        assert_eq!(
+            RecastRefusal::TooSoon {
+                retry_after_ms: 1_001
+            }
+            .retry_after_secs(),
+            Some(2)
+        );
+        // In all: 20 ballots, then none, however slowly.
+        assert_eq!(
+            check_recast(MAX_BALLOTS_PER_OWNER - 1, &[], 1 << 40),
+            Ok(())
+        );
+        let e = check_recast(MAX_BALLOTS_PER_OWNER, &[], 1 << 40).unwrap_err();
+        assert_eq!(e, RecastRefusal::TooMany { cast: 20 });
+        assert_eq!(e.retry_after_secs(), None);
+        assert!(e.to_string().contains("the most allowed is 20"), "{e}");
     }
 }

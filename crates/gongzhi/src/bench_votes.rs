@@ -105,16 +105,12 @@ pub async fn run(
                     for (i, o) in chunk.iter().enumerate() {
                         gongzhi_store::votes::cast(
                             tx,
-                            gongzhi_store::votes::Cast {
-                                vote_id: &id,
-                                owner_id: o,
-                                choice: if i % 3 == 0 { Choice::No } else { Choice::Yes },
-                                channel: Channel::Online,
-                                cast_by: "bench",
-                                proxy_holder: None,
-                                evidence_id: None,
-                                now: now + 1,
-                            },
+                            online(
+                                &id,
+                                o,
+                                if i % 3 == 0 { Choice::No } else { Choice::Yes },
+                                now + 1,
+                            ),
                         )
                         .await?;
                     }
@@ -143,7 +139,8 @@ pub async fn run(
     let place = gongzhi_store::register::place_by_code(&db, &compounds[0].code)
         .await
         .map_err(e)?;
-    http_cast(&db, place, http_seconds, clients).await?;
+    http_cast(&db, place.clone(), http_seconds, clients).await?;
+    recast_reads(&db, place).await?;
     let big = big_vote(&db, ballots).await?;
     println!(
         "  vote of {} parts / {} ballots: bulk-load register {:.1} s; freeze electorate (create + open) {:.2} s; bulk-load ballots {:.1} s; close (load + tally + record + audit) {:.2} s; voted {} of {} owners, passed={}",
@@ -202,6 +199,41 @@ async fn close_vote(
     Ok(t)
 }
 
+/// [`open_vote`], and the owners of its electorate (sorted, once each).
+async fn open_with_owners(
+    db: &gongzhi_store::Db,
+    place: gongzhi_store::register::Place,
+    now: i64,
+) -> anyhow::Result<(gongzhi_store::votes::VoteView, Vec<String>)> {
+    let v = open_vote(db, place, now).await?;
+    let el = gongzhi_store::votes::electorate(db, &v.id)
+        .await
+        .map_err(e)?;
+    let mut owners: Vec<String> = el.iter().map(|x| x.owner_id.clone()).collect();
+    owners.sort();
+    owners.dedup();
+    Ok((v, owners))
+}
+
+/// An online ballot cast by the bench.
+fn online<'a>(
+    vote_id: &'a str,
+    owner_id: &'a str,
+    choice: Choice,
+    now: i64,
+) -> gongzhi_store::votes::Cast<'a> {
+    gongzhi_store::votes::Cast {
+        vote_id,
+        owner_id,
+        choice,
+        channel: Channel::Online,
+        cast_by: "bench",
+        proxy_holder: None,
+        evidence_id: None,
+        now,
+    }
+}
+
 /// The most owner accounts the HTTP bench creates.
 const HTTP_OWNERS: usize = 5_000;
 
@@ -218,13 +250,7 @@ async fn http_cast(
     clients: usize,
 ) -> anyhow::Result<()> {
     let now = gongzhi_store::db::now_ms();
-    let v = open_vote(db, place, now).await?;
-    let el = gongzhi_store::votes::electorate(db, &v.id)
-        .await
-        .map_err(e)?;
-    let mut owners: Vec<String> = el.iter().map(|x| x.owner_id.clone()).collect();
-    owners.sort();
-    owners.dedup();
+    let (v, mut owners) = open_with_owners(db, place, now).await?;
     owners.truncate(HTTP_OWNERS);
     let hash = gongzhi_store::auth::hash_password("bench password").map_err(e)?;
     let t = Instant::now();
@@ -275,6 +301,7 @@ async fn http_cast(
         );
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
+            let mut refused = 0usize;
             while Instant::now() < deadline {
                 let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let choice = if k % 3 == 0 { "no" } else { "yes" };
@@ -287,15 +314,22 @@ async fn http_cast(
                     .await?;
                 let status = r.status();
                 let body = r.text().await?;
-                anyhow::ensure!(status.as_u16() == 201, "ballot refused: {status} {body}");
-                lat.push(t.elapsed().as_secs_f64());
+                match status.as_u16() {
+                    201 => lat.push(t.elapsed().as_secs_f64()),
+                    // The re-cast limit (per minute, or in all).
+                    429 | 422 if body.contains("owner_id") => refused += 1,
+                    _ => anyhow::bail!("ballot refused: {status} {body}"),
+                }
             }
-            Ok::<_, anyhow::Error>(lat)
+            Ok::<_, anyhow::Error>((lat, refused))
         }));
     }
     let mut all = Vec::new();
+    let mut refused = 0usize;
     for t in tasks {
-        all.extend(t.await??);
+        let (lat, r) = t.await??;
+        all.extend(lat);
+        refused += r;
     }
     let took = start.elapsed().as_secs_f64();
     all.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
@@ -314,9 +348,142 @@ async fn http_cast(
     );
     let tally = close_vote(db, &v.id, gongzhi_store::db::now_ms()).await?;
     println!(
-        "  HTTP API: {} owner accounts linked with tokens in {:.1} s; POST /api/v1/votes/{{id}}/ballots with {clients} clients for {took:.1} s: {} ballots = {:.0} ballots/s; p50 {:.1} ms, p99 {:.1} ms; stored {} ballots, {} owners voted",
+        "  HTTP API: {} owner accounts linked with tokens in {:.1} s; POST /api/v1/votes/{{id}}/ballots with {clients} clients for {took:.1} s: {} ballots = {:.0} ballots/s; p50 {:.1} ms, p99 {:.1} ms; {refused} re-casts refused by the limit; stored {} ballots, {} owners voted",
         tokens.len(), accounts.as_secs_f64(), all.len(), all.len() as f64 / took, pct(0.5), pct(0.99), turnout.ballots_cast, tally.voted_headcount
     );
+    Ok(())
+}
+
+/// Owners who re-cast in [`recast_reads`], each up to the cap.
+const RECASTERS: usize = 1_000;
+
+/// Public reads before and after a flood of re-casts: a vote over `place`
+/// with one ballot per owner (bulk-loaded), then [`RECASTERS`] owners
+/// re-casting up to the cap of 20 ballots (through `votes::cast`, a minute
+/// apart in simulated time, so the limit lets them), the anonymous board's
+/// first page and its 304, and turnout, timed (median of 20) before and
+/// after; the last line is one owner trying to flood in real time.
+async fn recast_reads(
+    db: &gongzhi_store::Db,
+    place: gongzhi_store::register::Place,
+) -> anyhow::Result<()> {
+    use gongzhi_domain::ballot::MAX_BALLOTS_PER_OWNER;
+    let now = gongzhi_store::db::now_ms();
+    let (v, owners) = open_with_owners(db, place, now).await?;
+    gongzhi_store::votes::bench_ballots(db, &v.id, &owners, now)
+        .await
+        .map_err(e)?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let sdb = db.clone();
+    tokio::spawn(async move {
+        gongzhi_web::serve_on(sdb, listener, gongzhi_web::Config::default()).await
+    });
+    let board = format!("{base}/api/v1/public/votes/{}/board", v.id);
+    let client = reqwest::Client::new();
+    let measure = |label: &'static str| {
+        let (client, board, db, id) = (client.clone(), board.clone(), db.clone(), v.id.clone());
+        async move {
+            let median = |mut v: Vec<f64>| {
+                v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+                v[v.len() / 2] * 1000.0
+            };
+            let (mut page, mut cond, mut turnout) = (Vec::new(), Vec::new(), Vec::new());
+            let (mut bytes, mut cast) = (0, 0);
+            for _ in 0..20 {
+                let t = Instant::now();
+                let r = client.get(&board).send().await?;
+                let tag = r.headers()["etag"].to_str()?.to_string();
+                bytes = r.bytes().await?.len();
+                page.push(t.elapsed().as_secs_f64());
+                let t = Instant::now();
+                let r = client
+                    .get(&board)
+                    .header("if-none-match", &tag)
+                    .send()
+                    .await?;
+                anyhow::ensure!(r.status().as_u16() == 304, "no 304: {}", r.status());
+                cond.push(t.elapsed().as_secs_f64());
+                let t = Instant::now();
+                cast = gongzhi_store::votes::turnout(&db, &id)
+                    .await
+                    .map_err(e)?
+                    .ballots_cast;
+                turnout.push(t.elapsed().as_secs_f64());
+            }
+            println!(
+                "    {label}: {cast} ballots stored; board first page {bytes} bytes in {:.1} ms, 304 with its ETag in {:.1} ms; turnout {:.1} ms",
+                median(page), median(cond), median(turnout)
+            );
+            Ok::<_, anyhow::Error>(())
+        }
+    };
+    println!(
+        "  re-cast flood on a vote of {} owners, each with one ballot (median of 20):",
+        owners.len()
+    );
+    measure("before").await?;
+    let t = Instant::now();
+    let flooders: Vec<String> = owners.iter().take(RECASTERS).cloned().collect();
+    for k in 1..MAX_BALLOTS_PER_OWNER {
+        for chunk in flooders.chunks(500) {
+            let (id, chunk) = (v.id.clone(), chunk.to_vec());
+            db.write(move |tx| {
+                let (id, chunk) = (id.clone(), chunk.clone());
+                Box::pin(async move {
+                    for o in &chunk {
+                        gongzhi_store::votes::cast(
+                            tx,
+                            online(
+                                &id,
+                                o,
+                                if k % 2 == 0 { Choice::Yes } else { Choice::No },
+                                now + k * 61_000,
+                            ),
+                        )
+                        .await?;
+                    }
+                    Ok::<_, gongzhi_store::StoreError>(())
+                })
+            })
+            .await
+            .map_err(e)?;
+        }
+    }
+    let recasts = flooders.len() * (MAX_BALLOTS_PER_OWNER as usize - 1);
+    println!(
+        "    {} owners re-cast {} times each ({recasts} superseded ballots) in {:.1} s",
+        flooders.len(),
+        MAX_BALLOTS_PER_OWNER - 1,
+        t.elapsed().as_secs_f64()
+    );
+    measure("after").await?;
+    // One owner re-casting as fast as it can, in real time.
+    let (mut ok, mut refused) = (0, 0);
+    let t = Instant::now();
+    let owner = owners[RECASTERS.min(owners.len() - 1)].clone();
+    while t.elapsed().as_secs_f64() < 1.0 {
+        let (id, o) = (v.id.clone(), owner.clone());
+        let r = db
+            .write(move |tx| {
+                let (id, o) = (id.clone(), o.clone());
+                Box::pin(async move {
+                    gongzhi_store::votes::cast(
+                        tx,
+                        online(&id, &o, Choice::Yes, gongzhi_store::db::now_ms()),
+                    )
+                    .await
+                })
+            })
+            .await;
+        match r {
+            Ok(_) => ok += 1,
+            Err(gongzhi_store::StoreError::RateLimited { .. }) => refused += 1,
+            Err(x) => return Err(e(x)),
+        }
+    }
+    println!("    one owner re-casting flat out for 1 s: {ok} re-casts accepted, {refused} refused (429)");
+    close_vote(db, &v.id, gongzhi_store::db::now_ms()).await?;
     Ok(())
 }
 

@@ -3,12 +3,14 @@
 //! live turnout, close, the public board, apportionment — and the published
 //! record re-counted by the real `gongzhi audit vote` binary.
 
+use gongzhi_domain::ballot::Channel;
 use gongzhi_domain::money::Area;
 use gongzhi_domain::place::{AreaBasis, OwnerKind, PartKind};
 use gongzhi_domain::policy::Role;
 use gongzhi_domain::roster::RosterRow;
+use gongzhi_domain::vote::Choice;
 use gongzhi_store::testing::{fresh, Fresh, Kind};
-use gongzhi_store::{auth, both, import, register};
+use gongzhi_store::{auth, both, import, register, votes};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -482,10 +484,11 @@ async fn full_vote(kind: Kind) {
         assert_eq!(st, StatusCode::CREATED);
     }
 
-    // The public board while open: receipts and parts, masked names, no choices.
+    // The public board while open: receipts and parts, masked names, no choices
+    // (every ballot, the replaced ones too: view=all).
     let (st, board) = get(
         &reqwest::Client::new(),
-        format!("{base}/api/v1/public/votes/{id}/board"),
+        format!("{base}/api/v1/public/votes/{id}/board?view=all"),
     )
     .await;
     assert_eq!(st, StatusCode::OK);
@@ -959,6 +962,612 @@ async fn matters_follow_their_procedure(kind: Kind) {
     assert_eq!(n, 4);
 }
 
+/// Opens an online vote over `place` (open since a second ago, for an hour)
+/// and returns its id.
+async fn open_online_vote(w: &World, place: &register::Place) -> String {
+    let committee = login(w, "committee").await;
+    let now = now_ms();
+    let body = json!({"title": "改票测试", "place_id": place.id, "rule": {"kind": "civil_code", "matter": "ordinary"}, "opens_at": now - 1000, "closes_at": now + 3_600_000, "channels": ["online", "paper"]});
+    let (st, v) = post(&committee, format!("{}/api/v1/votes", w.base), body).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let id = v["id"].as_str().unwrap().to_string();
+    let (st, v) = post(
+        &committee,
+        format!("{}/api/v1/votes/{id}/open", w.base),
+        json!({}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    id
+}
+
+/// A ballot of `owner` cast through the store (as the demo and door-to-door
+/// records do) at the simulated time `at`.
+async fn cast_at(
+    w: &World,
+    vote: &str,
+    owner: &str,
+    choice: Choice,
+    at: i64,
+) -> Result<votes::Receipt, gongzhi_store::StoreError> {
+    let (vote, owner) = (vote.to_string(), owner.to_string());
+    w._f.db
+        .write(move |tx| {
+            let (vote, owner) = (vote.clone(), owner.clone());
+            Box::pin(async move {
+                votes::cast(
+                    tx,
+                    votes::Cast {
+                        vote_id: &vote,
+                        owner_id: &owner,
+                        choice,
+                        channel: Channel::Online,
+                        cast_by: "test",
+                        proxy_holder: None,
+                        evidence_id: None,
+                        now: at,
+                    },
+                )
+                .await
+            })
+        })
+        .await
+}
+
+/// An owner re-casts at most 3 times a minute (429 + Retry-After naming why)
+/// and casts at most 20 ballots in a vote (422 naming why), through the API
+/// and through the store alike; the refused ballot is not stored.
+async fn recasting_is_limited(kind: Kind) {
+    let w = world(kind).await;
+    let base = &w.base;
+    let id = open_online_vote(&w, &w.b6).await;
+    let owner0 = login(&w, "owner0").await;
+    let url = format!("{base}/api/v1/votes/{id}/ballots");
+    for (k, choice) in ["yes", "no", "abstain", "yes"].iter().enumerate() {
+        let (st, v) = post(&owner0, url.clone(), json!({ "choice": choice })).await;
+        assert_eq!(st, StatusCode::CREATED, "ballot {}: {v}", k + 1);
+    }
+    let r = owner0
+        .post(&url)
+        .json(&json!({"choice": "no"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        r.headers()["content-type"].to_str().unwrap(),
+        "application/problem+json"
+    );
+    let wait: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "Retry-After {wait}");
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(field(&v), "owner_id", "{v}");
+    assert!(
+        v["detail"]
+            .as_str()
+            .unwrap()
+            .contains("at most 3 times in 60 seconds"),
+        "{v}"
+    );
+    let (_, mine) = get(&owner0, format!("{base}/api/v1/votes/{id}")).await;
+    assert_eq!(
+        mine["turnout"]["ballots_cast"], 4,
+        "the refused one is not stored"
+    );
+    assert_eq!(mine["my_ballots"][0]["choice"], "yes");
+    // A paper ballot recorded for the same owner counts against the same limit.
+    let gridw = login(&w, "gridw").await;
+    let (_, ev) = upload(&gridw, &w, &id, "image/png", PNG).await;
+    let (st, v) = post(&gridw, format!("{base}/api/v1/votes/{id}/recorded-ballots"), json!({"owner_id": w.owners[0], "choice": "no", "channel": "paper", "evidence_id": ev["id"]})).await;
+    assert_eq!(
+        (st, field(&v)),
+        (StatusCode::TOO_MANY_REQUESTS, "owner_id"),
+        "{v}"
+    );
+    // Another owner is not held up by owner0.
+    let (st, v) = post(
+        &login(&w, "owner1").await,
+        url.clone(),
+        json!({"choice": "yes"}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+
+    // Slowly, a minute apart (the store path: demo, door-to-door records),
+    // owner2 reaches the cap of 20 ballots; the 21st is refused however late.
+    let t0 = now_ms();
+    for k in 0..20 {
+        let choice = if k % 2 == 0 { Choice::Yes } else { Choice::No };
+        cast_at(&w, &id, &w.owners[2], choice, t0 + k * 61_000)
+            .await
+            .unwrap_or_else(|e| panic!("ballot {}: {e}", k + 1));
+    }
+    let e = cast_at(&w, &id, &w.owners[2], Choice::Yes, t0 + 30 * 61_000)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, gongzhi_store::StoreError::Invalid { field, reason } if field == "owner_id" && reason.contains("the most allowed is 20")),
+        "{e}"
+    );
+    let (st, v) = post(
+        &login(&w, "owner2").await,
+        url.clone(),
+        json!({"choice": "no"}),
+    )
+    .await;
+    assert_eq!(
+        (st, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "owner_id"),
+        "{v}"
+    );
+    assert!(
+        v["detail"]
+            .as_str()
+            .unwrap()
+            .contains("the most allowed is 20"),
+        "{v}"
+    );
+    // In the store too, a fourth re-cast within a minute waits.
+    let e = cast_at(&w, &id, &w.owners[1], Choice::No, t0 + 10)
+        .await
+        .map(|_| ())
+        .and(
+            cast_at(&w, &id, &w.owners[1], Choice::No, t0 + 20)
+                .await
+                .map(|_| ()),
+        )
+        .and(
+            cast_at(&w, &id, &w.owners[1], Choice::No, t0 + 30)
+                .await
+                .map(|_| ()),
+        );
+    assert!(e.is_ok(), "{e:?}");
+    let e = cast_at(&w, &id, &w.owners[1], Choice::Yes, t0 + 40)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, gongzhi_store::StoreError::RateLimited { field, retry_after_secs, .. } if field == "owner_id" && *retry_after_secs == 60),
+        "{e}"
+    );
+    // History is append-only: every accepted ballot is kept, none edited.
+    let (_, all) = votes::board(&w._f.db, &id).await.unwrap();
+    assert_eq!(all.len(), 4 + 4 + 20);
+    assert_eq!(all.iter().filter(|b| b.current).count(), 3);
+}
+
+/// After N re-casts the current ballot is the last one; turnout, the vote
+/// read and the board's default page do not grow with superseded ballots;
+/// the current-ballot table only moves forward.
+async fn current_ballot_is_the_last(kind: Kind) {
+    let w = world(kind).await;
+    let base = &w.base;
+    let id = open_online_vote(&w, &w.b6).await;
+    let anon = reqwest::Client::new();
+    let board_url = format!("{base}/api/v1/public/votes/{id}/board");
+    let t0 = now_ms();
+    for o in 0..3 {
+        cast_at(&w, &id, &w.owners[o], Choice::Yes, t0)
+            .await
+            .unwrap();
+    }
+    let r = anon.get(&board_url).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let before = r.text().await.unwrap();
+    let (_, read_before) = get(
+        &login(&w, "owner0").await,
+        format!("{base}/api/v1/votes/{id}"),
+    )
+    .await;
+    // owner0 re-casts 19 times, a minute apart.
+    let mut last = None;
+    for k in 1..20 {
+        let choice = [Choice::No, Choice::Abstain, Choice::Yes][k as usize % 3];
+        last = Some(
+            cast_at(&w, &id, &w.owners[0], choice, t0 + k * 61_000)
+                .await
+                .unwrap(),
+        );
+    }
+    let last = last.unwrap();
+    assert_eq!(last.seq, 20);
+    let cur = votes::current_ballot_of(&w._f.db, &id, &w.owners[0])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (cur.receipt.as_str(), cur.seq, cur.choice),
+        (last.receipt.as_str(), 20, last.choice)
+    );
+    let (_, read) = get(
+        &login(&w, "owner0").await,
+        format!("{base}/api/v1/votes/{id}"),
+    )
+    .await;
+    assert_eq!(read["my_ballots"][0]["receipt"], json!(last.receipt));
+    assert_eq!(read["my_ballots"][0]["choice"], json!(last.choice));
+    assert_eq!(read["turnout"]["voted_headcount"], 3);
+    assert_eq!(read["turnout"]["ballots_cast"], 22);
+    assert_eq!(
+        read["turnout"]["voted_area"],
+        read_before["turnout"]["voted_area"]
+    );
+    let r = anon.get(&board_url).send().await.unwrap();
+    let after = r.text().await.unwrap();
+    let (b0, b1): (Value, Value) = (
+        serde_json::from_str(&before).unwrap(),
+        serde_json::from_str(&after).unwrap(),
+    );
+    assert_eq!(b1["ballots"].as_array().unwrap().len(), 3, "{b1}");
+    assert_eq!(b0["ballots"].as_array().unwrap().len(), 3);
+    // Same rows; only owner0's receipt, time and seq (1 → 20) and the
+    // ballots_cast count (3 → 22) changed.
+    assert!(
+        after.len() <= before.len() + 8,
+        "{} bytes after 19 re-casts, {} before",
+        after.len(),
+        before.len()
+    );
+    let row0 = b1["ballots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["receipt"] == json!(last.receipt))
+        .unwrap();
+    assert_eq!(
+        (row0["seq"].clone(), row0["current"].clone()),
+        (json!(20), json!(true))
+    );
+    assert_eq!(b1["turnout"]["ballots_cast"], 22);
+    // Every ballot is still on the full board.
+    let (_, all) = get(&anon, format!("{board_url}?view=all&limit=500")).await;
+    assert_eq!(all["ballots"].as_array().unwrap().len(), 22);
+    assert_eq!(
+        all["ballots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["current"] == true)
+            .count(),
+        3
+    );
+    // The close counts the last ballot.
+    let committee = login(&w, "committee").await;
+    let (st, closed) = post(
+        &committee,
+        format!("{base}/api/v1/votes/{id}/close"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{closed}");
+    assert_eq!(closed["result"]["voted_headcount"], 3);
+    let (_, rec) = get(
+        &anon,
+        format!("{base}/api/v1/public/votes/{id}/record.json"),
+    )
+    .await;
+    let rec_ballots = rec["ballots"].as_array().unwrap();
+    assert_eq!(rec_ballots.len(), 3);
+    assert_eq!(rec_ballots[0]["choice"], json!(last.choice), "{rec}");
+    // The current-ballot table is an index that only moves forward.
+    let db = &w._f.db;
+    for (sql, why) in [
+        ("DELETE FROM vote_current_ballots", "only moves forward"),
+        (
+            "UPDATE vote_current_ballots SET seq = 1 WHERE seq = 20",
+            "only moves forward",
+        ),
+        ("UPDATE vote_ballots SET choice = 'yes'", "append-only"),
+    ] {
+        let mut tx = db.begin_write().await.unwrap();
+        let e = sqlx::query(sql).execute(&mut *tx).await.unwrap_err();
+        assert!(e.to_string().contains(why), "{sql}: {e}");
+        tx.rollback().await.unwrap();
+    }
+}
+
+/// Board pages: a bounded default and maximum, every ballot exactly once
+/// across pages in both views, the refusals naming the parameter.
+async fn board_pages(kind: Kind) {
+    let w = world(kind).await;
+    let base = &w.base;
+    let id = open_online_vote(&w, &w.a).await;
+    let t0 = now_ms();
+    // All 8 owners vote; owners 0, 3 and 7 re-cast (once, once, three times).
+    for (o, n) in [2, 1, 1, 2, 1, 1, 1, 4].iter().enumerate() {
+        for _ in 0..*n {
+            cast_at(&w, &id, &w.owners[o], Choice::Yes, t0)
+                .await
+                .unwrap();
+        }
+    }
+    let total = 13;
+    let anon = reqwest::Client::new();
+    let board_url = format!("{base}/api/v1/public/votes/{id}/board");
+    let walk = |view: &'static str, limit: usize| {
+        let (anon, board_url) = (anon.clone(), board_url.clone());
+        async move {
+            let mut rows: Vec<Value> = Vec::new();
+            let mut pages = 0;
+            let mut url = format!("{board_url}?view={view}&limit={limit}");
+            loop {
+                let (st, page) = get(&anon, url.clone()).await;
+                assert_eq!(st, StatusCode::OK, "{page}");
+                let got = page["ballots"].as_array().unwrap();
+                assert!(got.len() <= limit);
+                rows.extend(got.iter().cloned());
+                pages += 1;
+                match page["next"].as_str() {
+                    Some(n) => url = format!("{board_url}?view={view}&limit={limit}&after={n}"),
+                    None => break,
+                }
+                assert!(pages < 50, "the pages never end");
+            }
+            (rows, pages)
+        }
+    };
+    let (cur, pages) = walk("current", 3).await;
+    assert_eq!(pages, 3, "8 owners in pages of 3");
+    assert_eq!(cur.len(), 8);
+    let receipts: std::collections::HashSet<_> = cur.iter().map(|r| r["receipt"].clone()).collect();
+    assert_eq!(receipts.len(), 8, "each exactly once");
+    assert!(cur.iter().all(|r| r["current"] == true));
+    // In the order of the owners' first parts.
+    let firsts: Vec<String> = cur
+        .iter()
+        .map(|r| r["parts"][0].as_str().unwrap().to_string())
+        .collect();
+    let mut sorted = firsts.clone();
+    sorted.sort_by(|a, b| register::natural_cmp(a, b));
+    assert_eq!(firsts, sorted);
+    for limit in [1, 2, 5, 13, 100] {
+        let (all, _) = walk("all", limit).await;
+        assert_eq!(all.len(), total, "limit {limit}");
+        let receipts: std::collections::HashSet<_> =
+            all.iter().map(|r| r["receipt"].clone()).collect();
+        assert_eq!(receipts.len(), total, "limit {limit}: each exactly once");
+        assert_eq!(all.iter().filter(|r| r["current"] == true).count(), 8);
+    }
+    // The default page size is bounded, and so is the largest.
+    let (_, page) = get(&anon, board_url.clone()).await;
+    assert_eq!(page["limit"], 100);
+    assert_eq!(page["view"], "current");
+    assert!(page["next"].is_null());
+    for (q, f) in [
+        ("limit=0", "limit"),
+        ("limit=501", "limit"),
+        ("limit=ten", "limit"),
+        ("after=x.y", "after"),
+        ("after=-3", "after"),
+        ("view=everything", "view"),
+    ] {
+        let r = anon.get(format!("{board_url}?{q}")).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{q}");
+        assert_eq!(
+            r.headers()["content-type"].to_str().unwrap(),
+            "application/problem+json"
+        );
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(field(&v), f, "{q}: {v}");
+    }
+    let (st, page) = get(&anon, format!("{board_url}?limit=500")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(page["ballots"].as_array().unwrap().len(), 8);
+    // The OpenAPI document describes the parameters.
+    let (_, api) = get(&anon, format!("{base}/api/openapi.json")).await;
+    let params = api["paths"]["/api/v1/public/votes/{id}/board"]["get"]["parameters"].to_string();
+    for p in ["\"limit\"", "\"after\"", "\"view\""] {
+        assert!(params.contains(p), "{p} in {params}");
+    }
+}
+
+/// Public reads carry an ETag: If-None-Match answers 304 with no body until
+/// a new ballot (or the close) changes it.
+async fn etags(kind: Kind) {
+    let w = world(kind).await;
+    let base = &w.base;
+    let id = open_online_vote(&w, &w.b6).await;
+    let anon = reqwest::Client::new();
+    let board_url = format!("{base}/api/v1/public/votes/{id}/board");
+    cast_at(&w, &id, &w.owners[0], Choice::Yes, now_ms())
+        .await
+        .unwrap();
+    let r = anon.get(&board_url).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let tag = r.headers()["etag"].to_str().unwrap().to_string();
+    assert!(tag.starts_with('"') && tag.ends_with('"'), "{tag}");
+    let cond = |url: String, tag: String| {
+        let anon = anon.clone();
+        async move {
+            let r = anon
+                .get(url)
+                .header("if-none-match", tag)
+                .send()
+                .await
+                .unwrap();
+            let (st, etag) = (
+                r.status(),
+                r.headers()
+                    .get("etag")
+                    .map(|v| v.to_str().unwrap().to_string()),
+            );
+            (st, etag, r.bytes().await.unwrap().len())
+        }
+    };
+    assert_eq!(
+        cond(board_url.clone(), tag.clone()).await,
+        (StatusCode::NOT_MODIFIED, Some(tag.clone()), 0)
+    );
+    assert_eq!(
+        cond(board_url.clone(), format!("\"x\", W/{tag}")).await.0,
+        StatusCode::NOT_MODIFIED
+    );
+    assert_eq!(
+        cond(board_url.clone(), "\"other\"".into()).await.0,
+        StatusCode::OK
+    );
+    // Another page has its own tag.
+    let (st, other, _) = cond(format!("{board_url}?view=all"), tag.clone()).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_ne!(other.unwrap(), tag);
+    // A new ballot — even a re-cast that adds no row — changes it.
+    cast_at(&w, &id, &w.owners[0], Choice::No, now_ms())
+        .await
+        .unwrap();
+    let (st, new_tag, len) = cond(board_url.clone(), tag.clone()).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(len > 0);
+    let new_tag = new_tag.unwrap();
+    assert_ne!(new_tag, tag);
+    assert_eq!(
+        cond(board_url.clone(), new_tag.clone()).await.0,
+        StatusCode::NOT_MODIFIED
+    );
+    // The owner's vote read too.
+    let owner0 = login(&w, "owner0").await;
+    let vote_url = format!("{base}/api/v1/votes/{id}");
+    let r = owner0.get(&vote_url).send().await.unwrap();
+    let vtag = r.headers()["etag"].to_str().unwrap().to_string();
+    let r = owner0
+        .get(&vote_url)
+        .header("if-none-match", &vtag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
+    cast_at(&w, &id, &w.owners[1], Choice::Yes, now_ms())
+        .await
+        .unwrap();
+    let r = owner0
+        .get(&vote_url)
+        .header("if-none-match", &vtag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "turnout changed");
+    // The close changes the board's; the published record has its own.
+    let committee = login(&w, "committee").await;
+    let (st, _) = post(
+        &committee,
+        format!("{base}/api/v1/votes/{id}/close"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, closed_tag, _) = cond(board_url.clone(), new_tag.clone()).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_ne!(closed_tag.unwrap(), new_tag);
+    let rec_url = format!("{base}/api/v1/public/votes/{id}/record.json");
+    let r = anon.get(&rec_url).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let rtag = r.headers()["etag"].to_str().unwrap().to_string();
+    assert_eq!(
+        cond(rec_url, rtag.clone()).await,
+        (StatusCode::NOT_MODIFIED, Some(rtag), 0)
+    );
+}
+
+/// Migration 0010 fills `vote_current_ballots` from the ballots cast
+/// before it: each owner's highest seq, in the owner's o-N order — the same
+/// rows `votes::cast` keeps.
+async fn migration_backfills_current_ballots(kind: Kind) {
+    let w = world(kind).await;
+    let id = open_online_vote(&w, &w.a).await;
+    let t0 = now_ms();
+    for (o, n) in [(0, 3), (2, 1), (5, 2), (7, 4)] {
+        for k in 0..n {
+            cast_at(&w, &id, &w.owners[o], Choice::Yes, t0 + k)
+                .await
+                .unwrap();
+        }
+    }
+    let db = &w._f.db;
+    let snapshot = || async {
+        let rows = sqlx::query("SELECT vote_id, owner_id, ballot_id, seq, owner_ord, cast_at FROM vote_current_ballots ORDER BY owner_ord")
+            .fetch_all(db.reader())
+            .await
+            .unwrap();
+        use sqlx::Row;
+        rows.iter()
+            .map(|r| {
+                (
+                    r.get::<String, _>(0),
+                    r.get::<String, _>(1),
+                    r.get::<String, _>(2),
+                    r.get::<i64, _>(3),
+                    r.get::<i64, _>(4),
+                    r.get::<i64, _>(5),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let kept = snapshot().await;
+    assert_eq!(kept.len(), 4);
+    assert_eq!(
+        kept.iter().map(|r| r.3).collect::<Vec<_>>(),
+        vec![3, 1, 2, 4]
+    );
+    // As if the ballots had been cast before the table existed.
+    let mut tx = db.begin_write().await.unwrap();
+    sqlx::raw_sql("DROP TABLE vote_current_ballots")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::raw_sql(include_str!("../../store/migrations/0010_ballots.sql"))
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(snapshot().await, kept);
+}
+
+/// Concurrent re-casts by one owner: the limit is counted in each cast's
+/// transaction, so exactly 4 ballots (1 + 3 re-casts) are accepted however
+/// they race, the rest refused with 429, none lost or duplicated.
+async fn concurrent_recasts_respect_the_limit(kind: Kind) {
+    let w = world(kind).await;
+    let id = open_online_vote(&w, &w.b6).await;
+    let owner0 = login(&w, "owner0").await;
+    let url = format!("{}/api/v1/votes/{id}/ballots", w.base);
+    let tasks: Vec<_> = (0..6)
+        .map(|_| {
+            let (c, url) = (owner0.clone(), url.clone());
+            tokio::spawn(async move { post(&c, url, json!({"choice": "yes"})).await })
+        })
+        .collect();
+    let mut codes = Vec::new();
+    for t in tasks {
+        let (st, v) = t.await.unwrap();
+        if st != StatusCode::CREATED {
+            assert_eq!(field(&v), "owner_id", "{v}");
+        }
+        codes.push(st.as_u16());
+    }
+    codes.sort();
+    assert_eq!(codes, vec![201, 201, 201, 201, 429, 429]);
+    let (_, all) = get(
+        &reqwest::Client::new(),
+        format!("{}/api/v1/public/votes/{id}/board?view=all", w.base),
+    )
+    .await;
+    let seqs: Vec<i64> = all["ballots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(seqs, vec![1, 2, 3, 4]);
+    assert_eq!(all["turnout"]["ballots_cast"], 4);
+    let cur = votes::current_ballot_of(&w._f.db, &id, &w.owners[0])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(cur.seq, 4);
+}
+
 /// The attack: another site's page posts the ballot form with an owner's
 /// cookie. Refused cross-site and without the session's CSRF token; no
 /// ballot is cast; the owner's own form still votes.
@@ -1032,8 +1641,14 @@ async fn ballot_form_refuses_forged_posts(kind: Kind) {
 
 both!(
     ballot_form_refuses_forged_posts,
+    concurrent_recasts_respect_the_limit,
+    migration_backfills_current_ballots,
     full_vote,
     outside_window,
     linking_accounts,
-    matters_follow_their_procedure
+    matters_follow_their_procedure,
+    recasting_is_limited,
+    current_ballot_is_the_last,
+    board_pages,
+    etags
 );

@@ -10,6 +10,13 @@ pub enum StoreError {
     Invalid { field: String, reason: String },
     #[error("conflict: {0}")]
     Conflict(String),
+    /// Refused for now (a rate limit): may succeed after `retry_after_secs`.
+    #[error("{field}: {reason}")]
+    RateLimited {
+        field: String,
+        reason: String,
+        retry_after_secs: u64,
+    },
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
 }

@@ -80,6 +80,13 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/0009_auth.postgres.sql"),
     },
     Migration {
+        version: 10,
+        name: "ballots",
+        common: include_str!("../migrations/0010_ballots.sql"),
+        sqlite: include_str!("../migrations/0010_ballots.sqlite.sql"),
+        postgres: include_str!("../migrations/0010_ballots.postgres.sql"),
+    },
+    Migration {
         version: 11,
         name: "spending",
         common: include_str!("../migrations/0011_spending.sql"),

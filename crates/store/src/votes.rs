@@ -604,8 +604,49 @@ fn receipt_code() -> String {
         .collect()
 }
 
+/// The N of an opaque owner key `o-N` (the owner's place in the natural
+/// order of first parts); 0 if it is not one.
+fn ref_ord(owner_ref: &str) -> i64 {
+    owner_ref
+        .strip_prefix("o-")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// The domain's re-cast limit ([`ballot::check_recast`]) for the owner's
+/// next ballot, counted from `vote_ballots` in the cast's transaction:
+/// `cast` ballots so far, and the times of their re-casts in the window.
+async fn check_recast(tx: &mut Tx, c: &Cast<'_>, cast: i64) -> Result<(), StoreError> {
+    let recent = if cast > 1 {
+        sqlx::query("SELECT cast_at FROM vote_ballots WHERE vote_id = $1 AND owner_id = $2 AND seq > 1 AND cast_at > $3")
+            .bind(c.vote_id.to_string())
+            .bind(c.owner_id.to_string())
+            .bind(c.now - ballot::RECAST_WINDOW_MS)
+            .fetch_all(&mut **tx)
+            .await?
+            .iter()
+            .map(|r| db::i(r, "cast_at"))
+            .collect::<Result<Vec<_>, _>>()?
+    } else {
+        vec![]
+    };
+    match ballot::check_recast(cast, &recent, c.now) {
+        Ok(()) => Ok(()),
+        Err(e @ ballot::RecastRefusal::TooSoon { .. }) => Err(StoreError::RateLimited {
+            field: "owner_id".into(),
+            retry_after_secs: e.retry_after_secs().unwrap_or(1),
+            reason: e.to_string(),
+        }),
+        Err(e) => Err(StoreError::invalid("owner_id", e.to_string())),
+    }
+}
+
 /// Casts (or recasts) an owner's ballot. A new ballot before close becomes
-/// the owner's current one; the earlier stays, superseded.
+/// the owner's current one (`vote_current_ballots`, written in this
+/// transaction); the earlier stays, superseded. Re-casting is limited by the
+/// domain's [`ballot::check_recast`] (counted here from `vote_ballots`):
+/// too many in the window → [`StoreError::RateLimited`]; too many in all →
+/// invalid `owner_id`.
 pub async fn cast(tx: &mut Tx, c: Cast<'_>) -> Result<Receipt, StoreError> {
     let v = vote_in_tx(tx, c.vote_id).await?;
     match v.status {
@@ -636,12 +677,24 @@ pub async fn cast(tx: &mut Tx, c: Cast<'_>) -> Result<Receipt, StoreError> {
     .bind(c.owner_id.to_string())
     .fetch_optional(&mut **tx)
     .await?;
-    if owner_ref.is_none() {
+    let Some(owner_ref) = owner_ref else {
         return Err(StoreError::invalid(
             "owner_id",
             "this owner is not in the vote's electorate",
         ));
-    }
+    };
+    let owner_ord = ref_ord(&db::s(&owner_ref, "owner_ref")?);
+    // The owner's ballots so far, from the append-only record itself.
+    let prev = sqlx::query("SELECT id, seq FROM vote_ballots WHERE vote_id = $1 AND owner_id = $2 ORDER BY seq DESC LIMIT 1")
+        .bind(c.vote_id.to_string())
+        .bind(c.owner_id.to_string())
+        .fetch_optional(&mut **tx)
+        .await?;
+    let (supersedes, seq) = match &prev {
+        Some(r) => (Some(db::s(r, "id")?), db::i(r, "seq")? + 1),
+        None => (None, 1),
+    };
+    check_recast(tx, &c, seq - 1).await?;
     let mut holder = None;
     if matches!(c.channel, Channel::Paper | Channel::Proxy) {
         let Some(eid) = c.evidence_id else {
@@ -672,15 +725,19 @@ pub async fn cast(tx: &mut Tx, c: Cast<'_>) -> Result<Receipt, StoreError> {
         }
         holder = Some(h.to_string());
         let limit = v.proxy_limit.unwrap_or(DEFAULT_PROXY_LIMIT);
-        let current = current_ballots(&mut **tx, c.vote_id).await?;
-        let held = current
-            .iter()
-            .filter(|b| {
-                b.channel == Channel::Proxy
-                    && b.proxy_holder.as_deref() == Some(h)
-                    && b.owner_id != c.owner_id
-            })
-            .count() as i64;
+        let held = db::i(
+            &sqlx::query(
+                "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM vote_current_ballots cb JOIN vote_ballots b ON b.id = cb.ballot_id \
+                 WHERE cb.vote_id = $1 AND cb.owner_id <> $2 AND b.channel = $3 AND b.proxy_holder = $4",
+            )
+            .bind(c.vote_id.to_string())
+            .bind(c.owner_id.to_string())
+            .bind(Channel::Proxy.as_str())
+            .bind(h.to_string())
+            .fetch_one(&mut **tx)
+            .await?,
+            "n",
+        )?;
         if held >= limit {
             return Err(StoreError::invalid(
                 "proxy_holder",
@@ -690,15 +747,6 @@ pub async fn cast(tx: &mut Tx, c: Cast<'_>) -> Result<Receipt, StoreError> {
             ));
         }
     }
-    let prev = sqlx::query("SELECT id, seq FROM vote_ballots WHERE vote_id = $1 AND owner_id = $2 ORDER BY seq DESC LIMIT 1")
-        .bind(c.vote_id.to_string())
-        .bind(c.owner_id.to_string())
-        .fetch_optional(&mut **tx)
-        .await?;
-    let (supersedes, seq) = match &prev {
-        Some(r) => (Some(db::s(r, "id")?), db::i(r, "seq")? + 1),
-        None => (None, 1),
-    };
     let id = db::new_id();
     let receipt = receipt_code();
     sqlx::query(
@@ -719,6 +767,34 @@ pub async fn cast(tx: &mut Tx, c: Cast<'_>) -> Result<Receipt, StoreError> {
     .bind(c.now)
     .execute(&mut **tx)
     .await?;
+    // The owner's current ballot, in the same transaction as the append:
+    // moved forward on a re-cast, else inserted (a plain INSERT for a first
+    // ballot takes no predicate lock on PostgreSQL, unlike an upsert's
+    // conflict check, so concurrent first ballots do not fail to serialize).
+    let moved = if seq > 1 {
+        sqlx::query("UPDATE vote_current_ballots SET ballot_id = $1, seq = $2, cast_at = $3 WHERE vote_id = $4 AND owner_id = $5")
+            .bind(id.clone())
+            .bind(seq)
+            .bind(c.now)
+            .bind(c.vote_id.to_string())
+            .bind(c.owner_id.to_string())
+            .execute(&mut **tx)
+            .await?
+            .rows_affected()
+    } else {
+        0
+    };
+    if moved == 0 {
+        sqlx::query("INSERT INTO vote_current_ballots (vote_id, owner_id, ballot_id, seq, owner_ord, cast_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(c.vote_id.to_string())
+            .bind(c.owner_id.to_string())
+            .bind(id.clone())
+            .bind(seq)
+            .bind(owner_ord)
+            .bind(c.now)
+            .execute(&mut **tx)
+            .await?;
+    }
     let r = Receipt {
         ballot_id: id.clone(),
         receipt,
@@ -753,48 +829,38 @@ pub struct StoredBallot {
     pub current: bool,
 }
 
-async fn all_ballots<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
-    ex: E,
-    vote_id: &str,
-) -> Result<Vec<StoredBallot>, StoreError> {
-    let rows = sqlx::query("SELECT id, owner_id, seq, choice, channel, receipt, proxy_holder, cast_at FROM vote_ballots WHERE vote_id = $1 ORDER BY owner_id, seq")
-        .bind(vote_id.to_string())
-        .fetch_all(ex)
-        .await?;
-    let mut out: Vec<StoredBallot> = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let b = StoredBallot {
-            id: db::s(r, "id")?,
-            owner_id: db::s(r, "owner_id")?,
-            seq: db::i(r, "seq")?,
-            choice: Choice::parse(&db::s(r, "choice")?)
-                .ok_or_else(|| StoreError::Config("stored choice".into()))?,
-            channel: Channel::parse(&db::s(r, "channel")?)
-                .ok_or_else(|| StoreError::Config("stored channel".into()))?,
-            receipt: db::s(r, "receipt")?,
-            proxy_holder: db::os(r, "proxy_holder")?,
-            cast_at: db::i(r, "cast_at")?,
-            current: true,
-        };
-        if let Some(last) = out.last_mut() {
-            if last.owner_id == b.owner_id {
-                last.current = false;
-            }
-        }
-        out.push(b);
-    }
-    Ok(out)
+const BALLOT_COLS: &str =
+    "b.id, b.owner_id, b.seq, b.choice, b.channel, b.receipt, b.proxy_holder, b.cast_at";
+
+fn ballot_from(r: &AnyRow, current: bool) -> Result<StoredBallot, StoreError> {
+    Ok(StoredBallot {
+        id: db::s(r, "id")?,
+        owner_id: db::s(r, "owner_id")?,
+        seq: db::i(r, "seq")?,
+        choice: Choice::parse(&db::s(r, "choice")?)
+            .ok_or_else(|| StoreError::Config("stored choice".into()))?,
+        channel: Channel::parse(&db::s(r, "channel")?)
+            .ok_or_else(|| StoreError::Config("stored channel".into()))?,
+        receipt: db::s(r, "receipt")?,
+        proxy_holder: db::os(r, "proxy_holder")?,
+        cast_at: db::i(r, "cast_at")?,
+        current,
+    })
 }
 
+/// Every owner's current ballot, through `vote_current_ballots` (never
+/// reading superseded ballots).
 async fn current_ballots<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     ex: E,
     vote_id: &str,
 ) -> Result<Vec<StoredBallot>, StoreError> {
-    Ok(all_ballots(ex, vote_id)
+    sqlx::query(&format!("SELECT {BALLOT_COLS} FROM vote_current_ballots cb JOIN vote_ballots b ON b.id = cb.ballot_id WHERE cb.vote_id = $1 ORDER BY cb.owner_ord"))
+        .bind(vote_id.to_string())
+        .fetch_all(ex)
         .await?
-        .into_iter()
-        .filter(|b| b.current)
-        .collect())
+        .iter()
+        .map(|r| ballot_from(r, true))
+        .collect()
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -808,25 +874,28 @@ pub struct Turnout {
 }
 
 /// Live turnout (area and heads) from the frozen electorate and current
-/// ballots. Choices are not revealed before close.
+/// ballots. Choices are not revealed before close. Reads the current-ballot
+/// table only: its cost does not grow with superseded ballots.
 pub async fn turnout(db: &Db, vote_id: &str) -> Result<Turnout, StoreError> {
-    let el = electorate(db, vote_id).await?;
-    let all = all_ballots(db.reader(), vote_id).await?;
-    let mut area_of: HashMap<&str, i64> = HashMap::new();
-    for e in &el {
-        *area_of.entry(e.owner_id.as_str()).or_default() += e.area_centi;
-    }
-    let current: Vec<&StoredBallot> = all.iter().filter(|b| b.current).collect();
-    let voted_area: i64 = current
-        .iter()
-        .map(|b| area_of.get(b.owner_id.as_str()).copied().unwrap_or(0))
-        .sum();
+    let el = sqlx::query("SELECT CAST(COALESCE(SUM(area_centi), 0) AS BIGINT) AS area, CAST(COUNT(DISTINCT owner_id) AS BIGINT) AS heads FROM vote_electorate WHERE vote_id = $1")
+        .bind(vote_id.to_string())
+        .fetch_one(db.reader())
+        .await?;
+    // An owner's current seq is how many ballots they have cast.
+    let cur = sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) AS heads, CAST(COALESCE(SUM(seq), 0) AS BIGINT) AS n_cast FROM vote_current_ballots WHERE vote_id = $1")
+        .bind(vote_id.to_string())
+        .fetch_one(db.reader())
+        .await?;
+    let voted = sqlx::query("SELECT CAST(COALESCE(SUM(e.area_centi), 0) AS BIGINT) AS area FROM vote_current_ballots cb JOIN vote_electorate e ON e.vote_id = cb.vote_id AND e.owner_id = cb.owner_id WHERE cb.vote_id = $1")
+        .bind(vote_id.to_string())
+        .fetch_one(db.reader())
+        .await?;
     Ok(Turnout {
-        total_area: format_hundredths(el.iter().map(|e| e.area_centi).sum()),
-        voted_area: format_hundredths(voted_area),
-        total_headcount: area_of.len() as i64,
-        voted_headcount: current.len() as i64,
-        ballots_cast: all.len() as i64,
+        total_area: format_hundredths(db::i(&el, "area")?),
+        voted_area: format_hundredths(db::i(&voted, "area")?),
+        total_headcount: db::i(&el, "heads")?,
+        voted_headcount: db::i(&cur, "heads")?,
+        ballots_cast: db::i(&cur, "n_cast")?,
     })
 }
 
@@ -948,31 +1017,129 @@ pub struct BoardRow {
     pub name: String,
     pub channel: Channel,
     pub cast_at: i64,
+    /// The owner's n-th ballot in this vote (n − 1 earlier ones were replaced).
+    pub seq: i64,
     /// False for a ballot replaced by a later one of the same owner.
     pub current: bool,
     /// Shown only once the vote is closed.
     pub choice: Option<Choice>,
 }
 
-/// The public board: every ballot by receipt code and part, names masked
-/// unless the owner consented, choices only after close.
-pub async fn board(db: &Db, id: &str) -> Result<(VoteView, Vec<BoardRow>), StoreError> {
-    let v = get_vote(db, id).await?;
-    if v.status == VoteStatus::Draft {
-        return Err(StoreError::not_found(format!("vote '{id}'")));
+/// Which ballots a board page lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BoardView {
+    /// Each owner's current ballot (one row per owner who voted).
+    Current,
+    /// Every ballot, the replaced ones too, each owner's in order.
+    All,
+}
+
+/// The default and the largest number of rows of a board page.
+pub const BOARD_PAGE_DEFAULT: i64 = 100;
+pub const BOARD_PAGE_MAX: i64 = 500;
+
+/// Where a board page starts: after the row with this cursor (from the
+/// previous page's `next`): `N` (current view: the owner's place o-N) or
+/// `N.S` (every ballot: the owner's place, then the ballot's seq).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BoardCursor {
+    pub ord: i64,
+    pub seq: i64,
+}
+
+impl BoardCursor {
+    pub fn parse(s: &str) -> Option<BoardCursor> {
+        let (ord, seq) = match s.split_once('.') {
+            Some((o, q)) => (o.parse().ok()?, q.parse().ok()?),
+            None => (s.parse().ok()?, i64::MAX),
+        };
+        (ord >= 0 && seq >= 0).then_some(BoardCursor { ord, seq })
     }
-    let el = electorate(db, id).await?;
-    let all = all_ballots(db.reader(), id).await?;
-    let mut parts_of: HashMap<&str, Vec<String>> = HashMap::new();
-    for e in &el {
-        parts_of
-            .entry(e.owner_id.as_str())
-            .or_default()
-            .push(e.part_label.clone());
+    fn render(self, view: BoardView) -> String {
+        match view {
+            BoardView::Current => self.ord.to_string(),
+            BoardView::All => format!("{}.{}", self.ord, self.seq),
+        }
     }
-    let owner_ids: Vec<String> = parts_of.keys().map(|s| s.to_string()).collect();
+}
+
+/// One page of the public board.
+#[derive(Debug, Clone)]
+pub struct BoardPage {
+    pub rows: Vec<BoardRow>,
+    /// The cursor of the next page; `None` on the last one.
+    pub next: Option<String>,
+}
+
+/// A page of the public board: ballots by receipt code and part, owners in
+/// the natural order of their first part, names masked unless the owner
+/// consented, choices only after close. Reads `limit` rows through the
+/// current-ballot table's (vote, owner_ord) index, so a page costs the same
+/// however many ballots were replaced. `vote` is the (opened) vote.
+pub async fn board_page(
+    db: &Db,
+    vote: &VoteView,
+    view: BoardView,
+    after: Option<BoardCursor>,
+    limit: i64,
+) -> Result<BoardPage, StoreError> {
+    let limit = limit.clamp(1, BOARD_PAGE_MAX);
+    let after = after.unwrap_or(BoardCursor { ord: -1, seq: 0 });
+    let rows = match view {
+        BoardView::Current => {
+            sqlx::query(&format!("SELECT cb.owner_ord, {BALLOT_COLS}, CAST(1 AS BIGINT) AS is_current FROM vote_current_ballots cb JOIN vote_ballots b ON b.id = cb.ballot_id \
+                 WHERE cb.vote_id = $1 AND cb.owner_ord > $2 ORDER BY cb.owner_ord LIMIT $3"))
+            .bind(vote.id.clone())
+            .bind(after.ord)
+            .bind(limit + 1)
+            .fetch_all(db.reader())
+            .await?
+        }
+        BoardView::All => {
+            sqlx::query(&format!("SELECT cb.owner_ord, {BALLOT_COLS}, CAST(CASE WHEN b.seq = cb.seq THEN 1 ELSE 0 END AS BIGINT) AS is_current \
+                 FROM vote_current_ballots cb JOIN vote_ballots b ON b.vote_id = cb.vote_id AND b.owner_id = cb.owner_id \
+                 WHERE cb.vote_id = $1 AND cb.owner_ord >= $2 AND (cb.owner_ord > $2 OR b.seq > $3) ORDER BY cb.owner_ord, b.seq LIMIT $4"))
+            .bind(vote.id.clone())
+            .bind(after.ord)
+            .bind(after.seq)
+            .bind(limit + 1)
+            .fetch_all(db.reader())
+            .await?
+        }
+    };
+    let more = rows.len() as i64 > limit;
+    let mut ballots = Vec::with_capacity(rows.len());
+    for r in rows.iter().take(limit as usize) {
+        let b = ballot_from(r, db::i(r, "is_current")? == 1)?;
+        ballots.push((db::i(r, "owner_ord")?, b));
+    }
+    let next = more.then(|| ballots.last()).flatten().map(|(ord, b)| {
+        BoardCursor {
+            ord: *ord,
+            seq: b.seq,
+        }
+        .render(view)
+    });
+    let mut owner_ids: Vec<String> = ballots.iter().map(|(_, b)| b.owner_id.clone()).collect();
+    owner_ids.sort();
+    owner_ids.dedup();
+    let mut parts_of: HashMap<String, Vec<String>> = HashMap::new();
     let mut names: HashMap<String, (String, bool)> = HashMap::new();
     for chunk in owner_ids.chunks(500) {
+        let sql = format!(
+            "SELECT owner_id, part_label FROM vote_electorate WHERE vote_id = $1 AND owner_id IN ({})",
+            db::in_placeholders(2, chunk.len())
+        );
+        let mut q = sqlx::query(&sql).bind(vote.id.clone());
+        for o in chunk {
+            q = q.bind(o.clone());
+        }
+        for r in q.fetch_all(db.reader()).await? {
+            parts_of
+                .entry(db::s(&r, "owner_id")?)
+                .or_default()
+                .push(db::s(&r, "part_label")?);
+        }
         let sql = format!(
             "SELECT id, name, consent_publish_name FROM owners WHERE id IN ({})",
             db::in_placeholders(1, chunk.len())
@@ -988,32 +1155,52 @@ pub async fn board(db: &Db, id: &str) -> Result<(VoteView, Vec<BoardRow>), Store
             );
         }
     }
-    let closed = v.status == VoteStatus::Closed;
-    let mut rows: Vec<BoardRow> = all
-        .iter()
-        .map(|b| {
+    for p in parts_of.values_mut() {
+        p.sort_by(|a, b| natural_cmp(a, b));
+    }
+    let closed = vote.status == VoteStatus::Closed;
+    let rows = ballots
+        .into_iter()
+        .map(|(_, b)| {
             let (name, consent) = names.get(&b.owner_id).cloned().unwrap_or_default();
             BoardRow {
-                receipt: b.receipt.clone(),
-                parts: parts_of
-                    .get(b.owner_id.as_str())
-                    .cloned()
-                    .unwrap_or_default(),
+                receipt: b.receipt,
+                parts: parts_of.get(&b.owner_id).cloned().unwrap_or_default(),
                 name: if consent { name } else { mask_name(&name) },
                 channel: b.channel,
                 cast_at: b.cast_at,
+                seq: b.seq,
                 current: b.current,
                 choice: closed.then_some(b.choice),
             }
         })
         .collect();
-    rows.sort_by(|a, b| {
-        natural_cmp(
-            a.parts.first().map_or("", |s| s),
-            b.parts.first().map_or("", |s| s),
-        )
-        .then(a.cast_at.cmp(&b.cast_at))
-    });
+    Ok(BoardPage { rows, next })
+}
+
+/// An opened vote for its public board (a draft has none: not found).
+pub async fn board_vote(db: &Db, id: &str) -> Result<VoteView, StoreError> {
+    let v = get_vote(db, id).await?;
+    if v.status == VoteStatus::Draft {
+        return Err(StoreError::not_found(format!("vote '{id}'")));
+    }
+    Ok(v)
+}
+
+/// The whole public board, every ballot, page after page (for exports,
+/// the demo and tests; the API serves it a page at a time).
+pub async fn board(db: &Db, id: &str) -> Result<(VoteView, Vec<BoardRow>), StoreError> {
+    let v = board_vote(db, id).await?;
+    let mut rows = Vec::new();
+    let mut after = None;
+    loop {
+        let page = board_page(db, &v, BoardView::All, after, BOARD_PAGE_MAX).await?;
+        rows.extend(page.rows);
+        match page.next.as_deref().and_then(BoardCursor::parse) {
+            Some(c) => after = Some(c),
+            None => break,
+        }
+    }
     Ok((v, rows))
 }
 
@@ -1023,10 +1210,13 @@ pub async fn current_ballot_of(
     vote_id: &str,
     owner_id: &str,
 ) -> Result<Option<StoredBallot>, StoreError> {
-    Ok(current_ballots(db.reader(), vote_id)
+    sqlx::query(&format!("SELECT {BALLOT_COLS} FROM vote_current_ballots cb JOIN vote_ballots b ON b.id = cb.ballot_id WHERE cb.vote_id = $1 AND cb.owner_id = $2"))
+        .bind(vote_id.to_string())
+        .bind(owner_id.to_string())
+        .fetch_optional(db.reader())
         .await?
-        .into_iter()
-        .find(|b| b.owner_id == owner_id))
+        .map(|r| ballot_from(&r, true))
+        .transpose()
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -1155,7 +1345,7 @@ pub async fn bench_register(
 
 /// For benchmarks only: one online ballot (1 in 3 no, else yes) per owner
 /// of `owners` in the open vote `vote_id`, written straight into
-/// `vote_ballots` with multi-row INSERTs (no window or electorate checks, no
+/// `vote_ballots` (and `vote_current_ballots`) with multi-row INSERTs (no window or electorate checks, no
 /// audit: they are not real ballots).
 pub async fn bench_ballots(
     db: &Db,
@@ -1171,8 +1361,8 @@ pub async fn bench_ballots(
                 for chunk in tchunk.chunks(BENCH_ROWS) {
                     let sql = format!("INSERT INTO vote_ballots (id, vote_id, owner_id, seq, choice, channel, receipt, cast_by, cast_at) VALUES {}", db2.bulk_values(chunk.len(), 9));
                     let mut q = sqlx::query(&sql);
-                    for (i, o) in chunk.iter().enumerate() {
-                        let id = db::new_id();
+                    let ids: Vec<String> = chunk.iter().map(|_| db::new_id()).collect();
+                    for (i, (o, id)) in chunk.iter().zip(&ids).enumerate() {
                         q = q
                             .bind(id.clone())
                             .bind(vote_id.clone())
@@ -1180,9 +1370,18 @@ pub async fn bench_ballots(
                             .bind(1i64)
                             .bind(if i % 3 == 0 { "no" } else { "yes" })
                             .bind("online")
-                            .bind(id)
+                            .bind(id.clone())
                             .bind("bench")
                             .bind(now);
+                    }
+                    q.execute(&mut **tx).await?;
+                    // Their current ballots, as `cast` keeps them.
+                    let sql = format!("INSERT INTO vote_current_ballots (vote_id, owner_id, ballot_id, seq, owner_ord, cast_at) \
+                        SELECT b.vote_id, b.owner_id, b.id, b.seq, (SELECT CAST(SUBSTR(MIN(e.owner_ref), 3) AS BIGINT) FROM vote_electorate e WHERE e.vote_id = b.vote_id AND e.owner_id = b.owner_id), b.cast_at \
+                        FROM vote_ballots b WHERE b.id IN ({})", db2.bulk_in(ids.len()));
+                    let mut q = sqlx::query(&sql);
+                    for id in ids {
+                        q = q.bind(id);
                     }
                     q.execute(&mut **tx).await?;
                 }

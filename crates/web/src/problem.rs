@@ -73,6 +73,17 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound { what } => ApiError::not_found(format!("{what} not found")),
             StoreError::Invalid { field, reason } => ApiError::field(field, reason),
             StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "Conflict", m),
+            StoreError::RateLimited {
+                field,
+                reason,
+                retry_after_secs,
+            } => ApiError {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                title: "Too Many Requests",
+                detail: format!("{field}: {reason}"),
+                errors: vec![FieldProblem { field, reason }],
+                retry_after: Some(retry_after_secs),
+            },
             other => {
                 tracing::error!(error = %other, "store error");
                 ApiError::new(

@@ -8,7 +8,7 @@ use crate::problem::{ApiError, ApiJson};
 use crate::session::CurrentUser;
 use crate::AppState;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -19,7 +19,7 @@ use gongzhi_store::votes::{self, VoteView};
 use gongzhi_store::{auth, db, register};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -185,12 +185,15 @@ async fn my_votes(
 }
 
 /// A vote with its live turnout (area and heads) and, for an owner in the electorate, their current ballot.
-#[utoipa::path(get, path = "/api/v1/votes/{id}", tag = "votes", params(("id" = String, Path, description = "vote id")), responses((status = 200, description = "the vote"), (status = 404, description = "not found or not visible")))]
+/// Its ETag changes with every ballot; `If-None-Match` with it answers 304 with no body.
+#[utoipa::path(get, path = "/api/v1/votes/{id}", tag = "votes", params(("id" = String, Path, description = "vote id")),
+    responses((status = 200, description = "the vote", headers(("ETag" = String, description = "this answer's version"))), (status = 304, description = "not modified (If-None-Match)"), (status = 404, description = "not found or not visible")))]
 async fn get_vote(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let (v, mine) = vote_visible(&state, &user, &id).await?;
     let turnout = votes::turnout(&state.db, &id).await?;
     let mut my_ballots = Vec::new();
@@ -198,9 +201,10 @@ async fn get_vote(
         let b = votes::current_ballot_of(&state.db, &id, o).await?;
         my_ballots.push(json!({"owner_id": o, "choice": b.as_ref().map(|b| b.choice), "receipt": b.as_ref().map(|b| b.receipt.clone()), "channel": b.as_ref().map(|b| b.channel)}));
     }
-    Ok(Json(
-        json!({"vote": v, "turnout": turnout, "my_ballots": my_ballots}),
-    ))
+    let body = json!({"vote": v, "turnout": turnout, "my_ballots": my_ballots}).to_string();
+    let tag = etag(&["vote", &user.user_id, &body]);
+    let full = ([(header::CONTENT_TYPE, "application/json")], body).into_response();
+    Ok(cached(&headers, tag, true, Some(full)))
 }
 
 /// Open a draft vote: the electorate (every part in scope, its area, its owner of record) is frozen in the same transaction.
@@ -260,9 +264,11 @@ fn parse_choice(field: &str, c: &str) -> Result<Choice, ApiError> {
 }
 
 /// Cast the caller's own ballot online. The caller's account must be linked to an owner in the frozen electorate.
-/// A new ballot before close replaces the earlier one as current; both are kept.
+/// A new ballot before close replaces the earlier one as current; both are kept. An owner re-casts at most
+/// 3 times a minute (else 429 with Retry-After) and casts at most 20 ballots in a vote (else 422, `owner_id`).
 #[utoipa::path(post, path = "/api/v1/votes/{id}/ballots", tag = "votes", params(("id" = String, Path, description = "vote id")), request_body = OnlineBallot,
-    responses((status = 201, description = "cast; the receipt code"), (status = 403, description = "not an owner in this vote"), (status = 409, description = "closed, not open or outside the window")))]
+    responses((status = 201, description = "cast; the receipt code"), (status = 403, description = "not an owner in this vote"), (status = 409, description = "closed, not open or outside the window"),
+        (status = 422, description = "invalid field; `owner_id`: the owner has cast the most ballots allowed"), (status = 429, description = "re-cast too often; Retry-After says when to try again")))]
 async fn cast_online(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -341,7 +347,8 @@ pub struct RecordedBallot {
 
 /// Record a paper ballot or a written proxy's ballot, with its evidence file (grid workers, committee, staff in scope).
 #[utoipa::path(post, path = "/api/v1/votes/{id}/recorded-ballots", tag = "votes", params(("id" = String, Path, description = "vote id")), request_body = RecordedBallot,
-    responses((status = 201, description = "recorded; the receipt code"), (status = 403, description = "may not record ballots here"), (status = 409, description = "closed or outside the window"), (status = 422, description = "invalid field")))]
+    responses((status = 201, description = "recorded; the receipt code"), (status = 403, description = "may not record ballots here"), (status = 409, description = "closed or outside the window"), (status = 422, description = "invalid field; `owner_id`: the owner has cast the most ballots allowed"),
+        (status = 429, description = "this owner's ballot re-cast too often; Retry-After says when to try again")))]
 async fn record_ballot(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -463,29 +470,159 @@ async fn set_setting(
 }
 
 /// The published record of a closed vote, exactly in `gongzhi.vote/1` (owners as opaque keys, no names):
-/// `gongzhi audit vote FILE` recomputes the result from it.
-#[utoipa::path(get, path = "/api/v1/public/votes/{id}/record.json", tag = "public", params(("id" = String, Path, description = "vote id")), responses((status = 200, description = "the record"), (status = 409, description = "not closed yet")))]
+/// `gongzhi audit vote FILE` recomputes the result from it. Never changes once published: its ETag is
+/// its SHA-256, and `If-None-Match` with it answers 304.
+#[utoipa::path(get, path = "/api/v1/public/votes/{id}/record.json", tag = "public", params(("id" = String, Path, description = "vote id")),
+    responses((status = 200, description = "the record", headers(("ETag" = String, description = "the record's version"))), (status = 304, description = "not modified (If-None-Match)"), (status = 409, description = "not closed yet")))]
 async fn public_record(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let json = votes::record_json(&state.db, &id).await?;
-    Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
+    let tag = etag(&["record", &json]);
+    let full = ([(header::CONTENT_TYPE, "application/json")], json).into_response();
+    Ok(cached(&headers, tag, false, Some(full)))
 }
 
-/// The public board of an opened vote: ballots by receipt code and part, names masked unless the owner consented; choices after close.
-#[utoipa::path(get, path = "/api/v1/public/votes/{id}/board", tag = "public", params(("id" = String, Path, description = "vote id")), responses((status = 200, description = "the board")))]
+/// A strong entity tag from the parts of a representation's version.
+fn etag(parts: &[&str]) -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    for p in parts {
+        h.update((p.len() as u64).to_be_bytes());
+        h.update(p.as_bytes());
+    }
+    format!("\"{}\"", &hex::encode(h.finalize())[..32])
+}
+
+/// Whether `If-None-Match` names `tag` (or is `*`); weak comparison, as
+/// RFC 9110 §13.1.2 asks for GET.
+fn not_modified(headers: &HeaderMap, tag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim())
+        .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == tag)
+}
+
+/// The response for a client that holds `tag` (304, no body) or else
+/// `full`, with the ETag; caches must revalidate (`no-cache`), and keep a
+/// `private` response to the one user it was for.
+fn cached(headers: &HeaderMap, tag: String, private: bool, full: Option<Response>) -> Response {
+    let mut r = match full {
+        Some(r) if !not_modified(headers, &tag) => r,
+        _ => StatusCode::NOT_MODIFIED.into_response(),
+    };
+    if let Ok(v) = tag.parse() {
+        r.headers_mut().insert(header::ETAG, v);
+    }
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static(if private {
+            "private, no-cache"
+        } else {
+            "no-cache"
+        }),
+    );
+    r
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BoardQuery {
+    /// `current` (the default: each owner's current ballot, one row per owner who voted)
+    /// or `all` (every ballot, the replaced ones too, each owner's in order).
+    #[param(value_type = Option<String>)]
+    view: Option<String>,
+    /// Rows per page: 1 to 500, default 100.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 500)]
+    limit: Option<String>,
+    /// The previous page's `next` cursor; the first page without it.
+    after: Option<String>,
+}
+
+impl BoardQuery {
+    fn parse(&self) -> Result<(votes::BoardView, Option<votes::BoardCursor>, i64), ApiError> {
+        let view = match self.view.as_deref().map(str::trim) {
+            None | Some("") | Some("current") => votes::BoardView::Current,
+            Some("all") => votes::BoardView::All,
+            Some(other) => {
+                return Err(ApiError::field(
+                    "view",
+                    format!("unknown view '{other}' (expected current, all)"),
+                ))
+            }
+        };
+        let limit = match self.limit.as_deref().map(str::trim) {
+            None | Some("") => votes::BOARD_PAGE_DEFAULT,
+            Some(l) => match l.parse::<i64>() {
+                Ok(n) if (1..=votes::BOARD_PAGE_MAX).contains(&n) => n,
+                _ => {
+                    return Err(ApiError::field(
+                        "limit",
+                        format!("a whole number from 1 to {}", votes::BOARD_PAGE_MAX),
+                    ))
+                }
+            },
+        };
+        let after = match self.after.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(a) => Some(votes::BoardCursor::parse(a).ok_or_else(|| {
+                ApiError::field("after", "not a cursor: pass the previous page's `next`")
+            })?),
+        };
+        Ok((view, after, limit))
+    }
+}
+
+/// The public board of an opened vote, a page at a time: ballots by receipt code and part (owners in the
+/// order of their first part), names masked unless the owner consented; choices after close. By default
+/// each owner's current ballot (`seq` says how many they cast); `view=all` adds the replaced ones. Follow
+/// `next` (as `after`) until it is null. The ETag changes with every ballot and at close; `If-None-Match`
+/// with it answers 304 with no body.
+#[utoipa::path(get, path = "/api/v1/public/votes/{id}/board", tag = "public", params(("id" = String, Path, description = "vote id"), BoardQuery),
+    responses((status = 200, description = "the board: vote, turnout, ballots (one page), next", headers(("ETag" = String, description = "the board's version"))),
+        (status = 304, description = "not modified (If-None-Match)"), (status = 404, description = "no such opened vote"), (status = 422, description = "invalid view, limit or after")))]
 async fn public_board(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let (v, rows) = votes::board(&state.db, &id).await?;
+    Query(q): Query<BoardQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (view, after, limit) = q.parse()?;
+    let v = votes::board_vote(&state.db, &id).await?;
     let turnout = votes::turnout(&state.db, &id).await?;
-    Ok(Json(json!({
+    // Every ballot raises ballots_cast; closing changes the status.
+    let tag = etag(&[
+        "board",
+        &v.id,
+        v.status.as_str(),
+        &turnout.ballots_cast.to_string(),
+        &format!("{:?}", q.view),
+        &format!("{:?}", q.limit),
+        &format!("{:?}", q.after),
+    ]);
+    if not_modified(&headers, &tag) {
+        return Ok(cached(&headers, tag, false, None));
+    }
+    let page = votes::board_page(&state.db, &v, view, after, limit).await?;
+    let body = json!({
         "vote": {"id": v.id, "title": v.title, "status": v.status, "rule": v.rule, "rule_text": v.rule_text, "opens_at": v.opens_at, "closes_at": v.closes_at, "result": v.result},
         "turnout": turnout,
-        "ballots": rows,
-    })))
+        "view": match view { votes::BoardView::Current => "current", votes::BoardView::All => "all" },
+        "limit": limit,
+        "ballots": page.rows,
+        "next": page.next,
+    });
+    Ok(cached(
+        &headers,
+        tag,
+        false,
+        Some(Json(body).into_response()),
+    ))
 }
 
 /// Casts `user`'s own online ballot in `v`: as `owner_id` if given (it must be

@@ -11,7 +11,7 @@ use askama::Template;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use gongzhi_domain::ballot::VoteStatus;
+use gongzhi_domain::ballot::{RecastRefusal, VoteStatus, MAX_BALLOTS_PER_OWNER, RECAST_PER_WINDOW};
 use gongzhi_domain::vote::{Base, Choice, Matter, Rule};
 use gongzhi_store::{auth, votes};
 use serde::Deserialize;
@@ -68,9 +68,10 @@ pub(crate) fn page_error(e: ApiError, lang: Lang) -> Response {
     let title_key = match e.status.as_u16() {
         404 => "err.not_found",
         403 => "err.forbidden",
+        429 => "err.too_many",
         _ => "err.other",
     };
-    render(
+    let mut r = render(
         &VoteError {
             lang,
             logged_in: true,
@@ -80,7 +81,11 @@ pub(crate) fn page_error(e: ApiError, lang: Lang) -> Response {
         },
         e.status,
         None,
-    )
+    );
+    if let Some(v) = e.retry_after.and_then(|s| s.to_string().parse().ok()) {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    r
 }
 
 /// `ms` since the epoch as `YYYY-MM-DD HH:MM` in China Standard Time (UTC+8).
@@ -327,8 +332,28 @@ pub async fn cast(
     .await;
     match result {
         Ok(_) => Redirect::to(&format!("/votes/{id}")).into_response(),
-        Err(e) => page_error(e, lang),
+        Err(e) => page_error(recast_refusal_in(e, lang), lang),
     }
+}
+
+/// The re-cast limit's refusals (the domain's [`RecastRefusal`]) in the
+/// reader's language; other errors as they are.
+fn recast_refusal_in(mut e: ApiError, lang: Lang) -> ApiError {
+    let cap = RecastRefusal::TooMany {
+        cast: MAX_BALLOTS_PER_OWNER,
+    }
+    .to_string();
+    if e.status == StatusCode::TOO_MANY_REQUESTS {
+        e.detail = lang
+            .t("vote.recast_too_soon")
+            .replace("{n}", &RECAST_PER_WINDOW.to_string())
+            .replace("{s}", &e.retry_after.unwrap_or(1).to_string());
+    } else if e.errors.iter().any(|f| f.reason == cap) {
+        e.detail = lang
+            .t("vote.ballot_cap")
+            .replace("{max}", &MAX_BALLOTS_PER_OWNER.to_string());
+    }
+    e
 }
 
 /// The rule of a vote in the reader's language (the domain's `Display` is the
@@ -410,6 +435,57 @@ fn condition_detail(lang: Lang, detail: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The store's refusals of a re-cast, as the ballot form shows them.
+    #[test]
+    fn recast_refusals_in_each_language() {
+        let too_soon: ApiError = gongzhi_store::StoreError::RateLimited {
+            field: "owner_id".into(),
+            reason: RecastRefusal::TooSoon {
+                retry_after_ms: 41_500,
+            }
+            .to_string(),
+            retry_after_secs: 42,
+        }
+        .into();
+        assert_eq!(too_soon.status, StatusCode::TOO_MANY_REQUESTS);
+        let cap: ApiError = gongzhi_store::StoreError::invalid(
+            "owner_id",
+            RecastRefusal::TooMany { cast: 20 }.to_string(),
+        )
+        .into();
+        for (lang, soon, most) in [
+            (
+                Lang::ZhCn,
+                "每分钟最多改票 3 次，请 42 秒后再试",
+                "已投票 20 次，达到上限",
+            ),
+            (
+                Lang::ZhTw,
+                "每分鐘最多改票 3 次，請 42 秒後再試",
+                "已投票 20 次，達到上限",
+            ),
+            (
+                Lang::En,
+                "at most 3 times a minute: try again in 42 s",
+                "cast 20 ballots",
+            ),
+        ] {
+            let e = recast_refusal_in(too_soon.clone(), lang);
+            assert!(e.detail.contains(soon), "{lang:?}: {}", e.detail);
+            let page = page_error(e, lang);
+            assert_eq!(page.status(), StatusCode::TOO_MANY_REQUESTS);
+            assert_eq!(page.headers()[header::RETRY_AFTER], "42");
+            let e = recast_refusal_in(cap.clone(), lang);
+            assert!(e.detail.contains(most), "{lang:?}: {}", e.detail);
+        }
+        // Other errors keep their detail.
+        let other = ApiError::field("choice", "unknown choice 'maybe'");
+        assert_eq!(
+            recast_refusal_in(other, Lang::ZhCn).detail,
+            "choice: unknown choice 'maybe'"
+        );
+    }
 
     #[test]
     fn rules_and_conditions_in_each_language() {
