@@ -1639,8 +1639,85 @@ async fn ballot_form_refuses_forged_posts(kind: Kind) {
     assert_eq!(v["my_ballots"][0]["choice"], "yes", "{v}");
 }
 
+/// What a vote authorises from the maintenance fund is fixed before it
+/// opens, by those who manage votes there, once; the owners see it on the
+/// ballot page.
+async fn spending_fixed_before_opening(kind: Kind) {
+    let w = world(kind).await;
+    let base = &w.base;
+    let committee = login(&w, "committee").await;
+    let owner0 = login(&w, "owner0").await;
+    let now = now_ms();
+    let body = json!({"title": "6栋外墙修缮", "place_id": w.b6.id, "rule": {"kind": "civil_code", "matter": "ordinary"}, "opens_at": now - 1000, "closes_at": now + 3_600_000, "channels": ["online"]});
+    let (st, v) = post(&committee, format!("{base}/api/v1/votes"), body).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let id = v["id"].as_str().unwrap().to_string();
+    let url = format!("{base}/api/v1/votes/{id}/spending");
+    let put = |c: &reqwest::Client, body: Value| {
+        let (c, url) = (c.clone(), url.clone());
+        async move {
+            let r = c.put(url).json(&body).send().await.unwrap();
+            let s = r.status();
+            (s, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let (st, p) = put(&owner0, json!({"amount": "3000.00", "purpose": "外墙"})).await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "an owner does not set it: {p}");
+    let (st, p) = put(&committee, json!({"amount": "0", "purpose": "外墙"})).await;
+    assert_eq!(
+        (st, field(&p)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "amount"),
+        "{p}"
+    );
+    let (st, p) = put(&committee, json!({"amount": "3000.00", "purpose": " "})).await;
+    assert_eq!(
+        (st, field(&p)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "purpose"),
+        "{p}"
+    );
+    let (g, _) = get(&committee, url.clone()).await;
+    assert_eq!(g, StatusCode::NOT_FOUND, "nothing authorised yet");
+    let (st, p) = put(
+        &committee,
+        json!({"amount": "3000.00", "purpose": "6栋外墙空鼓修缮"}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{p}");
+    assert_eq!(p["spending"]["amount"], 300_000);
+    let (st, p) = put(&committee, json!({"amount": "9000.00", "purpose": "更多"})).await;
+    assert_eq!(st, StatusCode::CONFLICT, "fixed once: {p}");
+    let (st, p) = post(
+        &committee,
+        format!("{base}/api/v1/votes/{id}/open"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{p}");
+    let (st, p) = get(&owner0, url.clone()).await;
+    assert_eq!(
+        (st, p["spending"]["purpose"].as_str()),
+        (StatusCode::OK, Some("6栋外墙空鼓修缮")),
+        "{p}"
+    );
+    let html = owner0
+        .get(format!("{base}/votes/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("id=\"vote-spending\"")
+            && html.contains("<strong>3000.00</strong>")
+            && html.contains("6栋外墙空鼓修缮"),
+        "the ballot page shows what the vote authorises: {html}"
+    );
+}
+
 both!(
     ballot_form_refuses_forged_posts,
+    spending_fixed_before_opening,
     concurrent_recasts_respect_the_limit,
     migration_backfills_current_ballots,
     full_vote,

@@ -401,6 +401,8 @@ pub const MESSAGES: &[(&str, &str, &str, &str)] = &[
     ("audit.never", "从未审计", "從未審計", "never"),
     ("audit.due", "审计已到期", "審計已到期", "Audit due"),
     ("audit.next", "下次到期", "下次到期", "next due"),
+    ("vote.spending", "本表决授权从维修资金支出(最多)", "本表決授權從維修資金支出(最多)", "This vote authorises spending from the maintenance fund (at most)"),
+    ("vote.yuan", "元", "元", "yuan"),
     ("books.transfers", "本年度全部收支", "本年度全部收支", "Every transfer this year"),
     ("books.transfers_count", "笔", "筆", "transfers"),
     ("books.date", "日期", "日期", "Date"),

@@ -219,6 +219,9 @@ struct VotePage {
     passed: bool,
     counts: Vec<(&'static str, String)>,
     conditions: Vec<Cond>,
+    /// What the vote authorises to be spent from the maintenance fund:
+    /// (yuan, purpose), as the owners vote on it.
+    spending: Option<(String, String)>,
 }
 
 pub async fn vote_page(
@@ -271,9 +274,13 @@ pub async fn vote_page(
                     .collect();
             }
         }
+        let spending = gongzhi_store::spending::get(&state.db, &id)
+            .await?
+            .map(|s| (gongzhi_domain::money::Fen(s.amount).to_string(), s.purpose));
         Ok(VotePage {
             lang,
             logged_in: true,
+            spending,
             id: v.id.clone(),
             title: v.title.clone(),
             rule_text: rule_text(lang, &v.rule),
