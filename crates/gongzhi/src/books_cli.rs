@@ -436,6 +436,7 @@ fn posted_effect(t: &Transfer) -> Option<(AccountCode, AccountCode, i64)> {
 }
 
 pub fn render(format: Format, code: &str, entries: &[Transfer]) -> String {
+    use gongzhi_domain::roster::csv_cell;
     let mut used: Vec<AccountCode> = entries.iter().flat_map(|t| [t.debit, t.credit]).collect();
     used.sort();
     used.dedup();
@@ -464,20 +465,23 @@ pub fn render(format: Format, code: &str, entries: &[Transfer]) -> String {
             ])
             .unwrap();
             for t in entries {
+                // Text cells are neutralised against formula injection; the
+                // amount stays a number.
+                let text = |v: &str| csv_cell(v).into_owned();
                 w.write_record([
                     t.seq.to_string(),
-                    t.id.clone(),
+                    text(&t.id),
                     date(t.at),
-                    t.kind.to_string(),
-                    t.debit.to_string(),
-                    t.credit.to_string(),
+                    text(&t.kind.to_string()),
+                    text(&t.debit.to_string()),
+                    text(&t.credit.to_string()),
                     money(t.amount),
-                    t.code.clone(),
-                    t.memo.clone(),
-                    t.pending_id.clone().unwrap_or_default(),
-                    t.link.clone().unwrap_or_default(),
-                    t.vote_id.clone().unwrap_or_default(),
-                    t.by_role.clone(),
+                    text(&t.code),
+                    text(&t.memo),
+                    text(t.pending_id.as_deref().unwrap_or_default()),
+                    text(t.link.as_deref().unwrap_or_default()),
+                    text(t.vote_id.as_deref().unwrap_or_default()),
+                    text(&t.by_role),
                 ])
                 .unwrap();
             }

@@ -13,6 +13,7 @@ use crate::register::{subtree, PartFilter};
 use gongzhi_domain::ballot::Channel;
 use gongzhi_domain::deliberation::{self as dl, Answer, Question, QuestionCount};
 use gongzhi_domain::vote::Choice;
+use gongzhi_domain::mask::mask_text;
 use serde::Serialize;
 use serde_json::json;
 
@@ -117,7 +118,7 @@ pub async fn comments_of(db: &Db, matter_id: &str) -> Result<Vec<Comment>, Store
             Ok(Comment {
                 id: db::s(r, "id")?,
                 author: db::s(r, "author")?,
-                body: db::s(r, "body")?,
+                body: mask_text(&db::s(r, "body")?),
                 at: db::i(r, "at")?,
             })
         })

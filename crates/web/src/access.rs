@@ -34,6 +34,27 @@ pub fn check_place(user: &CurrentUser, place: &Place, action: Action) -> Result<
         .map_err(|d| ApiError::forbidden(d.0))
 }
 
+/// A person named in a write (as `field`): every place they are known at (home,
+/// current residences) must allow `action` to the caller. Otherwise the person
+/// is unknown to them — a 422 naming the field, confirming nothing about
+/// another compound's people.
+pub async fn check_person(
+    state: &AppState,
+    user: &CurrentUser,
+    person_id: &str,
+    action: Action,
+    field: &str,
+) -> Result<(), ApiError> {
+    let unknown = || ApiError::field(field, format!("no person '{person_id}'"));
+    let places = register::person_places(&state.db, person_id)
+        .await
+        .map_err(|_| unknown())?;
+    for p in &places {
+        check_place(user, p, action).map_err(|_| unknown())?;
+    }
+    Ok(())
+}
+
 /// The gate for one case: `action` on a case at `place` in micro-grid
 /// `case_grid` (a grid worker scoped to a micro-grid acts only on its cases).
 pub fn check_case(

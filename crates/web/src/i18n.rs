@@ -107,6 +107,7 @@ pub const MESSAGES: &[(&str, &str, &str, &str)] = &[
     ("err.not_found", "未找到，或不在您的范围内", "未找到，或不在您的範圍內", "Not found, or outside your scope"),
     ("err.forbidden", "您无权进行此操作", "您無權進行此操作", "You may not do this"),
     ("err.other", "出错了", "出錯了", "Something went wrong"),
+    ("err.control_char", "输入含有不允许的控制字符", "輸入含有不允許的控制字元", "The input contains a control character that is not allowed"),
     ("total_area", "合计面积", "合計面積", "Total area"),
     ("owner.person", "个人", "個人", "Person"),
     ("owner.co_owners", "共有人", "共有人", "Co-owners"),

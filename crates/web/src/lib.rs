@@ -9,6 +9,7 @@ pub mod deliberation_api;
 pub mod fund_api;
 pub mod fund_pages;
 pub mod i18n;
+pub mod input;
 pub mod matters_api;
 pub mod matters_pages;
 pub mod mediation_api;
@@ -137,6 +138,7 @@ pub fn app(db: Db, config: Config) -> Router {
         .merge(meetings_pages::router())
         .merge(fund_pages::queue_routes())
         .route("/assets/{*file}", get(asset))
+        .layer(middleware::from_fn(input::refuse_controls))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {

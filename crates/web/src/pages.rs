@@ -18,7 +18,7 @@ use std::net::SocketAddr;
 pub use crate::votes_pages::LangQuery;
 use crate::votes_pages::{lang_of, render};
 
-fn page_error(e: ApiError, lang: Lang) -> Response {
+pub(crate) fn page_error(e: ApiError, lang: Lang) -> Response {
     let title_key = match e.status.as_u16() {
         404 => "err.not_found",
         403 => "err.forbidden",
