@@ -186,9 +186,15 @@ mod tests {
         assert_eq!(mask_text("请打13812345678联系"), "请打138****5678联系");
         assert_eq!(mask_text("call 138 1234 5678."), "call 138****5678.");
         assert_eq!(mask_text("138-1234-5678"), "138****5678");
-        assert_eq!(mask_text("身份证11010119900101123X。"), "身份证110***********123X。");
+        assert_eq!(
+            mask_text("身份证11010119900101123X。"),
+            "身份证110***********123X。"
+        );
         assert_eq!(mask_text("id 110101199001011234"), "id 110***********1234");
-        assert_eq!(mask_text("a b 13812345678 and 13912345678"), "a b 138****5678 and 139****5678");
+        assert_eq!(
+            mask_text("a b 13812345678 and 13912345678"),
+            "a b 138****5678 and 139****5678"
+        );
         // Not numbers to mask: kept as typed.
         for keep in [
             "订单 213812345678",

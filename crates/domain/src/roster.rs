@@ -509,11 +509,17 @@ mod tests {
         names.extend((0..60).map(|i| format!("x{i}")));
         let refs: Vec<&str> = names.iter().map(String::as_str).collect();
         let e = Header::parse(&refs).unwrap_err();
-        assert!(e[0].to_string().starts_with("row 1: header: is too wide (73 columns"), "{e:?}");
+        assert!(
+            e[0].to_string()
+                .starts_with("row 1: header: is too wide (73 columns"),
+            "{e:?}"
+        );
         let long = "y".repeat(5000);
         let mut refs: Vec<&str> = COLUMNS.to_vec();
         refs.push(&long);
-        assert!(Header::parse(&refs).unwrap_err()[0].reason.contains("(14 columns"));
+        assert!(Header::parse(&refs).unwrap_err()[0]
+            .reason
+            .contains("(14 columns"));
         let mut ok: Vec<String> = COLUMNS.iter().map(|s| s.to_string()).collect();
         ok.extend((0..51).map(|i| format!("x{i}")));
         let refs: Vec<&str> = ok.iter().map(String::as_str).collect();
@@ -523,10 +529,17 @@ mod tests {
     #[test]
     fn unclosed_quotes_are_found_with_their_row() {
         assert_eq!(unclosed_quote("a,b\n1,2\n"), None);
-        assert_eq!(unclosed_quote("a,b\n\"x\"\"y\",2\n\"multi\nline\",3\n"), None);
+        assert_eq!(
+            unclosed_quote("a,b\n\"x\"\"y\",2\n\"multi\nline\",3\n"),
+            None
+        );
         assert_eq!(unclosed_quote("a,b\n1,2\n3,\"open\n4,5\n"), Some(3));
         assert_eq!(unclosed_quote("\"a,b\n"), Some(1));
-        assert_eq!(unclosed_quote("a,b\n1,x\"y\n"), None, "a quote inside a field is text");
+        assert_eq!(
+            unclosed_quote("a,b\n1,x\"y\n"),
+            None,
+            "a quote inside a field is text"
+        );
     }
 
     #[test]

@@ -12,8 +12,8 @@ use crate::matters::MatterView;
 use crate::register::{subtree, PartFilter};
 use gongzhi_domain::ballot::Channel;
 use gongzhi_domain::deliberation::{self as dl, Answer, Question, QuestionCount};
-use gongzhi_domain::vote::Choice;
 use gongzhi_domain::mask::mask_text;
+use gongzhi_domain::vote::Choice;
 use serde::Serialize;
 use serde_json::json;
 
@@ -94,7 +94,7 @@ pub async fn add_comment(
             entity_id: matter_id.into(),
             scope_path,
             before: None,
-            after: Some(json!({"comment": id, "body": body})),
+            after: Some(json!({"comment": id, "body": mask_text(body)})),
         },
     )
     .await?;

@@ -74,6 +74,29 @@ pub fn check_case(
         .map_err(|d| ApiError::forbidden(d.0))
 }
 
+/// The micro-grids whose cases the caller's escalation sweep below `place`
+/// may move (`None`: all). The sweep is allowed compound-wide, but each case
+/// it escalates must be one the caller may escalate: a grid worker scoped to
+/// micro-grids moves only theirs (`policy::authorize_case`).
+pub fn sweep_grids(user: &CurrentUser, place: &Place) -> Option<Vec<String>> {
+    let path = place.path_ids();
+    let mut grids = Vec::new();
+    for g in &user.actor.grants {
+        let one = policy::Actor {
+            user_id: user.user_id.clone(),
+            grants: vec![g.clone()],
+        };
+        if policy::authorize(&one, Action::EscalateCase, Target { path: &path }).is_err() {
+            continue;
+        }
+        match (&g.grid, g.role) {
+            (Some(grid), policy::Role::GridWorker) => grids.push(grid.clone()),
+            _ => return None,
+        }
+    }
+    Some(grids)
+}
+
 /// The micro-grids a narrowed access is limited to (`None`: all).
 pub fn grids(access: &Access) -> Option<Vec<String>> {
     match access {

@@ -461,7 +461,14 @@ async fn create_resident(
         .await
         .map_err(|_| ApiError::field("part_id", format!("no part '{}'", body.part_id)))?;
     check_place(&user, &place, Action::WriteRegister)?;
-    check_person(&state, &user, &body.person_id, Action::WriteRegister, "person_id").await?;
+    check_person(
+        &state,
+        &user,
+        &body.person_id,
+        Action::WriteRegister,
+        "person_id",
+    )
+    .await?;
     let actor = user.audit_name();
     let id = state
         .db
@@ -655,7 +662,14 @@ async fn add_member(
         .await
         .map_err(|_| ApiError::not_found(format!("organisation '{id}' not found")))?;
     check_place(&user, &place, Action::WriteRegister)?;
-    check_person(&state, &user, &body.person_id, Action::WriteRegister, "person_id").await?;
+    check_person(
+        &state,
+        &user,
+        &body.person_id,
+        Action::WriteRegister,
+        "person_id",
+    )
+    .await?;
     let actor = user.audit_name();
     let term = (
         body.term_start.unwrap_or_else(gongzhi_store::db::now_ms),

@@ -3,7 +3,7 @@
 //! (private per place and public anonymous per compound), routing rules.
 //! Authorisation only through [`crate::access`].
 
-use crate::access::{check, check_case, check_place, grids};
+use crate::access::{check, check_case, check_place, grids, sweep_grids};
 use crate::problem::{ApiError, ApiJson};
 use crate::session::CurrentUser;
 use crate::AppState;
@@ -330,7 +330,9 @@ async fn act(
         (Command::Assign, Some(u)) => check_assignee(&state, &c, u).await?,
         (Command::Merge { into }, _) if !into.trim().is_empty() && into != &id => {
             // Merged only into a case the caller handles too.
-            let handles = load(&state, &user, into).await.is_ok_and(|(_, s)| s.handler);
+            let handles = load(&state, &user, into)
+                .await
+                .is_ok_and(|(_, s)| s.handler);
             if !handles {
                 return Err(ApiError::field("duplicate_of", format!("no case '{into}'")));
             }
@@ -373,8 +375,13 @@ async fn check_assignee(state: &AppState, c: &CaseView, assignee: &str) -> Resul
         grants,
     };
     let path = place.path_ids();
-    policy::authorize_case(&actor, Action::HandleCase, Target { path: &path }, c.grid_id.as_deref())
-        .map_err(|_| refuse())
+    policy::authorize_case(
+        &actor,
+        Action::HandleCase,
+        Target { path: &path },
+        c.grid_id.as_deref(),
+    )
+    .map_err(|_| refuse())
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -584,11 +591,11 @@ async fn sweep(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let (place, access) = check(&state, &user, &id, Action::EscalateCase).await?;
+    let (place, _) = check(&state, &user, &id, Action::EscalateCase).await?;
     let n = cases::sweep_in(
         &state.db,
         &place.path,
-        grids(&access).as_deref(),
+        sweep_grids(&user, &place).as_deref(),
         &user.audit_name(),
         calendar(),
         db::now_ms(),

@@ -58,12 +58,13 @@ pub fn refused_pair(encoded: &[u8]) -> Option<String> {
 /// What is wrong with the path or query of `req`, if anything: the field.
 fn refused_in_uri(req: &Request) -> Option<String> {
     let path = percent_decode(req.uri().path());
-    if String::from_utf8_lossy(&path).chars().any(is_refused_control) {
+    if String::from_utf8_lossy(&path)
+        .chars()
+        .any(is_refused_control)
+    {
         return Some("path".into());
     }
-    req.uri()
-        .query()
-        .and_then(|q| refused_pair(q.as_bytes()))
+    req.uri().query().and_then(|q| refused_pair(q.as_bytes()))
 }
 
 fn is_form(req: &Request) -> bool {
@@ -108,7 +109,8 @@ pub async fn refuse_controls(req: Request, next: Next) -> Response {
     if let Some(field) = refused_pair(&bytes) {
         return refusal(&path, &parts.headers, &field);
     }
-    next.run(Request::from_parts(parts, Body::from(bytes))).await
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
 }
 
 #[cfg(test)]
@@ -120,7 +122,10 @@ mod tests {
         assert_eq!(percent_decode("/a%00b%2"), b"/a\0b%2".to_vec());
         assert_eq!(percent_decode("%e4%b8%ad"), "中".as_bytes().to_vec());
         assert_eq!(percent_decode("%zz%"), b"%zz%".to_vec());
-        assert_eq!(refused_pair(b"username=a%00b&password=x"), Some("username".into()));
+        assert_eq!(
+            refused_pair(b"username=a%00b&password=x"),
+            Some("username".into())
+        );
         assert_eq!(refused_pair(b"a=1&note=line%0Anext%09tab"), None);
         assert_eq!(refused_pair(b"x%01=1"), Some("x\\u{1}".into()));
         assert_eq!(refused_pair(b"d=%7F"), Some("d".into()));

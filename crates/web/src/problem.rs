@@ -193,8 +193,16 @@ pub fn control_path(v: &serde_json::Value, path: &str) -> Option<String> {
             .enumerate()
             .find_map(|(i, x)| control_path(x, &format!("{path}[{i}]"))),
         Value::Object(m) => m.iter().find_map(|(k, x)| {
-            let key = if bad(k) { k.escape_default().to_string() } else { k.clone() };
-            let p = if path.is_empty() { key } else { format!("{path}.{key}") };
+            let key = if bad(k) {
+                k.escape_default().to_string()
+            } else {
+                k.clone()
+            };
+            let p = if path.is_empty() {
+                key
+            } else {
+                format!("{path}.{key}")
+            };
             if bad(k) {
                 Some(p)
             } else {
@@ -212,14 +220,29 @@ mod tests {
 
     #[test]
     fn control_paths_name_the_field() {
-        assert_eq!(control_path(&json!({"name": "a\u{0}b"}), ""), Some("name".into()));
+        assert_eq!(
+            control_path(&json!({"name": "a\u{0}b"}), ""),
+            Some("name".into())
+        );
         let v = json!({"parts": [{"number": "1"}, {"number": "2"}, {"number": "3"}, {"number": "4\u{1b}"}]});
         assert_eq!(control_path(&v, ""), Some("parts[3].number".into()));
-        assert_eq!(control_path(&json!({"note": "line\nnext\ttab\r"}), ""), None);
-        assert_eq!(control_path(&json!({"x": "del\u{7f}"}), ""), Some("x".into()));
-        assert_eq!(control_path(&json!({"a\u{0}": 1}), ""), Some("a\\u{0}".into()));
+        assert_eq!(
+            control_path(&json!({"note": "line\nnext\ttab\r"}), ""),
+            None
+        );
+        assert_eq!(
+            control_path(&json!({"x": "del\u{7f}"}), ""),
+            Some("x".into())
+        );
+        assert_eq!(
+            control_path(&json!({"a\u{0}": 1}), ""),
+            Some("a\\u{0}".into())
+        );
         assert_eq!(control_path(&json!("\u{0}"), ""), Some("body".into()));
-        assert_eq!(control_path(&json!({"n": 1, "b": true, "z": null}), ""), None);
+        assert_eq!(
+            control_path(&json!({"n": 1, "b": true, "z": null}), ""),
+            None
+        );
         assert!(is_refused_control('\u{0}') && is_refused_control('\u{1f}'));
         assert!(!is_refused_control('\n') && !is_refused_control('é') && !is_refused_control(' '));
     }
