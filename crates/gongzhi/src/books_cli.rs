@@ -578,26 +578,43 @@ pub async fn export(
 mod tests {
     use super::*;
 
-    #[test]
-    fn an_emergency_use_needs_its_published_request_first() {
-        use gongzhi_domain::book_entries::Record;
-        let t = Transfer {
+    fn transfer(code: &str, memo: &str, link: &str) -> Transfer {
+        Transfer {
             seq: 2,
             id: "t".into(),
             kind: TransferKind::Pending,
             debit: AccountCode::MaintenancePrincipal,
             credit: AccountCode::MaintenanceBank,
             amount: 100,
-            code: EMERGENCY_CODE.into(),
-            memo: String::new(),
+            code: code.into(),
+            memo: memo.into(),
             pending_id: None,
-            link: Some("disbursement:d1".into()),
+            link: Some(link.into()),
             vote_id: None,
             by_user: "u".into(),
             by_role: "committee_member".into(),
             at: 0,
             timeout_at: None,
-        };
+        }
+    }
+
+    #[test]
+    fn csv_export_neutralises_formula_cells() {
+        let t = transfer("-fee", "=HYPERLINK(\"http://x\",\"点我\")", "@SUM(A1)");
+        let text = render(Format::Csv, "c", &[t]);
+        let mut r = csv::Reader::from_reader(text.as_bytes());
+        let row = r.records().next().unwrap().unwrap();
+        assert_eq!(&row[6], "1.00", "amounts stay numbers");
+        assert_eq!(&row[7], "'-fee");
+        assert_eq!(&row[8], "'=HYPERLINK(\"http://x\",\"点我\")");
+        assert_eq!(&row[10], "'@SUM(A1)");
+        assert_eq!(&row[12], "committee_member");
+    }
+
+    #[test]
+    fn an_emergency_use_needs_its_published_request_first() {
+        use gongzhi_domain::book_entries::Record;
+        let t = transfer(EMERGENCY_CODE, "", "disbursement:d1");
         let rec = |seq: u64, body: RecordBody| {
             Entry::Record(Record {
                 seq,
