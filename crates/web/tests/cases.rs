@@ -1926,6 +1926,43 @@ async fn case_writes_stay_in_scope(kind: Kind) {
         v["comments"][0]["body"], "有事找我：139****5678",
         "another person sees it masked"
     );
+    let page = owner
+        .get(format!("{}/cases/{c1}", w.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("138****5678") && !page.contains("138 1234 5678"),
+        "pages too"
+    );
+    // Door-to-door records: a household of B on a matter of A is refused, nothing written.
+    let part_b = register::parts_under(&w.f.db, &w.b, &register::PartFilter::All, false, 1, 0)
+        .await
+        .unwrap()[0]
+        .id
+        .clone();
+    let doors = format!(
+        "{}/api/v1/matters/{}/door-records",
+        w.base,
+        m["id"].as_str().unwrap()
+    );
+    for c in [&admin, &gridw] {
+        let (s, v) = post(
+            c,
+            doors.clone(),
+            json!({"part_id": part_b, "visited_on": "2026-11-20", "opinion": "同意"}),
+        )
+        .await;
+        assert!(
+            s.is_client_error() && s != StatusCode::UNAUTHORIZED,
+            "{s} {v}"
+        );
+    }
+    let (_, v) = get(&admin, doors).await;
+    assert_eq!(v["door_records"].as_array().map(Vec::len), Some(0), "{v}");
     let raw: String = sqlx::query_scalar("SELECT description FROM cases WHERE id = $1")
         .bind(c1.clone())
         .fetch_one(w.f.db.reader())
