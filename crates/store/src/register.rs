@@ -1042,12 +1042,18 @@ pub async fn create_org(
         }
     }
     if let Some(pid) = parent_id {
-        // The parent serves this place: anchored on it or above it.
-        let r = sqlx::query("SELECT o.kind, pl.path FROM organisations o JOIN places pl ON pl.id = o.place_id WHERE o.id = $1")
-            .bind(pid.to_string())
-            .fetch_optional(&mut **tx)
-            .await?
-            .filter(|r| db::s(r, "path").is_ok_and(|p| place.path.starts_with(&p)));
+        // The parent serves this place: anchored on it or above it, or (a
+        // joint branch) spanning it.
+        let r = sqlx::query(
+            "SELECT o.kind, pl.path FROM organisations o JOIN places pl ON pl.id = o.place_id WHERE o.id = $1 \
+             UNION ALL SELECT o.kind, pl.path FROM organisations o JOIN organisation_places op ON op.org_id = o.id \
+             JOIN places pl ON pl.id = op.place_id WHERE o.id = $1",
+        )
+        .bind(pid.to_string())
+        .fetch_all(&mut **tx)
+        .await?
+        .into_iter()
+        .find(|r| db::s(r, "path").is_ok_and(|p| place.path.starts_with(&p)));
         let Some(r) = r else {
             return Err(StoreError::invalid(
                 "parent_id",
