@@ -580,7 +580,11 @@ pub async fn act(
             resolution_due = resolution_due.max(deadline(now, ESCALATION_GRACE, cal));
             data = json!({"from_place_id": from, "to_place_id": holder, "to_level": after.level, "resolution_due": resolution_due});
         }
-        Command::Rate { stars } => data = json!({"stars": stars, "comment": extra.rating_comment}),
+        Command::Rate { stars } => {
+            // The timeline and the audit trail keep the comment masked.
+            data =
+                json!({"stars": stars, "comment": extra.rating_comment.as_deref().map(mask_text)})
+        }
         _ => {}
     }
     let responded_at = match cmd {

@@ -461,14 +461,7 @@ async fn create_resident(
         .await
         .map_err(|_| ApiError::field("part_id", format!("no part '{}'", body.part_id)))?;
     check_place(&user, &place, Action::WriteRegister)?;
-    check_person(
-        &state,
-        &user,
-        &body.person_id,
-        Action::WriteRegister,
-        "person_id",
-    )
-    .await?;
+    check_person(&state, &user, &body.person_id, "person_id").await?;
     let actor = user.audit_name();
     let id = state
         .db
@@ -503,7 +496,7 @@ async fn create_grid(
     let kind = parse_enum("kind", &body.kind, GridKind::parse, GridKind::choices())?;
     let (place, _) = check(&state, &user, &body.place_id, Action::WriteRegister).await?;
     if let Some(w) = &body.worker_person_id {
-        check_person(&state, &user, w, Action::WriteRegister, "worker_person_id").await?;
+        check_person(&state, &user, w, "worker_person_id").await?;
     }
     let actor = user.audit_name();
     let id = state
@@ -662,14 +655,7 @@ async fn add_member(
         .await
         .map_err(|_| ApiError::not_found(format!("organisation '{id}' not found")))?;
     check_place(&user, &place, Action::WriteRegister)?;
-    check_person(
-        &state,
-        &user,
-        &body.person_id,
-        Action::WriteRegister,
-        "person_id",
-    )
-    .await?;
+    check_person(&state, &user, &body.person_id, "person_id").await?;
     let actor = user.audit_name();
     let term = (
         body.term_start.unwrap_or_else(gongzhi_store::db::now_ms),

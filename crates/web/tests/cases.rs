@@ -646,6 +646,35 @@ async fn photos(kind: Kind) {
         .any(|e| e["kind"] == "photo_added"));
 }
 
+/// A repair case at building A raised 30 days ago by phone: overdue.
+async fn raise_overdue(w: &World) -> String {
+    let place = register::get_place(&w.f.db, &w.building_a).await.unwrap();
+    let old = db::now_ms() - 30 * DAY_MS;
+    let nc = cases::NewCase {
+        place,
+        part_id: None,
+        category: Category::Repair,
+        priority: Priority::Normal,
+        description: "路灯坏了".into(),
+        address: None,
+        lat: None,
+        lon: None,
+        channel: Channel::Phone,
+        reporter_user_id: None,
+        reporter_name: Some("李".into()),
+        reporter_phone: None,
+        consent_publish: false,
+        raised_by: "test".into(),
+    };
+    w.f.db
+        .write(move |tx| {
+            let nc = nc.clone();
+            Box::pin(async move { cases::raise(tx, &nc, &Calendar::default(), old).await })
+        })
+        .await
+        .unwrap()
+}
+
 async fn on_behalf_whistle_and_sweep(kind: Kind) {
     let w = world(kind).await;
     let gridw = login(&w, "gridw").await;
@@ -675,32 +704,7 @@ async fn on_behalf_whistle_and_sweep(kind: Kind) {
     assert_eq!(v["case"]["holder_place_id"], w.a.id.as_str());
     assert_eq!(v["case"]["escalations"], 1);
     // An overdue case (raised 30 days ago) is escalated by the sweep, once.
-    let place = register::get_place(&w.f.db, &w.building_a).await.unwrap();
-    let old = db::now_ms() - 30 * DAY_MS;
-    let nc = cases::NewCase {
-        place,
-        part_id: None,
-        category: Category::Repair,
-        priority: Priority::Normal,
-        description: "路灯坏了".into(),
-        address: None,
-        lat: None,
-        lon: None,
-        channel: Channel::Phone,
-        reporter_user_id: None,
-        reporter_name: Some("李".into()),
-        reporter_phone: None,
-        consent_publish: false,
-        raised_by: "test".into(),
-    };
-    let old_id =
-        w.f.db
-            .write(move |tx| {
-                let nc = nc.clone();
-                Box::pin(async move { cases::raise(tx, &nc, &Calendar::default(), old).await })
-            })
-            .await
-            .unwrap();
+    let old_id = raise_overdue(&w).await;
     let q = get(
         &gridw,
         format!("{}/api/v1/places/{}/case-queue", w.base, w.a.id),
@@ -1861,32 +1865,7 @@ async fn case_writes_stay_in_scope(kind: Kind) {
     }
     assert_eq!(cases::get(&w.f.db, &c2).await.unwrap().duplicate_of, None);
     // (c) An overdue case of micro-grid A-1: A-2's worker's sweep leaves it alone.
-    let place = register::get_place(&w.f.db, &w.building_a).await.unwrap();
-    let old = db::now_ms() - 30 * DAY_MS;
-    let nc = cases::NewCase {
-        place,
-        part_id: None,
-        category: Category::Repair,
-        priority: Priority::Normal,
-        description: "路灯坏了".into(),
-        address: None,
-        lat: None,
-        lon: None,
-        channel: Channel::Phone,
-        reporter_user_id: None,
-        reporter_name: Some("李".into()),
-        reporter_phone: None,
-        consent_publish: false,
-        raised_by: "test".into(),
-    };
-    let old_id =
-        w.f.db
-            .write(move |tx| {
-                let nc = nc.clone();
-                Box::pin(async move { cases::raise(tx, &nc, &Calendar::default(), old).await })
-            })
-            .await
-            .unwrap();
+    let old_id = raise_overdue(&w).await;
     let sweep = format!("{}/api/v1/places/{}/case-sweep", w.base, w.a.id);
     let (s, v) = post(&gridw2, sweep.clone(), json!({})).await;
     assert_eq!(
