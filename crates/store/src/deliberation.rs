@@ -534,7 +534,11 @@ pub async fn add_door_record(tx: &mut Tx, r: NewDoorRecord<'_>) -> Result<DoorRe
             entity_id: r.matter_id.into(),
             scope_path,
             before: None,
-            after: Some(json!(rec)),
+            // The audit trail keeps free text masked.
+            after: Some(json!(DoorRecord {
+                opinion: mask_text(&rec.opinion),
+                ..rec.clone()
+            })),
         },
     )
     .await?;
@@ -585,7 +589,7 @@ pub async fn door_records_of(
                 part_id: db::s(r, "id")?,
                 part: crate::votes::part_label(r)?,
                 visited_on: db::s(r, "visited_on")?,
-                opinion: db::s(r, "opinion")?,
+                opinion: mask_text(&db::s(r, "opinion")?),
                 worker: db::s(r, "worker")?,
                 vote_id: db::os(r, "vote_id")?,
                 ballot_receipt: db::os(r, "ballot_receipt")?,

@@ -1940,8 +1940,26 @@ async fn case_writes_stay_in_scope(kind: Kind) {
             "{s} {v}"
         );
     }
-    let (_, v) = get(&admin, doors).await;
+    let (_, v) = get(&admin, doors.clone()).await;
     assert_eq!(v["door_records"].as_array().map(Vec::len), Some(0), "{v}");
+    // In scope it is recorded; its opinion, too, is shown masked.
+    let part_a = register::parts_under(&w.f.db, &w.a, &register::PartFilter::All, false, 1, 0)
+        .await
+        .unwrap()[0]
+        .id
+        .clone();
+    let (s, v) = post(
+        &gridw,
+        doors.clone(),
+        json!({"part_id": part_a, "visited_on": "2026-11-20", "opinion": "同意，回电 13812345678"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (_, v) = get(&admin, doors).await;
+    assert_eq!(
+        v["door_records"][0]["opinion"], "同意，回电 138****5678",
+        "{v}"
+    );
     let raw: String = sqlx::query_scalar("SELECT description FROM cases WHERE id = $1")
         .bind(c1.clone())
         .fetch_one(w.f.db.reader())
