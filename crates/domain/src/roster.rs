@@ -32,6 +32,9 @@ pub const OPTIONAL_COLUMNS: [&str; 1] = ["owner_kind"];
 
 /// Longest accepted text in any field, in characters (bounds everything we store).
 pub const MAX_FIELD_CHARS: usize = 100;
+/// A header wider than this (columns, or bytes of names) is not a roster.
+pub const MAX_HEADER_COLUMNS: usize = 64;
+pub const MAX_HEADER_BYTES: usize = 4096;
 
 /// One problem in a roster, with where it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,11 +55,24 @@ impl fmt::Display for RowError {
 pub struct Header {
     index: [usize; 13],
     owner_kind: Option<usize>,
+    /// How many columns the header has: a row with more is refused.
+    width: usize,
 }
 
 impl Header {
     /// Maps a header row (any order; a UTF-8 BOM on the first name is ignored).
     pub fn parse(names: &[&str]) -> Result<Header, Vec<RowError>> {
+        let bytes: usize = names.iter().map(|n| n.len() + 1).sum();
+        if names.len() > MAX_HEADER_COLUMNS || bytes > MAX_HEADER_BYTES {
+            return Err(vec![RowError {
+                row: 1,
+                field: "header".into(),
+                reason: format!(
+                    "is too wide ({} columns, {bytes} bytes; at most {MAX_HEADER_COLUMNS} columns and {MAX_HEADER_BYTES} bytes)",
+                    names.len()
+                ),
+            }]);
+        }
         let mut seen: HashMap<String, usize> = HashMap::new();
         let mut errors = Vec::new();
         for (i, raw) in names.iter().enumerate() {
@@ -89,6 +105,7 @@ impl Header {
         Ok(Header {
             index,
             owner_kind: seen.get("owner_kind").copied(),
+            width: names.len(),
         })
     }
 }
@@ -189,6 +206,18 @@ pub fn validate_row(
 ) -> Result<RosterRow, Vec<RowError>> {
     let mut errors = Vec::new();
     let get = |k: usize| fields.get(header.index[k]).copied().unwrap_or("");
+    if fields.len() > header.width {
+        errors.push(RowError {
+            row,
+            field: "row".into(),
+            reason: format!(
+                "has {} fields, the header has only {}",
+                fields.len(),
+                header.width
+            ),
+        });
+        return Err(errors);
+    }
     if fields.len() < header.index.iter().max().map_or(0, |m| m + 1) {
         errors.push(RowError {
             row,
@@ -296,6 +325,49 @@ pub fn validate_row(
         owner_kind: owner_kind.expect("checked above"),
         phone,
     })
+}
+
+/// The row (spreadsheet numbering, the header is row 1) where a quoted field
+/// opens and never closes, if one does. Quotes open a field only at its
+/// start (RFC 4180); `""` inside a quoted field is a quote.
+pub fn unclosed_quote(text: &str) -> Option<usize> {
+    let (mut row, mut opened_at) = (1usize, 0usize);
+    let (mut quoted, mut at_start) = (false, true);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if quoted {
+            match c {
+                '"' if chars.peek() == Some(&'"') => {
+                    chars.next();
+                }
+                '"' => quoted = false,
+                '\n' => row += 1,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' if at_start => {
+                quoted = true;
+                opened_at = row;
+            }
+            '\n' => row += 1,
+            _ => {}
+        }
+        at_start = matches!(c, ',' | '\n' | '\r');
+    }
+    quoted.then_some(opened_at)
+}
+
+/// A cell as it is written to any CSV export: text beginning with `=`, `+`,
+/// `-`, `@`, a tab or a carriage return is prefixed with `'` (OWASP), so a
+/// spreadsheet shows it as text instead of evaluating it as a formula.
+pub fn csv_cell(v: &str) -> std::borrow::Cow<'_, str> {
+    if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        std::borrow::Cow::Owned(format!("'{v}"))
+    } else {
+        std::borrow::Cow::Borrowed(v)
+    }
 }
 
 /// Checks rows against each other: a part may appear once, and one owner key
@@ -418,6 +490,73 @@ mod tests {
         f[5] = "";
         f[12] = "";
         assert!(row(f).is_ok(), "unit and phone may be empty");
+    }
+
+    #[test]
+    fn rows_wider_than_the_header_are_refused() {
+        let mut f: Vec<&str> = GOOD.to_vec();
+        f.push("extra");
+        let errs = validate_row(&header(), 7, &f).unwrap_err();
+        assert_eq!(
+            errs[0].to_string(),
+            "row 7: row: has 14 fields, the header has only 13"
+        );
+    }
+
+    #[test]
+    fn wide_headers_are_refused() {
+        let mut names: Vec<String> = COLUMNS.iter().map(|s| s.to_string()).collect();
+        names.extend((0..60).map(|i| format!("x{i}")));
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let e = Header::parse(&refs).unwrap_err();
+        assert!(
+            e[0].to_string()
+                .starts_with("row 1: header: is too wide (73 columns"),
+            "{e:?}"
+        );
+        let long = "y".repeat(5000);
+        let mut refs: Vec<&str> = COLUMNS.to_vec();
+        refs.push(&long);
+        assert!(Header::parse(&refs).unwrap_err()[0]
+            .reason
+            .contains("(14 columns"));
+        let mut ok: Vec<String> = COLUMNS.iter().map(|s| s.to_string()).collect();
+        ok.extend((0..51).map(|i| format!("x{i}")));
+        let refs: Vec<&str> = ok.iter().map(String::as_str).collect();
+        assert!(Header::parse(&refs).is_ok(), "64 columns are fine");
+    }
+
+    #[test]
+    fn unclosed_quotes_are_found_with_their_row() {
+        assert_eq!(unclosed_quote("a,b\n1,2\n"), None);
+        assert_eq!(
+            unclosed_quote("a,b\n\"x\"\"y\",2\n\"multi\nline\",3\n"),
+            None
+        );
+        assert_eq!(unclosed_quote("a,b\n1,2\n3,\"open\n4,5\n"), Some(3));
+        assert_eq!(unclosed_quote("\"a,b\n"), Some(1));
+        assert_eq!(
+            unclosed_quote("a,b\n1,x\"y\n"),
+            None,
+            "a quote inside a field is text"
+        );
+    }
+
+    #[test]
+    fn formula_cells_are_neutralised() {
+        for v in ["=1+1", "+86", "-2", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(csv_cell(v), format!("'{v}"));
+        }
+        for v in ["张三", "", "1.00", "o-17", "a=b"] {
+            assert_eq!(csv_cell(v), v);
+        }
+        // Formula-like text is data: stored as typed (only trimmed).
+        let mut f = GOOD;
+        f[11] = "=HYPERLINK(\"http://x\",\"y\")";
+        f[10] = "@o-1";
+        let r = row(f).unwrap();
+        assert_eq!(r.owner_name, "=HYPERLINK(\"http://x\",\"y\")");
+        assert_eq!(r.owner_key, "@o-1");
     }
 
     #[test]

@@ -396,6 +396,7 @@ fn posted_effect(t: &Transfer) -> Option<(AccountCode, AccountCode, i64)> {
 }
 
 pub fn render(format: Format, code: &str, entries: &[Transfer]) -> String {
+    use gongzhi_domain::roster::csv_cell;
     let mut used: Vec<AccountCode> = entries.iter().flat_map(|t| [t.debit, t.credit]).collect();
     used.sort();
     used.dedup();
@@ -424,20 +425,23 @@ pub fn render(format: Format, code: &str, entries: &[Transfer]) -> String {
             ])
             .unwrap();
             for t in entries {
+                // Text cells are neutralised against formula injection; the
+                // amount stays a number.
+                let text = |v: &str| csv_cell(v).into_owned();
                 w.write_record([
                     t.seq.to_string(),
-                    t.id.clone(),
+                    text(&t.id),
                     date(t.at),
-                    t.kind.to_string(),
-                    t.debit.to_string(),
-                    t.credit.to_string(),
+                    text(&t.kind.to_string()),
+                    text(&t.debit.to_string()),
+                    text(&t.credit.to_string()),
                     money(t.amount),
-                    t.code.clone(),
-                    t.memo.clone(),
-                    t.pending_id.clone().unwrap_or_default(),
-                    t.link.clone().unwrap_or_default(),
-                    t.vote_id.clone().unwrap_or_default(),
-                    t.by_role.clone(),
+                    text(&t.code),
+                    text(&t.memo),
+                    text(t.pending_id.as_deref().unwrap_or_default()),
+                    text(t.link.as_deref().unwrap_or_default()),
+                    text(t.vote_id.as_deref().unwrap_or_default()),
+                    text(&t.by_role),
                 ])
                 .unwrap();
             }
@@ -533,6 +537,39 @@ pub async fn export(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn transfer(code: &str, memo: &str, link: &str) -> Transfer {
+        Transfer {
+            seq: 2,
+            id: "t".into(),
+            kind: TransferKind::Pending,
+            debit: AccountCode::MaintenancePrincipal,
+            credit: AccountCode::MaintenanceBank,
+            amount: 100,
+            code: code.into(),
+            memo: memo.into(),
+            pending_id: None,
+            link: Some(link.into()),
+            vote_id: None,
+            by_user: "u".into(),
+            by_role: "committee_member".into(),
+            at: 0,
+            timeout_at: None,
+        }
+    }
+
+    #[test]
+    fn csv_export_neutralises_formula_cells() {
+        let t = transfer("-fee", "=HYPERLINK(\"http://x\",\"点我\")", "@SUM(A1)");
+        let text = render(Format::Csv, "c", &[t]);
+        let mut r = csv::Reader::from_reader(text.as_bytes());
+        let row = r.records().next().unwrap().unwrap();
+        assert_eq!(&row[6], "1.00", "amounts stay numbers");
+        assert_eq!(&row[7], "'-fee");
+        assert_eq!(&row[8], "'=HYPERLINK(\"http://x\",\"点我\")");
+        assert_eq!(&row[10], "'@SUM(A1)");
+        assert_eq!(&row[12], "committee_member");
+    }
 
     #[test]
     fn dates_and_names() {

@@ -2,7 +2,7 @@
 //! problem as `row N: field: reason`), then import all rows in one transaction
 //! or nothing.
 
-use gongzhi_domain::roster::{validate_row, CrossCheck, Header, RosterRow};
+use gongzhi_domain::roster::{unclosed_quote, validate_row, CrossCheck, Header, RosterRow};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::Path;
@@ -12,6 +12,12 @@ use std::sync::Arc;
 /// Reads and validates a roster. Returns the rows, or every problem found.
 pub fn read_roster(bytes: &[u8]) -> Result<Vec<RosterRow>, Vec<String>> {
     let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+    // The reader would take everything after an unclosed quote as one field.
+    if let Some(row) = std::str::from_utf8(bytes).ok().and_then(unclosed_quote) {
+        return Err(vec![format!(
+            "row {row}: row: unclosed quote (a quoted field opens here and never closes)"
+        )]);
+    }
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)

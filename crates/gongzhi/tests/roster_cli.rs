@@ -111,7 +111,83 @@ async fn invalid_rows_are_all_reported_and_nothing_is_written(kind: Kind) {
     assert_eq!(parts(&url).await, 0, "dry run writes nothing");
 }
 
+/// A hostile or broken CSV: extra fields, an unclosed quote, a huge header and
+/// NUL are refused with their row; formula-like cells are data, stored as typed.
+async fn hostile_csv_is_refused_or_kept_as_data(kind: Kind) {
+    let (url, _dir) = fresh_url(kind).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let head = "district,street,community,compound,building,unit,number,kind,area_m2,area_basis,owner_key,owner_name,phone\n";
+    let row =
+        "平利县,城关镇,三里垭社区,美嘉星座,1,1,101,flat,89.50,registered,o-1,张三,13812345678\n";
+    let wide: String = (0..70).map(|i| format!("x{i},")).collect();
+    for (name, text, want) in [
+        (
+            "extra.csv",
+            format!(
+                "{head}{row}{}",
+                row.replace("101,", "102,").replace('\n', ",surplus\n")
+            ),
+            "row 3: row: has 14 fields, the header has only 13",
+        ),
+        (
+            "quote.csv",
+            format!(
+                "{head}{row}{}",
+                row.replace("张三", "\"李四").replace("101,", "102,")
+            ),
+            "row 3: row: unclosed quote",
+        ),
+        (
+            "wide.csv",
+            format!("{wide}{head}{row}"),
+            "row 1: header: is too wide (83 columns",
+        ),
+        (
+            "nul.csv",
+            format!("{head}{}", row.replace("张三", "张\u{0}三")),
+            "row 2: owner_name: contains a control character",
+        ),
+    ] {
+        let f = write(tmp.path(), name, &text);
+        let out = import(&url, &f, &[]);
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(want), "{name}: missing '{want}' in:\n{err}");
+        assert!(err.contains("nothing was imported"), "{name}");
+    }
+    let formulas = format!(
+        "{head}{}",
+        row.replace("张三", "\"=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"")
+            .replace("o-1", "@o-1")
+            .replace(",1,1,", ",+1,-1,")
+    );
+    let f = write(tmp.path(), "formulas.csv", &formulas);
+    report(&import(&url, &f, &[]));
+    let db = Db::connect(&url).await.unwrap();
+    let r = sqlx::query("SELECT name FROM owners")
+        .fetch_one(db.reader())
+        .await
+        .unwrap();
+    assert_eq!(
+        r.try_get::<String, _>("name").unwrap(),
+        "=HYPERLINK(\"http://x\",\"y\")"
+    );
+    let names: Vec<String> = sqlx::query("SELECT name FROM places ORDER BY path")
+        .fetch_all(db.reader())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get::<String, _>("name").unwrap())
+        .collect();
+    assert!(
+        names.contains(&"+1".to_string()) && names.contains(&"-1".to_string()),
+        "{names:?}"
+    );
+    db.close().await;
+}
+
 both!(
+    hostile_csv_is_refused_or_kept_as_data,
     imports_then_reimport_changes_nothing,
     invalid_rows_are_all_reported_and_nothing_is_written
 );

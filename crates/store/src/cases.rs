@@ -12,7 +12,7 @@ use gongzhi_domain::cases::{
     CaseState, Category, Channel, Command, KpiCase, Kpis, Priority, RoutingRule, Status,
     ESCALATION_GRACE, MAX_NOTE_CHARS, MAX_PHOTOS, MAX_TEXT_CHARS,
 };
-use gongzhi_domain::mask::mask_phone;
+use gongzhi_domain::mask::{mask_phone, mask_text};
 use gongzhi_domain::place::{OrgKind, PlaceKind};
 use serde::Serialize;
 use serde_json::json;
@@ -133,8 +133,8 @@ fn view(r: &AnyRow, now: i64) -> Result<CaseView, StoreError> {
         org_id: db::os(r, "org_id")?,
         grid_id: db::os(r, "grid_id")?,
         assignee_user_id: db::os(r, "assignee_user_id")?,
-        description: db::s(r, "description")?,
-        address: db::os(r, "address")?,
+        description: mask_text(&db::s(r, "description")?),
+        address: db::os(r, "address")?.map(|a| mask_text(&a)),
         lat: db::os(r, "lat")?,
         lon: db::os(r, "lon")?,
         channel: db::s(r, "channel")?,
@@ -152,7 +152,7 @@ fn view(r: &AnyRow, now: i64) -> Result<CaseView, StoreError> {
         closed_at: db::oi(r, "closed_at")?,
         rating: db::oi(r, "rating")?,
         rated_at: db::oi(r, "rated_at")?,
-        rating_comment: db::os(r, "rating_comment")?,
+        rating_comment: db::os(r, "rating_comment")?.map(|t| mask_text(&t)),
         reopens: db::i(r, "reopens")?,
         escalations: db::i(r, "escalations")?,
         updated_at: db::i(r, "updated_at")?,
@@ -580,7 +580,11 @@ pub async fn act(
             resolution_due = resolution_due.max(deadline(now, ESCALATION_GRACE, cal));
             data = json!({"from_place_id": from, "to_place_id": holder, "to_level": after.level, "resolution_due": resolution_due});
         }
-        Command::Rate { stars } => data = json!({"stars": stars, "comment": extra.rating_comment}),
+        Command::Rate { stars } => {
+            // The timeline and the audit trail keep the comment masked.
+            data =
+                json!({"stars": stars, "comment": extra.rating_comment.as_deref().map(mask_text)})
+        }
         _ => {}
     }
     let responded_at = match cmd {
@@ -694,7 +698,7 @@ pub async fn timeline(db: &Db, case_id: &str) -> Result<Vec<EventView>, StoreErr
                 kind: db::s(r, "kind")?,
                 from_status: db::os(r, "from_status")?,
                 to_status: db::s(r, "to_status")?,
-                note: db::os(r, "note")?,
+                note: db::os(r, "note")?.map(|t| mask_text(&t)),
                 data: db::os(r, "data_json")?.and_then(|s| serde_json::from_str(&s).ok()),
             })
         })
@@ -966,23 +970,46 @@ pub async fn sweep(
     now: i64,
     batch: i64,
 ) -> Result<u64, StoreError> {
+    sweep_in(db, path, None, actor, cal, now, batch).await
+}
+
+/// The sweep over the cases below `path` of the micro-grids `grids` only
+/// (`None`: all): a grid worker's sweep touches only the cases they may
+/// escalate.
+pub async fn sweep_in(
+    db: &Db,
+    path: &str,
+    grids: Option<&[String]>,
+    actor: &str,
+    cal: &Calendar,
+    now: i64,
+    batch: i64,
+) -> Result<u64, StoreError> {
     let (lo, hi) = subtree(path);
     let mut total = 0u64;
     let mut after = String::new();
+    let in_grids = match grids {
+        None => String::new(),
+        Some([]) => return Ok(0),
+        Some(g) => format!(" AND grid_id IN ({})", db::in_placeholders(6, g.len())),
+    };
+    let sql = format!(
+        "SELECT id FROM cases WHERE is_open = 1 AND resolution_due < $1 AND place_path >= $2 AND place_path < $3 AND level <> 'district' AND id > $4{in_grids} \
+         UNION SELECT id FROM cases WHERE is_open = 1 AND status = 'reported' AND escalations = 0 AND response_due < $1 AND place_path >= $2 AND place_path < $3 AND level <> 'district' AND id > $4{in_grids} \
+         ORDER BY id LIMIT $5"
+    );
     loop {
         // Overdue: any open case past resolution, or (once) a reported case past the response limit.
-        let rows = sqlx::query(
-            "SELECT id FROM cases WHERE is_open = 1 AND resolution_due < $1 AND place_path >= $2 AND place_path < $3 AND level <> 'district' AND id > $4 \
-             UNION SELECT id FROM cases WHERE is_open = 1 AND status = 'reported' AND escalations = 0 AND response_due < $1 AND place_path >= $2 AND place_path < $3 AND level <> 'district' AND id > $4 \
-             ORDER BY id LIMIT $5",
-        )
-        .bind(now)
-        .bind(lo.clone())
-        .bind(hi.clone())
-        .bind(after.clone())
-        .bind(batch.clamp(1, 10_000))
-        .fetch_all(db.reader())
-        .await?;
+        let mut q = sqlx::query(&sql)
+            .bind(now)
+            .bind(lo.clone())
+            .bind(hi.clone())
+            .bind(after.clone())
+            .bind(batch.clamp(1, 10_000));
+        for g in grids.unwrap_or_default() {
+            q = q.bind(g.clone());
+        }
+        let rows = q.fetch_all(db.reader()).await?;
         if rows.is_empty() {
             break;
         }

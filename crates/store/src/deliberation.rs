@@ -12,6 +12,7 @@ use crate::matters::MatterView;
 use crate::register::{subtree, PartFilter};
 use gongzhi_domain::ballot::Channel;
 use gongzhi_domain::deliberation::{self as dl, Answer, Question, QuestionCount};
+use gongzhi_domain::mask::mask_text;
 use gongzhi_domain::vote::Choice;
 use serde::Serialize;
 use serde_json::json;
@@ -93,7 +94,7 @@ pub async fn add_comment(
             entity_id: matter_id.into(),
             scope_path,
             before: None,
-            after: Some(json!({"comment": id, "body": body})),
+            after: Some(json!({"comment": id, "body": mask_text(body)})),
         },
     )
     .await?;
@@ -117,7 +118,7 @@ pub async fn comments_of(db: &Db, matter_id: &str) -> Result<Vec<Comment>, Store
             Ok(Comment {
                 id: db::s(r, "id")?,
                 author: db::s(r, "author")?,
-                body: db::s(r, "body")?,
+                body: mask_text(&db::s(r, "body")?),
                 at: db::i(r, "at")?,
             })
         })
@@ -533,7 +534,11 @@ pub async fn add_door_record(tx: &mut Tx, r: NewDoorRecord<'_>) -> Result<DoorRe
             entity_id: r.matter_id.into(),
             scope_path,
             before: None,
-            after: Some(json!(rec)),
+            // The audit trail keeps free text masked.
+            after: Some(json!(DoorRecord {
+                opinion: mask_text(&rec.opinion),
+                ..rec.clone()
+            })),
         },
     )
     .await?;
@@ -584,7 +589,7 @@ pub async fn door_records_of(
                 part_id: db::s(r, "id")?,
                 part: crate::votes::part_label(r)?,
                 visited_on: db::s(r, "visited_on")?,
-                opinion: db::s(r, "opinion")?,
+                opinion: mask_text(&db::s(r, "opinion")?),
                 worker: db::s(r, "worker")?,
                 vote_id: db::os(r, "vote_id")?,
                 ballot_receipt: db::os(r, "ballot_receipt")?,

@@ -10,7 +10,7 @@ use crate::db::{self, Db, Tx};
 use crate::error::StoreError;
 use crate::register::subtree;
 use gongzhi_domain::cases::Category;
-use gongzhi_domain::mask::{mask_name, mask_phone};
+use gongzhi_domain::mask::{mask_name, mask_phone, mask_text};
 use gongzhi_domain::mediation::{
     self as rules, MediationCounts, MediationState, Outcome, OutcomeKind, Party, Session,
 };
@@ -354,7 +354,7 @@ pub async fn get(db: &Db, case_id: &str) -> Result<Option<MediationView>, StoreE
             held_at: db::i(r, "held_at")?,
             place: db::s(r, "place")?,
             attendees: serde_json::from_str(&db::s(r, "attendees_json")?).unwrap_or_default(),
-            notes: db::s(r, "notes")?,
+            notes: mask_text(&db::s(r, "notes")?),
             recorded_by: db::s(r, "recorded_by")?,
             recorded_at: db::i(r, "recorded_at")?,
         })
@@ -369,7 +369,7 @@ pub async fn get(db: &Db, case_id: &str) -> Result<Option<MediationView>, StoreE
     .map(|r| {
         Ok::<_, StoreError>(OutcomeView {
             kind: db::s(&r, "kind")?,
-            text: db::os(&r, "text")?,
+            text: db::os(&r, "text")?.map(|t| mask_text(&t)),
             referred_to: db::os(&r, "referred_to")?,
             concluded_by: db::s(&r, "concluded_by")?,
             concluded_at: db::i(&r, "concluded_at")?,

@@ -9,6 +9,7 @@ use crate::db::{self, Db, Tx};
 use crate::error::StoreError;
 use crate::register::{subtree, Place};
 use gongzhi_domain::deliberation::{self as dl, MeetingKind};
+use gongzhi_domain::mask::mask_text;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::any::AnyRow;
@@ -206,7 +207,7 @@ async fn current_minutes(db: &Db, meeting_id: &str) -> Result<Option<Minutes>, S
     r.map(|r| {
         Ok(Minutes {
             seq: db::i(&r, "seq")?,
-            minutes: db::s(&r, "minutes")?,
+            minutes: mask_text(&db::s(&r, "minutes")?),
             attended: parse(&r, "attendance_json")?,
             decisions: parse(&r, "decisions_json")?,
             recorded_by: db::s(&r, "recorded_by")?,
@@ -339,7 +340,11 @@ pub async fn record_minutes(
             entity_id: meeting_id.into(),
             scope_path: m.scope_path,
             before: None,
-            after: Some(json!(out)),
+            // The audit trail keeps free text masked.
+            after: Some(json!(Minutes {
+                minutes: mask_text(&out.minutes),
+                ..out.clone()
+            })),
         },
     )
     .await?;

@@ -775,11 +775,16 @@ pub async fn create_grid(
     let parent_kind = match parent_id {
         None => None,
         Some(pid) => {
-            let r = sqlx::query("SELECT kind FROM grids WHERE id = $1")
-                .bind(pid.to_string())
-                .fetch_optional(&mut **tx)
-                .await?
-                .ok_or_else(|| StoreError::invalid("parent_id", format!("no grid '{pid}'")))?;
+            // The parent grid lies over this place or one above it, never
+            // over another compound.
+            let r = sqlx::query(
+                "SELECT g.kind, pl.path FROM grids g JOIN places pl ON pl.id = g.place_id WHERE g.id = $1",
+            )
+            .bind(pid.to_string())
+            .fetch_optional(&mut **tx)
+            .await?
+            .filter(|r| db::s(r, "path").is_ok_and(|p| place.path.starts_with(&p)))
+            .ok_or_else(|| StoreError::invalid("parent_id", format!("no grid '{pid}' over this place")))?;
             let k = db::s(&r, "kind")?;
             Some(GridKind::parse(&k).ok_or_else(|| {
                 StoreError::invalid("parent_id", format!("grid '{pid}' has unknown kind '{k}'"))
@@ -1037,14 +1042,22 @@ pub async fn create_org(
         }
     }
     if let Some(pid) = parent_id {
-        let r = sqlx::query("SELECT kind FROM organisations WHERE id = $1")
-            .bind(pid.to_string())
-            .fetch_optional(&mut **tx)
-            .await?;
+        // The parent serves this place: anchored on it or above it, or (a
+        // joint branch) spanning it.
+        let r = sqlx::query(
+            "SELECT o.kind, pl.path FROM organisations o JOIN places pl ON pl.id = o.place_id WHERE o.id = $1 \
+             UNION ALL SELECT o.kind, pl.path FROM organisations o JOIN organisation_places op ON op.org_id = o.id \
+             JOIN places pl ON pl.id = op.place_id WHERE o.id = $1",
+        )
+        .bind(pid.to_string())
+        .fetch_all(&mut **tx)
+        .await?
+        .into_iter()
+        .find(|r| db::s(r, "path").is_ok_and(|p| place.path.starts_with(&p)));
         let Some(r) = r else {
             return Err(StoreError::invalid(
                 "parent_id",
-                format!("no organisation '{pid}'"),
+                format!("no organisation '{pid}' over this place"),
             ));
         };
         let pk = db::s(&r, "kind")?;
@@ -1240,6 +1253,26 @@ pub async fn person_home(db: &Db, person_id: &str) -> Result<Place, StoreError> 
     let home =
         db::os(&r, "home_place_id")?.ok_or_else(|| StoreError::not_found("person's home place"))?;
     get_place(db, &home).await
+}
+
+/// Every place a person is known at: their home place and the places of the
+/// parts they live in now. A write that names a person must have all of them
+/// in the writer's scope (a link must not carry someone out of another
+/// compound into one the writer can read).
+pub async fn person_places(db: &Db, person_id: &str) -> Result<Vec<Place>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {PLACE_COLS} FROM places WHERE id IN (\
+         SELECT home_place_id FROM people WHERE id = $1 \
+         UNION SELECT pt.place_id FROM residents r JOIN parts pt ON pt.id = r.part_id \
+         WHERE r.person_id = $1 AND r.until IS NULL) ORDER BY path"
+    ))
+    .bind(person_id.to_string())
+    .fetch_all(db.reader())
+    .await?;
+    if rows.is_empty() {
+        return Err(StoreError::not_found(format!("person '{person_id}'")));
+    }
+    rows.iter().map(place_from).collect()
 }
 
 pub async fn part_place(db: &Db, part_id: &str) -> Result<Place, StoreError> {

@@ -34,6 +34,26 @@ pub fn check_place(user: &CurrentUser, place: &Place, action: Action) -> Result<
         .map_err(|d| ApiError::forbidden(d.0))
 }
 
+/// A person named in a write (as `field`): every place they are known at (home,
+/// current residences) must let the caller change the register. Otherwise the person
+/// is unknown to them — a 422 naming the field, confirming nothing about
+/// another compound's people.
+pub async fn check_person(
+    state: &AppState,
+    user: &CurrentUser,
+    person_id: &str,
+    field: &str,
+) -> Result<(), ApiError> {
+    let unknown = || ApiError::field(field, format!("no person '{person_id}'"));
+    let places = register::person_places(&state.db, person_id)
+        .await
+        .map_err(|_| unknown())?;
+    for p in &places {
+        check_place(user, p, Action::WriteRegister).map_err(|_| unknown())?;
+    }
+    Ok(())
+}
+
 /// The gate for one case: `action` on a case at `place` in micro-grid
 /// `case_grid` (a grid worker scoped to a micro-grid acts only on its cases).
 pub fn check_case(
@@ -51,6 +71,29 @@ pub fn check_case(
     }
     policy::authorize_case(&user.actor, action, Target { path: &path }, case_grid)
         .map_err(|d| ApiError::forbidden(d.0))
+}
+
+/// The micro-grids whose cases the caller's escalation sweep below `place`
+/// may move (`None`: all). The sweep is allowed compound-wide, but each case
+/// it escalates must be one the caller may escalate: a grid worker scoped to
+/// micro-grids moves only theirs (`policy::authorize_case`).
+pub fn sweep_grids(user: &CurrentUser, place: &Place) -> Option<Vec<String>> {
+    let path = place.path_ids();
+    let mut grids = Vec::new();
+    for g in &user.actor.grants {
+        let one = policy::Actor {
+            user_id: user.user_id.clone(),
+            grants: vec![g.clone()],
+        };
+        if policy::authorize(&one, Action::EscalateCase, Target { path: &path }).is_err() {
+            continue;
+        }
+        match (&g.grid, g.role) {
+            (Some(grid), policy::Role::GridWorker) => grids.push(grid.clone()),
+            _ => return None,
+        }
+    }
+    Some(grids)
 }
 
 /// The micro-grids a narrowed access is limited to (`None`: all).

@@ -2,7 +2,7 @@
 //! [`crate::access`]; every write goes through one store transaction that also
 //! writes the audit entry.
 
-use crate::access::{self, check, check_place};
+use crate::access::{self, check, check_person, check_place};
 use crate::problem::{ApiError, ApiJson};
 use crate::session::{self, CurrentUser};
 use crate::AppState;
@@ -437,6 +437,7 @@ async fn create_resident(
         .await
         .map_err(|_| ApiError::field("part_id", format!("no part '{}'", body.part_id)))?;
     check_place(&user, &place, Action::WriteRegister)?;
+    check_person(&state, &user, &body.person_id, "person_id").await?;
     let actor = user.audit_name();
     let id = state
         .db
@@ -470,6 +471,9 @@ async fn create_grid(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let kind = parse_enum("kind", &body.kind, GridKind::parse, GridKind::choices())?;
     let (place, _) = check(&state, &user, &body.place_id, Action::WriteRegister).await?;
+    if let Some(w) = &body.worker_person_id {
+        check_person(&state, &user, w, "worker_person_id").await?;
+    }
     let actor = user.audit_name();
     let id = state
         .db
@@ -627,6 +631,7 @@ async fn add_member(
         .await
         .map_err(|_| ApiError::not_found(format!("organisation '{id}' not found")))?;
     check_place(&user, &place, Action::WriteRegister)?;
+    check_person(&state, &user, &body.person_id, "person_id").await?;
     let actor = user.audit_name();
     let term = (
         body.term_start.unwrap_or_else(gongzhi_store::db::now_ms),

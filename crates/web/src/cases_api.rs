@@ -3,7 +3,7 @@
 //! (private per place and public anonymous per compound), routing rules.
 //! Authorisation only through [`crate::access`].
 
-use crate::access::{check, check_case, check_place, grids};
+use crate::access::{check, check_case, check_place, grids, sweep_grids};
 use crate::problem::{ApiError, ApiJson};
 use crate::session::CurrentUser;
 use crate::AppState;
@@ -17,9 +17,9 @@ use gongzhi_domain::cases::{
 };
 use gongzhi_domain::mediation::MediationCounts;
 use gongzhi_domain::place::OrgKind;
-use gongzhi_domain::policy::Action;
+use gongzhi_domain::policy::{self, Action, Actor, Target};
 use gongzhi_store::cases::{self, CaseView, Extra, ListFilter, NewCase};
-use gongzhi_store::{db, mediation, register};
+use gongzhi_store::{auth, db, mediation, register};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::OnceLock;
@@ -295,7 +295,7 @@ async fn act(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ActBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let (_, st) = load(&state, &user, &id).await?;
+    let (c, st) = load(&state, &user, &id).await?;
     let note = body.note.clone().filter(|n| !n.trim().is_empty());
     let cmd = match body.action.as_str() {
         "accept" => Command::Accept,
@@ -326,6 +326,19 @@ async fn act(
             body.action
         )));
     }
+    match (&cmd, &body.assignee_user_id) {
+        (Command::Assign, Some(u)) => check_assignee(&state, &c, u).await?,
+        (Command::Merge { into }, _) if !into.trim().is_empty() && into != &id => {
+            // Merged only into a case the caller handles too.
+            let handles = load(&state, &user, into)
+                .await
+                .is_ok_and(|(_, s)| s.handler);
+            if !handles {
+                return Err(ApiError::field("duplicate_of", format!("no case '{into}'")));
+            }
+        }
+        _ => {}
+    }
     let extra = Extra {
         note,
         assignee_user_id: body.assignee_user_id.clone(),
@@ -342,6 +355,33 @@ async fn act(
         })
         .await?;
     Ok(Json(json!({"case": c})))
+}
+
+/// The assignee must be a user whose grants let them handle the case (else
+/// they would be told of a case they cannot open): 422 naming the field.
+async fn check_assignee(state: &AppState, c: &CaseView, assignee: &str) -> Result<(), ApiError> {
+    let refuse = || {
+        ApiError::field(
+            "assignee_user_id",
+            format!("user '{assignee}' may not handle this case"),
+        )
+    };
+    let (grants, _) = auth::grants_of(&state.db, assignee)
+        .await
+        .map_err(|_| refuse())?;
+    let place = register::get_place(&state.db, &c.place_id).await?;
+    let actor = Actor {
+        user_id: assignee.to_string(),
+        grants,
+    };
+    let path = place.path_ids();
+    policy::authorize_case(
+        &actor,
+        Action::HandleCase,
+        Target { path: &path },
+        c.grid_id.as_deref(),
+    )
+    .map_err(|_| refuse())
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -552,9 +592,10 @@ async fn sweep(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let (place, _) = check(&state, &user, &id, Action::EscalateCase).await?;
-    let n = cases::sweep(
+    let n = cases::sweep_in(
         &state.db,
         &place.path,
+        sweep_grids(&user, &place).as_deref(),
         &user.audit_name(),
         calendar(),
         db::now_ms(),

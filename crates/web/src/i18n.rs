@@ -110,6 +110,7 @@ pub const MESSAGES: &[(&str, &str, &str, &str)] = &[
     ("err.other", "出错了", "出錯了", "Something went wrong"),
     ("err.cross_site", "已拒绝来自其他网站的请求。请在本站页面上操作。", "已拒絕來自其他網站的請求。請在本站頁面上操作。", "A request from another site was refused. Please act from this site's own pages."),
     ("err.csrf", "表单已失效或不完整，请刷新页面后重试。", "表單已失效或不完整，請重新整理頁面後再試。", "The form has expired or is incomplete; reload the page and try again."),
+    ("err.control_char", "输入含有不允许的控制字符", "輸入含有不允許的控制字元", "The input contains a control character that is not allowed"),
     ("total_area", "合计面积", "合計面積", "Total area"),
     ("owner.person", "个人", "個人", "Person"),
     ("owner.co_owners", "共有人", "共有人", "Co-owners"),

@@ -11,6 +11,7 @@ pub mod fund_api;
 pub mod fund_pages;
 pub mod guard;
 pub mod i18n;
+pub mod input;
 pub mod matters_api;
 pub mod matters_pages;
 pub mod mediation_api;
@@ -171,6 +172,7 @@ fn app_and_state(db: Db, config: Config) -> (Router, AppState) {
         .merge(meetings_pages::router())
         .merge(fund_pages::queue_routes())
         .route("/assets/{*file}", get(asset))
+        .layer(middleware::from_fn(input::refuse_controls))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(middleware::from_fn_with_state(state.clone(), guard::guard))
         .layer(middleware::from_fn(guard::api_problems))

@@ -172,6 +172,29 @@ fn error(status: StatusCode, fmt: Format, description: impl Into<String>) -> Res
     )
 }
 
+/// A path, query or form field holding a control character (see
+/// [`crate::input`]), in the spec's error format.
+pub(crate) fn control_refused(path: &str, field: &str) -> Response {
+    let fmt = if path.ends_with(".xml") {
+        Format::Xml
+    } else {
+        Format::Json
+    };
+    error(
+        StatusCode::BAD_REQUEST,
+        fmt,
+        format!("{field}: contains a control character"),
+    )
+}
+
+/// The first parameter holding a control character, by name.
+fn refused_param(p: &[(String, String)]) -> Option<&str> {
+    let bad = |s: &str| s.chars().any(crate::problem::is_refused_control);
+    p.iter()
+        .find(|(k, v)| bad(k) || bad(v))
+        .map(|(k, _)| k.as_str())
+}
+
 fn params(query: Option<&str>, body: Option<&[u8]>) -> Vec<(String, String)> {
     let mut v: Vec<(String, String)> = query
         .and_then(|q| serde_urlencoded::from_str(q).ok())
@@ -579,6 +602,9 @@ async fn top_post(
         );
     }
     let p = params(q.as_deref(), Some(&body));
+    if let Some(k) = refused_param(&p) {
+        return control_refused(&file, &k.escape_default().to_string());
+    }
     let Some(user) = api_user(&state, param(&p, "api_key")).await else {
         return error(
             StatusCode::FORBIDDEN,

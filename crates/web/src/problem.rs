@@ -149,6 +149,13 @@ where
             let title = status.canonical_reason().unwrap_or("Bad request");
             ApiError::new(status, title, e.body_text())
         })?;
+        // Text with NUL or other control characters never reaches a handler
+        // (PostgreSQL refuses NUL in text; the others are never wanted).
+        if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+            if let Some(field) = control_path(&v, "") {
+                return Err(control_problem(field));
+            }
+        }
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
         serde_path_to_error::deserialize(de)
             .map(ApiJson)
@@ -166,5 +173,90 @@ where
                 let reason = msg.split(" at line ").next().unwrap_or(&msg).to_string();
                 ApiError::field(field, reason)
             })
+    }
+}
+
+/// A character refused in any text taken from a request: C0 controls other
+/// than tab, line feed and carriage return, and DEL.
+pub fn is_refused_control(c: char) -> bool {
+    (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{7f}'
+}
+
+/// The 422 for text holding a refused control character.
+pub fn control_problem(field: impl Into<String>) -> ApiError {
+    ApiError::field(
+        field,
+        "contains a control character (only tab, line feed and carriage return are allowed)",
+    )
+}
+
+/// The JSON path (`name`, `parts[3].number`) of the first string or key
+/// holding a refused control character, if any; `body` for a bare string.
+pub fn control_path(v: &serde_json::Value, path: &str) -> Option<String> {
+    use serde_json::Value;
+    let bad = |s: &str| s.chars().any(is_refused_control);
+    match v {
+        Value::String(s) if bad(s) => Some(if path.is_empty() {
+            "body".to_string()
+        } else {
+            path.to_string()
+        }),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, x)| control_path(x, &format!("{path}[{i}]"))),
+        Value::Object(m) => m.iter().find_map(|(k, x)| {
+            let key = if bad(k) {
+                k.escape_default().to_string()
+            } else {
+                k.clone()
+            };
+            let p = if path.is_empty() {
+                key
+            } else {
+                format!("{path}.{key}")
+            };
+            if bad(k) {
+                Some(p)
+            } else {
+                control_path(x, &p)
+            }
+        }),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn control_paths_name_the_field() {
+        assert_eq!(
+            control_path(&json!({"name": "a\u{0}b"}), ""),
+            Some("name".into())
+        );
+        let v = json!({"parts": [{"number": "1"}, {"number": "2"}, {"number": "3"}, {"number": "4\u{1b}"}]});
+        assert_eq!(control_path(&v, ""), Some("parts[3].number".into()));
+        assert_eq!(
+            control_path(&json!({"note": "line\nnext\ttab\r"}), ""),
+            None
+        );
+        assert_eq!(
+            control_path(&json!({"x": "del\u{7f}"}), ""),
+            Some("x".into())
+        );
+        assert_eq!(
+            control_path(&json!({"a\u{0}": 1}), ""),
+            Some("a\\u{0}".into())
+        );
+        assert_eq!(control_path(&json!("\u{0}"), ""), Some("body".into()));
+        assert_eq!(
+            control_path(&json!({"n": 1, "b": true, "z": null}), ""),
+            None
+        );
+        assert!(is_refused_control('\u{0}') && is_refused_control('\u{1f}'));
+        assert!(!is_refused_control('\n') && !is_refused_control('é') && !is_refused_control(' '));
     }
 }

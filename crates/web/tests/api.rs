@@ -628,6 +628,355 @@ async fn organisations_and_teams(kind: Kind) {
     assert_eq!(org["members"][0]["member_type"], "in_service_party_member");
 }
 
+/// NUL and other control characters never reach the database (a 500 on
+/// PostgreSQL before): JSON fields answer 422 naming the JSON path; the path,
+/// query strings, page forms and Open311 forms are refused as well.
+async fn control_characters_are_refused(kind: Kind) {
+    let w = world(kind).await;
+    let plain = client();
+    let post_json = |c: &reqwest::Client, url: String, body: Value| {
+        let c = c.clone();
+        async move {
+            let r = c.post(url).json(&body).send().await.unwrap();
+            let ct = r.headers()["content-type"].to_str().unwrap().to_string();
+            (r.status(), ct, r.json::<Value>().await.unwrap())
+        }
+    };
+    // Unauthenticated: the login's username.
+    let (s, ct, v) = post_json(
+        &plain,
+        format!("{}/api/v1/auth/login", w.base),
+        json!({"username": "ad\u{0}min", "password": PW}),
+    )
+    .await;
+    assert_eq!(
+        (s, v["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("username")),
+        "{v}"
+    );
+    assert_eq!(ct, "application/problem+json");
+    let admin = login(&w, "admin").await;
+    for (url, body, want) in [
+        ("/api/v1/tokens", json!({"name": "cron\u{0}"}), "name"),
+        (
+            "/api/v1/places",
+            json!({"parent_id": w.a.id, "kind": "building", "name": "9\u{0}栋"}),
+            "name",
+        ),
+        (
+            "/api/v1/places",
+            json!({"parent_id": w.a.id, "kind": "building", "name": "esc\u{1b}[31m"}),
+            "name",
+        ),
+        (
+            "/api/v1/people",
+            json!({"name": "del\u{7f}", "home_place_id": w.a.id}),
+            "name",
+        ),
+        (
+            "/api/v1/organisations",
+            json!({"kind": "compound_branch", "name": "x", "place_id": w.a.id, "also_spans": [w.b.id, "b\u{0}"]}),
+            "also_spans[1]",
+        ),
+    ] {
+        let (s, _, v) = post_json(&admin, format!("{}{url}", w.base), body).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{url}: {v}");
+        assert_eq!(v["errors"][0]["field"], want, "{url}: {v}");
+    }
+    let (_, places) = get(&admin, format!("{}/api/v1/places/{}", w.base, w.a.id)).await;
+    assert!(!places.contains("9\\u0000"), "nothing was written");
+    // Line feed, tab and carriage return are text.
+    let (s, _, v) = post_json(
+        &admin,
+        format!("{}/api/v1/tokens", w.base),
+        json!({"name": "nightly\timport"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    // A path segment and a query parameter.
+    let r = admin
+        .get(format!("{}/api/v1/places/%00", w.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["errors"][0]["field"], "path");
+    let r = admin
+        .get(format!(
+            "{}/api/v1/places/{}/parts?limit=5&sort=a%00b",
+            w.base, w.a.id
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["errors"][0]["field"], "sort");
+    // Open311: a query parameter that reaches SQL, and a form field; the spec's error format.
+    let r = plain
+        .get(format!(
+            "{}/open311/v2/requests.json?jurisdiction_id=%00",
+            w.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v[0]["code"], 400);
+    assert!(
+        v[0]["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("jurisdiction_id"),
+        "{v}"
+    );
+    let r = plain
+        .post(format!("{}/open311/v2/requests.xml", w.base))
+        .form(&[
+            ("api_key", "k"),
+            ("jurisdiction_id", "x"),
+            ("service_code", "repair"),
+            ("description", "漏水\u{0}"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let xml = r.text().await.unwrap();
+    assert!(
+        xml.contains("<code>400</code>") && xml.contains("description"),
+        "{xml}"
+    );
+    // The login page's form: a page in the user's language, no 500.
+    let r = plain
+        .post(format!("{}/login", w.base))
+        .form(&[("username", "ad\u{0}min"), ("password", PW)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("输入含有不允许的控制字符: username"),
+        "{html}"
+    );
+    let r = plain
+        .post(format!("{}/login", w.base))
+        .header("cookie", "gz_lang=en")
+        .form(&[("username", "admin"), ("password", "pw\u{1}")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("control character that is not allowed: password"));
+}
+
+/// Users (by username) with a grant, for the tests below.
+async fn grant_user(w: &World, name: &str, role: Role, place: &str) {
+    let (h, name, place) = (hash(), name.to_string(), place.to_string());
+    w._f.db
+        .write(move |tx| {
+            let (h, name, place) = (h.clone(), name.clone(), place.clone());
+            Box::pin(async move {
+                let u = auth::create_user(tx, "t", &name, &h, None).await?;
+                auth::add_grant(tx, "t", &u, role, Some(&place), None).await
+            })
+        })
+        .await
+        .unwrap();
+}
+
+/// Writes that name other objects check each against the writer's scope: a
+/// user over compound A passing an id from compound B gets 404/403/422 and
+/// nothing is written.
+async fn writes_stay_in_scope(kind: Kind) {
+    let w = world(kind).await;
+    grant_user(&w, "staff_a", Role::CommunityStaff, &w.a.id).await;
+    let admin = login(&w, "admin").await;
+    let staff = login(&w, "staff_a").await;
+    let post_as = |c: &reqwest::Client, url: String, body: Value| {
+        let c = c.clone();
+        async move {
+            let r = c.post(url).json(&body).send().await.unwrap();
+            (r.status(), r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let api = |p: &str| format!("{}/api/v1{p}", w.base);
+    // A person of B (made by the administrator) and one of A.
+    let (s, pb) = post_as(
+        &admin,
+        api("/people"),
+        json!({"name": "乙住户", "phone": "13900001111", "home_place_id": w.b.id}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{pb}");
+    let pb = pb["id"].as_str().unwrap().to_string();
+    let (s, pa) = post_as(
+        &staff,
+        api("/people"),
+        json!({"name": "甲住户", "home_place_id": w.a.id}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{pa}");
+    let pa = pa["id"].as_str().unwrap().to_string();
+    let part = |p: &register::Place| {
+        let (db, p) = (w._f.db.clone(), p.clone());
+        async move {
+            register::parts_under(&db, &p, &register::PartFilter::All, false, 1, 0)
+                .await
+                .unwrap()[0]
+                .id
+                .clone()
+        }
+    };
+    let (part_a, part_b) = (part(&w.a).await, part(&w.b).await);
+    // (a) resident links: B's person into A's flat; A's person into B's flat.
+    let (s, v) = post_as(
+        &staff,
+        api("/residents"),
+        json!({"person_id": pb, "part_id": part_a, "relation": "tenant"}),
+    )
+    .await;
+    assert_eq!(
+        (s, v["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("person_id")),
+        "{v}"
+    );
+    let (s, _) = post_as(
+        &staff,
+        api("/residents"),
+        json!({"person_id": pa, "part_id": part_b, "relation": "tenant"}),
+    )
+    .await;
+    assert!(
+        s == StatusCode::NOT_FOUND || s == StatusCode::FORBIDDEN,
+        "{s}"
+    );
+    let (_, res) = get(&staff, api(&format!("/places/{}/residents", w.a.id))).await;
+    assert!(
+        !res.contains("乙住户") && !res.contains(&pb),
+        "B's person never shows in A: {res}"
+    );
+    let (s, v) = post_as(
+        &staff,
+        api("/residents"),
+        json!({"person_id": pa, "part_id": part_a, "relation": "tenant"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "in scope still works: {v}");
+    // Memberships: B's person into A's organisation.
+    let (s, org) = post_as(
+        &staff,
+        api("/organisations"),
+        json!({"kind": "co_governance_team", "name": "甲队", "place_id": w.a.id}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{org}");
+    let members = api(&format!(
+        "/organisations/{}/members",
+        org["id"].as_str().unwrap()
+    ));
+    let (s, v) = post_as(
+        &staff,
+        members.clone(),
+        json!({"person_id": pb, "role": "member", "member_type": "owners_committee_member"}),
+    )
+    .await;
+    assert_eq!(
+        (s, v["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("person_id")),
+        "{v}"
+    );
+    // Organisations: a parent in B.
+    let (_, org_b) = post_as(
+        &admin,
+        api("/organisations"),
+        json!({"kind": "co_governance_team", "name": "乙队", "place_id": w.b.id}),
+    )
+    .await;
+    let (s, v) = post_as(&staff, api("/organisations"), json!({"kind": "co_governance_team", "name": "甲二队", "place_id": w.a.id, "parent_id": org_b["id"]})).await;
+    assert_eq!(
+        (s, v["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("parent_id")),
+        "{v}"
+    );
+    // Grids: a worker from B; a parent grid over B.
+    let community = w.a.path_ids()[2].clone();
+    let (_, grids) = get(&admin, api(&format!("/places/{community}/grids"))).await;
+    let grids: Value = serde_json::from_str(&grids).unwrap();
+    let cgrid = grids["grids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["kind"] == "community")
+        .unwrap()["id"]
+        .clone();
+    let (s, gb) = post_as(
+        &admin,
+        api("/grids"),
+        json!({"kind": "compound", "name": "乙网格", "place_id": w.b.id, "parent_id": cgrid}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{gb}");
+    let (s, v) = post_as(
+        &staff,
+        api("/grids"),
+        json!({"kind": "micro", "name": "A-9", "place_id": w.a.id, "parent_id": gb["id"]}),
+    )
+    .await;
+    assert_eq!(
+        (s, v["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("parent_id")),
+        "{v}"
+    );
+    let (_, mine) = get(&admin, api(&format!("/places/{}/grids", w.a.id))).await;
+    let compound_grid = serde_json::from_str::<Value>(&mine).unwrap()["grids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["kind"] == "compound")
+        .unwrap()["id"]
+        .clone();
+    let (s, v) = post_as(&staff, api("/grids"), json!({"kind": "micro", "name": "A-9", "place_id": w.a.id, "parent_id": compound_grid, "worker_person_id": pb})).await;
+    assert_eq!(
+        (s, v["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("worker_person_id")),
+        "{v}"
+    );
+    let (_, after) = get(&admin, api(&format!("/places/{}/grids", w.a.id))).await;
+    assert!(!after.contains("A-9"), "no grid was written: {after}");
+    // Grid parts: a flat of B into A's micro-grid.
+    let micro = serde_json::from_str::<Value>(&after).unwrap()["grids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["kind"] == "micro")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (s, v) = post_as(
+        &staff,
+        api(&format!("/grids/{micro}/parts")),
+        json!({"part_ids": [part_b]}),
+    )
+    .await;
+    assert_eq!(
+        (s, v["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("part_ids[0]")),
+        "{v}"
+    );
+    // A's audit trail records none of the refused writes.
+    let (_, audit) = get(&admin, api(&format!("/places/{}/audit?limit=500", w.a.id))).await;
+    assert!(!audit.contains(&pb), "no write names B's person: {audit}");
+}
+
 both!(
     health_and_docs,
     login_rules,
@@ -636,5 +985,7 @@ both!(
     residents_are_not_staff,
     grid_workers_see_their_grid,
     bad_input_names_the_field,
-    organisations_and_teams
+    organisations_and_teams,
+    control_characters_are_refused,
+    writes_stay_in_scope
 );

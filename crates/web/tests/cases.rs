@@ -646,6 +646,35 @@ async fn photos(kind: Kind) {
         .any(|e| e["kind"] == "photo_added"));
 }
 
+/// A repair case at building A raised 30 days ago by phone: overdue.
+async fn raise_overdue(w: &World) -> String {
+    let place = register::get_place(&w.f.db, &w.building_a).await.unwrap();
+    let old = db::now_ms() - 30 * DAY_MS;
+    let nc = cases::NewCase {
+        place,
+        part_id: None,
+        category: Category::Repair,
+        priority: Priority::Normal,
+        description: "路灯坏了".into(),
+        address: None,
+        lat: None,
+        lon: None,
+        channel: Channel::Phone,
+        reporter_user_id: None,
+        reporter_name: Some("李".into()),
+        reporter_phone: None,
+        consent_publish: false,
+        raised_by: "test".into(),
+    };
+    w.f.db
+        .write(move |tx| {
+            let nc = nc.clone();
+            Box::pin(async move { cases::raise(tx, &nc, &Calendar::default(), old).await })
+        })
+        .await
+        .unwrap()
+}
+
 async fn on_behalf_whistle_and_sweep(kind: Kind) {
     let w = world(kind).await;
     let gridw = login(&w, "gridw").await;
@@ -675,32 +704,7 @@ async fn on_behalf_whistle_and_sweep(kind: Kind) {
     assert_eq!(v["case"]["holder_place_id"], w.a.id.as_str());
     assert_eq!(v["case"]["escalations"], 1);
     // An overdue case (raised 30 days ago) is escalated by the sweep, once.
-    let place = register::get_place(&w.f.db, &w.building_a).await.unwrap();
-    let old = db::now_ms() - 30 * DAY_MS;
-    let nc = cases::NewCase {
-        place,
-        part_id: None,
-        category: Category::Repair,
-        priority: Priority::Normal,
-        description: "路灯坏了".into(),
-        address: None,
-        lat: None,
-        lon: None,
-        channel: Channel::Phone,
-        reporter_user_id: None,
-        reporter_name: Some("李".into()),
-        reporter_phone: None,
-        consent_publish: false,
-        raised_by: "test".into(),
-    };
-    let old_id =
-        w.f.db
-            .write(move |tx| {
-                let nc = nc.clone();
-                Box::pin(async move { cases::raise(tx, &nc, &Calendar::default(), old).await })
-            })
-            .await
-            .unwrap();
+    let old_id = raise_overdue(&w).await;
     let q = get(
         &gridw,
         format!("{}/api/v1/places/{}/case-queue", w.base, w.a.id),
@@ -1745,7 +1749,227 @@ async fn open311_tokens(kind: Kind) {
     assert!(create("门禁坏了").await[0]["service_request_id"].is_string());
 }
 
+/// Writes on cases touch only what the actor may: an assignee must be able to
+/// handle the case, a merge target must be the actor's, a grid worker's sweep
+/// stays in their micro-grid. Free text shows phones and ID numbers masked.
+async fn case_writes_stay_in_scope(kind: Kind) {
+    let w = world(kind).await;
+    let (admin, gridw, owner, owner_b, steward) = (
+        login(&w, "admin").await,
+        login(&w, "gridw").await,
+        login(&w, "owner").await,
+        login(&w, "owner_b").await,
+        login(&w, "steward").await,
+    );
+    // A second micro-grid of A (no households) with its own grid worker.
+    let (_, grids) = get(&admin, format!("{}/api/v1/places/{}/grids", w.base, w.a.id)).await;
+    let compound_grid = grids["grids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["kind"] == "compound")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (a, h) = (w.a.clone(), hash());
+    w.f.db
+        .write(move |tx| {
+            let (a, h, cg) = (a.clone(), h.clone(), compound_grid.clone());
+            Box::pin(async move {
+                let g2 =
+                    register::create_grid(tx, "t", GridKind::Micro, "A-2", &a, Some(&cg), None)
+                        .await?;
+                let u = auth::create_user(tx, "t", "gridw2", &h, None).await?;
+                auth::add_grant(tx, "t", &u, Role::GridWorker, Some(&a.id), Some(&g2)).await
+            })
+        })
+        .await
+        .unwrap();
+    let gridw2 = login(&w, "gridw2").await;
+    let uid = |n: &str| {
+        let (db, n) = (w.f.db.clone(), n.to_string());
+        async move { auth::user_id_by_name(&db, &n).await.unwrap() }
+    };
+    let url = format!("{}/api/v1/cases", w.base);
+    let (s, c1) = post(&owner, url.clone(), json!({"place_id": w.building_a, "category": "repair", "description": "楼道灯坏了，电话 138 1234 5678，身份证 11010119900101123X"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{c1}");
+    let c1 = c1["id"].as_str().unwrap().to_string();
+    let (s, cb) = post(
+        &owner_b,
+        url.clone(),
+        json!({"place_id": w.b.id, "category": "repair", "description": "乙小区漏水"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{cb}");
+    let cb = cb["id"].as_str().unwrap().to_string();
+    assert_eq!(act(&w, &gridw, &c1, "accept").await.0, StatusCode::OK);
+    // (b) Assignees who may not handle the case: an owner, B's owner, the other micro-grid's worker, no one.
+    for who in [
+        uid("owner").await,
+        uid("owner_b").await,
+        uid("gridw2").await,
+        "nobody".to_string(),
+    ] {
+        let (s, v) = post(
+            &gridw,
+            format!("{url}/{c1}/actions"),
+            json!({"action": "assign", "assignee_user_id": who}),
+        )
+        .await;
+        assert_eq!(
+            (s, field(&v)),
+            (StatusCode::UNPROCESSABLE_ENTITY, "assignee_user_id"),
+            "{who}: {v}"
+        );
+    }
+    let c = cases::get(&w.f.db, &c1).await.unwrap();
+    assert_eq!(
+        (c.status().to_string(), c.assignee_user_id),
+        ("accepted".to_string(), None),
+        "nothing written"
+    );
+    let gw = uid("gridw").await;
+    let (s, v) = post(
+        &gridw,
+        format!("{url}/{c1}/actions"),
+        json!({"action": "assign", "assignee_user_id": gw}),
+    )
+    .await;
+    assert_eq!(
+        s,
+        StatusCode::OK,
+        "the micro-grid's own worker may be assigned: {v}"
+    );
+    // Case merges across compounds are refused, and nothing is written.
+    let (s, c2) = post(
+        &owner,
+        url.clone(),
+        json!({"place_id": w.building_a, "category": "repair", "description": "重复"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let c2 = c2["id"].as_str().unwrap().to_string();
+    for actor in [&gridw, &admin] {
+        let (s, v) = post(
+            actor,
+            format!("{url}/{c2}/actions"),
+            json!({"action": "merge", "duplicate_of": cb}),
+        )
+        .await;
+        assert_eq!(
+            (s, field(&v)),
+            (StatusCode::UNPROCESSABLE_ENTITY, "duplicate_of"),
+            "{v}"
+        );
+    }
+    assert_eq!(cases::get(&w.f.db, &c2).await.unwrap().duplicate_of, None);
+    // (c) An overdue case of micro-grid A-1: A-2's worker's sweep leaves it alone.
+    let old_id = raise_overdue(&w).await;
+    let sweep = format!("{}/api/v1/places/{}/case-sweep", w.base, w.a.id);
+    let (s, v) = post(&gridw2, sweep.clone(), json!({})).await;
+    assert_eq!(
+        (s, v["escalated"].as_i64()),
+        (StatusCode::OK, Some(0)),
+        "{v}"
+    );
+    assert_eq!(cases::get(&w.f.db, &old_id).await.unwrap().escalations, 0);
+    let (_, v) = post(&gridw, sweep, json!({})).await;
+    assert_eq!(v["escalated"], 1, "its own worker's sweep escalates it");
+    // Free text: stored as typed, shown masked.
+    let (_, v) = get(&owner, format!("{url}/{c1}")).await;
+    let d = v["case"]["description"].as_str().unwrap();
+    assert_eq!(d, "楼道灯坏了，电话 138****5678，身份证 110***********123X");
+    let (s, m) = post(
+        &steward,
+        format!("{}/api/v1/matters", w.base),
+        json!({"place_id": w.a.id, "title": "楼道照明", "procedure": "seven_step"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{m}");
+    let comments = format!(
+        "{}/api/v1/matters/{}/comments",
+        w.base,
+        m["id"].as_str().unwrap()
+    );
+    let (s, v) = post(
+        &steward,
+        comments.clone(),
+        json!({"body": "有事找我：13912345678"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (s, v) = get(&owner, comments).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        v["comments"][0]["body"], "有事找我：139****5678",
+        "another person sees it masked"
+    );
+    let page = owner
+        .get(format!("{}/cases/{c1}", w.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("138****5678") && !page.contains("138 1234 5678"),
+        "pages too"
+    );
+    // Door-to-door records: a household of B on a matter of A is refused, nothing written.
+    let part_b = register::parts_under(&w.f.db, &w.b, &register::PartFilter::All, false, 1, 0)
+        .await
+        .unwrap()[0]
+        .id
+        .clone();
+    let doors = format!(
+        "{}/api/v1/matters/{}/door-records",
+        w.base,
+        m["id"].as_str().unwrap()
+    );
+    for c in [&admin, &gridw] {
+        let (s, v) = post(
+            c,
+            doors.clone(),
+            json!({"part_id": part_b, "visited_on": "2026-11-20", "opinion": "同意"}),
+        )
+        .await;
+        assert!(
+            s.is_client_error() && s != StatusCode::UNAUTHORIZED,
+            "{s} {v}"
+        );
+    }
+    let (_, v) = get(&admin, doors.clone()).await;
+    assert_eq!(v["door_records"].as_array().map(Vec::len), Some(0), "{v}");
+    // In scope it is recorded; its opinion, too, is shown masked.
+    let part_a = register::parts_under(&w.f.db, &w.a, &register::PartFilter::All, false, 1, 0)
+        .await
+        .unwrap()[0]
+        .id
+        .clone();
+    let (s, v) = post(
+        &gridw,
+        doors.clone(),
+        json!({"part_id": part_a, "visited_on": "2026-11-20", "opinion": "同意，回电 13812345678"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (_, v) = get(&admin, doors).await;
+    assert_eq!(
+        v["door_records"][0]["opinion"], "同意，回电 138****5678",
+        "{v}"
+    );
+    let raw: String = sqlx::query_scalar("SELECT description FROM cases WHERE id = $1")
+        .bind(c1.clone())
+        .fetch_one(w.f.db.reader())
+        .await
+        .unwrap();
+    assert!(raw.contains("138 1234 5678"), "stored as typed");
+}
+
 both!(
+    case_writes_stay_in_scope,
     open311_tokens,
     grid_scope_and_building_head,
     notifications,
