@@ -734,6 +734,16 @@ async fn call(
     }
 }
 
+/// A's values in an answer to an outsider, but for those they sent in the URL
+/// themselves (a 404 may well repeat the path).
+fn leaks(secrets: &[String], url: &str, r: &Answer, what: &str) -> Vec<String> {
+    secrets
+        .iter()
+        .filter(|s| !url.contains(s.as_str()) && r.body.contains(s.as_str()))
+        .map(|s| format!("{what}: A's '{s}' in the body ({})", r.status))
+        .collect()
+}
+
 async fn route_matrix(kind: Kind) {
     let f = demo_world(kind).await;
     let db = &f.db;
@@ -918,14 +928,7 @@ async fn matrix(w: &Asking<'_>, code: &str) -> Vec<String> {
                     bad.push(format!("{who} {what}: {}", r.status));
                 }
                 if !public {
-                    for s in secrets_of_a.iter().filter(|s| !url.contains(s.as_str())) {
-                        if r.body.contains(s.as_str()) {
-                            bad.push(format!(
-                                "{who} {what}: A's '{s}' in the body ({})",
-                                r.status
-                            ));
-                        }
-                    }
+                    bad.extend(leaks(&secrets_of_a, &url, &r, &format!("{who} {what}")));
                 }
             }
             // A's own people: never 401 with a valid token, never a 500.
@@ -1000,14 +1003,12 @@ async fn matrix(w: &Asking<'_>, code: &str) -> Vec<String> {
                 if !kinds.is_empty() && r.status.is_success() {
                     bad.push(format!("{who} page {path}: {}", r.status));
                 }
-                for s in secrets_of_a.iter().filter(|s| !url.contains(s.as_str())) {
-                    if r.body.contains(s.as_str()) {
-                        bad.push(format!(
-                            "{who} page {path}: A's '{s}' in the body ({})",
-                            r.status
-                        ));
-                    }
-                }
+                bad.extend(leaks(
+                    &secrets_of_a,
+                    &url,
+                    &r,
+                    &format!("{who} page {path}"),
+                ));
             }
         }
         for (who, tok) in insiders {
