@@ -10,7 +10,8 @@
 //!   nor the books signing key in any text column of any table.
 //! - `route_matrix`: every operation of `/api/openapi.json` and every page
 //!   route × {anonymous, users of another compound, A's owner, A's staff}:
-//!   401/403/404 as due, no foreign data in any body, no write by an outsider.
+//!   401/403/404 as due, no foreign data in any body, no write by an
+//!   outsider, no staff write by a resident.
 //!
 //! Cost: each test loads the demo city once per engine (a few seconds on
 //! SQLite, more on PostgreSQL).
@@ -734,6 +735,20 @@ async fn call(
     }
 }
 
+/// The writes an owner makes on their own compound's rows.
+const RESIDENT_MAY: [&str; 10] = [
+    "/api/v1/cases",
+    "/api/v1/cases/{id}/rating",
+    "/api/v1/cases/{id}/photos",
+    "/api/v1/votes/{id}/ballots",
+    "/api/v1/votes/{id}/apportion",
+    "/api/v1/matters/{id}/comments",
+    "/api/v1/questionnaires/{id}/answers",
+    "/api/v1/notifications/{id}/read",
+    "/api/v1/compounds/{code}/books/bills/{id}/intents",
+    "/api/v1/payments/sandbox/pay/{id}",
+];
+
 /// A's values in an answer to an outsider, but for those they sent in the URL
 /// themselves (a 404 may well repeat the path).
 fn leaks(secrets: &[String], url: &str, r: &Answer, what: &str) -> Vec<String> {
@@ -968,6 +983,18 @@ async fn matrix(w: &Asking<'_>, code: &str) -> Vec<String> {
         }
     }
     let after = counts(db).await;
+    // A resident never acts as staff: of the writes on this compound's rows,
+    // A's owner succeeds only in what an owner does.
+    let (resident, tok) = &insiders[0];
+    assert_eq!(*resident, "owner");
+    for (what, url, _, _, body) in &writes_later {
+        let method = what.split(' ').next().unwrap().to_lowercase();
+        let r = call(&c, &method, url, Some(tok), body).await;
+        let path = what.split(' ').nth(1).unwrap();
+        if r.status.is_server_error() || (r.status.is_success() && !RESIDENT_MAY.contains(&path)) {
+            bad.push(format!("{resident} {what}: {} {:.200}", r.status, r.body));
+        }
+    }
     for (t, n) in &before {
         if after.get(t) != Some(n) {
             bad.push(format!(
