@@ -25,10 +25,7 @@ pub async fn check(
 pub fn check_place(user: &CurrentUser, place: &Place, action: Action) -> Result<Access, ApiError> {
     let path = place.path_ids();
     if !policy::can_see_place(&user.actor, &path) {
-        return Err(ApiError::not_found(format!(
-            "place '{}' not found",
-            place.id
-        )));
+        return Err(ApiError::not_found("place not found"));
     }
     policy::authorize(&user.actor, action, Target { path: &path })
         .map_err(|d| ApiError::forbidden(d.0))
@@ -64,10 +61,7 @@ pub fn check_case(
 ) -> Result<(), ApiError> {
     let path = place.path_ids();
     if !policy::can_see_place(&user.actor, &path) {
-        return Err(ApiError::not_found(format!(
-            "place '{}' not found",
-            place.id
-        )));
+        return Err(ApiError::not_found("place not found"));
     }
     policy::authorize_case(&user.actor, action, Target { path: &path }, case_grid)
         .map_err(|d| ApiError::forbidden(d.0))

@@ -138,7 +138,7 @@ pub struct NewCaseBody {
 }
 
 /// Categories with their default time limits.
-#[utoipa::path(get, path = "/api/v1/case-categories", tag = "cases", responses((status = 200, description = "categories")))]
+#[utoipa::path(get, path = "/api/v1/case-categories", tag = "public", responses((status = 200, description = "categories")))]
 async fn categories() -> Json<Value> {
     let v: Vec<Value> = Category::ALL
         .iter()
