@@ -423,7 +423,7 @@ both!(no_secrets_at_rest);
 /// when the demo has no such row (a made-up id is used then).
 async fn ids_of(db: &Db, a: &register::Place) -> BTreeMap<&'static str, Option<String>> {
     let like = format!("{}%", a.path);
-    let q: [(&str, &str); 21] = [
+    let q: [(&str, &str); 22] = [
         ("owner", "SELECT owner_id AS v FROM parts WHERE compound_id = $1 AND $2 <> '' ORDER BY owner_id"),
         ("organisation", "SELECT o.id AS v FROM organisations o JOIN places p ON p.id = o.place_id WHERE p.id = $1 OR p.path LIKE $2 ORDER BY o.id"),
         ("grid", "SELECT g.id AS v FROM grids g JOIN places p ON p.id = g.place_id WHERE p.id = $1 OR p.path LIKE $2 ORDER BY g.id"),
@@ -445,11 +445,15 @@ async fn ids_of(db: &Db, a: &register::Place) -> BTreeMap<&'static str, Option<S
         ("key", "SELECT key AS v FROM procedure_library WHERE place_id = $1 AND $2 <> '' ORDER BY key"),
         ("name", "SELECT name AS v FROM settings WHERE place_id = $1 AND $2 <> '' ORDER BY name"),
         ("part", "SELECT id AS v FROM parts WHERE compound_id = $1 AND $2 <> '' ORDER BY id"),
+        // an API token of one of A's committee members (not the resident's own)
+        ("api_token", "SELECT t.id AS v FROM api_tokens t JOIN grants g ON g.user_id = t.user_id WHERE g.place_id = $1 AND g.role = 'committee_member' AND $2 <> '' ORDER BY t.id"),
     ];
     let mut m = BTreeMap::new();
     m.insert("place", Some(a.id.clone()));
     m.insert("code", a.code.clone());
     m.insert("step", Some("0".to_string()));
+    // a user of A's (the demo's committee login)
+    m.insert("username", Some("committee".to_string()));
     for (kind, sql) in q {
         let v = sqlx::query(sql)
             .bind(&a.id)
@@ -491,6 +495,8 @@ fn param_kind(prev: &str, param: &str) -> &'static str {
         "procedures" => "key",
         "settings" => "name",
         "v2" | "services" | "requests" | "tokens" if param == "file" => "file",
+        "tokens" => "api_token",
+        "users" => "username",
         _ => panic!("no row of A's for {{{param}}} after '{prev}': add it to param_kind/ids_of"),
     }
 }
@@ -914,6 +920,7 @@ async fn matrix(w: &Asking<'_>, code: &str) -> Vec<String> {
             // Logins, logout and one's own tokens and inbox are about oneself.
             let about_oneself = path.starts_with("/api/v1/auth/")
                 || path == "/api/v1/tokens"
+                || path == "/api/v1/me/password"
                 || path == "/api/v1/notifications/read-all";
             if method != "get" {
                 if !about_oneself {
