@@ -55,7 +55,7 @@ async fn place_procedures(
 /// e.g. a community's "小院说事". Needs the right to deliberate over the
 /// place; the key in the path and the body agree, and is not a built-in's.
 /// Matters already raised keep the version they copied.
-#[utoipa::path(put, path = "/api/v1/places/{id}/procedures/{key}", tag = "matters", params(("id" = String, Path, description = "place id"), ("key" = String, Path, description = "procedure key")), responses((status = 200, description = "defined"), (status = 422, description = "invalid field")))]
+#[utoipa::path(put, path = "/api/v1/places/{id}/procedures/{key}", tag = "matters", params(("id" = String, Path, description = "place id"), ("key" = String, Path, description = "procedure key")), request_body(content = serde_json::Value, content_type = "application/json", description = "the procedure: key (as in the path), title, steps (roles, product, day limits)"), responses((status = 200, description = "defined"), (status = 422, description = "invalid field")))]
 async fn define_procedure(
     State(state): State<AppState>,
     user: CurrentUser,

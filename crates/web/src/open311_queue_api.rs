@@ -27,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(as = Open311AnswerBody)]
 pub struct AnswerBody {
     /// `id` (create at once, answer service_request_id) or `token` (queue for acceptance, answer a token)
     answer: String,
