@@ -379,7 +379,7 @@ pub fn check_shape(t: &Transfer) -> Result<(), LedgerError> {
     }
     if t.debit == AccountCode::MaintenancePrincipal
         && matches!(t.kind, TransferKind::Posted | TransferKind::Pending)
-        && t.vote_id.as_deref().map_or(true, |v| v.trim().is_empty())
+        && t.vote_id.as_deref().is_none_or(|v| v.trim().is_empty())
         && t.code != EMERGENCY_CODE
     {
         return Err(LedgerError::PrincipalNeedsVote);

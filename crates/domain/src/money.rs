@@ -53,7 +53,7 @@ pub fn parse_hundredths(s: &str) -> Result<i64, DecimalError> {
         None => (body, None),
     };
     let bad = || DecimalError::NotANumber(t.to_string());
-    if int_part.is_empty() && frac_part.map_or(true, str::is_empty) {
+    if int_part.is_empty() && frac_part.is_none_or(str::is_empty) {
         return Err(bad());
     }
     if !int_part.bytes().all(|b| b.is_ascii_digit()) {

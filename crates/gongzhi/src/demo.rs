@@ -1929,6 +1929,7 @@ async fn populate(tx: &mut Tx, w: &World, hash: &str) -> Result<Built, StoreErro
             .ok_or_else(|| err(format!("demo id {k} missing")))
     };
     // (login, its person, its grants: role, scope, micro-grid), by demo-id key.
+    #[allow(clippy::type_complexity)]
     let logins: [(&str, Option<&str>, &[(Role, Option<&str>, Option<&str>)]); 8] = [
         ("admin", None, &[(Role::Admin, None, None)]),
         (

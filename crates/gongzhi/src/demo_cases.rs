@@ -313,7 +313,7 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
                         let resolve_h = 2 + rng.below(150) as i64;
                         if t0 + (resolve_h + 10) * HOUR_MS > now || fate == 0 {
                             // Still open (some will be overdue).
-                            if fate % 2 == 0 {
+                            if fate.is_multiple_of(2) {
                                 steps(tx, &id, t0, &cal, &[(Accept, "", 1), (Assign, "", 2)])
                                     .await?;
                             }

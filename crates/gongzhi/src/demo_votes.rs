@@ -174,7 +174,7 @@ pub(crate) async fn jinyuan_facilities(db: &Db) -> anyhow::Result<String> {
     let plan = |i: usize, n: usize| {
         if i >= n * 17 / 20 {
             None
-        } else if i % 6 == 0 {
+        } else if i.is_multiple_of(6) {
             Some(Choice::No)
         } else {
             Some(Choice::Yes)

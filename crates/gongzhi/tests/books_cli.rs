@@ -31,6 +31,7 @@ impl Drop for Server {
     }
 }
 
+#[allow(clippy::zombie_processes)] // the child is killed and waited for by `Server`'s drop
 async fn serve(url: &str, dir: &Path) -> (Server, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

@@ -928,14 +928,14 @@ async fn matrix(w: &Asking<'_>, code: &str) -> Vec<String> {
                     let body = if schema.is_null() {
                         body.clone()
                     } else {
-                        example(schema, &doc, "", &ids)
+                        example(schema, doc, "", &ids)
                     };
                     writes_later.push((what, url, public, !kinds.is_empty(), body));
                 }
                 continue;
             }
             // anonymous
-            let r = call(&c, method, &url, None, &body).await;
+            let r = call(c, method, &url, None, &body).await;
             if r.status.is_server_error()
                 || (!public && r.status != StatusCode::UNAUTHORIZED)
                 || (public && matches!(r.status.as_u16(), 401 | 403))
@@ -944,7 +944,7 @@ async fn matrix(w: &Asking<'_>, code: &str) -> Vec<String> {
             }
             // users of compound B
             for (who, tok) in outsiders {
-                let r = call(&c, method, &url, Some(tok), &body).await;
+                let r = call(c, method, &url, Some(tok), &body).await;
                 let refused = matches!(r.status.as_u16(), 403 | 404);
                 if r.status.is_server_error() || (!public && !kinds.is_empty() && !refused) {
                     bad.push(format!("{who} {what}: {}", r.status));
@@ -955,7 +955,7 @@ async fn matrix(w: &Asking<'_>, code: &str) -> Vec<String> {
             }
             // A's own people: never 401 with a valid token, never a 500.
             for (who, tok) in insiders {
-                let r = call(&c, method, &url, Some(tok), &body).await;
+                let r = call(c, method, &url, Some(tok), &body).await;
                 if r.status.is_server_error() || r.status == StatusCode::UNAUTHORIZED {
                     bad.push(format!("{who} {what}: {}", r.status));
                 }
@@ -970,12 +970,12 @@ async fn matrix(w: &Asking<'_>, code: &str) -> Vec<String> {
     let (mut gated, mut ungated) = (0, BTreeSet::new());
     for (what, url, public, on_a, body) in &writes_later {
         let method = what.split(' ').next().unwrap().to_lowercase();
-        let r = call(&c, &method, url, None, body).await;
+        let r = call(c, &method, url, None, body).await;
         if r.status.is_server_error() || (!public && r.status != StatusCode::UNAUTHORIZED) {
             bad.push(format!("anonymous {what}: {}", r.status));
         }
         for (who, tok) in outsiders {
-            let r = call(&c, &method, url, Some(tok), body).await;
+            let r = call(c, &method, url, Some(tok), body).await;
             gated += matches!(r.status.as_u16(), 403 | 404) as usize;
             if !matches!(r.status.as_u16(), 403 | 404) {
                 ungated.insert(format!("{what} ({})", r.status.as_u16()));
@@ -996,7 +996,7 @@ async fn matrix(w: &Asking<'_>, code: &str) -> Vec<String> {
     assert_eq!(*resident, "owner");
     for (what, url, _, _, body) in &writes_later {
         let method = what.split(' ').next().unwrap().to_lowercase();
-        let r = call(&c, &method, url, Some(tok), body).await;
+        let r = call(c, &method, url, Some(tok), body).await;
         let path = what.split(' ').nth(1).unwrap();
         if r.status.is_server_error() || (r.status.is_success() && !RESIDENT_MAY.contains(&path)) {
             bad.push(format!("{resident} {what}: {} {:.200}", r.status, r.body));
@@ -1019,7 +1019,7 @@ async fn matrix(w: &Asking<'_>, code: &str) -> Vec<String> {
         let (p, kinds) = fill(path, &ids);
         used.extend(kinds.iter().copied());
         let url = format!("{base}{p}");
-        let anon = call(&c, "get", &url, None, &body).await;
+        let anon = call(c, "get", &url, None, &body).await;
         let public = anon.status.is_success();
         if anon.status.is_server_error()
             || !(public
@@ -1029,7 +1029,7 @@ async fn matrix(w: &Asking<'_>, code: &str) -> Vec<String> {
             bad.push(format!("anonymous page {path}: {}", anon.status));
         }
         for (who, tok) in outsiders {
-            let r = call(&c, "get", &url, Some(tok), &body).await;
+            let r = call(c, "get", &url, Some(tok), &body).await;
             if r.status.is_server_error() {
                 bad.push(format!("{who} page {path}: {}", r.status));
             }
@@ -1046,7 +1046,7 @@ async fn matrix(w: &Asking<'_>, code: &str) -> Vec<String> {
             }
         }
         for (who, tok) in insiders {
-            let r = call(&c, "get", &url, Some(tok), &body).await;
+            let r = call(c, "get", &url, Some(tok), &body).await;
             if r.status.is_server_error() {
                 bad.push(format!("{who} page {path}: {}", r.status));
             }

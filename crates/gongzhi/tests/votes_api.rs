@@ -1604,6 +1604,7 @@ async fn ballot_form_refuses_forged_posts(kind: Kind) {
         "the ballot form carries the token: {html}"
     );
     let ballot = format!("{page}/ballot");
+    #[allow(clippy::type_complexity)]
     let forged: [(&[(&str, &str)], Option<(&str, &str)>); 4] = [
         (
             &[("choice", "no"), ("csrf", &token)],

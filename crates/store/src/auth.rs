@@ -423,7 +423,7 @@ pub async fn token_user(db: &Db, token: &str) -> Result<Option<String>, StoreErr
         .fetch_optional(db.reader())
         .await?;
     let Some(r) = r else { return Ok(None) };
-    if db::oi(&r, "last_used_at")?.map_or(true, |t| t <= now - TOKEN_TOUCH_MS) {
+    if db::oi(&r, "last_used_at")?.is_none_or(|t| t <= now - TOKEN_TOUCH_MS) {
         // Best effort: a busy database must not turn a valid token away.
         let touched = sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2 AND revoked_at IS NULL AND (last_used_at IS NULL OR last_used_at <= $3)")
             .bind(now)

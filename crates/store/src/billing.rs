@@ -209,6 +209,7 @@ pub async fn bills_of_owner(db: &Db, owner_id: &str) -> Result<Vec<Bill>, StoreE
 
 /// Records a payment against a bill (cash or bank transfer, or a gateway's
 /// confirmation). At most the outstanding amount.
+#[allow(clippy::too_many_arguments)]
 pub async fn record_payment(
     db: &Db,
     user: &str,

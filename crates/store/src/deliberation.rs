@@ -688,6 +688,7 @@ pub struct DocumentView {
 /// Attaches a document (PDF or image, ≤ 5 MiB, type checked by signature) to
 /// the done step `step_key` of a matter. `roles` are the caller's roles over
 /// the matter's scope: one of them must act in that step (or be admin).
+#[allow(clippy::too_many_arguments)]
 pub async fn add_document(
     tx: &mut Tx,
     actor: &str,

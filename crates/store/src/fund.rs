@@ -911,9 +911,7 @@ async fn request_inner(
         d.source,
         AccountCode::MaintenancePrincipal | AccountCode::MaintenanceInterest
     );
-    if from_fund
-        && emergency.is_none()
-        && d.vote_id.as_deref().map_or(true, |v| v.trim().is_empty())
+    if from_fund && emergency.is_none() && d.vote_id.as_deref().is_none_or(|v| v.trim().is_empty())
     {
         return Err(StoreError::invalid(
             "vote_id",
@@ -1093,7 +1091,7 @@ async fn expire_if_due(
         .bind(&pid)
         .fetch_one(&mut **tx)
         .await?;
-    let due = db::oi(&r, "timeout_at")?.map_or(false, |t| t <= now);
+    let due = db::oi(&r, "timeout_at")?.is_some_and(|t| t <= now);
     if !due {
         return Ok(false);
     }

@@ -135,6 +135,7 @@ pub async fn matters_under(db: &Db, place: &Place) -> Result<Vec<MatterView>, St
 
 /// Appends step `key` done at `at` (ms) by someone holding `roles` over the
 /// matter's scope; the first role the procedure accepts is recorded.
+#[allow(clippy::too_many_arguments)]
 pub async fn record_step(
     tx: &mut Tx,
     actor: &str,

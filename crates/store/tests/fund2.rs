@@ -308,7 +308,7 @@ async fn budget_by_vote_and_actual(kind: Kind) {
     .unwrap();
     let r = budget::report(&f.db, &a.id, year).await.unwrap();
     assert_eq!(r.vote_id.as_deref(), Some(passed2.as_str()));
-    assert_eq!(r.total_budget, 1_00 + 0);
+    assert_eq!(r.total_budget, 1_00);
     assert!(r
         .lines
         .iter()

@@ -396,6 +396,7 @@ async fn may_read_text(state: &AppState, user: Option<&CurrentUser>, c: &CaseVie
     }
 }
 
+#[allow(clippy::result_large_err)] // the error is the Open311 answer itself
 async fn list_requests(state: &AppState, p: &[(String, String)], fmt: Format) -> Response {
     let Some(j) = param(p, "jurisdiction_id") else {
         return error(StatusCode::BAD_REQUEST, fmt, "jurisdiction_id is required: a compound or community code (see /api/v1/public/compounds)");

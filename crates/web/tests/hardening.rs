@@ -96,6 +96,7 @@ async fn logout_form_needs_same_site_and_token(kind: Kind) {
     let token = support::csrf(&c, &w.base).await;
     assert_eq!(token.len(), 64, "a logged-in page carries the token");
     let url = format!("{}/logout", w.base);
+    #[allow(clippy::type_complexity)]
     let attempts: Vec<(Vec<(&str, String)>, Vec<(&str, &str)>)> = vec![
         (
             vec![("csrf", token.clone())],
