@@ -38,6 +38,7 @@ export GONGZHI_OPEN311_PYTHON="$(bash tests/open311/setup.sh)"
 export GONGZHI_ICAL_PYTHON="$(bash tests/ical/setup.sh)"
 
 cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked -- --test-threads "${GONGZHI_TEST_THREADS:-4}"
 
 if [ "${GONGZHI_SKIP_E2E:-0}" != "1" ]; then
