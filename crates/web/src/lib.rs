@@ -6,15 +6,18 @@ pub mod api;
 pub mod cases_api;
 pub mod cases_pages;
 pub mod deliberation_api;
+pub mod error_pages;
 pub mod fund_api;
 pub mod fund_pages;
 pub mod guard;
+pub mod home_page;
 pub mod i18n;
 pub mod matters_api;
 pub mod matters_pages;
 pub mod mediation_api;
 pub mod meetings_api;
 pub mod meetings_pages;
+pub mod menu;
 pub mod metrics;
 pub mod notify_api;
 pub mod open311;
@@ -151,7 +154,7 @@ fn app_and_state(db: Db, config: Config) -> (Router, AppState) {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_with_token))
-        .route("/", get(pages::home))
+        .route("/", get(home_page::home))
         .route("/login", get(pages::login_form).post(pages::login_submit))
         .route("/logout", post(pages::logout))
         .route("/places/{id}", get(pages::place))
@@ -165,6 +168,8 @@ fn app_and_state(db: Db, config: Config) -> (Router, AppState) {
         .merge(fund_pages::queue_routes())
         .route("/assets/{*file}", get(asset))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .layer(middleware::from_fn(error_pages::html_errors))
+        .layer(middleware::from_fn_with_state(state.clone(), menu::layer))
         .layer(middleware::from_fn_with_state(state.clone(), guard::guard))
         .layer(middleware::from_fn(guard::api_problems))
         .layer(middleware::from_fn(guard::security_headers))
