@@ -81,8 +81,9 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 /**
  * A running Gongzhi: `dataDir`, `base` URL, `log()` (server output so far),
  * `stop()` (kills the server and removes the data dir; safe to call twice).
+ * `demo: true` runs `gongzhi demo` (the demo city and its logins) instead.
  */
-export async function startGongzhi({ users = [], rosters = [], name = 'gongzhi' } = {}) {
+export async function startGongzhi({ users = [], rosters = [], name = 'gongzhi', demo = false } = {}) {
   const dataDir = await mkdtemp(join(tmpdir(), 'gongzhi-e2e-'));
   let child = null;
   let output = '';
@@ -116,14 +117,17 @@ export async function startGongzhi({ users = [], rosters = [], name = 'gongzhi' 
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
       output = '';
-      child = spawn(GONGZHI_BIN, ['serve', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`], { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+      // The demo loads its city into a fresh data dir first: a retry needs another.
+      const dir = demo ? await mkdtemp(join(dataDir, 'demo-')) : dataDir;
+      const args = [demo ? 'demo' : 'serve', '--data-dir', dir, '--listen', `127.0.0.1:${port}`];
+      child = spawn(GONGZHI_BIN, args, { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
       live.add(child);
       const keep = (d) => { output = (output + d.toString()).slice(-200_000); };
       child.stdout.on('data', keep);
       child.stderr.on('data', keep);
       app.base = `http://127.0.0.1:${port}`;
       try {
-        await waitHealthy(app.base, child, () => output);
+        await waitHealthy(app.base, child, () => output, demo ? 120_000 : 30_000);
         break;
       } catch (e) {
         await killChild(child);

@@ -7,9 +7,11 @@ pub mod auth_api;
 pub mod cases_api;
 pub mod cases_pages;
 pub mod deliberation_api;
+pub mod error_pages;
 pub mod fund_api;
 pub mod fund_pages;
 pub mod guard;
+pub mod home_page;
 pub mod i18n;
 pub mod input;
 pub mod matters_api;
@@ -17,6 +19,7 @@ pub mod matters_pages;
 pub mod mediation_api;
 pub mod meetings_api;
 pub mod meetings_pages;
+pub mod menu;
 pub mod metrics;
 pub mod notify_api;
 pub mod open311;
@@ -159,7 +162,7 @@ fn app_and_state(db: Db, config: Config) -> (Router, AppState) {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_with_token))
-        .route("/", get(pages::home))
+        .route("/", get(home_page::home))
         .route("/login", get(pages::login_form).post(pages::login_submit))
         .route("/logout", post(pages::logout))
         .route("/places/{id}", get(pages::place))
@@ -174,6 +177,8 @@ fn app_and_state(db: Db, config: Config) -> (Router, AppState) {
         .route("/assets/{*file}", get(asset))
         .layer(middleware::from_fn(input::refuse_controls))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .layer(middleware::from_fn(error_pages::html_errors))
+        .layer(middleware::from_fn_with_state(state.clone(), menu::layer))
         .layer(middleware::from_fn_with_state(state.clone(), guard::guard))
         .layer(middleware::from_fn(guard::api_problems))
         .layer(middleware::from_fn(guard::security_headers))

@@ -137,10 +137,10 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Respon
 }
 
 pub struct PlaceRow {
-    id: String,
-    name: String,
-    kind_key: String,
-    parts: i64,
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) kind_key: String,
+    pub(crate) parts: i64,
 }
 
 impl From<register::PlaceSummary> for PlaceRow {
@@ -152,45 +152,6 @@ impl From<register::PlaceSummary> for PlaceRow {
             parts: p.parts,
         }
     }
-}
-
-#[derive(Template)]
-#[template(path = "home.html")]
-struct HomePage {
-    lang: Lang,
-    logged_in: bool,
-    username: String,
-    places: Vec<PlaceRow>,
-}
-
-pub async fn home(
-    State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let (lang, set) = lang_of(&q, &headers);
-    let Some(user) = user else {
-        return Redirect::to("/login").into_response();
-    };
-    let places = match crate::api::top_places(&state, &user).await {
-        Ok(p) => p,
-        Err(e) => return page_error(e, lang),
-    };
-    let username = gongzhi_store::auth::get_user(&state.db, &user.user_id)
-        .await
-        .map(|u| u.username)
-        .unwrap_or_default();
-    render(
-        &HomePage {
-            lang,
-            logged_in: true,
-            username,
-            places: places.into_iter().map(PlaceRow::from).collect(),
-        },
-        StatusCode::OK,
-        set,
-    )
 }
 
 pub struct PartRow {
@@ -218,6 +179,8 @@ struct PlacePage {
     children: Vec<PlaceRow>,
     parts: Vec<PartRow>,
     owners_visible: bool,
+    /// Owner pages open only to full register access (not a micro-grid's).
+    owners_linked: bool,
     more: bool,
     total: i64,
     /// name, kind, households, worker, warning
@@ -338,6 +301,7 @@ pub async fn place(
                 })
                 .collect(),
             owners_visible: reg.is_some(),
+            owners_linked: reg == Some(gongzhi_domain::policy::Access::Full),
             grids,
             orgs,
         })
