@@ -65,6 +65,21 @@ async fn serve(url: &str, dir: &Path) -> (Server, String) {
     panic!("server did not start");
 }
 
+/// A fresh database of `kind` (SQLite: a file in the returned directory,
+/// which the server's data dir shares) with the compound of [`setup`].
+async fn fresh_compound(kind: Kind) -> (Db, Place, String, tempfile::TempDir) {
+    let (url, _) = fresh_url(kind).await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = if kind == Kind::Sqlite {
+        format!("sqlite://{}", dir.path().join("gongzhi.db").display())
+    } else {
+        url
+    };
+    let db = Db::connect(&url).await.unwrap();
+    let c = setup(&db).await;
+    (db, c, url, dir)
+}
+
 async fn setup(db: &Db) -> Place {
     db.write(|tx| {
         Box::pin(async move {
@@ -205,15 +220,7 @@ fn out(o: &Output) -> String {
 }
 
 async fn verify_catches_tampering(kind: Kind) {
-    let (url, _) = fresh_url(kind).await;
-    let dir = tempfile::tempdir().unwrap();
-    let url = if kind == Kind::Sqlite {
-        format!("sqlite://{}", dir.path().join("gongzhi.db").display())
-    } else {
-        url
-    };
-    let db = Db::connect(&url).await.unwrap();
-    let c = setup(&db).await;
+    let (db, c, url, dir) = fresh_compound(kind).await;
     some_books(&db, &c, "one").await;
     let (_srv, base) = serve(&url, dir.path()).await;
     let state = dir.path().join("verify-state.json");
@@ -307,15 +314,7 @@ async fn verify_catches_tampering(kind: Kind) {
 /// a checkpoint over it — is named by `gongzhi verify`; so is one that moves
 /// maintenance-fund interest into revenue.
 async fn verify_names_a_bare_outflow(kind: Kind) {
-    let (url, _) = fresh_url(kind).await;
-    let dir = tempfile::tempdir().unwrap();
-    let url = if kind == Kind::Sqlite {
-        format!("sqlite://{}", dir.path().join("gongzhi.db").display())
-    } else {
-        url
-    };
-    let db = Db::connect(&url).await.unwrap();
-    let c = setup(&db).await;
+    let (db, c, url, dir) = fresh_compound(kind).await;
     some_books(&db, &c, "one").await;
     let (_srv, base) = serve(&url, dir.path()).await;
     let o = verify(&base, &[]);
@@ -375,15 +374,7 @@ async fn verify_names_a_bare_outflow(kind: Kind) {
 }
 
 async fn verify_names_a_principal_shift(kind: Kind) {
-    let (url, _) = fresh_url(kind).await;
-    let dir = tempfile::tempdir().unwrap();
-    let url = if kind == Kind::Sqlite {
-        format!("sqlite://{}", dir.path().join("gongzhi.db").display())
-    } else {
-        url
-    };
-    let db = Db::connect(&url).await.unwrap();
-    let c = setup(&db).await;
+    let (db, c, url, dir) = fresh_compound(kind).await;
     some_books(&db, &c, "one").await;
     let (_srv, base) = serve(&url, dir.path()).await;
     // maintenance-fund interest moved into ordinary revenue (no cash leaves a
@@ -473,15 +464,7 @@ fn fen(s: &str) -> i64 {
 }
 
 async fn exports_pass_the_real_tools(kind: Kind) {
-    let (url, _) = fresh_url(kind).await;
-    let dir = tempfile::tempdir().unwrap();
-    let url = if kind == Kind::Sqlite {
-        format!("sqlite://{}", dir.path().join("gongzhi.db").display())
-    } else {
-        url
-    };
-    let db = Db::connect(&url).await.unwrap();
-    let c = setup(&db).await;
+    let (db, c, url, dir) = fresh_compound(kind).await;
     some_books(&db, &c, "one").await;
     let (_srv, base) = serve(&url, dir.path()).await;
     let want = server_balances(&base).await;
@@ -749,15 +732,7 @@ async fn demo_books_verify_and_export() {
 /// restart every acknowledged payment is present once, the books balance,
 /// and the log is consistent with the checkpoint verified before the kill.
 async fn sigkill_mid_stream(kind: Kind) {
-    let (url, _) = fresh_url(kind).await;
-    let dir = tempfile::tempdir().unwrap();
-    let url = if kind == Kind::Sqlite {
-        format!("sqlite://{}", dir.path().join("gongzhi.db").display())
-    } else {
-        url
-    };
-    let db = Db::connect(&url).await.unwrap();
-    let c = setup(&db).await;
+    let (db, c, url, dir) = fresh_compound(kind).await;
     let h = gongzhi_store::auth::hash_password("steward password").unwrap();
     let cid = c.id.clone();
     db.write(move |tx| {
