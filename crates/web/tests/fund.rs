@@ -1022,6 +1022,27 @@ async fn emergency_and_settings_endpoints(kind: Kind) {
 
 both!(emergency_and_settings_endpoints);
 
+/// A's parts billed for 2026-10 by the steward (flat 1.50, shop 4.00,
+/// parking 1.00 per m²): the bill ids.
+async fn billed_october(w: &World, steward: &reqwest::Client) -> Vec<String> {
+    parts_in_a(w).await;
+    let (s, p) = post(
+        steward,
+        books(w, "billing-runs"),
+        Some("b"),
+        json!({"period": "2026-10", "rate_flat": "1.50", "rate_shop": "4.00", "rate_parking": "1.00"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    sqlx::query("SELECT id FROM fund_bills ORDER BY id")
+        .fetch_all(w._f.db.reader())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| sqlx::Row::try_get(r, "id").unwrap())
+        .collect()
+}
+
 async fn gateway_and_waiver_endpoints(kind: Kind) {
     let w = world_with(
         kind,
@@ -1031,23 +1052,8 @@ async fn gateway_and_waiver_endpoints(kind: Kind) {
         },
     )
     .await;
-    parts_in_a(&w).await;
     let steward = login(&w, "steward").await;
-    let (s, p) = post(
-        &steward,
-        books(&w, "billing-runs"),
-        Some("b"),
-        json!({"period": "2026-10", "rate_flat": "1.50", "rate_shop": "4.00", "rate_parking": "1.00"}),
-    )
-    .await;
-    assert_eq!(s, StatusCode::CREATED, "{p}");
-    let bills: Vec<String> = sqlx::query("SELECT id FROM fund_bills ORDER BY id")
-        .fetch_all(w._f.db.reader())
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| sqlx::Row::try_get(r, "id").unwrap())
-        .collect();
+    let bills = billed_october(&w, &steward).await;
     // an owner not owning the bill (no linked owner) cannot start paying it
     let owner = login(&w, "owner").await;
     let intents = |b: &str| books(&w, &format!("bills/{b}/intents"));
@@ -1168,21 +1174,8 @@ both!(gateway_and_waiver_endpoints);
 /// without money, and the sandbox's endpoints do not exist.
 async fn no_sandbox_by_default(kind: Kind) {
     let w = world(kind).await;
-    parts_in_a(&w).await;
     let steward = login(&w, "steward").await;
-    let (s, p) = post(
-        &steward,
-        books(&w, "billing-runs"),
-        Some("b"),
-        json!({"period": "2026-10", "rate_flat": "1.50", "rate_shop": "4.00", "rate_parking": "1.00"}),
-    )
-    .await;
-    assert_eq!(s, StatusCode::CREATED, "{p}");
-    let bill: String = sqlx::query("SELECT id FROM fund_bills ORDER BY id")
-        .fetch_one(w._f.db.reader())
-        .await
-        .map(|r| sqlx::Row::try_get(&r, "id").unwrap())
-        .unwrap();
+    let bill = billed_october(&w, &steward).await.remove(0);
     let (s, p) = post(
         &steward,
         books(&w, &format!("bills/{bill}/intents")),
