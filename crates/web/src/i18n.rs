@@ -428,6 +428,14 @@ pub const MESSAGES: &[(&str, &str, &str, &str)] = &[
     ("audit.never", "从未审计", "從未審計", "never"),
     ("audit.due", "审计已到期", "審計已到期", "Audit due"),
     ("audit.next", "下次到期", "下次到期", "next due"),
+    ("apidocs.title", "接口文档", "介面文件", "API reference"),
+    ("apidocs.operations", "个接口", "個介面", "operations"),
+    ("apidocs.intro", "所有接口都在 /api/v1 之下，返回 JSON；出错时返回 RFC 9457 problem+json，并指明出错的字段。登录后用会话 Cookie，或在请求头中带 Authorization: Bearer 令牌。本页由服务器自身的 OpenAPI 文档生成。", "所有介面都在 /api/v1 之下，回傳 JSON；出錯時回傳 RFC 9457 problem+json，並指明出錯的欄位。登入後用工作階段 Cookie，或在請求標頭中帶 Authorization: Bearer 權杖。本頁由伺服器自身的 OpenAPI 文件產生。", "Every operation lives under /api/v1 and answers JSON; errors are RFC 9457 problem+json naming the field at fault. Authenticate with the session cookie after logging in, or with Authorization: Bearer TOKEN. This page is generated from the server's own OpenAPI document."),
+    ("apidocs.contents", "目录", "目錄", "Contents"),
+    ("apidocs.params", "参数", "參數", "Parameters"),
+    ("apidocs.body", "请求体字段", "請求主體欄位", "Request body"),
+    ("apidocs.required", "必填", "必填", "required"),
+    ("apidocs.responses", "响应", "回應", "Responses"),
     ("vote.spending", "本表决授权从维修资金支出(最多)", "本表決授權從維修資金支出(最多)", "This vote authorises spending from the maintenance fund (at most)"),
     ("vote.yuan", "元", "元", "yuan"),
     ("books.transfers", "本年度全部收支", "本年度全部收支", "Every transfer this year"),
@@ -515,6 +523,7 @@ mod tests {
             include_str!("../templates/meeting.html"),
             include_str!("../templates/books_queue.html"),
             include_str!("../templates/books_queue_row.html"),
+            include_str!("../templates/api_docs.html"),
             include_str!("../templates/error.html"),
         ];
         for t in templates {

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod api;
+pub mod api_docs;
 pub mod auth_api;
 pub mod cases_api;
 pub mod cases_pages;
@@ -149,6 +150,8 @@ fn app_and_state(db: Db, config: Config) -> (Router, AppState) {
         .merge(api::router())
         .merge(cases_api::router())
         .split_for_parts();
+    let docs_json =
+        Arc::new(serde_json::to_value(&openapi).expect("the OpenAPI document serialises"));
     let openapi = Arc::new(openapi);
     let router = Router::new()
         .merge(api_router)
@@ -156,6 +159,7 @@ fn app_and_state(db: Db, config: Config) -> (Router, AppState) {
             let doc = openapi.clone();
             async move { Json(doc.as_ref().clone()) }
         }))
+        .route("/api/docs", get(move |q, h| api_docs::handler(docs_json.clone(), q, h)))
         .route("/api/v1/{*rest}", get(api_not_found).post(api_not_found))
         .merge(open311::router())
         .merge(cases_pages::router())

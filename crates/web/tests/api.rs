@@ -224,6 +224,45 @@ async fn health_and_docs(kind: Kind) {
         body.contains("晶城名邸") && !body.contains("业主"),
         "public list has names of compounds, no people"
     );
+    // the API reference for people: every operation of the document on one
+    // page, request bodies' fields resolved, no script, headings translated
+    let r = c
+        .get(format!("{}/api/docs?lang=en", w.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let html = r.text().await.unwrap();
+    let mut ops = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            ops += 1;
+            let m = method.to_uppercase();
+            assert!(
+                html.contains(&format!("data-method=\"{m}\" data-path=\"{path}\"")),
+                "/api/docs lacks {m} {path}"
+            );
+        }
+    }
+    assert!(ops > 100, "{ops} operations");
+    let disb = html
+        .split("data-path=\"/api/v1/compounds/{code}/books/disbursements\"")
+        .nth(1)
+        .unwrap();
+    let disb = disb.split("</article>").next().unwrap();
+    for f in ["purpose", "payee", "amount", "category"] {
+        assert!(disb.contains(&format!("data-field=\"{f}\"")), "{f}: {disb}");
+    }
+    assert!(html.contains("<h1 id=\"api-docs\">API reference</h1>"));
+    assert!(!html.contains("<script>") && !html.contains(" style="));
+    // (a fresh client: `?lang=en` above set the language cookie on `c`)
+    let (s, zh) = get(&client(), format!("{}/api/docs", w.base)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(zh.contains("接口文档"), "zh-CN by default");
 }
 
 async fn login_rules(kind: Kind) {
