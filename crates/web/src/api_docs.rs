@@ -67,7 +67,7 @@ fn resolve<'a>(doc: &'a Value, s: &'a Value) -> &'a Value {
 
 /// A short type name for a schema: `string`, `integer`, `array of X`, a
 /// component's name, `A | B`.
-fn type_of(doc: &Value, s: &Value) -> String {
+fn type_of(s: &Value) -> String {
     if let Some(r) = s["$ref"].as_str() {
         return r.rsplit('/').next().unwrap_or(r).to_string();
     }
@@ -75,13 +75,13 @@ fn type_of(doc: &Value, s: &Value) -> String {
         if let Some(alts) = s[k].as_array() {
             return alts
                 .iter()
-                .map(|a| type_of(doc, a))
+                .map(type_of)
                 .collect::<Vec<_>>()
                 .join(" | ");
         }
     }
     match &s["type"] {
-        Value::String(t) if t == "array" => format!("array of {}", type_of(doc, &s["items"])),
+        Value::String(t) if t == "array" => format!("array of {}", type_of(&s["items"])),
         Value::String(t) => t.clone(),
         Value::Array(ts) => ts
             .iter()
@@ -105,7 +105,7 @@ fn fields(doc: &Value, schema: &Value) -> Vec<Field> {
         .iter()
         .map(|(name, p)| Field {
             name: name.clone(),
-            ty: type_of(doc, p),
+            ty: type_of(p),
             required: required.contains(&name.as_str()),
             description: text(&resolve(doc, p)["description"]),
         })
