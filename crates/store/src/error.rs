@@ -32,6 +32,21 @@ impl StoreError {
         }
     }
 
+    /// The database cannot be reached (pool closed or timed out, I/O, TLS,
+    /// a dropped connection): the request may succeed later.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Db(
+                sqlx::Error::PoolTimedOut
+                    | sqlx::Error::PoolClosed
+                    | sqlx::Error::Io(_)
+                    | sqlx::Error::Tls(_)
+                    | sqlx::Error::WorkerCrashed
+            )
+        )
+    }
+
     /// SQLSTATE 40001 (serialization failure) or 40P01 (deadlock): safe to retry.
     pub fn is_retryable(&self) -> bool {
         match self {

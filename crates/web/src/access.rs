@@ -15,9 +15,12 @@ pub async fn check(
     place_id: &str,
     action: Action,
 ) -> Result<(Place, Access), ApiError> {
-    let place = register::get_place(&state.db, place_id)
-        .await
-        .map_err(|_| ApiError::not_found(format!("place '{place_id}' not found")))?;
+    let place =
+        register::get_place(&state.db, place_id)
+            .await
+            .map_err(crate::problem::or_not_found(format!(
+                "place '{place_id}' not found"
+            )))?;
     let access = check_place(user, &place, action)?;
     Ok((place, access))
 }

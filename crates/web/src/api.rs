@@ -521,9 +521,12 @@ async fn assign_grid_parts(
             "at most 10000 parts per request",
         ));
     }
-    let (place, _) = register::grid_place(&state.db, &id)
-        .await
-        .map_err(|_| ApiError::not_found(format!("grid '{id}' not found")))?;
+    let (place, _) =
+        register::grid_place(&state.db, &id)
+            .await
+            .map_err(crate::problem::or_not_found(format!(
+                "grid '{id}' not found"
+            )))?;
     check_place(&user, &place, Action::WriteRegister)?;
     let actor = user.audit_name();
     let warning = state
@@ -590,9 +593,12 @@ async fn get_org(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let (org, place) = register::get_org(&state.db, &id)
-        .await
-        .map_err(|_| ApiError::not_found(format!("organisation '{id}' not found")))?;
+    let (org, place) =
+        register::get_org(&state.db, &id)
+            .await
+            .map_err(crate::problem::or_not_found(format!(
+                "organisation '{id}' not found"
+            )))?;
     check_place(&user, &place, Action::ReadRegister)?;
     Ok(Json(json!(org)))
 }
@@ -627,9 +633,12 @@ async fn add_member(
         )?),
         None => None,
     };
-    let (_, place) = register::get_org(&state.db, &id)
-        .await
-        .map_err(|_| ApiError::not_found(format!("organisation '{id}' not found")))?;
+    let (_, place) =
+        register::get_org(&state.db, &id)
+            .await
+            .map_err(crate::problem::or_not_found(format!(
+                "organisation '{id}' not found"
+            )))?;
     check_place(&user, &place, Action::WriteRegister)?;
     check_person(&state, &user, &body.person_id, "person_id").await?;
     let actor = user.audit_name();

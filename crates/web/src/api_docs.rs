@@ -73,11 +73,7 @@ fn type_of(s: &Value) -> String {
     }
     for k in ["oneOf", "anyOf"] {
         if let Some(alts) = s[k].as_array() {
-            return alts
-                .iter()
-                .map(type_of)
-                .collect::<Vec<_>>()
-                .join(" | ");
+            return alts.iter().map(type_of).collect::<Vec<_>>().join(" | ");
         }
     }
     match &s["type"] {

@@ -92,7 +92,9 @@ pub async fn load(
 ) -> Result<(CaseView, Standing), ApiError> {
     let c = cases::get(&state.db, id)
         .await
-        .map_err(|_| ApiError::not_found(format!("case '{id}' not found")))?;
+        .map_err(crate::problem::or_not_found(format!(
+            "case '{id}' not found"
+        )))?;
     let place = register::get_place(&state.db, &c.place_id).await?;
     let reporter = c.reporter_user_id.as_deref() == Some(user.user_id.as_str());
     let may = |a: Action| check_case(user, &place, c.grid_id.as_deref(), a).is_ok();
@@ -652,7 +654,9 @@ async fn place_stats(
 ) -> Result<Json<Value>, ApiError> {
     let place = register::get_place(&state.db, &id)
         .await
-        .map_err(|_| ApiError::not_found(format!("place '{id}' not found")))?;
+        .map_err(crate::problem::or_not_found(format!(
+            "place '{id}' not found"
+        )))?;
     if check_place(&user, &place, Action::HandleCase).is_err() {
         check_place(&user, &place, Action::ReadAudit)?;
     }
@@ -672,9 +676,12 @@ async fn public_stats(
     Path(code): Path<String>,
     Query(p): Query<Period>,
 ) -> Result<Json<Value>, ApiError> {
-    let place = register::place_by_code(&state.db, &code)
-        .await
-        .map_err(|_| ApiError::not_found(format!("compound '{code}' not found")))?;
+    let place =
+        register::place_by_code(&state.db, &code)
+            .await
+            .map_err(crate::problem::or_not_found(format!(
+                "compound '{code}' not found"
+            )))?;
     let (from, to) = period(&p)?;
     let k = cases::stats(&state.db, &place.path, from, to, db::now_ms()).await?;
     let by_category = cases::counts_by_category(&state.db, &place.path, from, to).await?;

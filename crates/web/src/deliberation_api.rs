@@ -217,10 +217,15 @@ async fn questionnaire_for(
 ) -> Result<(store::QuestionnaireView, Place), ApiError> {
     let q = store::questionnaire(&state.db, id)
         .await
-        .map_err(|_| ApiError::not_found(format!("questionnaire '{id}' not found")))?;
-    let (_, place) = visible(state, user, &q.matter_id)
-        .await
-        .map_err(|_| ApiError::not_found(format!("questionnaire '{id}' not found")))?;
+        .map_err(crate::problem::or_not_found(format!(
+            "questionnaire '{id}' not found"
+        )))?;
+    let (_, place) =
+        visible(state, user, &q.matter_id)
+            .await
+            .map_err(crate::problem::hidden_as_not_found(format!(
+                "questionnaire '{id}' not found"
+            )))?;
     Ok((q, place))
 }
 

@@ -69,9 +69,12 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 async fn compound(state: &AppState, code: &str) -> Result<Place, ApiError> {
-    let p = register::place_by_code(&state.db, code)
-        .await
-        .map_err(|_| ApiError::not_found(format!("compound '{code}' not found")))?;
+    let p =
+        register::place_by_code(&state.db, code)
+            .await
+            .map_err(crate::problem::or_not_found(format!(
+                "compound '{code}' not found"
+            )))?;
     if p.kind != "compound" {
         return Err(ApiError::not_found(format!("compound '{code}' not found")));
     }

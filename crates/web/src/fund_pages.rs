@@ -105,9 +105,12 @@ async fn board_inner(
     year: Option<i32>,
     page: Option<i64>,
 ) -> Result<BooksPage, ApiError> {
-    let c = register::place_by_code(&state.db, code)
-        .await
-        .map_err(|_| ApiError::not_found(format!("compound '{code}' not found")))?;
+    let c =
+        register::place_by_code(&state.db, code)
+            .await
+            .map_err(crate::problem::or_not_found(format!(
+                "compound '{code}' not found"
+            )))?;
     if c.kind != "compound" {
         return Err(ApiError::not_found(format!("compound '{code}' not found")));
     }
@@ -284,9 +287,12 @@ async fn queue_gate(
     user: &CurrentUser,
     code: &str,
 ) -> Result<(register::Place, fund::Books, bool), ApiError> {
-    let c = register::place_by_code(&state.db, code)
-        .await
-        .map_err(|_| ApiError::not_found(format!("compound '{code}' not found")))?;
+    let c =
+        register::place_by_code(&state.db, code)
+            .await
+            .map_err(crate::problem::or_not_found(format!(
+                "compound '{code}' not found"
+            )))?;
     if c.kind != "compound" {
         return Err(ApiError::not_found(format!("compound '{code}' not found")));
     }

@@ -129,10 +129,14 @@ pub async fn visible(
 ) -> Result<(matters::MatterView, gongzhi_store::register::Place), ApiError> {
     let m = matters::get_matter(&state.db, id)
         .await
-        .map_err(|_| ApiError::not_found(format!("matter '{id}' not found")))?;
+        .map_err(crate::problem::or_not_found(format!(
+            "matter '{id}' not found"
+        )))?;
     let (place, _) = check(state, user, &m.place_id, Action::ReadStructure)
         .await
-        .map_err(|_| ApiError::not_found(format!("matter '{id}' not found")))?;
+        .map_err(crate::problem::hidden_as_not_found(format!(
+            "matter '{id}' not found"
+        )))?;
     Ok((m, place))
 }
 

@@ -648,38 +648,39 @@ async fn answer_submit(
     let Some(user) = user else {
         return Redirect::to("/login").into_response();
     };
-    let r = async {
-        let q = deliberation::questionnaire(&state.db, &qid)
-            .await
-            .map_err(|_| ApiError::not_found(format!("questionnaire '{qid}' not found")))?;
-        // Nothing about a questionnaire the caller cannot see, not even its shape.
-        visible(&state, &user, &q.matter_id)
-            .await
-            .map_err(|_| ApiError::not_found(format!("questionnaire '{qid}' not found")))?;
-        let mut answers = Vec::with_capacity(q.questions.len());
-        for (i, qq) in q.questions.iter().enumerate() {
-            let name = format!("q{i}");
-            let vals: Vec<&str> = fields
-                .iter()
-                .filter(|(k, _)| *k == name)
-                .map(|(_, v)| v.as_str())
-                .collect();
-            let idx = |v: &str| {
-                v.parse::<usize>()
-                    .map_err(|_| ApiError::field(format!("answers[{i}]"), "choose an option"))
-            };
-            answers.push(match qq.kind {
-                QuestionKind::Single => Answer::One(idx(vals.first().copied().unwrap_or(""))?),
-                QuestionKind::Multiple => {
-                    Answer::Many(vals.iter().map(|v| idx(v)).collect::<Result<_, _>>()?)
-                }
-                QuestionKind::Text => Answer::Text(vals.first().copied().unwrap_or("").into()),
-            });
+    let r =
+        async {
+            let q = deliberation::questionnaire(&state.db, &qid).await.map_err(
+                crate::problem::or_not_found(format!("questionnaire '{qid}' not found")),
+            )?;
+            // Nothing about a questionnaire the caller cannot see, not even its shape.
+            visible(&state, &user, &q.matter_id).await.map_err(
+                crate::problem::hidden_as_not_found(format!("questionnaire '{qid}' not found")),
+            )?;
+            let mut answers = Vec::with_capacity(q.questions.len());
+            for (i, qq) in q.questions.iter().enumerate() {
+                let name = format!("q{i}");
+                let vals: Vec<&str> = fields
+                    .iter()
+                    .filter(|(k, _)| *k == name)
+                    .map(|(_, v)| v.as_str())
+                    .collect();
+                let idx = |v: &str| {
+                    v.parse::<usize>()
+                        .map_err(|_| ApiError::field(format!("answers[{i}]"), "choose an option"))
+                };
+                answers.push(match qq.kind {
+                    QuestionKind::Single => Answer::One(idx(vals.first().copied().unwrap_or(""))?),
+                    QuestionKind::Multiple => {
+                        Answer::Many(vals.iter().map(|v| idx(v)).collect::<Result<_, _>>()?)
+                    }
+                    QuestionKind::Text => Answer::Text(vals.first().copied().unwrap_or("").into()),
+                });
+            }
+            deliberation_api::answer_as(&state, &user, &qid, answers).await?;
+            Ok::<_, ApiError>(q.matter_id)
         }
-        deliberation_api::answer_as(&state, &user, &qid, answers).await?;
-        Ok::<_, ApiError>(q.matter_id)
-    }
-    .await;
+        .await;
     match r {
         Ok(mid) => Redirect::to(&format!("/matters/{mid}#questionnaire-{qid}")).into_response(),
         Err(e) => page_error(e, lang),

@@ -123,10 +123,14 @@ pub async fn meeting_visible(
 ) -> Result<(MeetingView, Place), ApiError> {
     let m = meetings::get_meeting(&state.db, id)
         .await
-        .map_err(|_| ApiError::not_found(format!("meeting '{id}' not found")))?;
+        .map_err(crate::problem::or_not_found(format!(
+            "meeting '{id}' not found"
+        )))?;
     let (place, _) = check(state, user, &m.place_id, Action::ReadStructure)
         .await
-        .map_err(|_| ApiError::not_found(format!("meeting '{id}' not found")))?;
+        .map_err(crate::problem::hidden_as_not_found(format!(
+            "meeting '{id}' not found"
+        )))?;
     Ok((m, place))
 }
 

@@ -86,7 +86,9 @@ async fn queued(
 async fn may_decide(state: &AppState, user: &CurrentUser, token: &str) -> Result<(), ApiError> {
     let t = open311::get_token(&state.db, token)
         .await
-        .map_err(|_| ApiError::not_found(format!("token '{token}' not found")))?;
+        .map_err(crate::problem::or_not_found(format!(
+            "token '{token}' not found"
+        )))?;
     let place = register::get_place(&state.db, &t.place_id).await?;
     whole(check_place(user, &place, Action::HandleCase)?)
 }

@@ -341,7 +341,9 @@ pub async fn owner(
     let result: Result<OwnerPage, ApiError> = async {
         let o = register::get_owner(&state.db, &id)
             .await
-            .map_err(|_| ApiError::not_found(format!("owner '{id}' not found")))?;
+            .map_err(crate::problem::or_not_found(format!(
+                "owner '{id}' not found"
+            )))?;
         let own = gongzhi_store::auth::owners_of_user(&state.db, &user.user_id)
             .await?
             .contains(&o.id);

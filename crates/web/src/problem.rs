@@ -67,6 +67,28 @@ impl ApiError {
     }
 }
 
+/// For `map_err`: a missing row answers 404 saying `what` (whatever the
+/// store called it); every other failure keeps its own answer — a database
+/// outage is a 503, never a "not found".
+pub fn or_not_found(what: impl Into<String>) -> impl FnOnce(StoreError) -> ApiError {
+    let what = what.into();
+    move |e| match e {
+        StoreError::NotFound { .. } => ApiError::not_found(what),
+        other => other.into(),
+    }
+}
+
+/// For `map_err` on an access check: refused or not visible answers 404
+/// saying `what` (the object's existence is not confirmed); an outage or an
+/// internal failure keeps its own answer.
+pub fn hidden_as_not_found(what: impl Into<String>) -> impl FnOnce(ApiError) -> ApiError {
+    let what = what.into();
+    move |e| match e.status {
+        StatusCode::NOT_FOUND | StatusCode::FORBIDDEN => ApiError::not_found(what),
+        _ => e,
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
@@ -84,6 +106,16 @@ impl From<StoreError> for ApiError {
                 errors: vec![FieldProblem { field, reason }],
                 retry_after: Some(retry_after_secs),
             },
+            other if other.is_unavailable() => {
+                tracing::error!(error = %other, "database unavailable");
+                let mut e = ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Service Unavailable",
+                    "the database cannot be reached just now; try again shortly",
+                );
+                e.retry_after = Some(5);
+                e
+            }
             other => {
                 tracing::error!(error = %other, "store error");
                 ApiError::new(

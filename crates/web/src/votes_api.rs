@@ -49,7 +49,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 async fn load(state: &AppState, id: &str) -> Result<VoteView, ApiError> {
     votes::get_vote(&state.db, id)
         .await
-        .map_err(|_| ApiError::not_found(format!("vote '{id}' not found")))
+        .map_err(crate::problem::or_not_found(format!(
+            "vote '{id}' not found"
+        )))
 }
 
 /// The vote if the caller may act on its scope with `action`.
@@ -95,7 +97,9 @@ pub async fn vote_visible(
     if mine.is_empty() {
         check(state, user, &v.place_id, Action::ReadStructure)
             .await
-            .map_err(|_| ApiError::not_found(format!("vote '{id}' not found")))?;
+            .map_err(crate::problem::hidden_as_not_found(format!(
+                "vote '{id}' not found"
+            )))?;
     }
     Ok((v, mine))
 }
@@ -724,7 +728,9 @@ async fn link_owner_account(
 ) -> Result<StatusCode, ApiError> {
     let owner = register::get_owner(&state.db, &id)
         .await
-        .map_err(|_| ApiError::not_found(format!("owner '{id}' not found")))?;
+        .map_err(crate::problem::or_not_found(format!(
+            "owner '{id}' not found"
+        )))?;
     if owner.parts.is_empty() {
         return Err(ApiError::not_found(format!("owner '{id}' not found")));
     }

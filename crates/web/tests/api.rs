@@ -1016,7 +1016,39 @@ async fn writes_stay_in_scope(kind: Kind) {
     assert!(!audit.contains(&pb), "no write names B's person: {audit}");
 }
 
+/// A database that cannot be reached is a 503 problem with Retry-After —
+/// never a 404 "not found" (the look-ups of a compound, a vote… used to turn
+/// every failure into one) — and `/readyz` says so.
+async fn database_outage_is_503(kind: Kind) {
+    let w = world(kind).await;
+    let c = client();
+    let code = w.a.code.clone().unwrap();
+    let (s, _) = get(
+        &c,
+        format!("{}/api/v1/public/compounds/{code}/books/accounts", w.base),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    w._f.db.close().await;
+    for url in [
+        format!("{}/api/v1/public/compounds/{code}/books/accounts", w.base),
+        format!("{}/api/v1/public/compounds/nope/books/accounts", w.base),
+        format!(
+            "{}/api/v1/public/votes/0193f1e2-0000-7000-8000-000000000000/board",
+            w.base
+        ),
+    ] {
+        let r = c.get(&url).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE, "{url}");
+        assert_eq!(r.headers()["content-type"], "application/problem+json");
+        assert_eq!(r.headers()["retry-after"], "5");
+    }
+    let (s, _) = get(&c, format!("{}/readyz", w.base)).await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE);
+}
+
 both!(
+    database_outage_is_503,
     health_and_docs,
     login_rules,
     tokens,
