@@ -1814,6 +1814,22 @@ async fn board_as_page(kind: Kind) {
         "{html}"
     );
     assert!(!html.contains("/api/v1/public/votes/"), "{html}");
+    // A draft has no board (404), so its page does not link one.
+    let now = now_ms();
+    let body = json!({"title": "草案", "place_id": w.a.id, "rule": {"kind": "civil_code", "matter": "ordinary"}, "opens_at": now + 3_600_000, "closes_at": now + 7_200_000, "channels": ["online"]});
+    let (st, v) = post(&committee, format!("{base}/api/v1/votes"), body).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let draft = v["id"].as_str().unwrap().to_string();
+    let (st, _) = page(format!("{base}/votes/{draft}/board")).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let r = committee
+        .get(format!("{base}/votes/{draft}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(!html.contains("id=\"board-link\""), "{html}");
     // After close the choices are shown.
     let (st, v) = post(
         &committee,
