@@ -50,8 +50,8 @@ describe('two people approve a disbursement, an owner sees it', () => {
     await app?.stop();
   });
 
-  async function asUser(user, fn) {
-    const context = await browser.newContext({ locale: 'zh-CN' });
+  async function asUser(user, fn, options = {}) {
+    const context = await browser.newContext({ locale: 'zh-CN', ...options });
     const page = await context.newPage();
     page.setDefaultTimeout(15_000);
     try {
@@ -67,6 +67,20 @@ describe('two people approve a disbursement, an owner sees it', () => {
   }
 
   const row = (page) => page.locator(`#d-${id}`);
+
+  test('the approval queue on a phone (360×800): a card whose buttons are in view', async () => {
+    await asUser(A, async (page) => {
+      await page.goto(`${app.base}/compounds/${code}/books/queue`);
+      for (const button of ['button.approve', 'button.void']) {
+        const box = await row(page).locator(button).boundingBox();
+        assert.ok(box, `${button} is shown`);
+        assert.ok(box.x >= 0 && box.x + box.width <= 360, `${button} at ${box.x}+${box.width}px`);
+      }
+      assert.ok((await page.evaluate(() => document.documentElement.scrollWidth)) <= 360);
+      await mkdir(ARTIFACTS_DIR, { recursive: true });
+      await page.screenshot({ path: join(ARTIFACTS_DIR, 'queue-360.png') });
+    }, { viewport: { width: 360, height: 800 }, deviceScaleFactor: 1, isMobile: true, hasTouch: true });
+  });
 
   test('A approves once (not twice), B approves, an owner sees the expense', async () => {
     await asUser(A, async (page) => {

@@ -1716,7 +1716,134 @@ async fn spending_fixed_before_opening(kind: Kind) {
     );
 }
 
+/// The public board as a page (no login needed): a page at a time by its
+/// next links, each ballot once, receipt codes and masked names, no choices
+/// while open; an owner finds their receipt code with the search form; a bad
+/// cursor or limit is refused; choices show after close; the vote page
+/// links here rather than to the JSON.
+async fn board_as_page(kind: Kind) {
+    let w = world(kind).await;
+    let base = &w.base;
+    let id = open_online_vote(&w, &w.a).await;
+    let t0 = now_ms();
+    let mut receipts = Vec::new();
+    for o in &w.owners {
+        receipts.push(cast_at(&w, &id, o, Choice::No, t0).await.unwrap().receipt);
+    }
+    let anon = reqwest::Client::new();
+    let page = |url: String| {
+        let anon = anon.clone();
+        async move {
+            let r = anon.get(url).send().await.unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    let codes = |html: &str| -> Vec<String> {
+        html.split("<code class=\"receipt\">")
+            .skip(1)
+            .map(|s| s.split('<').next().unwrap().to_string())
+            .collect()
+    };
+    let board = format!("{base}/votes/{id}/board");
+    let (st, html) = page(format!("{board}?lang=en")).await;
+    assert_eq!(st, StatusCode::OK, "{html}");
+    assert!(
+        html.contains("Public board") && html.contains(">Online<"),
+        "{html}"
+    );
+    assert_eq!(codes(&html).len(), receipts.len(), "one page by default");
+    let next = format!("href=\"/votes/{id}/board?after=");
+    assert!(!html.contains(&next), "no next page");
+    let (mut seen, mut pages, mut url) = (Vec::new(), 0, format!("{board}?limit=3"));
+    loop {
+        let (st, html) = page(url.clone()).await;
+        assert_eq!(st, StatusCode::OK, "{html}");
+        pages += 1;
+        let got = codes(&html);
+        assert!(!got.is_empty() && got.len() <= 3, "{got:?}");
+        seen.extend(got);
+        assert!(!html.contains("class=\"choice\""), "no choices while open");
+        assert!(!html.contains("赵一"), "names masked");
+        match html.split(&next).nth(1) {
+            Some(rest) => {
+                let q = rest.split('"').next().unwrap().replace("&amp;", "&");
+                url = format!("{board}?after={q}");
+            }
+            None => break,
+        }
+    }
+    assert_eq!(pages, receipts.len().div_ceil(3));
+    let mut sorted = seen.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), seen.len(), "each ballot once: {seen:?}");
+    for r in &receipts {
+        assert!(seen.contains(r), "{r} on the board");
+    }
+    // An owner finds their own receipt code; a wrong one is not there.
+    let (st, html) = page(format!("{board}?lang=en&receipt=%20{}%20", receipts[4])).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(codes(&html), vec![receipts[4].clone()], "{html}");
+    assert!(html.contains("Found on the board."), "{html}");
+    let (st, html) = page(format!("{board}?lang=en&receipt=NOPE-0000")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(codes(&html).is_empty());
+    assert!(
+        html.contains("That receipt code is not on the board."),
+        "{html}"
+    );
+    // A bad cursor or limit is refused; an unknown vote has no board.
+    for q in ["after=x", "limit=0", "limit=501", "limit=a"] {
+        let (st, html) = page(format!("{board}?{q}")).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{q}: {html}");
+    }
+    let (st, _) = page(format!("{base}/votes/nosuchvote/board")).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    // The vote page links the board page.
+    let committee = login(&w, "committee").await;
+    let html = committee
+        .get(format!("{base}/votes/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(&format!("href=\"/votes/{id}/board\"")),
+        "{html}"
+    );
+    assert!(!html.contains("/api/v1/public/votes/"), "{html}");
+    // A draft has no board (404), so its page does not link one.
+    let now = now_ms();
+    let body = json!({"title": "草案", "place_id": w.a.id, "rule": {"kind": "civil_code", "matter": "ordinary"}, "opens_at": now + 3_600_000, "closes_at": now + 7_200_000, "channels": ["online"]});
+    let (st, v) = post(&committee, format!("{base}/api/v1/votes"), body).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let draft = v["id"].as_str().unwrap().to_string();
+    let (st, _) = page(format!("{base}/votes/{draft}/board")).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let r = committee
+        .get(format!("{base}/votes/{draft}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(!html.contains("id=\"board-link\""), "{html}");
+    // After close the choices are shown.
+    let (st, v) = post(
+        &committee,
+        format!("{base}/api/v1/votes/{id}/close"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (_, html) = page(format!("{board}?lang=en&receipt={}", receipts[0])).await;
+    assert!(html.contains("<dd class=\"choice\">No</dd>"), "{html}");
+}
+
 both!(
+    board_as_page,
     ballot_form_refuses_forged_posts,
     spending_fixed_before_opening,
     concurrent_recasts_respect_the_limit,

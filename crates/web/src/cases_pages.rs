@@ -61,7 +61,7 @@ fn error(e: ApiError, lang: Lang) -> Response {
         .into_response()
 }
 
-fn when(ms: i64) -> String {
+pub(crate) fn when(ms: i64) -> String {
     format_iso(ms)[..16].replace('T', " ")
 }
 

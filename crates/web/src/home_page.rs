@@ -90,10 +90,9 @@ async fn tiles(
         let tile = match e.key {
             "menu.household" => household(state, basis, e, lang).await?,
             "menu.votes" => open_votes(state, basis, e, lang).await?,
-            "menu.cases" => {
-                let tile = my_cases(state, user, e, lang).await?;
+            "menu.cases" => my_cases(state, user, e, lang).await?,
+            "menu.notifications" => {
                 let unread = notify::unread(&state.db, &user.user_id).await?;
-                out.push(tile);
                 Tile {
                     id: "unread",
                     title: lang.t("notify.unread").into(),

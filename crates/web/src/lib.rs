@@ -23,6 +23,7 @@ pub mod meetings_pages;
 pub mod menu;
 pub mod metrics;
 pub mod notify_api;
+pub mod notify_pages;
 pub mod open311;
 pub mod open311_queue_api;
 pub mod pages;
@@ -30,6 +31,7 @@ pub mod problem;
 pub mod ratelimit;
 pub mod session;
 pub mod votes_api;
+pub mod votes_board_page;
 pub mod votes_pages;
 
 use axum::extract::{MatchedPath, Request, State};
@@ -163,6 +165,8 @@ fn app_and_state(db: Db, config: Config) -> (Router, AppState) {
         .route("/api/v1/{*rest}", get(api_not_found).post(api_not_found))
         .merge(open311::router())
         .merge(cases_pages::router())
+        .merge(notify_pages::router())
+        .route("/votes/{id}/board", get(votes_board_page::board))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_with_token))

@@ -98,6 +98,8 @@ pub fn entries(actor: &Actor, basis: &Basis) -> Vec<Entry> {
     // one may raise cases in; grid workers raise them on someone's behalf).
     if anywhere(Action::RaiseCase) || anywhere(Action::ReadCases) {
         push("menu.cases", "/cases".into());
+        // The news of those cases: one's notifications.
+        push("menu.notifications", "/notifications".into());
     }
     if basis
         .scopes
@@ -295,6 +297,7 @@ mod tests {
                 "menu.books",
                 "menu.votes",
                 "menu.cases",
+                "menu.notifications",
                 "menu.report"
             ]
         );
@@ -305,6 +308,7 @@ mod tests {
                 "menu.queue",
                 "menu.books",
                 "menu.cases",
+                "menu.notifications",
                 "menu.report_for"
             ]
         );
@@ -320,6 +324,7 @@ mod tests {
                 "menu.approvals",
                 "menu.books",
                 "menu.cases",
+                "menu.notifications",
                 "menu.report_for"
             ]
         );
@@ -341,6 +346,7 @@ mod tests {
                 "menu.votes",
                 "menu.matters",
                 "menu.cases",
+                "menu.notifications",
                 "menu.places"
             ]
         );
@@ -361,7 +367,13 @@ mod tests {
         );
         assert_eq!(
             head,
-            ["menu.home", "menu.queue", "menu.books", "menu.cases"]
+            [
+                "menu.home",
+                "menu.queue",
+                "menu.books",
+                "menu.cases",
+                "menu.notifications"
+            ]
         );
     }
 
@@ -396,6 +408,7 @@ mod tests {
             "menu.votes",
             "menu.matters",
             "menu.cases",
+            "menu.notifications",
             "menu.report",
             "menu.report_for",
             "menu.places",

@@ -13,6 +13,8 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::sync::{Arc, OnceLock};
 
+mod support;
+
 const PW: &str = "correct horse battery";
 
 fn roster() -> Vec<RosterRow> {
@@ -1968,7 +1970,112 @@ async fn case_writes_stay_in_scope(kind: Kind) {
     assert!(raw.contains("138 1234 5678"), "stored as typed");
 }
 
+/// The notifications page: the caller's own, newest first, the unread ones
+/// marked, each linking to its case; another user's never shown; "mark all
+/// read" refused without the form's CSRF field, done with it.
+async fn notifications_page(kind: Kind) {
+    let w = world(kind).await;
+    let owner = login(&w, "owner").await;
+    let owner_b = login(&w, "owner_b").await;
+    let steward = login(&w, "steward").await;
+    let page = |c: &reqwest::Client| {
+        let (c, url) = (c.clone(), format!("{}/notifications?lang=en", w.base));
+        async move {
+            let r = c.get(url).send().await.unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    let (_, v) = post(
+        &owner,
+        format!("{}/api/v1/cases", w.base),
+        json!({"place_id": w.building_a, "category": "repair", "description": "楼道灯不亮"}),
+    )
+    .await;
+    let id = v["id"].as_str().unwrap().to_string();
+    let (s, html) = page(&owner).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("id=\"notifications-empty\""), "{html}");
+    act(&w, &steward, &id, "accept").await;
+    let gridw_id = auth::user_id_by_name(&w.f.db, "gridw").await.unwrap();
+    let (s, v) = post(
+        &steward,
+        format!("{}/api/v1/cases/{id}/actions", w.base),
+        json!({"action": "assign", "assignee_user_id": gridw_id}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, html) = page(&owner).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains(&format!("href=\"/cases/{id}\"")), "{html}");
+    assert!(
+        html.contains("<span id=\"unread-count\" class=\"tag\">2</span>"),
+        "{html}"
+    );
+    assert_eq!(html.matches("class=\"note unread\"").count(), 2, "{html}");
+    let (assigned, accepted) = (
+        html.find("Assigned").unwrap(),
+        html.find("Accepted").unwrap(),
+    );
+    assert!(assigned < accepted, "newest first: {html}");
+    assert!(html.contains("name=\"csrf\""), "the form carries its token");
+    // Another user sees none of them.
+    let (s, html) = page(&owner_b).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(!html.contains(&id), "{html}");
+    assert!(html.contains("id=\"notifications-empty\""), "{html}");
+    // Without the CSRF field "mark all read" is refused and marks nothing.
+    let read_all = format!("{}/notifications/read-all", w.base);
+    for form in [vec![], vec![("csrf", "00".repeat(32))]] {
+        let r = owner.post(&read_all).form(&form).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{form:?}");
+    }
+    let (_, v) = get(&owner, format!("{}/api/v1/notifications", w.base)).await;
+    assert_eq!(v["unread"], 2, "{v}");
+    // Another session's token is no good either.
+    let token_b = support::csrf(&owner_b, &w.base).await;
+    let r = owner
+        .post(&read_all)
+        .form(&[("csrf", token_b)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // With it: all read, back on the page.
+    let token = support::csrf(&owner, &w.base).await;
+    let r = owner
+        .post(&read_all)
+        .form(&[("csrf", token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.url().path().ends_with("/notifications"), "{}", r.url());
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("<span id=\"unread-count\" class=\"tag\">0</span>"),
+        "{html}"
+    );
+    assert!(!html.contains("class=\"note unread\""), "{html}");
+    assert!(
+        html.contains(&format!("href=\"/cases/{id}\"")),
+        "read ones stay listed"
+    );
+    // Logged out: to the login page.
+    let anon = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = anon
+        .get(format!("{}/notifications", w.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_redirection());
+    assert_eq!(r.headers()["location"], "/login");
+}
+
 both!(
+    notifications_page,
     case_writes_stay_in_scope,
     open311_tokens,
     grid_scope_and_building_head,

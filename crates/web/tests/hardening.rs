@@ -461,7 +461,8 @@ fn templates_fit_the_csp_and_carry_the_token() {
         for form in t.split("<form").skip(1) {
             forms += 1;
             let head: String = form.chars().take(400).collect();
-            if name == "login.html" {
+            // A GET form changes nothing and must not put the token in a URL.
+            if name == "login.html" || form.starts_with(" method=\"get\"") {
                 continue;
             }
             assert!(
