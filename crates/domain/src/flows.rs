@@ -164,6 +164,18 @@ pub fn check_reversal(
     Ok(())
 }
 
+/// A maintenance-fund request under a vote's authorisation: `used` fen are
+/// already requested under it (live requests), `amount` more fit only while
+/// the total stays within the `authorised` amount. `Err` holds what remains.
+pub fn within_authorisation(authorised: i64, used: i64, amount: i64) -> Result<(), i64> {
+    let remaining = authorised.saturating_sub(used).max(0);
+    if amount <= remaining {
+        Ok(())
+    } else {
+        Err(remaining)
+    }
+}
+
 /// The posted transfers the store's procedures write besides direct inflows
 /// and disbursements (by debit, credit and code).
 pub fn internal_shape(t: &Transfer) -> bool {
@@ -542,6 +554,18 @@ mod tests {
             check_direct(FeeIncome, Bank, "reversal", Some("reverses:t1")),
             Ok(Direct::Reversal { of: "t1".into() })
         );
+    }
+
+    #[test]
+    fn an_authorisation_is_spent_up_to_its_amount() {
+        assert_eq!(within_authorisation(3_000_00, 0, 3_000_00), Ok(()));
+        assert_eq!(
+            within_authorisation(3_000_00, 1_000_00, 2_000_01),
+            Err(2_000_00)
+        );
+        assert_eq!(within_authorisation(3_000_00, 3_000_00, 1), Err(0));
+        // over-spent data (it cannot happen, but a remainder is never negative)
+        assert_eq!(within_authorisation(100, 200, 1), Err(0));
     }
 
     #[test]

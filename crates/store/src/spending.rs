@@ -139,20 +139,21 @@ pub async fn authorise_in(
 }
 
 async fn get_in(tx: &mut Tx, vote_id: &str) -> Result<Option<Spending>, StoreError> {
-    sqlx::query("SELECT * FROM vote_spending WHERE vote_id = $1")
-        .bind(vote_id)
-        .fetch_optional(&mut **tx)
-        .await?
-        .as_ref()
-        .map(from_row)
-        .transpose()
+    fetch(&mut **tx, vote_id).await
 }
 
 /// A vote's spending authorisation, if it has one.
 pub async fn get(db: &Db, vote_id: &str) -> Result<Option<Spending>, StoreError> {
+    fetch(db.reader(), vote_id).await
+}
+
+async fn fetch<'e, E>(ex: E, vote_id: &str) -> Result<Option<Spending>, StoreError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
     sqlx::query("SELECT * FROM vote_spending WHERE vote_id = $1")
         .bind(vote_id)
-        .fetch_optional(db.reader())
+        .fetch_optional(ex)
         .await?
         .as_ref()
         .map(from_row)
@@ -183,17 +184,16 @@ pub async fn check_in(
         .fetch_one(&mut **tx)
         .await?;
     let used = db::i(&r, "used")?;
-    if used + amount > s.amount {
-        return Err(StoreError::invalid(
+    gongzhi_domain::flows::within_authorisation(s.amount, used, amount).map_err(|remaining| {
+        StoreError::invalid(
             "amount",
             format!(
                 "the vote authorised {} yuan for '{}'; {} yuan is already requested under it, so at most {} yuan remains",
                 Fen(s.amount),
                 s.purpose,
                 Fen(used),
-                Fen(s.amount - used)
+                Fen(remaining)
             ),
-        ));
-    }
-    Ok(())
+        )
+    })
 }

@@ -41,8 +41,8 @@ struct DocsPage {
     logged_in: bool,
     title: String,
     version: String,
-    /// (tag, its operations)
-    groups: Vec<(String, Vec<Op>)>,
+    /// (tag, its name in the reader's language, its operations)
+    groups: Vec<(String, String, Vec<Op>)>,
     count: usize,
 }
 
@@ -170,11 +170,23 @@ pub fn operations(doc: &Value) -> Vec<(String, Vec<Op>)> {
     groups.into_iter().collect()
 }
 
+/// A tag as a person reads it (`apidocs.tag.*`); an untranslated tag shows
+/// as itself.
+pub fn tag_name(lang: Lang, tag: &str) -> String {
+    match lang.t(&format!("apidocs.tag.{tag}")) {
+        "??" => tag.to_string(),
+        name => name.to_string(),
+    }
+}
+
 /// The page for `doc`.
 pub fn page(doc: &Value, q: &LangQuery, headers: &HeaderMap) -> Response {
     let (lang, set) = lang_of(q, headers);
-    let groups = operations(doc);
-    let count = groups.iter().map(|(_, ops)| ops.len()).sum();
+    let groups: Vec<(String, String, Vec<Op>)> = operations(doc)
+        .into_iter()
+        .map(|(tag, ops)| (tag.clone(), tag_name(lang, &tag), ops))
+        .collect();
+    let count = groups.iter().map(|g| g.2.len()).sum();
     render(
         &DocsPage {
             lang,

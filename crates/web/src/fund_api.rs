@@ -902,22 +902,28 @@ pub fn sandbox(state: &AppState) -> gongzhi_store::payments::SandboxGateway {
 /// only where it is switched on (demo, tests); elsewhere online payment is
 /// unavailable and the sandbox's endpoints do not exist.
 fn gateway(state: &AppState) -> Result<gongzhi_store::payments::SandboxGateway, ApiError> {
-    if state.sandbox_payments {
-        Ok(sandbox(state))
-    } else {
-        Err(ApiError::new(
+    sandbox_or(state, || {
+        ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "No payment gateway",
             "online payment is not available on this server (no payment gateway is configured); pay at the steward's office",
-        ))
-    }
+        )
+    })
 }
 
+/// The sandbox's own endpoints: absent (404) unless it is switched on.
 fn sandbox_on(state: &AppState) -> Result<gongzhi_store::payments::SandboxGateway, ApiError> {
+    sandbox_or(state, || ApiError::not_found("no such endpoint under /api/v1"))
+}
+
+fn sandbox_or(
+    state: &AppState,
+    absent: impl FnOnce() -> ApiError,
+) -> Result<gongzhi_store::payments::SandboxGateway, ApiError> {
     if state.sandbox_payments {
         Ok(sandbox(state))
     } else {
-        Err(ApiError::not_found("no such endpoint under /api/v1"))
+        Err(absent())
     }
 }
 

@@ -225,7 +225,7 @@ pub fn is_page(path: &str) -> bool {
 
 /// Computes the menu of a page request with a session and sets it for the
 /// templates of the response.
-pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let wanted = is_page(&path)
         && matches!(*req.method(), Method::GET | Method::HEAD)
@@ -241,6 +241,9 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
             let b = basis(&state, &user).await;
             current.entries = entries(&user.actor, &b);
             current.logged_in = true;
+            // the handler's extractor takes this user instead of resolving
+            // the session a second time
+            req.extensions_mut().insert(user);
         }
     }
     CURRENT.scope(current, next.run(req)).await

@@ -79,6 +79,9 @@ impl FromRequestParts<AppState> for CurrentUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        if let Some(u) = parts.extensions.get::<CurrentUser>() {
+            return Ok(u.clone());
+        }
         resolve(state, &parts.headers)
             .await?
             .ok_or_else(ApiError::unauthorized)
@@ -94,6 +97,11 @@ impl FromRequestParts<AppState> for MaybeUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        // The page layer (`menu::layer`) has resolved this request's
+        // session already: the same user, without asking the database again.
+        if let Some(u) = parts.extensions.get::<CurrentUser>() {
+            return Ok(MaybeUser(Some(u.clone())));
+        }
         Ok(MaybeUser(
             resolve(state, &parts.headers).await.unwrap_or(None),
         ))

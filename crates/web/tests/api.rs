@@ -249,6 +249,19 @@ async fn health_and_docs(kind: Kind) {
         }
     }
     assert!(ops > 100, "{ops} operations");
+    // every tag under a name a person reads, not its code
+    for op in doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|i| i.as_object().unwrap().values())
+    {
+        let tag = op["tags"][0].as_str().unwrap();
+        assert!(
+            !html.contains(&format!("<h2>{tag}</h2>")),
+            "tag '{tag}' shown as its code on /api/docs"
+        );
+    }
     let disb = html
         .split("data-path=\"/api/v1/compounds/{code}/books/disbursements\"")
         .nth(1)
