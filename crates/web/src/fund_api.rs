@@ -913,7 +913,9 @@ fn gateway(state: &AppState) -> Result<gongzhi_store::payments::SandboxGateway, 
 
 /// The sandbox's own endpoints: absent (404) unless it is switched on.
 fn sandbox_on(state: &AppState) -> Result<gongzhi_store::payments::SandboxGateway, ApiError> {
-    sandbox_or(state, || ApiError::not_found("no such endpoint under /api/v1"))
+    sandbox_or(state, || {
+        ApiError::not_found("no such endpoint under /api/v1")
+    })
 }
 
 fn sandbox_or(
