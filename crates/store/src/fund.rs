@@ -1541,7 +1541,7 @@ pub async fn entries(
     limit: i64,
 ) -> Result<Vec<LogEntry>, StoreError> {
     let from = from.max(0);
-    let to = from + limit.clamp(1, 10_000);
+    let to = from.saturating_add(limit.clamp(1, 10_000));
     let range = |table: &str| {
         format!(
             "SELECT * FROM {table} WHERE compound_id = $1 AND seq >= $2 AND seq < $3 ORDER BY seq"

@@ -618,7 +618,7 @@ pub struct Period {
 fn period(p: &Period) -> Result<(i64, i64), ApiError> {
     let now = db::now_ms();
     let to = p.to.unwrap_or(now + 1);
-    let from = p.from.unwrap_or(to - 366 * rules::DAY_MS);
+    let from = p.from.unwrap_or(to.saturating_sub(366 * rules::DAY_MS));
     if from >= to {
         return Err(ApiError::field(
             "from",

@@ -185,7 +185,7 @@ async fn public_leaves(
     let c = compound(&state, &code).await?;
     let from = q.from.unwrap_or(0).max(0);
     let limit = q.limit.unwrap_or(1000).clamp(1, 10_000);
-    let l = tlog::leaves(&state.db, &c.id, from, from + limit).await?;
+    let l = tlog::leaves(&state.db, &c.id, from, from.saturating_add(limit)).await?;
     Ok(Json(
         json!({"from": from, "leaves": l.iter().map(merkle::hex).collect::<Vec<_>>()}),
     ))

@@ -437,6 +437,18 @@ async fn lifecycle(kind: Kind) {
         text.contains("\"received\":1") && !text.contains("外墙") && !text.contains("user:"),
         "anonymous: {text}"
     );
+    // a period at the edge of i64 is a field error, not a server fault
+    let r = anon
+        .get(format!(
+            "{}/api/v1/public/compounds/{}/case-stats?to=-9223372036854775808",
+            w.base,
+            w.a.code.as_ref().unwrap()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("from"));
     assert_eq!(
         anon.get(format!(
             "{}/api/v1/public/compounds/nope/case-stats",
