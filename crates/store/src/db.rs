@@ -187,32 +187,16 @@ impl Db {
     /// engines compatible with it) serialization failures and deadlocks
     /// (SQLSTATE 40001, 40P01) are retried up to [`MAX_WRITE_ATTEMPTS`] times
     /// with jittered backoff; `f` must therefore be safe to run again.
-    pub async fn write<T, F>(&self, mut f: F) -> Result<T, StoreError>
+    pub async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send,
         F: for<'c> FnMut(&'c mut Tx) -> BoxFuture<'c, Result<T, StoreError>> + Send,
     {
-        let mut attempt = 0u32;
-        loop {
-            attempt += 1;
-            let mut tx = self.begin_write().await?;
-            let result = match f(&mut tx).await {
-                Ok(v) => tx.commit().await.map(|_| v).map_err(StoreError::from),
-                Err(e) => {
-                    let _ = tx.rollback().await;
-                    Err(e)
-                }
-            };
-            match result {
-                Err(e) if e.is_retryable() && attempt < MAX_WRITE_ATTEMPTS => {
-                    let base = 5u64 << attempt.min(6);
-                    let jitter = rand::thread_rng().gen_range(0..=base);
-                    tracing::debug!(attempt, "retrying write after serialization failure");
-                    tokio::time::sleep(Duration::from_millis(base + jitter)).await;
-                }
-                other => return other,
-            }
-        }
+        let stmt = match self.backend {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN ISOLATION LEVEL SERIALIZABLE",
+        };
+        self.run(stmt, f).await
     }
 
     /// Like [`Db::write`], but on PostgreSQL at READ COMMITTED, for writes
@@ -221,7 +205,7 @@ impl Db {
     /// statement sees the latest committed data, and concurrent writers wait
     /// for the lock instead of failing and exhausting their retries. SQLite:
     /// `BEGIN IMMEDIATE` as usual. Deadlocks are retried.
-    pub async fn write_locked<T, F>(&self, mut f: F) -> Result<T, StoreError>
+    pub async fn write_locked<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send,
         F: for<'c> FnMut(&'c mut Tx) -> BoxFuture<'c, Result<T, StoreError>> + Send,
@@ -230,6 +214,21 @@ impl Db {
             Backend::Sqlite => "BEGIN IMMEDIATE",
             Backend::Postgres => "BEGIN ISOLATION LEVEL READ COMMITTED",
         };
+        self.run(stmt, f).await
+    }
+
+    /// The one retry loop: begin with `stmt`, run `f`, commit; retry
+    /// serialization failures and deadlocks with jittered backoff.
+    ///
+    /// `f` returns a boxed future rather than being an `async` closure: with
+    /// rustc 1.95 the future of an `AsyncFnMut(&mut Tx)` borrowed across this
+    /// generic function cannot be proven `Send` ("implementation of `Send` is
+    /// not general enough"), and every axum handler's future must be.
+    async fn run<T, F>(&self, stmt: &'static str, mut f: F) -> Result<T, StoreError>
+    where
+        T: Send,
+        F: for<'c> FnMut(&'c mut Tx) -> BoxFuture<'c, Result<T, StoreError>> + Send,
+    {
         let mut attempt = 0u32;
         loop {
             attempt += 1;
@@ -243,7 +242,10 @@ impl Db {
             };
             match result {
                 Err(e) if e.is_retryable() && attempt < MAX_WRITE_ATTEMPTS => {
-                    tokio::time::sleep(Duration::from_millis(5u64 << attempt.min(6))).await;
+                    let base = 5u64 << attempt.min(6);
+                    let jitter = rand::thread_rng().gen_range(0..=base);
+                    tracing::debug!(attempt, "retrying write after serialization failure");
+                    tokio::time::sleep(Duration::from_millis(base + jitter)).await;
                 }
                 other => return other,
             }
