@@ -533,12 +533,24 @@ fn fill(path: &str, ids: &BTreeMap<&'static str, Option<String>>) -> (String, Ve
 }
 
 /// The page routes (GET) of the router, read from its source: every
-/// `.route("…", get(…))` of `crates/web/src`.
+/// `.route("…", get(…))` of `crates/web/src` and its feature folders.
 fn page_routes() -> Vec<String> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../web/src");
+    let mut dirs = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../web/src")];
+    let mut files = Vec::new();
+    while let Some(dir) = dirs.pop() {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let path = e.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    assert!(files.len() > 20, "the web crate's sources: {files:?}");
     let mut out = BTreeSet::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let text = std::fs::read_to_string(e.unwrap().path()).unwrap();
+    for f in files {
+        let text = std::fs::read_to_string(f).unwrap();
         for part in text.split(".route(\"").skip(1) {
             let Some((path, rest)) = part.split_once('"') else {
                 continue;

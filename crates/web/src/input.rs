@@ -80,7 +80,7 @@ fn refusal(path: &str, headers: &axum::http::HeaderMap, field: &str) -> Response
     if path.starts_with("/api/") {
         control_problem(field).into_response()
     } else if path.starts_with("/open311/") {
-        crate::open311::control_refused(path, field)
+        crate::open311::api::control_refused(path, field)
     } else {
         let lang = Lang::from_request(None, headers);
         let e = ApiError::new(
@@ -88,7 +88,7 @@ fn refusal(path: &str, headers: &axum::http::HeaderMap, field: &str) -> Response
             "Bad request",
             format!("{}: {field}", lang.t("err.control_char")),
         );
-        crate::pages::page_error(e, lang)
+        crate::register::pages::page_error(e, lang)
     }
 }
 

@@ -327,7 +327,11 @@ async fn disbursement_flow_and_public_books(kind: Kind) {
     ] {
         let far = get(public(&w, rest)).await;
         let list = far.get("leaves").or_else(|| far.get("entries"));
-        assert_eq!(list.and_then(|l| l.as_array()).map(Vec::len), Some(0), "{rest}: {far}");
+        assert_eq!(
+            list.and_then(|l| l.as_array()).map(Vec::len),
+            Some(0),
+            "{rest}: {far}"
+        );
     }
     let ip = get(public(&w, "proof/inclusion?index=1&size=6")).await;
     let proof: Vec<merkle::Hash> = ip["proof"]

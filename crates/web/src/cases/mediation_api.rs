@@ -1,9 +1,9 @@
 //! Mediations (调解) of dispute cases under `/api/v1/cases/{id}/mediation`:
 //! open (parties, mediators), sessions, the outcome, read. Staff over the
 //! case's place write; its reporter and staff read. Authorisation through
-//! [`crate::cases_api::load`] (→ [`crate::access`]).
+//! [`crate::cases::api::load`] (→ [`crate::access`]).
 
-use crate::cases_api::load;
+use crate::cases::api::load;
 use crate::problem::{ApiError, ApiJson};
 use crate::session::CurrentUser;
 use crate::AppState;

@@ -6,7 +6,7 @@
 //! households, limited to the caller's grids.
 
 use crate::access::{check_place, filter};
-use crate::matters_api::visible;
+use crate::matters::api::visible;
 use crate::problem::{ApiError, ApiJson};
 use crate::session::CurrentUser;
 use crate::AppState;

@@ -5,9 +5,9 @@
 
 use crate::i18n::Lang;
 use crate::menu::{self, Entry};
-use crate::pages::{page_error, PlaceRow};
+use crate::register::pages::{page_error, PlaceRow};
 use crate::session::{CurrentUser, MaybeUser};
-use crate::votes_pages::{lang_of, render, LangQuery};
+use crate::votes::pages::{lang_of, render, LangQuery};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
@@ -16,6 +16,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use gongzhi_domain::ballot::VoteStatus;
 use gongzhi_domain::cases::Status;
 use gongzhi_store::{cases, fund, notify, register, votes};
+
+/// Each role's home.
+pub fn router() -> axum::Router<AppState> {
+    axum::Router::new().route("/", axum::routing::get(home))
+}
 
 /// One summary tile: a count and a few lines, leading to a page of the menu.
 pub struct Tile {
@@ -51,7 +56,7 @@ pub async fn home(
     let Some(user) = user else {
         return Redirect::to("/login").into_response();
     };
-    let places = match crate::api::top_places(&state, &user).await {
+    let places = match crate::register::api::top_places(&state, &user).await {
         Ok(p) => p,
         Err(e) => return page_error(e, lang),
     };

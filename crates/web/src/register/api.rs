@@ -44,12 +44,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_org))
         .routes(routes!(add_member))
         .routes(routes!(create_grant))
-        .merge(crate::auth_api::router())
-        .merge(crate::votes_api::router())
-        .merge(crate::fund_api::router())
-        .merge(crate::matters_api::router())
-        .merge(crate::deliberation_api::router())
-        .merge(crate::meetings_api::router())
 }
 
 fn parse_enum<T>(

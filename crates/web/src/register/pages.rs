@@ -15,8 +15,18 @@ use gongzhi_store::register;
 use serde::Deserialize;
 use std::net::SocketAddr;
 
-pub use crate::votes_pages::LangQuery;
-use crate::votes_pages::{lang_of, render};
+pub use crate::votes::pages::LangQuery;
+use crate::votes::pages::{lang_of, render};
+
+/// Login, logout, and the place and owner pages.
+pub fn router() -> axum::Router<AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/login", get(login_form).post(login_submit))
+        .route("/logout", post(logout))
+        .route("/places/{id}", get(place))
+        .route("/owners/{id}", get(owner))
+}
 
 pub(crate) fn page_error(e: ApiError, lang: Lang) -> Response {
     let title_key = match e.status.as_u16() {

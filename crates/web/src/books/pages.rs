@@ -19,8 +19,14 @@ use gongzhi_store::{auth, fund, register, tlog};
 use serde::Deserialize;
 use sha2::Digest;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/compounds/{code}/books", get(board))
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/compounds/{code}/books", get(board))
+        .route("/compounds/{code}/books/queue", get(queue_page))
+        .route(
+            "/compounds/{code}/books/queue/{id}/{what}",
+            post(queue_post),
+        )
 }
 
 #[derive(Deserialize, Default)]
@@ -146,7 +152,7 @@ async fn board_inner(
             )
         })
         .collect();
-    let year = year.unwrap_or_else(crate::fund_api::current_year);
+    let year = year.unwrap_or_else(crate::books::api::current_year);
     let report = gongzhi_store::budget::report(&state.db, &c.id, year).await?;
     let budget = report
         .lines
@@ -222,15 +228,6 @@ async fn board_inner(
 // ---------------------------------------------------------------------------
 // The approval queue (committee, supervisors, steward)
 // ---------------------------------------------------------------------------
-
-pub fn queue_routes() -> Router<AppState> {
-    Router::new()
-        .route("/compounds/{code}/books/queue", get(queue_page))
-        .route(
-            "/compounds/{code}/books/queue/{id}/{what}",
-            post(queue_post),
-        )
-}
 
 pub struct QueueRow {
     id: String,

@@ -5,7 +5,7 @@
 use crate::i18n::Lang;
 use crate::problem::ApiError;
 use crate::session::MaybeUser;
-use crate::votes_api::{cast_as_owner, vote_visible};
+use crate::votes::api::{cast_as_owner, vote_visible};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
@@ -15,6 +15,16 @@ use gongzhi_domain::ballot::{RecastRefusal, VoteStatus, MAX_BALLOTS_PER_OWNER, R
 use gongzhi_domain::vote::{Base, Choice, Matter, Rule};
 use gongzhi_store::{auth, votes};
 use serde::Deserialize;
+
+/// An owner's votes, a vote's page and ballot, and the public board.
+pub fn router() -> axum::Router<AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/votes", get(my_votes))
+        .route("/votes/{id}", get(vote_page))
+        .route("/votes/{id}/ballot", post(cast))
+        .route("/votes/{id}/board", get(super::board_page::board))
+}
 
 #[derive(Deserialize, Default)]
 pub struct LangQuery {

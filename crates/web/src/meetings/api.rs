@@ -6,7 +6,7 @@
 
 use crate::access::{check, check_place};
 use crate::i18n::Lang;
-use crate::matters_api::visible;
+use crate::matters::api::visible;
 use crate::problem::{ApiError, ApiJson};
 use crate::session::CurrentUser;
 use crate::AppState;

@@ -43,9 +43,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(place_stats))
         .routes(routes!(public_stats))
         .routes(routes!(get_routes, set_route))
-        .merge(crate::mediation_api::router())
-        .merge(crate::notify_api::router())
-        .merge(crate::open311_queue_api::router())
 }
 
 /// The working calendar (holidays as data).

@@ -112,7 +112,7 @@ async fn accept(
                     tx,
                     &token,
                     &actor,
-                    crate::cases_api::calendar(),
+                    crate::cases::api::calendar(),
                     db::now_ms(),
                 )
                 .await

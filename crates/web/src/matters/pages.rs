@@ -3,15 +3,15 @@
 //! the linked vote, the publication), current (who acts, the earliest and
 //! latest time it may be done) and upcoming — with an htmx form for someone
 //! holding one of the current step's roles over the scope. Same gate as the
-//! API ([`crate::matters_api::visible`], [`crate::access`]).
+//! API ([`crate::matters::api::visible`], [`crate::access`]).
 
 use crate::access::{check, check_place, filter};
-use crate::deliberation_api::{self, DoorRecordBody};
 use crate::i18n::Lang;
-use crate::matters_api::{record, visible};
+use crate::matters::api::{record, visible};
+use crate::matters::deliberation_api::{self as deliberation_api, DoorRecordBody};
 use crate::problem::ApiError;
 use crate::session::{CurrentUser, MaybeUser};
-use crate::votes_pages::{self, cst, lang_of, page_error, LangQuery};
+use crate::votes::pages::{self as votes_pages, cst, lang_of, page_error, LangQuery};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
@@ -701,7 +701,7 @@ async fn questionnaire_submit(
     let Some(user) = user else {
         return Redirect::to("/login").into_response();
     };
-    let get = |k: &str| crate::meetings_pages::field_value(&fields, k);
+    let get = |k: &str| crate::meetings::pages::field_value(&fields, k);
     let r = async {
         let mut questions = Vec::new();
         for i in 0..5 {
@@ -717,7 +717,7 @@ async fn questionnaire_submit(
             let options = if kind == QuestionKind::Text {
                 vec![]
             } else {
-                crate::meetings_pages::lines(&get(&format!("q{i}_options")))
+                crate::meetings::pages::lines(&get(&format!("q{i}_options")))
             };
             questions.push(gongzhi_domain::deliberation::Question {
                 text,
@@ -725,7 +725,7 @@ async fn questionnaire_submit(
                 options,
             });
         }
-        let closes_at = crate::meetings_pages::local_time("closes_at", &get("closes"))?;
+        let closes_at = crate::meetings::pages::local_time("closes_at", &get("closes"))?;
         deliberation_api::publish_questionnaire(
             &state,
             &user,

@@ -754,7 +754,7 @@ async fn top_post(
         .write(move |tx| {
             let nc = nc.clone();
             Box::pin(async move {
-                cases::raise(tx, &nc, crate::cases_api::calendar(), db::now_ms()).await
+                cases::raise(tx, &nc, crate::cases::api::calendar(), db::now_ms()).await
             })
         })
         .await;

@@ -4,10 +4,10 @@
 //! started. Announcing a meeting on a matter is a form on the matter page.
 
 use crate::i18n::Lang;
-use crate::meetings_api::{announce, meeting_visible, minutes, MinutesBody, NewMeetingBody};
+use crate::meetings::api::{announce, meeting_visible, minutes, MinutesBody, NewMeetingBody};
 use crate::problem::ApiError;
 use crate::session::MaybeUser;
-use crate::votes_pages::{self, cst, lang_of, page_error, LangQuery};
+use crate::votes::pages::{self as votes_pages, cst, lang_of, page_error, LangQuery};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};

@@ -3,11 +3,11 @@
 //! the guard checks its CSRF field). Only the caller's own are ever read:
 //! the store selects by the session's user id.
 
-use crate::cases_pages::when;
+use crate::cases::pages::when;
 use crate::i18n::Lang;
-use crate::pages::page_error;
+use crate::register::pages::page_error;
 use crate::session::MaybeUser;
-use crate::votes_pages::{lang_of, render, LangQuery};
+use crate::votes::pages::{lang_of, render, LangQuery};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Query, State};

@@ -4,11 +4,11 @@
 //! vote is closed; a page at a time (`after`, the previous page's cursor),
 //! and a plain GET form where an owner finds their own receipt code.
 
-use crate::cases_pages::when;
+use crate::cases::pages::when;
 use crate::i18n::Lang;
 use crate::problem::ApiError;
 use crate::session::MaybeUser;
-use crate::votes_pages::{lang_of, page_error, render, LangQuery};
+use crate::votes::pages::{lang_of, page_error, render, LangQuery};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};

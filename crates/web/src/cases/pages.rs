@@ -1,10 +1,10 @@
 //! Case pages: a resident reports a problem and follows its timeline; a
 //! worker or steward works the queue and moves cases on; the reporter
 //! verifies, rates and (if dissatisfied) reopens. Plain forms, no script.
-//! Same gate as the API: [`crate::access`] and [`crate::cases_api::load`].
+//! Same gate as the API: [`crate::access`] and [`crate::cases::api::load`].
 
 use crate::access::check_place;
-use crate::cases_api::{calendar, load};
+use crate::cases::api::{calendar, load};
 use crate::i18n::Lang;
 use crate::problem::ApiError;
 use crate::session::{CurrentUser, MaybeUser};
@@ -32,7 +32,7 @@ pub fn router() -> Router<AppState> {
 }
 
 fn render<T: Template>(t: &T) -> Response {
-    crate::votes_pages::render(t, StatusCode::OK, None)
+    crate::votes::pages::render(t, StatusCode::OK, None)
 }
 
 #[derive(Template)]

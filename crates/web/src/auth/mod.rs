@@ -1,0 +1,2 @@
+//! Credentials: API tokens, password changes, revocation.
+pub mod api;

@@ -1,0 +1,4 @@
+//! Cases (诉求): raise, route, act, rate; mediation.
+pub mod api;
+pub mod mediation_api;
+pub mod pages;

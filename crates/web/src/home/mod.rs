@@ -1,0 +1,2 @@
+//! Each role's home page.
+pub mod pages;

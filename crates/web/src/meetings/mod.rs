@@ -1,0 +1,3 @@
+//! Meetings: agendas, attendance, minutes, calendars.
+pub mod api;
+pub mod pages;
