@@ -435,56 +435,11 @@ impl Calendar {
         })
     }
 
-    /// A 2026 calendar of national holidays and swapped working days, as data.
-    /// Check it against the State Council's notice before relying on it; a
-    /// community replaces it through configuration, not code.
+    /// The built-in calendar (`crates/domain/calendars/*.txt`: 2026's
+    /// national holidays and swapped working days), without a data dir's
+    /// corrections; a server counts with `gongzhi_web::calendar::current()`.
     pub fn china_2026() -> Calendar {
-        Calendar::from_dates(
-            &[
-                "2026-01-01",
-                "2026-01-02",
-                "2026-01-03",
-                "2026-02-15",
-                "2026-02-16",
-                "2026-02-17",
-                "2026-02-18",
-                "2026-02-19",
-                "2026-02-20",
-                "2026-02-21",
-                "2026-02-22",
-                "2026-02-23",
-                "2026-04-04",
-                "2026-04-05",
-                "2026-04-06",
-                "2026-05-01",
-                "2026-05-02",
-                "2026-05-03",
-                "2026-05-04",
-                "2026-05-05",
-                "2026-06-19",
-                "2026-06-20",
-                "2026-06-21",
-                "2026-09-25",
-                "2026-09-26",
-                "2026-09-27",
-                "2026-10-01",
-                "2026-10-02",
-                "2026-10-03",
-                "2026-10-04",
-                "2026-10-05",
-                "2026-10-06",
-                "2026-10-07",
-            ],
-            &[
-                "2026-01-04",
-                "2026-02-14",
-                "2026-02-28",
-                "2026-05-09",
-                "2026-09-20",
-                "2026-10-10",
-            ],
-        )
-        .expect("the built-in calendar is valid")
+        crate::calendar::to_calendar(&crate::calendar::builtin())
     }
 
     /// Monday = 0 … Sunday = 6.

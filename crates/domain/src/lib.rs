@@ -5,6 +5,7 @@
 
 pub mod ballot;
 pub mod book_entries;
+pub mod calendar;
 pub mod cases;
 pub mod deliberation;
 pub mod flows;

@@ -10,6 +10,7 @@ pub mod access;
 pub mod api_docs;
 pub mod auth;
 pub mod books;
+pub mod calendar;
 pub mod cases;
 pub mod error_pages;
 pub mod guard;
@@ -67,6 +68,10 @@ pub async fn serve_with_metrics(
     metrics: Option<tokio::net::TcpListener>,
     config: Config,
 ) -> anyhow::Result<()> {
+    // the working calendar: built-in years and DATA_DIR/calendars/*.txt
+    let years =
+        calendar::load(config.data_dir.as_deref()).map_err(|e| anyhow::anyhow!("calendar {e}"))?;
+    calendar::install(years);
     if let Some(every) = config.notify_every {
         let log = config
             .data_dir

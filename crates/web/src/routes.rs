@@ -20,8 +20,8 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::state::{AppState, Config, Inner};
 use crate::{
-    api_docs, auth, books, cases, error_pages, guard, home, input, matters, meetings, menu,
-    metrics, notify, open311, problem, ratelimit, register, votes,
+    api_docs, auth, books, calendar, cases, error_pages, guard, home, input, matters, meetings,
+    menu, metrics, notify, open311, problem, ratelimit, register, votes,
 };
 
 /// Every JSON operation, by feature.
@@ -38,6 +38,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(cases::mediation_api::router())
         .merge(notify::api::router())
         .merge(open311::queue_api::router())
+        .merge(calendar::api::router())
 }
 
 /// Every page, by feature (and Open311's GeoReport v2, which has its own
