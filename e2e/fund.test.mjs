@@ -89,7 +89,7 @@ describe('two people approve a disbursement, an owner sees it', () => {
       assert.match(await row(page).locator('.purpose').innerText(), new RegExp(PURPOSE));
       await row(page).locator('button.approve').click();
       await page.waitForSelector(`#d-${id}[data-state="pending"]`);
-      assert.match(await row(page).locator('.approvals').innerText(), /amy \(committee_member\)/);
+      assert.match(await row(page).locator('.approvals').innerText(), /amy \((?:业委会委员|Owners' committee member)\)/);
       // A cannot approve a second time: the row says why and stays pending.
       await row(page).locator('button.approve').click();
       await page.waitForSelector(`#d-${id} [role="alert"]`);
@@ -108,7 +108,7 @@ describe('two people approve a disbursement, an owner sees it', () => {
       await page.goto(`${app.base}/compounds/${code}/books/queue`);
       await row(page).locator('button.approve').click();
       await page.waitForSelector(`#d-${id}[data-state="posted"]`);
-      assert.match(await row(page).locator('.approvals').innerText(), /amy \(committee_member\) \+ ben \(supervisor\)/);
+      assert.match(await row(page).locator('.approvals').innerText(), /amy \((?:业委会委员|Owners' committee member)\) \+ ben \((?:监督人|Supervisor)\)/);
       assert.equal(await row(page).locator('button.approve').count(), 0);
     });
 
@@ -122,7 +122,7 @@ describe('two people approve a disbursement, an owner sees it', () => {
       const text = await paid.innerText();
       assert.match(text, new RegExp(PURPOSE));
       assert.match(text, /35\.00/);
-      assert.match(text, /committee_member \+ supervisor/);
+      assert.match(text, /(?:业委会委员|Owners' committee member) \+ (?:监督人|Supervisor)/);
       assert.ok(!text.includes('amy') && !text.includes('ben'), 'the public board names roles, not people');
       const bankRow = page.locator('#balances tr[data-account="bank"]');
       assert.match(await bankRow.innerText(), /965\.00/);

@@ -370,7 +370,8 @@ async fn disbursement_flow_and_public_books(kind: Kind) {
     assert!(
         html.contains("corridor light bulb, building 3")
             && html.contains("Paid")
-            && html.contains("committee_member + supervisor"),
+            && html.contains("committee member + Supervisor")
+            && !html.contains("committee_member"),
         "{html}"
     );
     assert!(
@@ -622,7 +623,7 @@ async fn approval_queue_page(kind: Kind) {
     let (s, row) = form(&alice, act("approve"), &[("key", "a1")]).await;
     assert_eq!(s, StatusCode::OK);
     assert!(
-        row.contains("data-state=\"pending\"") && row.contains("alice (committee_member)"),
+        row.contains("data-state=\"pending\"") && row.contains("alice (业委会委员)"),
         "{row}"
     );
     // the same click again (same key): replayed, no error
@@ -642,11 +643,11 @@ async fn approval_queue_page(kind: Kind) {
         row.contains("role=\"alert\"") && row.contains("supervisor"),
         "{row}"
     );
-    // bob (supervisor) posts it
+    // bob (监督人) posts it
     let bob = login(&w, "bob").await;
     let (_, row) = form(&bob, act("approve"), &[("key", "b1")]).await;
     assert!(
-        row.contains("data-state=\"posted\"") && row.contains("bob (supervisor)"),
+        row.contains("data-state=\"posted\"") && row.contains("bob (监督人)"),
         "{row}"
     );
     assert!(!row.contains("class=\"approve\""));
@@ -761,7 +762,7 @@ async fn approval_refuses_forged_posts(kind: Kind) {
         .await
         .unwrap();
     assert!(html.contains("data-state=\"requested\""), "{html}");
-    assert!(!html.contains("alice (committee_member)"), "{html}");
+    assert!(!html.contains("alice (业委会委员)"), "{html}");
     assert!(
         html.contains(&format!("name=\"csrf\" value=\"{token}\"")),
         "the buttons' forms carry the token: {html}"
@@ -790,7 +791,7 @@ async fn approval_refuses_forged_posts(kind: Kind) {
     assert_eq!(r.status(), StatusCode::OK);
     let row = r.text().await.unwrap();
     assert!(
-        row.contains("data-state=\"pending\"") && row.contains("alice (committee_member)"),
+        row.contains("data-state=\"pending\"") && row.contains("alice (业委会委员)"),
         "{row}"
     );
 }

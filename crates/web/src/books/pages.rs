@@ -73,7 +73,8 @@ struct BooksPage {
     logged_in: bool,
     name: String,
     code: String,
-    accounts: Vec<(String, String, String)>,
+    /// (code, name in the reader's language, posted, available)
+    accounts: Vec<(String, String, String, String)>,
     disbursements: Vec<DisbursementRow>,
     size: i64,
     note: String,
@@ -126,6 +127,7 @@ async fn board_inner(
         .map(|a| {
             (
                 a.code.to_string(),
+                lang.t(&format!("acct.{}", a.code.as_str())).to_string(),
                 Fen(a.posted).to_string(),
                 Fen(a.available).to_string(),
             )
@@ -138,6 +140,7 @@ async fn board_inner(
             let roles = [d.first_role.clone(), d.second_role.clone()]
                 .into_iter()
                 .flatten()
+                .map(|r| lang.t(&format!("role.{r}")).to_string())
                 .collect::<Vec<_>>()
                 .join(" + ");
             (
@@ -310,11 +313,12 @@ async fn user_name(state: &AppState, id: &Option<String>) -> Option<String> {
     )
 }
 
-async fn queue_row(state: &AppState, d: fund::Disbursement, can_act: bool) -> QueueRow {
+async fn queue_row(state: &AppState, lang: Lang, d: fund::Disbursement, can_act: bool) -> QueueRow {
     let mut approvals = Vec::new();
     for (by, role) in [(&d.first_by, &d.first_role), (&d.second_by, &d.second_role)] {
         if let Some(n) = user_name(state, by).await {
-            approvals.push(format!("{n} ({})", role.clone().unwrap_or_default()));
+            let role = role.as_deref().map(|r| lang.t(&format!("role.{r}")));
+            approvals.push(format!("{n} ({})", role.unwrap_or_default()));
         }
     }
     QueueRow {
@@ -346,7 +350,7 @@ async fn queue_page(
         let mut rows = Vec::new();
         for d in fund::disbursements(&state.db, &c.id, 500).await? {
             if matches!(d.state.as_str(), "requested" | "pending") {
-                rows.push(queue_row(&state, d, can_act).await);
+                rows.push(queue_row(&state, lang, d, can_act).await);
             }
         }
         Ok::<_, ApiError>(QueuePage {
@@ -357,7 +361,7 @@ async fn queue_page(
             roles: books
                 .approver_roles
                 .iter()
-                .map(|r| r.as_str())
+                .map(|r| lang.t(&format!("role.{}", r.as_str())).to_string())
                 .collect::<Vec<_>>()
                 .join(" + "),
             can_act,
@@ -411,7 +415,7 @@ async fn queue_action(
         Ok(None) => return ApiError::not_found(format!("disbursement '{id}'")).into_response(),
         Err(e) => return ApiError::from(e).into_response(),
     };
-    let mut row = queue_row(state, d, can_act).await;
+    let mut row = queue_row(state, lang, d, can_act).await;
     row.error = error;
     page_html(&QueueRowFragment {
         lang,
