@@ -17,6 +17,7 @@ pub mod mediation;
 pub mod merkle;
 pub mod money;
 pub mod notify;
+pub mod party;
 pub mod place;
 pub mod policy;
 pub mod procedure;

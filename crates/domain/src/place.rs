@@ -164,6 +164,7 @@ str_enum!(
         PartnerUnit = "partner_unit",
         CoGovernanceTeam = "co_governance_team",
         ResidentsCommittee = "residents_committee",
+        EmployerUnit = "employer_unit",
     }
 );
 
@@ -186,6 +187,9 @@ impl OrgKind {
             | OrgKind::MediationCommittee => PlaceKind::Community,
             OrgKind::BuildingPartyGroup => PlaceKind::Building,
             OrgKind::PartnerUnit => PlaceKind::Community,
+            // 工作单位: where in-service party members work; receives their
+            // check-in receipts and contribution records
+            OrgKind::EmployerUnit => PlaceKind::District,
             _ => PlaceKind::Compound,
         }
     }

@@ -70,6 +70,11 @@ pub enum Action {
     AdoptBudget,
     /// Record an audit report on a compound's books.
     RecordAudit,
+    /// See the party members living below a place (sensitive: PIPL art. 28)
+    /// and their check-ins and figures.
+    ReadParty,
+    /// Confirm party members' check-ins and record paper ones.
+    ManageParty,
 }
 
 impl Role {
@@ -155,6 +160,11 @@ impl Role {
                 Admin | StreetAdmin | CommunityStaff | CommitteeMember
             )),
             Action::RecordAudit => Some(matches!(self, Admin | Auditor)),
+            // party membership: the party organisations and party staff only
+            Action::ReadParty | Action::ManageParty => Some(matches!(
+                self,
+                Admin | StreetAdmin | CommunityStaff | BranchSecretary
+            )),
             _ => None,
         }
     }
@@ -332,6 +342,8 @@ fn action_name(a: Action) -> &'static str {
         Action::Deliberate => "convene meetings or publish questionnaires here",
         Action::AdoptBudget => "adopt budgets and set how the books of this place run",
         Action::RecordAudit => "record audit reports on the books of this place",
+        Action::ReadParty => "see the party members of this place",
+        Action::ManageParty => "confirm the party members' check-ins here",
     }
 }
 
@@ -414,6 +426,14 @@ mod tests {
         // the auditor reads the books and the audit trail and records audits,
         // and moves no money
         assert!(on(Role::Auditor, Action::RecordAudit));
+        for &r in Role::ALL.iter() {
+            let party = matches!(
+                r,
+                Role::Admin | Role::StreetAdmin | Role::CommunityStaff | Role::BranchSecretary
+            );
+            assert_eq!(on(r, Action::ReadParty), party, "{r} reads party members");
+            assert_eq!(on(r, Action::ManageParty), party, "{r} confirms check-ins");
+        }
         assert!(on(Role::Auditor, Action::ReadBooks));
         assert!(on(Role::Auditor, Action::ReadAudit));
         for a in [

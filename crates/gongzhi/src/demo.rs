@@ -1044,6 +1044,8 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
     text.push_str(&crate::demo_books::load(db).await?);
     // Votes (issue 4): separate file, same store functions as the API.
     text.push_str(&crate::demo_votes::load(db).await?);
+    // Party members at home (issue 12): separate file, the CLI's and API's commands.
+    text.push_str(&crate::demo_party::load(db).await?);
     Ok(text)
 }
 

@@ -10,7 +10,9 @@ mod demo;
 mod demo_books;
 mod demo_cases;
 mod demo_matters;
+mod demo_party;
 mod demo_votes;
+mod party_cli;
 mod roster_cli;
 
 use anyhow::Context;
@@ -211,6 +213,15 @@ enum ImportCmd {
         #[command(flatten)]
         storage: Storage,
     },
+    /// Import party members (compound,building,unit,number,name,phone,status,employer,joined_on).
+    PartyMembers {
+        file: PathBuf,
+        /// Validate and report what would change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        storage: Storage,
+    },
 }
 
 #[derive(Subcommand)]
@@ -356,6 +367,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             dry_run,
             storage,
         }) => roster_cli::run(&file, dry_run, &storage.url()).await,
+        Command::Import(ImportCmd::PartyMembers {
+            file,
+            dry_run,
+            storage,
+        }) => party_cli::run(&file, dry_run, &storage.url()).await,
         Command::Admin(AdminCmd::CreateUser {
             username,
             admin,

@@ -29,6 +29,9 @@ mod demo_cases;
 #[path = "../src/demo_matters.rs"]
 mod demo_matters;
 #[allow(dead_code)]
+#[path = "../src/demo_party.rs"]
+mod demo_party;
+#[allow(dead_code)]
 #[path = "../src/demo_votes.rs"]
 mod demo_votes;
 
@@ -423,7 +426,7 @@ both!(no_secrets_at_rest);
 /// when the demo has no such row (a made-up id is used then).
 async fn ids_of(db: &Db, a: &register::Place) -> BTreeMap<&'static str, Option<String>> {
     let like = format!("{}%", a.path);
-    let q: [(&str, &str); 22] = [
+    let q: [(&str, &str); 24] = [
         ("owner", "SELECT owner_id AS v FROM parts WHERE compound_id = $1 AND $2 <> '' ORDER BY owner_id"),
         ("organisation", "SELECT o.id AS v FROM organisations o JOIN places p ON p.id = o.place_id WHERE p.id = $1 OR p.path LIKE $2 ORDER BY o.id"),
         ("grid", "SELECT g.id AS v FROM grids g JOIN places p ON p.id = g.place_id WHERE p.id = $1 OR p.path LIKE $2 ORDER BY g.id"),
@@ -445,6 +448,8 @@ async fn ids_of(db: &Db, a: &register::Place) -> BTreeMap<&'static str, Option<S
         ("key", "SELECT key AS v FROM procedure_library WHERE place_id = $1 AND $2 <> '' ORDER BY key"),
         ("name", "SELECT name AS v FROM settings WHERE place_id = $1 AND $2 <> '' ORDER BY name"),
         ("part", "SELECT id AS v FROM parts WHERE compound_id = $1 AND $2 <> '' ORDER BY id"),
+        ("checkin", "SELECT id AS v FROM party_checkins WHERE compound_id = $1 AND $2 <> '' ORDER BY id"),
+        ("receipt", "SELECT r.code AS v FROM party_receipts r JOIN party_checkins c ON c.id = r.checkin_id WHERE c.compound_id = $1 AND $2 <> '' ORDER BY r.code"),
         // an API token of one of A's committee members (not the resident's own)
         ("api_token", "SELECT t.id AS v FROM api_tokens t JOIN grants g ON g.user_id = t.user_id WHERE g.place_id = $1 AND g.role = 'committee_member' AND $2 <> '' ORDER BY t.id"),
     ];
@@ -452,6 +457,7 @@ async fn ids_of(db: &Db, a: &register::Place) -> BTreeMap<&'static str, Option<S
     m.insert("place", Some(a.id.clone()));
     m.insert("code", a.code.clone());
     m.insert("step", Some("0".to_string()));
+    m.insert("year", Some("2026".to_string()));
     // a user of A's (the demo's committee login)
     m.insert("username", Some("committee".to_string()));
     for (kind, sql) in q {
@@ -497,6 +503,9 @@ fn param_kind(prev: &str, param: &str) -> &'static str {
         "v2" | "services" | "requests" | "tokens" if param == "file" => "file",
         "tokens" => "api_token",
         "users" => "username",
+        "check-ins" => "checkin",
+        "check-in-receipts" => "receipt",
+        "calendar" => "year",
         _ => panic!("no row of A's for {{{param}}} after '{prev}': add it to param_kind/ids_of"),
     }
 }

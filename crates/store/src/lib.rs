@@ -20,6 +20,7 @@ pub mod meetings;
 pub mod migrate;
 pub mod notify;
 pub mod open311;
+pub mod party;
 pub mod payments;
 pub mod procedures;
 pub mod register;

@@ -93,6 +93,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0011_spending.sqlite.sql"),
         postgres: include_str!("../migrations/0011_spending.postgres.sql"),
     },
+    Migration {
+        version: 12,
+        name: "party",
+        common: include_str!("../migrations/0012_party.sql"),
+        sqlite: include_str!("../migrations/0012_party.sqlite.sql"),
+        postgres: include_str!("../migrations/0012_party.postgres.sql"),
+    },
 ];
 
 pub async fn run(db: &Db) -> Result<(), StoreError> {

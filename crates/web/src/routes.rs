@@ -21,7 +21,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::state::{AppState, Config, Inner};
 use crate::{
     api_docs, auth, books, calendar, cases, error_pages, guard, home, input, matters, meetings,
-    menu, metrics, notify, open311, problem, ratelimit, register, votes,
+    menu, metrics, notify, open311, party, problem, ratelimit, register, votes,
 };
 
 /// Every JSON operation, by feature.
@@ -39,6 +39,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(notify::api::router())
         .merge(open311::queue_api::router())
         .merge(calendar::api::router())
+        .merge(party::api::router())
 }
 
 /// Every page, by feature (and Open311's GeoReport v2, which has its own
@@ -59,7 +60,7 @@ fn pages() -> Router<AppState> {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Gongzhi API", description = "Residential-compound co-governance: register, access, and what is built on them. Errors are RFC 9457 problem+json."),
-    tags((name = "auth"), (name = "register"), (name = "access"), (name = "public"), (name = "votes"), (name = "matters"), (name = "cases"))
+    tags((name = "auth"), (name = "register"), (name = "access"), (name = "public"), (name = "votes"), (name = "matters"), (name = "cases"), (name = "party"))
 )]
 struct ApiDoc;
 
