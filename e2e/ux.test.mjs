@@ -19,18 +19,22 @@ const SMALL = { viewport: { width: 360, height: 800 }, deviceScaleFactor: 1, isM
 const SHOT = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, isMobile: true, hasTouch: true };
 
 const ALL = ['menu.home', 'menu.household', 'menu.queue', 'menu.approvals', 'menu.books', 'menu.votes',
-  'menu.matters', 'menu.cases', 'menu.notifications', 'menu.report', 'menu.report_for', 'menu.places'];
-const STAFF = ['menu.home', 'menu.queue', 'menu.votes', 'menu.matters', 'menu.cases', 'menu.notifications', 'menu.places'];
+  'menu.matters', 'menu.cases', 'menu.notifications', 'menu.report', 'menu.report_for', 'menu.places',
+  'menu.party', 'menu.party_branch', 'menu.employer'];
+const STAFF = ['menu.home', 'menu.queue', 'menu.votes', 'menu.matters', 'menu.cases', 'menu.notifications', 'menu.party_branch', 'menu.places'];
 // The demo's logins and the menu each role is expected to have.
 const MENUS = {
   owner: ['menu.home', 'menu.household', 'menu.books', 'menu.votes', 'menu.cases', 'menu.notifications', 'menu.report'],
   grid: ['menu.home', 'menu.queue', 'menu.books', 'menu.cases', 'menu.notifications', 'menu.report_for'],
-  committee: ['menu.home', 'menu.queue', 'menu.approvals', 'menu.books', 'menu.votes', 'menu.matters', 'menu.cases', 'menu.notifications', 'menu.report_for'],
+  committee: ['menu.home', 'menu.queue', 'menu.approvals', 'menu.books', 'menu.votes', 'menu.matters', 'menu.cases', 'menu.notifications', 'menu.report_for', 'menu.party_branch'],
   steward: ['menu.home', 'menu.queue', 'menu.approvals', 'menu.books', 'menu.cases', 'menu.notifications', 'menu.report_for'],
   supervisor: ['menu.home', 'menu.approvals', 'menu.books', 'menu.matters'],
   community: STAFF,
   street: STAFF,
   admin: STAFF,
+  member: ['menu.home', 'menu.books', 'menu.votes', 'menu.cases', 'menu.notifications', 'menu.report', 'menu.party'],
+  branch: ['menu.home', 'menu.queue', 'menu.approvals', 'menu.books', 'menu.matters', 'menu.cases', 'menu.notifications', 'menu.report_for', 'menu.party_branch'],
+  employer: ['menu.home', 'menu.employer'],
 };
 // The home's summary tiles each role is expected to see.
 const TILES = {

@@ -966,3 +966,16 @@ pub async fn flats_for_import(
         })
         .collect()
 }
+
+/// Whether `person_id` is a current contact of an employer unit.
+pub async fn is_employer_contact(db: &Db, person_id: &str, now: i64) -> Result<bool, StoreError> {
+    Ok(sqlx::query(
+        "SELECT 1 AS one FROM memberships ms JOIN organisations o ON o.id = ms.org_id AND o.kind = 'employer_unit' \
+         WHERE ms.person_id = $1 AND ms.term_start <= $2 AND (ms.term_end IS NULL OR ms.term_end > $2) LIMIT 1",
+    )
+    .bind(person_id)
+    .bind(now)
+    .fetch_optional(db.reader())
+    .await?
+    .is_some())
+}

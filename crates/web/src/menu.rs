@@ -38,6 +38,10 @@ pub struct Basis {
     pub scopes: Vec<Scope>,
     /// The owners of record linked to the user's account.
     pub owners: Vec<String>,
+    /// The account's person is in the party member register.
+    pub party_member: bool,
+    /// The account's person is a current contact of an employer unit.
+    pub employer_contact: bool,
 }
 
 fn may(actor: &Actor, action: Action, path: &[String]) -> bool {
@@ -113,6 +117,19 @@ pub fn entries(actor: &Actor, basis: &Basis) -> Vec<Entry> {
         };
         push(key, "/cases/new".into());
     }
+    // Party members at home: one's own check-in; the branch's console;
+    // an employer unit's receipts.
+    if basis.party_member {
+        push("menu.party", "/party".into());
+    }
+    for s in &basis.scopes {
+        if may(actor, Action::ReadParty, &s.path) {
+            push("menu.party_branch", format!("/places/{}/party", s.id));
+        }
+    }
+    if basis.employer_contact {
+        push("menu.employer", "/party/employer".into());
+    }
     // The register: places, for the staff who keep it.
     for s in &basis.scopes {
         if s.kind != "compound" && may(actor, Action::WriteRegister, &s.path) {
@@ -170,7 +187,28 @@ pub async fn basis(state: &AppState, user: &CurrentUser) -> Basis {
     let owners = gongzhi_store::auth::owners_of_user(&state.db, &user.user_id)
         .await
         .unwrap_or_default();
-    Basis { scopes, owners }
+    let person = gongzhi_store::auth::get_user(&state.db, &user.user_id)
+        .await
+        .ok()
+        .and_then(|u| u.person_id);
+    let (mut party_member, mut employer_contact) = (false, false);
+    if let Some(p) = person {
+        let year = gongzhi_store::party::year_of(gongzhi_store::db::now_ms());
+        party_member = matches!(
+            gongzhi_store::party::member_of_person(&state.db, &p, year).await,
+            Ok(Some(_))
+        );
+        employer_contact =
+            gongzhi_store::party::is_employer_contact(&state.db, &p, gongzhi_store::db::now_ms())
+                .await
+                .unwrap_or(false);
+    }
+    Basis {
+        scopes,
+        owners,
+        party_member,
+        employer_contact,
+    }
 }
 
 /// The menu of a page being served.
@@ -287,6 +325,7 @@ mod tests {
         let b = Basis {
             scopes: vec![compound()],
             owners: vec![],
+            ..Default::default()
         };
         let owner = Basis {
             owners: vec!["o1".into()],
@@ -339,6 +378,7 @@ mod tests {
                 compound: None,
             }],
             owners: vec![],
+            ..Default::default()
         };
         let staff = keys(&actor(Role::CommunityStaff, &["s", "m"], None), &community);
         assert_eq!(
@@ -350,6 +390,7 @@ mod tests {
                 "menu.matters",
                 "menu.cases",
                 "menu.notifications",
+                "menu.party_branch",
                 "menu.places"
             ]
         );
@@ -363,6 +404,7 @@ mod tests {
                 compound: Some(("jc".into(), ids(&["s", "m", "c"]))),
             }],
             owners: vec![],
+            ..Default::default()
         };
         let head = keys(
             &actor(Role::BuildingHead, &["s", "m", "c", "b"], None),
@@ -381,10 +423,44 @@ mod tests {
     }
 
     #[test]
+    fn party_entries_follow_the_register_and_the_policy() {
+        let b = Basis {
+            scopes: vec![compound()],
+            ..Default::default()
+        };
+        let owner = actor(Role::Owner, &["s", "m", "c"], None);
+        assert!(!keys(&owner, &b).iter().any(|k| k.starts_with("menu.party")));
+        let member = Basis {
+            party_member: true,
+            ..b.clone()
+        };
+        assert!(keys(&owner, &member).contains(&"menu.party"));
+        let secretary = keys(&actor(Role::BranchSecretary, &["s", "m", "c"], None), &b);
+        assert!(secretary.contains(&"menu.party_branch"), "{secretary:?}");
+        let committee = keys(&actor(Role::CommitteeMember, &["s", "m", "c"], None), &b);
+        assert!(!committee.contains(&"menu.party_branch"), "{committee:?}");
+        let contact = Basis {
+            employer_contact: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            keys(
+                &Actor {
+                    user_id: "u".into(),
+                    grants: vec![]
+                },
+                &contact
+            ),
+            ["menu.home", "menu.employer"]
+        );
+    }
+
+    #[test]
     fn a_resident_sees_no_staff_entries() {
         let b = Basis {
             scopes: vec![compound()],
             owners: vec![],
+            ..Default::default()
         };
         let got = keys(&actor(Role::Resident, &["s", "m", "c"], None), &b);
         for k in [

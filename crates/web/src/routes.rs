@@ -54,6 +54,7 @@ fn pages() -> Router<AppState> {
         .merge(meetings::pages::router())
         .merge(cases::pages::router())
         .merge(notify::pages::router())
+        .merge(party::pages::router())
         .merge(open311::api::router())
 }
 
