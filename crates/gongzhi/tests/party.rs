@@ -194,6 +194,7 @@ async fn imports_with_errors_by_row_and_all_or_nothing(kind: Kind) {
 both!(imports_with_errors_by_row_and_all_or_nothing);
 
 struct World {
+    url: String,
     _dir: Option<PathBuf>,
     _tmp: tempfile::TempDir,
     base: String,
@@ -313,6 +314,7 @@ async fn world(kind: Kind) -> World {
         gongzhi_web::serve_on(db, listener, gongzhi_web::Config::default()).await
     });
     World {
+        url,
         _dir: dir,
         _tmp: tmp,
         base,
@@ -564,3 +566,141 @@ async fn check_in_receipt_employer_and_figures(kind: Kind) {
 }
 
 both!(check_in_receipt_employer_and_figures);
+
+/// The session's CSRF token, as every page carries it.
+async fn csrf(c: &reqwest::Client, base: &str) -> String {
+    let html = c
+        .get(format!("{base}/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    html.split("name=\"csrf-token\" content=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_default()
+        .to_string()
+}
+
+async fn page(c: &reqwest::Client, url: String) -> (StatusCode, String) {
+    let r = c.get(url).send().await.unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+async fn form(
+    c: &reqwest::Client,
+    base: &str,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> (StatusCode, String) {
+    let token = csrf(c, base).await;
+    let mut all = vec![("csrf", token.as_str())];
+    all.extend_from_slice(fields);
+    let r = c
+        .post(format!("{base}{path}"))
+        .header("origin", base)
+        .form(&all)
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+async fn pages_refuse_what_the_api_refuses(kind: Kind) {
+    let w = world(kind).await;
+    let (sec_a, sec_b, zhang, zhang_sec) = (
+        login(&w, "sec_a").await,
+        login(&w, "sec_b").await,
+        login(&w, "zhang").await,
+        login(&w, "zhang_sec").await,
+    );
+    let b = &w.base;
+    // the member's page offers the check-in; the branch console of A is A's alone
+    let (s, html) = page(&zhang, format!("{b}/party")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        html.contains("id=\"check-in-form\"") && html.contains("张三"),
+        "{html}"
+    );
+    let (s, _) = page(&sec_b, format!("{b}/places/{}/party", w.a_id)).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "a foreign branch's console");
+    let (s, _) = page(&zhang, format!("{b}/places/{}/party", w.a_id)).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "an owner has no console");
+    let (s, html) = page(&sec_a, format!("{b}/places/{}/party", w.a_id)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        html.contains("138****8000") && !html.contains("13800138000"),
+        "phones masked"
+    );
+    // a receipt page before any receipt: an error page in the reader's language
+    let (s, html) = page(&zhang, format!("{b}/party/receipt")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(html.contains("还没有回执"), "{html}");
+    // the member checks in through the page; twice is refused
+    let (s, _) = form(&zhang, b, "/party/check-in", &[]).await;
+    assert!(s.is_redirection() || s == StatusCode::OK, "{s}");
+    let (s, _) = form(&zhang, b, "/party/check-in", &[]).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    let db = Db::connect(&w.url).await.unwrap();
+    let checkin: String = sqlx::query("SELECT id FROM party_checkins")
+        .fetch_one(db.reader())
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    // B's branch cannot confirm A's check-in through its own console; 张三 not their own
+    let (s, _) = form(
+        &sec_b,
+        b,
+        &format!("/places/{}/party/confirm", w.b_id),
+        &[("checkin_id", &checkin)],
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, html) = form(
+        &zhang_sec,
+        b,
+        &format!("/places/{}/party/confirm", w.a_id),
+        &[("checkin_id", &checkin)],
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    let (s, _) = form(
+        &sec_a,
+        b,
+        &format!("/places/{}/party/confirm", w.a_id),
+        &[("checkin_id", &checkin)],
+    )
+    .await;
+    assert!(s.is_redirection() || s == StatusCode::OK, "{s}");
+    // a paper form for a member of another compound is refused, naming no one
+    let wang: String = sqlx::query("SELECT m.id FROM party_members m JOIN people p ON p.id = m.person_id WHERE p.name = '王五'")
+        .fetch_one(db.reader())
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    let (s, html) = form(
+        &sec_a,
+        b,
+        &format!("/places/{}/party/paper", w.a_id),
+        &[("member_id", &wang)],
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!html.contains("王五"), "{html}");
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM party_checkins").await, 1);
+    // the public check page: a bad code is a 404 page, no login needed
+    let (s, html) = page(
+        &reqwest::Client::new(),
+        format!("{b}/check-in-receipts?code=ZZZZZZZZ"),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(html.contains("id=\"check-unknown\""), "{html}");
+    db.close().await;
+}
+
+both!(pages_refuse_what_the_api_refuses);
