@@ -3,6 +3,7 @@
 mod audit_vote;
 mod bench;
 mod bench_cases;
+mod bench_party;
 mod bench_votes;
 mod books_bench;
 mod books_cli;
@@ -184,6 +185,17 @@ enum BenchCmd {
         seconds: u64,
         #[arg(long, default_value_t = 16)]
         concurrency: usize,
+    },
+    /// Party members: importing N (one per flat of a street of 100 compounds), re-importing,
+    /// and the street's party-stats (p50/p99).
+    Party {
+        #[arg(long, default_value_t = 100_000)]
+        members: usize,
+        /// Times the street's figures are computed.
+        #[arg(long, default_value_t = 50)]
+        repeats: usize,
+        #[command(flatten)]
+        storage: Storage,
     },
     /// Votes: domain tally of N ballots; freezing, casting and closing on a 10,000-part register;
     /// ballots through the HTTP API; closing (tallying from the database) a vote of N ballots.
@@ -437,6 +449,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 "revoked {} API token(s) and {} session(s) of {username}",
                 r.tokens, r.sessions
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCmd::Party {
+            members,
+            repeats,
+            storage,
+        }) => {
+            bench_party::run(members, &storage.url(), repeats).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench(BenchCmd::Import { rows, storage }) => {
