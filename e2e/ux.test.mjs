@@ -53,6 +53,19 @@ function kindOf(path) {
     .join('/');
 }
 
+/**
+ * Codes a page shows as text (snake_case identifiers such as `expense_repair`
+ * or `compound_branch`) instead of their names: the visible text is the HTML
+ * without tags, scripts, styles and `<code>` (ids and codes meant as such).
+ */
+function untranslated(html) {
+  const text = html
+    .replace(/<(script|style|code|head)[\s\S]*?<\/\1>/g, ' ')
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&[a-z#0-9]+;/g, ' ');
+  return [...new Set([...text.matchAll(/\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b/g)].map((m) => m[0]))];
+}
+
 /** Runs `fn` over `items`, `n` at a time. */
 async function pool(items, n, fn) {
   const queue = [...items];
@@ -126,6 +139,7 @@ describe('a home and a menu for every role, on a phone', () => {
         // Depth 1: the home and its menu; depth 2: what those pages link to.
         const home = await links(page);
         const seen = new Map([['/', 200]]);
+        const raw = []; // snake_case codes in a page's visible text
         const kinds = new Map(); // kind of page → one path
         const fetchAll = async (paths) => {
           const found = new Set();
@@ -136,7 +150,9 @@ describe('a home and a menu for every role, on a phone', () => {
             seen.set(p, r.status());
             if (r.status() !== 200 || !(r.headers()['content-type'] || '').startsWith('text/html')) return;
             if (!kinds.has(kindOf(p))) kinds.set(kindOf(p), p);
-            for (const m of (await r.text()).matchAll(/href="([^"]+)"/g)) {
+            const html = await r.text();
+            for (const code of untranslated(html)) raw.push(`${p}: ${code}`);
+            for (const m of html.matchAll(/href="([^"]+)"/g)) {
               const u = new URL(m[1].replaceAll('&amp;', '&'), `${app.base}${p}`);
               if (u.origin === app.base && !u.search.includes('lang=') && !u.pathname.startsWith('/assets/')) {
                 found.add(u.pathname + u.search);
@@ -147,6 +163,7 @@ describe('a home and a menu for every role, on a phone', () => {
         };
         const depth2 = await fetchAll(home);
         await fetchAll(depth2);
+        assert.deepEqual(raw, [], `${username}: codes shown to a person untranslated`);
         const bad = [...seen].filter(([, s]) => s !== 200);
         assert.deepEqual(bad, [], `${username}: links that do not answer 200`);
         assert.ok(seen.size > expected.length, `${username}: crawled ${seen.size} pages`);

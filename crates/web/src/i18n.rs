@@ -315,6 +315,28 @@ pub const MESSAGES: &[(&str, &str, &str, &str)] = &[
     ("org.community_party_committee", "社区党委", "社區黨委", "Community party committee"),
     ("org.compound_branch", "小区党支部", "小區黨支部", "Compound party branch"),
     ("org.building_party_group", "楼栋党小组", "樓棟黨小組", "Building party group"),
+    ("gridkind.community", "社区网格", "社區網格", "Community grid"),
+    ("gridkind.compound", "小区网格", "小區網格", "Compound grid"),
+    ("gridkind.micro", "微网格", "微網格", "Micro-grid"),
+    ("grid.warn_small", "户数少于 30 户", "戶數少於 30 戶", "fewer than 30 households"),
+    ("grid.warn_large", "户数多于 100 户", "戶數多於 100 戶", "more than 100 households"),
+    ("mrole.secretary", "书记", "書記", "Secretary"),
+    ("mrole.deputy_secretary", "副书记", "副書記", "Deputy secretary"),
+    ("mrole.chair", "主任", "主任", "Chair"),
+    ("mrole.vice_chair", "副主任", "副主任", "Vice chair"),
+    ("mrole.member", "成员", "成員", "Member"),
+    ("mrole.manager", "经理", "經理", "Manager"),
+    ("mrole.staff", "工作人员", "工作人員", "Staff"),
+    ("mrole.supervisor", "监督员", "監督員", "Supervisor"),
+    ("mrole.mediator", "调解员", "調解員", "Mediator"),
+    ("mrole.chief_convener", "总召集人", "總召集人", "Chief convener"),
+    ("mrole.vice_convener", "副召集人", "副召集人", "Vice convener"),
+    ("mrole.building_convener", "楼栋召集人", "樓棟召集人", "Building convener"),
+    ("five.in_service_party_member", "在职党员", "在職黨員", "In-service party member"),
+    ("five.community_committee_member", "社区两委成员", "社區兩委成員", "Community committee member"),
+    ("five.grid_worker", "网格员", "網格員", "Grid worker"),
+    ("five.property_staff", "物业人员", "物業人員", "Property staff"),
+    ("five.owners_committee_member", "业委会成员", "業委會成員", "Owners' committee member"),
     ("org.employer_unit", "工作单位", "工作單位", "Employer unit"),
     ("org.owners_committee", "业委会", "業委會", "Owners' committee"),
     ("org.property_management_committee", "物管会", "物管會", "Property management committee"),
@@ -622,6 +644,34 @@ mod tests {
             );
         }
         // Account codes and transfer kinds are shown by name on the board.
+        for k in gongzhi_domain::place::MemberRole::ALL {
+            let key = format!("mrole.{}", k.as_str());
+            assert!(
+                MESSAGES.iter().any(|m| m.0 == key),
+                "missing translation for {key}"
+            );
+        }
+        for k in gongzhi_domain::place::FiveMemberType::ALL {
+            let key = format!("five.{}", k.as_str());
+            assert!(
+                MESSAGES.iter().any(|m| m.0 == key),
+                "missing translation for {key}"
+            );
+        }
+        for k in gongzhi_domain::place::GridKind::ALL {
+            let key = format!("gridkind.{}", k.as_str());
+            assert!(
+                MESSAGES.iter().any(|m| m.0 == key),
+                "missing translation for {key}"
+            );
+        }
+        for k in gongzhi_domain::place::OrgKind::ALL {
+            let key = format!("org.{}", k.as_str());
+            assert!(
+                MESSAGES.iter().any(|m| m.0 == key),
+                "missing translation for {key}"
+            );
+        }
         for code in gongzhi_domain::ledger::AccountCode::ALL {
             let key = format!("acct.{}", code.as_str());
             assert!(

@@ -916,7 +916,7 @@ async fn budget_endpoints(kind: Kind) {
         html.contains(&format!("<code id=\"budget-vote\">{passed}</code>")),
         "{html}"
     );
-    assert!(html.contains("<tr data-category=\"expense_repair\"><td><code>expense_repair</code></td><td class=\"num\">1000.00</td><td class=\"num\">35.00</td><td class=\"num\">965.00</td><td class=\"num\">3.50</td></tr>"), "{html}");
+    assert!(html.contains("<tr data-category=\"expense_repair\"><td>维修支出</td><td class=\"num\">1000.00</td><td class=\"num\">35.00</td><td class=\"num\">965.00</td><td class=\"num\">3.50</td></tr>"), "{html}");
     // verify recomputes the budget leaf with the others
     let es = get(public(&w, "entries")).await;
     assert_eq!(es["entries"][0]["body"]["type"], "budget");

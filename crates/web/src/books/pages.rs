@@ -80,8 +80,8 @@ struct BooksPage {
     note: String,
     base: String,
     year: i32,
-    /// category, budget, actual, remaining, used %, over budget
-    budget: Vec<(String, String, String, String, String, bool)>,
+    /// category, budget, actual, remaining, used %, over budget, category's name
+    budget: Vec<(String, String, String, String, String, bool, String)>,
     budget_vote: String,
     audit: gongzhi_store::audits::Status,
     /// Every transfer of the year, newest first, one page of them.
@@ -168,6 +168,7 @@ async fn board_inner(
                 Fen(l.remaining).to_string(),
                 l.used_bp.map_or("—".to_string(), |bp| Fen(bp).to_string()),
                 l.remaining < 0,
+                lang.t(&format!("acct.{}", l.category)).to_string(),
             )
         })
         .collect();

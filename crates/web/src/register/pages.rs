@@ -250,12 +250,21 @@ pub async fn place(
                 .map(|g| {
                     (
                         g.name,
-                        g.kind,
+                        lang.t(&format!("gridkind.{}", g.kind)).to_string(),
                         g.households,
                         g.worker
                             .map(|w| format!("{} {}", w.name, w.phone.unwrap_or_default()))
                             .unwrap_or_default(),
-                        g.warning.unwrap_or_default(),
+                        match g.warning {
+                            None => String::new(),
+                            Some(_)
+                                if g.households
+                                    < gongzhi_domain::place::MICRO_GRID_MIN_HOUSEHOLDS as i64 =>
+                            {
+                                lang.t("grid.warn_small").to_string()
+                            }
+                            Some(_) => lang.t("grid.warn_large").to_string(),
+                        },
                     )
                 })
                 .collect();
@@ -265,15 +274,17 @@ pub async fn place(
                 .map(|o| {
                     (
                         o.name,
-                        o.kind,
+                        lang.t(&format!("org.{}", o.kind)).to_string(),
                         o.members
                             .into_iter()
                             .map(|m| {
                                 format!(
                                     "{} · {}{} {}",
                                     m.person.name,
-                                    m.role,
-                                    m.member_type.map(|t| format!(" ({t})")).unwrap_or_default(),
+                                    lang.t(&format!("mrole.{}", m.role)),
+                                    m.member_type
+                                        .map(|t| format!(" ({})", lang.t(&format!("five.{t}"))))
+                                        .unwrap_or_default(),
                                     m.person.phone.unwrap_or_default()
                                 )
                             })
