@@ -635,3 +635,117 @@ pub async fn owners_of_user(db: &Db, user_id: &str) -> Result<Vec<String>, Store
         .await?;
     rows.iter().map(|r| db::s(r, "owner_id")).collect()
 }
+
+/// Links a user account to an owner of record ([`link_owner`]) and records
+/// `owner.link_account` over the owner's place (`scope_path`), in one
+/// transaction.
+pub async fn link_owner_account(
+    db: &Db,
+    actor: &str,
+    user_id: &str,
+    owner_id: &str,
+    scope_path: &str,
+) -> Result<(), StoreError> {
+    let args = (
+        actor.to_string(),
+        user_id.to_string(),
+        owner_id.to_string(),
+        scope_path.to_string(),
+    );
+    db.write_with(args, |tx, (actor, uid, id, scope)| {
+        Box::pin(async move {
+            link_owner(tx, &actor, &uid, &id).await?;
+            let e = Entry {
+                actor,
+                action: "owner.link_account".into(),
+                entity: "owner".into(),
+                entity_id: id,
+                scope_path: scope,
+                before: None,
+                after: Some(json!({"user_id": uid})),
+            };
+            audit::record(tx, e).await
+        })
+    })
+    .await
+}
+
+// Commands: each takes `&Db` and owns its transaction.
+
+/// Gives a user a role over a place or grid ([`add_grant`]); its id.
+pub async fn grant(
+    db: &Db,
+    actor: &str,
+    user_id: &str,
+    role: Role,
+    place_id: Option<&str>,
+    grid_id: Option<&str>,
+) -> Result<String, StoreError> {
+    let args = (
+        (actor.to_string(), user_id.to_string()),
+        (place_id.map(str::to_string), grid_id.map(str::to_string)),
+    );
+    db.write_with(args, move |tx, ((actor, uid), (place, grid))| {
+        Box::pin(async move {
+            add_grant(tx, &actor, &uid, role, place.as_deref(), grid.as_deref()).await
+        })
+    })
+    .await
+}
+
+/// Issues an API token ([`create_api_token_for`]).
+pub async fn issue_token(
+    db: &Db,
+    actor: &str,
+    user_id: &str,
+    name: &str,
+    days: Option<i64>,
+) -> Result<NewToken, StoreError> {
+    let args = (actor.to_string(), user_id.to_string(), name.to_string());
+    db.write_with(args, move |tx, (actor, uid, name)| {
+        Box::pin(async move { create_api_token_for(tx, &actor, &uid, &name, days).await })
+    })
+    .await
+}
+
+/// Revokes one of a user's tokens ([`revoke_token`]).
+pub async fn revoke(db: &Db, actor: &str, user_id: &str, token_id: &str) -> Result<(), StoreError> {
+    let args = (actor.to_string(), user_id.to_string(), token_id.to_string());
+    db.write_with(args, |tx, (actor, uid, id)| {
+        Box::pin(async move { revoke_token(tx, &actor, &uid, &id).await })
+    })
+    .await
+}
+
+/// Sets a user's password hash and revokes their tokens and sessions
+/// ([`change_password`]).
+pub async fn set_password(
+    db: &Db,
+    actor: &str,
+    user_id: &str,
+    password_hash: &str,
+) -> Result<Revoked, StoreError> {
+    let args = (
+        actor.to_string(),
+        user_id.to_string(),
+        password_hash.to_string(),
+    );
+    db.write_with(args, |tx, (actor, uid, hash)| {
+        Box::pin(async move { change_password(tx, &actor, &uid, &hash).await })
+    })
+    .await
+}
+
+/// Revokes every token and session of a user ([`revoke_all`]).
+pub async fn revoke_credentials(
+    db: &Db,
+    actor: &str,
+    user_id: &str,
+    reason: &str,
+) -> Result<Revoked, StoreError> {
+    let args = (actor.to_string(), user_id.to_string(), reason.to_string());
+    db.write_with(args, |tx, (actor, uid, reason)| {
+        Box::pin(async move { revoke_all(tx, &actor, &uid, &reason).await })
+    })
+    .await
+}

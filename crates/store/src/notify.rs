@@ -378,3 +378,20 @@ pub async fn deliveries_of_case(
         })
         .collect()
 }
+
+/// Marks one of the user's notifications read ([`mark_read`]).
+pub async fn read(db: &Db, user_id: &str, id: &str, now: i64) -> Result<(), StoreError> {
+    db.write_with(
+        (user_id.to_string(), id.to_string()),
+        move |tx, (uid, id)| Box::pin(async move { mark_read(tx, &uid, &id, now).await }),
+    )
+    .await
+}
+
+/// Marks all the user's notifications read ([`mark_all_read`]); how many.
+pub async fn read_all(db: &Db, user_id: &str, now: i64) -> Result<u64, StoreError> {
+    db.write_with(user_id.to_string(), move |tx, uid| {
+        Box::pin(async move { mark_all_read(tx, &uid, now).await })
+    })
+    .await
+}

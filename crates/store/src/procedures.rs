@@ -118,3 +118,18 @@ pub async fn resolve(db: &Db, place: &Place, key: &str) -> Result<Procedure, Sto
             )
         })
 }
+
+/// Defines (a new version of) a place's own procedure ([`define`]) in its
+/// own transaction.
+pub async fn define_for(
+    db: &Db,
+    actor: &str,
+    place: &Place,
+    p: &Procedure,
+) -> Result<LocalProcedure, StoreError> {
+    let args = (actor.to_string(), place.clone(), p.clone());
+    db.write_with(args, |tx, (actor, place, p)| {
+        Box::pin(async move { define(tx, &actor, &place, &p).await })
+    })
+    .await
+}

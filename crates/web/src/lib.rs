@@ -22,6 +22,7 @@ pub mod menu;
 pub mod metrics;
 pub mod notify;
 pub mod open311;
+pub mod page;
 pub mod problem;
 pub mod ratelimit;
 pub mod register;

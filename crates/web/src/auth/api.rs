@@ -10,7 +10,7 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use gongzhi_domain::policy::{self, Action, Target};
+use gongzhi_domain::policy::Action;
 use gongzhi_store::auth;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -43,16 +43,14 @@ async fn create_token(
     user: CurrentUser,
     ApiJson(body): ApiJson<TokenBody>,
 ) -> Result<(StatusCode, Json<auth::NewToken>), ApiError> {
-    let uid = user.user_id.clone();
-    let actor = user.audit_name();
-    let token = state
-        .db
-        .write(move |tx| {
-            let (uid, actor, name) = (uid.clone(), actor.clone(), body.name.clone());
-            let days = body.expires_in_days;
-            Box::pin(async move { auth::create_api_token_for(tx, &actor, &uid, &name, days).await })
-        })
-        .await?;
+    let token = auth::issue_token(
+        &state.db,
+        &user.audit_name(),
+        &user.user_id,
+        &body.name,
+        body.expires_in_days,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(token)))
 }
 
@@ -79,15 +77,7 @@ async fn revoke_token(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let uid = user.user_id.clone();
-    let actor = user.audit_name();
-    state
-        .db
-        .write(move |tx| {
-            let (uid, actor, id) = (uid.clone(), actor.clone(), id.clone());
-            Box::pin(async move { auth::revoke_token(tx, &actor, &uid, &id).await })
-        })
-        .await?;
+    auth::revoke(&state.db, &user.audit_name(), &user.user_id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -136,14 +126,7 @@ async fn change_password(
                 "password hashing failed",
             )
         })??;
-    let (uid, actor) = (user.user_id.clone(), user.audit_name());
-    let revoked = state
-        .db
-        .write(move |tx| {
-            let (uid, actor, hash) = (uid.clone(), actor.clone(), hash.clone());
-            Box::pin(async move { auth::change_password(tx, &actor, &uid, &hash).await })
-        })
-        .await?;
+    let revoked = auth::set_password(&state.db, &user.audit_name(), &user.user_id, &hash).await?;
     let body = Json(json!({"revoked": revoked}));
     if session::cookie(&headers, session::SESSION_COOKIE).is_none() {
         return Ok(body.into_response());
@@ -176,16 +159,9 @@ async fn revoke_user_credentials(
     user: CurrentUser,
     Path(username): Path<String>,
 ) -> Result<Json<auth::Revoked>, ApiError> {
-    policy::authorize(&user.actor, Action::ManageAccess, Target { path: &[] })
+    crate::access::check_path(&user, &[], Action::ManageAccess)
         .map_err(|_| ApiError::forbidden("only an administrator revokes a user's credentials"))?;
     let target = auth::user_id_by_name(&state.db, &username).await?;
-    let actor = user.audit_name();
-    let revoked = state
-        .db
-        .write(move |tx| {
-            let (actor, target) = (actor.clone(), target.clone());
-            Box::pin(async move { auth::revoke_all(tx, &actor, &target, "admin").await })
-        })
-        .await?;
+    let revoked = auth::revoke_credentials(&state.db, &user.audit_name(), &target, "admin").await?;
     Ok(Json(revoked))
 }

@@ -3,6 +3,7 @@
 //! community's own), each step recorded by someone holding one of the step's
 //! roles over the scope, in order and within its day limits.
 
+use super::{take_step, visible};
 use crate::access::{check, check_place};
 use crate::problem::{ApiError, ApiJson};
 use crate::session::CurrentUser;
@@ -10,9 +11,9 @@ use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use gongzhi_domain::policy::{self, Action};
+use gongzhi_domain::policy::Action;
 use gongzhi_domain::procedure::{self, Procedure};
-use gongzhi_store::{db, matters, procedures as library};
+use gongzhi_store::{matters, procedures as library};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
@@ -70,14 +71,7 @@ async fn define_procedure(
             format!("the body's key '{}' is not the path's '{key}'", p.key),
         ));
     }
-    let actor = user.audit_name();
-    let lp = state
-        .db
-        .write(move |tx| {
-            let (actor, place, p) = (actor.clone(), place.clone(), p.clone());
-            Box::pin(async move { library::define(tx, &actor, &place, &p).await })
-        })
-        .await?;
+    let lp = library::define_for(&state.db, &user.audit_name(), &place, &p).await?;
     Ok(Json(json!(lp)))
 }
 
@@ -110,34 +104,8 @@ async fn create_matter(
         ProcedureSpec::Builtin(k) => library::resolve(&state.db, &place, &k).await?,
         ProcedureSpec::Custom(p) => p,
     };
-    let actor = user.audit_name();
-    let m = state
-        .db
-        .write(move |tx| {
-            let (actor, place, title, p) =
-                (actor.clone(), place.clone(), body.title.clone(), p.clone());
-            Box::pin(async move { matters::create_matter(tx, &actor, &place, &title, &p).await })
-        })
-        .await?;
+    let m = matters::raise(&state.db, &user.audit_name(), &place, &body.title, &p).await?;
     Ok((StatusCode::CREATED, Json(json!(m))))
-}
-
-pub async fn visible(
-    state: &AppState,
-    user: &CurrentUser,
-    id: &str,
-) -> Result<(matters::MatterView, gongzhi_store::register::Place), ApiError> {
-    let m = matters::get_matter(&state.db, id)
-        .await
-        .map_err(crate::problem::or_not_found(format!(
-            "matter '{id}' not found"
-        )))?;
-    let (place, _) = check(state, user, &m.place_id, Action::ReadStructure)
-        .await
-        .map_err(crate::problem::hidden_as_not_found(format!(
-            "matter '{id}' not found"
-        )))?;
-    Ok((m, place))
 }
 
 /// A matter with its procedure, the steps done and the next step.
@@ -182,48 +150,6 @@ async fn record_step(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<StepBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let done = record(&state, &user, &id, body.step, body.note, body.vote_id).await?;
+    let done = take_step(&state, &user, &id, body.step, body.note, body.vote_id).await?;
     Ok((StatusCode::CREATED, Json(json!(done))))
-}
-
-/// Records the next step of a matter visible to `user`, with the roles they
-/// hold over its scope (shared by the API and the matter page).
-pub async fn record(
-    state: &AppState,
-    user: &CurrentUser,
-    id: &str,
-    step: String,
-    note: String,
-    vote_id: Option<String>,
-) -> Result<matters::StepDone, ApiError> {
-    let (_, place) = visible(state, user, id).await?;
-    let roles = policy::roles_over(&user.actor, &place.path_ids());
-    let actor = user.audit_name();
-    let id = id.to_string();
-    Ok(state
-        .db
-        .write(move |tx| {
-            let (actor, id, roles, step, note, vote) = (
-                actor.clone(),
-                id.clone(),
-                roles.clone(),
-                step.clone(),
-                note.clone(),
-                vote_id.clone(),
-            );
-            Box::pin(async move {
-                matters::record_step(
-                    tx,
-                    &actor,
-                    &id,
-                    &step,
-                    &roles,
-                    &note,
-                    vote.as_deref(),
-                    db::now_ms(),
-                )
-                .await
-            })
-        })
-        .await?)
 }

@@ -5,8 +5,10 @@
 //! worker only in their micro-grid — and the coverage of the scope's
 //! households, limited to the caller's grids.
 
+use super::{
+    answer_as, comment, door_record, matter_for, publish_questionnaire, questionnaire_for, visible,
+};
 use crate::access::{check_place, filter};
-use crate::matters::api::visible;
 use crate::problem::{ApiError, ApiJson};
 use crate::session::CurrentUser;
 use crate::AppState;
@@ -15,13 +17,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use gongzhi_domain::deliberation::{self as dl, Answer, Question};
-use gongzhi_domain::policy::{self, Access, Action};
-use gongzhi_domain::vote::Choice;
-use gongzhi_store::deliberation::{self as store, DoorBallot, NewDoorRecord};
-use gongzhi_store::matters::MatterView;
-use gongzhi_store::register::Place;
-use gongzhi_store::{auth, db};
+use gongzhi_domain::deliberation::{Answer, Question};
+use gongzhi_domain::policy::{self, Action};
+use gongzhi_store::db;
+use gongzhi_store::deliberation as store;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
@@ -44,44 +43,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .layer(axum::extract::DefaultBodyLimit::max(
             gongzhi_domain::ballot::MAX_EVIDENCE_BYTES + 64 * 1024,
         ))
-}
-
-async fn username(state: &AppState, user: &CurrentUser) -> String {
-    auth::get_user(&state.db, &user.user_id)
-        .await
-        .map(|u| u.username)
-        .unwrap_or_else(|_| user.audit_name())
-}
-
-/// Refuses unless the caller may speak on the matter (see `dl::may_speak`).
-pub async fn may_speak(
-    state: &AppState,
-    user: &CurrentUser,
-    place: &Place,
-) -> Result<(), ApiError> {
-    let roles = policy::roles_over(&user.actor, &place.path_ids());
-    let lives =
-        gongzhi_store::deliberation::lives_or_owns_in(&state.db, &user.user_id, &place.path)
-            .await?;
-    if dl::may_speak(&roles, lives) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(
-            "only people in this matter's scope may take part: you own or live in no part of it",
-        ))
-    }
-}
-
-/// The matter, if the caller may do `action` over its place.
-async fn matter_for(
-    state: &AppState,
-    user: &CurrentUser,
-    id: &str,
-    action: Action,
-) -> Result<(MatterView, Place, Access), ApiError> {
-    let (m, place) = visible(state, user, id).await?;
-    let access = check_place(user, &place, action)?;
-    Ok((m, place, access))
 }
 
 /// Comments on a matter, oldest first.
@@ -111,33 +72,8 @@ async fn add_comment(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<CommentBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let c = comment(&state, &user, &id, body.body).await?;
+    let c = comment(&state, &user, &id, &body.body).await?;
     Ok((StatusCode::CREATED, Json(json!(c))))
-}
-
-/// Adds a comment for the caller (shared with the matter page).
-pub async fn comment(
-    state: &AppState,
-    user: &CurrentUser,
-    id: &str,
-    body: String,
-) -> Result<store::Comment, ApiError> {
-    let (_, place) = visible(state, user, id).await?;
-    may_speak(state, user, &place).await?;
-    let (uid, author, id) = (
-        user.user_id.clone(),
-        username(state, user).await,
-        id.to_string(),
-    );
-    Ok(state
-        .db
-        .write(move |tx| {
-            let (uid, author, id, body) = (uid.clone(), author.clone(), id.clone(), body.clone());
-            Box::pin(async move {
-                store::add_comment(tx, &uid, &author, &id, &body, db::now_ms()).await
-            })
-        })
-        .await?)
 }
 
 /// Questionnaires of a matter with their counts.
@@ -176,8 +112,8 @@ async fn create_questionnaire(
         &state,
         &user,
         &id,
-        body.title,
-        body.questions,
+        &body.title,
+        &body.questions,
         body.closes_at,
     )
     .await?;
@@ -185,48 +121,6 @@ async fn create_questionnaire(
         StatusCode::CREATED,
         Json(json!(store::questionnaire(&state.db, &qid).await?)),
     ))
-}
-
-/// Publishes a questionnaire for the caller (shared with the matter page); its id.
-pub async fn publish_questionnaire(
-    state: &AppState,
-    user: &CurrentUser,
-    id: &str,
-    title: String,
-    questions: Vec<Question>,
-    closes_at: i64,
-) -> Result<String, ApiError> {
-    matter_for(state, user, id, Action::Deliberate).await?;
-    let (actor, id) = (user.audit_name(), id.to_string());
-    Ok(state
-        .db
-        .write(move |tx| {
-            let (actor, id, t, qs) = (actor.clone(), id.clone(), title.clone(), questions.clone());
-            Box::pin(async move {
-                store::create_questionnaire(tx, &actor, &id, &t, &qs, closes_at, db::now_ms()).await
-            })
-        })
-        .await?)
-}
-
-/// The questionnaire and the matter it belongs to, if visible.
-async fn questionnaire_for(
-    state: &AppState,
-    user: &CurrentUser,
-    id: &str,
-) -> Result<(store::QuestionnaireView, Place), ApiError> {
-    let q = store::questionnaire(&state.db, id)
-        .await
-        .map_err(crate::problem::or_not_found(format!(
-            "questionnaire '{id}' not found"
-        )))?;
-    let (_, place) =
-        visible(state, user, &q.matter_id)
-            .await
-            .map_err(crate::problem::hidden_as_not_found(format!(
-                "questionnaire '{id}' not found"
-            )))?;
-    Ok((q, place))
 }
 
 /// A questionnaire with its counts (and the caller's current answers).
@@ -260,30 +154,11 @@ async fn answer(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<AnswerBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let seq = answer_as(&state, &user, &id, body.answers).await?;
+    let seq = answer_as(&state, &user, &id, &body.answers).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({"seq": seq, "replaced_earlier": seq > 1})),
     ))
-}
-
-/// Records the caller's answers (shared with the matter page).
-pub async fn answer_as(
-    state: &AppState,
-    user: &CurrentUser,
-    id: &str,
-    answers: Vec<Answer>,
-) -> Result<i64, ApiError> {
-    let (_, place) = questionnaire_for(state, user, id).await?;
-    may_speak(state, user, &place).await?;
-    let (uid, id) = (user.user_id.clone(), id.to_string());
-    Ok(state
-        .db
-        .write(move |tx| {
-            let (uid, id, a) = (uid.clone(), id.clone(), answers.clone());
-            Box::pin(async move { store::answer(tx, &id, &uid, &a, db::now_ms()).await })
-        })
-        .await?)
 }
 
 /// Close a questionnaire before its time.
@@ -296,15 +171,7 @@ async fn close_questionnaire(
 ) -> Result<Json<Value>, ApiError> {
     let (_, place) = questionnaire_for(&state, &user, &id).await?;
     check_place(&user, &place, Action::Deliberate)?;
-    let actor = user.audit_name();
-    let qid = id.clone();
-    state
-        .db
-        .write(move |tx| {
-            let (actor, id) = (actor.clone(), qid.clone());
-            Box::pin(async move { store::close_questionnaire(tx, &actor, &id, db::now_ms()).await })
-        })
-        .await?;
+    store::close(&state.db, &user.audit_name(), &id, db::now_ms()).await?;
     Ok(Json(json!(store::questionnaire(&state.db, &id).await?)))
 }
 
@@ -351,69 +218,18 @@ async fn add_door_record(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<DoorRecordBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let rec = door_record(&state, &user, &id, body).await?;
+    let visit = store::Visit {
+        matter_id: id,
+        part_id: body.part_id,
+        visited_on: body.visited_on,
+        opinion: body.opinion,
+        worker: String::new(),
+        recorded_by: String::new(),
+        ballot: body.ballot.map(|b| (b.vote_id, b.choice, b.evidence_id)),
+        now: 0,
+    };
+    let rec = door_record(&state, &user, visit, body.worker).await?;
     Ok((StatusCode::CREATED, Json(json!(rec))))
-}
-
-/// Records a visit for the caller (shared with the matter page).
-pub async fn door_record(
-    state: &AppState,
-    user: &CurrentUser,
-    id: &str,
-    body: DoorRecordBody,
-) -> Result<store::DoorRecord, ApiError> {
-    let (_, place, _) = matter_for(state, user, id, Action::RecordBallots).await?;
-    // A grid worker narrowed to micro-grids records only in them.
-    if let Ok(Access::Grids(grids)) = check_place(user, &place, Action::ReadRegister) {
-        let w = store::part_where(&state.db, &body.part_id).await?;
-        if !w.grid_id.as_ref().is_some_and(|g| grids.contains(g)) {
-            return Err(ApiError::forbidden(
-                "this household is not in your micro-grid",
-            ));
-        }
-    }
-    let choice = match &body.ballot {
-        Some(b) => Some(Choice::parse(b.choice.trim()).ok_or_else(|| {
-            ApiError::field("ballot.choice", format!("unknown choice '{}'", b.choice))
-        })?),
-        None => None,
-    };
-    let worker = match body.worker.clone() {
-        Some(w) => w,
-        None => username(state, user).await,
-    };
-    let (actor, id) = (user.audit_name(), id.to_string());
-    Ok(state
-        .db
-        .write(move |tx| {
-            let (actor, id, body, worker) =
-                (actor.clone(), id.clone(), body.clone(), worker.clone());
-            Box::pin(async move {
-                let ballot = match (&body.ballot, choice) {
-                    (Some(b), Some(choice)) => Some(DoorBallot {
-                        vote_id: &b.vote_id,
-                        choice,
-                        evidence_id: &b.evidence_id,
-                    }),
-                    _ => None,
-                };
-                store::add_door_record(
-                    tx,
-                    NewDoorRecord {
-                        matter_id: &id,
-                        part_id: &body.part_id,
-                        visited_on: &body.visited_on,
-                        opinion: &body.opinion,
-                        worker: &worker,
-                        recorded_by: &actor,
-                        ballot,
-                        now: db::now_ms(),
-                    },
-                )
-                .await
-            })
-        })
-        .await?)
 }
 
 /// Which households of the matter's scope have been reached door to door and which not (a grid worker: their grid's).
@@ -448,41 +264,25 @@ async fn add_document(
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let (_, place) = visible(&state, &user, &id).await?;
-    let roles = policy::roles_over(&user.actor, &place.path_ids());
-    let ct = headers
+    let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    let actor = user.audit_name();
-    let doc = state
-        .db
-        .write(move |tx| {
-            let (actor, id, step, roles, name, ct, body) = (
-                actor.clone(),
-                id.clone(),
-                step.clone(),
-                roles.clone(),
-                q.name.clone(),
-                ct.clone(),
-                body.clone(),
-            );
-            Box::pin(async move {
-                store::add_document(
-                    tx,
-                    &actor,
-                    &id,
-                    &step,
-                    &roles,
-                    &name,
-                    &ct,
-                    &body,
-                    db::now_ms(),
-                )
-                .await
-            })
-        })
-        .await?;
+    let doc = store::attach(
+        &state.db,
+        store::NewDocument {
+            actor: user.audit_name(),
+            matter_id: id,
+            step,
+            roles: policy::roles_over(&user.actor, &place.path_ids()),
+            name: q.name,
+            content_type,
+            bytes: body.to_vec(),
+            now: db::now_ms(),
+        },
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(json!(doc))))
 }
 

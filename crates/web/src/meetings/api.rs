@@ -4,9 +4,10 @@
 //! (`GET /api/v1/meetings/{id}.ics`), minutes with attendance and decisions
 //! recorded once the meeting has started.
 
-use crate::access::{check, check_place};
+use super::{announce, meeting_visible, minutes, Announced};
+use crate::access::check;
 use crate::i18n::Lang;
-use crate::matters::api::visible;
+use crate::matters::visible;
 use crate::problem::{ApiError, ApiJson};
 use crate::session::CurrentUser;
 use crate::AppState;
@@ -17,8 +18,7 @@ use axum::Json;
 use gongzhi_domain::deliberation::MeetingKind;
 use gongzhi_domain::ical;
 use gongzhi_domain::policy::Action;
-use gongzhi_store::meetings::{self, MeetingView, NewMeeting, Participant};
-use gongzhi_store::register::Place;
+use gongzhi_store::meetings::{self, MeetingView, Participant};
 use gongzhi_store::{db, matters};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -62,76 +62,23 @@ async fn create_meeting(
     user: CurrentUser,
     ApiJson(body): ApiJson<NewMeetingBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let m = announce(&state, &user, body).await?;
+    let m = announce(
+        &state,
+        &user,
+        body.matter_id.as_deref(),
+        body.place_id.as_deref(),
+        &body.kind,
+        Announced {
+            title: &body.title,
+            location: &body.location,
+            agenda: &body.agenda,
+            participants: &body.participants,
+            starts_at: body.starts_at,
+            ends_at: body.ends_at,
+        },
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(json!(m))))
-}
-
-/// Announces a meeting for the caller (shared with the matter page).
-pub async fn announce(
-    state: &AppState,
-    user: &CurrentUser,
-    body: NewMeetingBody,
-) -> Result<MeetingView, ApiError> {
-    let kind = MeetingKind::parse(body.kind.trim())
-        .ok_or_else(|| ApiError::field("kind", format!("unknown meeting kind '{}'", body.kind)))?;
-    let place = match (&body.matter_id, &body.place_id) {
-        (Some(mid), _) => visible(state, user, mid).await?.1,
-        (None, Some(pid)) => check(state, user, pid, Action::ReadStructure).await?.0,
-        (None, None) => {
-            return Err(ApiError::field(
-                "place_id",
-                "give a place_id or a matter_id",
-            ))
-        }
-    };
-    check_place(user, &place, Action::Deliberate)?;
-    let actor = user.audit_name();
-    Ok(state
-        .db
-        .write(move |tx| {
-            let (actor, place, b) = (actor.clone(), place.clone(), body.clone());
-            Box::pin(async move {
-                let now = db::now_ms();
-                meetings::create_meeting(
-                    tx,
-                    NewMeeting {
-                        actor: &actor,
-                        place: &place,
-                        matter_id: b.matter_id.as_deref(),
-                        kind,
-                        title: &b.title,
-                        location: &b.location,
-                        agenda: &b.agenda,
-                        participants: &b.participants,
-                        starts_at: b.starts_at,
-                        ends_at: b.ends_at,
-                        announced_at: now,
-                        now,
-                    },
-                )
-                .await
-            })
-        })
-        .await?)
-}
-
-/// The meeting if the caller sees its place.
-pub async fn meeting_visible(
-    state: &AppState,
-    user: &CurrentUser,
-    id: &str,
-) -> Result<(MeetingView, Place), ApiError> {
-    let m = meetings::get_meeting(&state.db, id)
-        .await
-        .map_err(crate::problem::or_not_found(format!(
-            "meeting '{id}' not found"
-        )))?;
-    let (place, _) = check(state, user, &m.place_id, Action::ReadStructure)
-        .await
-        .map_err(crate::problem::hidden_as_not_found(format!(
-            "meeting '{id}' not found"
-        )))?;
-    Ok((m, place))
 }
 
 fn kind_key(k: MeetingKind) -> String {
@@ -265,36 +212,14 @@ async fn record_minutes(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<MinutesBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let m = minutes(&state, &user, &id, body).await?;
+    let m = minutes(
+        &state,
+        &user,
+        &id,
+        &body.minutes,
+        &body.attended,
+        &body.decisions,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(json!(m))))
-}
-
-/// Records minutes for the caller (shared with the meeting page).
-pub async fn minutes(
-    state: &AppState,
-    user: &CurrentUser,
-    id: &str,
-    body: MinutesBody,
-) -> Result<meetings::Minutes, ApiError> {
-    let (_, place) = meeting_visible(state, user, id).await?;
-    check_place(user, &place, Action::Deliberate)?;
-    let (actor, id) = (user.audit_name(), id.to_string());
-    Ok(state
-        .db
-        .write(move |tx| {
-            let (actor, id, b) = (actor.clone(), id.clone(), body.clone());
-            Box::pin(async move {
-                meetings::record_minutes(
-                    tx,
-                    &actor,
-                    &id,
-                    &b.minutes,
-                    &b.attended,
-                    &b.decisions,
-                    db::now_ms(),
-                )
-                .await
-            })
-        })
-        .await?)
 }

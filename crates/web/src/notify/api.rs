@@ -53,14 +53,7 @@ async fn read_one(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let uid = user.user_id.clone();
-    state
-        .db
-        .write(move |tx| {
-            let (uid, id) = (uid.clone(), id.clone());
-            Box::pin(async move { notify::mark_read(tx, &uid, &id, db::now_ms()).await })
-        })
-        .await?;
+    notify::read(&state.db, &user.user_id, &id, db::now_ms()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -70,14 +63,7 @@ async fn read_all(
     State(state): State<AppState>,
     user: CurrentUser,
 ) -> Result<Json<Value>, ApiError> {
-    let uid = user.user_id.clone();
-    let n = state
-        .db
-        .write(move |tx| {
-            let uid = uid.clone();
-            Box::pin(async move { notify::mark_all_read(tx, &uid, db::now_ms()).await })
-        })
-        .await?;
+    let n = notify::read_all(&state.db, &user.user_id, db::now_ms()).await?;
     Ok(Json(json!({ "marked": n })))
 }
 

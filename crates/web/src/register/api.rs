@@ -13,7 +13,7 @@ use axum::Json;
 use gongzhi_domain::place::{
     FiveMemberType, GridKind, MemberRole, OrgKind, PlaceKind, ResidentRelation,
 };
-use gongzhi_domain::policy::{self, Access, Action, Role};
+use gongzhi_domain::policy::{Access, Action, Role};
 use gongzhi_store::{audit, auth, register};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -178,31 +178,19 @@ async fn create_place(
     let parent = match &body.parent_id {
         Some(pid) => Some(check(&state, &user, pid, Action::WriteRegister).await?.0),
         None => {
-            policy::authorize(
-                &user.actor,
-                Action::WriteRegister,
-                policy::Target { path: &[] },
-            )
-            .map_err(|d| ApiError::forbidden(d.0))?;
+            crate::access::check_path(&user, &[], Action::WriteRegister)?;
             None
         }
     };
-    let actor = user.audit_name();
-    let place = state
-        .db
-        .write(move |tx| {
-            let (parent, actor, name, code) = (
-                parent.clone(),
-                actor.clone(),
-                body.name.clone(),
-                body.code.clone(),
-            );
-            Box::pin(async move {
-                register::create_place(tx, &actor, parent.as_ref(), kind, &name, code.as_deref())
-                    .await
-            })
-        })
-        .await?;
+    let place = register::add_place(
+        &state.db,
+        &user.audit_name(),
+        parent.as_ref(),
+        kind,
+        &body.name,
+        body.code.as_deref(),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(json!(place))))
 }
 
@@ -341,14 +329,7 @@ async fn get_owner(
     // Only the parts whose register the caller may read in full are shown;
     // an owner with no such part does not exist for the caller.
     owner.parts.retain(|p| {
-        own || policy::authorize(
-            &user.actor,
-            Action::ReadRegister,
-            policy::Target {
-                path: &register::path_ids(&p.place_path),
-            },
-        )
-        .is_ok_and(|a| a == Access::Full)
+        own || crate::access::reads_register_fully(&user, &register::path_ids(&p.place_path))
     });
     if owner.parts.is_empty() {
         return Err(ApiError::not_found(format!("owner '{id}' not found")));
@@ -375,34 +356,18 @@ async fn create_person(
     ApiJson(body): ApiJson<NewPerson>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let (home, _) = check(&state, &user, &body.home_place_id, Action::WriteRegister).await?;
-    let actor = user.audit_name();
-    let v = state
-        .db
-        .write(move |tx| {
-            let (home, actor, name, phone, idn, consent) = (
-                home.clone(),
-                actor.clone(),
-                body.name.clone(),
-                body.phone.clone(),
-                body.id_number.clone(),
-                body.consent_publish_name,
-            );
-            Box::pin(async move {
-                register::create_person(
-                    tx,
-                    &actor,
-                    register::NewPerson {
-                        name: &name,
-                        phone: phone.as_deref(),
-                        id_number: idn.as_deref(),
-                        home: &home,
-                        consent_publish_name: consent,
-                    },
-                )
-                .await
-            })
-        })
-        .await?;
+    let v = register::add_person(
+        &state.db,
+        &user.audit_name(),
+        register::NewPerson {
+            name: &body.name,
+            phone: body.phone.as_deref(),
+            id_number: body.id_number.as_deref(),
+            home: &home,
+            consent_publish_name: body.consent_publish_name,
+        },
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(json!(v))))
 }
 
@@ -432,17 +397,14 @@ async fn create_resident(
         .map_err(|_| ApiError::field("part_id", format!("no part '{}'", body.part_id)))?;
     check_place(&user, &place, Action::WriteRegister)?;
     check_person(&state, &user, &body.person_id, "person_id").await?;
-    let actor = user.audit_name();
-    let id = state
-        .db
-        .write(move |tx| {
-            let (actor, person, part) =
-                (actor.clone(), body.person_id.clone(), body.part_id.clone());
-            Box::pin(
-                async move { register::add_resident(tx, &actor, &person, &part, relation).await },
-            )
-        })
-        .await?;
+    let id = register::move_in(
+        &state.db,
+        &user.audit_name(),
+        &body.person_id,
+        &body.part_id,
+        relation,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(json!({"id": id}))))
 }
 
@@ -468,31 +430,16 @@ async fn create_grid(
     if let Some(w) = &body.worker_person_id {
         check_person(&state, &user, w, "worker_person_id").await?;
     }
-    let actor = user.audit_name();
-    let id = state
-        .db
-        .write(move |tx| {
-            let (actor, place, name, parent, worker) = (
-                actor.clone(),
-                place.clone(),
-                body.name.clone(),
-                body.parent_id.clone(),
-                body.worker_person_id.clone(),
-            );
-            Box::pin(async move {
-                register::create_grid(
-                    tx,
-                    &actor,
-                    kind,
-                    &name,
-                    &place,
-                    parent.as_deref(),
-                    worker.as_deref(),
-                )
-                .await
-            })
-        })
-        .await?;
+    let id = register::add_grid(
+        &state.db,
+        &user.audit_name(),
+        kind,
+        &body.name,
+        &place,
+        body.parent_id.as_deref(),
+        body.worker_person_id.as_deref(),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(json!({"id": id}))))
 }
 
@@ -522,14 +469,8 @@ async fn assign_grid_parts(
                 "grid '{id}' not found"
             )))?;
     check_place(&user, &place, Action::WriteRegister)?;
-    let actor = user.audit_name();
-    let warning = state
-        .db
-        .write(move |tx| {
-            let (actor, id, parts) = (actor.clone(), id.clone(), body.part_ids.clone());
-            Box::pin(async move { register::assign_parts(tx, &actor, &id, &parts).await })
-        })
-        .await?;
+    let warning =
+        register::assign_to_grid(&state.db, &user.audit_name(), &id, &body.part_ids).await?;
     Ok(Json(json!({"warning": warning})))
 }
 
@@ -560,23 +501,16 @@ async fn create_org(
             .map_err(|e| ApiError::field(format!("also_spans[{i}]"), e.detail))?;
         spans.push(p);
     }
-    let actor = user.audit_name();
-    let id = state
-        .db
-        .write(move |tx| {
-            let (actor, place, name, parent, spans) = (
-                actor.clone(),
-                place.clone(),
-                body.name.clone(),
-                body.parent_id.clone(),
-                spans.clone(),
-            );
-            Box::pin(async move {
-                register::create_org(tx, &actor, kind, &name, &place, parent.as_deref(), &spans)
-                    .await
-            })
-        })
-        .await?;
+    let id = register::add_org(
+        &state.db,
+        &user.audit_name(),
+        kind,
+        &body.name,
+        &place,
+        body.parent_id.as_deref(),
+        &spans,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(json!({"id": id}))))
 }
 
@@ -635,35 +569,21 @@ async fn add_member(
             )))?;
     check_place(&user, &place, Action::WriteRegister)?;
     check_person(&state, &user, &body.person_id, "person_id").await?;
-    let actor = user.audit_name();
     let term = (
         body.term_start.unwrap_or_else(gongzhi_store::db::now_ms),
         body.term_end,
     );
-    let mid = state
-        .db
-        .write(move |tx| {
-            let (actor, id, person, building) = (
-                actor.clone(),
-                id.clone(),
-                body.person_id.clone(),
-                body.building_id.clone(),
-            );
-            Box::pin(async move {
-                register::add_member(
-                    tx,
-                    &actor,
-                    &id,
-                    &person,
-                    role,
-                    mt,
-                    building.as_deref(),
-                    term,
-                )
-                .await
-            })
-        })
-        .await?;
+    let mid = register::join_org(
+        &state.db,
+        &user.audit_name(),
+        &id,
+        &body.person_id,
+        role,
+        mt,
+        body.building_id.as_deref(),
+        term,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(json!({"id": mid}))))
 }
 
@@ -691,24 +611,18 @@ async fn create_grant(
         }
         None => vec![],
     };
-    policy::authorize_grant(&user.actor, role, &path).map_err(|d| ApiError::forbidden(d.0))?;
+    crate::access::check_grant(&user, role, &path)?;
     let target = auth::user_id_by_name(&state.db, &body.username)
         .await
         .map_err(|_| ApiError::field("username", format!("no user '{}'", body.username)))?;
-    let actor = user.audit_name();
-    let id = state
-        .db
-        .write(move |tx| {
-            let (actor, target, place, grid) = (
-                actor.clone(),
-                target.clone(),
-                body.place_id.clone(),
-                body.grid_id.clone(),
-            );
-            Box::pin(async move {
-                auth::add_grant(tx, &actor, &target, role, place.as_deref(), grid.as_deref()).await
-            })
-        })
-        .await?;
+    let id = auth::grant(
+        &state.db,
+        &user.audit_name(),
+        &target,
+        role,
+        body.place_id.as_deref(),
+        body.grid_id.as_deref(),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(json!({"id": id}))))
 }

@@ -15,8 +15,8 @@ use gongzhi_store::register;
 use serde::Deserialize;
 use std::net::SocketAddr;
 
-pub use crate::votes::pages::LangQuery;
-use crate::votes::pages::{lang_of, render};
+pub use crate::page::LangQuery;
+use crate::page::{lang_of, render};
 
 /// Login, logout, and the place and owner pages.
 pub fn router() -> axum::Router<AppState> {
@@ -362,14 +362,10 @@ pub async fn owner(
             .parts
             .iter()
             .filter(|p| {
-                own || gongzhi_domain::policy::authorize(
-                    &user.actor,
-                    Action::ReadRegister,
-                    gongzhi_domain::policy::Target {
-                        path: &register::path_ids(&p.place_path),
-                    },
+                own || crate::access::reads_register_fully(
+                    &user,
+                    &register::path_ids(&p.place_path),
                 )
-                .is_ok_and(|a| a == gongzhi_domain::policy::Access::Full)
             })
             .collect();
         if visible.is_empty() {

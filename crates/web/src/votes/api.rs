@@ -3,6 +3,7 @@
 //! live turnout, close (counted by the domain `tally`), the public record in
 //! `gongzhi.vote/1` and the public board, cost apportionment.
 
+use super::{cast_own, load, vote_visible};
 use crate::access::check;
 use crate::problem::{ApiError, ApiJson};
 use crate::session::CurrentUser;
@@ -12,7 +13,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use gongzhi_domain::ballot::{Channel, VoteStatus};
+use gongzhi_domain::ballot::Channel;
 use gongzhi_domain::policy::Action;
 use gongzhi_domain::vote::{Choice, Rule};
 use gongzhi_store::votes::{self, VoteView};
@@ -46,14 +47,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         ))
 }
 
-async fn load(state: &AppState, id: &str) -> Result<VoteView, ApiError> {
-    votes::get_vote(&state.db, id)
-        .await
-        .map_err(crate::problem::or_not_found(format!(
-            "vote '{id}' not found"
-        )))
-}
-
 /// The vote if the caller may act on its scope with `action`.
 async fn vote_for(
     state: &AppState,
@@ -70,38 +63,6 @@ async fn vote_for(
         }
     })?;
     Ok((v, place))
-}
-
-/// The caller's owners of record who are in the vote's frozen electorate.
-pub async fn my_electors(
-    state: &AppState,
-    user: &CurrentUser,
-    v: &VoteView,
-) -> Result<Vec<String>, ApiError> {
-    let mine = auth::owners_of_user(&state.db, &user.user_id).await?;
-    if mine.is_empty() {
-        return Ok(vec![]);
-    }
-    Ok(votes::electors_among(&state.db, &v.id, &mine).await?)
-}
-
-/// The vote if the caller may see it: over a place they may read, or as an
-/// owner in its electorate. Returns the caller's electors too.
-pub async fn vote_visible(
-    state: &AppState,
-    user: &CurrentUser,
-    id: &str,
-) -> Result<(VoteView, Vec<String>), ApiError> {
-    let v = load(state, id).await?;
-    let mine = my_electors(state, user, &v).await?;
-    if mine.is_empty() {
-        check(state, user, &v.place_id, Action::ReadStructure)
-            .await
-            .map_err(crate::problem::hidden_as_not_found(format!(
-                "vote '{id}' not found"
-            )))?;
-    }
-    Ok((v, mine))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -132,34 +93,19 @@ async fn create_vote(
     let channels = gongzhi_domain::ballot::parse_channels(&body.channels)
         .map_err(|e| ApiError::field("channels", e))?;
     let (place, _) = check(&state, &user, &body.place_id, Action::ManageVotes).await?;
-    let actor = user.audit_name();
-    let v = state
-        .db
-        .write(move |tx| {
-            let (actor, place, title, channels) = (
-                actor.clone(),
-                place.clone(),
-                body.title.clone(),
-                channels.clone(),
-            );
-            let (rule, opens_at, closes_at) = (body.rule, body.opens_at, body.closes_at);
-            Box::pin(async move {
-                votes::create_vote(
-                    tx,
-                    &actor,
-                    votes::NewVote {
-                        title: &title,
-                        place: &place,
-                        rule,
-                        opens_at,
-                        closes_at,
-                        channels,
-                    },
-                )
-                .await
-            })
-        })
-        .await?;
+    let v = votes::create(
+        &state.db,
+        &user.audit_name(),
+        votes::NewVote {
+            title: &body.title,
+            place: &place,
+            rule: body.rule,
+            opens_at: body.opens_at,
+            closes_at: body.closes_at,
+            channels,
+        },
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(json!(v))))
 }
 
@@ -219,15 +165,7 @@ async fn open_vote(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let (v, _) = vote_for(&state, &user, &id, Action::ManageVotes).await?;
-    let limit = votes::proxy_limit_for(&state.db, &v.scope_path).await?;
-    let actor = user.audit_name();
-    let v = state
-        .db
-        .write(move |tx| {
-            let (actor, id) = (actor.clone(), id.clone());
-            Box::pin(async move { votes::open_vote(tx, &actor, &id, limit, db::now_ms()).await })
-        })
-        .await?;
+    let v = votes::open(&state.db, &user.audit_name(), &v, db::now_ms()).await?;
     Ok(Json(json!(v)))
 }
 
@@ -239,14 +177,7 @@ async fn close_vote(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     vote_for(&state, &user, &id, Action::ManageVotes).await?;
-    let actor = user.audit_name();
-    let (v, t) = state
-        .db
-        .write(move |tx| {
-            let (actor, id) = (actor.clone(), id.clone());
-            Box::pin(async move { votes::close_vote(tx, &actor, &id, db::now_ms()).await })
-        })
-        .await?;
+    let (v, t) = votes::close(&state.db, &user.audit_name(), &id, db::now_ms()).await?;
     Ok(Json(json!({"vote": v, "result": t})))
 }
 
@@ -280,8 +211,7 @@ async fn cast_online(
     ApiJson(body): ApiJson<OnlineBallot>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let choice = parse_choice("choice", &body.choice)?;
-    let (v, mine) = vote_visible(&state, &user, &id).await?;
-    let r = cast_as_owner(&state, &user, &v, &mine, body.owner_id, choice).await?;
+    let r = cast_own(&state, &user, &id, body.owner_id.as_deref(), choice).await?;
     Ok((StatusCode::CREATED, Json(json!(r))))
 }
 
@@ -303,14 +233,7 @@ async fn upload_evidence(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    let actor = user.audit_name();
-    let ev = state
-        .db
-        .write(move |tx| {
-            let (actor, id, ct, body) = (actor.clone(), id.clone(), ct.clone(), body.clone());
-            Box::pin(async move { votes::add_evidence(tx, &actor, &id, &ct, &body).await })
-        })
-        .await?;
+    let ev = votes::store_evidence(&state.db, &user.audit_name(), &id, &ct, &body).await?;
     Ok((StatusCode::CREATED, Json(json!(ev))))
 }
 
@@ -373,35 +296,20 @@ async fn record_ballot(
         }
     };
     vote_for(&state, &user, &id, Action::RecordBallots).await?;
-    let cast_by = user.audit_name();
-    let r = state
-        .db
-        .write(move |tx| {
-            let (vote_id, cast_by, owner, ev, holder) = (
-                id.clone(),
-                cast_by.clone(),
-                body.owner_id.clone(),
-                body.evidence_id.clone(),
-                body.proxy_holder.clone(),
-            );
-            Box::pin(async move {
-                votes::cast(
-                    tx,
-                    votes::Cast {
-                        vote_id: &vote_id,
-                        owner_id: &owner,
-                        choice,
-                        channel,
-                        cast_by: &cast_by,
-                        proxy_holder: holder.as_deref(),
-                        evidence_id: Some(&ev),
-                        now: db::now_ms(),
-                    },
-                )
-                .await
-            })
-        })
-        .await?;
+    let r = votes::record_ballot(
+        &state.db,
+        votes::Cast {
+            vote_id: &id,
+            owner_id: &body.owner_id,
+            choice,
+            channel,
+            cast_by: &user.audit_name(),
+            proxy_holder: body.proxy_holder.as_deref(),
+            evidence_id: Some(&body.evidence_id),
+            now: db::now_ms(),
+        },
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(json!(r))))
 }
 
@@ -457,19 +365,7 @@ async fn set_setting(
     ApiJson(body): ApiJson<SettingBody>,
 ) -> Result<StatusCode, ApiError> {
     let (place, _) = check(&state, &user, &id, Action::WriteRegister).await?;
-    let actor = user.audit_name();
-    state
-        .db
-        .write(move |tx| {
-            let (actor, place, name, value) = (
-                actor.clone(),
-                place.clone(),
-                name.clone(),
-                body.value.clone(),
-            );
-            Box::pin(async move { votes::set_setting(tx, &actor, &place, &name, &value).await })
-        })
-        .await?;
+    votes::put_setting(&state.db, &user.audit_name(), &place, &name, &body.value).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -629,87 +525,6 @@ async fn public_board(
     ))
 }
 
-/// Casts `user`'s own online ballot in `v`: as `owner_id` if given (it must be
-/// linked to the account), else as their one owner in the electorate.
-pub async fn cast_as_owner(
-    state: &AppState,
-    user: &CurrentUser,
-    v: &VoteView,
-    mine: &[String],
-    owner_id: Option<String>,
-    choice: Choice,
-) -> Result<votes::Receipt, ApiError> {
-    match v.status {
-        VoteStatus::Draft => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "Conflict",
-                "the vote is not open yet",
-            ))
-        }
-        VoteStatus::Closed => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "Conflict",
-                "the vote is closed; no more ballots are accepted",
-            ))
-        }
-        VoteStatus::Open => {}
-    }
-    let owner_id = match owner_id {
-        Some(o) => {
-            let linked = auth::owners_of_user(&state.db, &user.user_id).await?;
-            if !linked.contains(&o) {
-                return Err(ApiError::forbidden("only the owner may cast an online ballot: this owner is not linked to your account"));
-            }
-            o
-        }
-        None => {
-            match mine {
-                [one] => one.clone(),
-                [] => {
-                    let linked = auth::owners_of_user(&state.db, &user.user_id).await?;
-                    return Err(if linked.is_empty() {
-                        ApiError::forbidden("only an owner may cast an online ballot: your account is not linked to an owner of record")
-                    } else {
-                        ApiError::field("owner_id", "none of the owners linked to your account is in this vote's electorate")
-                    });
-                }
-                _ => {
-                    return Err(ApiError::field(
-                        "owner_id",
-                        "several of your owners are in this vote; say which one votes",
-                    ))
-                }
-            }
-        }
-    };
-    let cast_by = user.audit_name();
-    let vote_id = v.id.clone();
-    Ok(state
-        .db
-        .write(move |tx| {
-            let (vote_id, owner_id, cast_by) = (vote_id.clone(), owner_id.clone(), cast_by.clone());
-            Box::pin(async move {
-                votes::cast(
-                    tx,
-                    votes::Cast {
-                        vote_id: &vote_id,
-                        owner_id: &owner_id,
-                        choice,
-                        channel: Channel::Online,
-                        cast_by: &cast_by,
-                        proxy_holder: None,
-                        evidence_id: None,
-                        now: db::now_ms(),
-                    },
-                )
-                .await
-            })
-        })
-        .await?)
-}
-
 #[derive(Deserialize, ToSchema)]
 pub struct LinkBody {
     /// The user who is this owner (identity checked by the office).
@@ -739,17 +554,13 @@ async fn link_owner_account(
         if !gongzhi_domain::policy::can_see_place(&user.actor, &path) {
             return Err(ApiError::not_found(format!("owner '{id}' not found")));
         }
-        match gongzhi_domain::policy::authorize(
-            &user.actor,
-            Action::WriteRegister,
-            gongzhi_domain::policy::Target { path: &path },
+        if !matches!(
+            crate::access::check_path(&user, &path, Action::WriteRegister),
+            Ok(gongzhi_domain::policy::Access::Full)
         ) {
-            Ok(gongzhi_domain::policy::Access::Full) => {}
-            _ => {
-                return Err(ApiError::forbidden(
-                    "you may not change the register over every part of this owner",
-                ))
-            }
+            return Err(ApiError::forbidden(
+                "you may not change the register over every part of this owner",
+            ));
         }
     }
     let uid = auth::user_id_by_name(&state.db, body.username.trim())
@@ -762,29 +573,13 @@ async fn link_owner_account(
             "this account is already linked to this owner",
         ));
     }
-    let actor = user.audit_name();
-    let scope = owner.parts[0].place_path.clone();
-    state
-        .db
-        .write(move |tx| {
-            let (actor, uid, id, scope) = (actor.clone(), uid.clone(), id.clone(), scope.clone());
-            Box::pin(async move {
-                auth::link_owner(tx, &actor, &uid, &id).await?;
-                gongzhi_store::audit::record(
-                    tx,
-                    gongzhi_store::audit::Entry {
-                        actor: actor.clone(),
-                        action: "owner.link_account".into(),
-                        entity: "owner".into(),
-                        entity_id: id.clone(),
-                        scope_path: scope,
-                        before: None,
-                        after: Some(json!({"user_id": uid})),
-                    },
-                )
-                .await
-            })
-        })
-        .await?;
+    auth::link_owner_account(
+        &state.db,
+        &user.audit_name(),
+        &uid,
+        &id,
+        &owner.parts[0].place_path,
+    )
+    .await?;
     Ok(StatusCode::CREATED)
 }
