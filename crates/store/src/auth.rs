@@ -360,7 +360,7 @@ pub async fn create_api_token(
 
 /// Creates an API token living `days` (1 to [`TOKEN_MAX_DAYS`]; default
 /// [`TOKEN_DEFAULT_DAYS`]).
-pub async fn create_api_token_for(
+pub(crate) async fn create_api_token_for(
     tx: &mut Tx,
     actor: &str,
     user_id: &str,
@@ -469,7 +469,7 @@ pub async fn list_tokens(db: &Db, user_id: &str) -> Result<Vec<TokenView>, Store
 
 /// Revokes one of `user_id`'s tokens. Someone else's, an unknown or an
 /// already revoked token is not found.
-pub async fn revoke_token(
+pub(crate) async fn revoke_token(
     tx: &mut Tx,
     actor: &str,
     user_id: &str,
@@ -549,7 +549,7 @@ pub async fn revoke_all(
 
 /// Sets a new password hash and revokes every token and session of the
 /// user, in one transaction, audited (never the hash).
-pub async fn change_password(
+pub(crate) async fn change_password(
     tx: &mut Tx,
     actor: &str,
     user_id: &str,

@@ -219,7 +219,7 @@ async fn questionnaire_in_tx(
 }
 
 /// Closes a questionnaire before its time (it closes by itself at `closes_at`).
-pub async fn close_questionnaire(
+pub(crate) async fn close_questionnaire(
     tx: &mut Tx,
     actor: &str,
     id: &str,

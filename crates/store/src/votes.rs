@@ -230,7 +230,7 @@ pub async fn setting(db: &Db, place_path: &str, name: &str) -> Result<Option<Str
 
 /// Sets a place's setting (audited with before/after). `vote.proxy_limit`
 /// must be a whole number from 1 to 100.
-pub async fn set_setting(
+pub(crate) async fn set_setting(
     tx: &mut Tx,
     actor: &str,
     place: &Place,
