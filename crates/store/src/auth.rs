@@ -339,7 +339,7 @@ const DAY_MS: i64 = 24 * 3600 * 1000;
 pub const TOKEN_TOUCH_MS: i64 = 60_000;
 
 /// A new API token: the secret is shown once, only its hash is kept.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct NewToken {
     pub id: String,
     pub token: String,
@@ -439,7 +439,7 @@ pub async fn token_user(db: &Db, token: &str) -> Result<Option<String>, StoreErr
 }
 
 /// An API token as its owner sees it: never the secret nor its hash.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TokenView {
     pub id: String,
     pub name: String,
@@ -504,7 +504,7 @@ pub(crate) async fn revoke_token(
 }
 
 /// How many live credentials a revocation ended.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Revoked {
     pub tokens: u64,
     pub sessions: u64,

@@ -54,7 +54,7 @@ pub async fn lives_or_owns_in(
     Ok(r.is_some())
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Comment {
     pub id: String,
     pub author: String,
@@ -125,17 +125,19 @@ pub async fn comments_of(db: &Db, matter_id: &str) -> Result<Vec<Comment>, Store
         .collect()
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QuestionnaireView {
     pub id: String,
     pub matter_id: String,
     pub title: String,
+    #[schema(value_type = Vec<Object>)]
     pub questions: Vec<Question>,
     pub closes_at: i64,
     pub closed_at: Option<i64>,
     /// People with a current answer.
     pub respondents: i64,
     /// Per question: how many chose each option, how many wrote a text.
+    #[schema(value_type = Vec<Object>)]
     pub counts: Vec<QuestionCount>,
     /// Per question: the current free-text answers (no names).
     pub texts: Vec<Vec<String>>,
@@ -430,7 +432,7 @@ pub struct NewDoorRecord<'a> {
     pub now: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DoorRecord {
     pub id: String,
     pub part_id: String,
@@ -599,7 +601,7 @@ pub async fn door_records_of(
         .collect()
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CoveredPart {
     pub part_id: String,
     pub part: String,
@@ -609,7 +611,7 @@ pub struct CoveredPart {
     pub last_visit: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Coverage {
     /// Households (flats) of the scope the caller may see.
     pub households: i64,
@@ -672,7 +674,7 @@ pub async fn coverage(
     })
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DocumentView {
     pub id: String,
     /// The index of the done step it belongs to.

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::any::AnyRow;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StepDone {
     pub idx: i64,
     pub step_key: String,
@@ -23,11 +23,12 @@ pub struct StepDone {
     pub at: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MatterView {
     pub id: String,
     pub place_id: String,
     pub title: String,
+    #[schema(value_type = Object)]
     pub procedure: Procedure,
     pub steps: Vec<StepDone>,
     /// The key of the next step; None when the procedure is complete.

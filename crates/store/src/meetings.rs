@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::any::AnyRow;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Participant {
     pub name: String,
     /// The body or role they come for, e.g. "社区党委", "业委会", "物业".
@@ -22,7 +22,7 @@ pub struct Participant {
     pub role: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Minutes {
     pub seq: i64,
     pub minutes: String,
@@ -33,11 +33,12 @@ pub struct Minutes {
     pub at: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MeetingView {
     pub id: String,
     pub matter_id: Option<String>,
     pub place_id: String,
+    #[schema(value_type = String)]
     pub kind: MeetingKind,
     pub title: String,
     pub location: String,

@@ -63,7 +63,7 @@ pub async fn enqueue(
     Ok(to.len())
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct NotificationView {
     pub id: String,
     pub case_id: String,

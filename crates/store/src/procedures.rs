@@ -14,11 +14,12 @@ use serde::Serialize;
 use serde_json::json;
 
 /// A procedure as a place sees it, with where it was defined.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LocalProcedure {
     pub place_id: String,
     pub defined_at: i64,
     pub defined_by: String,
+    #[schema(value_type = Object)]
     pub procedure: Procedure,
 }
 

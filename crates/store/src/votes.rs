@@ -23,17 +23,20 @@ use std::collections::HashMap;
 /// The community setting naming how many owners one proxy holder may represent.
 pub const PROXY_LIMIT_SETTING: &str = "vote.proxy_limit";
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct VoteView {
     pub id: String,
     pub place_id: String,
     pub title: String,
+    #[schema(value_type = Object)]
     pub rule: Rule,
     /// The rule in words.
     pub rule_text: String,
     pub opens_at: i64,
     pub closes_at: i64,
+    #[schema(value_type = Vec<String>)]
     pub channels: Vec<Channel>,
+    #[schema(value_type = String)]
     pub status: VoteStatus,
     /// Frozen at opening.
     pub proxy_limit: Option<i64>,
@@ -489,7 +492,7 @@ pub async fn electors_among(
     Ok(out)
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EvidenceView {
     pub id: String,
     pub content_type: String,
@@ -584,7 +587,7 @@ pub struct Cast<'a> {
     pub now: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Receipt {
     pub ballot_id: String,
     /// Printed on the board; the owner keeps it to check their ballot.
@@ -592,7 +595,9 @@ pub struct Receipt {
     pub seq: i64,
     /// The ballot this one replaces as the owner's current ballot.
     pub supersedes: Option<String>,
+    #[schema(value_type = String)]
     pub channel: Channel,
+    #[schema(value_type = String)]
     pub choice: Choice,
 }
 
@@ -978,7 +983,7 @@ async fn current_ballots<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
         .collect()
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Turnout {
     pub total_area: String,
     pub voted_area: String,
@@ -1123,13 +1128,14 @@ pub async fn record_json(db: &Db, id: &str) -> Result<String, StoreError> {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct BoardRow {
     pub receipt: String,
     /// The owner's parts in scope.
     pub parts: Vec<String>,
     /// Masked unless the owner consented to publication.
     pub name: String,
+    #[schema(value_type = String)]
     pub channel: Channel,
     pub cast_at: i64,
     /// The owner's n-th ballot in this vote (n − 1 earlier ones were replaced).
@@ -1137,6 +1143,7 @@ pub struct BoardRow {
     /// False for a ballot replaced by a later one of the same owner.
     pub current: bool,
     /// Shown only once the vote is closed.
+    #[schema(value_type = Option<String>)]
     pub choice: Option<Choice>,
 }
 
@@ -1334,7 +1341,7 @@ pub async fn current_ballot_of(
         .transpose()
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PartShare {
     pub part: String,
     pub area: String,

@@ -13,9 +13,9 @@ use axum::http::StatusCode;
 use axum::Json;
 use gongzhi_domain::policy::Action;
 use gongzhi_domain::procedure::{self, Procedure};
+use gongzhi_store::matters::MatterView;
 use gongzhi_store::{matters, procedures as library};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -32,37 +32,62 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// The built-in procedures.
-#[utoipa::path(get, path = "/api/v1/procedures", tag = "matters", responses((status = 200, description = "procedures")))]
-async fn procedures(_user: CurrentUser) -> Json<Value> {
-    Json(json!({"procedures": procedure::builtins()}))
+#[derive(Serialize, ToSchema)]
+pub struct Builtins {
+    #[schema(value_type = Vec<Object>)]
+    procedures: Vec<Procedure>,
+}
+
+/// The procedures a matter at a place can follow.
+#[derive(Serialize, ToSchema)]
+pub struct PlaceProcedures {
+    #[schema(value_type = Vec<Object>)]
+    builtin: Vec<Procedure>,
+    /// Defined for the place or above it (the nearest definition of a key wins).
+    local: Vec<library::LocalProcedure>,
+}
+
+/// Matters over a place and below it.
+#[derive(Serialize, ToSchema)]
+pub struct MatterList {
+    matters: Vec<MatterView>,
+}
+
+/// The built-in procedures.
+#[utoipa::path(get, path = "/api/v1/procedures", tag = "matters", responses((status = 200, description = "procedures", body = Builtins)))]
+async fn procedures(_user: CurrentUser) -> Json<Builtins> {
+    Json(Builtins {
+        procedures: procedure::builtins(),
+    })
 }
 
 /// The procedures a matter at this place can follow: the built-ins and those
 /// defined for the place or above it (the nearest definition of a key wins).
-#[utoipa::path(get, path = "/api/v1/places/{id}/procedures", tag = "matters", params(("id" = String, Path, description = "place id")), responses((status = 200, description = "procedures")))]
+#[utoipa::path(get, path = "/api/v1/places/{id}/procedures", tag = "matters", params(("id" = String, Path, description = "place id")), responses((status = 200, description = "procedures", body = PlaceProcedures)))]
 async fn place_procedures(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PlaceProcedures>, ApiError> {
     let (place, _) = check(&state, &user, &id, Action::ReadStructure).await?;
     let local = library::visible(&state.db, &place).await?;
-    Ok(Json(
-        json!({"builtin": procedure::builtins(), "local": local}),
-    ))
+    Ok(Json(PlaceProcedures {
+        builtin: procedure::builtins(),
+        local,
+    }))
 }
 
 /// Define (or redefine, as a new version) a procedure of this place's own,
 /// e.g. a community's "小院说事". Needs the right to deliberate over the
 /// place; the key in the path and the body agree, and is not a built-in's.
 /// Matters already raised keep the version they copied.
-#[utoipa::path(put, path = "/api/v1/places/{id}/procedures/{key}", tag = "matters", params(("id" = String, Path, description = "place id"), ("key" = String, Path, description = "procedure key")), request_body(content = serde_json::Value, content_type = "application/json", description = "the procedure: key (as in the path), title, steps (roles, product, day limits)"), responses((status = 200, description = "defined"), (status = 422, description = "invalid field")))]
+#[utoipa::path(put, path = "/api/v1/places/{id}/procedures/{key}", tag = "matters", params(("id" = String, Path, description = "place id"), ("key" = String, Path, description = "procedure key")), request_body(content = serde_json::Value, content_type = "application/json", description = "the procedure: key (as in the path), title, steps (roles, product, day limits)"), responses((status = 200, description = "defined", body = library::LocalProcedure), (status = 422, description = "invalid field")))]
 async fn define_procedure(
     State(state): State<AppState>,
     user: CurrentUser,
     Path((id, key)): Path<(String, String)>,
     ApiJson(p): ApiJson<Procedure>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<library::LocalProcedure>, ApiError> {
     let (place, _) = check(&state, &user, &id, Action::ReadStructure).await?;
     check_place(&user, &place, Action::Deliberate)?;
     if p.key != key {
@@ -72,7 +97,7 @@ async fn define_procedure(
         ));
     }
     let lp = library::define_for(&state.db, &user.audit_name(), &place, &p).await?;
-    Ok(Json(json!(lp)))
+    Ok(Json(lp))
 }
 
 #[derive(Deserialize)]
@@ -92,12 +117,12 @@ pub struct NewMatter {
 }
 
 /// Raise a matter over a place (anyone who holds a role there).
-#[utoipa::path(post, path = "/api/v1/matters", tag = "matters", request_body = NewMatter, responses((status = 201, description = "created"), (status = 422, description = "invalid field")))]
+#[utoipa::path(post, path = "/api/v1/matters", tag = "matters", request_body = NewMatter, responses((status = 201, description = "created", body = MatterView), (status = 422, description = "invalid field")))]
 async fn create_matter(
     State(state): State<AppState>,
     user: CurrentUser,
     ApiJson(body): ApiJson<NewMatter>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<MatterView>), ApiError> {
     let (place, _) = check(&state, &user, &body.place_id, Action::ReadStructure).await?;
     let p = match body.procedure {
         // a built-in, else one defined for this place or above it
@@ -105,30 +130,30 @@ async fn create_matter(
         ProcedureSpec::Custom(p) => p,
     };
     let m = matters::raise(&state.db, &user.audit_name(), &place, &body.title, &p).await?;
-    Ok((StatusCode::CREATED, Json(json!(m))))
+    Ok((StatusCode::CREATED, Json(m)))
 }
 
 /// A matter with its procedure, the steps done and the next step.
-#[utoipa::path(get, path = "/api/v1/matters/{id}", tag = "matters", params(("id" = String, Path, description = "matter id")), responses((status = 200, description = "the matter")))]
+#[utoipa::path(get, path = "/api/v1/matters/{id}", tag = "matters", params(("id" = String, Path, description = "matter id")), responses((status = 200, description = "the matter", body = MatterView)))]
 async fn get_matter(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(visible(&state, &user, &id).await?.0)))
+) -> Result<Json<MatterView>, ApiError> {
+    Ok(Json(visible(&state, &user, &id).await?.0))
 }
 
 /// Matters over a place and below it.
-#[utoipa::path(get, path = "/api/v1/places/{id}/matters", tag = "matters", params(("id" = String, Path, description = "place id")), responses((status = 200, description = "matters")))]
+#[utoipa::path(get, path = "/api/v1/places/{id}/matters", tag = "matters", params(("id" = String, Path, description = "place id")), responses((status = 200, description = "matters", body = MatterList)))]
 async fn place_matters(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<MatterList>, ApiError> {
     let (place, _) = check(&state, &user, &id, Action::ReadStructure).await?;
-    Ok(Json(
-        json!({"matters": matters::matters_under(&state.db, &place).await?}),
-    ))
+    Ok(Json(MatterList {
+        matters: matters::matters_under(&state.db, &place).await?,
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -143,13 +168,13 @@ pub struct StepBody {
 
 /// Record the next step of a matter (by someone holding one of the step's roles over the scope).
 #[utoipa::path(post, path = "/api/v1/matters/{id}/steps", tag = "matters", params(("id" = String, Path, description = "matter id")), request_body = StepBody,
-    responses((status = 201, description = "recorded"), (status = 409, description = "out of order or outside the step's day limits"), (status = 422, description = "role not allowed for this step")))]
+    responses((status = 201, description = "recorded", body = matters::StepDone), (status = 409, description = "out of order or outside the step's day limits"), (status = 422, description = "role not allowed for this step")))]
 async fn record_step(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<StepBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<matters::StepDone>), ApiError> {
     let done = take_step(&state, &user, &id, body.step, body.note, body.vote_id).await?;
-    Ok((StatusCode::CREATED, Json(json!(done))))
+    Ok((StatusCode::CREATED, Json(done)))
 }

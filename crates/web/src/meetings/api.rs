@@ -20,8 +20,7 @@ use gongzhi_domain::ical;
 use gongzhi_domain::policy::Action;
 use gongzhi_store::meetings::{self, MeetingView, Participant};
 use gongzhi_store::{db, matters};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -56,12 +55,12 @@ pub struct NewMeetingBody {
 
 /// Announce a meeting (now): those who deliberate over the place; an owners' assembly at least 15 days ahead.
 #[utoipa::path(post, path = "/api/v1/meetings", tag = "meetings", request_body = NewMeetingBody,
-    responses((status = 201, description = "announced"), (status = 403, description = "may not convene here"), (status = 422, description = "invalid field, e.g. an owners' assembly less than 15 days ahead")))]
+    responses((status = 201, description = "announced", body = MeetingView), (status = 403, description = "may not convene here"), (status = 422, description = "invalid field, e.g. an owners' assembly less than 15 days ahead")))]
 async fn create_meeting(
     State(state): State<AppState>,
     user: CurrentUser,
     ApiJson(body): ApiJson<NewMeetingBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<MeetingView>), ApiError> {
     let m = announce(
         &state,
         &user,
@@ -78,7 +77,7 @@ async fn create_meeting(
         },
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(json!(m))))
+    Ok((StatusCode::CREATED, Json(m)))
 }
 
 fn kind_key(k: MeetingKind) -> String {
@@ -132,7 +131,7 @@ pub fn to_ics(m: &MeetingView, matter_title: Option<&str>, now: i64) -> String {
 
 /// A meeting with its current minutes; `{id}.ics` gives it as iCalendar (RFC 5545).
 #[utoipa::path(get, path = "/api/v1/meetings/{id}", tag = "meetings", params(("id" = String, Path, description = "meeting id, or id.ics for iCalendar")),
-    responses((status = 200, description = "the meeting (JSON), or text/calendar for id.ics")))]
+    responses((status = 200, description = "the meeting (JSON), or text/calendar for id.ics", content((MeetingView = "application/json"), (String = "text/calendar")))))]
 async fn get_meeting(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -144,7 +143,7 @@ async fn get_meeting(
     };
     let (m, _) = meeting_visible(&state, &user, &id).await?;
     if !ics {
-        return Ok(Json(json!(m)).into_response());
+        return Ok(Json(m).into_response());
     }
     let matter_title = match &m.matter_id {
         Some(mid) => Some(matters::get_matter(&state.db, mid).await?.title),
@@ -167,30 +166,36 @@ async fn get_meeting(
         .into_response())
 }
 
+/// Meetings (over a place and below it, or on a matter).
+#[derive(Serialize, ToSchema)]
+pub struct MeetingList {
+    meetings: Vec<MeetingView>,
+}
+
 /// Meetings over a place and below it.
-#[utoipa::path(get, path = "/api/v1/places/{id}/meetings", tag = "meetings", params(("id" = String, Path, description = "place id")), responses((status = 200, description = "meetings")))]
+#[utoipa::path(get, path = "/api/v1/places/{id}/meetings", tag = "meetings", params(("id" = String, Path, description = "place id")), responses((status = 200, description = "meetings", body = MeetingList)))]
 async fn place_meetings(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<MeetingList>, ApiError> {
     let (place, _) = check(&state, &user, &id, Action::ReadStructure).await?;
-    Ok(Json(
-        json!({"meetings": meetings::meetings_under(&state.db, &place).await?}),
-    ))
+    Ok(Json(MeetingList {
+        meetings: meetings::meetings_under(&state.db, &place).await?,
+    }))
 }
 
 /// Meetings on a matter.
-#[utoipa::path(get, path = "/api/v1/matters/{id}/meetings", tag = "meetings", params(("id" = String, Path, description = "matter id")), responses((status = 200, description = "meetings")))]
+#[utoipa::path(get, path = "/api/v1/matters/{id}/meetings", tag = "meetings", params(("id" = String, Path, description = "matter id")), responses((status = 200, description = "meetings", body = MeetingList)))]
 async fn matter_meetings(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<MeetingList>, ApiError> {
     visible(&state, &user, &id).await?;
-    Ok(Json(
-        json!({"meetings": meetings::meetings_of_matter(&state.db, &id).await?}),
-    ))
+    Ok(Json(MeetingList {
+        meetings: meetings::meetings_of_matter(&state.db, &id).await?,
+    }))
 }
 
 #[derive(Deserialize, ToSchema, Clone)]
@@ -205,13 +210,13 @@ pub struct MinutesBody {
 
 /// Record the minutes (with attendance and decisions) of a meeting that has started; new minutes replace the earlier as current.
 #[utoipa::path(post, path = "/api/v1/meetings/{id}/minutes", tag = "meetings", params(("id" = String, Path, description = "meeting id")), request_body = MinutesBody,
-    responses((status = 201, description = "recorded"), (status = 403, description = "may not deliberate here"), (status = 409, description = "not started yet"), (status = 422, description = "invalid field")))]
+    responses((status = 201, description = "recorded", body = meetings::Minutes), (status = 403, description = "may not deliberate here"), (status = 409, description = "not started yet"), (status = 422, description = "invalid field")))]
 async fn record_minutes(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<MinutesBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<meetings::Minutes>), ApiError> {
     let m = minutes(
         &state,
         &user,
@@ -221,5 +226,5 @@ async fn record_minutes(
         &body.decisions,
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(json!(m))))
+    Ok((StatusCode::CREATED, Json(m)))
 }

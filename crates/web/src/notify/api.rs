@@ -10,11 +10,10 @@ use axum::http::StatusCode;
 use axum::Json;
 use gongzhi_store::notify::{self, Sender};
 use gongzhi_store::{db, Db};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Duration;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -33,16 +32,32 @@ pub struct ListQuery {
     limit: Option<i64>,
 }
 
+/// The caller's notifications and how many are unread.
+#[derive(Serialize, ToSchema)]
+pub struct NotificationList {
+    notifications: Vec<notify::NotificationView>,
+    unread: i64,
+}
+
+/// How many notifications were marked read.
+#[derive(Serialize, ToSchema)]
+pub struct Marked {
+    marked: u64,
+}
+
 /// The caller's notifications, newest first, with the unread count.
-#[utoipa::path(get, path = "/api/v1/notifications", tag = "cases", params(ListQuery), responses((status = 200, description = "notifications")))]
+#[utoipa::path(get, path = "/api/v1/notifications", tag = "cases", params(ListQuery), responses((status = 200, description = "notifications", body = NotificationList)))]
 async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<NotificationList>, ApiError> {
     let (list, unread) =
         notify::list(&state.db, &user.user_id, q.unread, q.limit.unwrap_or(50)).await?;
-    Ok(Json(json!({"notifications": list, "unread": unread})))
+    Ok(Json(NotificationList {
+        notifications: list,
+        unread,
+    }))
 }
 
 /// Mark one of the caller's notifications read.
@@ -58,13 +73,13 @@ async fn read_one(
 }
 
 /// Mark all of the caller's notifications read.
-#[utoipa::path(post, path = "/api/v1/notifications/read-all", tag = "cases", responses((status = 200, description = "how many were unread")))]
+#[utoipa::path(post, path = "/api/v1/notifications/read-all", tag = "cases", responses((status = 200, description = "how many were unread", body = Marked)))]
 async fn read_all(
     State(state): State<AppState>,
     user: CurrentUser,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Marked>, ApiError> {
     let n = notify::read_all(&state.db, &user.user_id, db::now_ms()).await?;
-    Ok(Json(json!({ "marked": n })))
+    Ok(Json(Marked { marked: n }))
 }
 
 /// Runs the dispatcher every `every` until the process ends.
