@@ -19,7 +19,7 @@ pub struct Entry {
     pub after: Option<Value>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AuditRow {
     pub id: String,
     pub at: i64,

@@ -156,7 +156,7 @@ pub async fn user_id_by_name(db: &Db, username: &str) -> Result<String, StoreErr
         .ok_or_else(|| StoreError::not_found(format!("user '{username}'")))
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct GrantView {
     pub id: String,
     pub role: String,
@@ -580,7 +580,7 @@ pub(crate) async fn change_password(
     revoke_all(tx, actor, user_id, "password_change").await
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct UserView {
     pub id: String,
     pub username: String,

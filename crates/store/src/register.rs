@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::any::AnyRow;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Place {
     pub id: String,
     pub kind: String,
@@ -123,7 +123,7 @@ pub async fn ancestors(db: &Db, place: &Place) -> Result<Vec<Place>, StoreError>
     Ok(places)
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PlaceSummary {
     pub id: String,
     pub kind: String,
@@ -344,7 +344,7 @@ pub async fn compound_code(tx: &mut Tx, name: &str) -> Result<String, StoreError
     )))
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CompoundListing {
     pub code: String,
     pub name: String,
@@ -367,7 +367,7 @@ pub async fn public_compounds(db: &Db) -> Result<Vec<CompoundListing>, StoreErro
         .collect()
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OwnerRef {
     pub id: String,
     pub name: String,
@@ -376,7 +376,7 @@ pub struct OwnerRef {
     pub phone: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PartView {
     pub id: String,
     pub number: String,
@@ -488,7 +488,7 @@ pub async fn parts_under(
     Ok(out)
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OwnerDetail {
     pub id: String,
     pub owner_key: String,
@@ -499,7 +499,7 @@ pub struct OwnerDetail {
     pub parts: Vec<OwnedPart>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OwnedPart {
     pub id: String,
     pub number: String,
@@ -544,7 +544,7 @@ pub async fn get_owner(db: &Db, id: &str) -> Result<OwnerDetail, StoreError> {
 
 // ---------------------------------------------------------------- people
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PersonView {
     pub id: String,
     pub name: String,
@@ -623,7 +623,7 @@ pub async fn create_person(
     Ok(view)
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ResidentView {
     pub id: String,
     pub person: PersonView,
@@ -735,7 +735,7 @@ pub async fn residents_under(
 
 // ---------------------------------------------------------------- grids
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct GridView {
     pub id: String,
     pub kind: String,
@@ -974,7 +974,7 @@ pub async fn grid_place(db: &Db, grid_id: &str) -> Result<(Place, String), Store
 
 // ---------------------------------------------------------------- organisations
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OrgView {
     pub id: String,
     pub kind: String,
@@ -986,7 +986,7 @@ pub struct OrgView {
     pub members: Vec<MemberView>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MemberView {
     pub id: String,
     pub person: PersonView,
