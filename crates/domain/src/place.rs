@@ -287,6 +287,24 @@ pub fn slugify(s: &str) -> String {
     out
 }
 
+// Materialised id paths (`/a/b/c/`: each place's ancestors' ids and its own).
+
+/// The half-open range of materialised paths below (and including) `path`:
+/// `[path, path-without-slash + "0")`, since '0' follows '/'. A range, unlike a
+/// prefix pattern match, uses the path index on SQLite and PostgreSQL alike.
+pub fn subtree(path: &str) -> (String, String) {
+    let hi = format!("{}0", path.strip_suffix('/').unwrap_or(path));
+    (path.to_string(), hi)
+}
+
+/// The place ids of a materialised path `/a/b/c/`, from the top.
+pub fn path_ids(path: &str) -> Vec<String> {
+    path.split('/')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

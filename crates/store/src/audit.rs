@@ -19,7 +19,7 @@ pub struct Entry {
     pub after: Option<Value>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AuditRow {
     pub id: String,
     pub at: i64,
@@ -86,8 +86,8 @@ pub async fn list(
         "SELECT id, at, actor, action, entity, entity_id, scope_path, before_json, after_json FROM audit_log \
          WHERE scope_path >= $1 AND scope_path < $2 ORDER BY id DESC LIMIT $3",
     )
-    .bind(crate::register::subtree(scope_prefix).0)
-    .bind(crate::register::subtree(scope_prefix).1)
+    .bind(gongzhi_domain::place::subtree(scope_prefix).0)
+    .bind(gongzhi_domain::place::subtree(scope_prefix).1)
     .bind(limit.clamp(1, 1000))
     .fetch_all(db.reader())
     .await?;

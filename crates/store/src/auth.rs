@@ -156,7 +156,7 @@ pub async fn user_id_by_name(db: &Db, username: &str) -> Result<String, StoreErr
         .ok_or_else(|| StoreError::not_found(format!("user '{username}'")))
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct GrantView {
     pub id: String,
     pub role: String,
@@ -339,7 +339,7 @@ const DAY_MS: i64 = 24 * 3600 * 1000;
 pub const TOKEN_TOUCH_MS: i64 = 60_000;
 
 /// A new API token: the secret is shown once, only its hash is kept.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct NewToken {
     pub id: String,
     pub token: String,
@@ -360,7 +360,7 @@ pub async fn create_api_token(
 
 /// Creates an API token living `days` (1 to [`TOKEN_MAX_DAYS`]; default
 /// [`TOKEN_DEFAULT_DAYS`]).
-pub async fn create_api_token_for(
+pub(crate) async fn create_api_token_for(
     tx: &mut Tx,
     actor: &str,
     user_id: &str,
@@ -439,7 +439,7 @@ pub async fn token_user(db: &Db, token: &str) -> Result<Option<String>, StoreErr
 }
 
 /// An API token as its owner sees it: never the secret nor its hash.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TokenView {
     pub id: String,
     pub name: String,
@@ -469,7 +469,7 @@ pub async fn list_tokens(db: &Db, user_id: &str) -> Result<Vec<TokenView>, Store
 
 /// Revokes one of `user_id`'s tokens. Someone else's, an unknown or an
 /// already revoked token is not found.
-pub async fn revoke_token(
+pub(crate) async fn revoke_token(
     tx: &mut Tx,
     actor: &str,
     user_id: &str,
@@ -504,7 +504,7 @@ pub async fn revoke_token(
 }
 
 /// How many live credentials a revocation ended.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Revoked {
     pub tokens: u64,
     pub sessions: u64,
@@ -549,7 +549,7 @@ pub async fn revoke_all(
 
 /// Sets a new password hash and revokes every token and session of the
 /// user, in one transaction, audited (never the hash).
-pub async fn change_password(
+pub(crate) async fn change_password(
     tx: &mut Tx,
     actor: &str,
     user_id: &str,
@@ -580,7 +580,7 @@ pub async fn change_password(
     revoke_all(tx, actor, user_id, "password_change").await
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct UserView {
     pub id: String,
     pub username: String,
@@ -634,4 +634,118 @@ pub async fn owners_of_user(db: &Db, user_id: &str) -> Result<Vec<String>, Store
         .fetch_all(db.reader())
         .await?;
     rows.iter().map(|r| db::s(r, "owner_id")).collect()
+}
+
+/// Links a user account to an owner of record ([`link_owner`]) and records
+/// `owner.link_account` over the owner's place (`scope_path`), in one
+/// transaction.
+pub async fn link_owner_account(
+    db: &Db,
+    actor: &str,
+    user_id: &str,
+    owner_id: &str,
+    scope_path: &str,
+) -> Result<(), StoreError> {
+    let args = (
+        actor.to_string(),
+        user_id.to_string(),
+        owner_id.to_string(),
+        scope_path.to_string(),
+    );
+    db.write_with(args, |tx, (actor, uid, id, scope)| {
+        Box::pin(async move {
+            link_owner(tx, &actor, &uid, &id).await?;
+            let e = Entry {
+                actor,
+                action: "owner.link_account".into(),
+                entity: "owner".into(),
+                entity_id: id,
+                scope_path: scope,
+                before: None,
+                after: Some(json!({"user_id": uid})),
+            };
+            audit::record(tx, e).await
+        })
+    })
+    .await
+}
+
+// Commands: each takes `&Db` and owns its transaction.
+
+/// Gives a user a role over a place or grid ([`add_grant`]); its id.
+pub async fn grant(
+    db: &Db,
+    actor: &str,
+    user_id: &str,
+    role: Role,
+    place_id: Option<&str>,
+    grid_id: Option<&str>,
+) -> Result<String, StoreError> {
+    let args = (
+        (actor.to_string(), user_id.to_string()),
+        (place_id.map(str::to_string), grid_id.map(str::to_string)),
+    );
+    db.write_with(args, move |tx, ((actor, uid), (place, grid))| {
+        Box::pin(async move {
+            add_grant(tx, &actor, &uid, role, place.as_deref(), grid.as_deref()).await
+        })
+    })
+    .await
+}
+
+/// Issues an API token ([`create_api_token_for`]).
+pub async fn issue_token(
+    db: &Db,
+    actor: &str,
+    user_id: &str,
+    name: &str,
+    days: Option<i64>,
+) -> Result<NewToken, StoreError> {
+    let args = (actor.to_string(), user_id.to_string(), name.to_string());
+    db.write_with(args, move |tx, (actor, uid, name)| {
+        Box::pin(async move { create_api_token_for(tx, &actor, &uid, &name, days).await })
+    })
+    .await
+}
+
+/// Revokes one of a user's tokens ([`revoke_token`]).
+pub async fn revoke(db: &Db, actor: &str, user_id: &str, token_id: &str) -> Result<(), StoreError> {
+    let args = (actor.to_string(), user_id.to_string(), token_id.to_string());
+    db.write_with(args, |tx, (actor, uid, id)| {
+        Box::pin(async move { revoke_token(tx, &actor, &uid, &id).await })
+    })
+    .await
+}
+
+/// Sets a user's password hash and revokes their tokens and sessions
+/// ([`change_password`]).
+pub async fn set_password(
+    db: &Db,
+    actor: &str,
+    user_id: &str,
+    password_hash: &str,
+) -> Result<Revoked, StoreError> {
+    let args = (
+        actor.to_string(),
+        user_id.to_string(),
+        password_hash.to_string(),
+    );
+    db.write_with(args, |tx, (actor, uid, hash)| {
+        Box::pin(async move { change_password(tx, &actor, &uid, &hash).await })
+    })
+    .await
+}
+
+/// Revokes every token and session of a user ([`revoke_all`]).
+pub async fn revoke_credentials(
+    db: &Db,
+    actor: &str,
+    user_id: &str,
+    reason: &str,
+) -> Result<Revoked, StoreError> {
+    let args = (actor.to_string(), user_id.to_string(), reason.to_string());
+    db.write_with(args, |tx, (actor, uid, reason)| {
+        Box::pin(async move { revoke_all(tx, &actor, &uid, &reason).await })
+    })
+    .await
 }

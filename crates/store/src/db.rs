@@ -103,9 +103,10 @@ fn sqlite_setup(
 }
 
 impl Db {
-    /// Opens (and for SQLite creates) the database and runs the embedded
-    /// migrations.
-    pub async fn connect(url: &str) -> Result<Db, StoreError> {
+    /// Opens (and for SQLite creates) the database, without migrating it:
+    /// [`Db::connect`] (in `migrate.rs`, which depends on this file and not
+    /// the other way round) opens and migrates.
+    pub(crate) async fn open(url: &str) -> Result<Db, StoreError> {
         sqlx::any::install_default_drivers();
         let target = parse_url(url)?;
         let db = match &target {
@@ -156,7 +157,6 @@ impl Db {
                 }
             }
         };
-        crate::migrate::run(&db).await?;
         Ok(db)
     }
 
@@ -197,6 +197,19 @@ impl Db {
             Backend::Postgres => "BEGIN ISOLATION LEVEL SERIALIZABLE",
         };
         self.run(stmt, f).await
+    }
+
+    /// [`Db::write`] for a store command: `args`, the command's own copy of
+    /// its inputs, is cloned into `f` for each attempt (so a retried
+    /// transaction starts from the same inputs), sparing each command the
+    /// clone-per-attempt dance.
+    pub async fn write_with<A, T, F>(&self, args: A, mut f: F) -> Result<T, StoreError>
+    where
+        A: Clone + Send + 'static,
+        T: Send,
+        F: for<'c> FnMut(&'c mut Tx, A) -> BoxFuture<'c, Result<T, StoreError>> + Send,
+    {
+        self.write(move |tx| f(tx, args.clone())).await
     }
 
     /// Like [`Db::write`], but on PostgreSQL at READ COMMITTED, for writes

@@ -54,7 +54,7 @@ pub async fn lives_or_owns_in(
     Ok(r.is_some())
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Comment {
     pub id: String,
     pub author: String,
@@ -125,17 +125,19 @@ pub async fn comments_of(db: &Db, matter_id: &str) -> Result<Vec<Comment>, Store
         .collect()
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QuestionnaireView {
     pub id: String,
     pub matter_id: String,
     pub title: String,
+    #[schema(value_type = Vec<Object>)]
     pub questions: Vec<Question>,
     pub closes_at: i64,
     pub closed_at: Option<i64>,
     /// People with a current answer.
     pub respondents: i64,
     /// Per question: how many chose each option, how many wrote a text.
+    #[schema(value_type = Vec<Object>)]
     pub counts: Vec<QuestionCount>,
     /// Per question: the current free-text answers (no names).
     pub texts: Vec<Vec<String>>,
@@ -219,7 +221,7 @@ async fn questionnaire_in_tx(
 }
 
 /// Closes a questionnaire before its time (it closes by itself at `closes_at`).
-pub async fn close_questionnaire(
+pub(crate) async fn close_questionnaire(
     tx: &mut Tx,
     actor: &str,
     id: &str,
@@ -430,7 +432,7 @@ pub struct NewDoorRecord<'a> {
     pub now: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DoorRecord {
     pub id: String,
     pub part_id: String,
@@ -599,7 +601,7 @@ pub async fn door_records_of(
         .collect()
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CoveredPart {
     pub part_id: String,
     pub part: String,
@@ -609,7 +611,7 @@ pub struct CoveredPart {
     pub last_visit: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Coverage {
     /// Households (flats) of the scope the caller may see.
     pub households: i64,
@@ -672,7 +674,7 @@ pub async fn coverage(
     })
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DocumentView {
     pub id: String,
     /// The index of the done step it belongs to.
@@ -813,4 +815,216 @@ pub async fn document_bytes(
     let bytes = hex::decode(db::s(&r, "bytes_hex")?)
         .map_err(|e| StoreError::Config(format!("stored document: {e}")))?;
     Ok((db::s(&r, "name")?, db::s(&r, "content_type")?, bytes))
+}
+
+// Commands: each takes `&Db` and owns its transaction; the API and the
+// matter page both call them.
+
+/// Who takes part in a matter's opinion collection: the user, the name
+/// shown with their comments, and the roles they hold over the matter's
+/// scope.
+#[derive(Debug, Clone)]
+pub struct Speaker {
+    pub user_id: String,
+    pub name: String,
+    pub roles: Vec<gongzhi_domain::policy::Role>,
+}
+
+/// Whether `speaker` may speak on a matter over `scope_path` (the domain's
+/// [`dl::may_speak`]: a role over it, or owning or living in a part of it).
+pub async fn may_speak(db: &Db, speaker: &Speaker, scope_path: &str) -> Result<bool, StoreError> {
+    let lives = lives_or_owns_in(db, &speaker.user_id, scope_path).await?;
+    Ok(dl::may_speak(&speaker.roles, lives))
+}
+
+async fn check_may_speak(db: &Db, speaker: &Speaker, scope_path: &str) -> Result<(), StoreError> {
+    if may_speak(db, speaker, scope_path).await? {
+        Ok(())
+    } else {
+        Err(StoreError::Forbidden(
+            "only people in this matter's scope may take part: you own or live in no part of it"
+                .into(),
+        ))
+    }
+}
+
+/// Comments on the matter at `scope_path` as `speaker` (who must be in its
+/// scope, else [`StoreError::Forbidden`]).
+pub async fn comment(
+    db: &Db,
+    speaker: &Speaker,
+    matter_id: &str,
+    scope_path: &str,
+    body: &str,
+    now: i64,
+) -> Result<Comment, StoreError> {
+    check_may_speak(db, speaker, scope_path).await?;
+    let args = (speaker.clone(), matter_id.to_string(), body.to_string());
+    db.write_with(args, move |tx, (s, matter_id, body)| {
+        Box::pin(async move { add_comment(tx, &s.user_id, &s.name, &matter_id, &body, now).await })
+    })
+    .await
+}
+
+/// Records `speaker`'s answers to a questionnaire of a matter at
+/// `scope_path` (they must be in its scope); the answer's `seq`.
+pub async fn answer_as(
+    db: &Db,
+    speaker: &Speaker,
+    questionnaire_id: &str,
+    scope_path: &str,
+    answers: &[Answer],
+    now: i64,
+) -> Result<i64, StoreError> {
+    check_may_speak(db, speaker, scope_path).await?;
+    let args = (
+        speaker.user_id.clone(),
+        questionnaire_id.to_string(),
+        answers.to_vec(),
+    );
+    db.write_with(args, move |tx, (uid, id, answers)| {
+        Box::pin(async move { answer(tx, &id, &uid, &answers, now).await })
+    })
+    .await
+}
+
+/// Publishes a questionnaire on a matter; its id.
+pub async fn publish(
+    db: &Db,
+    actor: &str,
+    matter_id: &str,
+    title: &str,
+    questions: &[Question],
+    closes_at: i64,
+    now: i64,
+) -> Result<String, StoreError> {
+    let args = (
+        actor.to_string(),
+        matter_id.to_string(),
+        title.to_string(),
+        questions.to_vec(),
+    );
+    db.write_with(args, move |tx, (actor, id, title, qs)| {
+        Box::pin(
+            async move { create_questionnaire(tx, &actor, &id, &title, &qs, closes_at, now).await },
+        )
+    })
+    .await
+}
+
+/// Closes a questionnaire before its time.
+pub async fn close(
+    db: &Db,
+    actor: &str,
+    questionnaire_id: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    let args = (actor.to_string(), questionnaire_id.to_string());
+    db.write_with(args, move |tx, (actor, id)| {
+        Box::pin(async move { close_questionnaire(tx, &actor, &id, now).await })
+    })
+    .await
+}
+
+/// A door-to-door visit to record ([`record_visit`]).
+#[derive(Debug, Clone)]
+pub struct Visit {
+    pub matter_id: String,
+    pub part_id: String,
+    /// `YYYY-MM-DD`.
+    pub visited_on: String,
+    pub opinion: String,
+    /// Who knocked (shown).
+    pub worker: String,
+    /// Who recorded it (audit actor).
+    pub recorded_by: String,
+    /// A paper ballot signed at the door: vote id, choice as written
+    /// (`yes`, `no`, `abstain`), evidence id.
+    pub ballot: Option<(String, String, String)>,
+    pub now: i64,
+}
+
+/// Records a visit; a recorder narrowed to micro-grids (`grids`) records
+/// only in them ([`StoreError::Forbidden`]).
+pub async fn record_visit(
+    db: &Db,
+    v: Visit,
+    grids: Option<&[String]>,
+) -> Result<DoorRecord, StoreError> {
+    if let Some(grids) = grids {
+        let w = part_where(db, &v.part_id).await?;
+        if !w.grid_id.as_ref().is_some_and(|g| grids.contains(g)) {
+            return Err(StoreError::Forbidden(
+                "this household is not in your micro-grid".into(),
+            ));
+        }
+    }
+    let choice = match &v.ballot {
+        Some((_, c, _)) => Some(Choice::parse(c.trim()).ok_or_else(|| {
+            StoreError::invalid("ballot.choice", format!("unknown choice '{c}'"))
+        })?),
+        None => None,
+    };
+    db.write_with(v, move |tx, v| {
+        Box::pin(async move {
+            let ballot = match (&v.ballot, choice) {
+                (Some((vote_id, _, evidence_id)), Some(choice)) => Some(DoorBallot {
+                    vote_id,
+                    choice,
+                    evidence_id,
+                }),
+                _ => None,
+            };
+            add_door_record(
+                tx,
+                NewDoorRecord {
+                    matter_id: &v.matter_id,
+                    part_id: &v.part_id,
+                    visited_on: &v.visited_on,
+                    opinion: &v.opinion,
+                    worker: &v.worker,
+                    recorded_by: &v.recorded_by,
+                    ballot,
+                    now: v.now,
+                },
+            )
+            .await
+        })
+    })
+    .await
+}
+
+/// A document for a done step ([`attach`]).
+#[derive(Debug, Clone)]
+pub struct NewDocument {
+    pub actor: String,
+    pub matter_id: String,
+    pub step: String,
+    /// The roles the actor holds over the matter's scope.
+    pub roles: Vec<gongzhi_domain::policy::Role>,
+    pub name: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+    pub now: i64,
+}
+
+/// Attaches a document to a done step (by one who acts in it).
+pub async fn attach(db: &Db, d: NewDocument) -> Result<DocumentView, StoreError> {
+    db.write_with(d, |tx, d| {
+        Box::pin(async move {
+            add_document(
+                tx,
+                &d.actor,
+                &d.matter_id,
+                &d.step,
+                &d.roles,
+                &d.name,
+                &d.content_type,
+                &d.bytes,
+                d.now,
+            )
+            .await
+        })
+    })
+    .await
 }

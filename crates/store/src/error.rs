@@ -10,6 +10,10 @@ pub enum StoreError {
     Invalid { field: String, reason: String },
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The caller may not do this (a rule with data, e.g. only an owner
+    /// linked to the account casts its online ballot): HTTP 403.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
     /// Refused for now (a rate limit): may succeed after `retry_after_secs`.
     #[error("{field}: {reason}")]
     RateLimited {

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::any::AnyRow;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StepDone {
     pub idx: i64,
     pub step_key: String,
@@ -23,11 +23,12 @@ pub struct StepDone {
     pub at: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MatterView {
     pub id: String,
     pub place_id: String,
     pub title: String,
+    #[schema(value_type = Object)]
     pub procedure: Procedure,
     pub steps: Vec<StepDone>,
     /// The key of the next step; None when the procedure is complete.
@@ -249,4 +250,61 @@ pub async fn record_step(
     // `fund::log_matter_step`).
     crate::fund::log_matter_step(tx, &scope_path, matter_id, &done).await?;
     Ok(done)
+}
+
+/// The next step of a matter as someone records it ([`take_step`]).
+#[derive(Debug, Clone)]
+pub struct NextStep {
+    pub actor: String,
+    pub matter_id: String,
+    /// The key of the next step.
+    pub step: String,
+    /// The roles the actor holds over the matter's scope.
+    pub roles: Vec<Role>,
+    pub note: String,
+    /// For a step that produces a vote: the vote in the matter's scope.
+    pub vote_id: Option<String>,
+    pub at: i64,
+}
+
+/// Records the next step of a matter ([`record_step`]) in its own
+/// transaction: the API and the matter page both call it.
+pub async fn take_step(db: &Db, s: NextStep) -> Result<StepDone, StoreError> {
+    db.write_with(s, |tx, s| {
+        Box::pin(async move {
+            record_step(
+                tx,
+                &s.actor,
+                &s.matter_id,
+                &s.step,
+                &s.roles,
+                &s.note,
+                s.vote_id.as_deref(),
+                s.at,
+            )
+            .await
+        })
+    })
+    .await
+}
+
+/// Raises a matter over `place` following procedure `p`, in its own
+/// transaction.
+pub async fn raise(
+    db: &Db,
+    actor: &str,
+    place: &Place,
+    title: &str,
+    p: &Procedure,
+) -> Result<MatterView, StoreError> {
+    let args = (
+        actor.to_string(),
+        place.clone(),
+        title.to_string(),
+        p.clone(),
+    );
+    db.write_with(args, |tx, (actor, place, title, p)| {
+        Box::pin(async move { create_matter(tx, &actor, &place, &title, &p).await })
+    })
+    .await
 }

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::any::AnyRow;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Participant {
     pub name: String,
     /// The body or role they come for, e.g. "社区党委", "业委会", "物业".
@@ -22,7 +22,7 @@ pub struct Participant {
     pub role: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Minutes {
     pub seq: i64,
     pub minutes: String,
@@ -33,11 +33,12 @@ pub struct Minutes {
     pub at: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MeetingView {
     pub id: String,
     pub matter_id: Option<String>,
     pub place_id: String,
+    #[schema(value_type = String)]
     pub kind: MeetingKind,
     pub title: String,
     pub location: String,
@@ -349,4 +350,68 @@ pub async fn record_minutes(
     )
     .await?;
     Ok(out)
+}
+
+/// Announces a meeting ([`create_meeting`]) in its own transaction: the API
+/// and the matter page both call it.
+pub async fn announce(db: &Db, m: NewMeeting<'_>) -> Result<MeetingView, StoreError> {
+    let args = (
+        (
+            m.actor.to_string(),
+            m.place.clone(),
+            m.matter_id.map(str::to_string),
+        ),
+        (m.title.to_string(), m.location.to_string()),
+        (m.agenda.to_vec(), m.participants.to_vec()),
+    );
+    let (kind, starts_at, ends_at, announced_at, now) =
+        (m.kind, m.starts_at, m.ends_at, m.announced_at, m.now);
+    db.write_with(
+        args,
+        move |tx, ((actor, place, matter_id), (title, location), (agenda, participants))| {
+            Box::pin(async move {
+                let m = NewMeeting {
+                    actor: &actor,
+                    place: &place,
+                    matter_id: matter_id.as_deref(),
+                    kind,
+                    title: &title,
+                    location: &location,
+                    agenda: &agenda,
+                    participants: &participants,
+                    starts_at,
+                    ends_at,
+                    announced_at,
+                    now,
+                };
+                create_meeting(tx, m).await
+            })
+        },
+    )
+    .await
+}
+
+/// Records a meeting's minutes ([`record_minutes`]) in its own transaction.
+pub async fn minutes(
+    db: &Db,
+    actor: &str,
+    meeting_id: &str,
+    minutes: &str,
+    attended: &[usize],
+    decisions: &[String],
+    now: i64,
+) -> Result<Minutes, StoreError> {
+    let args = (
+        actor.to_string(),
+        meeting_id.to_string(),
+        minutes.to_string(),
+        attended.to_vec(),
+        decisions.to_vec(),
+    );
+    db.write_with(args, move |tx, (actor, id, text, attended, decisions)| {
+        Box::pin(
+            async move { record_minutes(tx, &actor, &id, &text, &attended, &decisions, now).await },
+        )
+    })
+    .await
 }

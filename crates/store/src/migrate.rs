@@ -7,6 +7,16 @@ use crate::db::{Backend, Db};
 use crate::error::StoreError;
 use sqlx::Row;
 
+impl Db {
+    /// Opens (and for SQLite creates) the database and runs the embedded
+    /// migrations.
+    pub async fn connect(url: &str) -> Result<Db, StoreError> {
+        let db = Db::open(url).await?;
+        run(&db).await?;
+        Ok(db)
+    }
+}
+
 struct Migration {
     version: i64,
     name: &'static str,

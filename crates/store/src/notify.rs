@@ -63,7 +63,7 @@ pub async fn enqueue(
     Ok(to.len())
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct NotificationView {
     pub id: String,
     pub case_id: String,
@@ -125,7 +125,12 @@ pub async fn unread(db: &Db, user_id: &str) -> Result<i64, StoreError> {
 
 /// Marks one of the user's own notifications read (again is a no-op);
 /// another user's notification is "not found".
-pub async fn mark_read(tx: &mut Tx, user_id: &str, id: &str, now: i64) -> Result<(), StoreError> {
+pub(crate) async fn mark_read(
+    tx: &mut Tx,
+    user_id: &str,
+    id: &str,
+    now: i64,
+) -> Result<(), StoreError> {
     let r = sqlx::query("SELECT read_at FROM notifications WHERE id = $1 AND user_id = $2")
         .bind(id.to_string())
         .bind(user_id.to_string())
@@ -144,7 +149,7 @@ pub async fn mark_read(tx: &mut Tx, user_id: &str, id: &str, now: i64) -> Result
 }
 
 /// Marks all of a user's notifications read; returns how many were unread.
-pub async fn mark_all_read(tx: &mut Tx, user_id: &str, now: i64) -> Result<u64, StoreError> {
+pub(crate) async fn mark_all_read(tx: &mut Tx, user_id: &str, now: i64) -> Result<u64, StoreError> {
     Ok(
         sqlx::query("UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL")
             .bind(now)
@@ -377,4 +382,21 @@ pub async fn deliveries_of_case(
             ))
         })
         .collect()
+}
+
+/// Marks one of the user's notifications read ([`mark_read`]).
+pub async fn read(db: &Db, user_id: &str, id: &str, now: i64) -> Result<(), StoreError> {
+    db.write_with(
+        (user_id.to_string(), id.to_string()),
+        move |tx, (uid, id)| Box::pin(async move { mark_read(tx, &uid, &id, now).await }),
+    )
+    .await
+}
+
+/// Marks all the user's notifications read ([`mark_all_read`]); how many.
+pub async fn read_all(db: &Db, user_id: &str, now: i64) -> Result<u64, StoreError> {
+    db.write_with(user_id.to_string(), move |tx, uid| {
+        Box::pin(async move { mark_all_read(tx, &uid, now).await })
+    })
+    .await
 }

@@ -14,11 +14,12 @@ use serde::Serialize;
 use serde_json::json;
 
 /// A procedure as a place sees it, with where it was defined.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LocalProcedure {
     pub place_id: String,
     pub defined_at: i64,
     pub defined_by: String,
+    #[schema(value_type = Object)]
     pub procedure: Procedure,
 }
 
@@ -117,4 +118,19 @@ pub async fn resolve(db: &Db, place: &Place, key: &str) -> Result<Procedure, Sto
                 format!("unknown procedure '{key}': neither built in nor defined for this place or above it"),
             )
         })
+}
+
+/// Defines (a new version of) a place's own procedure ([`define`]) in its
+/// own transaction.
+pub async fn define_for(
+    db: &Db,
+    actor: &str,
+    place: &Place,
+    p: &Procedure,
+) -> Result<LocalProcedure, StoreError> {
+    let args = (actor.to_string(), place.clone(), p.clone());
+    db.write_with(args, |tx, (actor, place, p)| {
+        Box::pin(async move { define(tx, &actor, &place, &p).await })
+    })
+    .await
 }

@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::any::AnyRow;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Place {
     pub id: String,
     pub kind: String,
@@ -71,20 +71,9 @@ pub(crate) async fn rows_along_path(
         .collect()
 }
 
-/// The half-open range of materialised paths below (and including) `path`:
-/// `[path, path-without-slash + "0")`, since '0' follows '/'. A range, unlike a
-/// prefix pattern match, uses the path index on SQLite and PostgreSQL alike.
-pub fn subtree(path: &str) -> (String, String) {
-    let hi = format!("{}0", path.strip_suffix('/').unwrap_or(path));
-    (path.to_string(), hi)
-}
-
-pub fn path_ids(path: &str) -> Vec<String> {
-    path.split('/')
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
-}
+/// Materialised paths are pure: the helpers live in the domain, here under
+/// their old names.
+pub use gongzhi_domain::place::{path_ids, subtree};
 
 pub(crate) fn place_from(r: &AnyRow) -> Result<Place, StoreError> {
     Ok(Place {
@@ -134,7 +123,7 @@ pub async fn ancestors(db: &Db, place: &Place) -> Result<Vec<Place>, StoreError>
     Ok(places)
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PlaceSummary {
     pub id: String,
     pub kind: String,
@@ -355,7 +344,7 @@ pub async fn compound_code(tx: &mut Tx, name: &str) -> Result<String, StoreError
     )))
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CompoundListing {
     pub code: String,
     pub name: String,
@@ -378,7 +367,7 @@ pub async fn public_compounds(db: &Db) -> Result<Vec<CompoundListing>, StoreErro
         .collect()
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OwnerRef {
     pub id: String,
     pub name: String,
@@ -387,7 +376,7 @@ pub struct OwnerRef {
     pub phone: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PartView {
     pub id: String,
     pub number: String,
@@ -499,7 +488,7 @@ pub async fn parts_under(
     Ok(out)
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OwnerDetail {
     pub id: String,
     pub owner_key: String,
@@ -510,7 +499,7 @@ pub struct OwnerDetail {
     pub parts: Vec<OwnedPart>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OwnedPart {
     pub id: String,
     pub number: String,
@@ -555,7 +544,7 @@ pub async fn get_owner(db: &Db, id: &str) -> Result<OwnerDetail, StoreError> {
 
 // ---------------------------------------------------------------- people
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PersonView {
     pub id: String,
     pub name: String,
@@ -634,7 +623,7 @@ pub async fn create_person(
     Ok(view)
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ResidentView {
     pub id: String,
     pub person: PersonView,
@@ -746,7 +735,7 @@ pub async fn residents_under(
 
 // ---------------------------------------------------------------- grids
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct GridView {
     pub id: String,
     pub kind: String,
@@ -985,7 +974,7 @@ pub async fn grid_place(db: &Db, grid_id: &str) -> Result<(Place, String), Store
 
 // ---------------------------------------------------------------- organisations
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OrgView {
     pub id: String,
     pub kind: String,
@@ -997,7 +986,7 @@ pub struct OrgView {
     pub members: Vec<MemberView>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MemberView {
     pub id: String,
     pub person: PersonView,
@@ -1282,4 +1271,159 @@ pub async fn part_place(db: &Db, part_id: &str) -> Result<Place, StoreError> {
         .await?
         .ok_or_else(|| StoreError::not_found(format!("part '{part_id}'")))?;
     get_place(db, &db::s(&r, "place_id")?).await
+}
+
+// Commands: each takes `&Db` and owns its transaction (the API calls them;
+// the roster import and the demo compose the `Tx` functions above in their
+// own transactions).
+
+/// Creates a place one level below `parent` ([`create_place`]).
+pub async fn add_place(
+    db: &Db,
+    actor: &str,
+    parent: Option<&Place>,
+    kind: PlaceKind,
+    name: &str,
+    code: Option<&str>,
+) -> Result<Place, StoreError> {
+    let args = (
+        actor.to_string(),
+        parent.cloned(),
+        name.to_string(),
+        code.map(str::to_string),
+    );
+    db.write_with(args, move |tx, (actor, parent, name, code)| {
+        Box::pin(async move {
+            create_place(tx, &actor, parent.as_ref(), kind, &name, code.as_deref()).await
+        })
+    })
+    .await
+}
+
+/// Registers a person ([`create_person`]).
+pub async fn add_person(db: &Db, actor: &str, p: NewPerson<'_>) -> Result<PersonView, StoreError> {
+    let args = (
+        (actor.to_string(), p.name.to_string(), p.home.clone()),
+        (p.phone.map(str::to_string), p.id_number.map(str::to_string)),
+    );
+    let consent = p.consent_publish_name;
+    db.write_with(args, move |tx, ((actor, name, home), (phone, idn))| {
+        Box::pin(async move {
+            let p = NewPerson {
+                name: &name,
+                phone: phone.as_deref(),
+                id_number: idn.as_deref(),
+                home: &home,
+                consent_publish_name: consent,
+            };
+            create_person(tx, &actor, p).await
+        })
+    })
+    .await
+}
+
+/// Records that a person lives in a part ([`add_resident`]); the row's id.
+pub async fn move_in(
+    db: &Db,
+    actor: &str,
+    person_id: &str,
+    part_id: &str,
+    relation: ResidentRelation,
+) -> Result<String, StoreError> {
+    let args = (
+        actor.to_string(),
+        person_id.to_string(),
+        part_id.to_string(),
+    );
+    db.write_with(args, move |tx, (actor, person, part)| {
+        Box::pin(async move { add_resident(tx, &actor, &person, &part, relation).await })
+    })
+    .await
+}
+
+/// Creates a grid ([`create_grid`]); its id.
+pub async fn add_grid(
+    db: &Db,
+    actor: &str,
+    kind: GridKind,
+    name: &str,
+    place: &Place,
+    parent_id: Option<&str>,
+    worker_person_id: Option<&str>,
+) -> Result<String, StoreError> {
+    let args = (
+        (actor.to_string(), name.to_string(), place.clone()),
+        (
+            parent_id.map(str::to_string),
+            worker_person_id.map(str::to_string),
+        ),
+    );
+    db.write_with(args, move |tx, ((actor, name, place), (parent, worker))| {
+        Box::pin(async move {
+            let (parent, worker) = (parent.as_deref(), worker.as_deref());
+            create_grid(tx, &actor, kind, &name, &place, parent, worker).await
+        })
+    })
+    .await
+}
+
+/// Assigns parts to a micro-grid ([`assign_parts`]); a warning, if any.
+pub async fn assign_to_grid(
+    db: &Db,
+    actor: &str,
+    grid_id: &str,
+    part_ids: &[String],
+) -> Result<Option<String>, StoreError> {
+    let args = (actor.to_string(), grid_id.to_string(), part_ids.to_vec());
+    db.write_with(args, |tx, (actor, id, parts)| {
+        Box::pin(async move { assign_parts(tx, &actor, &id, &parts).await })
+    })
+    .await
+}
+
+/// Creates an organisation anchored on a place ([`create_org`]); its id.
+pub async fn add_org(
+    db: &Db,
+    actor: &str,
+    kind: OrgKind,
+    name: &str,
+    place: &Place,
+    parent_id: Option<&str>,
+    also_spans: &[Place],
+) -> Result<String, StoreError> {
+    let args = (
+        (actor.to_string(), name.to_string(), place.clone()),
+        (parent_id.map(str::to_string), also_spans.to_vec()),
+    );
+    db.write_with(args, move |tx, ((actor, name, place), (parent, spans))| {
+        Box::pin(async move {
+            create_org(tx, &actor, kind, &name, &place, parent.as_deref(), &spans).await
+        })
+    })
+    .await
+}
+
+/// Adds a member to an organisation ([`add_member`]); the membership's id.
+#[allow(clippy::too_many_arguments)]
+pub async fn join_org(
+    db: &Db,
+    actor: &str,
+    org_id: &str,
+    person_id: &str,
+    role: MemberRole,
+    member_type: Option<FiveMemberType>,
+    building_id: Option<&str>,
+    term: (i64, Option<i64>),
+) -> Result<String, StoreError> {
+    let args = (
+        (actor.to_string(), org_id.to_string(), person_id.to_string()),
+        building_id.map(str::to_string),
+    );
+    db.write_with(args, move |tx, ((actor, org, person), building)| {
+        Box::pin(async move {
+            let building = building.as_deref();
+            add_member(tx, &actor, &org, &person, role, member_type, building, term).await
+        })
+    })
+    .await
 }

@@ -23,17 +23,20 @@ use std::collections::HashMap;
 /// The community setting naming how many owners one proxy holder may represent.
 pub const PROXY_LIMIT_SETTING: &str = "vote.proxy_limit";
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct VoteView {
     pub id: String,
     pub place_id: String,
     pub title: String,
+    #[schema(value_type = Object)]
     pub rule: Rule,
     /// The rule in words.
     pub rule_text: String,
     pub opens_at: i64,
     pub closes_at: i64,
+    #[schema(value_type = Vec<String>)]
     pub channels: Vec<Channel>,
+    #[schema(value_type = String)]
     pub status: VoteStatus,
     /// Frozen at opening.
     pub proxy_limit: Option<i64>,
@@ -230,7 +233,7 @@ pub async fn setting(db: &Db, place_path: &str, name: &str) -> Result<Option<Str
 
 /// Sets a place's setting (audited with before/after). `vote.proxy_limit`
 /// must be a whole number from 1 to 100.
-pub async fn set_setting(
+pub(crate) async fn set_setting(
     tx: &mut Tx,
     actor: &str,
     place: &Place,
@@ -489,7 +492,7 @@ pub async fn electors_among(
     Ok(out)
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EvidenceView {
     pub id: String,
     pub content_type: String,
@@ -584,7 +587,7 @@ pub struct Cast<'a> {
     pub now: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Receipt {
     pub ballot_id: String,
     /// Printed on the board; the owner keeps it to check their ballot.
@@ -592,7 +595,9 @@ pub struct Receipt {
     pub seq: i64,
     /// The ballot this one replaces as the owner's current ballot.
     pub supersedes: Option<String>,
+    #[schema(value_type = String)]
     pub channel: Channel,
+    #[schema(value_type = String)]
     pub choice: Choice,
 }
 
@@ -641,6 +646,129 @@ async fn check_recast(tx: &mut Tx, c: &Cast<'_>, cast: i64) -> Result<(), StoreE
     }
 }
 
+/// Refuses a ballot unless the vote is open.
+fn check_open(status: VoteStatus) -> Result<(), StoreError> {
+    match status {
+        VoteStatus::Draft => Err(StoreError::Conflict("the vote is not open yet".into())),
+        VoteStatus::Closed => Err(StoreError::Conflict(
+            "the vote is closed; no more ballots are accepted".into(),
+        )),
+        VoteStatus::Open => Ok(()),
+    }
+}
+
+/// A user's own online ballot ([`cast_for_user`]).
+pub struct OwnBallot<'a> {
+    pub user_id: &'a str,
+    pub vote_id: &'a str,
+    /// Which of the user's owners votes; needed only when several of them
+    /// are in the electorate.
+    pub owner_id: Option<&'a str>,
+    pub choice: Choice,
+    /// The user's audit name.
+    pub cast_by: &'a str,
+    pub now: i64,
+}
+
+/// Casts a user's own online ballot in one transaction: the vote must be
+/// open (409); the owner is `owner_id` if given (it must be linked to the
+/// account, else 403), else the user's one owner in the frozen electorate
+/// (none linked: 403; none in the electorate or several: `owner_id`); then
+/// [`cast`] with its own checks (window, channel, re-cast limit). The API,
+/// the vote page and the demo all cast through here.
+pub async fn cast_for_user(db: &Db, b: OwnBallot<'_>) -> Result<Receipt, StoreError> {
+    let args = (
+        b.user_id.to_string(),
+        b.vote_id.to_string(),
+        b.cast_by.to_string(),
+        b.owner_id.map(str::to_string),
+    );
+    let (choice, now) = (b.choice, b.now);
+    db.write_with(args, move |tx, (user_id, vote_id, cast_by, owner_id)| {
+        Box::pin(async move {
+            check_open(vote_in_tx(tx, &vote_id).await?.status)?;
+            let owner_id = casting_owner(tx, &user_id, &vote_id, owner_id).await?;
+            let c = Cast {
+                vote_id: &vote_id,
+                owner_id: &owner_id,
+                choice,
+                channel: Channel::Online,
+                cast_by: &cast_by,
+                proxy_holder: None,
+                evidence_id: None,
+                now,
+            };
+            cast(tx, c).await
+        })
+    })
+    .await
+}
+
+/// The owner in whose name `user_id` casts online (see [`cast_for_user`]).
+async fn casting_owner(
+    tx: &mut Tx,
+    user_id: &str,
+    vote_id: &str,
+    owner_id: Option<String>,
+) -> Result<String, StoreError> {
+    let linked: Vec<String> = sqlx::query("SELECT owner_id FROM owner_accounts WHERE user_id = $1")
+        .bind(user_id.to_string())
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|r| db::s(r, "owner_id"))
+        .collect::<Result<_, _>>()?;
+    if let Some(o) = owner_id {
+        if !linked.contains(&o) {
+            return Err(StoreError::Forbidden("only the owner may cast an online ballot: this owner is not linked to your account".into()));
+        }
+        return Ok(o);
+    }
+    let mine = sqlx::query("SELECT DISTINCT owner_id FROM vote_electorate WHERE vote_id = $1 AND owner_id IN (SELECT owner_id FROM owner_accounts WHERE user_id = $2) ORDER BY owner_id")
+        .bind(vote_id.to_string())
+        .bind(user_id.to_string())
+        .fetch_all(&mut **tx)
+        .await?;
+    match mine.as_slice() {
+        [one] => db::s(one, "owner_id"),
+        [] if linked.is_empty() => Err(StoreError::Forbidden("only an owner may cast an online ballot: your account is not linked to an owner of record".into())),
+        [] => Err(StoreError::invalid("owner_id", "none of the owners linked to your account is in this vote's electorate")),
+        _ => Err(StoreError::invalid("owner_id", "several of your owners are in this vote; say which one votes")),
+    }
+}
+
+/// Records one ballot ([`cast`]) in its own transaction: a worker's paper
+/// or proxy ballot with its evidence.
+pub async fn record_ballot(db: &Db, c: Cast<'_>) -> Result<Receipt, StoreError> {
+    let args = (
+        c.vote_id.to_string(),
+        c.owner_id.to_string(),
+        c.cast_by.to_string(),
+        c.proxy_holder.map(str::to_string),
+        c.evidence_id.map(str::to_string),
+    );
+    let (choice, channel, now) = (c.choice, c.channel, c.now);
+    db.write_with(
+        args,
+        move |tx, (vote_id, owner_id, cast_by, holder, evidence)| {
+            Box::pin(async move {
+                let c = Cast {
+                    vote_id: &vote_id,
+                    owner_id: &owner_id,
+                    choice,
+                    channel,
+                    cast_by: &cast_by,
+                    proxy_holder: holder.as_deref(),
+                    evidence_id: evidence.as_deref(),
+                    now,
+                };
+                cast(tx, c).await
+            })
+        },
+    )
+    .await
+}
+
 /// Casts (or recasts) an owner's ballot. A new ballot before close becomes
 /// the owner's current one (`vote_current_ballots`, written in this
 /// transaction); the earlier stays, superseded. Re-casting is limited by the
@@ -649,15 +777,7 @@ async fn check_recast(tx: &mut Tx, c: &Cast<'_>, cast: i64) -> Result<(), StoreE
 /// invalid `owner_id`.
 pub async fn cast(tx: &mut Tx, c: Cast<'_>) -> Result<Receipt, StoreError> {
     let v = vote_in_tx(tx, c.vote_id).await?;
-    match v.status {
-        VoteStatus::Draft => return Err(StoreError::Conflict("the vote is not open yet".into())),
-        VoteStatus::Closed => {
-            return Err(StoreError::Conflict(
-                "the vote is closed; no more ballots are accepted".into(),
-            ))
-        }
-        VoteStatus::Open => {}
-    }
+    check_open(v.status)?;
     if !ballot::in_window(v.opens_at, v.closes_at, c.now) {
         return Err(StoreError::Conflict(format!(
             "outside the voting window (ballots are accepted from {} to {}, ms since epoch)",
@@ -863,7 +983,7 @@ async fn current_ballots<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
         .collect()
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Turnout {
     pub total_area: String,
     pub voted_area: String,
@@ -1008,13 +1128,14 @@ pub async fn record_json(db: &Db, id: &str) -> Result<String, StoreError> {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct BoardRow {
     pub receipt: String,
     /// The owner's parts in scope.
     pub parts: Vec<String>,
     /// Masked unless the owner consented to publication.
     pub name: String,
+    #[schema(value_type = String)]
     pub channel: Channel,
     pub cast_at: i64,
     /// The owner's n-th ballot in this vote (n − 1 earlier ones were replaced).
@@ -1022,6 +1143,7 @@ pub struct BoardRow {
     /// False for a ballot replaced by a later one of the same owner.
     pub current: bool,
     /// Shown only once the vote is closed.
+    #[schema(value_type = Option<String>)]
     pub choice: Option<Choice>,
 }
 
@@ -1219,7 +1341,7 @@ pub async fn current_ballot_of(
         .transpose()
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PartShare {
     pub part: String,
     pub area: String,
@@ -1391,4 +1513,95 @@ pub async fn bench_ballots(
         .await?;
     }
     Ok(())
+}
+
+// Commands: each takes `&Db` and owns its transaction (the API calls them).
+
+/// Creates a vote (draft) ([`create_vote`]).
+pub async fn create(db: &Db, actor: &str, v: NewVote<'_>) -> Result<VoteView, StoreError> {
+    let args = (
+        actor.to_string(),
+        v.title.to_string(),
+        v.place.clone(),
+        v.channels,
+    );
+    let (rule, opens_at, closes_at) = (v.rule, v.opens_at, v.closes_at);
+    db.write_with(args, move |tx, (actor, title, place, channels)| {
+        Box::pin(async move {
+            let v = NewVote {
+                title: &title,
+                place: &place,
+                rule,
+                opens_at,
+                closes_at,
+                channels,
+            };
+            create_vote(tx, &actor, v).await
+        })
+    })
+    .await
+}
+
+/// Opens a draft vote ([`open_vote`]) with the proxy limit in force over
+/// its scope (`vote.proxy_limit`, nearest place wins).
+pub async fn open(db: &Db, actor: &str, v: &VoteView, now: i64) -> Result<VoteView, StoreError> {
+    let limit = proxy_limit_for(db, &v.scope_path).await?;
+    db.write_with((actor.to_string(), v.id.clone()), move |tx, (actor, id)| {
+        Box::pin(async move { open_vote(tx, &actor, &id, limit, now).await })
+    })
+    .await
+}
+
+/// Closes an open vote ([`close_vote`]): counted, result published.
+pub async fn close(
+    db: &Db,
+    actor: &str,
+    id: &str,
+    now: i64,
+) -> Result<(VoteView, Tally), StoreError> {
+    db.write_with(
+        (actor.to_string(), id.to_string()),
+        move |tx, (actor, id)| Box::pin(async move { close_vote(tx, &actor, &id, now).await }),
+    )
+    .await
+}
+
+/// Stores an evidence file ([`add_evidence`]).
+pub async fn store_evidence(
+    db: &Db,
+    actor: &str,
+    vote_id: &str,
+    content_type: &str,
+    bytes: &[u8],
+) -> Result<EvidenceView, StoreError> {
+    let args = (
+        actor.to_string(),
+        vote_id.to_string(),
+        content_type.to_string(),
+        bytes.to_vec(),
+    );
+    db.write_with(args, |tx, (actor, id, ct, bytes)| {
+        Box::pin(async move { add_evidence(tx, &actor, &id, &ct, &bytes).await })
+    })
+    .await
+}
+
+/// Sets a place's setting ([`set_setting`]).
+pub async fn put_setting(
+    db: &Db,
+    actor: &str,
+    place: &Place,
+    name: &str,
+    value: &str,
+) -> Result<(), StoreError> {
+    let args = (
+        actor.to_string(),
+        place.clone(),
+        name.to_string(),
+        value.to_string(),
+    );
+    db.write_with(args, |tx, (actor, place, name, value)| {
+        Box::pin(async move { set_setting(tx, &actor, &place, &name, &value).await })
+    })
+    .await
 }

@@ -30,8 +30,30 @@ pub fn check_place(user: &CurrentUser, place: &Place, action: Action) -> Result<
     if !policy::can_see_place(&user.actor, &path) {
         return Err(ApiError::not_found("place not found"));
     }
-    policy::authorize(&user.actor, action, Target { path: &path })
-        .map_err(|d| ApiError::forbidden(d.0))
+    check_path(user, &path, action)
+}
+
+/// `action` over the place at `path` (its ids from the top; empty: the
+/// whole system, e.g. an administrator's), without the visibility check of
+/// [`check_place`]: for callers that have already decided what is visible.
+pub fn check_path(user: &CurrentUser, path: &[String], action: Action) -> Result<Access, ApiError> {
+    policy::authorize(&user.actor, action, Target { path }).map_err(|d| ApiError::forbidden(d.0))
+}
+
+/// Whether the caller reads the register at `path` in full (not narrowed
+/// to micro-grids).
+pub fn reads_register_fully(user: &CurrentUser, path: &[String]) -> bool {
+    check_path(user, path, Action::ReadRegister).is_ok_and(|a| a == Access::Full)
+}
+
+/// Whether the caller may give `role` over the place at `path` (empty: the
+/// whole system).
+pub fn check_grant(
+    user: &CurrentUser,
+    role: policy::Role,
+    path: &[String],
+) -> Result<(), ApiError> {
+    policy::authorize_grant(&user.actor, role, path).map_err(|d| ApiError::forbidden(d.0))
 }
 
 /// A person named in a write (as `field`): every place they are known at (home,

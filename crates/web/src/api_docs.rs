@@ -4,7 +4,7 @@
 //! `$ref`s resolved) and its documented answers.
 
 use crate::i18n::Lang;
-use crate::votes::pages::{lang_of, render, LangQuery};
+use crate::page::{lang_of, render, LangQuery};
 use askama::Template;
 use axum::extract::Query;
 use axum::http::{HeaderMap, StatusCode};

@@ -73,7 +73,7 @@ pub fn page(lang: Lang, status: StatusCode, unknown: bool, detail: String) -> Re
         title_key: title_key(status, unknown),
         detail,
     };
-    crate::votes::pages::render(&t, status, None)
+    crate::page::render(&t, status, None)
 }
 
 /// The middleware (inside [`menu::layer`], so the page has its menu).

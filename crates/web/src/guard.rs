@@ -127,7 +127,7 @@ fn changes_state(method: &Method) -> bool {
 
 /// A refusal page in the user's language.
 fn refuse_page(lang: Lang, key: &str) -> Response {
-    crate::register::pages::page_error(ApiError::forbidden(lang.t(key)), lang)
+    crate::page::page_error(ApiError::forbidden(lang.t(key)), lang)
 }
 
 /// Refuses cross-site state changes and page posts without the session's

@@ -88,7 +88,7 @@ fn refusal(path: &str, headers: &axum::http::HeaderMap, field: &str) -> Response
             "Bad request",
             format!("{}: {field}", lang.t("err.control_char")),
         );
-        crate::register::pages::page_error(e, lang)
+        crate::page::page_error(e, lang)
     }
 }
 

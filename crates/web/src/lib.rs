@@ -23,6 +23,7 @@ pub mod menu;
 pub mod metrics;
 pub mod notify;
 pub mod open311;
+pub mod page;
 pub mod party;
 pub mod problem;
 pub mod ratelimit;

@@ -95,6 +95,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound { what } => ApiError::not_found(format!("{what} not found")),
             StoreError::Invalid { field, reason } => ApiError::field(field, reason),
             StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "Conflict", m),
+            StoreError::Forbidden(m) => ApiError::forbidden(m),
             StoreError::RateLimited {
                 field,
                 reason,

@@ -10,10 +10,9 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use gongzhi_domain::policy::{self, Action, Target};
+use gongzhi_domain::policy::Action;
 use gongzhi_store::auth;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -34,25 +33,35 @@ pub struct TokenBody {
     expires_in_days: Option<i64>,
 }
 
+/// The caller's API tokens.
+#[derive(Serialize, ToSchema)]
+pub struct TokenList {
+    tokens: Vec<auth::TokenView>,
+}
+
+/// A password changed: how many tokens and sessions it revoked.
+#[derive(Serialize, ToSchema)]
+pub struct PasswordChanged {
+    revoked: auth::Revoked,
+}
+
 /// Create an API token for the caller. The token is shown once; only its hash is kept.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "auth", request_body = TokenBody,
-    responses((status = 201, description = "token created: id, token (shown once), name, expires_at (ms)"),
+    responses((status = 201, description = "token created: id, token (shown once), name, expires_at (ms)", body = auth::NewToken),
         (status = 422, description = "bad name or expires_in_days (more than 365)")))]
 async fn create_token(
     State(state): State<AppState>,
     user: CurrentUser,
     ApiJson(body): ApiJson<TokenBody>,
 ) -> Result<(StatusCode, Json<auth::NewToken>), ApiError> {
-    let uid = user.user_id.clone();
-    let actor = user.audit_name();
-    let token = state
-        .db
-        .write(move |tx| {
-            let (uid, actor, name) = (uid.clone(), actor.clone(), body.name.clone());
-            let days = body.expires_in_days;
-            Box::pin(async move { auth::create_api_token_for(tx, &actor, &uid, &name, days).await })
-        })
-        .await?;
+    let token = auth::issue_token(
+        &state.db,
+        &user.audit_name(),
+        &user.user_id,
+        &body.name,
+        body.expires_in_days,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(token)))
 }
 
@@ -60,14 +69,14 @@ async fn create_token(
 /// created_at, expires_at, last_used_at (ms; written at most once a minute).
 /// Never the secret nor its hash.
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "auth",
-    responses((status = 200, description = "the caller's tokens"), (status = 401, description = "not logged in")))]
+    responses((status = 200, description = "the caller's tokens", body = TokenList), (status = 401, description = "not logged in")))]
 async fn list_tokens(
     State(state): State<AppState>,
     user: CurrentUser,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(
-        json!({"tokens": auth::list_tokens(&state.db, &user.user_id).await?}),
-    ))
+) -> Result<Json<TokenList>, ApiError> {
+    Ok(Json(TokenList {
+        tokens: auth::list_tokens(&state.db, &user.user_id).await?,
+    }))
 }
 
 /// Revoke one of the caller's API tokens. Someone else's (or an already
@@ -79,15 +88,7 @@ async fn revoke_token(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let uid = user.user_id.clone();
-    let actor = user.audit_name();
-    state
-        .db
-        .write(move |tx| {
-            let (uid, actor, id) = (uid.clone(), actor.clone(), id.clone());
-            Box::pin(async move { auth::revoke_token(tx, &actor, &uid, &id).await })
-        })
-        .await?;
+    auth::revoke(&state.db, &user.audit_name(), &user.user_id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -102,7 +103,7 @@ pub struct PasswordBody {
 /// session cookie gets a new session. A wrong current password counts as a
 /// failed login (same throttle).
 #[utoipa::path(post, path = "/api/v1/me/password", tag = "auth", request_body = PasswordBody,
-    responses((status = 200, description = "changed; revoked: how many tokens and sessions"),
+    responses((status = 200, description = "changed; revoked: how many tokens and sessions", body = PasswordChanged),
         (status = 422, description = "current_password wrong or new_password too weak"),
         (status = 429, description = "too many failed attempts")))]
 async fn change_password(
@@ -136,15 +137,8 @@ async fn change_password(
                 "password hashing failed",
             )
         })??;
-    let (uid, actor) = (user.user_id.clone(), user.audit_name());
-    let revoked = state
-        .db
-        .write(move |tx| {
-            let (uid, actor, hash) = (uid.clone(), actor.clone(), hash.clone());
-            Box::pin(async move { auth::change_password(tx, &actor, &uid, &hash).await })
-        })
-        .await?;
-    let body = Json(json!({"revoked": revoked}));
+    let revoked = auth::set_password(&state.db, &user.audit_name(), &user.user_id, &hash).await?;
+    let body = Json(PasswordChanged { revoked });
     if session::cookie(&headers, session::SESSION_COOKIE).is_none() {
         return Ok(body.into_response());
     }
@@ -169,23 +163,16 @@ fn invalid_reason(e: gongzhi_store::StoreError) -> String {
 /// Revoke every API token and session of a user (administrators only):
 /// for a lost device or a compromised account. Audited.
 #[utoipa::path(post, path = "/api/v1/users/{username}/revoke-tokens", tag = "auth", params(("username" = String, Path, description = "the user")),
-    responses((status = 200, description = "how many tokens and sessions were revoked"),
+    responses((status = 200, description = "how many tokens and sessions were revoked", body = auth::Revoked),
         (status = 403, description = "not an administrator"), (status = 404, description = "no such user")))]
 async fn revoke_user_credentials(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(username): Path<String>,
 ) -> Result<Json<auth::Revoked>, ApiError> {
-    policy::authorize(&user.actor, Action::ManageAccess, Target { path: &[] })
+    crate::access::check_path(&user, &[], Action::ManageAccess)
         .map_err(|_| ApiError::forbidden("only an administrator revokes a user's credentials"))?;
     let target = auth::user_id_by_name(&state.db, &username).await?;
-    let actor = user.audit_name();
-    let revoked = state
-        .db
-        .write(move |tx| {
-            let (actor, target) = (actor.clone(), target.clone());
-            Box::pin(async move { auth::revoke_all(tx, &actor, &target, "admin").await })
-        })
-        .await?;
+    let revoked = auth::revoke_credentials(&state.db, &user.audit_name(), &target, "admin").await?;
     Ok(Json(revoked))
 }

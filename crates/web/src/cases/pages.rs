@@ -32,7 +32,7 @@ pub fn router() -> Router<AppState> {
 }
 
 fn render<T: Template>(t: &T) -> Response {
-    crate::votes::pages::render(t, StatusCode::OK, None)
+    crate::page::render(t, StatusCode::OK, None)
 }
 
 #[derive(Template)]

@@ -5,9 +5,10 @@
 
 use crate::i18n::Lang;
 use crate::menu::{self, Entry};
-use crate::register::pages::{page_error, PlaceRow};
+use crate::page::page_error;
+use crate::page::{lang_of, render, LangQuery};
+use crate::register::pages::PlaceRow;
 use crate::session::{CurrentUser, MaybeUser};
-use crate::votes::pages::{lang_of, render, LangQuery};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
@@ -214,13 +215,10 @@ async fn queue(
     let (mut count, mut overdue, mut name) = (0, 0, String::new());
     if let Some(s) = scope {
         let place = register::get_place(&state.db, &s.id).await?;
-        let grids = gongzhi_domain::policy::authorize(
-            &user.actor,
-            gongzhi_domain::policy::Action::ReadCases,
-            gongzhi_domain::policy::Target { path: &s.path },
-        )
-        .ok()
-        .and_then(|a| crate::access::grids(&a));
+        let grids =
+            crate::access::check_path(user, &s.path, gongzhi_domain::policy::Action::ReadCases)
+                .ok()
+                .and_then(|a| crate::access::grids(&a));
         let list = cases::list_under(
             &state.db,
             &place.path,

@@ -3,6 +3,7 @@
 //! community's own), each step recorded by someone holding one of the step's
 //! roles over the scope, in order and within its day limits.
 
+use super::{take_step, visible};
 use crate::access::{check, check_place};
 use crate::problem::{ApiError, ApiJson};
 use crate::session::CurrentUser;
@@ -10,11 +11,11 @@ use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use gongzhi_domain::policy::{self, Action};
+use gongzhi_domain::policy::Action;
 use gongzhi_domain::procedure::{self, Procedure};
-use gongzhi_store::{db, matters, procedures as library};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use gongzhi_store::matters::MatterView;
+use gongzhi_store::{matters, procedures as library};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -31,37 +32,62 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// The built-in procedures.
-#[utoipa::path(get, path = "/api/v1/procedures", tag = "matters", responses((status = 200, description = "procedures")))]
-async fn procedures(_user: CurrentUser) -> Json<Value> {
-    Json(json!({"procedures": procedure::builtins()}))
+#[derive(Serialize, ToSchema)]
+pub struct Builtins {
+    #[schema(value_type = Vec<Object>)]
+    procedures: Vec<Procedure>,
+}
+
+/// The procedures a matter at a place can follow.
+#[derive(Serialize, ToSchema)]
+pub struct PlaceProcedures {
+    #[schema(value_type = Vec<Object>)]
+    builtin: Vec<Procedure>,
+    /// Defined for the place or above it (the nearest definition of a key wins).
+    local: Vec<library::LocalProcedure>,
+}
+
+/// Matters over a place and below it.
+#[derive(Serialize, ToSchema)]
+pub struct MatterList {
+    matters: Vec<MatterView>,
+}
+
+/// The built-in procedures.
+#[utoipa::path(get, path = "/api/v1/procedures", tag = "matters", responses((status = 200, description = "procedures", body = Builtins)))]
+async fn procedures(_user: CurrentUser) -> Json<Builtins> {
+    Json(Builtins {
+        procedures: procedure::builtins(),
+    })
 }
 
 /// The procedures a matter at this place can follow: the built-ins and those
 /// defined for the place or above it (the nearest definition of a key wins).
-#[utoipa::path(get, path = "/api/v1/places/{id}/procedures", tag = "matters", params(("id" = String, Path, description = "place id")), responses((status = 200, description = "procedures")))]
+#[utoipa::path(get, path = "/api/v1/places/{id}/procedures", tag = "matters", params(("id" = String, Path, description = "place id")), responses((status = 200, description = "procedures", body = PlaceProcedures)))]
 async fn place_procedures(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PlaceProcedures>, ApiError> {
     let (place, _) = check(&state, &user, &id, Action::ReadStructure).await?;
     let local = library::visible(&state.db, &place).await?;
-    Ok(Json(
-        json!({"builtin": procedure::builtins(), "local": local}),
-    ))
+    Ok(Json(PlaceProcedures {
+        builtin: procedure::builtins(),
+        local,
+    }))
 }
 
 /// Define (or redefine, as a new version) a procedure of this place's own,
 /// e.g. a community's "小院说事". Needs the right to deliberate over the
 /// place; the key in the path and the body agree, and is not a built-in's.
 /// Matters already raised keep the version they copied.
-#[utoipa::path(put, path = "/api/v1/places/{id}/procedures/{key}", tag = "matters", params(("id" = String, Path, description = "place id"), ("key" = String, Path, description = "procedure key")), request_body(content = serde_json::Value, content_type = "application/json", description = "the procedure: key (as in the path), title, steps (roles, product, day limits)"), responses((status = 200, description = "defined"), (status = 422, description = "invalid field")))]
+#[utoipa::path(put, path = "/api/v1/places/{id}/procedures/{key}", tag = "matters", params(("id" = String, Path, description = "place id"), ("key" = String, Path, description = "procedure key")), request_body(content = serde_json::Value, content_type = "application/json", description = "the procedure: key (as in the path), title, steps (roles, product, day limits)"), responses((status = 200, description = "defined", body = library::LocalProcedure), (status = 422, description = "invalid field")))]
 async fn define_procedure(
     State(state): State<AppState>,
     user: CurrentUser,
     Path((id, key)): Path<(String, String)>,
     ApiJson(p): ApiJson<Procedure>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<library::LocalProcedure>, ApiError> {
     let (place, _) = check(&state, &user, &id, Action::ReadStructure).await?;
     check_place(&user, &place, Action::Deliberate)?;
     if p.key != key {
@@ -70,15 +96,8 @@ async fn define_procedure(
             format!("the body's key '{}' is not the path's '{key}'", p.key),
         ));
     }
-    let actor = user.audit_name();
-    let lp = state
-        .db
-        .write(move |tx| {
-            let (actor, place, p) = (actor.clone(), place.clone(), p.clone());
-            Box::pin(async move { library::define(tx, &actor, &place, &p).await })
-        })
-        .await?;
-    Ok(Json(json!(lp)))
+    let lp = library::define_for(&state.db, &user.audit_name(), &place, &p).await?;
+    Ok(Json(lp))
 }
 
 #[derive(Deserialize)]
@@ -98,69 +117,43 @@ pub struct NewMatter {
 }
 
 /// Raise a matter over a place (anyone who holds a role there).
-#[utoipa::path(post, path = "/api/v1/matters", tag = "matters", request_body = NewMatter, responses((status = 201, description = "created"), (status = 422, description = "invalid field")))]
+#[utoipa::path(post, path = "/api/v1/matters", tag = "matters", request_body = NewMatter, responses((status = 201, description = "created", body = MatterView), (status = 422, description = "invalid field")))]
 async fn create_matter(
     State(state): State<AppState>,
     user: CurrentUser,
     ApiJson(body): ApiJson<NewMatter>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<MatterView>), ApiError> {
     let (place, _) = check(&state, &user, &body.place_id, Action::ReadStructure).await?;
     let p = match body.procedure {
         // a built-in, else one defined for this place or above it
         ProcedureSpec::Builtin(k) => library::resolve(&state.db, &place, &k).await?,
         ProcedureSpec::Custom(p) => p,
     };
-    let actor = user.audit_name();
-    let m = state
-        .db
-        .write(move |tx| {
-            let (actor, place, title, p) =
-                (actor.clone(), place.clone(), body.title.clone(), p.clone());
-            Box::pin(async move { matters::create_matter(tx, &actor, &place, &title, &p).await })
-        })
-        .await?;
-    Ok((StatusCode::CREATED, Json(json!(m))))
-}
-
-pub async fn visible(
-    state: &AppState,
-    user: &CurrentUser,
-    id: &str,
-) -> Result<(matters::MatterView, gongzhi_store::register::Place), ApiError> {
-    let m = matters::get_matter(&state.db, id)
-        .await
-        .map_err(crate::problem::or_not_found(format!(
-            "matter '{id}' not found"
-        )))?;
-    let (place, _) = check(state, user, &m.place_id, Action::ReadStructure)
-        .await
-        .map_err(crate::problem::hidden_as_not_found(format!(
-            "matter '{id}' not found"
-        )))?;
-    Ok((m, place))
+    let m = matters::raise(&state.db, &user.audit_name(), &place, &body.title, &p).await?;
+    Ok((StatusCode::CREATED, Json(m)))
 }
 
 /// A matter with its procedure, the steps done and the next step.
-#[utoipa::path(get, path = "/api/v1/matters/{id}", tag = "matters", params(("id" = String, Path, description = "matter id")), responses((status = 200, description = "the matter")))]
+#[utoipa::path(get, path = "/api/v1/matters/{id}", tag = "matters", params(("id" = String, Path, description = "matter id")), responses((status = 200, description = "the matter", body = MatterView)))]
 async fn get_matter(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(visible(&state, &user, &id).await?.0)))
+) -> Result<Json<MatterView>, ApiError> {
+    Ok(Json(visible(&state, &user, &id).await?.0))
 }
 
 /// Matters over a place and below it.
-#[utoipa::path(get, path = "/api/v1/places/{id}/matters", tag = "matters", params(("id" = String, Path, description = "place id")), responses((status = 200, description = "matters")))]
+#[utoipa::path(get, path = "/api/v1/places/{id}/matters", tag = "matters", params(("id" = String, Path, description = "place id")), responses((status = 200, description = "matters", body = MatterList)))]
 async fn place_matters(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<MatterList>, ApiError> {
     let (place, _) = check(&state, &user, &id, Action::ReadStructure).await?;
-    Ok(Json(
-        json!({"matters": matters::matters_under(&state.db, &place).await?}),
-    ))
+    Ok(Json(MatterList {
+        matters: matters::matters_under(&state.db, &place).await?,
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -175,55 +168,13 @@ pub struct StepBody {
 
 /// Record the next step of a matter (by someone holding one of the step's roles over the scope).
 #[utoipa::path(post, path = "/api/v1/matters/{id}/steps", tag = "matters", params(("id" = String, Path, description = "matter id")), request_body = StepBody,
-    responses((status = 201, description = "recorded"), (status = 409, description = "out of order or outside the step's day limits"), (status = 422, description = "role not allowed for this step")))]
+    responses((status = 201, description = "recorded", body = matters::StepDone), (status = 409, description = "out of order or outside the step's day limits"), (status = 422, description = "role not allowed for this step")))]
 async fn record_step(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<StepBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let done = record(&state, &user, &id, body.step, body.note, body.vote_id).await?;
-    Ok((StatusCode::CREATED, Json(json!(done))))
-}
-
-/// Records the next step of a matter visible to `user`, with the roles they
-/// hold over its scope (shared by the API and the matter page).
-pub async fn record(
-    state: &AppState,
-    user: &CurrentUser,
-    id: &str,
-    step: String,
-    note: String,
-    vote_id: Option<String>,
-) -> Result<matters::StepDone, ApiError> {
-    let (_, place) = visible(state, user, id).await?;
-    let roles = policy::roles_over(&user.actor, &place.path_ids());
-    let actor = user.audit_name();
-    let id = id.to_string();
-    Ok(state
-        .db
-        .write(move |tx| {
-            let (actor, id, roles, step, note, vote) = (
-                actor.clone(),
-                id.clone(),
-                roles.clone(),
-                step.clone(),
-                note.clone(),
-                vote_id.clone(),
-            );
-            Box::pin(async move {
-                matters::record_step(
-                    tx,
-                    &actor,
-                    &id,
-                    &step,
-                    &roles,
-                    &note,
-                    vote.as_deref(),
-                    db::now_ms(),
-                )
-                .await
-            })
-        })
-        .await?)
+) -> Result<(StatusCode, Json<matters::StepDone>), ApiError> {
+    let done = take_step(&state, &user, &id, body.step, body.note, body.vote_id).await?;
+    Ok((StatusCode::CREATED, Json(done)))
 }

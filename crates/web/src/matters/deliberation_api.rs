@@ -5,8 +5,10 @@
 //! worker only in their micro-grid — and the coverage of the scope's
 //! households, limited to the caller's grids.
 
+use super::{
+    answer_as, comment, door_record, matter_for, publish_questionnaire, questionnaire_for, visible,
+};
 use crate::access::{check_place, filter};
-use crate::matters::api::visible;
 use crate::problem::{ApiError, ApiJson};
 use crate::session::CurrentUser;
 use crate::AppState;
@@ -15,15 +17,11 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use gongzhi_domain::deliberation::{self as dl, Answer, Question};
-use gongzhi_domain::policy::{self, Access, Action};
-use gongzhi_domain::vote::Choice;
-use gongzhi_store::deliberation::{self as store, DoorBallot, NewDoorRecord};
-use gongzhi_store::matters::MatterView;
-use gongzhi_store::register::Place;
-use gongzhi_store::{auth, db};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use gongzhi_domain::deliberation::{Answer, Question};
+use gongzhi_domain::policy::{self, Action};
+use gongzhi_store::db;
+use gongzhi_store::deliberation as store;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -46,55 +44,57 @@ pub fn router() -> OpenApiRouter<AppState> {
         ))
 }
 
-async fn username(state: &AppState, user: &CurrentUser) -> String {
-    auth::get_user(&state.db, &user.user_id)
-        .await
-        .map(|u| u.username)
-        .unwrap_or_else(|_| user.audit_name())
+/// Comments on a matter, oldest first.
+#[derive(Serialize, ToSchema)]
+pub struct CommentList {
+    comments: Vec<store::Comment>,
 }
 
-/// Refuses unless the caller may speak on the matter (see `dl::may_speak`).
-pub async fn may_speak(
-    state: &AppState,
-    user: &CurrentUser,
-    place: &Place,
-) -> Result<(), ApiError> {
-    let roles = policy::roles_over(&user.actor, &place.path_ids());
-    let lives =
-        gongzhi_store::deliberation::lives_or_owns_in(&state.db, &user.user_id, &place.path)
-            .await?;
-    if dl::may_speak(&roles, lives) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(
-            "only people in this matter's scope may take part: you own or live in no part of it",
-        ))
-    }
+/// Questionnaires of a matter with their counts.
+#[derive(Serialize, ToSchema)]
+pub struct QuestionnaireList {
+    questionnaires: Vec<store::QuestionnaireView>,
 }
 
-/// The matter, if the caller may do `action` over its place.
-async fn matter_for(
-    state: &AppState,
-    user: &CurrentUser,
-    id: &str,
-    action: Action,
-) -> Result<(MatterView, Place, Access), ApiError> {
-    let (m, place) = visible(state, user, id).await?;
-    let access = check_place(user, &place, action)?;
-    Ok((m, place, access))
+/// A questionnaire, whether it takes answers now, and the caller's current answers.
+#[derive(Serialize, ToSchema)]
+pub struct QuestionnaireAnswer {
+    questionnaire: store::QuestionnaireView,
+    open: bool,
+    #[schema(value_type = Option<Vec<Object>>)]
+    my_answers: Option<Vec<Answer>>,
+}
+
+/// An answer recorded: the caller's n-th.
+#[derive(Serialize, ToSchema)]
+pub struct Answered {
+    seq: i64,
+    replaced_earlier: bool,
+}
+
+/// Door-to-door records of a matter.
+#[derive(Serialize, ToSchema)]
+pub struct DoorRecordList {
+    door_records: Vec<store::DoorRecord>,
+}
+
+/// Documents of a matter's steps.
+#[derive(Serialize, ToSchema)]
+pub struct DocumentList {
+    documents: Vec<store::DocumentView>,
 }
 
 /// Comments on a matter, oldest first.
-#[utoipa::path(get, path = "/api/v1/matters/{id}/comments", tag = "matters", params(("id" = String, Path, description = "matter id")), responses((status = 200, description = "comments")))]
+#[utoipa::path(get, path = "/api/v1/matters/{id}/comments", tag = "matters", params(("id" = String, Path, description = "matter id")), responses((status = 200, description = "comments", body = CommentList)))]
 async fn list_comments(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CommentList>, ApiError> {
     visible(&state, &user, &id).await?;
-    Ok(Json(
-        json!({"comments": store::comments_of(&state.db, &id).await?}),
-    ))
+    Ok(Json(CommentList {
+        comments: store::comments_of(&state.db, &id).await?,
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -104,53 +104,28 @@ pub struct CommentBody {
 
 /// Comment on a matter (people in its scope).
 #[utoipa::path(post, path = "/api/v1/matters/{id}/comments", tag = "matters", params(("id" = String, Path, description = "matter id")), request_body = CommentBody,
-    responses((status = 201, description = "added"), (status = 403, description = "not in the matter's scope"), (status = 422, description = "invalid field")))]
+    responses((status = 201, description = "added", body = store::Comment), (status = 403, description = "not in the matter's scope"), (status = 422, description = "invalid field")))]
 async fn add_comment(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<CommentBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let c = comment(&state, &user, &id, body.body).await?;
-    Ok((StatusCode::CREATED, Json(json!(c))))
-}
-
-/// Adds a comment for the caller (shared with the matter page).
-pub async fn comment(
-    state: &AppState,
-    user: &CurrentUser,
-    id: &str,
-    body: String,
-) -> Result<store::Comment, ApiError> {
-    let (_, place) = visible(state, user, id).await?;
-    may_speak(state, user, &place).await?;
-    let (uid, author, id) = (
-        user.user_id.clone(),
-        username(state, user).await,
-        id.to_string(),
-    );
-    Ok(state
-        .db
-        .write(move |tx| {
-            let (uid, author, id, body) = (uid.clone(), author.clone(), id.clone(), body.clone());
-            Box::pin(async move {
-                store::add_comment(tx, &uid, &author, &id, &body, db::now_ms()).await
-            })
-        })
-        .await?)
+) -> Result<(StatusCode, Json<store::Comment>), ApiError> {
+    let c = comment(&state, &user, &id, &body.body).await?;
+    Ok((StatusCode::CREATED, Json(c)))
 }
 
 /// Questionnaires of a matter with their counts.
-#[utoipa::path(get, path = "/api/v1/matters/{id}/questionnaires", tag = "matters", params(("id" = String, Path, description = "matter id")), responses((status = 200, description = "questionnaires")))]
+#[utoipa::path(get, path = "/api/v1/matters/{id}/questionnaires", tag = "matters", params(("id" = String, Path, description = "matter id")), responses((status = 200, description = "questionnaires", body = QuestionnaireList)))]
 async fn list_questionnaires(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<QuestionnaireList>, ApiError> {
     visible(&state, &user, &id).await?;
-    Ok(Json(
-        json!({"questionnaires": store::questionnaires_of(&state.db, &id).await?}),
-    ))
+    Ok(Json(QuestionnaireList {
+        questionnaires: store::questionnaires_of(&state.db, &id).await?,
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -165,83 +140,43 @@ pub struct NewQuestionnaire {
 
 /// Publish a questionnaire on a matter (those who deliberate over its place).
 #[utoipa::path(post, path = "/api/v1/matters/{id}/questionnaires", tag = "matters", params(("id" = String, Path, description = "matter id")), request_body = NewQuestionnaire,
-    responses((status = 201, description = "published"), (status = 403, description = "may not deliberate here"), (status = 422, description = "invalid field")))]
+    responses((status = 201, description = "published", body = store::QuestionnaireView), (status = 403, description = "may not deliberate here"), (status = 422, description = "invalid field")))]
 async fn create_questionnaire(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<NewQuestionnaire>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<store::QuestionnaireView>), ApiError> {
     let qid = publish_questionnaire(
         &state,
         &user,
         &id,
-        body.title,
-        body.questions,
+        &body.title,
+        &body.questions,
         body.closes_at,
     )
     .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!(store::questionnaire(&state.db, &qid).await?)),
+        Json(store::questionnaire(&state.db, &qid).await?),
     ))
 }
 
-/// Publishes a questionnaire for the caller (shared with the matter page); its id.
-pub async fn publish_questionnaire(
-    state: &AppState,
-    user: &CurrentUser,
-    id: &str,
-    title: String,
-    questions: Vec<Question>,
-    closes_at: i64,
-) -> Result<String, ApiError> {
-    matter_for(state, user, id, Action::Deliberate).await?;
-    let (actor, id) = (user.audit_name(), id.to_string());
-    Ok(state
-        .db
-        .write(move |tx| {
-            let (actor, id, t, qs) = (actor.clone(), id.clone(), title.clone(), questions.clone());
-            Box::pin(async move {
-                store::create_questionnaire(tx, &actor, &id, &t, &qs, closes_at, db::now_ms()).await
-            })
-        })
-        .await?)
-}
-
-/// The questionnaire and the matter it belongs to, if visible.
-async fn questionnaire_for(
-    state: &AppState,
-    user: &CurrentUser,
-    id: &str,
-) -> Result<(store::QuestionnaireView, Place), ApiError> {
-    let q = store::questionnaire(&state.db, id)
-        .await
-        .map_err(crate::problem::or_not_found(format!(
-            "questionnaire '{id}' not found"
-        )))?;
-    let (_, place) =
-        visible(state, user, &q.matter_id)
-            .await
-            .map_err(crate::problem::hidden_as_not_found(format!(
-                "questionnaire '{id}' not found"
-            )))?;
-    Ok((q, place))
-}
-
 /// A questionnaire with its counts (and the caller's current answers).
-#[utoipa::path(get, path = "/api/v1/questionnaires/{id}", tag = "matters", params(("id" = String, Path, description = "questionnaire id")), responses((status = 200, description = "the questionnaire")))]
+#[utoipa::path(get, path = "/api/v1/questionnaires/{id}", tag = "matters", params(("id" = String, Path, description = "questionnaire id")), responses((status = 200, description = "the questionnaire", body = QuestionnaireAnswer)))]
 async fn get_questionnaire(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<QuestionnaireAnswer>, ApiError> {
     let (q, _) = questionnaire_for(&state, &user, &id).await?;
     let mine = store::my_answers(&state.db, &id, &user.user_id).await?;
     let open = q.is_open(db::now_ms());
-    Ok(Json(
-        json!({"questionnaire": q, "open": open, "my_answers": mine}),
-    ))
+    Ok(Json(QuestionnaireAnswer {
+        questionnaire: q,
+        open,
+        my_answers: mine,
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -253,72 +188,48 @@ pub struct AnswerBody {
 
 /// Answer a questionnaire (people in the matter's scope); a new answer replaces the caller's earlier one.
 #[utoipa::path(post, path = "/api/v1/questionnaires/{id}/answers", tag = "matters", params(("id" = String, Path, description = "questionnaire id")), request_body = AnswerBody,
-    responses((status = 201, description = "recorded"), (status = 403, description = "not in the matter's scope"), (status = 409, description = "closed"), (status = 422, description = "invalid answer")))]
+    responses((status = 201, description = "recorded", body = Answered), (status = 403, description = "not in the matter's scope"), (status = 409, description = "closed"), (status = 422, description = "invalid answer")))]
 async fn answer(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<AnswerBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let seq = answer_as(&state, &user, &id, body.answers).await?;
+) -> Result<(StatusCode, Json<Answered>), ApiError> {
+    let seq = answer_as(&state, &user, &id, &body.answers).await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"seq": seq, "replaced_earlier": seq > 1})),
+        Json(Answered {
+            seq,
+            replaced_earlier: seq > 1,
+        }),
     ))
-}
-
-/// Records the caller's answers (shared with the matter page).
-pub async fn answer_as(
-    state: &AppState,
-    user: &CurrentUser,
-    id: &str,
-    answers: Vec<Answer>,
-) -> Result<i64, ApiError> {
-    let (_, place) = questionnaire_for(state, user, id).await?;
-    may_speak(state, user, &place).await?;
-    let (uid, id) = (user.user_id.clone(), id.to_string());
-    Ok(state
-        .db
-        .write(move |tx| {
-            let (uid, id, a) = (uid.clone(), id.clone(), answers.clone());
-            Box::pin(async move { store::answer(tx, &id, &uid, &a, db::now_ms()).await })
-        })
-        .await?)
 }
 
 /// Close a questionnaire before its time.
 #[utoipa::path(post, path = "/api/v1/questionnaires/{id}/close", tag = "matters", params(("id" = String, Path, description = "questionnaire id")),
-    responses((status = 200, description = "closed"), (status = 403, description = "may not deliberate here"), (status = 409, description = "already closed")))]
+    responses((status = 200, description = "closed", body = store::QuestionnaireView), (status = 403, description = "may not deliberate here"), (status = 409, description = "already closed")))]
 async fn close_questionnaire(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<store::QuestionnaireView>, ApiError> {
     let (_, place) = questionnaire_for(&state, &user, &id).await?;
     check_place(&user, &place, Action::Deliberate)?;
-    let actor = user.audit_name();
-    let qid = id.clone();
-    state
-        .db
-        .write(move |tx| {
-            let (actor, id) = (actor.clone(), qid.clone());
-            Box::pin(async move { store::close_questionnaire(tx, &actor, &id, db::now_ms()).await })
-        })
-        .await?;
-    Ok(Json(json!(store::questionnaire(&state.db, &id).await?)))
+    store::close(&state.db, &user.audit_name(), &id, db::now_ms()).await?;
+    Ok(Json(store::questionnaire(&state.db, &id).await?))
 }
 
 /// Door-to-door records of a matter (a grid worker sees their grid's).
-#[utoipa::path(get, path = "/api/v1/matters/{id}/door-records", tag = "matters", params(("id" = String, Path, description = "matter id")), responses((status = 200, description = "records"), (status = 403, description = "may not read the register here")))]
+#[utoipa::path(get, path = "/api/v1/matters/{id}/door-records", tag = "matters", params(("id" = String, Path, description = "matter id")), responses((status = 200, description = "records", body = DoorRecordList), (status = 403, description = "may not read the register here")))]
 async fn list_door_records(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DoorRecordList>, ApiError> {
     let (_, _, access) = matter_for(&state, &user, &id, Action::ReadRegister).await?;
-    Ok(Json(
-        json!({"door_records": store::door_records_of(&state.db, &id, &filter(&access)).await?}),
-    ))
+    Ok(Json(DoorRecordList {
+        door_records: store::door_records_of(&state.db, &id, &filter(&access)).await?,
+    }))
 }
 
 #[derive(Deserialize, ToSchema, Clone)]
@@ -344,89 +255,38 @@ pub struct DoorRecordBody {
 
 /// Record a door-to-door visit to a household of the matter's scope (workers; a grid worker only in their micro-grid).
 #[utoipa::path(post, path = "/api/v1/matters/{id}/door-records", tag = "matters", params(("id" = String, Path, description = "matter id")), request_body = DoorRecordBody,
-    responses((status = 201, description = "recorded"), (status = 403, description = "not the caller's grid or role"), (status = 422, description = "invalid field, or a household outside the scope")))]
+    responses((status = 201, description = "recorded", body = store::DoorRecord), (status = 403, description = "not the caller's grid or role"), (status = 422, description = "invalid field, or a household outside the scope")))]
 async fn add_door_record(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<DoorRecordBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let rec = door_record(&state, &user, &id, body).await?;
-    Ok((StatusCode::CREATED, Json(json!(rec))))
-}
-
-/// Records a visit for the caller (shared with the matter page).
-pub async fn door_record(
-    state: &AppState,
-    user: &CurrentUser,
-    id: &str,
-    body: DoorRecordBody,
-) -> Result<store::DoorRecord, ApiError> {
-    let (_, place, _) = matter_for(state, user, id, Action::RecordBallots).await?;
-    // A grid worker narrowed to micro-grids records only in them.
-    if let Ok(Access::Grids(grids)) = check_place(user, &place, Action::ReadRegister) {
-        let w = store::part_where(&state.db, &body.part_id).await?;
-        if !w.grid_id.as_ref().is_some_and(|g| grids.contains(g)) {
-            return Err(ApiError::forbidden(
-                "this household is not in your micro-grid",
-            ));
-        }
-    }
-    let choice = match &body.ballot {
-        Some(b) => Some(Choice::parse(b.choice.trim()).ok_or_else(|| {
-            ApiError::field("ballot.choice", format!("unknown choice '{}'", b.choice))
-        })?),
-        None => None,
+) -> Result<(StatusCode, Json<store::DoorRecord>), ApiError> {
+    let visit = store::Visit {
+        matter_id: id,
+        part_id: body.part_id,
+        visited_on: body.visited_on,
+        opinion: body.opinion,
+        worker: String::new(),
+        recorded_by: String::new(),
+        ballot: body.ballot.map(|b| (b.vote_id, b.choice, b.evidence_id)),
+        now: 0,
     };
-    let worker = match body.worker.clone() {
-        Some(w) => w,
-        None => username(state, user).await,
-    };
-    let (actor, id) = (user.audit_name(), id.to_string());
-    Ok(state
-        .db
-        .write(move |tx| {
-            let (actor, id, body, worker) =
-                (actor.clone(), id.clone(), body.clone(), worker.clone());
-            Box::pin(async move {
-                let ballot = match (&body.ballot, choice) {
-                    (Some(b), Some(choice)) => Some(DoorBallot {
-                        vote_id: &b.vote_id,
-                        choice,
-                        evidence_id: &b.evidence_id,
-                    }),
-                    _ => None,
-                };
-                store::add_door_record(
-                    tx,
-                    NewDoorRecord {
-                        matter_id: &id,
-                        part_id: &body.part_id,
-                        visited_on: &body.visited_on,
-                        opinion: &body.opinion,
-                        worker: &worker,
-                        recorded_by: &actor,
-                        ballot,
-                        now: db::now_ms(),
-                    },
-                )
-                .await
-            })
-        })
-        .await?)
+    let rec = door_record(&state, &user, visit, body.worker).await?;
+    Ok((StatusCode::CREATED, Json(rec)))
 }
 
 /// Which households of the matter's scope have been reached door to door and which not (a grid worker: their grid's).
-#[utoipa::path(get, path = "/api/v1/matters/{id}/coverage", tag = "matters", params(("id" = String, Path, description = "matter id")), responses((status = 200, description = "coverage"), (status = 403, description = "may not read the register here")))]
+#[utoipa::path(get, path = "/api/v1/matters/{id}/coverage", tag = "matters", params(("id" = String, Path, description = "matter id")), responses((status = 200, description = "coverage", body = store::Coverage), (status = 403, description = "may not read the register here")))]
 async fn coverage(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<store::Coverage>, ApiError> {
     let (m, _, access) = matter_for(&state, &user, &id, Action::ReadRegister).await?;
-    Ok(Json(json!(
-        store::coverage(&state.db, &m, &filter(&access)).await?
-    )))
+    Ok(Json(
+        store::coverage(&state.db, &m, &filter(&access)).await?,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -438,7 +298,7 @@ pub struct DocQuery {
 #[utoipa::path(post, path = "/api/v1/matters/{id}/steps/{step}/documents", tag = "matters",
     params(("id" = String, Path, description = "matter id"), ("step" = String, Path, description = "a done step's key"), ("name" = String, Query, description = "the document's name")),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the file; Content-Type names its type"),
-    responses((status = 201, description = "attached, with its SHA-256"), (status = 422, description = "bad file, step not done, or not one who acts in it")))]
+    responses((status = 201, description = "attached, with its SHA-256", body = store::DocumentView), (status = 422, description = "bad file, step not done, or not one who acts in it")))]
 async fn add_document(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -446,61 +306,45 @@ async fn add_document(
     Query(q): Query<DocQuery>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<store::DocumentView>), ApiError> {
     let (_, place) = visible(&state, &user, &id).await?;
-    let roles = policy::roles_over(&user.actor, &place.path_ids());
-    let ct = headers
+    let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    let actor = user.audit_name();
-    let doc = state
-        .db
-        .write(move |tx| {
-            let (actor, id, step, roles, name, ct, body) = (
-                actor.clone(),
-                id.clone(),
-                step.clone(),
-                roles.clone(),
-                q.name.clone(),
-                ct.clone(),
-                body.clone(),
-            );
-            Box::pin(async move {
-                store::add_document(
-                    tx,
-                    &actor,
-                    &id,
-                    &step,
-                    &roles,
-                    &name,
-                    &ct,
-                    &body,
-                    db::now_ms(),
-                )
-                .await
-            })
-        })
-        .await?;
-    Ok((StatusCode::CREATED, Json(json!(doc))))
+    let doc = store::attach(
+        &state.db,
+        store::NewDocument {
+            actor: user.audit_name(),
+            matter_id: id,
+            step,
+            roles: policy::roles_over(&user.actor, &place.path_ids()),
+            name: q.name,
+            content_type,
+            bytes: body.to_vec(),
+            now: db::now_ms(),
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(doc)))
 }
 
 /// Documents of a matter's steps.
-#[utoipa::path(get, path = "/api/v1/matters/{id}/documents", tag = "matters", params(("id" = String, Path, description = "matter id")), responses((status = 200, description = "documents")))]
+#[utoipa::path(get, path = "/api/v1/matters/{id}/documents", tag = "matters", params(("id" = String, Path, description = "matter id")), responses((status = 200, description = "documents", body = DocumentList)))]
 async fn list_documents(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DocumentList>, ApiError> {
     visible(&state, &user, &id).await?;
-    Ok(Json(
-        json!({"documents": store::documents_of(&state.db, &id).await?}),
-    ))
+    Ok(Json(DocumentList {
+        documents: store::documents_of(&state.db, &id).await?,
+    }))
 }
 
 /// Download a document of a matter.
-#[utoipa::path(get, path = "/api/v1/matters/{id}/documents/{doc}", tag = "matters", params(("id" = String, Path, description = "matter id"), ("doc" = String, Path, description = "document id")), responses((status = 200, description = "the file")))]
+#[utoipa::path(get, path = "/api/v1/matters/{id}/documents/{doc}", tag = "matters", params(("id" = String, Path, description = "matter id"), ("doc" = String, Path, description = "document id")), responses((status = 200, description = "the file", content_type = "application/octet-stream", body = Vec<u8>)))]
 async fn get_document(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -7,11 +7,12 @@
 
 use crate::access::{check, check_place, filter};
 use crate::i18n::Lang;
-use crate::matters::api::{record, visible};
-use crate::matters::deliberation_api::{self as deliberation_api, DoorRecordBody};
+use crate::matters::{
+    answer_as, comment, door_record, publish_questionnaire, speaker, take_step, visible,
+};
+use crate::page::{self, cst, field_value, lang_of, lines, local_time, page_error, LangQuery};
 use crate::problem::ApiError;
 use crate::session::{CurrentUser, MaybeUser};
-use crate::votes::pages::{self as votes_pages, cst, lang_of, page_error, LangQuery};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
@@ -39,7 +40,7 @@ pub fn router() -> Router<AppState> {
 }
 
 fn render<T: Template>(t: &T, status: StatusCode) -> Response {
-    votes_pages::render(t, status, None)
+    page::render(t, status, None)
 }
 
 /// A meeting in a list: id, title, kind key, when.
@@ -118,7 +119,7 @@ async fn list_page(
     }
     .await;
     match page {
-        Ok(p) => votes_pages::render(&p, StatusCode::OK, set),
+        Ok(p) => page::render(&p, StatusCode::OK, set),
         Err(e) => page_error(e, lang),
     }
 }
@@ -478,9 +479,13 @@ async fn matter_page(
     let page = async {
         let (m, place) = visible(&state, &user, &id).await?;
         let steps = steps_section(&state, &user, &m, lang).await?;
-        let can_speak = deliberation_api::may_speak(&state, &user, &place)
-            .await
-            .is_ok();
+        let can_speak = deliberation::may_speak(
+            &state.db,
+            &speaker(&state, &user, &place).await,
+            &place.path,
+        )
+        .await
+        .unwrap_or(false);
         let comments = deliberation::comments_of(&state.db, &m.id)
             .await?
             .into_iter()
@@ -527,7 +532,7 @@ async fn matter_page(
     }
     .await;
     match page {
-        Ok(p) => votes_pages::render(&p, StatusCode::OK, set),
+        Ok(p) => page::render(&p, StatusCode::OK, set),
         Err(e) => page_error(e, lang),
     }
 }
@@ -555,7 +560,7 @@ async fn step_submit(
         return Redirect::to("/login").into_response();
     };
     let vote = Some(f.vote_id.trim().to_string()).filter(|v| !v.is_empty());
-    let result = record(&state, &user, &id, f.step, f.note, vote).await;
+    let result = take_step(&state, &user, &id, f.step, f.note, vote).await;
     if headers.get("hx-request").is_none() {
         return match result {
             Ok(_) => Redirect::to(&format!("/matters/{id}")).into_response(),
@@ -603,7 +608,7 @@ async fn comment_submit(
     let Some(user) = user else {
         return Redirect::to("/login").into_response();
     };
-    let r = deliberation_api::comment(&state, &user, &id, f.body).await;
+    let r = comment(&state, &user, &id, &f.body).await;
     back(r, &id, "comments", lang)
 }
 
@@ -625,14 +630,17 @@ async fn door_submit(
     let Some(user) = user else {
         return Redirect::to("/login").into_response();
     };
-    let body = DoorRecordBody {
+    let visit = deliberation::Visit {
+        matter_id: id.clone(),
         part_id: f.part_id,
         visited_on: f.visited_on,
         opinion: f.opinion,
-        worker: None,
+        worker: String::new(),
+        recorded_by: String::new(),
         ballot: None,
+        now: 0,
     };
-    let r = deliberation_api::door_record(&state, &user, &id, body).await;
+    let r = door_record(&state, &user, visit, None).await;
     back(r, &id, "door-to-door", lang)
 }
 
@@ -677,7 +685,7 @@ async fn answer_submit(
                     QuestionKind::Text => Answer::Text(vals.first().copied().unwrap_or("").into()),
                 });
             }
-            deliberation_api::answer_as(&state, &user, &qid, answers).await?;
+            answer_as(&state, &user, &qid, &answers).await?;
             Ok::<_, ApiError>(q.matter_id)
         }
         .await;
@@ -701,7 +709,7 @@ async fn questionnaire_submit(
     let Some(user) = user else {
         return Redirect::to("/login").into_response();
     };
-    let get = |k: &str| crate::meetings::pages::field_value(&fields, k);
+    let get = |k: &str| field_value(&fields, k);
     let r = async {
         let mut questions = Vec::new();
         for i in 0..5 {
@@ -717,7 +725,7 @@ async fn questionnaire_submit(
             let options = if kind == QuestionKind::Text {
                 vec![]
             } else {
-                crate::meetings::pages::lines(&get(&format!("q{i}_options")))
+                lines(&get(&format!("q{i}_options")))
             };
             questions.push(gongzhi_domain::deliberation::Question {
                 text,
@@ -725,16 +733,8 @@ async fn questionnaire_submit(
                 options,
             });
         }
-        let closes_at = crate::meetings::pages::local_time("closes_at", &get("closes"))?;
-        deliberation_api::publish_questionnaire(
-            &state,
-            &user,
-            &id,
-            get("title"),
-            questions,
-            closes_at,
-        )
-        .await
+        let closes_at = local_time("closes_at", &get("closes"))?;
+        publish_questionnaire(&state, &user, &id, &get("title"), &questions, closes_at).await
     }
     .await;
     match r {

@@ -4,9 +4,10 @@
 //! (`GET /api/v1/meetings/{id}.ics`), minutes with attendance and decisions
 //! recorded once the meeting has started.
 
-use crate::access::{check, check_place};
+use super::{announce, meeting_visible, minutes, Announced};
+use crate::access::check;
 use crate::i18n::Lang;
-use crate::matters::api::visible;
+use crate::matters::visible;
 use crate::problem::{ApiError, ApiJson};
 use crate::session::CurrentUser;
 use crate::AppState;
@@ -17,11 +18,9 @@ use axum::Json;
 use gongzhi_domain::deliberation::MeetingKind;
 use gongzhi_domain::ical;
 use gongzhi_domain::policy::Action;
-use gongzhi_store::meetings::{self, MeetingView, NewMeeting, Participant};
-use gongzhi_store::register::Place;
+use gongzhi_store::meetings::{self, MeetingView, Participant};
 use gongzhi_store::{db, matters};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -56,82 +55,29 @@ pub struct NewMeetingBody {
 
 /// Announce a meeting (now): those who deliberate over the place; an owners' assembly at least 15 days ahead.
 #[utoipa::path(post, path = "/api/v1/meetings", tag = "meetings", request_body = NewMeetingBody,
-    responses((status = 201, description = "announced"), (status = 403, description = "may not convene here"), (status = 422, description = "invalid field, e.g. an owners' assembly less than 15 days ahead")))]
+    responses((status = 201, description = "announced", body = MeetingView), (status = 403, description = "may not convene here"), (status = 422, description = "invalid field, e.g. an owners' assembly less than 15 days ahead")))]
 async fn create_meeting(
     State(state): State<AppState>,
     user: CurrentUser,
     ApiJson(body): ApiJson<NewMeetingBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let m = announce(&state, &user, body).await?;
-    Ok((StatusCode::CREATED, Json(json!(m))))
-}
-
-/// Announces a meeting for the caller (shared with the matter page).
-pub async fn announce(
-    state: &AppState,
-    user: &CurrentUser,
-    body: NewMeetingBody,
-) -> Result<MeetingView, ApiError> {
-    let kind = MeetingKind::parse(body.kind.trim())
-        .ok_or_else(|| ApiError::field("kind", format!("unknown meeting kind '{}'", body.kind)))?;
-    let place = match (&body.matter_id, &body.place_id) {
-        (Some(mid), _) => visible(state, user, mid).await?.1,
-        (None, Some(pid)) => check(state, user, pid, Action::ReadStructure).await?.0,
-        (None, None) => {
-            return Err(ApiError::field(
-                "place_id",
-                "give a place_id or a matter_id",
-            ))
-        }
-    };
-    check_place(user, &place, Action::Deliberate)?;
-    let actor = user.audit_name();
-    Ok(state
-        .db
-        .write(move |tx| {
-            let (actor, place, b) = (actor.clone(), place.clone(), body.clone());
-            Box::pin(async move {
-                let now = db::now_ms();
-                meetings::create_meeting(
-                    tx,
-                    NewMeeting {
-                        actor: &actor,
-                        place: &place,
-                        matter_id: b.matter_id.as_deref(),
-                        kind,
-                        title: &b.title,
-                        location: &b.location,
-                        agenda: &b.agenda,
-                        participants: &b.participants,
-                        starts_at: b.starts_at,
-                        ends_at: b.ends_at,
-                        announced_at: now,
-                        now,
-                    },
-                )
-                .await
-            })
-        })
-        .await?)
-}
-
-/// The meeting if the caller sees its place.
-pub async fn meeting_visible(
-    state: &AppState,
-    user: &CurrentUser,
-    id: &str,
-) -> Result<(MeetingView, Place), ApiError> {
-    let m = meetings::get_meeting(&state.db, id)
-        .await
-        .map_err(crate::problem::or_not_found(format!(
-            "meeting '{id}' not found"
-        )))?;
-    let (place, _) = check(state, user, &m.place_id, Action::ReadStructure)
-        .await
-        .map_err(crate::problem::hidden_as_not_found(format!(
-            "meeting '{id}' not found"
-        )))?;
-    Ok((m, place))
+) -> Result<(StatusCode, Json<MeetingView>), ApiError> {
+    let m = announce(
+        &state,
+        &user,
+        body.matter_id.as_deref(),
+        body.place_id.as_deref(),
+        &body.kind,
+        Announced {
+            title: &body.title,
+            location: &body.location,
+            agenda: &body.agenda,
+            participants: &body.participants,
+            starts_at: body.starts_at,
+            ends_at: body.ends_at,
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(m)))
 }
 
 fn kind_key(k: MeetingKind) -> String {
@@ -185,7 +131,7 @@ pub fn to_ics(m: &MeetingView, matter_title: Option<&str>, now: i64) -> String {
 
 /// A meeting with its current minutes; `{id}.ics` gives it as iCalendar (RFC 5545).
 #[utoipa::path(get, path = "/api/v1/meetings/{id}", tag = "meetings", params(("id" = String, Path, description = "meeting id, or id.ics for iCalendar")),
-    responses((status = 200, description = "the meeting (JSON), or text/calendar for id.ics")))]
+    responses((status = 200, description = "the meeting (JSON), or text/calendar for id.ics", content((MeetingView = "application/json"), (String = "text/calendar")))))]
 async fn get_meeting(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -197,7 +143,7 @@ async fn get_meeting(
     };
     let (m, _) = meeting_visible(&state, &user, &id).await?;
     if !ics {
-        return Ok(Json(json!(m)).into_response());
+        return Ok(Json(m).into_response());
     }
     let matter_title = match &m.matter_id {
         Some(mid) => Some(matters::get_matter(&state.db, mid).await?.title),
@@ -220,30 +166,36 @@ async fn get_meeting(
         .into_response())
 }
 
+/// Meetings (over a place and below it, or on a matter).
+#[derive(Serialize, ToSchema)]
+pub struct MeetingList {
+    meetings: Vec<MeetingView>,
+}
+
 /// Meetings over a place and below it.
-#[utoipa::path(get, path = "/api/v1/places/{id}/meetings", tag = "meetings", params(("id" = String, Path, description = "place id")), responses((status = 200, description = "meetings")))]
+#[utoipa::path(get, path = "/api/v1/places/{id}/meetings", tag = "meetings", params(("id" = String, Path, description = "place id")), responses((status = 200, description = "meetings", body = MeetingList)))]
 async fn place_meetings(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<MeetingList>, ApiError> {
     let (place, _) = check(&state, &user, &id, Action::ReadStructure).await?;
-    Ok(Json(
-        json!({"meetings": meetings::meetings_under(&state.db, &place).await?}),
-    ))
+    Ok(Json(MeetingList {
+        meetings: meetings::meetings_under(&state.db, &place).await?,
+    }))
 }
 
 /// Meetings on a matter.
-#[utoipa::path(get, path = "/api/v1/matters/{id}/meetings", tag = "meetings", params(("id" = String, Path, description = "matter id")), responses((status = 200, description = "meetings")))]
+#[utoipa::path(get, path = "/api/v1/matters/{id}/meetings", tag = "meetings", params(("id" = String, Path, description = "matter id")), responses((status = 200, description = "meetings", body = MeetingList)))]
 async fn matter_meetings(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<MeetingList>, ApiError> {
     visible(&state, &user, &id).await?;
-    Ok(Json(
-        json!({"meetings": meetings::meetings_of_matter(&state.db, &id).await?}),
-    ))
+    Ok(Json(MeetingList {
+        meetings: meetings::meetings_of_matter(&state.db, &id).await?,
+    }))
 }
 
 #[derive(Deserialize, ToSchema, Clone)]
@@ -258,43 +210,21 @@ pub struct MinutesBody {
 
 /// Record the minutes (with attendance and decisions) of a meeting that has started; new minutes replace the earlier as current.
 #[utoipa::path(post, path = "/api/v1/meetings/{id}/minutes", tag = "meetings", params(("id" = String, Path, description = "meeting id")), request_body = MinutesBody,
-    responses((status = 201, description = "recorded"), (status = 403, description = "may not deliberate here"), (status = 409, description = "not started yet"), (status = 422, description = "invalid field")))]
+    responses((status = 201, description = "recorded", body = meetings::Minutes), (status = 403, description = "may not deliberate here"), (status = 409, description = "not started yet"), (status = 422, description = "invalid field")))]
 async fn record_minutes(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<MinutesBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let m = minutes(&state, &user, &id, body).await?;
-    Ok((StatusCode::CREATED, Json(json!(m))))
-}
-
-/// Records minutes for the caller (shared with the meeting page).
-pub async fn minutes(
-    state: &AppState,
-    user: &CurrentUser,
-    id: &str,
-    body: MinutesBody,
-) -> Result<meetings::Minutes, ApiError> {
-    let (_, place) = meeting_visible(state, user, id).await?;
-    check_place(user, &place, Action::Deliberate)?;
-    let (actor, id) = (user.audit_name(), id.to_string());
-    Ok(state
-        .db
-        .write(move |tx| {
-            let (actor, id, b) = (actor.clone(), id.clone(), body.clone());
-            Box::pin(async move {
-                meetings::record_minutes(
-                    tx,
-                    &actor,
-                    &id,
-                    &b.minutes,
-                    &b.attended,
-                    &b.decisions,
-                    db::now_ms(),
-                )
-                .await
-            })
-        })
-        .await?)
+) -> Result<(StatusCode, Json<meetings::Minutes>), ApiError> {
+    let m = minutes(
+        &state,
+        &user,
+        &id,
+        &body.minutes,
+        &body.attended,
+        &body.decisions,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(m)))
 }

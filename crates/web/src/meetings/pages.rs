@@ -4,10 +4,10 @@
 //! started. Announcing a meeting on a matter is a form on the matter page.
 
 use crate::i18n::Lang;
-use crate::meetings::api::{announce, meeting_visible, minutes, MinutesBody, NewMeetingBody};
+use crate::meetings::{announce, meeting_visible, minutes, Announced};
+use crate::page::{cst, field_value, lang_of, lines, local_time, page_error, render, LangQuery};
 use crate::problem::ApiError;
 use crate::session::MaybeUser;
-use crate::votes::pages::{self as votes_pages, cst, lang_of, page_error, LangQuery};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
@@ -15,7 +15,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use gongzhi_domain::cases::parse_iso;
 use gongzhi_domain::policy::Action;
 use gongzhi_store::meetings::Participant;
 use serde::Deserialize;
@@ -114,26 +113,9 @@ async fn meeting_page(
     }
     .await;
     match page {
-        Ok(p) => votes_pages::render(&p, StatusCode::OK, set),
+        Ok(p) => render(&p, StatusCode::OK, set),
         Err(e) => page_error(e, lang),
     }
-}
-
-pub(crate) fn lines(s: &str) -> Vec<String> {
-    s.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
-/// The first value of form field `k` (empty if absent).
-pub(crate) fn field_value(fields: &[(String, String)], k: &str) -> String {
-    fields
-        .iter()
-        .find(|(n, _)| n == k)
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default()
 }
 
 /// Minutes form: `minutes`, `decisions` (one per line), `attended` (repeated participant indices).
@@ -158,12 +140,8 @@ async fn minutes_submit(
                     .map_err(|_| ApiError::field("attended", "participant indices"))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let body = MinutesBody {
-            minutes: get("minutes"),
-            attended,
-            decisions: lines(&get("decisions")),
-        };
-        minutes(&state, &user, &id, body).await
+        let decisions = lines(&get("decisions"));
+        minutes(&state, &user, &id, &get("minutes"), &attended, &decisions).await
     }
     .await;
     match r {
@@ -188,11 +166,6 @@ pub struct AnnounceForm {
     participants: String,
 }
 
-pub(crate) fn local_time(field: &str, s: &str) -> Result<i64, ApiError> {
-    parse_iso(&format!("{}+08:00", s.trim()))
-        .ok_or_else(|| ApiError::field(field, "a date and time, YYYY-MM-DDTHH:MM"))
-}
-
 async fn announce_submit(
     State(state): State<AppState>,
     MaybeUser(user): MaybeUser,
@@ -205,27 +178,36 @@ async fn announce_submit(
         return Redirect::to("/login").into_response();
     };
     let r = async {
-        let body = NewMeetingBody {
-            place_id: None,
-            matter_id: Some(matter_id.clone()),
-            kind: f.kind,
-            title: f.title,
-            location: f.location,
-            agenda: lines(&f.agenda),
-            participants: lines(&f.participants)
-                .into_iter()
-                .map(|l| {
-                    let (name, role) = l
-                        .split_once(['，', ','])
-                        .map(|(n, r)| (n.trim().to_string(), r.trim().to_string()))
-                        .unwrap_or((l.clone(), String::new()));
-                    Participant { name, role }
-                })
-                .collect(),
-            starts_at: local_time("starts_at", &f.starts)?,
-            ends_at: local_time("ends_at", &f.ends)?,
-        };
-        announce(&state, &user, body).await
+        let participants: Vec<Participant> = lines(&f.participants)
+            .into_iter()
+            .map(|l| {
+                let (name, role) = l
+                    .split_once(['，', ','])
+                    .map(|(n, r)| (n.trim().to_string(), r.trim().to_string()))
+                    .unwrap_or((l.clone(), String::new()));
+                Participant { name, role }
+            })
+            .collect();
+        let (starts_at, ends_at) = (
+            local_time("starts_at", &f.starts)?,
+            local_time("ends_at", &f.ends)?,
+        );
+        announce(
+            &state,
+            &user,
+            Some(&matter_id),
+            None,
+            &f.kind,
+            Announced {
+                title: &f.title,
+                location: &f.location,
+                agenda: &lines(&f.agenda),
+                participants: &participants,
+                starts_at,
+                ends_at,
+            },
+        )
+        .await
     }
     .await;
     match r {

@@ -10,11 +10,10 @@ use axum::http::StatusCode;
 use axum::Json;
 use gongzhi_store::notify::{self, Sender};
 use gongzhi_store::{db, Db};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Duration;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -33,16 +32,32 @@ pub struct ListQuery {
     limit: Option<i64>,
 }
 
+/// The caller's notifications and how many are unread.
+#[derive(Serialize, ToSchema)]
+pub struct NotificationList {
+    notifications: Vec<notify::NotificationView>,
+    unread: i64,
+}
+
+/// How many notifications were marked read.
+#[derive(Serialize, ToSchema)]
+pub struct Marked {
+    marked: u64,
+}
+
 /// The caller's notifications, newest first, with the unread count.
-#[utoipa::path(get, path = "/api/v1/notifications", tag = "cases", params(ListQuery), responses((status = 200, description = "notifications")))]
+#[utoipa::path(get, path = "/api/v1/notifications", tag = "cases", params(ListQuery), responses((status = 200, description = "notifications", body = NotificationList)))]
 async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<NotificationList>, ApiError> {
     let (list, unread) =
         notify::list(&state.db, &user.user_id, q.unread, q.limit.unwrap_or(50)).await?;
-    Ok(Json(json!({"notifications": list, "unread": unread})))
+    Ok(Json(NotificationList {
+        notifications: list,
+        unread,
+    }))
 }
 
 /// Mark one of the caller's notifications read.
@@ -53,32 +68,18 @@ async fn read_one(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let uid = user.user_id.clone();
-    state
-        .db
-        .write(move |tx| {
-            let (uid, id) = (uid.clone(), id.clone());
-            Box::pin(async move { notify::mark_read(tx, &uid, &id, db::now_ms()).await })
-        })
-        .await?;
+    notify::read(&state.db, &user.user_id, &id, db::now_ms()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Mark all of the caller's notifications read.
-#[utoipa::path(post, path = "/api/v1/notifications/read-all", tag = "cases", responses((status = 200, description = "how many were unread")))]
+#[utoipa::path(post, path = "/api/v1/notifications/read-all", tag = "cases", responses((status = 200, description = "how many were unread", body = Marked)))]
 async fn read_all(
     State(state): State<AppState>,
     user: CurrentUser,
-) -> Result<Json<Value>, ApiError> {
-    let uid = user.user_id.clone();
-    let n = state
-        .db
-        .write(move |tx| {
-            let uid = uid.clone();
-            Box::pin(async move { notify::mark_all_read(tx, &uid, db::now_ms()).await })
-        })
-        .await?;
-    Ok(Json(json!({ "marked": n })))
+) -> Result<Json<Marked>, ApiError> {
+    let n = notify::read_all(&state.db, &user.user_id, db::now_ms()).await?;
+    Ok(Json(Marked { marked: n }))
 }
 
 /// Runs the dispatcher every `every` until the process ends.

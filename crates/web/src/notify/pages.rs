@@ -5,9 +5,9 @@
 
 use crate::cases::pages::when;
 use crate::i18n::Lang;
-use crate::register::pages::page_error;
+use crate::page::page_error;
+use crate::page::{lang_of, render, LangQuery};
 use crate::session::MaybeUser;
-use crate::votes::pages::{lang_of, render, LangQuery};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
@@ -92,14 +92,7 @@ async fn read_all(
     let Some(user) = user else {
         return Redirect::to("/login").into_response();
     };
-    let uid = user.user_id.clone();
-    let r = state
-        .db
-        .write(move |tx| {
-            let uid = uid.clone();
-            Box::pin(async move { notify::mark_all_read(tx, &uid, db::now_ms()).await })
-        })
-        .await;
+    let r = notify::read_all(&state.db, &user.user_id, db::now_ms()).await;
     match r {
         Ok(_) => Redirect::to("/notifications").into_response(),
         Err(e) => page_error(e.into(), lang),

@@ -6,10 +6,9 @@
 
 use crate::access;
 use crate::i18n::Lang;
+use crate::page::{lang_of, page_error, render, LangQuery};
 use crate::problem::ApiError;
-use crate::register::pages::page_error;
 use crate::session::MaybeUser;
-use crate::votes::pages::{lang_of, render, LangQuery};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};

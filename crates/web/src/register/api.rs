@@ -13,10 +13,9 @@ use axum::Json;
 use gongzhi_domain::place::{
     FiveMemberType, GridKind, MemberRole, OrgKind, PlaceKind, ResidentRelation,
 };
-use gongzhi_domain::policy::{self, Access, Action, Role};
+use gongzhi_domain::policy::{Access, Action, Role};
 use gongzhi_store::{audit, auth, register};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -56,6 +55,85 @@ fn parse_enum<T>(
         .ok_or_else(|| ApiError::field(field, format!("unknown value '{v}' (expected {choices})")))
 }
 
+/// The caller as logged in.
+#[derive(Serialize, ToSchema)]
+pub struct LoggedIn {
+    user: auth::UserView,
+}
+
+/// The caller: user, role grants, linked owners of record.
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    user: auth::UserView,
+    grants: Vec<auth::GrantView>,
+    owner_ids: Vec<String>,
+}
+
+/// Every compound's code and name.
+#[derive(Serialize, ToSchema)]
+pub struct CompoundList {
+    compounds: Vec<register::CompoundListing>,
+}
+
+/// Places (the caller's top places).
+#[derive(Serialize, ToSchema)]
+pub struct PlaceList {
+    places: Vec<register::PlaceSummary>,
+}
+
+/// A place, the ancestors the caller sees, its children, its parts below.
+#[derive(Serialize, ToSchema)]
+pub struct PlaceAnswer {
+    place: register::Place,
+    ancestors: Vec<register::Place>,
+    children: Vec<register::PlaceSummary>,
+    /// Exclusive parts anywhere below.
+    parts: i64,
+}
+
+/// Parts below a place; owners only when `owners_visible`.
+#[derive(Serialize, ToSchema)]
+pub struct PartList {
+    parts: Vec<register::PartView>,
+    owners_visible: bool,
+}
+
+/// Residents below a place.
+#[derive(Serialize, ToSchema)]
+pub struct ResidentList {
+    residents: Vec<register::ResidentView>,
+}
+
+/// Grids over a place.
+#[derive(Serialize, ToSchema)]
+pub struct GridList {
+    grids: Vec<register::GridView>,
+}
+
+/// Organisations of a place.
+#[derive(Serialize, ToSchema)]
+pub struct OrgList {
+    organisations: Vec<register::OrgView>,
+}
+
+/// Audit entries, newest first.
+#[derive(Serialize, ToSchema)]
+pub struct AuditList {
+    entries: Vec<audit::AuditRow>,
+}
+
+/// The id of what was created.
+#[derive(Serialize, ToSchema)]
+pub struct Created {
+    id: String,
+}
+
+/// Parts assigned to a micro-grid; a warning when it is now outside 30–100 households.
+#[derive(Serialize, ToSchema)]
+pub struct Assigned {
+    warning: Option<String>,
+}
+
 #[derive(Deserialize, ToSchema)]
 pub struct LoginBody {
     username: String,
@@ -64,7 +142,7 @@ pub struct LoginBody {
 
 /// Log in; sets the HttpOnly session cookie.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginBody,
-    responses((status = 200, description = "logged in; session cookie set"), (status = 401, description = "wrong credentials"), (status = 429, description = "rate limited")))]
+    responses((status = 200, description = "logged in; session cookie set", body = LoggedIn), (status = 401, description = "wrong credentials"), (status = 429, description = "rate limited")))]
 async fn login(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
@@ -84,7 +162,7 @@ async fn login(
             header::SET_COOKIE,
             session::session_cookie(&token, state.secure_cookies),
         )],
-        Json(json!({"user": user})),
+        Json(LoggedIn { user }),
     )
         .into_response())
 }
@@ -103,31 +181,35 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Res
 }
 
 /// The caller: user and role grants.
-#[utoipa::path(get, path = "/api/v1/me", tag = "auth", responses((status = 200, description = "the current user"), (status = 401, description = "not logged in")))]
-async fn me(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", responses((status = 200, description = "the current user", body = Me), (status = 401, description = "not logged in")))]
+async fn me(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Me>, ApiError> {
     let u = auth::get_user(&state.db, &user.user_id).await?;
     let (_, grants) = auth::grants_of(&state.db, &user.user_id).await?;
     let owners = auth::owners_of_user(&state.db, &user.user_id).await?;
-    Ok(Json(
-        json!({"user": u, "grants": grants, "owner_ids": owners}),
-    ))
+    Ok(Json(Me {
+        user: u,
+        grants,
+        owner_ids: owners,
+    }))
 }
 
 /// Every compound's code and name. Public: no login, no personal data.
-#[utoipa::path(get, path = "/api/v1/public/compounds", tag = "public", responses((status = 200, description = "compounds")))]
-async fn public_compounds(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(
-        json!({"compounds": register::public_compounds(&state.db).await?}),
-    ))
+#[utoipa::path(get, path = "/api/v1/public/compounds", tag = "public", responses((status = 200, description = "compounds", body = CompoundList)))]
+async fn public_compounds(State(state): State<AppState>) -> Result<Json<CompoundList>, ApiError> {
+    Ok(Json(CompoundList {
+        compounds: register::public_compounds(&state.db).await?,
+    }))
 }
 
 /// The places at the top of the caller's world: the scopes of their grants.
-#[utoipa::path(get, path = "/api/v1/places", tag = "register", responses((status = 200, description = "the caller's top places")))]
+#[utoipa::path(get, path = "/api/v1/places", tag = "register", responses((status = 200, description = "the caller's top places", body = PlaceList)))]
 async fn list_places(
     State(state): State<AppState>,
     user: CurrentUser,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({"places": top_places(&state, &user).await?})))
+) -> Result<Json<PlaceList>, ApiError> {
+    Ok(Json(PlaceList {
+        places: top_places(&state, &user).await?,
+    }))
 }
 
 pub async fn top_places(
@@ -168,51 +250,39 @@ pub struct NewPlace {
 }
 
 /// Create a place one level below its parent.
-#[utoipa::path(post, path = "/api/v1/places", tag = "register", request_body = NewPlace, responses((status = 201, description = "created"), (status = 422, description = "invalid field")))]
+#[utoipa::path(post, path = "/api/v1/places", tag = "register", request_body = NewPlace, responses((status = 201, description = "created", body = register::Place), (status = 422, description = "invalid field")))]
 async fn create_place(
     State(state): State<AppState>,
     user: CurrentUser,
     ApiJson(body): ApiJson<NewPlace>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<register::Place>), ApiError> {
     let kind = parse_enum("kind", &body.kind, PlaceKind::parse, PlaceKind::choices())?;
     let parent = match &body.parent_id {
         Some(pid) => Some(check(&state, &user, pid, Action::WriteRegister).await?.0),
         None => {
-            policy::authorize(
-                &user.actor,
-                Action::WriteRegister,
-                policy::Target { path: &[] },
-            )
-            .map_err(|d| ApiError::forbidden(d.0))?;
+            crate::access::check_path(&user, &[], Action::WriteRegister)?;
             None
         }
     };
-    let actor = user.audit_name();
-    let place = state
-        .db
-        .write(move |tx| {
-            let (parent, actor, name, code) = (
-                parent.clone(),
-                actor.clone(),
-                body.name.clone(),
-                body.code.clone(),
-            );
-            Box::pin(async move {
-                register::create_place(tx, &actor, parent.as_ref(), kind, &name, code.as_deref())
-                    .await
-            })
-        })
-        .await?;
-    Ok((StatusCode::CREATED, Json(json!(place))))
+    let place = register::add_place(
+        &state.db,
+        &user.audit_name(),
+        parent.as_ref(),
+        kind,
+        &body.name,
+        body.code.as_deref(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(place)))
 }
 
 /// A place with its ancestors and children.
-#[utoipa::path(get, path = "/api/v1/places/{id}", tag = "register", params(("id" = String, Path, description = "place id")), responses((status = 200, description = "the place"), (status = 404, description = "no such place in the caller's world")))]
+#[utoipa::path(get, path = "/api/v1/places/{id}", tag = "register", params(("id" = String, Path, description = "place id")), responses((status = 200, description = "the place", body = PlaceAnswer), (status = 404, description = "no such place in the caller's world")))]
 async fn get_place(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PlaceAnswer>, ApiError> {
     let (place, _) = check(&state, &user, &id, Action::ReadStructure).await?;
     let ancestors: Vec<register::Place> = register::ancestors(&state.db, &place)
         .await?
@@ -221,9 +291,12 @@ async fn get_place(
         .collect();
     let children = register::children(&state.db, Some(&place)).await?;
     let parts = register::count_parts_under(&state.db, &place).await?;
-    Ok(Json(
-        json!({"place": place, "ancestors": ancestors, "children": children, "parts": parts}),
-    ))
+    Ok(Json(PlaceAnswer {
+        place,
+        ancestors,
+        children,
+        parts,
+    }))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -234,13 +307,13 @@ pub struct Page {
 }
 
 /// Exclusive parts below a place. Owners (masked phones) only with register access.
-#[utoipa::path(get, path = "/api/v1/places/{id}/parts", tag = "register", params(("id" = String, Path, description = "place id"), Page), responses((status = 200, description = "parts")))]
+#[utoipa::path(get, path = "/api/v1/places/{id}/parts", tag = "register", params(("id" = String, Path, description = "place id"), Page), responses((status = 200, description = "parts", body = PartList)))]
 async fn place_parts(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
     Query(page): Query<Page>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PartList>, ApiError> {
     let (place, _) = check(&state, &user, &id, Action::ReadStructure).await?;
     let reg = check_place(&user, &place, Action::ReadRegister).ok();
     let filter = reg
@@ -256,19 +329,20 @@ async fn place_parts(
         page.offset.unwrap_or(0),
     )
     .await?;
-    Ok(Json(
-        json!({"parts": parts, "owners_visible": reg.is_some()}),
-    ))
+    Ok(Json(PartList {
+        parts,
+        owners_visible: reg.is_some(),
+    }))
 }
 
 /// Residents below a place (register access), phones and ID numbers masked.
-#[utoipa::path(get, path = "/api/v1/places/{id}/residents", tag = "register", params(("id" = String, Path, description = "place id"), Page), responses((status = 200, description = "residents"), (status = 403, description = "no register access")))]
+#[utoipa::path(get, path = "/api/v1/places/{id}/residents", tag = "register", params(("id" = String, Path, description = "place id"), Page), responses((status = 200, description = "residents", body = ResidentList), (status = 403, description = "no register access")))]
 async fn place_residents(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
     Query(page): Query<Page>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ResidentList>, ApiError> {
     let (place, acc) = check(&state, &user, &id, Action::ReadRegister).await?;
     let rs = register::residents_under(
         &state.db,
@@ -277,35 +351,35 @@ async fn place_residents(
         page.limit.unwrap_or(1000),
     )
     .await?;
-    Ok(Json(json!({"residents": rs})))
+    Ok(Json(ResidentList { residents: rs }))
 }
 
 /// Grids over a place, with household counts and 30–100 warnings.
-#[utoipa::path(get, path = "/api/v1/places/{id}/grids", tag = "register", params(("id" = String, Path, description = "place id")), responses((status = 200, description = "grids")))]
+#[utoipa::path(get, path = "/api/v1/places/{id}/grids", tag = "register", params(("id" = String, Path, description = "place id")), responses((status = 200, description = "grids", body = GridList)))]
 async fn place_grids(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<GridList>, ApiError> {
     let (place, acc) = check(&state, &user, &id, Action::ReadRegister).await?;
     let mut grids = register::grids_of(&state.db, &place).await?;
     if let Access::Grids(mine) = acc {
         grids.retain(|g| mine.contains(&g.id));
     }
-    Ok(Json(json!({"grids": grids})))
+    Ok(Json(GridList { grids }))
 }
 
 /// Organisations of a place: party overlay, committees, steward, teams.
-#[utoipa::path(get, path = "/api/v1/places/{id}/organisations", tag = "register", params(("id" = String, Path, description = "place id")), responses((status = 200, description = "organisations")))]
+#[utoipa::path(get, path = "/api/v1/places/{id}/organisations", tag = "register", params(("id" = String, Path, description = "place id")), responses((status = 200, description = "organisations", body = OrgList)))]
 async fn place_organisations(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<OrgList>, ApiError> {
     let (place, _) = check(&state, &user, &id, Action::ReadRegister).await?;
-    Ok(Json(
-        json!({"organisations": register::orgs_for(&state.db, &place).await?}),
-    ))
+    Ok(Json(OrgList {
+        organisations: register::orgs_for(&state.db, &place).await?,
+    }))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -314,26 +388,26 @@ pub struct AuditQuery {
 }
 
 /// The audit trail of a place and everything below it, newest first.
-#[utoipa::path(get, path = "/api/v1/places/{id}/audit", tag = "register", params(("id" = String, Path, description = "place id"), AuditQuery), responses((status = 200, description = "audit entries")))]
+#[utoipa::path(get, path = "/api/v1/places/{id}/audit", tag = "register", params(("id" = String, Path, description = "place id"), AuditQuery), responses((status = 200, description = "audit entries", body = AuditList)))]
 async fn place_audit(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
     Query(q): Query<AuditQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AuditList>, ApiError> {
     let (place, _) = check(&state, &user, &id, Action::ReadAudit).await?;
-    Ok(Json(
-        json!({"entries": audit::list(&state.db, &place.path, q.limit.unwrap_or(100)).await?}),
-    ))
+    Ok(Json(AuditList {
+        entries: audit::list(&state.db, &place.path, q.limit.unwrap_or(100)).await?,
+    }))
 }
 
 /// An owner of record and their parts (register access over every part's place).
-#[utoipa::path(get, path = "/api/v1/owners/{id}", tag = "register", params(("id" = String, Path, description = "owner id")), responses((status = 200, description = "owner"), (status = 404, description = "not found")))]
+#[utoipa::path(get, path = "/api/v1/owners/{id}", tag = "register", params(("id" = String, Path, description = "owner id")), responses((status = 200, description = "owner", body = register::OwnerDetail), (status = 404, description = "not found")))]
 async fn get_owner(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<register::OwnerDetail>, ApiError> {
     let mut owner = register::get_owner(&state.db, &id).await?;
     let own = auth::owners_of_user(&state.db, &user.user_id)
         .await?
@@ -341,19 +415,12 @@ async fn get_owner(
     // Only the parts whose register the caller may read in full are shown;
     // an owner with no such part does not exist for the caller.
     owner.parts.retain(|p| {
-        own || policy::authorize(
-            &user.actor,
-            Action::ReadRegister,
-            policy::Target {
-                path: &register::path_ids(&p.place_path),
-            },
-        )
-        .is_ok_and(|a| a == Access::Full)
+        own || crate::access::reads_register_fully(&user, &register::path_ids(&p.place_path))
     });
     if owner.parts.is_empty() {
         return Err(ApiError::not_found(format!("owner '{id}' not found")));
     }
-    Ok(Json(json!(owner)))
+    Ok(Json(owner))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -368,42 +435,26 @@ pub struct NewPerson {
 }
 
 /// Register a person. The response masks phone and ID number.
-#[utoipa::path(post, path = "/api/v1/people", tag = "register", request_body = NewPerson, responses((status = 201, description = "created")))]
+#[utoipa::path(post, path = "/api/v1/people", tag = "register", request_body = NewPerson, responses((status = 201, description = "created", body = register::PersonView)))]
 async fn create_person(
     State(state): State<AppState>,
     user: CurrentUser,
     ApiJson(body): ApiJson<NewPerson>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<register::PersonView>), ApiError> {
     let (home, _) = check(&state, &user, &body.home_place_id, Action::WriteRegister).await?;
-    let actor = user.audit_name();
-    let v = state
-        .db
-        .write(move |tx| {
-            let (home, actor, name, phone, idn, consent) = (
-                home.clone(),
-                actor.clone(),
-                body.name.clone(),
-                body.phone.clone(),
-                body.id_number.clone(),
-                body.consent_publish_name,
-            );
-            Box::pin(async move {
-                register::create_person(
-                    tx,
-                    &actor,
-                    register::NewPerson {
-                        name: &name,
-                        phone: phone.as_deref(),
-                        id_number: idn.as_deref(),
-                        home: &home,
-                        consent_publish_name: consent,
-                    },
-                )
-                .await
-            })
-        })
-        .await?;
-    Ok((StatusCode::CREATED, Json(json!(v))))
+    let v = register::add_person(
+        &state.db,
+        &user.audit_name(),
+        register::NewPerson {
+            name: &body.name,
+            phone: body.phone.as_deref(),
+            id_number: body.id_number.as_deref(),
+            home: &home,
+            consent_publish_name: body.consent_publish_name,
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(v)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -415,12 +466,12 @@ pub struct NewResident {
 }
 
 /// Record that a person lives in a part.
-#[utoipa::path(post, path = "/api/v1/residents", tag = "register", request_body = NewResident, responses((status = 201, description = "created")))]
+#[utoipa::path(post, path = "/api/v1/residents", tag = "register", request_body = NewResident, responses((status = 201, description = "created", body = Created)))]
 async fn create_resident(
     State(state): State<AppState>,
     user: CurrentUser,
     ApiJson(body): ApiJson<NewResident>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Created>), ApiError> {
     let relation = parse_enum(
         "relation",
         &body.relation,
@@ -432,18 +483,15 @@ async fn create_resident(
         .map_err(|_| ApiError::field("part_id", format!("no part '{}'", body.part_id)))?;
     check_place(&user, &place, Action::WriteRegister)?;
     check_person(&state, &user, &body.person_id, "person_id").await?;
-    let actor = user.audit_name();
-    let id = state
-        .db
-        .write(move |tx| {
-            let (actor, person, part) =
-                (actor.clone(), body.person_id.clone(), body.part_id.clone());
-            Box::pin(
-                async move { register::add_resident(tx, &actor, &person, &part, relation).await },
-            )
-        })
-        .await?;
-    Ok((StatusCode::CREATED, Json(json!({"id": id}))))
+    let id = register::move_in(
+        &state.db,
+        &user.audit_name(),
+        &body.person_id,
+        &body.part_id,
+        relation,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -457,43 +505,28 @@ pub struct NewGrid {
 }
 
 /// Create a grid (community grid → compound grid → micro-grid).
-#[utoipa::path(post, path = "/api/v1/grids", tag = "register", request_body = NewGrid, responses((status = 201, description = "created")))]
+#[utoipa::path(post, path = "/api/v1/grids", tag = "register", request_body = NewGrid, responses((status = 201, description = "created", body = Created)))]
 async fn create_grid(
     State(state): State<AppState>,
     user: CurrentUser,
     ApiJson(body): ApiJson<NewGrid>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Created>), ApiError> {
     let kind = parse_enum("kind", &body.kind, GridKind::parse, GridKind::choices())?;
     let (place, _) = check(&state, &user, &body.place_id, Action::WriteRegister).await?;
     if let Some(w) = &body.worker_person_id {
         check_person(&state, &user, w, "worker_person_id").await?;
     }
-    let actor = user.audit_name();
-    let id = state
-        .db
-        .write(move |tx| {
-            let (actor, place, name, parent, worker) = (
-                actor.clone(),
-                place.clone(),
-                body.name.clone(),
-                body.parent_id.clone(),
-                body.worker_person_id.clone(),
-            );
-            Box::pin(async move {
-                register::create_grid(
-                    tx,
-                    &actor,
-                    kind,
-                    &name,
-                    &place,
-                    parent.as_deref(),
-                    worker.as_deref(),
-                )
-                .await
-            })
-        })
-        .await?;
-    Ok((StatusCode::CREATED, Json(json!({"id": id}))))
+    let id = register::add_grid(
+        &state.db,
+        &user.audit_name(),
+        kind,
+        &body.name,
+        &place,
+        body.parent_id.as_deref(),
+        body.worker_person_id.as_deref(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -502,13 +535,13 @@ pub struct GridParts {
 }
 
 /// Put parts into a micro-grid; answers with a warning outside 30–100 households.
-#[utoipa::path(post, path = "/api/v1/grids/{id}/parts", tag = "register", params(("id" = String, Path, description = "grid id")), request_body = GridParts, responses((status = 200, description = "assigned")))]
+#[utoipa::path(post, path = "/api/v1/grids/{id}/parts", tag = "register", params(("id" = String, Path, description = "grid id")), request_body = GridParts, responses((status = 200, description = "assigned", body = Assigned)))]
 async fn assign_grid_parts(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<GridParts>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Assigned>, ApiError> {
     if body.part_ids.len() > 10_000 {
         return Err(ApiError::field(
             "part_ids",
@@ -522,15 +555,9 @@ async fn assign_grid_parts(
                 "grid '{id}' not found"
             )))?;
     check_place(&user, &place, Action::WriteRegister)?;
-    let actor = user.audit_name();
-    let warning = state
-        .db
-        .write(move |tx| {
-            let (actor, id, parts) = (actor.clone(), id.clone(), body.part_ids.clone());
-            Box::pin(async move { register::assign_parts(tx, &actor, &id, &parts).await })
-        })
-        .await?;
-    Ok(Json(json!({"warning": warning})))
+    let warning =
+        register::assign_to_grid(&state.db, &user.audit_name(), &id, &body.part_ids).await?;
+    Ok(Json(Assigned { warning }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -545,12 +572,12 @@ pub struct NewOrg {
 }
 
 /// Create an organisation anchored on a place.
-#[utoipa::path(post, path = "/api/v1/organisations", tag = "register", request_body = NewOrg, responses((status = 201, description = "created")))]
+#[utoipa::path(post, path = "/api/v1/organisations", tag = "register", request_body = NewOrg, responses((status = 201, description = "created", body = Created)))]
 async fn create_org(
     State(state): State<AppState>,
     user: CurrentUser,
     ApiJson(body): ApiJson<NewOrg>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Created>), ApiError> {
     let kind = parse_enum("kind", &body.kind, OrgKind::parse, OrgKind::choices())?;
     let (place, _) = check(&state, &user, &body.place_id, Action::WriteRegister).await?;
     let mut spans = Vec::new();
@@ -560,33 +587,26 @@ async fn create_org(
             .map_err(|e| ApiError::field(format!("also_spans[{i}]"), e.detail))?;
         spans.push(p);
     }
-    let actor = user.audit_name();
-    let id = state
-        .db
-        .write(move |tx| {
-            let (actor, place, name, parent, spans) = (
-                actor.clone(),
-                place.clone(),
-                body.name.clone(),
-                body.parent_id.clone(),
-                spans.clone(),
-            );
-            Box::pin(async move {
-                register::create_org(tx, &actor, kind, &name, &place, parent.as_deref(), &spans)
-                    .await
-            })
-        })
-        .await?;
-    Ok((StatusCode::CREATED, Json(json!({"id": id}))))
+    let id = register::add_org(
+        &state.db,
+        &user.audit_name(),
+        kind,
+        &body.name,
+        &place,
+        body.parent_id.as_deref(),
+        &spans,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
 /// An organisation with its members (phones masked).
-#[utoipa::path(get, path = "/api/v1/organisations/{id}", tag = "register", params(("id" = String, Path, description = "organisation id")), responses((status = 200, description = "organisation")))]
+#[utoipa::path(get, path = "/api/v1/organisations/{id}", tag = "register", params(("id" = String, Path, description = "organisation id")), responses((status = 200, description = "organisation", body = register::OrgView)))]
 async fn get_org(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<register::OrgView>, ApiError> {
     let (org, place) =
         register::get_org(&state.db, &id)
             .await
@@ -594,7 +614,7 @@ async fn get_org(
                 "organisation '{id}' not found"
             )))?;
     check_place(&user, &place, Action::ReadRegister)?;
-    Ok(Json(json!(org)))
+    Ok(Json(org))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -610,13 +630,13 @@ pub struct NewMember {
 }
 
 /// Add a member with a role and a term.
-#[utoipa::path(post, path = "/api/v1/organisations/{id}/members", tag = "register", params(("id" = String, Path, description = "organisation id")), request_body = NewMember, responses((status = 201, description = "created")))]
+#[utoipa::path(post, path = "/api/v1/organisations/{id}/members", tag = "register", params(("id" = String, Path, description = "organisation id")), request_body = NewMember, responses((status = 201, description = "created", body = Created)))]
 async fn add_member(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<NewMember>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Created>), ApiError> {
     let role = parse_enum("role", &body.role, MemberRole::parse, MemberRole::choices())?;
     let mt = match &body.member_type {
         Some(t) => Some(parse_enum(
@@ -635,36 +655,22 @@ async fn add_member(
             )))?;
     check_place(&user, &place, Action::WriteRegister)?;
     check_person(&state, &user, &body.person_id, "person_id").await?;
-    let actor = user.audit_name();
     let term = (
         body.term_start.unwrap_or_else(gongzhi_store::db::now_ms),
         body.term_end,
     );
-    let mid = state
-        .db
-        .write(move |tx| {
-            let (actor, id, person, building) = (
-                actor.clone(),
-                id.clone(),
-                body.person_id.clone(),
-                body.building_id.clone(),
-            );
-            Box::pin(async move {
-                register::add_member(
-                    tx,
-                    &actor,
-                    &id,
-                    &person,
-                    role,
-                    mt,
-                    building.as_deref(),
-                    term,
-                )
-                .await
-            })
-        })
-        .await?;
-    Ok((StatusCode::CREATED, Json(json!({"id": mid}))))
+    let mid = register::join_org(
+        &state.db,
+        &user.audit_name(),
+        &id,
+        &body.person_id,
+        role,
+        mt,
+        body.building_id.as_deref(),
+        term,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(Created { id: mid })))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -677,12 +683,12 @@ pub struct NewGrant {
 }
 
 /// Grant a role over a place (or a grid worker over a micro-grid).
-#[utoipa::path(post, path = "/api/v1/grants", tag = "access", request_body = NewGrant, responses((status = 201, description = "granted"), (status = 403, description = "not allowed")))]
+#[utoipa::path(post, path = "/api/v1/grants", tag = "access", request_body = NewGrant, responses((status = 201, description = "granted", body = Created), (status = 403, description = "not allowed")))]
 async fn create_grant(
     State(state): State<AppState>,
     user: CurrentUser,
     ApiJson(body): ApiJson<NewGrant>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Created>), ApiError> {
     let role = parse_enum("role", &body.role, Role::parse, Role::choices())?;
     let path = match &body.place_id {
         Some(pid) => {
@@ -691,24 +697,18 @@ async fn create_grant(
         }
         None => vec![],
     };
-    policy::authorize_grant(&user.actor, role, &path).map_err(|d| ApiError::forbidden(d.0))?;
+    crate::access::check_grant(&user, role, &path)?;
     let target = auth::user_id_by_name(&state.db, &body.username)
         .await
         .map_err(|_| ApiError::field("username", format!("no user '{}'", body.username)))?;
-    let actor = user.audit_name();
-    let id = state
-        .db
-        .write(move |tx| {
-            let (actor, target, place, grid) = (
-                actor.clone(),
-                target.clone(),
-                body.place_id.clone(),
-                body.grid_id.clone(),
-            );
-            Box::pin(async move {
-                auth::add_grant(tx, &actor, &target, role, place.as_deref(), grid.as_deref()).await
-            })
-        })
-        .await?;
-    Ok((StatusCode::CREATED, Json(json!({"id": id}))))
+    let id = auth::grant(
+        &state.db,
+        &user.audit_name(),
+        &target,
+        role,
+        body.place_id.as_deref(),
+        body.grid_id.as_deref(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
 }

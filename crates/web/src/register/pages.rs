@@ -15,8 +15,8 @@ use gongzhi_store::register;
 use serde::Deserialize;
 use std::net::SocketAddr;
 
-pub use crate::votes::pages::LangQuery;
-use crate::votes::pages::{lang_of, render};
+pub use crate::page::LangQuery;
+use crate::page::{lang_of, page_error, render};
 
 /// Login, logout, and the place and owner pages.
 pub fn router() -> axum::Router<AppState> {
@@ -26,35 +26,6 @@ pub fn router() -> axum::Router<AppState> {
         .route("/logout", post(logout))
         .route("/places/{id}", get(place))
         .route("/owners/{id}", get(owner))
-}
-
-pub(crate) fn page_error(e: ApiError, lang: Lang) -> Response {
-    let title_key = match e.status.as_u16() {
-        404 => "err.not_found",
-        403 => "err.forbidden",
-        _ => "err.other",
-    };
-    let t = ErrorPage {
-        lang,
-        logged_in: true,
-        status: e.status.as_u16(),
-        title_key,
-        detail: e.detail,
-    };
-    render(&t, e.status, None)
-}
-
-#[derive(Template)]
-#[template(
-    source = "{% extends \"base.html\" %}{% block title %}{{ status }}{% endblock %}{% block content %}<h1>{{ status }} {{ lang.t(title_key) }}</h1><p class=\"muted\">{{ detail }}</p><p><a href=\"/\">{{ lang.t(\"home\") }}</a></p>{% endblock %}",
-    ext = "html"
-)]
-struct ErrorPage {
-    lang: Lang,
-    logged_in: bool,
-    status: u16,
-    title_key: &'static str,
-    detail: String,
 }
 
 #[derive(Template)]
@@ -373,14 +344,10 @@ pub async fn owner(
             .parts
             .iter()
             .filter(|p| {
-                own || gongzhi_domain::policy::authorize(
-                    &user.actor,
-                    Action::ReadRegister,
-                    gongzhi_domain::policy::Target {
-                        path: &register::path_ids(&p.place_path),
-                    },
+                own || crate::access::reads_register_fully(
+                    &user,
+                    &register::path_ids(&p.place_path),
                 )
-                .is_ok_and(|a| a == gongzhi_domain::policy::Access::Full)
             })
             .collect();
         if visible.is_empty() {

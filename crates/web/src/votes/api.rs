@@ -3,6 +3,7 @@
 //! live turnout, close (counted by the domain `tally`), the public record in
 //! `gongzhi.vote/1` and the public board, cost apportionment.
 
+use super::{cast_own, load, vote_visible};
 use crate::access::check;
 use crate::problem::{ApiError, ApiJson};
 use crate::session::CurrentUser;
@@ -17,8 +18,8 @@ use gongzhi_domain::policy::Action;
 use gongzhi_domain::vote::{Choice, Rule};
 use gongzhi_store::votes::{self, VoteView};
 use gongzhi_store::{auth, db, register};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -46,14 +47,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         ))
 }
 
-async fn load(state: &AppState, id: &str) -> Result<VoteView, ApiError> {
-    votes::get_vote(&state.db, id)
-        .await
-        .map_err(crate::problem::or_not_found(format!(
-            "vote '{id}' not found"
-        )))
-}
-
 /// The vote if the caller may act on its scope with `action`.
 async fn vote_for(
     state: &AppState,
@@ -72,36 +65,77 @@ async fn vote_for(
     Ok((v, place))
 }
 
-/// The caller's owners of record who are in the vote's frozen electorate.
-pub async fn my_electors(
-    state: &AppState,
-    user: &CurrentUser,
-    v: &VoteView,
-) -> Result<Vec<String>, ApiError> {
-    let mine = auth::owners_of_user(&state.db, &user.user_id).await?;
-    if mine.is_empty() {
-        return Ok(vec![]);
-    }
-    Ok(votes::electors_among(&state.db, &v.id, &mine).await?)
+/// Votes (of a place and below it, or the caller's).
+#[derive(Serialize, ToSchema)]
+pub struct VoteList {
+    votes: Vec<VoteView>,
 }
 
-/// The vote if the caller may see it: over a place they may read, or as an
-/// owner in its electorate. Returns the caller's electors too.
-pub async fn vote_visible(
-    state: &AppState,
-    user: &CurrentUser,
-    id: &str,
-) -> Result<(VoteView, Vec<String>), ApiError> {
-    let v = load(state, id).await?;
-    let mine = my_electors(state, user, &v).await?;
-    if mine.is_empty() {
-        check(state, user, &v.place_id, Action::ReadStructure)
-            .await
-            .map_err(crate::problem::hidden_as_not_found(format!(
-                "vote '{id}' not found"
-            )))?;
-    }
-    Ok((v, mine))
+/// One of the caller's owners in a vote's electorate and their current
+/// ballot (all null before they cast one).
+#[derive(Serialize, ToSchema)]
+pub struct MyBallot {
+    owner_id: String,
+    #[schema(value_type = Option<String>)]
+    choice: Option<Choice>,
+    receipt: Option<String>,
+    #[schema(value_type = Option<String>)]
+    channel: Option<Channel>,
+}
+
+/// A vote, its live turnout, and the caller's own ballots.
+#[derive(Serialize, ToSchema)]
+pub struct VoteAnswer {
+    vote: VoteView,
+    turnout: votes::Turnout,
+    my_ballots: Vec<MyBallot>,
+}
+
+/// A closed vote and its tally: the six counts and every condition.
+#[derive(Serialize, ToSchema)]
+pub struct ClosedVote {
+    vote: VoteView,
+    #[schema(value_type = Object)]
+    result: gongzhi_domain::vote::Tally,
+}
+
+/// A cost split across the electorate's parts.
+#[derive(Serialize, ToSchema)]
+pub struct Apportionment {
+    total_fen: i64,
+    /// `area` or `equal`.
+    by: String,
+    tie_break: &'static str,
+    shares: Vec<votes::PartShare>,
+}
+
+/// The vote as the public board shows it.
+#[derive(Serialize, ToSchema)]
+pub struct BoardVote {
+    id: String,
+    title: String,
+    #[schema(value_type = String)]
+    status: VoteStatus,
+    #[schema(value_type = Object)]
+    rule: Rule,
+    rule_text: String,
+    opens_at: i64,
+    closes_at: i64,
+    /// The tally, once closed.
+    result: Option<Value>,
+}
+
+/// One page of a vote's public board.
+#[derive(Serialize, ToSchema)]
+pub struct Board {
+    vote: BoardVote,
+    turnout: votes::Turnout,
+    /// `current` or `all`.
+    view: &'static str,
+    limit: i64,
+    ballots: Vec<votes::BoardRow>,
+    /// The cursor of the next page (`after`), null on the last.
+    next: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -123,75 +157,60 @@ pub struct NewVote {
 
 /// Create a vote (draft) over a building or a compound.
 #[utoipa::path(post, path = "/api/v1/votes", tag = "votes", request_body = NewVote,
-    responses((status = 201, description = "created, in draft"), (status = 403, description = "may not manage votes here"), (status = 422, description = "invalid field")))]
+    responses((status = 201, description = "created, in draft", body = VoteView), (status = 403, description = "may not manage votes here"), (status = 422, description = "invalid field")))]
 async fn create_vote(
     State(state): State<AppState>,
     user: CurrentUser,
     ApiJson(body): ApiJson<NewVote>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<VoteView>), ApiError> {
     let channels = gongzhi_domain::ballot::parse_channels(&body.channels)
         .map_err(|e| ApiError::field("channels", e))?;
     let (place, _) = check(&state, &user, &body.place_id, Action::ManageVotes).await?;
-    let actor = user.audit_name();
-    let v = state
-        .db
-        .write(move |tx| {
-            let (actor, place, title, channels) = (
-                actor.clone(),
-                place.clone(),
-                body.title.clone(),
-                channels.clone(),
-            );
-            let (rule, opens_at, closes_at) = (body.rule, body.opens_at, body.closes_at);
-            Box::pin(async move {
-                votes::create_vote(
-                    tx,
-                    &actor,
-                    votes::NewVote {
-                        title: &title,
-                        place: &place,
-                        rule,
-                        opens_at,
-                        closes_at,
-                        channels,
-                    },
-                )
-                .await
-            })
-        })
-        .await?;
-    Ok((StatusCode::CREATED, Json(json!(v))))
+    let v = votes::create(
+        &state.db,
+        &user.audit_name(),
+        votes::NewVote {
+            title: &body.title,
+            place: &place,
+            rule: body.rule,
+            opens_at: body.opens_at,
+            closes_at: body.closes_at,
+            channels,
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(v)))
 }
 
 /// Votes over a place and below it.
-#[utoipa::path(get, path = "/api/v1/places/{id}/votes", tag = "votes", params(("id" = String, Path, description = "place id")), responses((status = 200, description = "votes")))]
+#[utoipa::path(get, path = "/api/v1/places/{id}/votes", tag = "votes", params(("id" = String, Path, description = "place id")), responses((status = 200, description = "votes", body = VoteList)))]
 async fn place_votes(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<VoteList>, ApiError> {
     let (place, _) = check(&state, &user, &id, Action::ReadStructure).await?;
-    Ok(Json(
-        json!({"votes": votes::votes_under(&state.db, &place).await?}),
-    ))
+    Ok(Json(VoteList {
+        votes: votes::votes_under(&state.db, &place).await?,
+    }))
 }
 
 /// The votes the caller may cast a ballot in as an owner (their linked owners are in the electorate).
-#[utoipa::path(get, path = "/api/v1/me/votes", tag = "votes", responses((status = 200, description = "votes")))]
+#[utoipa::path(get, path = "/api/v1/me/votes", tag = "votes", responses((status = 200, description = "votes", body = VoteList)))]
 async fn my_votes(
     State(state): State<AppState>,
     user: CurrentUser,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<VoteList>, ApiError> {
     let mine = auth::owners_of_user(&state.db, &user.user_id).await?;
-    Ok(Json(
-        json!({"votes": votes::votes_of_owners(&state.db, &mine).await?}),
-    ))
+    Ok(Json(VoteList {
+        votes: votes::votes_of_owners(&state.db, &mine).await?,
+    }))
 }
 
 /// A vote with its live turnout (area and heads) and, for an owner in the electorate, their current ballot.
 /// Its ETag changes with every ballot; `If-None-Match` with it answers 304 with no body.
 #[utoipa::path(get, path = "/api/v1/votes/{id}", tag = "votes", params(("id" = String, Path, description = "vote id")),
-    responses((status = 200, description = "the vote", headers(("ETag" = String, description = "this answer's version"))), (status = 304, description = "not modified (If-None-Match)"), (status = 404, description = "not found or not visible")))]
+    responses((status = 200, description = "the vote", body = VoteAnswer, headers(("ETag" = String, description = "this answer's version"))), (status = 304, description = "not modified (If-None-Match)"), (status = 404, description = "not found or not visible")))]
 async fn get_vote(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -203,51 +222,54 @@ async fn get_vote(
     let mut my_ballots = Vec::new();
     for o in &mine {
         let b = votes::current_ballot_of(&state.db, &id, o).await?;
-        my_ballots.push(json!({"owner_id": o, "choice": b.as_ref().map(|b| b.choice), "receipt": b.as_ref().map(|b| b.receipt.clone()), "channel": b.as_ref().map(|b| b.channel)}));
+        my_ballots.push(MyBallot {
+            owner_id: o.clone(),
+            choice: b.as_ref().map(|b| b.choice),
+            receipt: b.as_ref().map(|b| b.receipt.clone()),
+            channel: b.as_ref().map(|b| b.channel),
+        });
     }
-    let body = json!({"vote": v, "turnout": turnout, "my_ballots": my_ballots}).to_string();
+    let answer = VoteAnswer {
+        vote: v,
+        turnout,
+        my_ballots,
+    };
+    let body = serde_json::to_string(&answer).map_err(|e| {
+        tracing::error!(error = %e, "vote answer");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal error",
+            "the vote could not be written",
+        )
+    })?;
     let tag = etag(&["vote", &user.user_id, &body]);
     let full = ([(header::CONTENT_TYPE, "application/json")], body).into_response();
     Ok(cached(&headers, tag, true, Some(full)))
 }
 
 /// Open a draft vote: the electorate (every part in scope, its area, its owner of record) is frozen in the same transaction.
-#[utoipa::path(post, path = "/api/v1/votes/{id}/open", tag = "votes", params(("id" = String, Path, description = "vote id")), responses((status = 200, description = "opened"), (status = 409, description = "not a draft")))]
+#[utoipa::path(post, path = "/api/v1/votes/{id}/open", tag = "votes", params(("id" = String, Path, description = "vote id")), responses((status = 200, description = "opened", body = VoteView), (status = 409, description = "not a draft")))]
 async fn open_vote(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<VoteView>, ApiError> {
     let (v, _) = vote_for(&state, &user, &id, Action::ManageVotes).await?;
-    let limit = votes::proxy_limit_for(&state.db, &v.scope_path).await?;
-    let actor = user.audit_name();
-    let v = state
-        .db
-        .write(move |tx| {
-            let (actor, id) = (actor.clone(), id.clone());
-            Box::pin(async move { votes::open_vote(tx, &actor, &id, limit, db::now_ms()).await })
-        })
-        .await?;
-    Ok(Json(json!(v)))
+    Ok(Json(
+        votes::open(&state.db, &user.audit_name(), &v, db::now_ms()).await?,
+    ))
 }
 
 /// Close an open vote: counted with the domain tally; result and publication appended to the audit trail.
-#[utoipa::path(post, path = "/api/v1/votes/{id}/close", tag = "votes", params(("id" = String, Path, description = "vote id")), responses((status = 200, description = "closed, with the result"), (status = 409, description = "not open")))]
+#[utoipa::path(post, path = "/api/v1/votes/{id}/close", tag = "votes", params(("id" = String, Path, description = "vote id")), responses((status = 200, description = "closed, with the result", body = ClosedVote), (status = 409, description = "not open")))]
 async fn close_vote(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ClosedVote>, ApiError> {
     vote_for(&state, &user, &id, Action::ManageVotes).await?;
-    let actor = user.audit_name();
-    let (v, t) = state
-        .db
-        .write(move |tx| {
-            let (actor, id) = (actor.clone(), id.clone());
-            Box::pin(async move { votes::close_vote(tx, &actor, &id, db::now_ms()).await })
-        })
-        .await?;
-    Ok(Json(json!({"vote": v, "result": t})))
+    let (v, t) = votes::close(&state.db, &user.audit_name(), &id, db::now_ms()).await?;
+    Ok(Json(ClosedVote { vote: v, result: t }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -271,51 +293,43 @@ fn parse_choice(field: &str, c: &str) -> Result<Choice, ApiError> {
 /// A new ballot before close replaces the earlier one as current; both are kept. An owner re-casts at most
 /// 3 times a minute (else 429 with Retry-After) and casts at most 20 ballots in a vote (else 422, `owner_id`).
 #[utoipa::path(post, path = "/api/v1/votes/{id}/ballots", tag = "votes", params(("id" = String, Path, description = "vote id")), request_body = OnlineBallot,
-    responses((status = 201, description = "cast; the receipt code"), (status = 403, description = "not an owner in this vote"), (status = 409, description = "closed, not open or outside the window"),
+    responses((status = 201, description = "cast; the receipt code", body = votes::Receipt), (status = 403, description = "not an owner in this vote"), (status = 409, description = "closed, not open or outside the window"),
         (status = 422, description = "invalid field; `owner_id`: the owner has cast the most ballots allowed"), (status = 429, description = "re-cast too often; Retry-After says when to try again")))]
 async fn cast_online(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<OnlineBallot>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<votes::Receipt>), ApiError> {
     let choice = parse_choice("choice", &body.choice)?;
-    let (v, mine) = vote_visible(&state, &user, &id).await?;
-    let r = cast_as_owner(&state, &user, &v, &mine, body.owner_id, choice).await?;
-    Ok((StatusCode::CREATED, Json(json!(r))))
+    let r = cast_own(&state, &user, &id, body.owner_id.as_deref(), choice).await?;
+    Ok((StatusCode::CREATED, Json(r)))
 }
 
 /// Upload an evidence file (the scan of a paper ballot or of a signed proxy) as the raw body with its
 /// Content-Type (image/jpeg, image/png, image/webp, application/pdf; at most 5 MiB). Stored with its SHA-256.
 #[utoipa::path(post, path = "/api/v1/votes/{id}/evidence", tag = "votes", params(("id" = String, Path, description = "vote id")),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the file; Content-Type names its type"),
-    responses((status = 201, description = "stored: id, size, sha256"), (status = 422, description = "wrong type, empty or too large")))]
+    responses((status = 201, description = "stored: id, size, sha256", body = votes::EvidenceView), (status = 422, description = "wrong type, empty or too large")))]
 async fn upload_evidence(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<votes::EvidenceView>), ApiError> {
     vote_for(&state, &user, &id, Action::RecordBallots).await?;
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    let actor = user.audit_name();
-    let ev = state
-        .db
-        .write(move |tx| {
-            let (actor, id, ct, body) = (actor.clone(), id.clone(), ct.clone(), body.clone());
-            Box::pin(async move { votes::add_evidence(tx, &actor, &id, &ct, &body).await })
-        })
-        .await?;
-    Ok((StatusCode::CREATED, Json(json!(ev))))
+    let ev = votes::store_evidence(&state.db, &user.audit_name(), &id, &ct, &body).await?;
+    Ok((StatusCode::CREATED, Json(ev)))
 }
 
 /// Download an evidence file (those who may record or manage ballots in the vote's scope).
-#[utoipa::path(get, path = "/api/v1/votes/{id}/evidence/{evidence_id}", tag = "votes", params(("id" = String, Path, description = "vote id"), ("evidence_id" = String, Path, description = "evidence id")), responses((status = 200, description = "the file")))]
+#[utoipa::path(get, path = "/api/v1/votes/{id}/evidence/{evidence_id}", tag = "votes", params(("id" = String, Path, description = "vote id"), ("evidence_id" = String, Path, description = "evidence id")), responses((status = 200, description = "the file", content_type = "application/octet-stream", body = Vec<u8>)))]
 async fn get_evidence(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -351,14 +365,14 @@ pub struct RecordedBallot {
 
 /// Record a paper ballot or a written proxy's ballot, with its evidence file (grid workers, committee, staff in scope).
 #[utoipa::path(post, path = "/api/v1/votes/{id}/recorded-ballots", tag = "votes", params(("id" = String, Path, description = "vote id")), request_body = RecordedBallot,
-    responses((status = 201, description = "recorded; the receipt code"), (status = 403, description = "may not record ballots here"), (status = 409, description = "closed or outside the window"), (status = 422, description = "invalid field; `owner_id`: the owner has cast the most ballots allowed"),
+    responses((status = 201, description = "recorded; the receipt code", body = votes::Receipt), (status = 403, description = "may not record ballots here"), (status = 409, description = "closed or outside the window"), (status = 422, description = "invalid field; `owner_id`: the owner has cast the most ballots allowed"),
         (status = 429, description = "this owner's ballot re-cast too often; Retry-After says when to try again")))]
 async fn record_ballot(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<RecordedBallot>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<votes::Receipt>), ApiError> {
     let choice = parse_choice("choice", &body.choice)?;
     let channel = match Channel::parse(&body.channel) {
         Some(c @ (Channel::Paper | Channel::Proxy)) => c,
@@ -373,36 +387,21 @@ async fn record_ballot(
         }
     };
     vote_for(&state, &user, &id, Action::RecordBallots).await?;
-    let cast_by = user.audit_name();
-    let r = state
-        .db
-        .write(move |tx| {
-            let (vote_id, cast_by, owner, ev, holder) = (
-                id.clone(),
-                cast_by.clone(),
-                body.owner_id.clone(),
-                body.evidence_id.clone(),
-                body.proxy_holder.clone(),
-            );
-            Box::pin(async move {
-                votes::cast(
-                    tx,
-                    votes::Cast {
-                        vote_id: &vote_id,
-                        owner_id: &owner,
-                        choice,
-                        channel,
-                        cast_by: &cast_by,
-                        proxy_holder: holder.as_deref(),
-                        evidence_id: Some(&ev),
-                        now: db::now_ms(),
-                    },
-                )
-                .await
-            })
-        })
-        .await?;
-    Ok((StatusCode::CREATED, Json(json!(r))))
+    let r = votes::record_ballot(
+        &state.db,
+        votes::Cast {
+            vote_id: &id,
+            owner_id: &body.owner_id,
+            choice,
+            channel,
+            cast_by: &user.audit_name(),
+            proxy_holder: body.proxy_holder.as_deref(),
+            evidence_id: Some(&body.evidence_id),
+            now: db::now_ms(),
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(r)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -418,13 +417,13 @@ pub struct ApportionBody {
 
 /// Split a cost (after subsidy) across the frozen electorate's parts by area or equally, in fen,
 /// by largest remainder (ties: larger area, then earlier part label). The shares sum to the total.
-#[utoipa::path(post, path = "/api/v1/votes/{id}/apportion", tag = "votes", params(("id" = String, Path, description = "vote id")), request_body = ApportionBody, responses((status = 200, description = "shares per part")))]
+#[utoipa::path(post, path = "/api/v1/votes/{id}/apportion", tag = "votes", params(("id" = String, Path, description = "vote id")), request_body = ApportionBody, responses((status = 200, description = "shares per part", body = Apportionment)))]
 async fn apportion(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ApportionBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Apportionment>, ApiError> {
     let by_area = match body.by.as_str() {
         "area" => true,
         "equal" => false,
@@ -438,9 +437,13 @@ async fn apportion(
     vote_visible(&state, &user, &id).await?;
     let (total, shares) =
         votes::apportion(&state.db, &id, body.amount_fen, body.subsidy_fen, by_area).await?;
-    Ok(Json(
-        json!({"total_fen": total, "by": body.by, "tie_break": "largest remainder; equal remainders: larger area first, then earlier part label", "shares": shares}),
-    ))
+    Ok(Json(Apportionment {
+        total_fen: total,
+        by: body.by,
+        tie_break:
+            "largest remainder; equal remainders: larger area first, then earlier part label",
+        shares,
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -457,19 +460,7 @@ async fn set_setting(
     ApiJson(body): ApiJson<SettingBody>,
 ) -> Result<StatusCode, ApiError> {
     let (place, _) = check(&state, &user, &id, Action::WriteRegister).await?;
-    let actor = user.audit_name();
-    state
-        .db
-        .write(move |tx| {
-            let (actor, place, name, value) = (
-                actor.clone(),
-                place.clone(),
-                name.clone(),
-                body.value.clone(),
-            );
-            Box::pin(async move { votes::set_setting(tx, &actor, &place, &name, &value).await })
-        })
-        .await?;
+    votes::put_setting(&state.db, &user.audit_name(), &place, &name, &body.value).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -477,7 +468,7 @@ async fn set_setting(
 /// `gongzhi audit vote FILE` recomputes the result from it. Never changes once published: its ETag is
 /// its SHA-256, and `If-None-Match` with it answers 304.
 #[utoipa::path(get, path = "/api/v1/public/votes/{id}/record.json", tag = "public", params(("id" = String, Path, description = "vote id")),
-    responses((status = 200, description = "the record", headers(("ETag" = String, description = "the record's version"))), (status = 304, description = "not modified (If-None-Match)"), (status = 409, description = "not closed yet")))]
+    responses((status = 200, description = "the record", body = serde_json::Value, headers(("ETag" = String, description = "the record's version"))), (status = 304, description = "not modified (If-None-Match)"), (status = 409, description = "not closed yet")))]
 async fn public_record(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -588,7 +579,7 @@ impl BoardQuery {
 /// `next` (as `after`) until it is null. The ETag changes with every ballot and at close; `If-None-Match`
 /// with it answers 304 with no body.
 #[utoipa::path(get, path = "/api/v1/public/votes/{id}/board", tag = "public", params(("id" = String, Path, description = "vote id"), BoardQuery),
-    responses((status = 200, description = "the board: vote, turnout, ballots (one page), next", headers(("ETag" = String, description = "the board's version"))),
+    responses((status = 200, description = "the board: vote, turnout, ballots (one page), next", body = Board, headers(("ETag" = String, description = "the board's version"))),
         (status = 304, description = "not modified (If-None-Match)"), (status = 404, description = "no such opened vote"), (status = 422, description = "invalid view, limit or after")))]
 async fn public_board(
     State(state): State<AppState>,
@@ -613,101 +604,32 @@ async fn public_board(
         return Ok(cached(&headers, tag, false, None));
     }
     let page = votes::board_page(&state.db, &v, view, after, limit).await?;
-    let body = json!({
-        "vote": {"id": v.id, "title": v.title, "status": v.status, "rule": v.rule, "rule_text": v.rule_text, "opens_at": v.opens_at, "closes_at": v.closes_at, "result": v.result},
-        "turnout": turnout,
-        "view": match view { votes::BoardView::Current => "current", votes::BoardView::All => "all" },
-        "limit": limit,
-        "ballots": page.rows,
-        "next": page.next,
-    });
+    let body = Board {
+        vote: BoardVote {
+            id: v.id,
+            title: v.title,
+            status: v.status,
+            rule: v.rule,
+            rule_text: v.rule_text,
+            opens_at: v.opens_at,
+            closes_at: v.closes_at,
+            result: v.result,
+        },
+        turnout,
+        view: match view {
+            votes::BoardView::Current => "current",
+            votes::BoardView::All => "all",
+        },
+        limit,
+        ballots: page.rows,
+        next: page.next,
+    };
     Ok(cached(
         &headers,
         tag,
         false,
         Some(Json(body).into_response()),
     ))
-}
-
-/// Casts `user`'s own online ballot in `v`: as `owner_id` if given (it must be
-/// linked to the account), else as their one owner in the electorate.
-pub async fn cast_as_owner(
-    state: &AppState,
-    user: &CurrentUser,
-    v: &VoteView,
-    mine: &[String],
-    owner_id: Option<String>,
-    choice: Choice,
-) -> Result<votes::Receipt, ApiError> {
-    match v.status {
-        VoteStatus::Draft => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "Conflict",
-                "the vote is not open yet",
-            ))
-        }
-        VoteStatus::Closed => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "Conflict",
-                "the vote is closed; no more ballots are accepted",
-            ))
-        }
-        VoteStatus::Open => {}
-    }
-    let owner_id = match owner_id {
-        Some(o) => {
-            let linked = auth::owners_of_user(&state.db, &user.user_id).await?;
-            if !linked.contains(&o) {
-                return Err(ApiError::forbidden("only the owner may cast an online ballot: this owner is not linked to your account"));
-            }
-            o
-        }
-        None => {
-            match mine {
-                [one] => one.clone(),
-                [] => {
-                    let linked = auth::owners_of_user(&state.db, &user.user_id).await?;
-                    return Err(if linked.is_empty() {
-                        ApiError::forbidden("only an owner may cast an online ballot: your account is not linked to an owner of record")
-                    } else {
-                        ApiError::field("owner_id", "none of the owners linked to your account is in this vote's electorate")
-                    });
-                }
-                _ => {
-                    return Err(ApiError::field(
-                        "owner_id",
-                        "several of your owners are in this vote; say which one votes",
-                    ))
-                }
-            }
-        }
-    };
-    let cast_by = user.audit_name();
-    let vote_id = v.id.clone();
-    Ok(state
-        .db
-        .write(move |tx| {
-            let (vote_id, owner_id, cast_by) = (vote_id.clone(), owner_id.clone(), cast_by.clone());
-            Box::pin(async move {
-                votes::cast(
-                    tx,
-                    votes::Cast {
-                        vote_id: &vote_id,
-                        owner_id: &owner_id,
-                        choice,
-                        channel: Channel::Online,
-                        cast_by: &cast_by,
-                        proxy_holder: None,
-                        evidence_id: None,
-                        now: db::now_ms(),
-                    },
-                )
-                .await
-            })
-        })
-        .await?)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -739,17 +661,13 @@ async fn link_owner_account(
         if !gongzhi_domain::policy::can_see_place(&user.actor, &path) {
             return Err(ApiError::not_found(format!("owner '{id}' not found")));
         }
-        match gongzhi_domain::policy::authorize(
-            &user.actor,
-            Action::WriteRegister,
-            gongzhi_domain::policy::Target { path: &path },
+        if !matches!(
+            crate::access::check_path(&user, &path, Action::WriteRegister),
+            Ok(gongzhi_domain::policy::Access::Full)
         ) {
-            Ok(gongzhi_domain::policy::Access::Full) => {}
-            _ => {
-                return Err(ApiError::forbidden(
-                    "you may not change the register over every part of this owner",
-                ))
-            }
+            return Err(ApiError::forbidden(
+                "you may not change the register over every part of this owner",
+            ));
         }
     }
     let uid = auth::user_id_by_name(&state.db, body.username.trim())
@@ -762,29 +680,13 @@ async fn link_owner_account(
             "this account is already linked to this owner",
         ));
     }
-    let actor = user.audit_name();
-    let scope = owner.parts[0].place_path.clone();
-    state
-        .db
-        .write(move |tx| {
-            let (actor, uid, id, scope) = (actor.clone(), uid.clone(), id.clone(), scope.clone());
-            Box::pin(async move {
-                auth::link_owner(tx, &actor, &uid, &id).await?;
-                gongzhi_store::audit::record(
-                    tx,
-                    gongzhi_store::audit::Entry {
-                        actor: actor.clone(),
-                        action: "owner.link_account".into(),
-                        entity: "owner".into(),
-                        entity_id: id.clone(),
-                        scope_path: scope,
-                        before: None,
-                        after: Some(json!({"user_id": uid})),
-                    },
-                )
-                .await
-            })
-        })
-        .await?;
+    auth::link_owner_account(
+        &state.db,
+        &user.audit_name(),
+        &uid,
+        &id,
+        &owner.parts[0].place_path,
+    )
+    .await?;
     Ok(StatusCode::CREATED)
 }

@@ -6,9 +6,9 @@
 
 use crate::cases::pages::when;
 use crate::i18n::Lang;
+use crate::page::{lang_of, page_error, render, LangQuery};
 use crate::problem::ApiError;
 use crate::session::MaybeUser;
-use crate::votes::pages::{lang_of, page_error, render, LangQuery};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};

@@ -3,14 +3,15 @@
 //! phone), and the result with its conditions once closed.
 
 use crate::i18n::Lang;
+use crate::page::{cst, lang_of, page_error, render, LangQuery};
 use crate::problem::ApiError;
 use crate::session::MaybeUser;
-use crate::votes::api::{cast_as_owner, vote_visible};
+use crate::votes::{cast_own, vote_visible};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
 use gongzhi_domain::ballot::{RecastRefusal, VoteStatus, MAX_BALLOTS_PER_OWNER, RECAST_PER_WINDOW};
 use gongzhi_domain::vote::{Base, Choice, Matter, Rule};
 use gongzhi_store::{auth, votes};
@@ -24,99 +25,6 @@ pub fn router() -> axum::Router<AppState> {
         .route("/votes/{id}", get(vote_page))
         .route("/votes/{id}/ballot", post(cast))
         .route("/votes/{id}/board", get(super::board_page::board))
-}
-
-#[derive(Deserialize, Default)]
-pub struct LangQuery {
-    pub lang: Option<String>,
-}
-
-pub(crate) fn lang_of(q: &LangQuery, headers: &HeaderMap) -> (Lang, Option<Lang>) {
-    (
-        Lang::from_request(q.lang.as_deref(), headers),
-        q.lang.as_deref().and_then(Lang::parse),
-    )
-}
-
-pub(crate) fn render<T: Template>(t: &T, status: StatusCode, set: Option<Lang>) -> Response {
-    match t.render() {
-        Ok(html) => {
-            let mut r = (status, Html(html)).into_response();
-            if let Some(l) = set {
-                if let Ok(v) = format!(
-                    "gz_lang={}; Path=/; SameSite=Lax; Max-Age=31536000",
-                    l.code()
-                )
-                .parse()
-                {
-                    r.headers_mut().append(header::SET_COOKIE, v);
-                }
-            }
-            r
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "template failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
-        }
-    }
-}
-
-#[derive(Template)]
-#[template(
-    source = "{% extends \"base.html\" %}{% block title %}{{ status }}{% endblock %}{% block content %}<h1>{{ status }} {{ lang.t(title_key) }}</h1><p class=\"muted\" id=\"error-detail\">{{ detail }}</p><p><a href=\"/votes\">{{ lang.t(\"votes.mine\") }}</a></p>{% endblock %}",
-    ext = "html"
-)]
-struct VoteError {
-    lang: Lang,
-    logged_in: bool,
-    status: u16,
-    title_key: &'static str,
-    detail: String,
-}
-
-pub(crate) fn page_error(e: ApiError, lang: Lang) -> Response {
-    let title_key = match e.status.as_u16() {
-        404 => "err.not_found",
-        403 => "err.forbidden",
-        429 => "err.too_many",
-        _ => "err.other",
-    };
-    let mut r = render(
-        &VoteError {
-            lang,
-            logged_in: true,
-            status: e.status.as_u16(),
-            title_key,
-            detail: e.detail,
-        },
-        e.status,
-        None,
-    );
-    if let Some(v) = e.retry_after.and_then(|s| s.to_string().parse().ok()) {
-        r.headers_mut().insert(header::RETRY_AFTER, v);
-    }
-    r
-}
-
-/// `ms` since the epoch as `YYYY-MM-DD HH:MM` in China Standard Time (UTC+8).
-pub fn cst(ms: i64) -> String {
-    let secs = ms.div_euclid(1000) + 8 * 3600;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}",
-        rem / 3600,
-        rem % 3600 / 60
-    )
 }
 
 /// Percentage with one decimal of `part / whole` (hundredths or counts), integer arithmetic.
@@ -343,8 +251,7 @@ pub async fn cast(
     let result = async {
         let choice = Choice::parse(f.choice.trim())
             .ok_or_else(|| ApiError::field("choice", format!("unknown choice '{}'", f.choice)))?;
-        let (v, mine) = vote_visible(&state, &user, &id).await?;
-        cast_as_owner(&state, &user, &v, &mine, None, choice).await
+        cast_own(&state, &user, &id, None, choice).await
     }
     .await;
     match result {
@@ -492,7 +399,7 @@ mod tests {
             assert!(e.detail.contains(soon), "{lang:?}: {}", e.detail);
             let page = page_error(e, lang);
             assert_eq!(page.status(), StatusCode::TOO_MANY_REQUESTS);
-            assert_eq!(page.headers()[header::RETRY_AFTER], "42");
+            assert_eq!(page.headers()[axum::http::header::RETRY_AFTER], "42");
             let e = recast_refusal_in(cap.clone(), lang);
             assert!(e.detail.contains(most), "{lang:?}: {}", e.detail);
         }
@@ -546,14 +453,6 @@ mod tests {
         );
         assert_eq!(condition_text(Lang::ZhCn, "odd"), "odd");
         assert_eq!(condition_detail(Lang::ZhCn, "7 of 10 owners"), "7 / 10 人");
-    }
-
-    #[test]
-    fn china_standard_time() {
-        assert_eq!(cst(0), "1970-01-01 08:00");
-        // 2024-02-29 15:59:59 UTC is 23:59 in Beijing.
-        assert_eq!(cst(1_709_222_399_000), "2024-02-29 23:59");
-        assert_eq!(cst(1_709_222_400_000), "2024-03-01 00:00");
     }
 
     #[test]
