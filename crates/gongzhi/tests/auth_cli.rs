@@ -1,8 +1,9 @@
 //! `gongzhi admin revoke-tokens USER` through the real binary, against SQLite
 //! and PostgreSQL.
 
-use gongzhi_store::testing::{fresh, Kind};
-use gongzhi_store::{audit, auth, both};
+use gongzhi_store::{audit, auth};
+use gongzhi_testkit::both;
+use gongzhi_testkit::{fresh, Kind};
 use std::process::{Command, Output};
 
 fn revoke(url: &str, user: &str) -> Output {

@@ -33,8 +33,9 @@ mod demo_matters;
 mod demo_votes;
 
 use gongzhi_domain::policy::Role;
-use gongzhi_store::testing::{fresh, Fresh, Kind};
-use gongzhi_store::{auth, both, db, register, Db};
+use gongzhi_store::{auth, db, register, Db};
+use gongzhi_testkit::both;
+use gongzhi_testkit::{fresh, Fresh, Kind};
 use reqwest::StatusCode;
 use serde_json::Value;
 use sqlx::Row;
@@ -193,8 +194,7 @@ async fn fill_what_the_demo_leaves_empty(db: &Db) {
     )
     .await
     .unwrap();
-    let passed =
-        gongzhi_store::testing::vote(db, &a, gongzhi_domain::vote::Choice::Yes, true).await;
+    let passed = gongzhi_testkit::vote(db, &a, gongzhi_domain::vote::Choice::Yes, true).await;
     let year = 2026 + (now > gongzhi_domain::fund_calc::year_bounds_ms(2027).0) as i32;
     let lines = vec![BudgetLine {
         category: AccountCode::ExpenseRepair,

@@ -1,8 +1,9 @@
 //! `gongzhi import roster` and the storage flags, through the real binary,
 //! against SQLite and PostgreSQL.
 
-use gongzhi_store::testing::{fresh_url, Kind};
-use gongzhi_store::{both, Db};
+use gongzhi_store::Db;
+use gongzhi_testkit::both;
+use gongzhi_testkit::{fresh_url, Kind};
 use sqlx::Row;
 use std::path::PathBuf;
 use std::process::{Command, Output};

@@ -9,8 +9,9 @@ use gongzhi_domain::place::{AreaBasis, OwnerKind, PartKind};
 use gongzhi_domain::roster::RosterRow;
 use gongzhi_store::cases::{self, Extra, NewCase};
 use gongzhi_store::notify::{self, LoggedSender, Message, Sender};
-use gongzhi_store::testing::{fresh, Kind};
-use gongzhi_store::{auth, both, db, import, register, Db};
+use gongzhi_store::{auth, db, import, register, Db};
+use gongzhi_testkit::both;
+use gongzhi_testkit::{fresh, Kind};
 use std::sync::Arc;
 
 fn rows() -> Vec<RosterRow> {

@@ -8,8 +8,9 @@ use gongzhi_domain::place::PlaceKind;
 use gongzhi_domain::policy::Role;
 use gongzhi_store::fund::{self, Idem, NewDisbursement, NewTransfer};
 use gongzhi_store::register::{self, Place};
-use gongzhi_store::testing::{fresh, Kind};
-use gongzhi_store::{both, tlog, Db, StoreError};
+use gongzhi_store::{tlog, Db, StoreError};
+use gongzhi_testkit::both;
+use gongzhi_testkit::{fresh, Kind};
 
 async fn compound(db: &Db) -> Place {
     db.write(|tx| {

@@ -11,9 +11,10 @@ use gongzhi_domain::vote::Choice;
 use gongzhi_store::fund::{self, Idem, NewDisbursement, NewTransfer};
 use gongzhi_store::register::{self, Place};
 use gongzhi_store::spending;
-use gongzhi_store::testing::{fresh, Kind};
-use gongzhi_store::testing::{spending_vote, vote};
-use gongzhi_store::{both, budget, db, Db, StoreError};
+use gongzhi_store::{budget, db, Db, StoreError};
+use gongzhi_testkit::both;
+use gongzhi_testkit::{fresh, Kind};
+use gongzhi_testkit::{spending_vote, vote};
 
 fn idem(k: &str) -> Idem {
     Idem::new(k, format!("h-{k}")).unwrap()

@@ -3,8 +3,9 @@
 use gongzhi_domain::money::Area;
 use gongzhi_domain::place::{AreaBasis, OwnerKind, PartKind, PlaceKind};
 use gongzhi_domain::roster::RosterRow;
-use gongzhi_store::testing::{fresh, Kind};
-use gongzhi_store::{audit, both, import, register, Db, StoreError};
+use gongzhi_store::{audit, import, register, Db, StoreError};
+use gongzhi_testkit::both;
+use gongzhi_testkit::{fresh, Kind};
 use std::sync::Arc;
 
 fn row(

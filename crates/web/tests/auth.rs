@@ -4,8 +4,9 @@
 //! username) and per IP so that nobody locks another IP's user out.
 
 use gongzhi_domain::policy::Role;
-use gongzhi_store::testing::{fresh, Fresh, Kind};
-use gongzhi_store::{audit, auth, both, db};
+use gongzhi_store::{audit, auth, db};
+use gongzhi_testkit::both;
+use gongzhi_testkit::{fresh, Fresh, Kind};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::net::IpAddr;

@@ -6,8 +6,9 @@ use gongzhi_domain::ledger::leaf_bytes;
 use gongzhi_domain::merkle;
 use gongzhi_domain::place::PlaceKind;
 use gongzhi_domain::policy::Role;
-use gongzhi_store::testing::{fresh, Fresh, Kind};
-use gongzhi_store::{auth, both, register};
+use gongzhi_store::{auth, register};
+use gongzhi_testkit::both;
+use gongzhi_testkit::{fresh, Fresh, Kind};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -837,8 +838,8 @@ async fn budget_endpoints(kind: Kind) {
     use gongzhi_domain::vote::Choice;
     let w = world(kind).await;
     let a = parts_in_a(&w).await;
-    let passed = gongzhi_store::testing::vote(&w._f.db, &a, Choice::Yes, true).await;
-    let failed = gongzhi_store::testing::vote(&w._f.db, &a, Choice::No, true).await;
+    let passed = gongzhi_testkit::vote(&w._f.db, &a, Choice::Yes, true).await;
+    let failed = gongzhi_testkit::vote(&w._f.db, &a, Choice::No, true).await;
     let year = get(public(&w, "budget")).await["budget"]["year"]
         .as_i64()
         .unwrap();

@@ -4,8 +4,9 @@
 //! case.
 
 use gongzhi_domain::policy::Role;
-use gongzhi_store::testing::{fresh, Fresh, Kind};
-use gongzhi_store::{auth, both};
+use gongzhi_store::auth;
+use gongzhi_testkit::both;
+use gongzhi_testkit::{fresh, Fresh, Kind};
 use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
