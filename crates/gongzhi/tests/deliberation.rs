@@ -2,49 +2,37 @@
 //! (steps done / current / upcoming, the htmx step form and its refusals),
 //! the vote page's rule in words per language.
 
-use gongzhi_domain::money::Area;
-use gongzhi_domain::place::{AreaBasis, GridKind, OwnerKind, PartKind};
 use gongzhi_domain::policy::Role;
 use gongzhi_domain::roster::RosterRow;
-use gongzhi_store::{auth, import, register};
+use gongzhi_store::register;
 use gongzhi_testkit::both;
-use gongzhi_testkit::{fresh, Fresh, Kind};
+use gongzhi_testkit::http::{field, form, get, login_at, post};
+use gongzhi_testkit::{At, Fresh, Grid, Kind, Parts, Rows, User};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use std::sync::Arc;
-
-mod http;
-use http::{csrf, field, get, login_at, post, PW};
 
 /// Compound 千山美林: building 6 with 8 flats (owners h0..h7, one flat each)
 /// and building 7 with one (h8); compound 御景华庭 with one (hb).
 fn roster() -> Vec<RosterRow> {
-    let mut rows = Vec::new();
+    let mut rows = Rows::new("綦江区", "文龙街道", "九龙社区");
     let mut add = |compound: &str, building: &str, number: String, key: String| {
-        rows.push(RosterRow {
-            row: rows.len() + 2,
-            district: "綦江区".into(),
-            street: "文龙街道".into(),
-            community: "九龙社区".into(),
-            compound: compound.into(),
-            building: building.into(),
-            unit: "1".into(),
-            number,
-            kind: PartKind::Flat,
-            area: Area(9856 + rows.len() as i64 * 10),
-            area_basis: AreaBasis::Registered,
-            owner_name: format!("业主{key}"),
-            owner_key: key,
-            owner_kind: OwnerKind::Person,
-            phone: String::new(),
-        })
+        let area = 9856 + rows.len() as i64 * 10;
+        rows.flat(
+            compound,
+            building,
+            &number,
+            area,
+            &key,
+            &format!("业主{key}"),
+            "",
+        );
     };
     for i in 0..8 {
         add("千山美林", "6", format!("{}", 101 + i), format!("h{i}"));
     }
     add("千山美林", "7", "101".into(), "h8".into());
     add("御景华庭", "1", "101".into(), "hb".into());
-    rows
+    rows.rows()
 }
 
 pub struct World {
@@ -61,89 +49,43 @@ pub struct World {
 /// of the community); gridw1 (grid worker of A, micro-grid G1 only); owner0..owner8
 /// (owners of A, linked to h0..h8); resident_b (resident of B).
 async fn world(kind: Kind) -> World {
-    let f = fresh(kind).await;
-    import::import_roster(&f.db, "test", roster(), false, Arc::new(|_| {}))
-        .await
-        .unwrap();
-    let comps = register::public_compounds(&f.db).await.unwrap();
-    let find = |name: &str| comps.iter().find(|c| c.name == name).unwrap().code.clone();
-    let a = register::place_by_code(&f.db, &find("千山美林"))
-        .await
-        .unwrap();
-    let b = register::place_by_code(&f.db, &find("御景华庭"))
-        .await
-        .unwrap();
-    let b6 = register::children(&f.db, Some(&a))
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|c| c.name == "6")
-        .unwrap();
-    let b6 = register::get_place(&f.db, &b6.id).await.unwrap();
-    let mut parts = Vec::new();
-    let mut owners = Vec::new();
-    for c in [&a, &b] {
-        for p in register::parts_under(&f.db, c, &register::PartFilter::All, true, 100, 0)
-            .await
-            .unwrap()
-        {
-            parts.push(p.id.clone());
-            owners.push(p.owner.unwrap().id);
-        }
+    let a = At::place("千山美林");
+    let mut k = gongzhi_testkit::world(kind)
+        .roster(roster())
+        .grid(Grid::community("社区", "千山美林"))
+        .grid(Grid::compound("A", "千山美林", "社区"))
+        .grid(Grid::micro("G1", "千山美林", "A", Parts::Range(0, 4)))
+        .grid(Grid::micro("G2", "千山美林", "A", Parts::Range(4, 9)))
+        .users(&[
+            ("admin", Role::Admin, At::Everywhere),
+            ("committee", Role::CommitteeMember, a.clone()),
+            ("staff", Role::CommunityStaff, At::community_of("千山美林")),
+        ])
+        .user(
+            User::new("gridw1")
+                .role(Role::GridWorker, a.clone())
+                .grid("G1"),
+        );
+    for i in 0..9 {
+        k = k.user(
+            User::new(&format!("owner{i}"))
+                .role(Role::Owner, a.clone())
+                .owner(&format!("h{i}")),
+        );
     }
-    let h = auth::hash_password(PW).unwrap();
-    let (a2, b2, ps, os) = (a.clone(), b.clone(), parts.clone(), owners.clone());
-    f.db.write(move |tx| {
-        let (a, b, h, parts, owners) = (a2.clone(), b2.clone(), h.clone(), ps.clone(), os.clone());
-        Box::pin(async move {
-            let admin = auth::create_user(tx, "t", "admin", &h, None).await?;
-            auth::add_grant(tx, "t", &admin, Role::Admin, None, None).await?;
-            let c = auth::create_user(tx, "t", "committee", &h, None).await?;
-            auth::add_grant(tx, "t", &c, Role::CommitteeMember, Some(&a.id), None).await?;
-            let community = a.path_ids()[2].clone();
-            let s = auth::create_user(tx, "t", "staff", &h, None).await?;
-            auth::add_grant(tx, "t", &s, Role::CommunityStaff, Some(&community), None).await?;
-            let cp = register::Place {
-                id: community.clone(),
-                kind: "community".into(),
-                name: String::new(),
-                parent_id: None,
-                code: None,
-                path: String::new(),
-            };
-            let cg = register::create_grid(tx, "t", GridKind::Community, "社区", &cp, None, None)
-                .await?;
-            let ag = register::create_grid(tx, "t", GridKind::Compound, "A", &a, Some(&cg), None)
-                .await?;
-            let g1 =
-                register::create_grid(tx, "t", GridKind::Micro, "G1", &a, Some(&ag), None).await?;
-            let g2 =
-                register::create_grid(tx, "t", GridKind::Micro, "G2", &a, Some(&ag), None).await?;
-            register::assign_parts(tx, "t", &g1, &parts[0..4]).await?;
-            register::assign_parts(tx, "t", &g2, &parts[4..9]).await?;
-            let w = auth::create_user(tx, "t", "gridw1", &h, None).await?;
-            auth::add_grant(tx, "t", &w, Role::GridWorker, Some(&a.id), Some(&g1)).await?;
-            for (i, o) in owners.iter().take(9).enumerate() {
-                let u = auth::create_user(tx, "t", &format!("owner{i}"), &h, None).await?;
-                auth::add_grant(tx, "t", &u, Role::Owner, Some(&a.id), None).await?;
-                auth::link_owner(tx, "t", &u, o).await?;
-            }
-            let rb = auth::create_user(tx, "t", "resident_b", &h, None).await?;
-            auth::add_grant(tx, "t", &rb, Role::Resident, Some(&b.id), None).await?;
-            Ok(())
-        })
-    })
-    .await
-    .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let db = f.db.clone();
-    tokio::spawn(async move {
-        gongzhi_web::serve_on(db, listener, gongzhi_web::Config::default()).await
-    });
+    let k = k
+        .users(&[("resident_b", Role::Resident, At::place("御景华庭"))])
+        .serve(gongzhi_web::Config::default())
+        .await;
+    let (a, b) = (k.place("千山美林"), k.place("御景华庭"));
+    let b6 = k.building(&a, "6").await;
+    let mut parts = Vec::new();
+    for c in [&a, &b] {
+        parts.extend(k.parts(c).await.into_iter().map(|p| p.id));
+    }
     World {
-        _f: f,
-        base,
+        _f: k.f,
+        base: k.base,
         a,
         b,
         b6,
@@ -157,24 +99,6 @@ async fn login(w: &World, user: &str) -> reqwest::Client {
 
 async fn page(c: &reqwest::Client, url: String) -> (StatusCode, String) {
     let r = c.get(url).send().await.unwrap();
-    (r.status(), r.text().await.unwrap())
-}
-
-/// Submits a page form; with `htmx` the `HX-Request` header is sent.
-async fn form(
-    c: &reqwest::Client,
-    url: String,
-    fields: &[(&str, &str)],
-    htmx: bool,
-) -> (StatusCode, String) {
-    let token = csrf(c, &url).await;
-    let mut fields = fields.to_vec();
-    fields.push(("csrf", &token));
-    let mut r = c.post(url).form(&fields);
-    if htmx {
-        r = r.header("HX-Request", "true");
-    }
-    let r = r.send().await.unwrap();
     (r.status(), r.text().await.unwrap())
 }
 

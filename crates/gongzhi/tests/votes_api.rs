@@ -4,70 +4,38 @@
 //! record re-counted by the real `gongzhi audit vote` binary.
 
 use gongzhi_domain::ballot::Channel;
-use gongzhi_domain::money::Area;
-use gongzhi_domain::place::{AreaBasis, OwnerKind, PartKind};
 use gongzhi_domain::policy::Role;
 use gongzhi_domain::roster::RosterRow;
 use gongzhi_domain::vote::Choice;
-use gongzhi_store::{auth, import, register, votes};
+use gongzhi_store::{register, votes};
 use gongzhi_testkit::both;
-use gongzhi_testkit::{fresh, Fresh, Kind};
+use gongzhi_testkit::http::{csrf, field, get, login_at, post};
+use gongzhi_testkit::{At, Fresh, Kind, Rows, User};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use std::sync::Arc;
 
-mod http;
-use http::{csrf, field, get, login_at, post, PW};
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR-a-scanned-ballot";
-
-fn row(
-    n: usize,
-    compound: &str,
-    building: &str,
-    number: &str,
-    area: i64,
-    key: &str,
-    name: &str,
-) -> RosterRow {
-    RosterRow {
-        row: n + 2,
-        district: "渝北区".into(),
-        street: "龙山街道".into(),
-        community: "千山社区".into(),
-        compound: compound.into(),
-        building: building.into(),
-        unit: "1".into(),
-        number: number.into(),
-        kind: PartKind::Flat,
-        area: Area(area),
-        area_basis: AreaBasis::Registered,
-        owner_key: key.into(),
-        owner_name: name.into(),
-        owner_kind: OwnerKind::Person,
-        phone: String::new(),
-    }
-}
 
 /// Building 6 of A: 8 flats, 7 owners (o6 owns 107 and 108). Building 7 of
 /// A: o7. Compound B: ob.
 fn roster() -> Vec<RosterRow> {
     let names = ["赵一", "钱二", "孙三", "李四", "周五", "吴六", "郑七"];
-    let mut rows = Vec::new();
+    let mut rows = Rows::new("渝北区", "龙山街道", "千山社区");
     for i in 0..8usize {
         let owner = i.min(6);
-        rows.push(row(
-            rows.len(),
+        rows.flat(
             "千山美林",
             "6",
             &format!("{}", 101 + i),
             8950 + i as i64 * 100,
             &format!("o{owner}"),
             names[owner],
-        ));
+            "",
+        );
     }
-    rows.push(row(rows.len(), "千山美林", "7", "101", 9000, "o7", "王八"));
-    rows.push(row(rows.len(), "御景华庭", "1", "101", 9000, "ob", "冯九"));
-    rows
+    rows.flat("千山美林", "7", "101", 9000, "o7", "王八", "");
+    rows.flat("御景华庭", "1", "101", 9000, "ob", "冯九", "");
+    rows.rows()
 }
 
 struct World {
@@ -79,87 +47,38 @@ struct World {
 }
 
 async fn world(kind: Kind) -> World {
-    let f = fresh(kind).await;
-    import::import_roster(&f.db, "test", roster(), false, Arc::new(|_| {}))
-        .await
-        .unwrap();
-    let comps = register::public_compounds(&f.db).await.unwrap();
-    let find = |name: &str| comps.iter().find(|c| c.name == name).unwrap().code.clone();
-    let a = register::place_by_code(&f.db, &find("千山美林"))
-        .await
-        .unwrap();
-    let b = register::place_by_code(&f.db, &find("御景华庭"))
-        .await
-        .unwrap();
-    let b6 = register::children(&f.db, Some(&a))
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|c| c.name == "6")
-        .unwrap();
-    let b6 = register::get_place(&f.db, &b6.id).await.unwrap();
-    let parts = register::parts_under(&f.db, &a, &register::PartFilter::All, true, 100, 0)
-        .await
-        .unwrap();
-    let mut owners: Vec<(String, String)> = parts
-        .iter()
-        .map(|p| {
-            (
-                p.owner.as_ref().unwrap().name.clone(),
-                p.owner.as_ref().unwrap().id.clone(),
-            )
-        })
-        .collect();
-    owners.dedup();
-    let names = [
-        "赵一", "钱二", "孙三", "李四", "周五", "吴六", "郑七", "王八",
-    ];
-    let owner_ids: Vec<String> = names
-        .iter()
-        .map(|n| owners.iter().find(|(m, _)| m == n).unwrap().1.clone())
-        .collect();
+    let a = At::place("千山美林");
+    let mut k = gongzhi_testkit::world(kind).roster(roster()).users(&[
+        ("admin", Role::Admin, At::Everywhere),
+        ("committee", Role::CommitteeMember, a.clone()),
+        ("gridw", Role::GridWorker, a.clone()),
+        ("staffb", Role::CommunityStaff, At::place("御景华庭")),
+        ("steward", Role::Steward, a.clone()),
+        ("nobody", Role::Resident, a.clone()),
+    ]);
+    for i in 0..8 {
+        k = k.user(
+            User::new(&format!("owner{i}"))
+                .role(Role::Owner, a.clone())
+                .owner(&format!("o{i}")),
+        );
+    }
+    let k = k.serve(gongzhi_web::Config::default()).await;
+    let a = k.place("千山美林");
+    let b6 = k.building(&a, "6").await;
+    let mut owner_ids = Vec::new();
+    for i in 0..8 {
+        owner_ids.push(k.owner(&format!("o{i}")).await);
+    }
     // 吴六 (o5) consents to publication of their name.
     sqlx::query("UPDATE owners SET consent_publish_name = 1 WHERE id = $1")
         .bind(owner_ids[5].clone())
-        .execute(f.db.reader())
+        .execute(k.f.db.reader())
         .await
         .unwrap();
-    let h = auth::hash_password(PW).unwrap();
-    let (a2, b2, ids) = (a.clone(), b.clone(), owner_ids.clone());
-    f.db.write(move |tx| {
-        let (a, b, h, ids) = (a2.clone(), b2.clone(), h.clone(), ids.clone());
-        Box::pin(async move {
-            let admin = auth::create_user(tx, "t", "admin", &h, None).await?;
-            auth::add_grant(tx, "t", &admin, Role::Admin, None, None).await?;
-            let c = auth::create_user(tx, "t", "committee", &h, None).await?;
-            auth::add_grant(tx, "t", &c, Role::CommitteeMember, Some(&a.id), None).await?;
-            let w = auth::create_user(tx, "t", "gridw", &h, None).await?;
-            auth::add_grant(tx, "t", &w, Role::GridWorker, Some(&a.id), None).await?;
-            let s = auth::create_user(tx, "t", "staffb", &h, None).await?;
-            auth::add_grant(tx, "t", &s, Role::CommunityStaff, Some(&b.id), None).await?;
-            let st = auth::create_user(tx, "t", "steward", &h, None).await?;
-            auth::add_grant(tx, "t", &st, Role::Steward, Some(&a.id), None).await?;
-            let n = auth::create_user(tx, "t", "nobody", &h, None).await?;
-            auth::add_grant(tx, "t", &n, Role::Resident, Some(&a.id), None).await?;
-            for (i, o) in ids.iter().enumerate() {
-                let u = auth::create_user(tx, "t", &format!("owner{i}"), &h, None).await?;
-                auth::add_grant(tx, "t", &u, Role::Owner, Some(&a.id), None).await?;
-                auth::link_owner(tx, "t", &u, o).await?;
-            }
-            Ok(())
-        })
-    })
-    .await
-    .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let db = f.db.clone();
-    tokio::spawn(async move {
-        gongzhi_web::serve_on(db, listener, gongzhi_web::Config::default()).await
-    });
     World {
-        _f: f,
-        base,
+        _f: k.f,
+        base: k.base,
         a,
         b6,
         owners: owner_ids,

@@ -3,42 +3,32 @@
 //! work queue's index. Each test on SQLite and PostgreSQL.
 
 use gongzhi_domain::cases::{Calendar, Category, Channel, Priority};
-use gongzhi_domain::money::Area;
 use gongzhi_domain::notify::{Channel as NotifyChannel, MAX_ATTEMPTS};
-use gongzhi_domain::place::{AreaBasis, OwnerKind, PartKind};
-use gongzhi_domain::roster::RosterRow;
-use gongzhi_store::cases::{self, Extra, NewCase};
+use gongzhi_store::cases::{self, NewCase};
 use gongzhi_store::notify::{self, LoggedSender, Message, Sender};
-use gongzhi_store::{auth, db, import, register, Db};
+use gongzhi_store::{db, import, register, Db};
 use gongzhi_testkit::both;
-use gongzhi_testkit::{fresh, Kind};
+use gongzhi_testkit::cases::accepted_case;
+use gongzhi_testkit::{fresh, Kind, Rows};
 use std::sync::Arc;
-
-fn rows() -> Vec<RosterRow> {
-    (0..12)
-        .map(|i| RosterRow {
-            row: i + 2,
-            district: "璧山区".into(),
-            street: "璧城街道".into(),
-            community: "金剑社区".into(),
-            compound: "秋实学府".into(),
-            building: format!("{}", i % 3 + 1),
-            unit: "1".into(),
-            number: format!("{}", 101 + i),
-            kind: PartKind::Flat,
-            area: Area(8950),
-            area_basis: AreaBasis::Registered,
-            owner_key: format!("o-{i}"),
-            owner_name: format!("业主{i}"),
-            owner_kind: OwnerKind::Person,
-            phone: "13812345678".into(),
-        })
-        .collect()
-}
 
 /// A compound with a building, a reporter and a case they raised, accepted by staff.
 async fn world(db: &Db) -> (register::Place, String, String) {
-    import::import_roster(db, "t", rows(), false, Arc::new(|_| {}))
+    let mut rows = Rows::new("璧山区", "璧城街道", "金剑社区");
+    for i in 0..12 {
+        let (building, number) = (format!("{}", i % 3 + 1), format!("{}", 101 + i));
+        let (key, name) = (format!("o-{i}"), format!("业主{i}"));
+        rows.flat(
+            "秋实学府",
+            &building,
+            &number,
+            8950,
+            &key,
+            &name,
+            "13812345678",
+        );
+    }
+    import::import_roster(db, "t", rows.rows(), false, Arc::new(|_| {}))
         .await
         .unwrap();
     let c = register::public_compounds(db).await.unwrap();
@@ -47,44 +37,7 @@ async fn world(db: &Db) -> (register::Place, String, String) {
         .id
         .clone();
     let building = register::get_place(db, &b).await.unwrap();
-    let (id, user) = db
-        .write(move |tx| {
-            let building = building.clone();
-            Box::pin(async move {
-                let u = auth::create_user(tx, "t", "resident", "x", None).await?;
-                let nc = NewCase {
-                    place: building,
-                    part_id: None,
-                    category: Category::Repair,
-                    priority: Priority::Normal,
-                    description: "楼道灯不亮".into(),
-                    address: None,
-                    lat: None,
-                    lon: None,
-                    channel: Channel::Web,
-                    reporter_user_id: Some(u.clone()),
-                    reporter_name: None,
-                    reporter_phone: None,
-                    consent_publish: false,
-                    raised_by: format!("user:{u}"),
-                };
-                let cal = Calendar::china_2026();
-                let id = cases::raise(tx, &nc, &cal, db::now_ms()).await?;
-                cases::act(
-                    tx,
-                    &id,
-                    "user:staff",
-                    &gongzhi_domain::cases::Command::Accept,
-                    &Extra::default(),
-                    &cal,
-                    db::now_ms(),
-                )
-                .await?;
-                Ok((id, u))
-            })
-        })
-        .await
-        .unwrap();
+    let (id, user) = accepted_case(db, building).await;
     (compound, id, user)
 }
 

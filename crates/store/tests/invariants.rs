@@ -6,15 +6,12 @@
 //!   (a counting `Sender`, and the append-only attempts table). ~1–3 s per
 //!   engine.
 
-use gongzhi_domain::cases::{Calendar, Category, Channel, Command, Priority};
-use gongzhi_domain::money::Area;
 use gongzhi_domain::notify::{Channel as NotifyChannel, CHANNELS};
-use gongzhi_domain::place::{AreaBasis, OwnerKind, PartKind};
-use gongzhi_domain::roster::RosterRow;
-use gongzhi_store::cases::{self, Extra, NewCase};
 use gongzhi_store::notify::{self, Message, Sender};
-use gongzhi_store::{auth, db, import, register, Db};
+use gongzhi_store::{db, import, register, Db};
 use gongzhi_testkit::both;
+use gongzhi_testkit::cases::accepted_case;
+use gongzhi_testkit::Rows;
 use gongzhi_testkit::{fresh, Kind};
 use sqlx::Row;
 use std::collections::HashMap;
@@ -22,67 +19,25 @@ use std::sync::{Arc, Mutex};
 
 /// A compound with one resident's case, accepted by staff; returns the case id.
 async fn one_case(db: &Db) -> String {
-    let rows = (0..3)
-        .map(|i| RosterRow {
-            row: i + 2,
-            district: "璧山区".into(),
-            street: "璧城街道".into(),
-            community: "金剑社区".into(),
-            compound: "秋实学府".into(),
-            building: "1".into(),
-            unit: "1".into(),
-            number: format!("{}", 101 + i),
-            kind: PartKind::Flat,
-            area: Area(8950),
-            area_basis: AreaBasis::Registered,
-            owner_key: format!("o-{i}"),
-            owner_name: format!("业主{i}"),
-            owner_kind: OwnerKind::Person,
-            phone: "13812345678".into(),
-        })
-        .collect();
-    import::import_roster(db, "t", rows, false, Arc::new(|_| {}))
+    let mut rows = Rows::new("璧山区", "璧城街道", "金剑社区");
+    for i in 0..3 {
+        let (number, key) = (format!("{}", 101 + i), format!("o-{i}"));
+        rows.flat(
+            "秋实学府",
+            "1",
+            &number,
+            8950,
+            &key,
+            &format!("业主{i}"),
+            "13812345678",
+        );
+    }
+    import::import_roster(db, "t", rows.rows(), false, Arc::new(|_| {}))
         .await
         .unwrap();
     let c = register::public_compounds(db).await.unwrap();
     let compound = register::place_by_code(db, &c[0].code).await.unwrap();
-    db.write(move |tx| {
-        let compound = compound.clone();
-        Box::pin(async move {
-            let u = auth::create_user(tx, "t", "resident", "x", None).await?;
-            let nc = NewCase {
-                place: compound,
-                part_id: None,
-                category: Category::Repair,
-                priority: Priority::Normal,
-                description: "楼道灯不亮".into(),
-                address: None,
-                lat: None,
-                lon: None,
-                channel: Channel::Web,
-                reporter_user_id: Some(u.clone()),
-                reporter_name: None,
-                reporter_phone: None,
-                consent_publish: false,
-                raised_by: format!("user:{u}"),
-            };
-            let cal = Calendar::china_2026();
-            let id = cases::raise(tx, &nc, &cal, db::now_ms()).await?;
-            cases::act(
-                tx,
-                &id,
-                "user:staff",
-                &Command::Accept,
-                &Extra::default(),
-                &cal,
-                db::now_ms(),
-            )
-            .await?;
-            Ok(id)
-        })
-    })
-    .await
-    .unwrap()
+    accepted_case(db, compound).await.0
 }
 
 /// A real `Sender` that counts what it is handed, per delivery.

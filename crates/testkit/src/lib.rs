@@ -11,13 +11,18 @@
 //!   token);
 //! - [`votes`]: real votes for tests of what needs a decision.
 
+pub mod cases;
 pub mod fresh;
 pub mod http;
 pub mod votes;
 pub mod world;
 
 pub use fresh::{fresh, fresh_url, Fresh, Kind};
-pub use world::{world, At, Grid, Parts, Rows, User, World, WorldBuilder};
+pub use votes::{spending_vote, vote};
+pub use world::{
+    add_user, pw_hash, serve, two_compounds, world, At, Grid, Parts, Rows, User, World,
+    WorldBuilder,
+};
 
 /// Runs a test body once per database kind: `both!(name);` after
 /// `async fn name(kind: Kind)`.

@@ -524,8 +524,62 @@ impl World {
             .unwrap_or_else(|| panic!("no building {name}"));
         register::get_place(&self.f.db, &b.id).await.unwrap()
     }
+    /// The id of the owner of record with `owner_key`.
+    pub async fn owner(&self, owner_key: &str) -> String {
+        owner_ids(&self.f.db, &[owner_key.to_string()]).await[owner_key].clone()
+    }
     /// A client logged in as `user` on this world's server.
     pub async fn login(&self, user: &str) -> reqwest::Client {
         http::login_at(&self.base, user).await
     }
+}
+
+/// Makes the user `name` (password [`PW`]) with a grant of `role` over the
+/// place with id `place` (everything when `None`), narrowed to `grid`; its id.
+pub async fn add_user(
+    db: &Db,
+    name: &str,
+    role: Role,
+    place: Option<&str>,
+    grid: Option<&str>,
+) -> String {
+    let (name, place, grid) = (
+        name.to_string(),
+        place.map(str::to_string),
+        grid.map(str::to_string),
+    );
+    db.write(move |tx| {
+        let (name, place, grid) = (name.clone(), place.clone(), grid.clone());
+        Box::pin(async move {
+            let u = auth::create_user(tx, "t", &name, &pw_hash(), None).await?;
+            auth::add_grant(tx, "t", &u, role, place.as_deref(), grid.as_deref()).await?;
+            Ok(u)
+        })
+    })
+    .await
+    .unwrap()
+}
+
+/// The roster of two compounds of 锦城社区, 晶城名邸 (`c0-…` owners) and
+/// 御景华庭 (`c1-…`), `per_compound` flats each over two buildings, the
+/// owners named by `owner_name(compound index, flat index)`.
+pub fn two_compounds(
+    per_compound: usize,
+    owner_name: impl Fn(usize, usize) -> String,
+) -> Vec<RosterRow> {
+    let mut rows = Rows::new("成都市武侯区", "簇桥街道", "锦城社区");
+    for (c, compound) in ["晶城名邸", "御景华庭"].iter().enumerate() {
+        for i in 0..per_compound {
+            rows.flat(
+                compound,
+                &format!("{}", i % 2 + 1),
+                &format!("{}", 101 + i),
+                8950 + i as i64,
+                &format!("c{c}-o{i}"),
+                &owner_name(c, i),
+                &format!("139{c}{:07}", 1000000 + i),
+            );
+        }
+    }
+    rows.rows()
 }

@@ -1,45 +1,16 @@
 //! API tests through real HTTP on a random port, a fresh database per test,
 //! each run on SQLite and on PostgreSQL.
 
-use gongzhi_domain::money::Area;
-use gongzhi_domain::place::{AreaBasis, GridKind, OwnerKind, PartKind};
+use gongzhi_domain::place::GridKind;
 use gongzhi_domain::policy::Role;
-use gongzhi_domain::roster::RosterRow;
-use gongzhi_store::{auth, import, register};
+use gongzhi_store::register;
 use gongzhi_testkit::both;
-use gongzhi_testkit::{fresh, Fresh, Kind};
+use gongzhi_testkit::http::{client, get_text as get, login_at, PW};
+use gongzhi_testkit::{add_user, two_compounds, At, Fresh, Grid, Kind, Parts, User};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use std::sync::{Arc, OnceLock};
 
-const PW: &str = "correct horse battery";
 const METRICS_TOKEN: &str = "metrics-secret";
-
-fn roster() -> Vec<RosterRow> {
-    let mut rows = Vec::new();
-    for (c, compound) in ["晶城名邸", "御景华庭"].iter().enumerate() {
-        for i in 0..40 {
-            rows.push(RosterRow {
-                row: rows.len() + 2,
-                district: "成都市武侯区".into(),
-                street: "簇桥街道".into(),
-                community: "锦城社区".into(),
-                compound: compound.to_string(),
-                building: format!("{}", i % 2 + 1),
-                unit: "1".into(),
-                number: format!("{}", 101 + i),
-                kind: PartKind::Flat,
-                area: Area(8950 + i as i64),
-                area_basis: AreaBasis::Registered,
-                owner_key: format!("c{c}-o{i}"),
-                owner_name: format!("{}业主{i}", if c == 0 { "甲" } else { "乙" }),
-                owner_kind: OwnerKind::Person,
-                phone: format!("139{c}{:07}", 1000000 + i),
-            });
-        }
-    }
-    rows
-}
 
 struct World {
     _f: Fresh,
@@ -48,128 +19,62 @@ struct World {
     b: register::Place,
 }
 
-fn hash() -> String {
-    static H: OnceLock<String> = OnceLock::new();
-    H.get_or_init(|| auth::hash_password(PW).unwrap()).clone()
-}
-
 /// Two compounds A (晶城名邸) and B (御景华庭) in one community; users:
 /// admin; committee (committee member of A); owner (owner role over A);
 /// gridw (grid worker of A, one micro-grid).
 async fn world(kind: Kind) -> World {
-    let f = fresh(kind).await;
-    import::import_roster(&f.db, "test", roster(), false, Arc::new(|_| {}))
-        .await
-        .unwrap();
-    let comps = register::public_compounds(&f.db).await.unwrap();
-    let find = |name: &str| comps.iter().find(|c| c.name == name).unwrap().code.clone();
-    let a = register::place_by_code(&f.db, &find("晶城名邸"))
-        .await
-        .unwrap();
-    let b = register::place_by_code(&f.db, &find("御景华庭"))
-        .await
-        .unwrap();
-    let parts_a = register::parts_under(&f.db, &a, &register::PartFilter::All, true, 1000, 0)
-        .await
-        .unwrap();
-    let h = hash();
-    let (a2, parts) = (
-        a.clone(),
-        parts_a
-            .iter()
-            .take(10)
-            .map(|p| p.id.clone())
-            .collect::<Vec<_>>(),
-    );
-    f.db.write(move |tx| {
-        let (a, h, parts) = (a2.clone(), h.clone(), parts.clone());
-        Box::pin(async move {
-            let admin = auth::create_user(tx, "t", "admin", &h, None).await?;
-            auth::add_grant(tx, "t", &admin, Role::Admin, None, None).await?;
-            let c = auth::create_user(tx, "t", "committee", &h, None).await?;
-            auth::add_grant(tx, "t", &c, Role::CommitteeMember, Some(&a.id), None).await?;
-            let o = auth::create_user(tx, "t", "owner", &h, None).await?;
-            auth::add_grant(tx, "t", &o, Role::Owner, Some(&a.id), None).await?;
-            let cg =
-                register::create_grid(tx, "t", GridKind::Compound, "A grid", &a, None, None).await;
-            assert!(cg.is_err(), "a compound grid needs its community grid");
-            let g = register::create_grid(tx, "t", GridKind::Micro, "A-1", &a, None, None).await;
-            assert!(g.is_err());
-            let community = a.path_ids()[2].clone();
-            let cp = register::Place {
-                id: community,
-                kind: "community".into(),
-                name: String::new(),
-                parent_id: None,
-                code: None,
-                path: String::new(),
-            };
-            let cgrid =
-                register::create_grid(tx, "t", GridKind::Community, "社区网格", &cp, None, None)
-                    .await?;
-            let compound_grid = register::create_grid(
-                tx,
-                "t",
-                GridKind::Compound,
-                "A 网格",
-                &a,
-                Some(&cgrid),
-                None,
-            )
-            .await?;
-            let micro = register::create_grid(
-                tx,
-                "t",
-                GridKind::Micro,
-                "A-1",
-                &a,
-                Some(&compound_grid),
-                None,
-            )
-            .await?;
-            let warn = register::assign_parts(tx, "t", &micro, &parts).await?;
-            assert!(warn.unwrap().contains("fewer than 30"));
-            let w = auth::create_user(tx, "t", "gridw", &h, None).await?;
-            auth::add_grant(tx, "t", &w, Role::GridWorker, Some(&a.id), Some(&micro)).await?;
-            Ok(())
+    let a = At::place("晶城名邸");
+    let k = gongzhi_testkit::world(kind)
+        .roster(two_compounds(40, |c, i| {
+            format!("{}业主{i}", if c == 0 { "甲" } else { "乙" })
+        }))
+        .grid(Grid::community("社区网格", "晶城名邸"))
+        .grid(Grid::compound("A 网格", "晶城名邸", "社区网格"))
+        .grid(Grid::micro("A-1", "晶城名邸", "A 网格", Parts::First(10)))
+        .users(&[
+            ("admin", Role::Admin, At::Everywhere),
+            ("committee", Role::CommitteeMember, a.clone()),
+            ("owner", Role::Owner, a.clone()),
+        ])
+        .user(User::new("gridw").role(Role::GridWorker, a).grid("A-1"))
+        .serve(gongzhi_web::Config {
+            login_per_account: 5,
+            metrics_token: Some(METRICS_TOKEN.into()),
+            ..Default::default()
         })
-    })
-    .await
-    .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let db = f.db.clone();
-    let config = gongzhi_web::Config {
-        login_per_account: 5,
-        metrics_token: Some(METRICS_TOKEN.into()),
-        ..Default::default()
-    };
-    tokio::spawn(async move { gongzhi_web::serve_on(db, listener, config).await });
-    World { _f: f, base, a, b }
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
+        .await;
+    assert!(k.warnings["A-1"]
+        .as_ref()
         .unwrap()
+        .contains("fewer than 30"));
+    let a = k.place("晶城名邸");
+    let a2 = a.clone();
+    k.f.db
+        .write(move |tx| {
+            let a = a2.clone();
+            Box::pin(async move {
+                let cg =
+                    register::create_grid(tx, "t", GridKind::Compound, "A grid", &a, None, None)
+                        .await;
+                assert!(cg.is_err(), "a compound grid needs its community grid");
+                let g =
+                    register::create_grid(tx, "t", GridKind::Micro, "A-1", &a, None, None).await;
+                assert!(g.is_err());
+                Ok(())
+            })
+        })
+        .await
+        .unwrap();
+    World {
+        a,
+        b: k.place("御景华庭"),
+        base: k.base,
+        _f: k.f,
+    }
 }
 
 async fn login(w: &World, user: &str) -> reqwest::Client {
-    let c = client();
-    let r = c
-        .post(format!("{}/api/v1/auth/login", w.base))
-        .json(&json!({"username": user, "password": PW}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK, "login {user}");
-    c
-}
-
-async fn get(c: &reqwest::Client, url: String) -> (StatusCode, String) {
-    let r = c.get(url).send().await.unwrap();
-    (r.status(), r.text().await.unwrap())
+    login_at(&w.base, user).await
 }
 
 async fn health_and_docs(kind: Kind) {
@@ -832,17 +737,7 @@ async fn control_characters_are_refused(kind: Kind) {
 
 /// Users (by username) with a grant, for the tests below.
 async fn grant_user(w: &World, name: &str, role: Role, place: &str) {
-    let (h, name, place) = (hash(), name.to_string(), place.to_string());
-    w._f.db
-        .write(move |tx| {
-            let (h, name, place) = (h.clone(), name.clone(), place.clone());
-            Box::pin(async move {
-                let u = auth::create_user(tx, "t", &name, &h, None).await?;
-                auth::add_grant(tx, "t", &u, role, Some(&place), None).await
-            })
-        })
-        .await
-        .unwrap();
+    add_user(&w._f.db, name, role, Some(place), None).await;
 }
 
 /// Writes that name other objects check each against the writer's scope: a

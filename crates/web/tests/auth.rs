@@ -6,14 +6,13 @@
 use gongzhi_domain::policy::Role;
 use gongzhi_store::{audit, auth, db};
 use gongzhi_testkit::both;
-use gongzhi_testkit::{fresh, Fresh, Kind};
+use gongzhi_testkit::http::PW;
+use gongzhi_testkit::{At, Fresh, Kind, User};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::net::IpAddr;
-use std::sync::OnceLock;
 use std::time::Duration;
 
-const PW: &str = "correct horse battery";
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
 struct World {
@@ -21,32 +20,18 @@ struct World {
     base: String,
 }
 
-fn hash() -> String {
-    static H: OnceLock<String> = OnceLock::new();
-    H.get_or_init(|| auth::hash_password(PW).unwrap()).clone()
-}
-
 /// Users admin (administrator), alice and bob; a server on 127.0.0.1.
 async fn world(kind: Kind, config: gongzhi_web::Config) -> World {
-    let f = fresh(kind).await;
-    let h = hash();
-    f.db.write(move |tx| {
-        let h = h.clone();
-        Box::pin(async move {
-            let admin = auth::create_user(tx, "t", "admin", &h, None).await?;
-            auth::add_grant(tx, "t", &admin, Role::Admin, None, None).await?;
-            auth::create_user(tx, "t", "alice", &h, None).await?;
-            auth::create_user(tx, "t", "bob", &h, None).await?;
-            Ok(())
-        })
-    })
-    .await
-    .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let db = f.db.clone();
-    tokio::spawn(async move { gongzhi_web::serve_on(db, listener, config).await });
-    World { f, base }
+    let k = gongzhi_testkit::world(kind)
+        .users(&[("admin", Role::Admin, At::Everywhere)])
+        .user(User::new("alice"))
+        .user(User::new("bob"))
+        .serve(config)
+        .await;
+    World {
+        f: k.f,
+        base: k.base,
+    }
 }
 
 /// A client whose connections come from `ip` (any 127.0.0.0/8 address

@@ -3,46 +3,14 @@
 //! failure path as problem+json.
 
 use gongzhi_domain::cases::{Calendar, Category, Channel, Priority, DAY_MS};
-use gongzhi_domain::money::Area;
-use gongzhi_domain::place::{AreaBasis, GridKind, OrgKind, OwnerKind, PartKind};
+use gongzhi_domain::place::{GridKind, OrgKind};
 use gongzhi_domain::policy::Role;
-use gongzhi_domain::roster::RosterRow;
-use gongzhi_store::{auth, cases, db, import, register};
+use gongzhi_store::{auth, cases, db, register};
 use gongzhi_testkit::both;
-use gongzhi_testkit::{fresh, Fresh, Kind};
+use gongzhi_testkit::http::{csrf, field, get, login_at, post};
+use gongzhi_testkit::{pw_hash as hash, two_compounds, At, Fresh, Grid, Kind, Parts, User};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use std::sync::{Arc, OnceLock};
-
-mod support;
-
-const PW: &str = "correct horse battery";
-
-fn roster() -> Vec<RosterRow> {
-    let mut rows = Vec::new();
-    for (c, compound) in ["晶城名邸", "御景华庭"].iter().enumerate() {
-        for i in 0..20 {
-            rows.push(RosterRow {
-                row: rows.len() + 2,
-                district: "成都市武侯区".into(),
-                street: "簇桥街道".into(),
-                community: "锦城社区".into(),
-                compound: compound.to_string(),
-                building: format!("{}", i % 2 + 1),
-                unit: "1".into(),
-                number: format!("{}", 101 + i),
-                kind: PartKind::Flat,
-                area: Area(8950 + i as i64),
-                area_basis: AreaBasis::Registered,
-                owner_key: format!("c{c}-o{i}"),
-                owner_name: format!("业主{c}-{i}"),
-                owner_kind: OwnerKind::Person,
-                phone: format!("139{c}{:07}", 1000000 + i),
-            });
-        }
-    }
-    rows
-}
 
 pub struct World {
     pub f: Fresh,
@@ -53,156 +21,48 @@ pub struct World {
     pub steward_org: String,
 }
 
-fn hash() -> String {
-    static H: OnceLock<String> = OnceLock::new();
-    H.get_or_init(|| auth::hash_password(PW).unwrap()).clone()
-}
-
 /// Compounds A and B. Users: admin; owner (resident of A); owner_b (of B);
 /// gridw (grid worker of A, one micro-grid); steward (steward of A); auditor (of A).
 pub async fn world(kind: Kind) -> World {
-    let f = fresh(kind).await;
-    import::import_roster(&f.db, "test", roster(), false, Arc::new(|_| {}))
-        .await
-        .unwrap();
-    let comps = register::public_compounds(&f.db).await.unwrap();
-    let find = |name: &str| comps.iter().find(|c| c.name == name).unwrap().code.clone();
-    let a = register::place_by_code(&f.db, &find("晶城名邸"))
-        .await
-        .unwrap();
-    let b = register::place_by_code(&f.db, &find("御景华庭"))
-        .await
-        .unwrap();
-    let parts_a = register::parts_under(&f.db, &a, &register::PartFilter::All, true, 1000, 0)
-        .await
-        .unwrap();
-    let building_a = register::children(&f.db, Some(&a)).await.unwrap()[0]
+    let (a, b) = (At::place("晶城名邸"), At::place("御景华庭"));
+    let k = gongzhi_testkit::world(kind)
+        .roster(two_compounds(20, |c, i| format!("业主{c}-{i}")))
+        .grid(Grid::community("社区网格", "晶城名邸"))
+        .grid(Grid::compound("A 网格", "晶城名邸", "社区网格"))
+        .grid(Grid::micro("A-1", "晶城名邸", "A 网格", Parts::All))
+        .users(&[
+            ("admin", Role::Admin, At::Everywhere),
+            ("owner", Role::Resident, a.clone()),
+            ("owner_b", Role::Resident, b),
+        ])
+        .user(
+            User::new("gridw")
+                .role(Role::GridWorker, a.clone())
+                .grid("A-1"),
+        )
+        .users(&[
+            ("steward", Role::Steward, a.clone()),
+            ("auditor", Role::Auditor, a.clone()),
+        ])
+        .org(OrgKind::Steward, "信义物业", a)
+        .serve(gongzhi_web::Config::default())
+        .await;
+    let a = k.place("晶城名邸");
+    let building_a = register::children(&k.f.db, Some(&a)).await.unwrap()[0]
         .id
         .clone();
-    let h = hash();
-    let (a2, b2, parts) = (
-        a.clone(),
-        b.clone(),
-        parts_a.iter().map(|p| p.id.clone()).collect::<Vec<_>>(),
-    );
-    let steward_org =
-        f.db.write(move |tx| {
-            let (a, b, h, parts) = (a2.clone(), b2.clone(), h.clone(), parts.clone());
-            Box::pin(async move {
-                let admin = auth::create_user(tx, "t", "admin", &h, None).await?;
-                auth::add_grant(tx, "t", &admin, Role::Admin, None, None).await?;
-                let o = auth::create_user(tx, "t", "owner", &h, None).await?;
-                auth::add_grant(tx, "t", &o, Role::Resident, Some(&a.id), None).await?;
-                let ob = auth::create_user(tx, "t", "owner_b", &h, None).await?;
-                auth::add_grant(tx, "t", &ob, Role::Resident, Some(&b.id), None).await?;
-                let community = a.path_ids()[2].clone();
-                let cp = register::Place {
-                    id: community,
-                    kind: "community".into(),
-                    name: String::new(),
-                    parent_id: None,
-                    code: None,
-                    path: String::new(),
-                };
-                let cgrid = register::create_grid(
-                    tx,
-                    "t",
-                    GridKind::Community,
-                    "社区网格",
-                    &cp,
-                    None,
-                    None,
-                )
-                .await?;
-                let compound_grid = register::create_grid(
-                    tx,
-                    "t",
-                    GridKind::Compound,
-                    "A 网格",
-                    &a,
-                    Some(&cgrid),
-                    None,
-                )
-                .await?;
-                let micro = register::create_grid(
-                    tx,
-                    "t",
-                    GridKind::Micro,
-                    "A-1",
-                    &a,
-                    Some(&compound_grid),
-                    None,
-                )
-                .await?;
-                register::assign_parts(tx, "t", &micro, &parts).await?;
-                let w = auth::create_user(tx, "t", "gridw", &h, None).await?;
-                auth::add_grant(tx, "t", &w, Role::GridWorker, Some(&a.id), Some(&micro)).await?;
-                let s = auth::create_user(tx, "t", "steward", &h, None).await?;
-                auth::add_grant(tx, "t", &s, Role::Steward, Some(&a.id), None).await?;
-                let au = auth::create_user(tx, "t", "auditor", &h, None).await?;
-                auth::add_grant(tx, "t", &au, Role::Auditor, Some(&a.id), None).await?;
-                register::create_org(tx, "t", OrgKind::Steward, "信义物业", &a, None, &[]).await
-            })
-        })
-        .await
-        .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let db = f.db.clone();
-    tokio::spawn(async move {
-        gongzhi_web::serve_on(db, listener, gongzhi_web::Config::default()).await
-    });
     World {
-        f,
-        base,
-        a,
-        b,
+        b: k.place("御景华庭"),
         building_a,
-        steward_org,
+        steward_org: k.org("信义物业"),
+        a,
+        base: k.base,
+        f: k.f,
     }
 }
 
 async fn login(w: &World, user: &str) -> reqwest::Client {
-    let c = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    let r = c
-        .post(format!("{}/api/v1/auth/login", w.base))
-        .json(&json!({"username": user, "password": PW}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK, "login {user}");
-    c
-}
-
-async fn post(c: &reqwest::Client, url: String, body: Value) -> (StatusCode, Value) {
-    let r = c.post(url).json(&body).send().await.unwrap();
-    let s = r.status();
-    let ct = r
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default();
-    let v: Value = r.json().await.unwrap_or(Value::Null);
-    if !s.is_success() {
-        assert_eq!(
-            ct, "application/problem+json",
-            "errors are problem+json: {v}"
-        );
-    }
-    (s, v)
-}
-
-async fn get(c: &reqwest::Client, url: String) -> (StatusCode, Value) {
-    let r = c.get(url).send().await.unwrap();
-    let s = r.status();
-    (s, r.json().await.unwrap_or(Value::Null))
-}
-
-fn field(v: &Value) -> &str {
-    v["errors"][0]["field"].as_str().unwrap_or("")
+    login_at(&w.base, user).await
 }
 
 async fn act(w: &World, c: &reqwest::Client, id: &str, action: &str) -> (StatusCode, Value) {
@@ -2045,7 +1905,7 @@ async fn notifications_page(kind: Kind) {
     let (_, v) = get(&owner, format!("{}/api/v1/notifications", w.base)).await;
     assert_eq!(v["unread"], 2, "{v}");
     // Another session's token is no good either.
-    let token_b = support::csrf(&owner_b, &w.base).await;
+    let token_b = csrf(&owner_b, &w.base).await;
     let r = owner
         .post(&read_all)
         .form(&[("csrf", token_b)])
@@ -2054,7 +1914,7 @@ async fn notifications_page(kind: Kind) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     // With it: all read, back on the page.
-    let token = support::csrf(&owner, &w.base).await;
+    let token = csrf(&owner, &w.base).await;
     let r = owner
         .post(&read_all)
         .form(&[("csrf", token)])

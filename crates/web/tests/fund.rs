@@ -6,16 +6,12 @@ use gongzhi_domain::ledger::leaf_bytes;
 use gongzhi_domain::merkle;
 use gongzhi_domain::place::PlaceKind;
 use gongzhi_domain::policy::Role;
-use gongzhi_store::{auth, register};
+use gongzhi_store::register;
 use gongzhi_testkit::both;
-use gongzhi_testkit::{fresh, Fresh, Kind};
+use gongzhi_testkit::http::{csrf, login_at};
+use gongzhi_testkit::{add_user, At, Fresh, Kind};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-
-mod support;
-use support::csrf;
-
-const PW: &str = "correct horse battery";
 
 pub struct World {
     _f: Fresh,
@@ -30,72 +26,41 @@ async fn world(kind: Kind) -> World {
 }
 
 async fn world_with(kind: Kind, config: gongzhi_web::Config) -> World {
-    let f = fresh(kind).await;
-    let h = auth::hash_password(PW).unwrap();
-    f.db.write(move |tx| {
-        let h = h.clone();
-        Box::pin(async move {
-            let d =
-                register::create_place(tx, "t", None, PlaceKind::District, "武侯区", None).await?;
-            let s = register::create_place(tx, "t", Some(&d), PlaceKind::Street, "簇桥街道", None)
-                .await?;
-            let c =
-                register::create_place(tx, "t", Some(&s), PlaceKind::Community, "锦城社区", None)
-                    .await?;
-            let a = register::create_place(
-                tx,
-                "t",
-                Some(&c),
-                PlaceKind::Compound,
-                "晶城名邸",
-                Some("jingcheng-mingdian"),
-            )
-            .await?;
-            let b = register::create_place(
-                tx,
-                "t",
-                Some(&c),
-                PlaceKind::Compound,
-                "御景华庭",
-                Some("yujing-huating"),
-            )
-            .await?;
-            for (name, role, place) in [
-                ("steward", Role::Steward, &a),
-                ("alice", Role::CommitteeMember, &a),
-                ("bob", Role::Supervisor, &a),
-                ("carol", Role::CommitteeMember, &a),
-                ("owner", Role::Owner, &a),
-                ("other", Role::Steward, &b),
-            ] {
-                let u = auth::create_user(tx, "t", name, &h, None).await?;
-                auth::add_grant(tx, "t", &u, role, Some(&place.id), None).await?;
-            }
-            Ok(())
-        })
-    })
-    .await
-    .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let db = f.db.clone();
-    tokio::spawn(async move { gongzhi_web::serve_on(db, listener, config).await });
-    World { _f: f, base }
+    let (a, b) = (At::place("晶城名邸"), At::place("御景华庭"));
+    let k = gongzhi_testkit::world(kind)
+        .place(None, PlaceKind::District, "武侯区", None)
+        .place(Some("武侯区"), PlaceKind::Street, "簇桥街道", None)
+        .place(Some("簇桥街道"), PlaceKind::Community, "锦城社区", None)
+        .place(
+            Some("锦城社区"),
+            PlaceKind::Compound,
+            "晶城名邸",
+            Some("jingcheng-mingdian"),
+        )
+        .place(
+            Some("锦城社区"),
+            PlaceKind::Compound,
+            "御景华庭",
+            Some("yujing-huating"),
+        )
+        .users(&[
+            ("steward", Role::Steward, a.clone()),
+            ("alice", Role::CommitteeMember, a.clone()),
+            ("bob", Role::Supervisor, a.clone()),
+            ("carol", Role::CommitteeMember, a.clone()),
+            ("owner", Role::Owner, a),
+            ("other", Role::Steward, b),
+        ])
+        .serve(config)
+        .await;
+    World {
+        _f: k.f,
+        base: k.base,
+    }
 }
 
 async fn login(w: &World, user: &str) -> reqwest::Client {
-    let c = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    let r = c
-        .post(format!("{}/api/v1/auth/login", w.base))
-        .json(&json!({"username": user, "password": PW}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK, "login {user}");
-    c
+    login_at(&w.base, user).await
 }
 
 async fn post(
@@ -532,17 +497,7 @@ both!(
 );
 
 async fn form(c: &reqwest::Client, url: String, fields: &[(&str, &str)]) -> (StatusCode, String) {
-    let token = csrf(c, &url).await;
-    let mut fields = fields.to_vec();
-    fields.push(("csrf", &token));
-    let r = c
-        .post(url)
-        .header("HX-Request", "true")
-        .form(&fields)
-        .send()
-        .await
-        .unwrap();
-    (r.status(), r.text().await.unwrap())
+    gongzhi_testkit::http::form(c, url, fields, true).await
 }
 
 /// The steward books a fee of 1000.00 and requests a disbursement of 35.00
@@ -1282,18 +1237,8 @@ both!(no_sandbox_by_default, reversals);
 
 async fn auditor_and_audit_flag(kind: Kind) {
     let w = world(kind).await;
-    let h = auth::hash_password(PW).unwrap();
     let a_id = register::place_by_code(&w._f.db, A).await.unwrap().id;
-    w._f.db
-        .write(move |tx| {
-            let (h, a_id) = (h.clone(), a_id.clone());
-            Box::pin(async move {
-                let u = auth::create_user(tx, "t", "auditor", &h, None).await?;
-                auth::add_grant(tx, "t", &u, Role::Auditor, Some(&a_id), None).await
-            })
-        })
-        .await
-        .unwrap();
+    add_user(&w._f.db, "auditor", Role::Auditor, Some(&a_id), None).await;
     let steward = login(&w, "steward").await;
     // no maintenance fund: no flag
     let a = get(public(&w, "audit")).await;

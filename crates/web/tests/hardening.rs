@@ -4,16 +4,12 @@
 //! case.
 
 use gongzhi_domain::policy::Role;
-use gongzhi_store::auth;
 use gongzhi_testkit::both;
-use gongzhi_testkit::{fresh, Fresh, Kind};
+use gongzhi_testkit::http::{browser as client, csrf, login_with, PW};
+use gongzhi_testkit::{fresh, At, Fresh, Kind};
 use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-
-mod support;
-
-const PW: &str = "correct horse battery";
 
 struct World {
     _f: Fresh,
@@ -22,47 +18,22 @@ struct World {
 
 /// One administrator, `admin`; a server with `config`.
 async fn world_with(kind: Kind, config: gongzhi_web::Config) -> World {
-    let f = fresh(kind).await;
-    let h = auth::hash_password(PW).unwrap();
-    f.db.write(move |tx| {
-        let h = h.clone();
-        Box::pin(async move {
-            let admin = auth::create_user(tx, "t", "admin", &h, None).await?;
-            auth::add_grant(tx, "t", &admin, Role::Admin, None, None).await?;
-            Ok(())
-        })
-    })
-    .await
-    .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let db = f.db.clone();
-    tokio::spawn(async move { gongzhi_web::serve_on(db, listener, config).await });
-    World { _f: f, base }
+    let k = gongzhi_testkit::world(kind)
+        .users(&[("admin", Role::Admin, At::Everywhere)])
+        .serve(config)
+        .await;
+    World {
+        _f: k.f,
+        base: k.base,
+    }
 }
 
 async fn world(kind: Kind) -> World {
     world_with(kind, gongzhi_web::Config::default()).await
 }
 
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
 async fn login(w: &World) -> reqwest::Client {
-    let c = client();
-    let r = c
-        .post(format!("{}/api/v1/auth/login", w.base))
-        .json(&json!({"username": "admin", "password": PW}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    c
+    login_with(client(), &w.base, "admin").await
 }
 
 async fn logged_in(c: &reqwest::Client, w: &World) -> bool {
@@ -94,7 +65,7 @@ async fn problem(r: reqwest::Response, status: StatusCode) -> Value {
 async fn logout_form_needs_same_site_and_token(kind: Kind) {
     let w = world(kind).await;
     let c = login(&w).await;
-    let token = support::csrf(&c, &w.base).await;
+    let token = csrf(&c, &w.base).await;
     assert_eq!(token.len(), 64, "a logged-in page carries the token");
     let url = format!("{}/logout", w.base);
     #[allow(clippy::type_complexity)]

@@ -3,18 +3,14 @@
 //! no page links a role to a page that refuses it, and browsers get error
 //! pages in their language while /api/ keeps problem+json.
 
-use gongzhi_domain::money::Area;
-use gongzhi_domain::place::{AreaBasis, GridKind, OwnerKind, PartKind};
 use gongzhi_domain::policy::Role;
 use gongzhi_domain::roster::RosterRow;
-use gongzhi_store::{auth, import, register};
+use gongzhi_store::register;
 use gongzhi_testkit::both;
-use gongzhi_testkit::{fresh, Fresh, Kind};
+use gongzhi_testkit::http::{browser, login_with};
+use gongzhi_testkit::{At, Fresh, Grid, Kind, Parts, Rows, User};
 use reqwest::StatusCode;
-use serde_json::json;
-use std::sync::Arc;
 
-const PW: &str = "correct horse battery";
 const HTML: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
 
 struct World {
@@ -25,112 +21,69 @@ struct World {
 }
 
 fn roster() -> Vec<RosterRow> {
-    (0..8)
-        .map(|i| RosterRow {
-            row: i + 2,
-            district: "成都市武侯区".into(),
-            street: "簇桥街道".into(),
-            community: "锦城社区".into(),
-            compound: "晶城名邸".into(),
-            building: format!("{}", i % 2 + 1),
-            unit: "1".into(),
-            number: format!("{}", 101 + i),
-            kind: PartKind::Flat,
-            area: Area(8950),
-            area_basis: AreaBasis::Registered,
-            owner_key: format!("o{i}"),
-            owner_name: format!("业主{i}"),
-            owner_kind: OwnerKind::Person,
-            phone: format!("1390000{:04}", 1000 + i),
-        })
-        .collect()
+    let mut rows = Rows::new("成都市武侯区", "簇桥街道", "锦城社区");
+    for i in 0..8 {
+        rows.flat(
+            "晶城名邸",
+            &format!("{}", i % 2 + 1),
+            &format!("{}", 101 + i),
+            8950,
+            &format!("o{i}"),
+            &format!("业主{i}"),
+            &format!("1390000{:04}", 1000 + i),
+        );
+    }
+    rows.rows()
 }
 
 /// One compound; logins: owner (linked to an owner of record), gridw (a
 /// micro-grid holding building 1's parts), community (staff of the
 /// community), supervisor (of the compound).
 async fn world(kind: Kind) -> World {
-    let f = fresh(kind).await;
-    import::import_roster(&f.db, "test", roster(), false, Arc::new(|_| {}))
-        .await
-        .unwrap();
-    let code = register::public_compounds(&f.db).await.unwrap()[0]
-        .code
+    let c = At::place("晶城名邸");
+    let k = gongzhi_testkit::world(kind)
+        .roster(roster())
+        .grid(Grid::community("社区网格", "晶城名邸"))
+        .grid(Grid::compound("A 网格", "晶城名邸", "社区网格"))
+        .grid(Grid::micro(
+            "A-1",
+            "晶城名邸",
+            "A 网格",
+            Parts::Building("1".into()),
+        ))
+        .user(User::new("owner").role(Role::Owner, c.clone()).owner("o0"))
+        .user(
+            User::new("gridw")
+                .role(Role::GridWorker, c.clone())
+                .grid("A-1"),
+        )
+        .users(&[
+            (
+                "community",
+                Role::CommunityStaff,
+                At::community_of("晶城名邸"),
+            ),
+            ("supervisor", Role::Supervisor, c),
+        ])
+        .serve(gongzhi_web::Config::default())
+        .await;
+    let compound = k.place("晶城名邸");
+    let owner_id = k.parts(&compound).await[0]
+        .owner
+        .as_ref()
+        .unwrap()
+        .id
         .clone();
-    let compound = register::place_by_code(&f.db, &code).await.unwrap();
-    let parts = register::parts_under(&f.db, &compound, &register::PartFilter::All, true, 100, 0)
-        .await
-        .unwrap();
-    let owner_id = parts[0].owner.as_ref().unwrap().id.clone();
-    let grid_parts: Vec<String> = parts
-        .iter()
-        .filter(|p| p.building == "1")
-        .map(|p| p.id.clone())
-        .collect();
-    let h = auth::hash_password(PW).unwrap();
-    let (c, o) = (compound.clone(), owner_id.clone());
-    f.db.write(move |tx| {
-        let (c, o, h, grid_parts) = (c.clone(), o.clone(), h.clone(), grid_parts.clone());
-        Box::pin(async move {
-            let community = c.path_ids()[2].clone();
-            let owner = auth::create_user(tx, "t", "owner", &h, None).await?;
-            auth::add_grant(tx, "t", &owner, Role::Owner, Some(&c.id), None).await?;
-            auth::link_owner(tx, "t", &owner, &o).await?;
-            let cp = register::Place {
-                id: community.clone(),
-                kind: "community".into(),
-                name: String::new(),
-                parent_id: None,
-                code: None,
-                path: String::new(),
-            };
-            let top =
-                register::create_grid(tx, "t", GridKind::Community, "社区网格", &cp, None, None)
-                    .await?;
-            let cg =
-                register::create_grid(tx, "t", GridKind::Compound, "A 网格", &c, Some(&top), None)
-                    .await?;
-            let micro =
-                register::create_grid(tx, "t", GridKind::Micro, "A-1", &c, Some(&cg), None).await?;
-            register::assign_parts(tx, "t", &micro, &grid_parts).await?;
-            let w = auth::create_user(tx, "t", "gridw", &h, None).await?;
-            auth::add_grant(tx, "t", &w, Role::GridWorker, Some(&c.id), Some(&micro)).await?;
-            let s = auth::create_user(tx, "t", "community", &h, None).await?;
-            auth::add_grant(tx, "t", &s, Role::CommunityStaff, Some(&community), None).await?;
-            let s = auth::create_user(tx, "t", "supervisor", &h, None).await?;
-            auth::add_grant(tx, "t", &s, Role::Supervisor, Some(&c.id), None).await
-        })
-    })
-    .await
-    .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let db = f.db.clone();
-    tokio::spawn(async move {
-        gongzhi_web::serve_on(db, listener, gongzhi_web::Config::default()).await
-    });
     World {
-        _f: f,
-        base,
+        _f: k.f,
+        base: k.base,
         compound,
         owner_id,
     }
 }
 
 async fn login(w: &World, user: &str) -> reqwest::Client {
-    let c = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let r = c
-        .post(format!("{}/api/v1/auth/login", w.base))
-        .json(&json!({"username": user, "password": PW}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK, "login {user}");
-    c
+    login_with(browser(), &w.base, user).await
 }
 
 /// A browser's GET: status, content type, body.
