@@ -16,22 +16,7 @@
 //! Cost: each test loads the demo city once per engine (a few seconds on
 //! SQLite, more on PostgreSQL).
 
-#[allow(dead_code)]
-#[path = "../src/demo.rs"]
-mod demo;
-#[allow(dead_code)]
-#[path = "../src/demo_books.rs"]
-mod demo_books;
-#[allow(dead_code)]
-#[path = "../src/demo_cases.rs"]
-mod demo_cases;
-#[allow(dead_code)]
-#[path = "../src/demo_matters.rs"]
-mod demo_matters;
-#[allow(dead_code)]
-#[path = "../src/demo_votes.rs"]
-mod demo_votes;
-
+use crate::{demo, demo_cases};
 use gongzhi_domain::policy::Role;
 use gongzhi_store::{auth, db, register, Db};
 use gongzhi_testkit::both;

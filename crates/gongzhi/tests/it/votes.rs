@@ -1436,7 +1436,7 @@ async fn migration_backfills_current_ballots(kind: Kind) {
         .execute(&mut *tx)
         .await
         .unwrap();
-    sqlx::raw_sql(include_str!("../../store/migrations/0010_ballots.sql"))
+    sqlx::raw_sql(include_str!("../../../store/migrations/0010_ballots.sql"))
         .execute(&mut *tx)
         .await
         .unwrap();
