@@ -20,8 +20,8 @@ pub mod world;
 pub use fresh::{fresh, fresh_url, Fresh, Kind};
 pub use votes::{spending_vote, vote};
 pub use world::{
-    add_user, pw_hash, serve, two_compounds, world, At, Grid, Parts, Rows, User, World,
-    WorldBuilder,
+    add_user, compound_by_hand, pw_hash, serve, two_compounds, world, At, Grid, Parts, Rows, User,
+    World, WorldBuilder,
 };
 
 /// Runs a test body once per database kind: `both!(name);` after

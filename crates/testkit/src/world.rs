@@ -76,6 +76,21 @@ impl Rows {
         owner_name: &str,
         phone: &str,
     ) -> &mut Self {
+        let owner = (owner_key, owner_name, phone);
+        self.part(compound, building, number, PartKind::Flat, area, owner)
+    }
+
+    /// A part of `kind` (a flat in unit 1, anything else in no unit); the
+    /// owner is a person: (key, name, phone).
+    pub fn part(
+        &mut self,
+        compound: &str,
+        building: &str,
+        number: &str,
+        kind: PartKind,
+        area: i64,
+        (owner_key, owner_name, phone): (&str, &str, &str),
+    ) -> &mut Self {
         self.rows.push(RosterRow {
             row: self.rows.len() + 2,
             district: self.district.clone(),
@@ -83,9 +98,9 @@ impl Rows {
             community: self.community.clone(),
             compound: compound.into(),
             building: building.into(),
-            unit: "1".into(),
+            unit: if kind == PartKind::Flat { "1" } else { "" }.into(),
             number: number.into(),
-            kind: PartKind::Flat,
+            kind,
             area: Area(area),
             area_basis: AreaBasis::Registered,
             owner_key: owner_key.into(),
@@ -582,4 +597,30 @@ pub fn two_compounds(
         }
     }
     rows.rows()
+}
+
+/// A compound made by hand (no roster) under a new district, street and
+/// community: `names` = [district, street, community, compound].
+pub async fn compound_by_hand(db: &Db, names: [&str; 4], code: &str) -> Place {
+    let (names, code) = (names.map(str::to_string), code.to_string());
+    db.write(move |tx| {
+        let (names, code) = (names.clone(), code.clone());
+        Box::pin(async move {
+            let mut parent: Option<Place> = None;
+            let kinds = [
+                PlaceKind::District,
+                PlaceKind::Street,
+                PlaceKind::Community,
+                PlaceKind::Compound,
+            ];
+            for (kind, name) in kinds.into_iter().zip(&names) {
+                let code = (kind == PlaceKind::Compound).then_some(code.as_str());
+                let p = register::create_place(tx, "t", parent.as_ref(), kind, name, code).await?;
+                parent = Some(p);
+            }
+            Ok(parent.expect("four places"))
+        })
+    })
+    .await
+    .unwrap()
 }

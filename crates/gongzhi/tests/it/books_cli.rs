@@ -7,10 +7,9 @@
 //! absence fails these tests.
 
 use gongzhi_domain::ledger::{AccountCode, TransferKind};
-use gongzhi_domain::place::PlaceKind;
 use gongzhi_domain::policy::Role;
 use gongzhi_store::fund::{self, Idem, NewDisbursement, NewTransfer};
-use gongzhi_store::register::{self, Place};
+use gongzhi_store::register::Place;
 use gongzhi_store::Db;
 use gongzhi_testkit::both;
 use gongzhi_testkit::{fresh_url, Kind};
@@ -82,28 +81,8 @@ async fn fresh_compound(kind: Kind) -> (Db, Place, String, tempfile::TempDir) {
 }
 
 async fn setup(db: &Db) -> Place {
-    db.write(|tx| {
-        Box::pin(async move {
-            let d =
-                register::create_place(tx, "t", None, PlaceKind::District, "武侯区", None).await?;
-            let s = register::create_place(tx, "t", Some(&d), PlaceKind::Street, "簇桥街道", None)
-                .await?;
-            let c =
-                register::create_place(tx, "t", Some(&s), PlaceKind::Community, "锦城社区", None)
-                    .await?;
-            register::create_place(
-                tx,
-                "t",
-                Some(&c),
-                PlaceKind::Compound,
-                "晶城名邸",
-                Some(CODE),
-            )
-            .await
-        })
-    })
-    .await
-    .unwrap()
+    gongzhi_testkit::compound_by_hand(db, ["武侯区", "簇桥街道", "锦城社区", "晶城名邸"], CODE)
+        .await
 }
 
 fn tr(debit: AccountCode, credit: AccountCode, amount: i64, code: &str, memo: &str) -> NewTransfer {

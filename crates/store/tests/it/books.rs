@@ -4,7 +4,6 @@
 
 use gongzhi_domain::ledger::{leaf_bytes, AccountCode, Ledger, TransferKind};
 use gongzhi_domain::merkle::{self, Tree};
-use gongzhi_domain::place::PlaceKind;
 use gongzhi_domain::policy::Role;
 use gongzhi_store::fund::{self, Idem, NewDisbursement, NewTransfer};
 use gongzhi_store::register::{self, Place};
@@ -13,28 +12,8 @@ use gongzhi_testkit::both;
 use gongzhi_testkit::{fresh, Kind};
 
 async fn compound(db: &Db) -> Place {
-    db.write(|tx| {
-        Box::pin(async move {
-            let d =
-                register::create_place(tx, "t", None, PlaceKind::District, "綦江区", None).await?;
-            let s = register::create_place(tx, "t", Some(&d), PlaceKind::Street, "古南街道", None)
-                .await?;
-            let c =
-                register::create_place(tx, "t", Some(&s), PlaceKind::Community, "沙溪社区", None)
-                    .await?;
-            register::create_place(
-                tx,
-                "t",
-                Some(&c),
-                PlaceKind::Compound,
-                "Jingcheng Mingdian",
-                Some("jingcheng-mingdian"),
-            )
-            .await
-        })
-    })
-    .await
-    .unwrap()
+    let names = ["綦江区", "古南街道", "沙溪社区", "Jingcheng Mingdian"];
+    gongzhi_testkit::compound_by_hand(db, names, "jingcheng-mingdian").await
 }
 
 fn income(amount: i64) -> NewTransfer {
@@ -551,38 +530,24 @@ both!(
 );
 
 async fn billing_payments_and_collection(kind: Kind) {
-    use gongzhi_domain::money::Area;
-    use gongzhi_domain::place::{AreaBasis, OwnerKind, PartKind};
-    use gongzhi_domain::roster::RosterRow;
+    use gongzhi_domain::place::PartKind;
     use gongzhi_store::billing::{self, Rates};
+    use gongzhi_testkit::Rows;
     let f = fresh(kind).await;
-    let row = |i: usize, number: &str, kind: PartKind, area: i64| RosterRow {
-        row: i + 2,
-        district: "平利县".into(),
-        street: "城关镇".into(),
-        community: "三里垭社区".into(),
-        compound: "金元尚城A区".into(),
-        building: "1".into(),
-        unit: if kind == PartKind::Flat {
-            "1".into()
-        } else {
-            String::new()
-        },
-        number: number.into(),
-        kind,
-        area: Area(area),
-        area_basis: AreaBasis::Registered,
-        owner_key: format!("o-{i}"),
-        owner_name: format!("业主{i}"),
-        owner_kind: OwnerKind::Person,
-        phone: String::new(),
-    };
-    let rows = vec![
-        row(0, "101", PartKind::Flat, 8950),
-        row(1, "102", PartKind::Flat, 9025),
-        row(2, "S-1", PartKind::Shop, 7200),
-        row(3, "P-01", PartKind::Parking, 1200),
-    ];
+    let mut rows = Rows::new("平利县", "城关镇", "三里垭社区");
+    for (i, (number, kind, area)) in [
+        ("101", PartKind::Flat, 8950),
+        ("102", PartKind::Flat, 9025),
+        ("S-1", PartKind::Shop, 7200),
+        ("P-01", PartKind::Parking, 1200),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let (key, name) = (format!("o-{i}"), format!("业主{i}"));
+        rows.part("金元尚城A区", "1", number, kind, area, (&key, &name, ""));
+    }
+    let rows = rows.rows();
     gongzhi_store::import::import_roster(&f.db, "t", rows, false, std::sync::Arc::new(|_| {}))
         .await
         .unwrap();

@@ -3,17 +3,15 @@
 
 use gongzhi_domain::book_entries::{BudgetLine, Entry, RecordBody};
 use gongzhi_domain::ledger::{AccountCode, TransferKind};
-use gongzhi_domain::money::Area;
-use gongzhi_domain::place::{AreaBasis, OwnerKind, PartKind};
+use gongzhi_domain::place::PartKind;
 use gongzhi_domain::policy::Role;
-use gongzhi_domain::roster::RosterRow;
 use gongzhi_domain::vote::Choice;
 use gongzhi_store::fund::{self, Idem, NewDisbursement, NewTransfer};
 use gongzhi_store::register::{self, Place};
 use gongzhi_store::spending;
 use gongzhi_store::{budget, db, Db, StoreError};
 use gongzhi_testkit::both;
-use gongzhi_testkit::{fresh, Kind};
+use gongzhi_testkit::{fresh, Kind, Rows};
 use gongzhi_testkit::{spending_vote, vote};
 
 fn idem(k: &str) -> Idem {
@@ -22,34 +20,21 @@ fn idem(k: &str) -> Idem {
 
 /// Two compounds from a roster: 金元尚城A区 (4 parts) and 御景华庭 (1 part).
 async fn compounds(db: &Db) -> (Place, Place) {
-    let row = |i: usize, compound: &str, number: &str, kind: PartKind, area: i64| RosterRow {
-        row: i + 2,
-        district: "平利县".into(),
-        street: "城关镇".into(),
-        community: "三里垭社区".into(),
-        compound: compound.into(),
-        building: "1".into(),
-        unit: if kind == PartKind::Flat {
-            "1".into()
-        } else {
-            String::new()
-        },
-        number: number.into(),
-        kind,
-        area: Area(area),
-        area_basis: AreaBasis::Registered,
-        owner_key: format!("o-{i}"),
-        owner_name: format!("业主{i}"),
-        owner_kind: OwnerKind::Person,
-        phone: String::new(),
-    };
-    let rows = vec![
-        row(0, "金元尚城A区", "101", PartKind::Flat, 8950),
-        row(1, "金元尚城A区", "102", PartKind::Flat, 9025),
-        row(2, "金元尚城A区", "S-1", PartKind::Shop, 7200),
-        row(3, "金元尚城A区", "P-01", PartKind::Parking, 1200),
-        row(4, "御景华庭", "201", PartKind::Flat, 10000),
-    ];
+    let mut rows = Rows::new("平利县", "城关镇", "三里垭社区");
+    for (i, (compound, number, kind, area)) in [
+        ("金元尚城A区", "101", PartKind::Flat, 8950),
+        ("金元尚城A区", "102", PartKind::Flat, 9025),
+        ("金元尚城A区", "S-1", PartKind::Shop, 7200),
+        ("金元尚城A区", "P-01", PartKind::Parking, 1200),
+        ("御景华庭", "201", PartKind::Flat, 10000),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let (key, name) = (format!("o-{i}"), format!("业主{i}"));
+        rows.part(compound, "1", number, kind, area, (&key, &name, ""));
+    }
+    let rows = rows.rows();
     gongzhi_store::import::import_roster(db, "t", rows, false, std::sync::Arc::new(|_| {}))
         .await
         .unwrap();
