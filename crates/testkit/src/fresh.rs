@@ -74,3 +74,14 @@ pub async fn fresh(kind: Kind) -> Fresh {
         .unwrap_or_else(|e| panic!("connect {url}: {e}"));
     Fresh { db, url, dir }
 }
+
+/// The first column of the one row `sql` answers, as an integer (a count).
+pub async fn scalar(db: &Db, sql: &str) -> i64 {
+    use sqlx::Row;
+    sqlx::query(sql)
+        .fetch_one(db.reader())
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .try_get::<i64, _>(0)
+        .unwrap()
+}

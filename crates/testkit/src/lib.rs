@@ -17,7 +17,7 @@ pub mod http;
 pub mod votes;
 pub mod world;
 
-pub use fresh::{fresh, fresh_url, Fresh, Kind};
+pub use fresh::{fresh, fresh_url, scalar, Fresh, Kind};
 pub use votes::{spending_vote, vote};
 pub use world::{
     add_user, compound_by_hand, pw_hash, serve, two_compounds, world, At, Grid, Parts, Rows, User,

@@ -20,7 +20,7 @@ use crate::{demo, demo_cases};
 use gongzhi_domain::policy::Role;
 use gongzhi_store::{auth, db, register, Db};
 use gongzhi_testkit::both;
-use gongzhi_testkit::{fresh, Fresh, Kind};
+use gongzhi_testkit::{fresh, scalar, Fresh, Kind};
 use reqwest::StatusCode;
 use serde_json::Value;
 use sqlx::Row;
@@ -36,15 +36,6 @@ async fn demo_world(kind: Kind) -> Fresh {
     demo::load(&f.db).await.expect("demo loads");
     demo_cases::load(&f.db).await.expect("demo cases load");
     f
-}
-
-async fn scalar(db: &Db, sql: &str) -> i64 {
-    sqlx::query(sql)
-        .fetch_one(db.reader())
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        .try_get::<i64, _>(0)
-        .unwrap()
 }
 
 /// Every table of the database (migrations' bookkeeping included).

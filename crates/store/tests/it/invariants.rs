@@ -12,7 +12,7 @@ use gongzhi_store::{db, import, register, Db};
 use gongzhi_testkit::both;
 use gongzhi_testkit::cases::accepted_case;
 use gongzhi_testkit::Rows;
-use gongzhi_testkit::{fresh, Kind};
+use gongzhi_testkit::{fresh, scalar, Kind};
 use sqlx::Row;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -59,15 +59,6 @@ impl Sender for Counting {
             .or_default() += 1;
         Ok("counted".into())
     }
-}
-
-async fn scalar(db: &Db, sql: &str) -> i64 {
-    sqlx::query(sql)
-        .fetch_one(db.reader())
-        .await
-        .unwrap()
-        .try_get::<i64, _>(0)
-        .unwrap()
 }
 
 /// Two dispatchers, started together over the same pending deliveries,

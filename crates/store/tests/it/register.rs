@@ -5,7 +5,7 @@ use gongzhi_domain::place::{AreaBasis, OwnerKind, PartKind, PlaceKind};
 use gongzhi_domain::roster::RosterRow;
 use gongzhi_store::{audit, import, register, Db, StoreError};
 use gongzhi_testkit::both;
-use gongzhi_testkit::{fresh, Kind};
+use gongzhi_testkit::{fresh, scalar as count, Kind};
 use std::sync::Arc;
 
 fn row(
@@ -54,16 +54,6 @@ async fn import(db: &Db, rows: Vec<RosterRow>) -> import::ImportReport {
     import::import_roster(db, "test", rows, false, Arc::new(|_| {}))
         .await
         .expect("import")
-}
-
-async fn count(db: &Db, sql: &str) -> i64 {
-    use sqlx::Row;
-    sqlx::query(sql)
-        .fetch_one(db.reader())
-        .await
-        .unwrap()
-        .try_get::<i64, _>(0)
-        .unwrap()
 }
 
 async fn import_is_idempotent(kind: Kind) {
