@@ -2,36 +2,17 @@
 //! timelines, and every compound has statistics that mean something.
 
 use gongzhi_store::cases::{self, ListFilter};
-use gongzhi_store::{auth, db, register, Db};
+use gongzhi_store::{auth, db, register};
 
 #[tokio::test]
 async fn demo_has_the_reports_cases() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_gongzhi"))
-        .args(["demo", "--load-only", "--data-dir"])
-        .arg(dir.path())
-        .env("GONGZHI_LOG", "warn")
-        .env_remove("GONGZHI_DATABASE_URL")
-        .output()
-        .await
-        .expect("run gongzhi demo");
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = crate::cli::demo_ok(dir.path()).await;
     assert!(
         stdout.contains("Cases: ") && stdout.contains("barking dog"),
         "{stdout}"
     );
-    let db = Db::connect(&format!(
-        "sqlite://{}",
-        dir.path().join("gongzhi.db").display()
-    ))
-    .await
-    .unwrap();
+    let db = crate::cli::demo_db(dir.path()).await;
 
     // The wall at 精城名典: the owner's own case, resolved two hours after the branch called the steward, rated 5.
     let owner = auth::user_id_by_name(&db, "owner").await.unwrap();

@@ -39,16 +39,7 @@ const LOGINS: [&str; 8] = [
 ];
 
 async fn demo(dir: &Path) -> Output {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_gongzhi"))
-        .arg("demo")
-        .arg("--load-only")
-        .arg("--data-dir")
-        .arg(dir)
-        .env("GONGZHI_LOG", "warn")
-        .env_remove("GONGZHI_DATABASE_URL")
-        .output()
-        .await
-        .expect("run the gongzhi binary")
+    crate::cli::demo(dir).await
 }
 
 async fn compound(db: &Db, code: &str) -> Place {

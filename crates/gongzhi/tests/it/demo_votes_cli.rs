@@ -6,56 +6,23 @@
 use gongzhi_store::matters;
 use gongzhi_store::register;
 use gongzhi_store::votes;
-use gongzhi_store::Db;
 use gongzhi_store::{deliberation, meetings};
 use serde_json::Value;
 
 async fn audit(file: &std::path::Path) -> Value {
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_gongzhi"))
-        .args(["audit", "vote"])
-        .arg(file)
-        .arg("--json")
-        .output()
-        .await
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    crate::cli::audit_vote_ok(file).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_votes_are_published_and_audit_to_the_same_result() {
     let dir = tempfile::tempdir().unwrap();
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_gongzhi"))
-        .args(["demo", "--load-only", "--data-dir"])
-        .arg(dir.path())
-        .env("GONGZHI_LOG", "warn")
-        .env_remove("GONGZHI_DATABASE_URL")
-        .output()
-        .await
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = crate::cli::demo_ok(dir.path()).await;
     assert!(
         stdout.contains("千山美林 6栋 elevator") && stdout.contains("宏康浩宇 eight sights"),
         "{stdout}"
     );
 
-    let db = Db::connect(&format!(
-        "sqlite://{}",
-        dir.path().join("gongzhi.db").display()
-    ))
-    .await
-    .unwrap();
+    let db = crate::cli::demo_db(dir.path()).await;
     let check = |code: &'static str| {
         let db = db.clone();
         async move {

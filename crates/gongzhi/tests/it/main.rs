@@ -23,6 +23,7 @@ mod demo_votes;
 mod audit_vote_cli;
 mod auth_cli;
 mod books_cli;
+mod cli;
 mod deliberation;
 mod demo_cases_cli;
 mod demo_cli;

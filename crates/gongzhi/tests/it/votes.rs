@@ -591,20 +591,7 @@ async fn full_vote(kind: Kind) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("record.json");
     std::fs::write(&file, &text).unwrap();
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_gongzhi"))
-        .args(["audit", "vote"])
-        .arg(&file)
-        .arg("--json")
-        .output()
-        .await
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let audited: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let audited = crate::cli::audit_vote_ok(&file).await;
     for k in [
         "total_area",
         "voted_area",
@@ -621,13 +608,7 @@ async fn full_vote(kind: Kind) {
     // A tampered record is re-counted differently: the audit is not a rubber stamp.
     let tampered = text.replacen("\"choice\":\"yes\"", "\"choice\":\"no\"", 2);
     std::fs::write(&file, &tampered).unwrap();
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_gongzhi"))
-        .args(["audit", "vote"])
-        .arg(&file)
-        .arg("--json")
-        .output()
-        .await
-        .unwrap();
+    let out = crate::cli::audit_vote(&file).await;
     let audited: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(audited["yes_headcount"], 4);
     assert_eq!(audited["passed"], false);
