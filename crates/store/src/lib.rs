@@ -26,7 +26,6 @@ pub mod procedures;
 pub mod register;
 pub mod spending;
 pub mod stewardship;
-pub mod testing;
 pub mod tlog;
 pub mod votes;
 
