@@ -151,6 +151,11 @@ pub struct Record {
     pub body: RecordBody,
 }
 
+/// The origin line of a compound's log checkpoints.
+pub fn origin(code: &str) -> String {
+    format!("gongzhi/books/{code}")
+}
+
 /// The canonical leaf bytes of a record.
 pub fn record_leaf_bytes(origin: &str, r: &Record) -> Vec<u8> {
     #[derive(Serialize)]

@@ -30,6 +30,9 @@ use crate::policy::Role;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// Longest memo, purpose, payee.
+pub const MAX_TEXT: usize = 500;
+
 /// The largest single transfer: 10 billion yuan. Keeps every sum in `i64`.
 pub const MAX_AMOUNT: i64 = 1_000_000_000_000;
 
@@ -64,6 +67,29 @@ str_enum!(
         GatewayClearing = "gateway_clearing",
     }
 );
+
+str_enum!(
+    /// Where a disbursement stands: requested → pending (first approval
+    /// reserves the funds) → posted (second approval); or voided, or expired
+    /// (its reservation timed out).
+    DisbursementState {
+        Requested = "requested",
+        Pending = "pending",
+        Posted = "posted",
+        Voided = "voided",
+        Expired = "expired",
+    }
+);
+
+impl DisbursementState {
+    /// Still waiting for an approval or a void.
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            DisbursementState::Requested | DisbursementState::Pending
+        )
+    }
+}
 
 /// Which side an account's balance normally sits on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

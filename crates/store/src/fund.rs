@@ -17,23 +17,20 @@ use crate::register::Place;
 use gongzhi_domain::book_entries::{record_leaf_bytes, Entry as LogEntry, Record, RecordBody};
 use gongzhi_domain::flows;
 use gongzhi_domain::ledger::{
-    AccountCode, ApprovalPolicy, Balance, Ledger, PendingState, Transfer, TransferKind,
+    AccountCode, ApprovalPolicy, Balance, DisbursementState, Ledger, PendingState, Transfer,
+    TransferKind,
 };
 use gongzhi_domain::merkle;
 use gongzhi_domain::policy::Role;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sqlx::any::AnyRow;
 
 /// How long a first approval's reservation lasts unless set per compound.
 pub const DEFAULT_PENDING_TIMEOUT_MS: i64 = 7 * 24 * 3600 * 1000;
-/// Longest memo, purpose, payee.
-pub const MAX_TEXT: usize = 500;
+pub use gongzhi_domain::ledger::MAX_TEXT;
 
-/// The origin line of a compound's log checkpoints.
-pub fn origin(code: &str) -> String {
-    format!("gongzhi/books/{code}")
-}
+pub use gongzhi_domain::book_entries::origin;
 
 /// The per-compound settings row, as locked by a writer.
 #[derive(Debug, Clone, Serialize)]
@@ -433,31 +430,6 @@ pub async fn append_record(
     Ok(record)
 }
 
-/// The compound a scope belongs to: the compound on its path (the place
-/// itself or an ancestor), or None for a scope above any compound.
-pub async fn compound_of_scope(tx: &mut Tx, scope_path: &str) -> Result<Option<Place>, StoreError> {
-    for id in crate::register::path_ids(scope_path) {
-        let r =
-            sqlx::query("SELECT id, kind, name, parent_id, code, path FROM places WHERE id = $1")
-                .bind(&id)
-                .fetch_optional(&mut **tx)
-                .await?;
-        if let Some(r) = r {
-            if db::s(&r, "kind")? == "compound" {
-                return Ok(Some(Place {
-                    id: db::s(&r, "id")?,
-                    kind: db::s(&r, "kind")?,
-                    name: db::s(&r, "name")?,
-                    parent_id: db::os(&r, "parent_id")?,
-                    code: db::os(&r, "code")?,
-                    path: db::s(&r, "path")?,
-                }));
-            }
-        }
-    }
-    Ok(None)
-}
-
 /// Appends a matter's step to its compound's log, in the caller's
 /// transaction (called by `matters::record_step`). A matter whose scope is
 /// a compound or lies inside one (a building, a unit) goes to that
@@ -469,9 +441,9 @@ pub async fn log_matter_step(
     tx: &mut Tx,
     scope_path: &str,
     matter_id: &str,
-    step: &crate::matters::StepDone,
+    step: &gongzhi_domain::procedure::StepDone,
 ) -> Result<Option<Record>, StoreError> {
-    let Some(compound) = compound_of_scope(tx, scope_path).await? else {
+    let Some(compound) = crate::scope::compound_of_scope(tx, scope_path).await? else {
         return Ok(None);
     };
     let r = sqlx::query("SELECT title, procedure_json FROM matters WHERE id = $1")
@@ -575,12 +547,12 @@ pub(crate) fn approval_error(e: gongzhi_domain::ledger::ApprovalError) -> StoreE
 
 /// Idempotency: the stored response for `key`, if this request was already
 /// done. The same key with a different request is a conflict.
-pub async fn idem_lookup(
+pub async fn idem_lookup<T: serde::de::DeserializeOwned>(
     tx: &mut Tx,
     compound_id: &str,
     key: &str,
     request_hash: &str,
-) -> Result<Option<Value>, StoreError> {
+) -> Result<Option<T>, StoreError> {
     let r = sqlx::query("SELECT request_hash, response_json FROM fund_idempotency WHERE compound_id = $1 AND idem_key = $2")
         .bind(compound_id)
         .bind(key)
@@ -598,18 +570,20 @@ pub async fn idem_lookup(
     }
 }
 
-pub async fn idem_store(
+pub async fn idem_store<T: Serialize>(
     tx: &mut Tx,
     compound_id: &str,
     key: &str,
     request_hash: &str,
-    response: &Value,
+    response: &T,
 ) -> Result<(), StoreError> {
+    let response = serde_json::to_string(response)
+        .map_err(|e| StoreError::Config(format!("response not serialisable: {e}")))?;
     sqlx::query("INSERT INTO fund_idempotency (compound_id, idem_key, request_hash, response_json, created_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(compound_id)
         .bind(key)
         .bind(request_hash)
-        .bind(response.to_string())
+        .bind(response)
         .bind(db::now_ms())
         .execute(&mut **tx)
         .await?;
@@ -639,12 +613,71 @@ impl Idem {
     }
 }
 
-/// What a money-moving call returns: the JSON result and whether it was
-/// replayed from an earlier call with the same key.
+/// What a money-moving call returns: its typed result and whether it was
+/// replayed from an earlier call with the same key (the stored result,
+/// read back into the same type).
 #[derive(Debug, Clone)]
-pub struct Outcome {
-    pub value: Value,
+pub struct Outcome<T> {
+    pub value: T,
     pub replayed: bool,
+}
+
+impl<T> Outcome<T> {
+    pub fn new(value: T) -> Outcome<T> {
+        Outcome {
+            value,
+            replayed: false,
+        }
+    }
+    pub fn replay(value: T) -> Outcome<T> {
+        Outcome {
+            value,
+            replayed: true,
+        }
+    }
+}
+
+/// A transfer recorded directly, and the log's size after it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Recorded {
+    pub transfer: Transfer,
+    pub log_size: i64,
+}
+
+/// A disbursement just requested.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Requested {
+    pub disbursement: Disbursement,
+}
+
+/// A disbursement after an approval or a void: its transfer (the
+/// reservation, the posting, or the release of a reservation; a requested
+/// disbursement voided has none) and the log's size.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Moved {
+    pub disbursement: Disbursement,
+    pub transfer: Option<Transfer>,
+    pub log_size: i64,
+}
+
+/// What an approval did: moved the disbursement on, or found its
+/// reservation expired (the expiry is kept; the approval is not).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Approved {
+    Expired {
+        disbursement: Box<Disbursement>,
+        /// Always true.
+        expired: bool,
+    },
+    Moved(Box<Moved>),
+}
+
+impl Approved {
+    /// The reservation had expired: nothing was approved.
+    pub fn is_expired(&self) -> bool {
+        matches!(self, Approved::Expired { .. })
+    }
 }
 
 /// Records one posted transfer (income, fees, interest, corrections…).
@@ -653,7 +686,7 @@ pub async fn record_transfer(
     compound: &Place,
     idem: Idem,
     t: NewTransfer,
-) -> Result<Outcome, StoreError> {
+) -> Result<Outcome<Recorded>, StoreError> {
     if t.kind != TransferKind::Posted {
         return Err(StoreError::invalid(
             "kind",
@@ -671,21 +704,18 @@ pub async fn record_transfer(
         Box::pin(async move {
             let mut books = lock(tx, &compound.id).await?;
             if let Some(v) = idem_lookup(tx, &compound.id, &idem.key, &idem.request_hash).await? {
-                return Ok(Outcome {
-                    value: v,
-                    replayed: true,
-                });
+                return Ok(Outcome::replay(v));
             }
             if let flows::Direct::Reversal { of } = &direct {
                 check_reversal_in(tx, &compound.id, of, &t).await?;
             }
             let tr = append(tx, &compound, &mut books, t).await?;
-            let value = json!({ "transfer": tr, "log_size": books.log_size });
+            let value = Recorded {
+                transfer: tr,
+                log_size: books.log_size,
+            };
             idem_store(tx, &compound.id, &idem.key, &idem.request_hash, &value).await?;
-            Ok(Outcome {
-                value,
-                replayed: false,
-            })
+            Ok(Outcome::new(value))
         })
     })
     .await
@@ -729,7 +759,7 @@ async fn check_reversal_in(
 // Disbursements
 // ---------------------------------------------------------------------------
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Disbursement {
     pub id: String,
     pub purpose: String,
@@ -742,7 +772,7 @@ pub struct Disbursement {
     pub vote_id: Option<String>,
     /// requested → pending (first approval) → posted (second approval);
     /// or voided / expired.
-    pub state: String,
+    pub state: DisbursementState,
     pub requested_by: String,
     pub pending_transfer_id: Option<String>,
     pub first_by: Option<String>,
@@ -772,7 +802,11 @@ fn disb_from(r: &AnyRow) -> Result<Disbursement, StoreError> {
         documents: serde_json::from_str(&db::s(r, "documents_json")?).unwrap_or_default(),
         link: db::os(r, "link")?,
         vote_id: db::os(r, "vote_id")?,
-        state: db::s(r, "state")?,
+        state: {
+            let v = db::s(r, "state")?;
+            DisbursementState::parse(&v)
+                .ok_or_else(|| StoreError::Config(format!("unknown disbursement state '{v}'")))?
+        },
         requested_by: db::s(r, "requested_by")?,
         pending_transfer_id: db::os(r, "pending_transfer_id")?,
         first_by: db::os(r, "first_by")?,
@@ -804,8 +838,24 @@ pub async fn request_disbursement(
     compound: &Place,
     idem: Idem,
     d: NewDisbursement,
-) -> Result<Outcome, StoreError> {
+) -> Result<Outcome<Requested>, StoreError> {
     request_inner(db, user, compound, idem, d, None).await
+}
+
+/// Requests a disbursement, or an emergency use when `emergency` names one
+/// (blank is none): where the API decides between the two, checked once.
+pub async fn request_declared(
+    db: &Db,
+    user: &str,
+    compound: &Place,
+    idem: Idem,
+    d: NewDisbursement,
+    emergency: Option<&str>,
+) -> Result<Outcome<Requested>, StoreError> {
+    match emergency.map(str::trim).filter(|e| !e.is_empty()) {
+        Some(e) => request_emergency(db, user, compound, idem, d, e).await,
+        None => request_disbursement(db, user, compound, idem, d).await,
+    }
 }
 
 /// What may be declared as an emergency (Civil Code art. 281: emergency
@@ -830,7 +880,7 @@ pub async fn request_emergency(
     idem: Idem,
     d: NewDisbursement,
     emergency: &str,
-) -> Result<Outcome, StoreError> {
+) -> Result<Outcome<Requested>, StoreError> {
     if !EMERGENCIES.contains(&emergency) {
         return Err(StoreError::invalid(
             "emergency",
@@ -856,7 +906,7 @@ async fn request_inner(
     idem: Idem,
     d: NewDisbursement,
     emergency: Option<String>,
-) -> Result<Outcome, StoreError> {
+) -> Result<Outcome<Requested>, StoreError> {
     for (field, v) in [("purpose", &d.purpose), ("payee", &d.payee)] {
         if v.trim().is_empty() {
             return Err(StoreError::invalid(field, "is required"));
@@ -928,7 +978,7 @@ async fn request_inner(
         Box::pin(async move {
             let mut books = lock(tx, &compound.id).await?;
             if let Some(v) = idem_lookup(tx, &compound.id, &idem.key, &idem.request_hash).await? {
-                return Ok(Outcome { value: v, replayed: true });
+                return Ok(Outcome::replay(v));
             }
             if from_fund && emergency.is_none() {
                 let vote = d.vote_id.as_deref().unwrap_or_default();
@@ -977,9 +1027,9 @@ async fn request_inner(
                 }).await?;
             }
             audit::record(tx, Entry { actor: format!("user:{user}"), action: "fund.disbursement.request".into(), entity: "fund_disbursement".into(), entity_id: id, scope_path: compound.path.clone(), before: None, after: Some(json!(disb)) }).await?;
-            let value = json!({ "disbursement": disb });
+            let value = Requested { disbursement: disb };
             idem_store(tx, &compound.id, &idem.key, &idem.request_hash, &value).await?;
-            Ok(Outcome { value, replayed: false })
+            Ok(Outcome::new(value))
         })
     })
     .await
@@ -1016,7 +1066,7 @@ async fn set_state(tx: &mut Tx, d: &Disbursement) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE fund_disbursements SET state = $1, pending_transfer_id = $2, first_by = $3, first_role = $4, second_by = $5, second_role = $6, final_transfer_id = $7, updated_at = $8 WHERE id = $9",
     )
-    .bind(&d.state)
+    .bind(d.state.as_str())
     .bind(d.pending_transfer_id.clone())
     .bind(d.first_by.clone())
     .bind(d.first_role.clone())
@@ -1083,7 +1133,7 @@ async fn expire_if_due(
     d: &mut Disbursement,
     now: i64,
 ) -> Result<bool, StoreError> {
-    if d.state != "pending" {
+    if d.state != DisbursementState::Pending {
         return Ok(false);
     }
     let pid = d.pending_transfer_id.clone().unwrap_or_default();
@@ -1115,7 +1165,7 @@ async fn expire_if_due(
         },
     )
     .await?;
-    d.state = "expired".into();
+    d.state = DisbursementState::Expired;
     d.final_transfer_id = Some(t.id);
     d.updated_at = now;
     set_state(tx, d).await?;
@@ -1133,7 +1183,7 @@ pub async fn approve(
     compound: &Place,
     id: &str,
     idem: Idem,
-) -> Result<Outcome, StoreError> {
+) -> Result<Outcome<Approved>, StoreError> {
     let (user, held, compound, id) = (
         user.to_string(),
         held.to_vec(),
@@ -1151,38 +1201,34 @@ pub async fn approve(
         Box::pin(async move {
             let mut books = lock(tx, &compound.id).await?;
             if let Some(v) = idem_lookup(tx, &compound.id, &idem.key, &idem.request_hash).await? {
-                return Ok(Outcome {
-                    value: v,
-                    replayed: true,
-                });
+                return Ok(Outcome::replay(v));
             }
             let mut d = get_disbursement_in(tx, &compound.id, &id).await?;
             let before = d.clone();
             let now = db::now_ms();
             let policy = books.policy_for(d.emergency.is_some());
-            let transfer = match d.state.as_str() {
-                "requested" => {
+            let transfer = match d.state {
+                DisbursementState::Requested => {
                     let role = policy.first(&held).map_err(approval_error)?;
                     let mut nt =
                         resolve(&d, TransferKind::Pending, &user, role.as_str(), &d.purpose);
                     nt.pending_id = None;
                     nt.timeout_at = Some(now + books.pending_timeout_ms);
                     let t = append(tx, &compound, &mut books, nt).await?;
-                    d.state = "pending".into();
+                    d.state = DisbursementState::Pending;
                     d.pending_transfer_id = Some(t.id.clone());
                     d.first_by = Some(user.clone());
                     d.first_role = Some(role.as_str().into());
                     t
                 }
-                "pending" => {
+                DisbursementState::Pending => {
                     if expire_if_due(tx, &compound, &mut books, &mut d, now).await? {
                         // Keep the expiry even though this approval fails: commit
                         // it by returning the outcome as an error-free value.
-                        let value = json!({ "disbursement": d, "expired": true });
-                        return Ok(Outcome {
-                            value,
-                            replayed: false,
-                        });
+                        return Ok(Outcome::new(Approved::Expired {
+                            disbursement: Box::new(d),
+                            expired: true,
+                        }));
                     }
                     let first_role =
                         d.first_role
@@ -1214,7 +1260,7 @@ pub async fn approve(
                         ),
                     )
                     .await?;
-                    d.state = "posted".into();
+                    d.state = DisbursementState::Posted;
                     d.second_by = Some(user.clone());
                     d.second_role = Some(role.as_str().into());
                     d.final_transfer_id = Some(t.id.clone());
@@ -1228,7 +1274,7 @@ pub async fn approve(
             };
             d.updated_at = now;
             set_state(tx, &d).await?;
-            let (step, role) = if d.state == "posted" {
+            let (step, role) = if d.state == DisbursementState::Posted {
                 (2, d.second_role.clone())
             } else {
                 (1, d.first_role.clone())
@@ -1261,13 +1307,13 @@ pub async fn approve(
                 },
             )
             .await?;
-            let value =
-                json!({ "disbursement": d, "transfer": transfer, "log_size": books.log_size });
+            let value = Moved {
+                disbursement: d,
+                transfer: transfer.into(),
+                log_size: books.log_size,
+            };
             idem_store(tx, &compound.id, &idem.key, &idem.request_hash, &value).await?;
-            Ok(Outcome {
-                value,
-                replayed: false,
-            })
+            Ok(Outcome::new(Approved::Moved(Box::new(value))))
         })
     })
     .await
@@ -1283,7 +1329,7 @@ pub async fn void(
     id: &str,
     reason: &str,
     idem: Idem,
-) -> Result<Outcome, StoreError> {
+) -> Result<Outcome<Moved>, StoreError> {
     if reason.trim().is_empty() || reason.chars().count() > MAX_TEXT {
         return Err(StoreError::invalid(
             "reason",
@@ -1309,18 +1355,15 @@ pub async fn void(
         Box::pin(async move {
             let mut books = lock(tx, &compound.id).await?;
             if let Some(v) = idem_lookup(tx, &compound.id, &idem.key, &idem.request_hash).await? {
-                return Ok(Outcome {
-                    value: v,
-                    replayed: true,
-                });
+                return Ok(Outcome::replay(v));
             }
             let mut d = get_disbursement_in(tx, &compound.id, &id).await?;
             let before = d.clone();
             let now = db::now_ms();
             let mut transfer = None;
-            match d.state.as_str() {
-                "requested" => {}
-                "pending" => {
+            match d.state {
+                DisbursementState::Requested => {}
+                DisbursementState::Pending => {
                     let t = append(
                         tx,
                         &compound,
@@ -1337,7 +1380,7 @@ pub async fn void(
                     )))
                 }
             }
-            d.state = "voided".into();
+            d.state = DisbursementState::Voided;
             d.updated_at = now;
             set_state(tx, &d).await?;
             append_record(
@@ -1366,13 +1409,13 @@ pub async fn void(
                 },
             )
             .await?;
-            let value =
-                json!({ "disbursement": d, "transfer": transfer, "log_size": books.log_size });
+            let value = Moved {
+                disbursement: d,
+                transfer,
+                log_size: books.log_size,
+            };
             idem_store(tx, &compound.id, &idem.key, &idem.request_hash, &value).await?;
-            Ok(Outcome {
-                value,
-                replayed: false,
-            })
+            Ok(Outcome::new(value))
         })
     })
     .await

@@ -23,6 +23,7 @@ pub mod open311;
 pub mod payments;
 pub mod procedures;
 pub mod register;
+pub(crate) mod scope;
 pub mod spending;
 pub mod stewardship;
 pub mod testing;

@@ -68,8 +68,8 @@ async fn world(db: &Db) -> (register::Place, String, String) {
                     raised_by: format!("user:{u}"),
                 };
                 let cal = Calendar::china_2026();
-                let id = cases::raise(tx, &nc, &cal, db::now_ms()).await?;
-                cases::act(
+                let id = cases::raise_in(tx, &nc, &cal, db::now_ms()).await?;
+                cases::act_in(
                     tx,
                     &id,
                     "user:staff",
@@ -290,7 +290,7 @@ async fn common_area_cases_route_to_one_micro_grid(kind: Kind) {
                             consent_publish: false,
                             raised_by: "user:grid".into(),
                         };
-                        cases::raise(tx, &nc, &Calendar::china_2026(), db::now_ms()).await
+                        cases::raise_in(tx, &nc, &Calendar::china_2026(), db::now_ms()).await
                     })
                 })
                 .await

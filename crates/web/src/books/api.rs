@@ -10,7 +10,7 @@
 //! `Idempotency-Key` header: the same key with the same body answers the
 //! first result again; with a different body, 409.
 
-use crate::access::check_place;
+use crate::access::{acting_role, check_place};
 use crate::problem::{ApiError, ApiJson};
 use crate::session::CurrentUser;
 use crate::AppState;
@@ -290,7 +290,7 @@ fn idem(headers: &HeaderMap, what: &str, body: &impl Serialize) -> Result<Idem, 
     Ok(Idem::new(key, hash)?)
 }
 
-fn answer(o: Outcome) -> Response {
+fn answer<T: Serialize>(o: Outcome<T>) -> Response {
     let status = if o.replayed {
         StatusCode::OK
     } else {
@@ -324,27 +324,6 @@ fn amount(v: &str) -> Result<i64, ApiError> {
         return Err(ApiError::field("amount", "must be greater than zero"));
     }
     Ok(f.0)
-}
-
-/// The role the caller acts in for a transfer they record: the first of
-/// their roles over the compound that allows it.
-fn acting_role(user: &CurrentUser, c: &Place, action: Action) -> String {
-    let path = c.path_ids();
-    policy::roles_over(&user.actor, &path)
-        .into_iter()
-        .find(|r| {
-            let a = policy::Actor {
-                user_id: user.user_id.clone(),
-                grants: vec![policy::Grant {
-                    role: *r,
-                    scope: vec![],
-                    grid: None,
-                }],
-            };
-            policy::authorize(&a, action, policy::Target { path: &path }).is_ok()
-        })
-        .map(|r| r.as_str().to_string())
-        .unwrap_or_else(|| "admin".into())
 }
 
 #[derive(Deserialize, Serialize, ToSchema)]
@@ -446,15 +425,15 @@ async fn request_disbursement(
         link: body.link.clone().filter(|s| !s.trim().is_empty()),
         vote_id: body.vote_id.clone().filter(|s| !s.trim().is_empty()),
     };
-    let o = match body
-        .emergency
-        .as_deref()
-        .map(str::trim)
-        .filter(|e| !e.is_empty())
-    {
-        Some(e) => fund::request_emergency(&state.db, &user.user_id, &c, idem, d, e).await?,
-        None => fund::request_disbursement(&state.db, &user.user_id, &c, idem, d).await?,
-    };
+    let o = fund::request_declared(
+        &state.db,
+        &user.user_id,
+        &c,
+        idem,
+        d,
+        body.emergency.as_deref(),
+    )
+    .await?;
     Ok(answer(o))
 }
 
@@ -473,7 +452,7 @@ async fn approve_disbursement(
     let idem = idem(&headers, &format!("approve:{id}"), &())?;
     let held = policy::roles_over(&user.actor, &c.path_ids());
     let o = fund::approve(&state.db, &user.user_id, &held, &c, &id, idem).await?;
-    if o.value.get("expired").is_some() {
+    if o.value.is_expired() {
         return Err(ApiError::new(StatusCode::CONFLICT, "Conflict", format!("disbursement '{id}' expired before the second approval; its reservation was released")));
     }
     Ok(answer(o))
@@ -640,7 +619,7 @@ async fn collection(
     Path((code, period)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let c = compound(&state, &code).await?;
-    if !gongzhi_store::billing::valid_period(&period) {
+    if !gongzhi_domain::fund_calc::valid_period(&period) {
         return Err(ApiError::field("period", "must be YYYY-MM"));
     }
     Ok(Json(
@@ -782,20 +761,12 @@ async fn public_budget(
     Query(q): Query<YearQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let c = compound(&state, &code).await?;
-    let year = q.year.unwrap_or_else(current_year);
+    let year = q
+        .year
+        .unwrap_or_else(|| gongzhi_domain::fund_calc::year_of_ms(gongzhi_store::db::now_ms()));
     Ok(Json(
         json!({"budget": gongzhi_store::budget::report(&state.db, &c.id, year).await?}),
     ))
-}
-
-/// The calendar year now, in China time.
-pub fn current_year() -> i32 {
-    let now = gongzhi_store::db::now_ms();
-    let mut y = 2000;
-    while gongzhi_domain::fund_calc::year_bounds_ms(y + 1).0 <= now {
-        y += 1;
-    }
-    y
 }
 
 // ---------------------------------------------------------------------------
@@ -993,7 +964,7 @@ async fn sandbox_callback(
     let v =
         gongzhi_store::payments::confirm(&state.db, &gw, &body, sig, gongzhi_store::db::now_ms())
             .await?;
-    Ok(Json(v))
+    Ok(Json(json!(v)))
 }
 
 /// Sandbox only (demo and tests; absent from a default server): the payer

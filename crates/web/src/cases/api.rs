@@ -3,7 +3,8 @@
 //! (private per place and public anonymous per compound), routing rules.
 //! Authorisation only through [`crate::access`].
 
-use crate::access::{check, check_case, check_place, grids, sweep_grids};
+use super::gate::{calendar, load};
+use crate::access::{actor_may_case, check, check_place, grids, sweep_grids};
 use crate::problem::{ApiError, ApiJson};
 use crate::session::CurrentUser;
 use crate::AppState;
@@ -13,16 +14,15 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use gongzhi_domain::cases::{
-    self as rules, Calendar, Category, Channel, Command, Priority, Status, MAX_PHOTO_BYTES,
+    self as rules, Category, Channel, Command, Priority, Status, MAX_PHOTO_BYTES,
 };
 use gongzhi_domain::mediation::MediationCounts;
 use gongzhi_domain::place::OrgKind;
-use gongzhi_domain::policy::{self, Action, Actor, Target};
+use gongzhi_domain::policy::{Action, Actor};
 use gongzhi_store::cases::{self, CaseView, Extra, ListFilter, NewCase};
 use gongzhi_store::{auth, db, mediation, register};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use std::sync::OnceLock;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -45,12 +45,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_routes, set_route))
 }
 
-/// The working calendar (holidays as data).
-pub fn calendar() -> &'static Calendar {
-    static CAL: OnceLock<Calendar> = OnceLock::new();
-    CAL.get_or_init(Calendar::china_2026)
-}
-
 pub fn parse_category(field: &str, v: &str) -> Result<Category, ApiError> {
     Category::parse(v).ok_or_else(|| {
         ApiError::field(
@@ -58,60 +52,6 @@ pub fn parse_category(field: &str, v: &str) -> Result<Category, ApiError> {
             format!("unknown category '{v}' (expected {})", Category::choices()),
         )
     })
-}
-
-/// Who someone is to a case: its reporter, its handler (staff in scope), both or neither.
-pub struct Standing {
-    pub reporter: bool,
-    pub handler: bool,
-    pub escalator: bool,
-    /// May verify it (handlers, and building heads of its building).
-    pub verifier: bool,
-}
-
-impl Standing {
-    /// May the caller give this command (the state machine decides the rest)?
-    pub fn may(&self, cmd: &Command) -> bool {
-        match cmd {
-            Command::Escalate => self.escalator,
-            Command::Verify => self.verifier || self.reporter,
-            Command::Reopen => self.handler || self.reporter,
-            _ => self.handler,
-        }
-    }
-}
-
-/// Loads a case the caller may see: its reporter or staff over its place. Others get 404.
-pub async fn load(
-    state: &AppState,
-    user: &CurrentUser,
-    id: &str,
-) -> Result<(CaseView, Standing), ApiError> {
-    let c = cases::get(&state.db, id)
-        .await
-        .map_err(crate::problem::or_not_found(format!(
-            "case '{id}' not found"
-        )))?;
-    let place = register::get_place(&state.db, &c.place_id).await?;
-    let reporter = c.reporter_user_id.as_deref() == Some(user.user_id.as_str());
-    let may = |a: Action| check_case(user, &place, c.grid_id.as_deref(), a).is_ok();
-    let (handler, escalator, verifier) = (
-        may(Action::HandleCase),
-        may(Action::EscalateCase),
-        may(Action::VerifyCase),
-    );
-    if !reporter && !may(Action::ReadCases) {
-        return Err(ApiError::not_found(format!("case '{id}' not found")));
-    }
-    Ok((
-        c,
-        Standing {
-            reporter,
-            handler,
-            escalator,
-            verifier,
-        },
-    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -229,13 +169,7 @@ async fn raise(
         consent_publish: body.consent_publish,
         raised_by: user.audit_name(),
     };
-    let id = state
-        .db
-        .write(move |tx| {
-            let nc = nc.clone();
-            Box::pin(async move { cases::raise(tx, &nc, calendar(), db::now_ms()).await })
-        })
-        .await?;
+    let id = cases::raise(&state.db, &nc, calendar(), db::now_ms()).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!(cases::get(&state.db, &id).await?)),
@@ -308,14 +242,9 @@ async fn act(
         "reopen" => Command::Reopen,
         "escalate" => Command::Escalate,
         "comment" => {
-            let actor = user.audit_name();
             let note = note.clone().unwrap_or_default();
-            let id2 = id.clone();
-            state.db.write(move |tx| {
-                let (id, actor, note) = (id2.clone(), actor.clone(), note.clone());
-                Box::pin(async move { cases::comment(tx, &id, &actor, &note, db::now_ms()).await })
-            }).await?;
-            return Ok(Json(json!({"case": cases::get(&state.db, &id).await?})));
+            let c = cases::comment(&state.db, &id, &user.audit_name(), &note, db::now_ms()).await?;
+            return Ok(Json(json!({ "case": c })));
         }
         other => return Err(ApiError::field("action", format!("unknown action '{other}' (expected accept, reject, merge, assign, start, resolve, verify, close, reopen, escalate, comment)"))),
     };
@@ -343,16 +272,16 @@ async fn act(
         assignee_user_id: body.assignee_user_id.clone(),
         rating_comment: None,
     };
-    let actor = user.audit_name();
-    let c = state
-        .db
-        .write(move |tx| {
-            let (id, actor, cmd, extra) = (id.clone(), actor.clone(), cmd.clone(), extra.clone());
-            Box::pin(async move {
-                cases::act(tx, &id, &actor, &cmd, &extra, calendar(), db::now_ms()).await
-            })
-        })
-        .await?;
+    let c = cases::act(
+        &state.db,
+        &id,
+        &user.audit_name(),
+        &cmd,
+        &extra,
+        calendar(),
+        db::now_ms(),
+    )
+    .await?;
     Ok(Json(json!({"case": c})))
 }
 
@@ -373,14 +302,11 @@ async fn check_assignee(state: &AppState, c: &CaseView, assignee: &str) -> Resul
         user_id: assignee.to_string(),
         grants,
     };
-    let path = place.path_ids();
-    policy::authorize_case(
-        &actor,
-        Action::HandleCase,
-        Target { path: &path },
-        c.grid_id.as_deref(),
-    )
-    .map_err(|_| refuse())
+    if actor_may_case(&actor, &place, c.grid_id.as_deref(), Action::HandleCase) {
+        Ok(())
+    } else {
+        Err(refuse())
+    }
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -420,16 +346,16 @@ async fn rate(
         rating_comment: body.comment.clone(),
         ..Default::default()
     };
-    let actor = user.audit_name();
-    let c = state
-        .db
-        .write(move |tx| {
-            let (id, actor, cmd, extra) = (id.clone(), actor.clone(), cmd.clone(), extra.clone());
-            Box::pin(async move {
-                cases::act(tx, &id, &actor, &cmd, &extra, calendar(), db::now_ms()).await
-            })
-        })
-        .await?;
+    let c = cases::act(
+        &state.db,
+        &id,
+        &user.audit_name(),
+        &cmd,
+        &extra,
+        calendar(),
+        db::now_ms(),
+    )
+    .await?;
     Ok(Json(json!({"case": c})))
 }
 
@@ -462,15 +388,14 @@ async fn add_photo(
         return Err(e);
     }
     rules::check_photo(&bytes).map_err(|e| ApiError::field("photo", e))?;
-    let actor = user.audit_name();
-    let bytes = bytes.to_vec();
-    let p = state
-        .db
-        .write(move |tx| {
-            let (id, actor, bytes) = (id.clone(), actor.clone(), bytes.clone());
-            Box::pin(async move { cases::add_photo(tx, &id, &actor, bytes, db::now_ms()).await })
-        })
-        .await?;
+    let p = cases::add_photo(
+        &state.db,
+        &id,
+        &user.audit_name(),
+        bytes.to_vec(),
+        db::now_ms(),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(json!(p))))
 }
 
@@ -728,14 +653,7 @@ async fn set_route(
             ),
         )
     })?;
-    let actor = user.audit_name();
-    state
-        .db
-        .write(move |tx| {
-            let (place, actor) = (place.clone(), actor.clone());
-            Box::pin(async move { cases::set_route(tx, &actor, &place, category, org).await })
-        })
-        .await?;
+    cases::set_route(&state.db, &user.audit_name(), &place, category, org).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({"category": category, "org_kind": org})),

@@ -1,9 +1,9 @@
 //! Mediations (调解) of dispute cases under `/api/v1/cases/{id}/mediation`:
 //! open (parties, mediators), sessions, the outcome, read. Staff over the
 //! case's place write; its reporter and staff read. Authorisation through
-//! [`crate::cases::api::load`] (→ [`crate::access`]).
+//! [`crate::cases::gate::load`] (→ [`crate::access`]).
 
-use crate::cases::api::load;
+use super::gate::load;
 use crate::problem::{ApiError, ApiJson};
 use crate::session::CurrentUser;
 use crate::AppState;
@@ -37,9 +37,11 @@ async fn staff_only(state: &AppState, user: &CurrentUser, id: &str) -> Result<()
 }
 
 async fn current(state: &AppState, id: &str) -> Result<Value, ApiError> {
-    let m = mediation::get(&state.db, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("case '{id}' has no mediation")))?;
+    let m = mediation::current(&state.db, id)
+        .await
+        .map_err(crate::problem::or_not_found(format!(
+            "case '{id}' has no mediation"
+        )))?;
     Ok(json!({ "mediation": m }))
 }
 
@@ -101,22 +103,16 @@ async fn open_mediation(
             })
         })
         .collect::<Result<Vec<_>, ApiError>>()?;
-    let (actor, mediators, id2) = (user.audit_name(), body.mediator_org_ids.clone(), id.clone());
-    state
-        .db
-        .write(move |tx| {
-            let (id, actor, parties, mediators) = (
-                id2.clone(),
-                actor.clone(),
-                parties.clone(),
-                mediators.clone(),
-            );
-            Box::pin(async move {
-                mediation::open(tx, &id, &actor, &parties, &mediators, db::now_ms()).await
-            })
-        })
-        .await?;
-    Ok((StatusCode::CREATED, Json(current(&state, &id).await?)))
+    let m = mediation::open(
+        &state.db,
+        &id,
+        &user.audit_name(),
+        &parties,
+        &body.mediator_org_ids,
+        db::now_ms(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(json!({ "mediation": m }))))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -152,15 +148,8 @@ async fn add_session(
         attendees: body.attendees.clone(),
         notes: body.notes.clone(),
     };
-    let (actor, id2) = (user.audit_name(), id.clone());
-    state
-        .db
-        .write(move |tx| {
-            let (id, actor, s) = (id2.clone(), actor.clone(), s.clone());
-            Box::pin(async move { mediation::add_session(tx, &id, &actor, &s, db::now_ms()).await })
-        })
-        .await?;
-    Ok((StatusCode::CREATED, Json(current(&state, &id).await?)))
+    let m = mediation::add_session(&state.db, &id, &user.audit_name(), &s, db::now_ms()).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "mediation": m }))))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -202,13 +191,6 @@ async fn conclude(
             ))
         }
     };
-    let (actor, id2) = (user.audit_name(), id.clone());
-    state
-        .db
-        .write(move |tx| {
-            let (id, actor, o) = (id2.clone(), actor.clone(), outcome.clone());
-            Box::pin(async move { mediation::conclude(tx, &id, &actor, &o, db::now_ms()).await })
-        })
-        .await?;
-    Ok((StatusCode::CREATED, Json(current(&state, &id).await?)))
+    let m = mediation::conclude(&state.db, &id, &user.audit_name(), &outcome, db::now_ms()).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "mediation": m }))))
 }

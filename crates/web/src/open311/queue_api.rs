@@ -49,14 +49,7 @@ async fn set_answer(
             format!("unknown answer '{}' (expected id, token)", body.answer),
         )
     })?;
-    let actor = user.audit_name();
-    state
-        .db
-        .write(move |tx| {
-            let (place, actor) = (place.clone(), actor.clone());
-            Box::pin(async move { open311::set_answer(tx, &actor, &place, answer).await })
-        })
-        .await?;
+    open311::set_answer(&state.db, &user.audit_name(), &place, answer).await?;
     Ok(Json(json!({ "answer": answer })))
 }
 
@@ -102,23 +95,14 @@ async fn accept(
     Path(token): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     may_decide(&state, &user, &token).await?;
-    let actor = user.audit_name();
-    let id = state
-        .db
-        .write(move |tx| {
-            let (token, actor) = (token.clone(), actor.clone());
-            Box::pin(async move {
-                open311::accept(
-                    tx,
-                    &token,
-                    &actor,
-                    crate::cases::api::calendar(),
-                    db::now_ms(),
-                )
-                .await
-            })
-        })
-        .await?;
+    let id = open311::accept(
+        &state.db,
+        &token,
+        &user.audit_name(),
+        crate::cases::gate::calendar(),
+        db::now_ms(),
+    )
+    .await?;
     Ok(Json(json!({ "service_request_id": id })))
 }
 
@@ -137,15 +121,13 @@ async fn reject(
     ApiJson(body): ApiJson<RejectBody>,
 ) -> Result<Json<Value>, ApiError> {
     may_decide(&state, &user, &token).await?;
-    let actor = user.audit_name();
-    state
-        .db
-        .write(move |tx| {
-            let (token, actor, reason) = (token.clone(), actor.clone(), body.reason.clone());
-            Box::pin(
-                async move { open311::reject(tx, &token, &actor, &reason, db::now_ms()).await },
-            )
-        })
-        .await?;
+    open311::reject(
+        &state.db,
+        &token,
+        &user.audit_name(),
+        &body.reason,
+        db::now_ms(),
+    )
+    .await?;
     Ok(Json(json!({ "rejected": true })))
 }
