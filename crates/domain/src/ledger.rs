@@ -92,7 +92,7 @@ impl DisbursementState {
 }
 
 /// Which side an account's balance normally sits on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Normal {
     Debit,
@@ -132,7 +132,7 @@ impl AccountCode {
 }
 
 /// An account's four counters, all in fen and never negative.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Balance {
     pub debits_pending: i64,
     pub debits_posted: i64,
@@ -171,7 +171,7 @@ str_enum!(
 /// One immutable entry of the books. Also the content of a leaf of the
 /// compound's Merkle log (see [`leaf_bytes`]): change any field and the
 /// signed root no longer matches.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Transfer {
     /// Position in the compound's log (0-based), assigned at write.
     pub seq: u64,

@@ -30,7 +30,7 @@ pub struct NewAudit {
 }
 
 /// An audit report just recorded, and the log's size after it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Recorded {
     pub audit_id: String,
     pub scope: String,
@@ -120,7 +120,7 @@ pub async fn record(
 }
 
 /// The maintenance fund's audit status on `today` (a day number).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Status {
     /// YYYY-MM-DD of the last maintenance-fund audit, if any.
     pub last_audit: Option<String>,
@@ -156,7 +156,7 @@ pub async fn status(db: &Db, compound_id: &str, today: i64) -> Result<Status, St
     })
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AuditView {
     pub id: String,
     pub scope: String,

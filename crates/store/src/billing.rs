@@ -149,7 +149,7 @@ pub async fn bill_run(
     .await
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Bill {
     pub id: String,
     pub period: String,
@@ -359,7 +359,7 @@ pub(crate) async fn pay_into(
 }
 
 /// A fee payment posted against a bill, with its receipt number.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Payment {
     pub bill_id: String,
     pub paid: i64,
@@ -371,7 +371,7 @@ pub struct Payment {
 
 /// A period's billing run: bills written, their total, the receivable
 /// transfer, the steward's remuneration accrued with it (if any).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BillingRun {
     pub period: String,
     pub bills: i64,
@@ -382,7 +382,7 @@ pub struct BillingRun {
 }
 
 /// A dividend run: the shares by area, and the credit against open bills.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DividendRun {
     pub run_id: String,
     pub parts: usize,
@@ -392,7 +392,7 @@ pub struct DividendRun {
     pub credit_transfer: Option<Transfer>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Collection {
     pub period: String,
     pub bills: i64,
@@ -579,7 +579,7 @@ pub async fn dividend_run_with(
     .await
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DividendLine {
     pub run_id: String,
     pub part_id: String,

@@ -46,7 +46,7 @@ pub fn validate(year: i32, lines: &[BudgetLine]) -> Result<(), StoreError> {
 }
 
 /// A budget just adopted: its lines, its leaf, the log's size after it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Adopted {
     pub budget_id: String,
     pub year: i32,

@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 use sqlx::any::AnyRow;
 
 /// A case as shown to those allowed to see it (phones masked).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CaseView {
     pub id: String,
     pub category: String,
@@ -85,7 +85,7 @@ impl CaseView {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EventView {
     pub id: String,
     pub at: i64,
@@ -94,10 +94,11 @@ pub struct EventView {
     pub from_status: Option<String>,
     pub to_status: String,
     pub note: Option<String>,
+    #[schema(value_type = Option<Object>)]
     pub data: Option<serde_json::Value>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PhotoView {
     pub id: String,
     pub sha256: String,

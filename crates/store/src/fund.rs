@@ -638,14 +638,14 @@ impl<T> Outcome<T> {
 }
 
 /// A transfer recorded directly, and the log's size after it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Recorded {
     pub transfer: Transfer,
     pub log_size: i64,
 }
 
 /// A disbursement just requested.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Requested {
     pub disbursement: Disbursement,
 }
@@ -653,7 +653,7 @@ pub struct Requested {
 /// A disbursement after an approval or a void: its transfer (the
 /// reservation, the posting, or the release of a reservation; a requested
 /// disbursement voided has none) and the log's size.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Moved {
     pub disbursement: Disbursement,
     pub transfer: Option<Transfer>,
@@ -662,7 +662,7 @@ pub struct Moved {
 
 /// What an approval did: moved the disbursement on, or found its
 /// reservation expired (the expiry is kept; the approval is not).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum Approved {
     Expired {
@@ -759,7 +759,7 @@ async fn check_reversal_in(
 // Disbursements
 // ---------------------------------------------------------------------------
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Disbursement {
     pub id: String,
     pub purpose: String,
@@ -1447,7 +1447,7 @@ pub async fn expire_due(db: &Db, compound: &Place, now: i64) -> Result<usize, St
 // Reads
 // ---------------------------------------------------------------------------
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AccountView {
     pub code: AccountCode,
     pub normal: gongzhi_domain::ledger::Normal,

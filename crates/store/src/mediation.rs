@@ -22,7 +22,7 @@ fn refused(e: gongzhi_domain::cases::Refused) -> StoreError {
     StoreError::invalid(e.field, e.reason)
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PartyView {
     /// Masked (张**): parties' names and phones never leave the store in full.
     pub name: String,
@@ -30,14 +30,14 @@ pub struct PartyView {
     pub phone: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MediatorView {
     pub org_id: String,
     pub name: String,
     pub kind: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SessionView {
     pub seq: i64,
     pub held_at: i64,
@@ -48,7 +48,7 @@ pub struct SessionView {
     pub recorded_at: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OutcomeView {
     pub kind: String,
     pub text: Option<String>,
@@ -57,7 +57,7 @@ pub struct OutcomeView {
     pub concluded_at: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MediationView {
     pub id: String,
     pub case_id: String,

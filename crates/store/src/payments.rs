@@ -177,7 +177,7 @@ pub async fn create_intent(
 }
 
 /// A payment intent as created (what an idempotent replay reads back).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct IntentView {
     pub id: String,
     pub bill_id: String,
@@ -192,7 +192,7 @@ struct Intent {
 }
 
 /// A payment intent and where its payer pays it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Checkout {
     pub intent: IntentView,
     /// The gateway's checkout URL for this intent.
@@ -200,7 +200,7 @@ pub struct Checkout {
 }
 
 /// What a gateway's callback did to its intent.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Confirmation {
     pub intent_id: String,
     /// paid or failed
@@ -339,7 +339,7 @@ pub async fn confirm(
 // Hardship waivers
 // ---------------------------------------------------------------------------
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Waiver {
     pub id: String,
     pub bill_id: String,

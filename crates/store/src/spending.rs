@@ -18,7 +18,7 @@ use serde::Serialize;
 use serde_json::json;
 
 /// A vote's spending authorisation.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Spending {
     pub vote_id: String,
     pub compound_id: String,

@@ -96,7 +96,7 @@ pub async fn set(
 }
 
 /// The remuneration of one period.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Remuneration {
     pub period: String,
     pub mode: String,
