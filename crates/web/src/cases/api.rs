@@ -3,7 +3,7 @@
 //! (private per place and public anonymous per compound), routing rules.
 //! Authorisation only through [`crate::access`].
 
-use super::gate::{calendar, load};
+use super::gate::{act_now, calendar, load};
 use crate::access::{actor_may_case, check, check_place, grids, sweep_grids};
 use crate::problem::{ApiError, ApiJson};
 use crate::session::CurrentUser;
@@ -325,16 +325,7 @@ async fn act(
         assignee_user_id: body.assignee_user_id.clone(),
         rating_comment: None,
     };
-    let c = cases::act(
-        &state.db,
-        &id,
-        &user.audit_name(),
-        &cmd,
-        &extra,
-        calendar(),
-        db::now_ms(),
-    )
-    .await?;
+    let c = act_now(&state, &id, &user.audit_name(), &cmd, &extra).await?;
     Ok(Json(OneCase { case: c }))
 }
 
@@ -399,16 +390,7 @@ async fn rate(
         rating_comment: body.comment.clone(),
         ..Default::default()
     };
-    let c = cases::act(
-        &state.db,
-        &id,
-        &user.audit_name(),
-        &cmd,
-        &extra,
-        calendar(),
-        db::now_ms(),
-    )
-    .await?;
+    let c = act_now(&state, &id, &user.audit_name(), &cmd, &extra).await?;
     Ok(Json(OneCase { case: c }))
 }
 

@@ -7,9 +7,10 @@ use crate::access::check_case;
 use crate::problem::ApiError;
 use crate::session::CurrentUser;
 use crate::AppState;
-use gongzhi_domain::cases::{Calendar, Standing};
+use gongzhi_domain::cases::{Calendar, Command, Standing};
 use gongzhi_domain::policy::Action;
-use gongzhi_store::cases::{self, CaseView};
+use gongzhi_store::cases::{self, CaseView, Extra};
+use gongzhi_store::{db, StoreError};
 use std::sync::OnceLock;
 
 /// The working calendar (holidays as data).
@@ -43,4 +44,16 @@ pub async fn load(
         verifier: may(Action::VerifyCase),
     };
     Ok((c, standing))
+}
+
+/// Applies a command to a case now, on the working calendar (the store
+/// checks it against the state machine).
+pub async fn act_now(
+    state: &AppState,
+    id: &str,
+    actor: &str,
+    cmd: &Command,
+    extra: &Extra,
+) -> Result<CaseView, StoreError> {
+    cases::act(&state.db, id, actor, cmd, extra, calendar(), db::now_ms()).await
 }

@@ -3,7 +3,7 @@
 //! verifies, rates and (if dissatisfied) reopens. Plain forms, no script.
 //! Same gate as the API: [`crate::access`] and [`crate::cases::gate::load`].
 
-use super::gate::{calendar, load};
+use super::gate::{act_now, calendar, load};
 use crate::access::check_place;
 use crate::i18n::Lang;
 use crate::problem::ApiError;
@@ -442,16 +442,7 @@ async fn act_submit(
             ..Default::default()
         },
     );
-    let r = cases::act(
-        &state.db,
-        &id,
-        &actor,
-        &cmd,
-        &extra,
-        calendar(),
-        db::now_ms(),
-    )
-    .await;
+    let r = act_now(&state, &id, &actor, &cmd, &extra).await;
     match r {
         Ok(_) => Redirect::to(&format!("/cases/{id}")).into_response(),
         Err(e) => error(e.into(), lang),
@@ -490,16 +481,7 @@ async fn rate_submit(
         },
         Command::Rate { stars: f.stars },
     );
-    let r = cases::act(
-        &state.db,
-        &id,
-        &actor,
-        &cmd,
-        &extra,
-        calendar(),
-        db::now_ms(),
-    )
-    .await;
+    let r = act_now(&state, &id, &actor, &cmd, &extra).await;
     match r {
         Ok(_) => Redirect::to(&format!("/cases/{id}")).into_response(),
         Err(e) => error(e.into(), lang),
