@@ -19,7 +19,7 @@ use crate::ledger::{leaf_bytes, AccountCode, Transfer};
 use serde::{Deserialize, Serialize};
 
 /// One planned amount of an annual budget.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BudgetLine {
     /// An expense category (`expense_*` or `steward_remuneration`).
     pub category: AccountCode,
@@ -28,7 +28,7 @@ pub struct BudgetLine {
 }
 
 /// What a non-transfer entry says. The `type` tag names the kind.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum RecordBody {
     /// A disbursement was requested (before any approval).
@@ -139,7 +139,7 @@ impl RecordBody {
 }
 
 /// A non-transfer entry of the log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Record {
     /// Position in the compound's log (0-based).
     pub seq: u64,
@@ -149,6 +149,11 @@ pub struct Record {
     /// Milliseconds since the epoch.
     pub at: i64,
     pub body: RecordBody,
+}
+
+/// The origin line of a compound's log checkpoints.
+pub fn origin(code: &str) -> String {
+    format!("gongzhi/books/{code}")
 }
 
 /// The canonical leaf bytes of a record.
@@ -164,7 +169,7 @@ pub fn record_leaf_bytes(origin: &str, r: &Record) -> Vec<u8> {
 
 /// Any entry of the log, as served publicly: `{"entry":"transfer",…}` or
 /// `{"entry":"record",…}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "entry", rename_all = "snake_case")]
 pub enum Entry {
     Transfer(Transfer),

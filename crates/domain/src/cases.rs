@@ -159,6 +159,30 @@ pub enum Command {
     Escalate,
 }
 
+/// Who someone is to a case: its reporter, its handler (staff in scope),
+/// both or neither. The web gate fills it from the policy; the rule of what
+/// each standing may ask is here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Standing {
+    pub reporter: bool,
+    pub handler: bool,
+    pub escalator: bool,
+    /// May verify it (handlers, and building heads of its building).
+    pub verifier: bool,
+}
+
+impl Standing {
+    /// May the caller give this command (the state machine decides the rest)?
+    pub fn may(&self, cmd: &Command) -> bool {
+        match cmd {
+            Command::Escalate => self.escalator,
+            Command::Verify => self.verifier || self.reporter,
+            Command::Reopen => self.handler || self.reporter,
+            _ => self.handler,
+        }
+    }
+}
+
 impl Command {
     /// The event kind recorded for this command.
     pub fn event(&self) -> &'static str {

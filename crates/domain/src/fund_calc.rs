@@ -3,6 +3,19 @@
 
 use crate::split::{split_by_weights, SplitError};
 
+/// A billing period: `YYYY-MM`, month 01 to 12.
+pub fn valid_period(p: &str) -> bool {
+    let b = p.as_bytes();
+    b.len() == 7
+        && b[4] == b'-'
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[5..].iter().all(u8::is_ascii_digit)
+        && matches!(
+            &p[5..],
+            "01" | "02" | "03" | "04" | "05" | "06" | "07" | "08" | "09" | "10" | "11" | "12"
+        )
+}
+
 /// The fee of one part for one period: `area (hundredths of m²) × rate (fen
 /// per m² per period) / 100`, rounded half up to the fen.
 ///
@@ -56,6 +69,15 @@ pub fn year_bounds_ms(year: i32) -> (i64, i64) {
     let start = days_from_civil(i64::from(year), 1, 1) * 86_400_000 - CST_MS;
     let end = days_from_civil(i64::from(year) + 1, 1, 1) * 86_400_000 - CST_MS;
     (start, end)
+}
+
+/// The calendar year (China time) of an instant (ms since the epoch; from 2000).
+pub fn year_of_ms(ms: i64) -> i32 {
+    let mut y = 2000;
+    while year_bounds_ms(y + 1).0 <= ms {
+        y += 1;
+    }
+    y
 }
 
 /// `[start, end)` in ms of a month `YYYY-MM` in China time.

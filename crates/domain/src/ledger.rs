@@ -30,6 +30,9 @@ use crate::policy::Role;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// Longest memo, purpose, payee.
+pub const MAX_TEXT: usize = 500;
+
 /// The largest single transfer: 10 billion yuan. Keeps every sum in `i64`.
 pub const MAX_AMOUNT: i64 = 1_000_000_000_000;
 
@@ -65,8 +68,31 @@ str_enum!(
     }
 );
 
+str_enum!(
+    /// Where a disbursement stands: requested → pending (first approval
+    /// reserves the funds) → posted (second approval); or voided, or expired
+    /// (its reservation timed out).
+    DisbursementState {
+        Requested = "requested",
+        Pending = "pending",
+        Posted = "posted",
+        Voided = "voided",
+        Expired = "expired",
+    }
+);
+
+impl DisbursementState {
+    /// Still waiting for an approval or a void.
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            DisbursementState::Requested | DisbursementState::Pending
+        )
+    }
+}
+
 /// Which side an account's balance normally sits on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Normal {
     Debit,
@@ -106,7 +132,7 @@ impl AccountCode {
 }
 
 /// An account's four counters, all in fen and never negative.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Balance {
     pub debits_pending: i64,
     pub debits_posted: i64,
@@ -145,7 +171,7 @@ str_enum!(
 /// One immutable entry of the books. Also the content of a leaf of the
 /// compound's Merkle log (see [`leaf_bytes`]): change any field and the
 /// signed root no longer matches.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Transfer {
     /// Position in the compound's log (0-based), assigned at write.
     pub seq: u64,

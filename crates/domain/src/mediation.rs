@@ -248,7 +248,7 @@ pub fn conclude(s: &MediationState, outcome: &Outcome) -> Result<MediationState,
 
 /// Counts of concluded mediations (for the statistics: "disputes mediated"
 /// are the agreements).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct MediationCounts {
     pub opened: i64,
     pub mediated: i64,

@@ -476,6 +476,18 @@ pub fn builtins() -> Vec<Procedure> {
     ]
 }
 
+/// A step of a matter as done: what its compound's books log records.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct StepDone {
+    pub idx: i64,
+    pub step_key: String,
+    pub role: String,
+    pub actor: String,
+    pub note: String,
+    pub vote_id: Option<String>,
+    pub at: i64,
+}
+
 #[cfg(test)]
 mod tests {
 

@@ -270,7 +270,7 @@ pub async fn billing(url: &str, parts: usize) -> anyhow::Result<()> {
     println!(
         "  billing run of {} parts (one transaction: {} bills, 1 transfer + 1 record + remuneration in the log): {dt:.2} s ({:.0} parts/s; roster import {import:.2} s)",
         parts,
-        run.value["bills"],
+        run.value.bills,
         parts as f64 / dt
     );
     db.close().await;

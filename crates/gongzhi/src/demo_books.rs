@@ -80,10 +80,7 @@ async fn spend(
         },
     )
     .await?;
-    let id = d.value["disbursement"]["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let id = d.value.disbursement.id;
     fund::approve(
         db,
         committee,
@@ -306,10 +303,7 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
         },
     )
     .await?;
-    let bulb = d.value["disbursement"]["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let bulb = d.value.disbursement.id;
     fund::approve(
         db,
         &committee,
@@ -346,10 +340,7 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
         },
     )
     .await?;
-    let paint = d.value["disbursement"]["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let paint = d.value.disbursement.id;
     fund::approve(
         db,
         &committee,
@@ -421,10 +412,7 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
         },
     )
     .await?;
-    let gym = d.value["disbursement"]["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let gym = d.value.disbursement.id;
     fund::approve(
         db,
         "demo-jinyuan-committee",
@@ -464,10 +452,7 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
         "elevator_stopped",
     )
     .await?;
-    let lift = e.value["disbursement"]["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let lift = e.value.disbursement.id;
     fund::approve(
         db,
         "demo-jinyuan-committee",

@@ -70,7 +70,7 @@ async fn steps(
             rating_comment: matches!(cmd, Command::Rate { .. }).then(|| note.to_string()),
             ..Default::default()
         };
-        cases::act(tx, id, ACTOR, cmd, &extra, cal, t0 + h * HOUR_MS).await?;
+        cases::act_in(tx, id, ACTOR, cmd, &extra, cal, t0 + h * HOUR_MS).await?;
     }
     Ok(())
 }
@@ -119,7 +119,7 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
                 let mut n = 0usize;
                 // The wall: reported by the owner on the web, the branch calls the steward, repaired two hours later.
                 let t0 = now - 12 * DAY_MS;
-                let id = cases::raise(
+                let id = cases::raise_in(
                     tx,
                     &case(
                         &jc_b,
@@ -152,7 +152,7 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
                 n += 1;
                 // The barking dog: the grid worker knocks on doors, the joint team mediates, an agreement.
                 let t0 = now - 40 * DAY_MS;
-                let id = cases::raise(
+                let id = cases::raise_in(
                     tx,
                     &case(
                         &yj_b,
@@ -196,8 +196,9 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
                         phone: None,
                     },
                 ];
-                mediation::open(tx, &id, ACTOR, &parties, &[committee], t0 + 49 * HOUR_MS).await?;
-                mediation::add_session(
+                mediation::open_in(tx, &id, ACTOR, &parties, &[committee], t0 + 49 * HOUR_MS)
+                    .await?;
+                mediation::add_session_in(
                     tx,
                     &id,
                     ACTOR,
@@ -216,7 +217,7 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
                     t0 + 71 * HOUR_MS,
                 )
                 .await?;
-                mediation::conclude(
+                mediation::conclude_in(
                     tx,
                     &id,
                     ACTOR,
@@ -245,7 +246,7 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
                 n += 1;
                 // The smelly bins: reported by phone, fixed in three days.
                 let t0 = now - 25 * DAY_MS;
-                let id = cases::raise(
+                let id = cases::raise_in(
                     tx,
                     &case(
                         &qs_b,
@@ -301,7 +302,7 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
                             Channel::Station,
                         ][rng.below(4) as usize];
                         let name = channel.on_behalf().then_some("居民");
-                        let id = cases::raise(
+                        let id = cases::raise_in(
                             tx,
                             &case(place, cat, channel, text, None, name),
                             &cal,

@@ -8,10 +8,10 @@ use crate::db::{self, Db};
 use crate::error::StoreError;
 use crate::fund;
 use crate::register::Place;
+use gongzhi_domain::book_entries::Record;
 use gongzhi_domain::book_entries::RecordBody;
 use gongzhi_domain::fund_calc;
-use serde::Serialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 /// What an audit covers.
 pub const SCOPES: &[&str] = &["maintenance_fund", "common_fund"];
@@ -29,6 +29,16 @@ pub struct NewAudit {
     pub document_sha256: Option<String>,
 }
 
+/// An audit report just recorded, and the log's size after it.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Recorded {
+    pub audit_id: String,
+    pub scope: String,
+    pub audited_on: String,
+    pub record: Record,
+    pub log_size: i64,
+}
+
 /// Records an audit report (a leaf of the books log).
 pub async fn record(
     db: &Db,
@@ -36,7 +46,7 @@ pub async fn record(
     role: &str,
     compound: &Place,
     a: NewAudit,
-) -> Result<serde_json::Value, StoreError> {
+) -> Result<Recorded, StoreError> {
     if !SCOPES.contains(&a.scope.as_str()) {
         return Err(StoreError::invalid(
             "scope",
@@ -44,7 +54,7 @@ pub async fn record(
         ));
     }
     for (f, p) in [("period_from", &a.period_from), ("period_to", &a.period_to)] {
-        if !crate::billing::valid_period(p) {
+        if !fund_calc::valid_period(p) {
             return Err(StoreError::invalid(f, "must be YYYY-MM"));
         }
     }
@@ -101,8 +111,8 @@ pub async fn record(
                 .bind(&rec.id)
                 .execute(&mut **tx)
                 .await?;
-            let value = json!({"audit_id": id, "scope": a.scope, "audited_on": a.audited_on, "record": rec, "log_size": books.log_size});
-            audit::record(tx, Entry { actor: format!("user:{user}"), action: "fund.audit.record".into(), entity: "fund_audit".into(), entity_id: id, scope_path: compound.path.clone(), before: None, after: Some(value.clone()) }).await?;
+            let value = Recorded { audit_id: id.clone(), scope: a.scope, audited_on: a.audited_on, record: rec, log_size: books.log_size };
+            audit::record(tx, Entry { actor: format!("user:{user}"), action: "fund.audit.record".into(), entity: "fund_audit".into(), entity_id: id, scope_path: compound.path.clone(), before: None, after: Some(serde_json::to_value(&value).expect("serialises")) }).await?;
             Ok(value)
         })
     })
@@ -110,7 +120,7 @@ pub async fn record(
 }
 
 /// The maintenance fund's audit status on `today` (a day number).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Status {
     /// YYYY-MM-DD of the last maintenance-fund audit, if any.
     pub last_audit: Option<String>,
@@ -146,7 +156,7 @@ pub async fn status(db: &Db, compound_id: &str, today: i64) -> Result<Status, St
     })
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AuditView {
     pub id: String,
     pub scope: String,

@@ -9,9 +9,9 @@ use crate::fund::{self, Idem, NewTransfer, Outcome};
 use crate::register::Place;
 use gongzhi_domain::book_entries::RecordBody;
 use gongzhi_domain::fund_calc;
+use gongzhi_domain::ledger::Transfer;
 use gongzhi_domain::ledger::{AccountCode, TransferKind};
-use serde::Serialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 /// Rates in fen per m² per period, by part kind.
 #[derive(Debug, Clone, Serialize)]
@@ -19,18 +19,6 @@ pub struct Rates {
     pub flat: i64,
     pub shop: i64,
     pub parking: i64,
-}
-
-pub fn valid_period(p: &str) -> bool {
-    let b = p.as_bytes();
-    b.len() == 7
-        && b[4] == b'-'
-        && b[..4].iter().all(u8::is_ascii_digit)
-        && b[5..].iter().all(u8::is_ascii_digit)
-        && matches!(
-            &p[5..],
-            "01" | "02" | "03" | "04" | "05" | "06" | "07" | "08" | "09" | "10" | "11" | "12"
-        )
 }
 
 /// Bills every part of the compound for `period` (YYYY-MM).
@@ -42,8 +30,8 @@ pub async fn bill_run(
     period: &str,
     rates: Rates,
     idem: Idem,
-) -> Result<Outcome, StoreError> {
-    if !valid_period(period) {
+) -> Result<Outcome<BillingRun>, StoreError> {
+    if !fund_calc::valid_period(period) {
         return Err(StoreError::invalid("period", "must be YYYY-MM"));
     }
     for (f, r) in [
@@ -69,7 +57,7 @@ pub async fn bill_run(
         Box::pin(async move {
             let mut books = fund::lock(tx, &compound.id).await?;
             if let Some(v) = fund::idem_lookup(tx, &compound.id, &idem.key, &idem.request_hash).await? {
-                return Ok(Outcome { value: v, replayed: true });
+                return Ok(Outcome::replay(v));
             }
             let done = sqlx::query("SELECT id FROM fund_bills WHERE compound_id = $1 AND period = $2 LIMIT 1").bind(&compound.id).bind(&period).fetch_optional(&mut **tx).await?;
             if done.is_some() {
@@ -153,15 +141,15 @@ pub async fn bill_run(
             .await?;
             // the steward's remuneration for the period, accrued with its fees
             let remuneration = crate::stewardship::accrue_in(tx, &compound, &mut books, &period, total, &user, &role).await?;
-            let value = json!({"period": period, "bills": n, "total": total, "transfer": t, "remuneration": remuneration, "log_size": books.log_size});
+            let value = BillingRun { period, bills: n, total, transfer: t, remuneration, log_size: books.log_size };
             fund::idem_store(tx, &compound.id, &idem.key, &idem.request_hash, &value).await?;
-            Ok(Outcome { value, replayed: false })
+            Ok(Outcome::new(value))
         })
     })
     .await
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Bill {
     pub id: String,
     pub period: String,
@@ -219,7 +207,7 @@ pub async fn record_payment(
     amount: i64,
     method: &str,
     idem: Idem,
-) -> Result<Outcome, StoreError> {
+) -> Result<Outcome<Payment>, StoreError> {
     if !matches!(method, "cash" | "bank_transfer" | "online") {
         return Err(StoreError::invalid(
             "method",
@@ -250,20 +238,14 @@ pub async fn record_payment(
             if let Some(v) =
                 fund::idem_lookup(tx, &compound.id, &idem.key, &idem.request_hash).await?
             {
-                return Ok(Outcome {
-                    value: v,
-                    replayed: true,
-                });
+                return Ok(Outcome::replay(v));
             }
             let value = pay_in(
                 tx, &compound, &mut books, &bill_id, amount, &method, &user, &role,
             )
             .await?;
             fund::idem_store(tx, &compound.id, &idem.key, &idem.request_hash, &value).await?;
-            Ok(Outcome {
-                value,
-                replayed: false,
-            })
+            Ok(Outcome::new(value))
         })
     })
     .await
@@ -303,7 +285,7 @@ pub async fn pay_in(
     method: &str,
     user: &str,
     role: &str,
-) -> Result<serde_json::Value, StoreError> {
+) -> Result<Payment, StoreError> {
     pay_into(
         tx,
         compound,
@@ -334,7 +316,7 @@ pub(crate) async fn pay_into(
     role: &str,
     into: AccountCode,
     code: &str,
-) -> Result<serde_json::Value, StoreError> {
+) -> Result<Payment, StoreError> {
     let (period, outstanding) = outstanding_in(tx, &compound.id, bill_id).await?;
     if amount > outstanding {
         return Err(StoreError::invalid(
@@ -367,12 +349,50 @@ pub(crate) async fn pay_into(
         },
     )
     .await?;
-    Ok(
-        json!({"bill_id": bill_id, "paid": amount, "outstanding": outstanding - amount, "transfer": t, "receipt": format!("{}-{}", period, t.seq)}),
-    )
+    Ok(Payment {
+        bill_id: bill_id.to_string(),
+        paid: amount,
+        outstanding: outstanding - amount,
+        receipt: format!("{}-{}", period, t.seq),
+        transfer: t,
+    })
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A fee payment posted against a bill, with its receipt number.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Payment {
+    pub bill_id: String,
+    pub paid: i64,
+    pub outstanding: i64,
+    pub transfer: Transfer,
+    /// `<period>-<seq>`.
+    pub receipt: String,
+}
+
+/// A period's billing run: bills written, their total, the receivable
+/// transfer, the steward's remuneration accrued with it (if any).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct BillingRun {
+    pub period: String,
+    pub bills: i64,
+    pub total: i64,
+    pub transfer: Transfer,
+    pub remuneration: Option<crate::stewardship::Remuneration>,
+    pub log_size: i64,
+}
+
+/// A dividend run: the shares by area, and the credit against open bills.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DividendRun {
+    pub run_id: String,
+    pub parts: usize,
+    pub total: i64,
+    pub transfer: Transfer,
+    pub credited: i64,
+    pub credit_transfer: Option<Transfer>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Collection {
     pub period: String,
     pub bills: i64,
@@ -422,7 +442,7 @@ pub async fn dividend_run(
     total: i64,
     source: AccountCode,
     idem: Idem,
-) -> Result<Outcome, StoreError> {
+) -> Result<Outcome<DividendRun>, StoreError> {
     dividend_run_with(db, user, role, compound, total, source, false, idem).await
 }
 
@@ -440,7 +460,7 @@ pub async fn dividend_run_with(
     source: AccountCode,
     credit_fees: bool,
     idem: Idem,
-) -> Result<Outcome, StoreError> {
+) -> Result<Outcome<DividendRun>, StoreError> {
     if !source.as_str().starts_with("revenue_") && source != AccountCode::Subsidies {
         return Err(StoreError::invalid(
             "source",
@@ -456,7 +476,7 @@ pub async fn dividend_run_with(
         Box::pin(async move {
             let mut books = fund::lock(tx, &compound.id).await?;
             if let Some(v) = fund::idem_lookup(tx, &compound.id, &idem.key, &idem.request_hash).await? {
-                return Ok(Outcome { value: v, replayed: true });
+                return Ok(Outcome::replay(v));
             }
             let rows = sqlx::query("SELECT id, owner_id, area_centi FROM parts WHERE compound_id = $1 ORDER BY id").bind(&compound.id).fetch_all(&mut **tx).await?;
             let mut parts = Vec::with_capacity(rows.len());
@@ -551,15 +571,15 @@ pub async fn dividend_run_with(
             } else {
                 None
             };
-            let value = json!({"run_id": run_id, "parts": parts.len(), "total": total, "transfer": t, "credited": credited_total, "credit_transfer": credit});
+            let value = DividendRun { run_id, parts: parts.len(), total, transfer: t, credited: credited_total, credit_transfer: credit };
             fund::idem_store(tx, &compound.id, &idem.key, &idem.request_hash, &value).await?;
-            Ok(Outcome { value, replayed: false })
+            Ok(Outcome::new(value))
         })
     })
     .await
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DividendLine {
     pub run_id: String,
     pub part_id: String,

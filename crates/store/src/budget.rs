@@ -8,11 +8,11 @@ use crate::db::{self, Db};
 use crate::error::StoreError;
 use crate::fund::{self, Idem, Outcome};
 use crate::register::Place;
+use gongzhi_domain::book_entries::Record;
 use gongzhi_domain::book_entries::{BudgetLine, RecordBody};
 use gongzhi_domain::fund_calc::{self, BudgetVsActual};
 use gongzhi_domain::ledger::{AccountCode, MAX_AMOUNT};
-use serde::Serialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 /// Checks a budget before it is written.
 pub fn validate(year: i32, lines: &[BudgetLine]) -> Result<(), StoreError> {
@@ -45,6 +45,17 @@ pub fn validate(year: i32, lines: &[BudgetLine]) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// A budget just adopted: its lines, its leaf, the log's size after it.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Adopted {
+    pub budget_id: String,
+    pub year: i32,
+    pub vote_id: String,
+    pub lines: Vec<BudgetLine>,
+    pub record: Record,
+    pub log_size: i64,
+}
+
 /// Adopts the compound's budget for `year`, by the passed vote `vote_id`
 /// (closed, passed, over this whole compound).
 #[allow(clippy::too_many_arguments)]
@@ -57,7 +68,7 @@ pub async fn adopt(
     vote_id: &str,
     lines: Vec<BudgetLine>,
     idem: Idem,
-) -> Result<Outcome, StoreError> {
+) -> Result<Outcome<Adopted>, StoreError> {
     validate(year, &lines)?;
     if vote_id.trim().is_empty() {
         return Err(StoreError::invalid(
@@ -85,10 +96,7 @@ pub async fn adopt(
             if let Some(v) =
                 fund::idem_lookup(tx, &compound.id, &idem.key, &idem.request_hash).await?
             {
-                return Ok(Outcome {
-                    value: v,
-                    replayed: true,
-                });
+                return Ok(Outcome::replay(v));
             }
             fund::check_passed_vote(tx, &compound, &vote_id, true).await?;
             let id = db::new_id();
@@ -117,7 +125,14 @@ pub async fn adopt(
                 .bind(rec.at)
                 .execute(&mut **tx)
                 .await?;
-            let value = json!({"budget_id": id, "year": year, "vote_id": vote_id, "lines": lines, "record": rec, "log_size": books.log_size});
+            let value = Adopted {
+                budget_id: id.clone(),
+                year,
+                vote_id,
+                lines,
+                record: rec,
+                log_size: books.log_size,
+            };
             audit::record(
                 tx,
                 Entry {
@@ -127,15 +142,12 @@ pub async fn adopt(
                     entity_id: id.clone(),
                     scope_path: compound.path.clone(),
                     before: None,
-                    after: Some(value.clone()),
+                    after: Some(serde_json::to_value(&value).expect("serialises")),
                 },
             )
             .await?;
             fund::idem_store(tx, &compound.id, &idem.key, &idem.request_hash, &value).await?;
-            Ok(Outcome {
-                value,
-                replayed: false,
-            })
+            Ok(Outcome::new(value))
         })
     })
     .await

@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 use sqlx::any::AnyRow;
 
 /// A case as shown to those allowed to see it (phones masked).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CaseView {
     pub id: String,
     pub category: String,
@@ -85,7 +85,7 @@ impl CaseView {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EventView {
     pub id: String,
     pub at: i64,
@@ -94,10 +94,11 @@ pub struct EventView {
     pub from_status: Option<String>,
     pub to_status: String,
     pub note: Option<String>,
+    #[schema(value_type = Option<Object>)]
     pub data: Option<serde_json::Value>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PhotoView {
     pub id: String,
     pub sha256: String,
@@ -209,7 +210,7 @@ pub async fn routing_rules(
 }
 
 /// Sets a community's rule for a category (the newest rule wins; older ones stay as history).
-pub async fn set_route(
+pub(crate) async fn set_route_in(
     tx: &mut Tx,
     actor: &str,
     community: &Place,
@@ -357,7 +358,7 @@ pub(crate) async fn insert_event(
 
 /// Raises a case at time `now`: deadlines from the category and priority,
 /// routed by rules to an organisation kind, by place to a micro-grid.
-pub async fn raise(
+pub async fn raise_in(
     tx: &mut Tx,
     c: &NewCase,
     cal: &Calendar,
@@ -483,6 +484,14 @@ pub async fn get(db: &Db, id: &str) -> Result<CaseView, StoreError> {
     view(&r, db::now_ms())
 }
 
+/// A case and the place it is at: what every gate over one case (API,
+/// pages, mediation) decides on.
+pub async fn get_with_place(db: &Db, id: &str) -> Result<(CaseView, Place), StoreError> {
+    let c = get(db, id).await?;
+    let place = register::get_place(db, &c.place_id).await?;
+    Ok((c, place))
+}
+
 pub async fn get_tx(tx: &mut Tx, id: &str, now: i64) -> Result<CaseView, StoreError> {
     let r = sqlx::query(&format!(
         "SELECT {COLS} FROM cases c JOIN places pl ON pl.id = c.place_id WHERE c.id = $1"
@@ -504,7 +513,7 @@ pub struct Extra {
 
 /// Applies a command: checks it against the state machine, updates the
 /// case's current state and appends the event, in one transaction.
-pub async fn act(
+pub async fn act_in(
     tx: &mut Tx,
     case_id: &str,
     actor: &str,
@@ -661,7 +670,7 @@ pub async fn act(
 }
 
 /// Adds a note to the timeline without changing the state.
-pub async fn comment(
+pub(crate) async fn comment_in(
     tx: &mut Tx,
     case_id: &str,
     actor: &str,
@@ -707,7 +716,7 @@ pub async fn timeline(db: &Db, case_id: &str) -> Result<Vec<EventView>, StoreErr
 }
 
 /// Stores a photo (PNG, JPEG or WebP, sniffed from its bytes) with its SHA-256.
-pub async fn add_photo(
+pub async fn add_photo_in(
     tx: &mut Tx,
     case_id: &str,
     actor: &str,
@@ -1040,7 +1049,7 @@ pub async fn sweep_in(
                             note: Some("overdue: escalated automatically".into()),
                             ..Default::default()
                         };
-                        if act(tx, id, &actor, &Command::Escalate, &extra, &cal, now)
+                        if act_in(tx, id, &actor, &Command::Escalate, &extra, &cal, now)
                             .await
                             .is_ok()
                         {
@@ -1174,6 +1183,101 @@ pub async fn bulk_synthetic(
             q.execute(&mut **tx).await?;
             Ok(())
         })
+    })
+    .await
+}
+
+// ---------------------------------------------------------------------------
+// Commands: each owns its transaction (what the API, pages and Open311 call)
+// ---------------------------------------------------------------------------
+
+/// Raises a case ([`raise_in`]) in its own transaction; returns its id.
+pub async fn raise(db: &Db, c: &NewCase, cal: &Calendar, now: i64) -> Result<String, StoreError> {
+    let (c, cal) = (c.clone(), cal.clone());
+    db.write(move |tx| {
+        let (c, cal) = (c.clone(), cal.clone());
+        Box::pin(async move { raise_in(tx, &c, &cal, now).await })
+    })
+    .await
+}
+
+/// Applies a command ([`act_in`]) in its own transaction.
+pub async fn act(
+    db: &Db,
+    case_id: &str,
+    actor: &str,
+    cmd: &Command,
+    extra: &Extra,
+    cal: &Calendar,
+    now: i64,
+) -> Result<CaseView, StoreError> {
+    let (id, actor, cmd, extra, cal) = (
+        case_id.to_string(),
+        actor.to_string(),
+        cmd.clone(),
+        extra.clone(),
+        cal.clone(),
+    );
+    db.write(move |tx| {
+        let (id, actor, cmd, extra, cal) = (
+            id.clone(),
+            actor.clone(),
+            cmd.clone(),
+            extra.clone(),
+            cal.clone(),
+        );
+        Box::pin(async move { act_in(tx, &id, &actor, &cmd, &extra, &cal, now).await })
+    })
+    .await
+}
+
+/// Adds a note to the timeline ([`comment_in`]); returns the case as it stands.
+pub async fn comment(
+    db: &Db,
+    case_id: &str,
+    actor: &str,
+    note: &str,
+    now: i64,
+) -> Result<CaseView, StoreError> {
+    let (id, actor, note) = (case_id.to_string(), actor.to_string(), note.to_string());
+    db.write(move |tx| {
+        let (id, actor, note) = (id.clone(), actor.clone(), note.clone());
+        Box::pin(async move {
+            comment_in(tx, &id, &actor, &note, now).await?;
+            get_tx(tx, &id, now).await
+        })
+    })
+    .await
+}
+
+/// Stores a photo ([`add_photo_in`]) in its own transaction.
+pub async fn add_photo(
+    db: &Db,
+    case_id: &str,
+    actor: &str,
+    bytes: Vec<u8>,
+    now: i64,
+) -> Result<PhotoView, StoreError> {
+    let (id, actor) = (case_id.to_string(), actor.to_string());
+    db.write(move |tx| {
+        let (id, actor, bytes) = (id.clone(), actor.clone(), bytes.clone());
+        Box::pin(async move { add_photo_in(tx, &id, &actor, bytes, now).await })
+    })
+    .await
+}
+
+/// Sets a community's routing rule ([`set_route_in`]) in its own transaction.
+pub async fn set_route(
+    db: &Db,
+    actor: &str,
+    community: &Place,
+    category: Category,
+    org_kind: OrgKind,
+) -> Result<(), StoreError> {
+    let (actor, community) = (actor.to_string(), community.clone());
+    db.write(move |tx| {
+        let (actor, community) = (actor.clone(), community.clone());
+        Box::pin(async move { set_route_in(tx, &actor, &community, category, org_kind).await })
     })
     .await
 }

@@ -12,16 +12,7 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::any::AnyRow;
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct StepDone {
-    pub idx: i64,
-    pub step_key: String,
-    pub role: String,
-    pub actor: String,
-    pub note: String,
-    pub vote_id: Option<String>,
-    pub at: i64,
-}
+pub use gongzhi_domain::procedure::StepDone;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MatterView {

@@ -22,7 +22,7 @@ fn refused(e: gongzhi_domain::cases::Refused) -> StoreError {
     StoreError::invalid(e.field, e.reason)
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PartyView {
     /// Masked (张**): parties' names and phones never leave the store in full.
     pub name: String,
@@ -30,14 +30,14 @@ pub struct PartyView {
     pub phone: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MediatorView {
     pub org_id: String,
     pub name: String,
     pub kind: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SessionView {
     pub seq: i64,
     pub held_at: i64,
@@ -48,7 +48,7 @@ pub struct SessionView {
     pub recorded_at: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OutcomeView {
     pub kind: String,
     pub text: Option<String>,
@@ -57,7 +57,7 @@ pub struct OutcomeView {
     pub concluded_at: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MediationView {
     pub id: String,
     pub case_id: String,
@@ -142,7 +142,7 @@ async fn record(
 /// Opens a mediation on a dispute case. Mediators are organisations of kind
 /// `mediation_committee` (committees and police mediation rooms) serving the
 /// case's place (anchored on it or an ancestor, or spanning one).
-pub async fn open(
+pub async fn open_in(
     tx: &mut Tx,
     case_id: &str,
     actor: &str,
@@ -228,7 +228,7 @@ pub async fn open(
 }
 
 /// Records a session (before the outcome only).
-pub async fn add_session(
+pub async fn add_session_in(
     tx: &mut Tx,
     case_id: &str,
     actor: &str,
@@ -259,7 +259,7 @@ pub async fn add_session(
 
 /// Concludes the mediation with its outcome, exactly once (the outcome
 /// table's primary key is the mediation, so a racing second outcome fails).
-pub async fn conclude(
+pub async fn conclude_in(
     tx: &mut Tx,
     case_id: &str,
     actor: &str,
@@ -429,4 +429,77 @@ pub async fn counts_under(
     .filter_map(|r| db::s(r, "kind").ok().and_then(|k| OutcomeKind::parse(&k)))
     .collect::<Vec<_>>();
     Ok(rules::counts(opened, &outcomes))
+}
+
+// ---------------------------------------------------------------------------
+// Commands: each owns its transaction and answers the mediation as it stands
+// ---------------------------------------------------------------------------
+
+/// Opens a mediation ([`open_in`]) in its own transaction.
+pub async fn open(
+    db: &Db,
+    case_id: &str,
+    actor: &str,
+    parties: &[Party],
+    mediators: &[String],
+    now: i64,
+) -> Result<MediationView, StoreError> {
+    let (id, actor, parties, mediators) = (
+        case_id.to_string(),
+        actor.to_string(),
+        parties.to_vec(),
+        mediators.to_vec(),
+    );
+    db.write(move |tx| {
+        let (id, actor, parties, mediators) = (
+            id.clone(),
+            actor.clone(),
+            parties.clone(),
+            mediators.clone(),
+        );
+        Box::pin(async move { open_in(tx, &id, &actor, &parties, &mediators, now).await })
+    })
+    .await?;
+    current(db, case_id).await
+}
+
+/// Records a session ([`add_session_in`]) in its own transaction.
+pub async fn add_session(
+    db: &Db,
+    case_id: &str,
+    actor: &str,
+    s: &Session,
+    now: i64,
+) -> Result<MediationView, StoreError> {
+    let (id, actor, s) = (case_id.to_string(), actor.to_string(), s.clone());
+    db.write(move |tx| {
+        let (id, actor, s) = (id.clone(), actor.clone(), s.clone());
+        Box::pin(async move { add_session_in(tx, &id, &actor, &s, now).await })
+    })
+    .await?;
+    current(db, case_id).await
+}
+
+/// Concludes the mediation ([`conclude_in`]) in its own transaction.
+pub async fn conclude(
+    db: &Db,
+    case_id: &str,
+    actor: &str,
+    outcome: &Outcome,
+    now: i64,
+) -> Result<MediationView, StoreError> {
+    let (id, actor, o) = (case_id.to_string(), actor.to_string(), outcome.clone());
+    db.write(move |tx| {
+        let (id, actor, o) = (id.clone(), actor.clone(), o.clone());
+        Box::pin(async move { conclude_in(tx, &id, &actor, &o, now).await })
+    })
+    .await?;
+    current(db, case_id).await
+}
+
+/// A case's mediation; a case without one is not found.
+pub async fn current(db: &Db, case_id: &str) -> Result<MediationView, StoreError> {
+    get(db, case_id)
+        .await?
+        .ok_or_else(|| StoreError::not_found(format!("mediation of case '{case_id}'")))
 }

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 /// How POST requests.json answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Answer {
     /// The case is created at once; the answer carries its `service_request_id`.
@@ -61,7 +61,7 @@ pub async fn answer_at(db: &Db, place_path: &str) -> Result<Answer, StoreError> 
 }
 
 /// Sets a community's or compound's answer mode (audited).
-pub async fn set_answer(
+pub(crate) async fn set_answer_in(
     tx: &mut Tx,
     actor: &str,
     place: &register::Place,
@@ -119,7 +119,7 @@ pub struct Queued {
 }
 
 /// Queues a request at `place` for acceptance; returns its token.
-pub async fn enqueue(
+pub(crate) async fn enqueue_in(
     tx: &mut Tx,
     place: &register::Place,
     api_user_id: &str,
@@ -161,7 +161,7 @@ pub async fn enqueue(
     Ok(token)
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TokenView {
     pub token: String,
     pub state: String,
@@ -244,7 +244,7 @@ async fn queued_tx(tx: &mut Tx, token: &str) -> Result<(TokenView, String, Queue
 
 /// Accepts a queued request: raises its case (reported when it was
 /// received) and links the token to it. Once.
-pub async fn accept(
+pub(crate) async fn accept_in(
     tx: &mut Tx,
     token: &str,
     actor: &str,
@@ -277,13 +277,13 @@ pub async fn accept(
         consent_publish: false,
         raised_by: format!("user:{user}"),
     };
-    let id = cases::raise(tx, &nc, cal, v.received_at).await?;
+    let id = cases::raise_in(tx, &nc, cal, v.received_at).await?;
     decide(tx, &v, actor, "accepted", Some(&id), None, now).await?;
     Ok(id)
 }
 
 /// Rejects a queued request with a reason. Once.
-pub async fn reject(
+pub(crate) async fn reject_in(
     tx: &mut Tx,
     token: &str,
     actor: &str,
@@ -326,5 +326,72 @@ async fn decide(
             after: Some(json!({"state": state, "case_id": case_id, "reason": reason})),
         },
     )
+    .await
+}
+
+// ---------------------------------------------------------------------------
+// Commands: each owns its transaction
+// ---------------------------------------------------------------------------
+
+/// Sets a jurisdiction's answer mode ([`set_answer_in`]) in its own transaction.
+pub async fn set_answer(
+    db: &Db,
+    actor: &str,
+    place: &register::Place,
+    answer: Answer,
+) -> Result<(), StoreError> {
+    let (actor, place) = (actor.to_string(), place.clone());
+    db.write(move |tx| {
+        let (actor, place) = (actor.clone(), place.clone());
+        Box::pin(async move { set_answer_in(tx, &actor, &place, answer).await })
+    })
+    .await
+}
+
+/// Queues a request ([`enqueue_in`]) in its own transaction; returns its token.
+pub async fn enqueue(
+    db: &Db,
+    place: &register::Place,
+    api_user_id: &str,
+    q: &Queued,
+    now: i64,
+) -> Result<String, StoreError> {
+    let (place, user, q) = (place.clone(), api_user_id.to_string(), q.clone());
+    db.write(move |tx| {
+        let (place, user, q) = (place.clone(), user.clone(), q.clone());
+        Box::pin(async move { enqueue_in(tx, &place, &user, &q, now).await })
+    })
+    .await
+}
+
+/// Accepts a queued request ([`accept_in`]) in its own transaction; returns the case id.
+pub async fn accept(
+    db: &Db,
+    token: &str,
+    actor: &str,
+    cal: &Calendar,
+    now: i64,
+) -> Result<String, StoreError> {
+    let (token, actor, cal) = (token.to_string(), actor.to_string(), cal.clone());
+    db.write(move |tx| {
+        let (token, actor, cal) = (token.clone(), actor.clone(), cal.clone());
+        Box::pin(async move { accept_in(tx, &token, &actor, &cal, now).await })
+    })
+    .await
+}
+
+/// Rejects a queued request ([`reject_in`]) in its own transaction.
+pub async fn reject(
+    db: &Db,
+    token: &str,
+    actor: &str,
+    reason: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    let (token, actor, reason) = (token.to_string(), actor.to_string(), reason.to_string());
+    db.write(move |tx| {
+        let (token, actor, reason) = (token.clone(), actor.clone(), reason.clone());
+        Box::pin(async move { reject_in(tx, &token, &actor, &reason, now).await })
+    })
     .await
 }

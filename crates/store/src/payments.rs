@@ -23,7 +23,7 @@ use ed25519_dalek::{Signer, SigningKey, Verifier, VerifyingKey};
 use gongzhi_domain::ledger::{AccountCode, ApprovalError, ApprovalPolicy, TransferKind};
 use gongzhi_domain::policy::Role;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::json;
 use sha2::Digest;
 
 /// A gateway's callback, once its signature is checked.
@@ -117,7 +117,7 @@ pub async fn create_intent(
     amount: Option<i64>,
     gateway: &dyn PaymentGateway,
     idem: Idem,
-) -> Result<Outcome, StoreError> {
+) -> Result<Outcome<Checkout>, StoreError> {
     let (payer, compound, bill_id) = (payer.to_string(), compound.clone(), bill_id.to_string());
     let gw = gateway.name();
     let out = db
@@ -129,10 +129,7 @@ pub async fn create_intent(
                 if let Some(v) =
                     fund::idem_lookup(tx, &compound.id, &idem.key, &idem.request_hash).await?
                 {
-                    return Ok(Outcome {
-                        value: v,
-                        replayed: true,
-                    });
+                    return Ok(Outcome::replay(v));
                 }
                 let (_, outstanding) =
                     crate::billing::outstanding_in(tx, &compound.id, &bill_id).await?;
@@ -157,28 +154,63 @@ pub async fn create_intent(
                     .bind(db::now_ms())
                     .execute(&mut **tx)
                     .await?;
-                let value = json!({"intent": {"id": id, "bill_id": bill_id, "amount": amount, "gateway": gw, "state": "created"}});
+                let value = Intent {
+                    intent: IntentView {
+                        id,
+                        bill_id,
+                        amount,
+                        gateway: gw.to_string(),
+                        state: "created".into(),
+                    },
+                };
                 fund::idem_store(tx, &compound.id, &idem.key, &idem.request_hash, &value).await?;
-                Ok(Outcome {
-                    value,
-                    replayed: false,
-                })
+                Ok(Outcome::new(value))
             })
         })
         .await?;
-    let mut value = out.value;
-    let (id, amount) = (
-        value["intent"]["id"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string(),
-        value["intent"]["amount"].as_i64().unwrap_or_default(),
-    );
-    value["checkout"] = json!(gateway.checkout(&id, amount));
+    let intent = out.value.intent;
+    let checkout = gateway.checkout(&intent.id, intent.amount);
     Ok(Outcome {
-        value,
+        value: Checkout { intent, checkout },
         replayed: out.replayed,
     })
+}
+
+/// A payment intent as created (what an idempotent replay reads back).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct IntentView {
+    pub id: String,
+    pub bill_id: String,
+    pub amount: i64,
+    pub gateway: String,
+    pub state: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Intent {
+    intent: IntentView,
+}
+
+/// A payment intent and where its payer pays it.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Checkout {
+    pub intent: IntentView,
+    /// The gateway's checkout URL for this intent.
+    pub checkout: String,
+}
+
+/// What a gateway's callback did to its intent.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Confirmation {
+    pub intent_id: String,
+    /// paid or failed
+    pub state: String,
+    /// Paid before (the callback changed nothing); absent when failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub already: Option<bool>,
+    /// The payment posted by this callback.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<crate::billing::Payment>,
 }
 
 /// The amount of a payment intent that `payer` created (someone else's
@@ -203,7 +235,7 @@ pub async fn confirm(
     body: &[u8],
     signature: &str,
     now: i64,
-) -> Result<Value, StoreError> {
+) -> Result<Confirmation, StoreError> {
     let cb = gateway.verify_callback(body, signature)?;
     if (cb.at - now).abs() > CALLBACK_WINDOW_MS {
         return Err(StoreError::invalid(
@@ -248,7 +280,12 @@ pub async fn confirm(
                 .await?;
             let state = db::s(&i, "state")?;
             if state == "paid" {
-                return Ok(json!({"intent_id": cb.intent_id, "state": "paid", "already": true}));
+                return Ok(Confirmation {
+                    intent_id: cb.intent_id,
+                    state: "paid".into(),
+                    already: Some(true),
+                    receipt: None,
+                });
             }
             if cb.amount != db::i(&i, "amount")? {
                 return Err(StoreError::invalid("amount", "does not match the payment intent"));
@@ -259,7 +296,12 @@ pub async fn confirm(
                     .bind(&cb.intent_id)
                     .execute(&mut **tx)
                     .await?;
-                return Ok(json!({"intent_id": cb.intent_id, "state": "failed"}));
+                return Ok(Confirmation {
+                    intent_id: cb.intent_id,
+                    state: "failed".into(),
+                    already: None,
+                    receipt: None,
+                });
             }
             // Received by the gateway, not yet in the bank: the gateway's
             // settlement moves it from the clearing account to `bank`.
@@ -278,11 +320,16 @@ pub async fn confirm(
             .await?;
             sqlx::query("UPDATE fund_payment_intents SET state = 'paid', confirmed_at = $1, transfer_id = $2 WHERE id = $3")
                 .bind(now)
-                .bind(receipt["transfer"]["id"].as_str().unwrap_or_default())
+                .bind(&receipt.transfer.id)
                 .bind(&cb.intent_id)
                 .execute(&mut **tx)
                 .await?;
-            Ok(json!({"intent_id": cb.intent_id, "state": "paid", "already": false, "receipt": receipt}))
+            Ok(Confirmation {
+                intent_id: cb.intent_id,
+                state: "paid".into(),
+                already: Some(false),
+                receipt: Some(receipt),
+            })
         })
     })
     .await
@@ -292,7 +339,7 @@ pub async fn confirm(
 // Hardship waivers
 // ---------------------------------------------------------------------------
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Waiver {
     pub id: String,
     pub bill_id: String,

@@ -18,7 +18,7 @@ use serde::Serialize;
 use serde_json::json;
 
 /// A vote's spending authorisation.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Spending {
     pub vote_id: String,
     pub compound_id: String,
@@ -50,7 +50,7 @@ pub async fn authorise(
     purpose: &str,
 ) -> Result<Spending, StoreError> {
     let purpose = purpose.trim().to_string();
-    if purpose.is_empty() || purpose.chars().count() > crate::fund::MAX_TEXT {
+    if purpose.is_empty() || purpose.chars().count() > gongzhi_domain::ledger::MAX_TEXT {
         return Err(StoreError::invalid(
             "purpose",
             "is required (1 to 500 characters)",
@@ -92,7 +92,7 @@ pub async fn authorise_in(
         )));
     }
     let scope = db::s(&v, "scope_path")?;
-    let compound = crate::fund::compound_of_scope(tx, &scope)
+    let compound = crate::scope::compound_of_scope(tx, &scope)
         .await?
         .ok_or_else(|| {
             StoreError::invalid(

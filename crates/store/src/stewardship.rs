@@ -17,7 +17,7 @@ use crate::register::Place;
 use gongzhi_domain::fund_calc;
 use gongzhi_domain::ledger::{AccountCode, Transfer, TransferKind, MAX_AMOUNT};
 use gongzhi_domain::policy::Role;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 #[derive(Debug, Clone, Serialize)]
@@ -96,7 +96,7 @@ pub async fn set(
 }
 
 /// The remuneration of one period.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Remuneration {
     pub period: String,
     pub mode: String,
@@ -207,7 +207,7 @@ pub async fn accrue(
     compound: &Place,
     period: &str,
 ) -> Result<Remuneration, StoreError> {
-    if !crate::billing::valid_period(period) {
+    if !gongzhi_domain::fund_calc::valid_period(period) {
         return Err(StoreError::invalid("period", "must be YYYY-MM"));
     }
     let (user, role, compound, period) = (

@@ -216,9 +216,13 @@ pub async fn leaves(
     Ok(out)
 }
 
-/// The current log size (number of leaves).
+/// The current log size (number of leaves; 0 before the books are opened).
 pub async fn size(db: &Db, compound_id: &str) -> Result<i64, StoreError> {
-    Ok(crate::fund::books(db, compound_id).await?.log_size)
+    let r = sqlx::query("SELECT log_size FROM fund_books WHERE compound_id = $1")
+        .bind(compound_id)
+        .fetch_optional(db.reader())
+        .await?;
+    r.map_or(Ok(0), |r| db::i(&r, "log_size"))
 }
 
 /// The tree of the first `size` leaves, rebuilt from the stored hashes.
@@ -242,7 +246,7 @@ pub async fn checkpoint(
 ) -> Result<(Checkpoint, String), StoreError> {
     let n = size(db, compound_id).await?;
     let cp = Checkpoint {
-        origin: crate::fund::origin(code),
+        origin: gongzhi_domain::book_entries::origin(code),
         size: n as u64,
         root: root(db, compound_id, n).await?,
     };

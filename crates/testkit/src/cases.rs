@@ -29,8 +29,8 @@ pub async fn accepted_case(db: &Db, place: Place) -> (String, String) {
                 raised_by: format!("user:{u}"),
             };
             let cal = Calendar::china_2026();
-            let id = cases::raise(tx, &nc, &cal, db::now_ms()).await?;
-            cases::act(
+            let id = cases::raise_in(tx, &nc, &cal, db::now_ms()).await?;
+            cases::act_in(
                 tx,
                 &id,
                 "user:staff",

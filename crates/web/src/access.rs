@@ -129,3 +129,37 @@ pub fn filter(access: &Access) -> PartFilter {
         Access::Grids(g) => PartFilter::Grids(g.clone()),
     }
 }
+
+/// May another user (`actor`, e.g. a case's assignee) take `action` on a
+/// case at `place` in `case_grid`? The policy of [`check_case`], asked for
+/// someone other than the caller.
+pub fn actor_may_case(
+    actor: &policy::Actor,
+    place: &Place,
+    case_grid: Option<&str>,
+    action: Action,
+) -> bool {
+    let path = place.path_ids();
+    policy::authorize_case(actor, action, Target { path: &path }, case_grid).is_ok()
+}
+
+/// The role the caller acts in for `action` over `place`: the first of
+/// their roles there that allows it on its own (`admin` when none does).
+pub fn acting_role(user: &CurrentUser, place: &Place, action: Action) -> String {
+    let path = place.path_ids();
+    policy::roles_over(&user.actor, &path)
+        .into_iter()
+        .find(|r| {
+            let one = policy::Actor {
+                user_id: user.user_id.clone(),
+                grants: vec![policy::Grant {
+                    role: *r,
+                    scope: vec![],
+                    grid: None,
+                }],
+            };
+            policy::authorize(&one, action, Target { path: &path }).is_ok()
+        })
+        .map(|r| r.as_str().to_string())
+        .unwrap_or_else(|| "admin".into())
+}

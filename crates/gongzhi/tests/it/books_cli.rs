@@ -173,7 +173,10 @@ async fn some_books(db: &Db, c: &Place, tag: &str) {
     )
     .await
     .unwrap();
-    let id = d.value["disbursement"]["id"].as_str().unwrap().to_string();
+    let id = serde_json::json!(d.value)["disbursement"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     fund::approve(db, "alice", &[Role::CommitteeMember], c, &id, k("a1"))
         .await
         .unwrap();

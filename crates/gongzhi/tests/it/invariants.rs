@@ -128,7 +128,7 @@ async fn fill_what_the_demo_leaves_empty(db: &Db) {
                 &[0; 32],
             ]
             .concat();
-            cases::add_photo(tx, &case_id, "user:t", png, now).await?;
+            cases::add_photo_in(tx, &case_id, "user:t", png, now).await?;
             deliberation::add_comment(tx, &owner, "业主", &matter_id, "同意", now).await?;
             let q = Question {
                 text: "是否同意".into(),

@@ -43,7 +43,10 @@ async fn spend_all(db: &Db, c: &Place, amount: i64, key: &str) {
     let d = fund::request_disbursement(db, "u1", c, idem(key, "r"), disb(amount))
         .await
         .unwrap();
-    let id = d.value["disbursement"]["id"].as_str().unwrap().to_string();
+    let id = serde_json::json!(d.value)["disbursement"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     fund::approve(
         db,
         "cm",
@@ -115,7 +118,7 @@ async fn books_balance_and_cash_rule(kind: Kind) {
         .await
         .unwrap();
     assert!(!out.replayed);
-    assert_eq!(out.value["log_size"], 1);
+    assert_eq!(serde_json::json!(out.value)["log_size"], 1);
     // money never leaves by a transfer recorded directly
     let mut spend = income(100_000);
     spend.debit = AccountCode::ExpenseOther;
@@ -131,7 +134,10 @@ async fn books_balance_and_cash_rule(kind: Kind) {
     let d = fund::request_disbursement(&f.db, "u1", &c, idem("k3", "h3"), disb(100_001))
         .await
         .unwrap();
-    let id = d.value["disbursement"]["id"].as_str().unwrap().to_string();
+    let id = serde_json::json!(d.value)["disbursement"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let e = fund::approve(
         &f.db,
         "cm",
@@ -226,7 +232,12 @@ async fn fifty_concurrent_withdrawals_of_sixty_percent(kind: Kind) {
             fund::request_disbursement(&f.db, "u1", &c, idem(&format!("r{i}"), "r"), disb(600_000))
                 .await
                 .unwrap();
-        ids.push(d.value["disbursement"]["id"].as_str().unwrap().to_string());
+        ids.push(
+            serde_json::json!(d.value)["disbursement"]["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
     }
     let mut handles = Vec::new();
     for (i, id) in ids.into_iter().enumerate() {
@@ -284,7 +295,12 @@ async fn same_idempotency_key_concurrently(kind: Kind) {
         if !o.replayed {
             fresh_count += 1;
         }
-        ids.push(o.value["transfer"]["id"].as_str().unwrap().to_string());
+        ids.push(
+            serde_json::json!(o.value)["transfer"]["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
     }
     assert_eq!(fresh_count, 1);
     ids.dedup();
@@ -308,7 +324,10 @@ async fn two_party_approval(kind: Kind) {
     let r = fund::request_disbursement(&f.db, "steward", &c, idem("r1", "r"), disb(3_50))
         .await
         .unwrap();
-    let id = r.value["disbursement"]["id"].as_str().unwrap().to_string();
+    let id = serde_json::json!(r.value)["disbursement"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     // an owner cannot approve
     let e = fund::approve(&f.db, "owner", &[Role::Owner], &c, &id, idem("a0", "a"))
         .await
@@ -328,8 +347,11 @@ async fn two_party_approval(kind: Kind) {
     )
     .await
     .unwrap();
-    assert_eq!(a1.value["disbursement"]["state"], "pending");
-    assert_eq!(a1.value["transfer"]["kind"], "pending");
+    assert_eq!(
+        serde_json::json!(a1.value)["disbursement"]["state"],
+        "pending"
+    );
+    assert_eq!(serde_json::json!(a1.value)["transfer"]["kind"], "pending");
     let bank = fund::accounts(&f.db, &c.id)
         .await
         .unwrap()
@@ -384,7 +406,10 @@ async fn two_party_approval(kind: Kind) {
     for h in hs {
         match h.await.unwrap() {
             Ok(o) => {
-                assert_eq!(o.value["disbursement"]["state"], "posted");
+                assert_eq!(
+                    serde_json::json!(o.value)["disbursement"]["state"],
+                    "posted"
+                );
                 posted += 1
             }
             Err(StoreError::Conflict(m)) => assert!(m.contains("already posted"), "{m}"),
@@ -420,7 +445,10 @@ async fn two_party_approval(kind: Kind) {
     let r = fund::request_disbursement(&f.db, "steward", &c, idem("r2", "r2"), disb(1_00))
         .await
         .unwrap();
-    let id2 = r.value["disbursement"]["id"].as_str().unwrap().to_string();
+    let id2 = serde_json::json!(r.value)["disbursement"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     fund::approve(&f.db, "sam", &[Role::Steward], &c, &id2, idem("b1", "b"))
         .await
         .unwrap();
@@ -440,8 +468,14 @@ async fn two_party_approval(kind: Kind) {
     )
     .await
     .unwrap();
-    assert_eq!(v.value["disbursement"]["state"], "voided");
-    assert_eq!(v.value["transfer"]["kind"], "void_pending");
+    assert_eq!(
+        serde_json::json!(v.value)["disbursement"]["state"],
+        "voided"
+    );
+    assert_eq!(
+        serde_json::json!(v.value)["transfer"]["kind"],
+        "void_pending"
+    );
     audit_books(&f.db, &c).await;
 }
 
@@ -454,7 +488,10 @@ async fn expiry_releases_the_reservation(kind: Kind) {
     let r = fund::request_disbursement(&f.db, "steward", &c, idem("r1", "r"), disb(9_000))
         .await
         .unwrap();
-    let id = r.value["disbursement"]["id"].as_str().unwrap().to_string();
+    let id = serde_json::json!(r.value)["disbursement"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     fund::approve(
         &f.db,
         "alice",
@@ -474,7 +511,7 @@ async fn expiry_releases_the_reservation(kind: Kind) {
     let later = gongzhi_store::db::now_ms() + fund::DEFAULT_PENDING_TIMEOUT_MS + 1;
     assert_eq!(fund::expire_due(&f.db, &c, later).await.unwrap(), 1);
     let d = fund::disbursements(&f.db, &c.id, 10).await.unwrap();
-    assert_eq!(d[0].state, "expired");
+    assert_eq!(d[0].state.as_str(), "expired");
     let e = fund::approve(&f.db, "bob", &[Role::Supervisor], &c, &id, idem("a2", "a"))
         .await
         .unwrap_err();
@@ -587,8 +624,11 @@ async fn billing_payments_and_collection(kind: Kind) {
     .await
     .unwrap();
     // 89.50 × 1.50 = 134.25; 90.25 × 1.50 = 135.375 → 135.38; the 72.00 m² shop × 4.00 = 288.00; parking at 0 not billed
-    assert_eq!(run.value["bills"], 3);
-    assert_eq!(run.value["total"], 134_25 + 135_38 + 288_00);
+    assert_eq!(serde_json::json!(run.value)["bills"], 3);
+    assert_eq!(
+        serde_json::json!(run.value)["total"],
+        134_25 + 135_38 + 288_00
+    );
     let e = billing::bill_run(&f.db, "s", "steward", &c, "2026-11", rates, idem("b2", "b"))
         .await
         .unwrap_err();
@@ -646,7 +686,7 @@ async fn billing_payments_and_collection(kind: Kind) {
     )
     .await
     .unwrap();
-    assert_eq!(p.value["outstanding"], 0);
+    assert_eq!(serde_json::json!(p.value)["outstanding"], 0);
     let col = billing::collection(&f.db, &c.id, "2026-11").await.unwrap();
     assert_eq!(
         (col.bills, col.billed, col.paid, col.in_arrears),
@@ -691,7 +731,7 @@ async fn billing_payments_and_collection(kind: Kind) {
     )
     .await
     .unwrap();
-    assert_eq!(d.value["parts"], 4);
+    assert_eq!(serde_json::json!(d.value)["parts"], 4);
     let st = billing::dividend_statement(&f.db, &owner).await.unwrap();
     assert_eq!(
         (st.len(), st[0].number.as_str(), st[0].amount),
@@ -735,7 +775,10 @@ async fn typed_entries_and_matter_steps(kind: Kind) {
     let r = fund::request_disbursement(&f.db, "steward", &c, idem("r1", "r"), disb(3_50))
         .await
         .unwrap();
-    let id = r.value["disbursement"]["id"].as_str().unwrap().to_string();
+    let id = serde_json::json!(r.value)["disbursement"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     fund::approve(
         &f.db,
         "alice",
@@ -752,7 +795,10 @@ async fn typed_entries_and_matter_steps(kind: Kind) {
     let r2 = fund::request_disbursement(&f.db, "steward", &c, idem("r2", "r2"), disb(1_00))
         .await
         .unwrap();
-    let id2 = r2.value["disbursement"]["id"].as_str().unwrap().to_string();
+    let id2 = serde_json::json!(r2.value)["disbursement"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     fund::void(
         &f.db,
         "alice",

@@ -166,7 +166,7 @@ async fn budget_by_vote_and_actual(kind: Kind) {
 
     // adopted: a leaf of the log
     let ok = adopt(passed.clone(), "b7", lines.clone()).await.unwrap();
-    assert_eq!(ok.value["log_size"], 1);
+    assert_eq!(serde_json::json!(ok.value)["log_size"], 1);
     let es = fund::entries(&f.db, &a.id, 0, 10).await.unwrap();
     match &es[0] {
         Entry::Record(r) => match &r.body {
@@ -213,7 +213,10 @@ async fn budget_by_vote_and_actual(kind: Kind) {
     )
     .await
     .unwrap();
-    let id = d.value["disbursement"]["id"].as_str().unwrap().to_string();
+    let id = serde_json::json!(d.value)["disbursement"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     fund::approve(&f.db, "c1", &[Role::CommitteeMember], &a, &id, idem("a1"))
         .await
         .unwrap();
@@ -249,7 +252,10 @@ async fn budget_by_vote_and_actual(kind: Kind) {
     )
     .await
     .unwrap();
-    let id = d.value["disbursement"]["id"].as_str().unwrap().to_string();
+    let id = serde_json::json!(d.value)["disbursement"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     fund::approve(&f.db, "c1", &[Role::CommitteeMember], &a, &id, idem("o1"))
         .await
         .unwrap();
@@ -384,7 +390,10 @@ async fn principal_spending_checks_its_vote(kind: Kind) {
     let d = req_from(MaintenanceInterest, &passed, "ri2", 1_000_00)
         .await
         .unwrap();
-    let id = d.value["disbursement"]["id"].as_str().unwrap().to_string();
+    let id = serde_json::json!(d.value)["disbursement"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let e = fund::approve(&f.db, "c1", &[Role::CommitteeMember], &a, &id, idem("ai"))
         .await
         .unwrap_err();
@@ -413,7 +422,10 @@ async fn principal_spending_checks_its_vote(kind: Kind) {
     let d = req_from(MaintenancePrincipal, &passed, "r2", 3_000_00)
         .await
         .unwrap();
-    let id = d.value["disbursement"]["id"].as_str().unwrap().to_string();
+    let id = serde_json::json!(d.value)["disbursement"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     fund::approve(&f.db, "c1", &[Role::CommitteeMember], &a, &id, idem("a1"))
         .await
         .unwrap();
@@ -462,7 +474,7 @@ async fn remuneration_trust_and_lump_sum(kind: Kind) {
     };
     // no mode yet: nothing accrued, and asking for it says why
     let run = bill("2026-09", "b9").await.unwrap();
-    assert!(run.value["remuneration"].is_null());
+    assert!(serde_json::json!(run.value)["remuneration"].is_null());
     let e = stewardship::accrue(&f.db, "s", "steward", &a, "2026-09")
         .await
         .unwrap_err();
@@ -497,9 +509,9 @@ async fn remuneration_trust_and_lump_sum(kind: Kind) {
     set("trust", 1200, 0, roles).await.unwrap();
     // the billing run accrues 12 % of the period's fees in its transaction
     let run = bill("2026-10", "b10").await.unwrap();
-    let total = run.value["total"].as_i64().unwrap();
+    let total = serde_json::json!(run.value)["total"].as_i64().unwrap();
     assert_eq!(total, 13425 + 13538 + 28800 + 1200);
-    let r = &run.value["remuneration"];
+    let r = &serde_json::json!(run.value)["remuneration"];
     assert_eq!(r["basis"], total);
     assert_eq!(r["amount"], total * 12 / 100);
     assert_eq!(r["transfer"]["debit"], "steward_remuneration");
@@ -532,8 +544,14 @@ async fn remuneration_trust_and_lump_sum(kind: Kind) {
     // lump sum (包干制): a fixed amount per period
     set("lump_sum", 1200, 5_000_00, roles).await.unwrap();
     let run = bill("2026-11", "b11").await.unwrap();
-    assert_eq!(run.value["remuneration"]["amount"], 5_000_00);
-    assert_eq!(run.value["remuneration"]["mode"], "lump_sum");
+    assert_eq!(
+        serde_json::json!(run.value)["remuneration"]["amount"],
+        5_000_00
+    );
+    assert_eq!(
+        serde_json::json!(run.value)["remuneration"]["mode"],
+        "lump_sum"
+    );
     let acc = fund::accounts(&f.db, &a.id).await.unwrap();
     let bal = |c: AccountCode| acc.iter().find(|x| x.code == c).map_or(0, |x| x.posted);
     let owed = 2 * (total * 12 / 100) + 5_000_00;
@@ -566,7 +584,10 @@ async fn remuneration_trust_and_lump_sum(kind: Kind) {
     )
     .await
     .unwrap();
-    let id = d.value["disbursement"]["id"].as_str().unwrap().to_string();
+    let id = serde_json::json!(d.value)["disbursement"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     fund::approve(&f.db, "c1", &[Role::CommitteeMember], &a, &id, idem("p1"))
         .await
         .unwrap();
@@ -635,8 +656,14 @@ async fn emergency_use_without_a_vote(kind: Kind) {
     )
     .await
     .unwrap();
-    let id = d.value["disbursement"]["id"].as_str().unwrap().to_string();
-    assert_eq!(d.value["disbursement"]["emergency"], "elevator_stopped");
+    let id = serde_json::json!(d.value)["disbursement"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        serde_json::json!(d.value)["disbursement"]["emergency"],
+        "elevator_stopped"
+    );
     // published at once: request and publication are leaves before any approval
     let es = fund::entries(&f.db, &a.id, 0, 100).await.unwrap();
     let kinds: Vec<String> = es
@@ -678,8 +705,14 @@ async fn emergency_use_without_a_vote(kind: Kind) {
     let done = fund::approve(&f.db, "s1", &[Role::Steward], &a, &id, idem("a3"))
         .await
         .unwrap();
-    assert_eq!(done.value["disbursement"]["state"], "posted");
-    assert_eq!(done.value["transfer"]["code"], "emergency");
+    assert_eq!(
+        serde_json::json!(done.value)["disbursement"]["state"],
+        "posted"
+    );
+    assert_eq!(
+        serde_json::json!(done.value)["transfer"]["code"],
+        "emergency"
+    );
     let acc = fund::accounts(&f.db, &a.id).await.unwrap();
     assert_eq!(
         acc.iter()
@@ -768,9 +801,15 @@ async fn sandbox_gateway_payments(kind: Kind) {
     let i = payments::create_intent(&f.db, "u1", &a, &bill.id, None, &gw, idem("i1"))
         .await
         .unwrap();
-    let intent = i.value["intent"]["id"].as_str().unwrap().to_string();
-    assert_eq!(i.value["intent"]["amount"], 13425);
-    assert!(i.value["checkout"].as_str().unwrap().contains(&intent));
+    let intent = serde_json::json!(i.value)["intent"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(serde_json::json!(i.value)["intent"]["amount"], 13425);
+    assert!(serde_json::json!(i.value)["checkout"]
+        .as_str()
+        .unwrap()
+        .contains(&intent));
     let now = db::now_ms();
     let cb = |event: &str, amount: i64, at: i64| Callback {
         event_id: event.into(),
@@ -816,9 +855,9 @@ async fn sandbox_gateway_payments(kind: Kind) {
         "amount"
     );
     // the real one posts the payment
-    let ok = payments::confirm(&f.db, &gw, &body, &sig, now)
+    let ok = serde_json::json!(payments::confirm(&f.db, &gw, &body, &sig, now)
         .await
-        .unwrap();
+        .unwrap());
     assert_eq!(ok["state"], "paid");
     assert_eq!(ok["receipt"]["outstanding"], 0);
     // replayed: refused, nothing posted
@@ -829,9 +868,9 @@ async fn sandbox_gateway_payments(kind: Kind) {
     assert!(matches!(e, StoreError::Conflict(_)), "{e}");
     // a second (new) event for the paid intent: idempotent, nothing posted
     let (again, again_sig) = gw.callback(&cb("ev2", 13425, now));
-    let v = payments::confirm(&f.db, &gw, &again, &again_sig, now)
+    let v = serde_json::json!(payments::confirm(&f.db, &gw, &again, &again_sig, now)
         .await
-        .unwrap();
+        .unwrap());
     assert_eq!(v["already"], true);
     assert_eq!(fund::books(&f.db, &a.id).await.unwrap().log_size, size);
     let paid = gongzhi_store::billing::bills_of_owner(&f.db, &bill.owner_id)
@@ -946,7 +985,7 @@ async fn hardship_waiver_and_dividend_credit(kind: Kind) {
     )
     .await
     .unwrap();
-    let credited = run.value["credited"].as_i64().unwrap();
+    let credited = serde_json::json!(run.value)["credited"].as_i64().unwrap();
     let st = billing::dividend_statement(&f.db, &shop.owner_id)
         .await
         .unwrap();
@@ -962,8 +1001,14 @@ async fn hardship_waiver_and_dividend_credit(kind: Kind) {
         .await
         .unwrap();
     assert_eq!(st[0].credited, 0);
-    assert_eq!(run.value["credit_transfer"]["amount"], credited);
-    assert_eq!(run.value["credit_transfer"]["debit"], "dividends_payable");
+    assert_eq!(
+        serde_json::json!(run.value)["credit_transfer"]["amount"],
+        credited
+    );
+    assert_eq!(
+        serde_json::json!(run.value)["credit_transfer"]["debit"],
+        "dividends_payable"
+    );
     let acc = fund::accounts(&f.db, &a.id).await.unwrap();
     let bal = |c: AccountCode| acc.iter().find(|x| x.code == c).map_or(0, |x| x.posted);
     assert_eq!(bal(DividendsPayable), 1_000_00 - credited);

@@ -244,7 +244,7 @@ async fn common_area_cases_route_to_one_micro_grid(kind: Kind) {
                             consent_publish: false,
                             raised_by: "user:grid".into(),
                         };
-                        cases::raise(tx, &nc, &Calendar::china_2026(), db::now_ms()).await
+                        cases::raise_in(tx, &nc, &Calendar::china_2026(), db::now_ms()).await
                     })
                 })
                 .await

@@ -10,7 +10,7 @@
 //! `Idempotency-Key` header: the same key with the same body answers the
 //! first result again; with a different body, 409.
 
-use crate::access::check_place;
+use crate::access::{acting_role, check_place};
 use crate::problem::{ApiError, ApiJson};
 use crate::session::CurrentUser;
 use crate::AppState;
@@ -18,15 +18,20 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use gongzhi_domain::book_entries::Entry as LogEntry;
+use gongzhi_domain::ledger::Transfer;
 use gongzhi_domain::ledger::{AccountCode, ApprovalPolicy, TransferKind};
 use gongzhi_domain::merkle;
 use gongzhi_domain::money::Fen;
 use gongzhi_domain::policy::{self, Action, Role};
-use gongzhi_store::fund::{self, Idem, NewDisbursement, NewTransfer, Outcome};
+use gongzhi_store::billing::{BillingRun, DividendRun, Payment};
+use gongzhi_store::fund::{self, AccountView, Idem, NewDisbursement, NewTransfer, Outcome};
+use gongzhi_store::payments::Confirmation;
 use gongzhi_store::register::{self, Place};
+use gongzhi_store::stewardship::Remuneration;
 use gongzhi_store::tlog;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::json;
 use sha2::Digest;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -86,26 +91,87 @@ fn code_of(p: &Place) -> String {
 }
 
 /// The checkpoint verifier key: pin it in `gongzhi verify --key`.
-#[utoipa::path(get, path = "/api/v1/public/books/key", tag = "public", responses((status = 200, description = "the verifier key (C2SP signed-note vkey)")))]
-async fn books_key(State(state): State<AppState>) -> Json<Value> {
+#[utoipa::path(get, path = "/api/v1/public/books/key", tag = "public", responses((status = 200, description = "the verifier key (C2SP signed-note vkey)", body = BooksKey)))]
+async fn books_key(State(state): State<AppState>) -> Json<BooksKey> {
     let vk = state.books_key.verifying_key();
-    Json(
-        json!({"name": tlog::KEY_NAME, "vkey": merkle::verifier_key(tlog::KEY_NAME, &vk), "algorithm": "ed25519"}),
-    )
+    Json(BooksKey {
+        name: tlog::KEY_NAME.to_string(),
+        vkey: merkle::verifier_key(tlog::KEY_NAME, &vk),
+        algorithm: "ed25519".into(),
+    })
+}
+
+/// The checkpoint verifier key.
+#[derive(Serialize, ToSchema)]
+pub struct BooksKey {
+    name: String,
+    vkey: String,
+    algorithm: String,
+}
+
+/// Every account of a compound's books with its balance.
+#[derive(Serialize, ToSchema)]
+pub struct Accounts {
+    compound: String,
+    name: String,
+    log_size: i64,
+    accounts: Vec<AccountView>,
+}
+
+/// Transfers in log order, under the log's origin.
+#[derive(Serialize, ToSchema)]
+pub struct Transfers {
+    origin: String,
+    transfers: Vec<Transfer>,
+}
+
+/// Entries (transfers and records) in log order, under the log's origin.
+#[derive(Serialize, ToSchema)]
+pub struct Entries {
+    origin: String,
+    entries: Vec<LogEntry>,
+}
+
+/// Leaf hashes (hex) from position `from`.
+#[derive(Serialize, ToSchema)]
+pub struct Leaves {
+    from: i64,
+    leaves: Vec<String>,
+}
+
+/// An inclusion proof (hashes in hex).
+#[derive(Serialize, ToSchema)]
+pub struct InclusionProof {
+    index: u64,
+    size: u64,
+    leaf: String,
+    root: String,
+    proof: Vec<String>,
+}
+
+/// A consistency proof (hashes in hex).
+#[derive(Serialize, ToSchema)]
+pub struct ConsistencyProof {
+    old: u64,
+    new: u64,
+    proof: Vec<String>,
 }
 
 /// Every account with a balance, in fen. `posted` is the balance on the
 /// account's normal side; `available` is posted less reserved.
-#[utoipa::path(get, path = "/api/v1/public/compounds/{code}/books/accounts", tag = "public", params(("code" = String, Path, description = "compound code")), responses((status = 200, description = "accounts"), (status = 404, description = "no such compound")))]
+#[utoipa::path(get, path = "/api/v1/public/compounds/{code}/books/accounts", tag = "public", params(("code" = String, Path, description = "compound code")), responses((status = 200, description = "accounts", body = Accounts), (status = 404, description = "no such compound")))]
 async fn public_accounts(
     State(state): State<AppState>,
     Path(code): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Accounts>, ApiError> {
     let c = compound(&state, &code).await?;
     let b = fund::books(&state.db, &c.id).await?;
-    Ok(Json(
-        json!({"compound": code_of(&c), "name": c.name, "log_size": b.log_size, "accounts": fund::accounts(&state.db, &c.id).await?}),
-    ))
+    Ok(Json(Accounts {
+        compound: code_of(&c),
+        log_size: b.log_size,
+        accounts: fund::accounts(&state.db, &c.id).await?,
+        name: c.name,
+    }))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -132,17 +198,18 @@ async fn range_start(
 /// The transfers of the books in log order (each the content of the leaf at
 /// position `seq`; the positions between them hold the records served by
 /// `entries`).
-#[utoipa::path(get, path = "/api/v1/public/compounds/{code}/books/transfers", tag = "public", params(("code" = String, Path, description = "compound code"), RangeQuery), responses((status = 200, description = "transfers")))]
+#[utoipa::path(get, path = "/api/v1/public/compounds/{code}/books/transfers", tag = "public", params(("code" = String, Path, description = "compound code"), RangeQuery), responses((status = 200, description = "transfers", body = Transfers)))]
 async fn public_transfers(
     State(state): State<AppState>,
     Path(code): Path<String>,
     Query(q): Query<RangeQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Transfers>, ApiError> {
     let (c, from) = range_start(&state, &code, &q).await?;
-    let ts = fund::transfers(&state.db, &c.id, from, q.limit.unwrap_or(1000)).await?;
-    Ok(Json(
-        json!({"origin": fund::origin(&code_of(&c)), "transfers": ts}),
-    ))
+    let transfers = fund::transfers(&state.db, &c.id, from, q.limit.unwrap_or(1000)).await?;
+    Ok(Json(Transfers {
+        origin: fund::origin(&code_of(&c)),
+        transfers,
+    }))
 }
 
 /// Every entry of the log in order: transfers (`"entry": "transfer"`) and
@@ -150,22 +217,23 @@ async fn public_transfers(
 /// voids, budgets, billing runs, publications, matter steps, audit
 /// reports). Each is the content of the leaf at position `seq`; positions
 /// are dense. `gongzhi verify` recomputes every leaf from these.
-#[utoipa::path(get, path = "/api/v1/public/compounds/{code}/books/entries", tag = "public", params(("code" = String, Path, description = "compound code"), RangeQuery), responses((status = 200, description = "entries")))]
+#[utoipa::path(get, path = "/api/v1/public/compounds/{code}/books/entries", tag = "public", params(("code" = String, Path, description = "compound code"), RangeQuery), responses((status = 200, description = "entries", body = Entries)))]
 async fn public_entries(
     State(state): State<AppState>,
     Path(code): Path<String>,
     Query(q): Query<RangeQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Entries>, ApiError> {
     let (c, from) = range_start(&state, &code, &q).await?;
-    let es = fund::entries(&state.db, &c.id, from, q.limit.unwrap_or(1000)).await?;
-    Ok(Json(
-        json!({"origin": fund::origin(&code_of(&c)), "entries": es}),
-    ))
+    let entries = fund::entries(&state.db, &c.id, from, q.limit.unwrap_or(1000)).await?;
+    Ok(Json(Entries {
+        origin: fund::origin(&code_of(&c)),
+        entries,
+    }))
 }
 
 /// The signed checkpoint (C2SP tlog-checkpoint in a signed note) of the
 /// compound's log at its current size.
-#[utoipa::path(get, path = "/api/v1/public/compounds/{code}/books/checkpoint", tag = "public", params(("code" = String, Path, description = "compound code")), responses((status = 200, description = "text/plain signed note")))]
+#[utoipa::path(get, path = "/api/v1/public/compounds/{code}/books/checkpoint", tag = "public", params(("code" = String, Path, description = "compound code")), responses((status = 200, description = "text/plain signed note", body = String, content_type = "text/plain")))]
 async fn public_checkpoint(
     State(state): State<AppState>,
     Path(code): Path<String>,
@@ -176,19 +244,20 @@ async fn public_checkpoint(
 }
 
 /// Leaf hashes (hex) of the log, `from` .. `from+limit`.
-#[utoipa::path(get, path = "/api/v1/public/compounds/{code}/books/leaves", tag = "public", params(("code" = String, Path, description = "compound code"), RangeQuery), responses((status = 200, description = "leaf hashes")))]
+#[utoipa::path(get, path = "/api/v1/public/compounds/{code}/books/leaves", tag = "public", params(("code" = String, Path, description = "compound code"), RangeQuery), responses((status = 200, description = "leaf hashes", body = Leaves)))]
 async fn public_leaves(
     State(state): State<AppState>,
     Path(code): Path<String>,
     Query(q): Query<RangeQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Leaves>, ApiError> {
     let c = compound(&state, &code).await?;
     let from = q.from.unwrap_or(0).max(0);
     let limit = q.limit.unwrap_or(1000).clamp(1, 10_000);
     let l = tlog::leaves(&state.db, &c.id, from, from.saturating_add(limit)).await?;
-    Ok(Json(
-        json!({"from": from, "leaves": l.iter().map(merkle::hex).collect::<Vec<_>>()}),
-    ))
+    Ok(Json(Leaves {
+        from,
+        leaves: l.iter().map(merkle::hex).collect(),
+    }))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -209,21 +278,25 @@ async fn checked_size(state: &AppState, c: &Place, size: u64, field: &str) -> Re
 }
 
 /// Inclusion proof of leaf `index` in the tree of `size` leaves.
-#[utoipa::path(get, path = "/api/v1/public/compounds/{code}/books/proof/inclusion", tag = "public", params(("code" = String, Path, description = "compound code"), InclusionQuery), responses((status = 200, description = "proof")))]
+#[utoipa::path(get, path = "/api/v1/public/compounds/{code}/books/proof/inclusion", tag = "public", params(("code" = String, Path, description = "compound code"), InclusionQuery), responses((status = 200, description = "proof", body = InclusionProof)))]
 async fn inclusion_proof(
     State(state): State<AppState>,
     Path(code): Path<String>,
     Query(q): Query<InclusionQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<InclusionProof>, ApiError> {
     let c = compound(&state, &code).await?;
     checked_size(&state, &c, q.size, "size").await?;
     if q.index >= q.size {
         return Err(ApiError::field("index", "must be below size"));
     }
     let (leaf, p, root) = tlog::inclusion(&state.db, &c.id, q.index, q.size).await?;
-    Ok(Json(
-        json!({"index": q.index, "size": q.size, "leaf": merkle::hex(&leaf), "root": merkle::hex(&root), "proof": p.iter().map(merkle::hex).collect::<Vec<_>>()}),
-    ))
+    Ok(Json(InclusionProof {
+        index: q.index,
+        size: q.size,
+        leaf: merkle::hex(&leaf),
+        root: merkle::hex(&root),
+        proof: p.iter().map(merkle::hex).collect(),
+    }))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -233,42 +306,86 @@ pub struct ConsistencyQuery {
 }
 
 /// Consistency proof from the tree of `old` leaves to that of `new`.
-#[utoipa::path(get, path = "/api/v1/public/compounds/{code}/books/proof/consistency", tag = "public", params(("code" = String, Path, description = "compound code"), ConsistencyQuery), responses((status = 200, description = "proof")))]
+#[utoipa::path(get, path = "/api/v1/public/compounds/{code}/books/proof/consistency", tag = "public", params(("code" = String, Path, description = "compound code"), ConsistencyQuery), responses((status = 200, description = "proof", body = ConsistencyProof)))]
 async fn consistency_proof(
     State(state): State<AppState>,
     Path(code): Path<String>,
     Query(q): Query<ConsistencyQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ConsistencyProof>, ApiError> {
     let c = compound(&state, &code).await?;
     checked_size(&state, &c, q.new, "new").await?;
     if q.old > q.new {
         return Err(ApiError::field("old", "must be at most new"));
     }
     let p = tlog::consistency(&state.db, &c.id, q.old, q.new).await?;
-    Ok(Json(
-        json!({"old": q.old, "new": q.new, "proof": p.iter().map(merkle::hex).collect::<Vec<_>>()}),
-    ))
+    Ok(Json(ConsistencyProof {
+        old: q.old,
+        new: q.new,
+        proof: p.iter().map(merkle::hex).collect(),
+    }))
 }
 
 /// Disbursements with their state and the roles that approved them (no
 /// personal data).
-#[utoipa::path(get, path = "/api/v1/public/compounds/{code}/books/disbursements", tag = "public", params(("code" = String, Path, description = "compound code")), responses((status = 200, description = "disbursements")))]
+#[utoipa::path(get, path = "/api/v1/public/compounds/{code}/books/disbursements", tag = "public", params(("code" = String, Path, description = "compound code")), responses((status = 200, description = "disbursements", body = PublicDisbursements)))]
 async fn public_disbursements(
     State(state): State<AppState>,
     Path(code): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PublicDisbursements>, ApiError> {
     let c = compound(&state, &code).await?;
     let ds = fund::disbursements(&state.db, &c.id, 1000).await?;
-    let out: Vec<Value> = ds
-        .iter()
-        .map(|d| {
-            json!({"id": d.id, "purpose": d.purpose, "payee": d.payee, "amount": d.amount, "amount_yuan": Fen(d.amount).to_string(),
-                "category": d.category, "source": d.source, "documents": d.documents, "link": d.link, "vote_id": d.vote_id, "state": d.state,
-                "first_role": d.first_role, "second_role": d.second_role, "pending_transfer_id": d.pending_transfer_id,
-                "final_transfer_id": d.final_transfer_id, "created_at": d.created_at, "updated_at": d.updated_at, "emergency": d.emergency})
+    let disbursements = ds
+        .into_iter()
+        .map(|d| PublicDisbursement {
+            amount_yuan: Fen(d.amount).to_string(),
+            id: d.id,
+            purpose: d.purpose,
+            payee: d.payee,
+            amount: d.amount,
+            category: d.category,
+            source: d.source,
+            documents: d.documents,
+            link: d.link,
+            vote_id: d.vote_id,
+            state: d.state,
+            first_role: d.first_role,
+            second_role: d.second_role,
+            pending_transfer_id: d.pending_transfer_id,
+            final_transfer_id: d.final_transfer_id,
+            created_at: d.created_at,
+            updated_at: d.updated_at,
+            emergency: d.emergency,
         })
         .collect();
-    Ok(Json(json!({"disbursements": out})))
+    Ok(Json(PublicDisbursements { disbursements }))
+}
+
+/// A disbursement as the public sees it: the roles that approved it, not who.
+#[derive(Serialize, ToSchema)]
+pub struct PublicDisbursement {
+    id: String,
+    purpose: String,
+    payee: String,
+    amount: i64,
+    amount_yuan: String,
+    category: AccountCode,
+    source: AccountCode,
+    documents: Vec<String>,
+    link: Option<String>,
+    vote_id: Option<String>,
+    state: gongzhi_domain::ledger::DisbursementState,
+    first_role: Option<String>,
+    second_role: Option<String>,
+    pending_transfer_id: Option<String>,
+    final_transfer_id: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+    emergency: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PublicDisbursements {
+    disbursements: Vec<PublicDisbursement>,
 }
 
 // ---------------------------------------------------------------------------
@@ -290,7 +407,7 @@ fn idem(headers: &HeaderMap, what: &str, body: &impl Serialize) -> Result<Idem, 
     Ok(Idem::new(key, hash)?)
 }
 
-fn answer(o: Outcome) -> Response {
+fn answer<T: Serialize>(o: Outcome<T>) -> Response {
     let status = if o.replayed {
         StatusCode::OK
     } else {
@@ -326,27 +443,6 @@ fn amount(v: &str) -> Result<i64, ApiError> {
     Ok(f.0)
 }
 
-/// The role the caller acts in for a transfer they record: the first of
-/// their roles over the compound that allows it.
-fn acting_role(user: &CurrentUser, c: &Place, action: Action) -> String {
-    let path = c.path_ids();
-    policy::roles_over(&user.actor, &path)
-        .into_iter()
-        .find(|r| {
-            let a = policy::Actor {
-                user_id: user.user_id.clone(),
-                grants: vec![policy::Grant {
-                    role: *r,
-                    scope: vec![],
-                    grid: None,
-                }],
-            };
-            policy::authorize(&a, action, policy::Target { path: &path }).is_ok()
-        })
-        .map(|r| r.as_str().to_string())
-        .unwrap_or_else(|| "admin".into())
-}
-
 #[derive(Deserialize, Serialize, ToSchema)]
 pub struct TransferBody {
     /// Account debited (e.g. `bank` for money coming in).
@@ -369,7 +465,7 @@ pub struct TransferBody {
 /// "reverses:<transfer id>", once). Money never leaves this way: spending is
 /// a disbursement approved by two people (or the emergency procedure).
 /// Needs `Idempotency-Key`.
-#[utoipa::path(post, path = "/api/v1/compounds/{code}/books/transfers", tag = "books", request_body = TransferBody, params(("code" = String, Path, description = "compound code")), responses((status = 201, description = "recorded"), (status = 200, description = "replayed"), (status = 409, description = "key reused with another body"), (status = 422, description = "refused; names the field")))]
+#[utoipa::path(post, path = "/api/v1/compounds/{code}/books/transfers", tag = "books", request_body = TransferBody, params(("code" = String, Path, description = "compound code")), responses((status = 201, description = "recorded", body = fund::Recorded), (status = 200, description = "replayed", body = fund::Recorded), (status = 409, description = "key reused with another body"), (status = 422, description = "refused; names the field")))]
 async fn record_transfer(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -425,7 +521,7 @@ pub struct DisbursementBody {
 }
 
 /// Requests a disbursement. Needs `Idempotency-Key`.
-#[utoipa::path(post, path = "/api/v1/compounds/{code}/books/disbursements", tag = "books", request_body = DisbursementBody, params(("code" = String, Path, description = "compound code")), responses((status = 201, description = "requested")))]
+#[utoipa::path(post, path = "/api/v1/compounds/{code}/books/disbursements", tag = "books", request_body = DisbursementBody, params(("code" = String, Path, description = "compound code")), responses((status = 201, description = "requested", body = fund::Requested)))]
 async fn request_disbursement(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -446,22 +542,22 @@ async fn request_disbursement(
         link: body.link.clone().filter(|s| !s.trim().is_empty()),
         vote_id: body.vote_id.clone().filter(|s| !s.trim().is_empty()),
     };
-    let o = match body
-        .emergency
-        .as_deref()
-        .map(str::trim)
-        .filter(|e| !e.is_empty())
-    {
-        Some(e) => fund::request_emergency(&state.db, &user.user_id, &c, idem, d, e).await?,
-        None => fund::request_disbursement(&state.db, &user.user_id, &c, idem, d).await?,
-    };
+    let o = fund::request_declared(
+        &state.db,
+        &user.user_id,
+        &c,
+        idem,
+        d,
+        body.emergency.as_deref(),
+    )
+    .await?;
     Ok(answer(o))
 }
 
 /// Approves a disbursement: the first approval reserves the funds, the
 /// second (a different person in the other required role) posts it.
 /// Needs `Idempotency-Key`.
-#[utoipa::path(post, path = "/api/v1/compounds/{code}/books/disbursements/{id}/approve", tag = "books", params(("code" = String, Path, description = "compound code"), ("id" = String, Path, description = "disbursement id")), responses((status = 201, description = "approved"), (status = 409, description = "same person, already posted, or expired")))]
+#[utoipa::path(post, path = "/api/v1/compounds/{code}/books/disbursements/{id}/approve", tag = "books", params(("code" = String, Path, description = "compound code"), ("id" = String, Path, description = "disbursement id")), responses((status = 201, description = "approved", body = fund::Moved), (status = 409, description = "same person, already posted, or expired")))]
 async fn approve_disbursement(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -473,7 +569,7 @@ async fn approve_disbursement(
     let idem = idem(&headers, &format!("approve:{id}"), &())?;
     let held = policy::roles_over(&user.actor, &c.path_ids());
     let o = fund::approve(&state.db, &user.user_id, &held, &c, &id, idem).await?;
-    if o.value.get("expired").is_some() {
+    if o.value.is_expired() {
         return Err(ApiError::new(StatusCode::CONFLICT, "Conflict", format!("disbursement '{id}' expired before the second approval; its reservation was released")));
     }
     Ok(answer(o))
@@ -485,7 +581,7 @@ pub struct VoidBody {
 }
 
 /// Voids a requested or pending disbursement. Needs `Idempotency-Key`.
-#[utoipa::path(post, path = "/api/v1/compounds/{code}/books/disbursements/{id}/void", tag = "books", request_body = VoidBody, params(("code" = String, Path, description = "compound code"), ("id" = String, Path, description = "disbursement id")), responses((status = 201, description = "voided")))]
+#[utoipa::path(post, path = "/api/v1/compounds/{code}/books/disbursements/{id}/void", tag = "books", request_body = VoidBody, params(("code" = String, Path, description = "compound code"), ("id" = String, Path, description = "disbursement id")), responses((status = 201, description = "voided", body = fund::Moved)))]
 async fn void_disbursement(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -511,13 +607,13 @@ pub struct PolicyBody {
 }
 
 /// Sets the compound's two approver roles (needs access management over it).
-#[utoipa::path(put, path = "/api/v1/compounds/{code}/books/policy", tag = "books", request_body = PolicyBody, params(("code" = String, Path, description = "compound code")), responses((status = 200, description = "set")))]
+#[utoipa::path(put, path = "/api/v1/compounds/{code}/books/policy", tag = "books", request_body = PolicyBody, params(("code" = String, Path, description = "compound code")), responses((status = 200, description = "set", body = BooksOf)))]
 async fn set_policy(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(code): Path<String>,
     ApiJson(body): ApiJson<PolicyBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<BooksOf>, ApiError> {
     let c = compound(&state, &code).await?;
     check_place(&user, &c, Action::ManageAccess)?;
     if body.approver_roles.len() != 2 {
@@ -543,7 +639,15 @@ async fn set_policy(
         ));
     }
     let b = fund::set_policy(&state.db, &user.audit_name(), &c, p, hours * 3_600_000).await?;
-    Ok(Json(json!({"books": b})))
+    Ok(Json(BooksOf { books: b }))
+}
+
+/// A compound's books settings (approver roles, reservation timeout,
+/// remuneration, emergency roles) and its log size.
+#[derive(Serialize, ToSchema)]
+pub struct BooksOf {
+    #[schema(value_type = Object)]
+    books: fund::Books,
 }
 
 #[derive(Deserialize, Serialize, ToSchema)]
@@ -566,7 +670,7 @@ fn rate(field: &str, v: &str) -> Result<i64, ApiError> {
 
 /// Bills every part of the compound for a period by area × rate; books the
 /// fees as owners' receivables. Needs `Idempotency-Key`.
-#[utoipa::path(post, path = "/api/v1/compounds/{code}/books/billing-runs", tag = "books", request_body = BillingBody, params(("code" = String, Path, description = "compound code")), responses((status = 201, description = "billed"), (status = 409, description = "period already billed")))]
+#[utoipa::path(post, path = "/api/v1/compounds/{code}/books/billing-runs", tag = "books", request_body = BillingBody, params(("code" = String, Path, description = "compound code")), responses((status = 201, description = "billed", body = BillingRun), (status = 409, description = "period already billed")))]
 async fn billing_run(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -605,7 +709,7 @@ pub struct PaymentBody {
 }
 
 /// Records a payment against a bill. Needs `Idempotency-Key`.
-#[utoipa::path(post, path = "/api/v1/compounds/{code}/books/bills/{id}/payments", tag = "books", request_body = PaymentBody, params(("code" = String, Path, description = "compound code"), ("id" = String, Path, description = "bill id")), responses((status = 201, description = "recorded")))]
+#[utoipa::path(post, path = "/api/v1/compounds/{code}/books/bills/{id}/payments", tag = "books", request_body = PaymentBody, params(("code" = String, Path, description = "compound code"), ("id" = String, Path, description = "bill id")), responses((status = 201, description = "recorded", body = Payment)))]
 async fn record_payment(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -634,18 +738,22 @@ async fn record_payment(
 
 /// Billed, paid, bills in arrears and the collection rate of a period
 /// (aggregate, public).
-#[utoipa::path(get, path = "/api/v1/public/compounds/{code}/books/collection/{period}", tag = "public", params(("code" = String, Path, description = "compound code"), ("period" = String, Path, description = "YYYY-MM")), responses((status = 200, description = "collection")))]
+#[utoipa::path(get, path = "/api/v1/public/compounds/{code}/books/collection/{period}", tag = "public", params(("code" = String, Path, description = "compound code"), ("period" = String, Path, description = "YYYY-MM")), responses((status = 200, description = "collection", body = CollectionOf)))]
 async fn collection(
     State(state): State<AppState>,
     Path((code, period)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CollectionOf>, ApiError> {
     let c = compound(&state, &code).await?;
-    if !gongzhi_store::billing::valid_period(&period) {
+    if !gongzhi_domain::fund_calc::valid_period(&period) {
         return Err(ApiError::field("period", "must be YYYY-MM"));
     }
-    Ok(Json(
-        json!({"collection": gongzhi_store::billing::collection(&state.db, &c.id, &period).await?}),
-    ))
+    let collection = gongzhi_store::billing::collection(&state.db, &c.id, &period).await?;
+    Ok(Json(CollectionOf { collection }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CollectionOf {
+    collection: gongzhi_store::billing::Collection,
 }
 
 #[derive(Deserialize, Serialize, ToSchema)]
@@ -662,7 +770,7 @@ pub struct DividendBody {
 /// Declares a dividend shared by area among every part (largest remainder),
 /// with a statement line per part. Committee (approver) roles. Needs
 /// `Idempotency-Key`.
-#[utoipa::path(post, path = "/api/v1/compounds/{code}/books/dividends", tag = "books", request_body = DividendBody, params(("code" = String, Path, description = "compound code")), responses((status = 201, description = "declared")))]
+#[utoipa::path(post, path = "/api/v1/compounds/{code}/books/dividends", tag = "books", request_body = DividendBody, params(("code" = String, Path, description = "compound code")), responses((status = 201, description = "declared", body = DividendRun)))]
 async fn declare_dividend(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -691,22 +799,65 @@ async fn declare_dividend(
 }
 
 /// The caller's dividend statement and bills (as the owner of record).
-#[utoipa::path(get, path = "/api/v1/me/books", tag = "books", responses((status = 200, description = "my dividends and bills")))]
+#[utoipa::path(get, path = "/api/v1/me/books", tag = "books", responses((status = 200, description = "my dividends and bills", body = MyBooks)))]
 async fn my_dividends(
     State(state): State<AppState>,
     user: CurrentUser,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<MyBooks>, ApiError> {
     let mut dividends = Vec::new();
     let mut bills = Vec::new();
     for o in gongzhi_store::auth::owners_of_user(&state.db, &user.user_id).await? {
         for l in gongzhi_store::billing::dividend_statement(&state.db, &o).await? {
-            dividends.push(json!({"part": l.number, "area_m2": gongzhi_domain::money::Area(l.area_centi).to_string(), "amount": Fen(l.amount).to_string(), "credited_to_fees": Fen(l.credited).to_string(), "run_id": l.run_id, "transfer_id": l.transfer_id}));
+            dividends.push(MyDividend {
+                part: l.number,
+                area_m2: gongzhi_domain::money::Area(l.area_centi).to_string(),
+                amount: Fen(l.amount).to_string(),
+                credited_to_fees: Fen(l.credited).to_string(),
+                run_id: l.run_id,
+                transfer_id: l.transfer_id,
+            });
         }
         for b in gongzhi_store::billing::bills_of_owner(&state.db, &o).await? {
-            bills.push(json!({"id": b.id, "period": b.period, "amount": Fen(b.amount).to_string(), "paid": Fen(b.paid).to_string(), "waived": Fen(b.waived).to_string(), "outstanding": Fen(b.amount - b.paid - b.waived).to_string()}));
+            bills.push(MyBill {
+                outstanding: Fen(b.amount - b.paid - b.waived).to_string(),
+                amount: Fen(b.amount).to_string(),
+                paid: Fen(b.paid).to_string(),
+                waived: Fen(b.waived).to_string(),
+                id: b.id,
+                period: b.period,
+            });
         }
     }
-    Ok(Json(json!({"dividends": dividends, "bills": bills})))
+    Ok(Json(MyBooks { dividends, bills }))
+}
+
+/// One part's share of a dividend (yuan as text).
+#[derive(Serialize, ToSchema)]
+pub struct MyDividend {
+    part: String,
+    area_m2: String,
+    amount: String,
+    credited_to_fees: String,
+    run_id: String,
+    transfer_id: String,
+}
+
+/// One fee bill (yuan as text).
+#[derive(Serialize, ToSchema)]
+pub struct MyBill {
+    id: String,
+    period: String,
+    amount: String,
+    paid: String,
+    waived: String,
+    outstanding: String,
+}
+
+/// The caller's dividend statement and bills.
+#[derive(Serialize, ToSchema)]
+pub struct MyBooks {
+    dividends: Vec<MyDividend>,
+    bills: Vec<MyBill>,
 }
 
 // ---------------------------------------------------------------------------
@@ -732,7 +883,7 @@ pub struct BudgetBody {
 /// Adopts the compound's annual budget by category, by a passed vote of
 /// the whole compound (checked: exists, closed, passed, this compound). A
 /// leaf of the books log. Needs `Idempotency-Key`.
-#[utoipa::path(post, path = "/api/v1/compounds/{code}/books/budgets", tag = "books", request_body = BudgetBody, params(("code" = String, Path, description = "compound code")), responses((status = 201, description = "adopted"), (status = 422, description = "refused; names the field")))]
+#[utoipa::path(post, path = "/api/v1/compounds/{code}/books/budgets", tag = "books", request_body = BudgetBody, params(("code" = String, Path, description = "compound code")), responses((status = 201, description = "adopted", body = gongzhi_store::budget::Adopted), (status = 422, description = "refused; names the field")))]
 async fn adopt_budget(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -775,27 +926,25 @@ pub struct YearQuery {
 
 /// The current year's (or `year`'s) budget by category against the
 /// spending posted in that year, in fen (public aggregate).
-#[utoipa::path(get, path = "/api/v1/public/compounds/{code}/books/budget", tag = "public", params(("code" = String, Path, description = "compound code"), YearQuery), responses((status = 200, description = "budget vs actual")))]
+#[utoipa::path(get, path = "/api/v1/public/compounds/{code}/books/budget", tag = "public", params(("code" = String, Path, description = "compound code"), YearQuery), responses((status = 200, description = "budget vs actual", body = BudgetOf)))]
 async fn public_budget(
     State(state): State<AppState>,
     Path(code): Path<String>,
     Query(q): Query<YearQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<BudgetOf>, ApiError> {
     let c = compound(&state, &code).await?;
-    let year = q.year.unwrap_or_else(current_year);
-    Ok(Json(
-        json!({"budget": gongzhi_store::budget::report(&state.db, &c.id, year).await?}),
-    ))
+    let year = q
+        .year
+        .unwrap_or_else(|| gongzhi_domain::fund_calc::year_of_ms(gongzhi_store::db::now_ms()));
+    let budget = gongzhi_store::budget::report(&state.db, &c.id, year).await?;
+    Ok(Json(BudgetOf { budget }))
 }
 
-/// The calendar year now, in China time.
-pub fn current_year() -> i32 {
-    let now = gongzhi_store::db::now_ms();
-    let mut y = 2000;
-    while gongzhi_domain::fund_calc::year_bounds_ms(y + 1).0 <= now {
-        y += 1;
-    }
-    y
+/// A year's budget against actual spending, by category.
+#[derive(Serialize, ToSchema)]
+pub struct BudgetOf {
+    #[schema(value_type = Object)]
+    budget: gongzhi_store::budget::Report,
 }
 
 // ---------------------------------------------------------------------------
@@ -819,13 +968,13 @@ pub struct SettingsBody {
 
 /// Sets how the steward is paid (trust model or lump sum) and who approves
 /// an emergency use of the maintenance fund.
-#[utoipa::path(put, path = "/api/v1/compounds/{code}/books/settings", tag = "books", request_body = SettingsBody, params(("code" = String, Path, description = "compound code")), responses((status = 200, description = "set"), (status = 422, description = "refused; names the field")))]
+#[utoipa::path(put, path = "/api/v1/compounds/{code}/books/settings", tag = "books", request_body = SettingsBody, params(("code" = String, Path, description = "compound code")), responses((status = 200, description = "set", body = SettingsOf), (status = 422, description = "refused; names the field")))]
 async fn set_settings(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(code): Path<String>,
     ApiJson(body): ApiJson<SettingsBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SettingsOf>, ApiError> {
     let c = compound(&state, &code).await?;
     check_place(&user, &c, Action::AdoptBudget)?;
     let cur = fund::books(&state.db, &c.id).await?;
@@ -863,13 +1012,20 @@ async fn set_settings(
         emergency_roles,
     };
     let s = gongzhi_store::stewardship::set(&state.db, &user.audit_name(), &c, s).await?;
-    Ok(Json(json!({"settings": s})))
+    Ok(Json(SettingsOf { settings: s }))
+}
+
+/// The steward's remuneration and the emergency approvers as now set.
+#[derive(Serialize, ToSchema)]
+pub struct SettingsOf {
+    #[schema(value_type = Object)]
+    settings: gongzhi_store::stewardship::Settings,
 }
 
 /// Accrues the steward's remuneration of a billed period (done by the
 /// billing run itself when a mode is set; this catches up a period billed
 /// before). Idempotent per period.
-#[utoipa::path(post, path = "/api/v1/compounds/{code}/books/remuneration/{period}", tag = "books", params(("code" = String, Path, description = "compound code"), ("period" = String, Path, description = "YYYY-MM")), responses((status = 201, description = "accrued"), (status = 200, description = "already accrued")))]
+#[utoipa::path(post, path = "/api/v1/compounds/{code}/books/remuneration/{period}", tag = "books", params(("code" = String, Path, description = "compound code"), ("period" = String, Path, description = "YYYY-MM")), responses((status = 201, description = "accrued", body = Accrued), (status = 200, description = "already accrued", body = Accrued)))]
 async fn accrue_remuneration(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -885,7 +1041,13 @@ async fn accrue_remuneration(
     } else {
         StatusCode::CREATED
     };
-    Ok((status, Json(json!({"remuneration": r}))).into_response())
+    Ok((status, Json(Accrued { remuneration: r })).into_response())
+}
+
+/// A period's remuneration, accrued now or before.
+#[derive(Serialize, ToSchema)]
+pub struct Accrued {
+    remuneration: Remuneration,
 }
 
 // ---------------------------------------------------------------------------
@@ -939,7 +1101,7 @@ pub struct IntentBody {
 /// Starts an online payment of a bill (the bill's owner, or staff who
 /// record payments): answers the intent and where to pay. The gateway's
 /// signed callback confirms it. Needs `Idempotency-Key`.
-#[utoipa::path(post, path = "/api/v1/compounds/{code}/books/bills/{id}/intents", tag = "books", request_body = IntentBody, params(("code" = String, Path, description = "compound code"), ("id" = String, Path, description = "bill id")), responses((status = 201, description = "intent created")))]
+#[utoipa::path(post, path = "/api/v1/compounds/{code}/books/bills/{id}/intents", tag = "books", request_body = IntentBody, params(("code" = String, Path, description = "compound code"), ("id" = String, Path, description = "bill id")), responses((status = 201, description = "intent created", body = gongzhi_store::payments::Checkout)))]
 async fn create_intent(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -979,12 +1141,12 @@ async fn create_intent(
 /// is the callback JSON, `Gongzhi-Signature` its hex Ed25519 signature. A
 /// forged, stale or replayed callback is refused; a second confirmation of
 /// a paid intent posts nothing.
-#[utoipa::path(post, path = "/api/v1/payments/sandbox/callback", tag = "public", request_body(content = Vec<u8>, content_type = "application/json", description = "the callback as the gateway signed it"), responses((status = 200, description = "confirmed"), (status = 409, description = "replayed"), (status = 422, description = "forged or stale")))]
+#[utoipa::path(post, path = "/api/v1/payments/sandbox/callback", tag = "public", request_body(content = Vec<u8>, content_type = "application/json", description = "the callback as the gateway signed it"), responses((status = 200, description = "confirmed", body = Confirmation), (status = 409, description = "replayed"), (status = 422, description = "forged or stale")))]
 async fn sandbox_callback(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: axum::body::Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Confirmation>, ApiError> {
     let gw = sandbox_on(&state)?;
     let sig = headers
         .get("gongzhi-signature")
@@ -1000,12 +1162,12 @@ async fn sandbox_callback(
 /// of an intent pays it as a real gateway would, by its signed callback
 /// (answers the confirmation, and the callback it sent). The money lands in
 /// `gateway_clearing` until the gateway's settlement is recorded.
-#[utoipa::path(post, path = "/api/v1/payments/sandbox/pay/{id}", tag = "books", params(("id" = String, Path, description = "intent id")), responses((status = 200, description = "paid"), (status = 404, description = "no sandbox on this server, or not the caller's intent")))]
+#[utoipa::path(post, path = "/api/v1/payments/sandbox/pay/{id}", tag = "books", params(("id" = String, Path, description = "intent id")), responses((status = 200, description = "paid", body = SandboxPaid), (status = 404, description = "no sandbox on this server, or not the caller's intent")))]
 async fn sandbox_pay(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SandboxPaid>, ApiError> {
     let gw = sandbox_on(&state)?;
     let amount =
         gongzhi_store::payments::payer_intent_amount(&state.db, &id, &user.user_id).await?;
@@ -1018,9 +1180,33 @@ async fn sandbox_pay(
     };
     let (body, sig) = gw.callback(&cb);
     let v = gongzhi_store::payments::confirm(&state.db, &gw, &body, &sig, cb.at).await?;
-    Ok(Json(
-        json!({"confirmation": v, "callback": {"body": String::from_utf8_lossy(&body), "signature": sig}}),
-    ))
+    Ok(Json(SandboxPaid {
+        confirmation: v,
+        callback: SignedCallback {
+            body: String::from_utf8_lossy(&body).into_owned(),
+            signature: sig,
+        },
+    }))
+}
+
+/// A callback as the sandbox gateway signed it.
+#[derive(Serialize, ToSchema)]
+pub struct SignedCallback {
+    body: String,
+    signature: String,
+}
+
+/// The sandbox's payment: what its callback confirmed, and the callback.
+#[derive(Serialize, ToSchema)]
+pub struct SandboxPaid {
+    confirmation: Confirmation,
+    callback: SignedCallback,
+}
+
+/// A hardship waiver as it now stands.
+#[derive(Serialize, ToSchema)]
+pub struct WaiverOf {
+    waiver: gongzhi_store::payments::Waiver,
 }
 
 #[derive(Deserialize, Serialize, ToSchema)]
@@ -1030,7 +1216,7 @@ pub struct WaiverBody {
 }
 
 /// Requests a hardship waiver of (part of) a bill.
-#[utoipa::path(post, path = "/api/v1/compounds/{code}/books/bills/{id}/waivers", tag = "books", request_body = WaiverBody, params(("code" = String, Path, description = "compound code"), ("id" = String, Path, description = "bill id")), responses((status = 201, description = "requested")))]
+#[utoipa::path(post, path = "/api/v1/compounds/{code}/books/bills/{id}/waivers", tag = "books", request_body = WaiverBody, params(("code" = String, Path, description = "compound code"), ("id" = String, Path, description = "bill id")), responses((status = 201, description = "requested", body = WaiverOf)))]
 async fn request_waiver(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -1048,23 +1234,23 @@ async fn request_waiver(
         &body.reason,
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(json!({"waiver": w}))).into_response())
+    Ok((StatusCode::CREATED, Json(WaiverOf { waiver: w })).into_response())
 }
 
 /// Approves a hardship waiver: the steward and the compound's party branch
 /// (branch secretary), two different people; granted with the second.
-#[utoipa::path(post, path = "/api/v1/compounds/{code}/books/waivers/{id}/approve", tag = "books", params(("code" = String, Path, description = "compound code"), ("id" = String, Path, description = "waiver id")), responses((status = 200, description = "approved")))]
+#[utoipa::path(post, path = "/api/v1/compounds/{code}/books/waivers/{id}/approve", tag = "books", params(("code" = String, Path, description = "compound code"), ("id" = String, Path, description = "waiver id")), responses((status = 200, description = "approved", body = WaiverOf)))]
 async fn approve_waiver(
     State(state): State<AppState>,
     user: CurrentUser,
     Path((code, id)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<WaiverOf>, ApiError> {
     let c = compound(&state, &code).await?;
     check_place(&user, &c, Action::ApproveDisbursement)?;
     let held = policy::roles_over(&user.actor, &c.path_ids());
     let w =
         gongzhi_store::payments::approve_waiver(&state.db, &user.user_id, &held, &c, &id).await?;
-    Ok(Json(json!({"waiver": w})))
+    Ok(Json(WaiverOf { waiver: w }))
 }
 
 // ---------------------------------------------------------------------------
@@ -1078,15 +1264,32 @@ fn today() -> i64 {
 
 /// The maintenance fund's audit flag (public): due when the last audit is
 /// three years old or more, or none was recorded.
-#[utoipa::path(get, path = "/api/v1/public/compounds/{code}/books/audit", tag = "public", params(("code" = String, Path, description = "compound code")), responses((status = 200, description = "audit status")))]
+#[utoipa::path(get, path = "/api/v1/public/compounds/{code}/books/audit", tag = "public", params(("code" = String, Path, description = "compound code")), responses((status = 200, description = "audit status", body = AuditOf)))]
 async fn public_audit(
     State(state): State<AppState>,
     Path(code): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AuditOf>, ApiError> {
     let c = compound(&state, &code).await?;
-    Ok(Json(
-        json!({"audit": gongzhi_store::audits::status(&state.db, &c.id, today()).await?}),
-    ))
+    let audit = gongzhi_store::audits::status(&state.db, &c.id, today()).await?;
+    Ok(Json(AuditOf { audit }))
+}
+
+/// The maintenance fund's audit flag.
+#[derive(Serialize, ToSchema)]
+pub struct AuditOf {
+    audit: gongzhi_store::audits::Status,
+}
+
+/// The overseers' full view of a compound's books.
+#[derive(Serialize, ToSchema)]
+pub struct PrivateBooks {
+    #[schema(value_type = Object)]
+    books: fund::Books,
+    accounts: Vec<AccountView>,
+    disbursements: Vec<fund::Disbursement>,
+    waivers: Vec<gongzhi_store::payments::Waiver>,
+    audits: Vec<gongzhi_store::audits::AuditView>,
+    audit: gongzhi_store::audits::Status,
 }
 
 #[derive(Deserialize, Serialize, ToSchema)]
@@ -1104,7 +1307,7 @@ pub struct AuditBody {
 }
 
 /// Records an audit report (auditors only; a leaf of the books log).
-#[utoipa::path(post, path = "/api/v1/compounds/{code}/books/audits", tag = "books", request_body = AuditBody, params(("code" = String, Path, description = "compound code")), responses((status = 201, description = "recorded"), (status = 403, description = "not an auditor here")))]
+#[utoipa::path(post, path = "/api/v1/compounds/{code}/books/audits", tag = "books", request_body = AuditBody, params(("code" = String, Path, description = "compound code")), responses((status = 201, description = "recorded", body = gongzhi_store::audits::Recorded), (status = 403, description = "not an auditor here")))]
 async fn record_audit(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -1139,23 +1342,23 @@ async fn record_audit(
 /// the party branch, auditors, staff: every disbursement with who approved
 /// it and its documents, waivers (with their reasons), audit reports, the
 /// audit flag. Read only.
-#[utoipa::path(get, path = "/api/v1/compounds/{code}/books/private", tag = "books", params(("code" = String, Path, description = "compound code")), responses((status = 200, description = "the full books"), (status = 403, description = "not an overseer here")))]
+#[utoipa::path(get, path = "/api/v1/compounds/{code}/books/private", tag = "books", params(("code" = String, Path, description = "compound code")), responses((status = 200, description = "the full books", body = PrivateBooks), (status = 403, description = "not an overseer here")))]
 async fn private_books(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(code): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PrivateBooks>, ApiError> {
     let c = compound(&state, &code).await?;
     check_place(&user, &c, Action::ReadAudit)?;
     check_place(&user, &c, Action::ReadBooks)?;
-    Ok(Json(json!({
-        "books": fund::books(&state.db, &c.id).await?,
-        "accounts": fund::accounts(&state.db, &c.id).await?,
-        "disbursements": fund::disbursements(&state.db, &c.id, 1000).await?,
-        "waivers": gongzhi_store::payments::waivers(&state.db, &c.id).await?,
-        "audits": gongzhi_store::audits::list(&state.db, &c.id).await?,
-        "audit": gongzhi_store::audits::status(&state.db, &c.id, today()).await?,
-    })))
+    Ok(Json(PrivateBooks {
+        books: fund::books(&state.db, &c.id).await?,
+        accounts: fund::accounts(&state.db, &c.id).await?,
+        disbursements: fund::disbursements(&state.db, &c.id, 1000).await?,
+        waivers: gongzhi_store::payments::waivers(&state.db, &c.id).await?,
+        audits: gongzhi_store::audits::list(&state.db, &c.id).await?,
+        audit: gongzhi_store::audits::status(&state.db, &c.id, today()).await?,
+    }))
 }
 
 // ---------------------------------------------------------------------------
@@ -1194,7 +1397,7 @@ async fn spending_vote(
 /// maintenance fund (amount and purpose; once, before the vote opens). A
 /// maintenance-fund disbursement names a passed vote that authorised it,
 /// and the disbursements naming one vote never exceed its amount.
-#[utoipa::path(put, path = "/api/v1/votes/{id}/spending", tag = "votes", request_body = SpendingBody, params(("id" = String, Path, description = "vote id")), responses((status = 201, description = "authorisation fixed"), (status = 409, description = "the vote is open or closed, or already authorises spending"), (status = 422, description = "refused; names the field")))]
+#[utoipa::path(put, path = "/api/v1/votes/{id}/spending", tag = "votes", request_body = SpendingBody, params(("id" = String, Path, description = "vote id")), responses((status = 201, description = "authorisation fixed", body = SpendingOf), (status = 409, description = "the vote is open or closed, or already authorises spending"), (status = 422, description = "refused; names the field")))]
 async fn authorise_spending(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -1210,20 +1413,26 @@ async fn authorise_spending(
         &body.purpose,
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(json!({"spending": s}))).into_response())
+    Ok((StatusCode::CREATED, Json(SpendingOf { spending: s })).into_response())
 }
 
 /// What a vote authorises to be spent from the maintenance fund (404 when
 /// it authorises nothing).
-#[utoipa::path(get, path = "/api/v1/votes/{id}/spending", tag = "votes", params(("id" = String, Path, description = "vote id")), responses((status = 200, description = "the authorisation"), (status = 404, description = "no such vote, or it authorises no spending")))]
+#[utoipa::path(get, path = "/api/v1/votes/{id}/spending", tag = "votes", params(("id" = String, Path, description = "vote id")), responses((status = 200, description = "the authorisation", body = SpendingOf), (status = 404, description = "no such vote, or it authorises no spending")))]
 async fn vote_spending(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SpendingOf>, ApiError> {
     spending_vote(&state, &user, &id, Action::ReadStructure).await?;
     let s = gongzhi_store::spending::get(&state.db, &id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("vote '{id}' authorises no spending")))?;
-    Ok(Json(json!({"spending": s})))
+    Ok(Json(SpendingOf { spending: s }))
+}
+
+/// What a vote authorises to be spent from the maintenance fund.
+#[derive(Serialize, ToSchema)]
+pub struct SpendingOf {
+    spending: gongzhi_store::spending::Spending,
 }

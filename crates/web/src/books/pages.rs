@@ -147,7 +147,7 @@ async fn board_inner(
                 d.purpose,
                 d.payee,
                 Fen(d.amount).to_string(),
-                d.state.clone(),
+                d.state.to_string(),
                 format!("books.state.{}", d.state),
                 roles,
                 d.documents.join("; "),
@@ -155,7 +155,8 @@ async fn board_inner(
             )
         })
         .collect();
-    let year = year.unwrap_or_else(crate::books::api::current_year);
+    let year =
+        year.unwrap_or_else(|| gongzhi_domain::fund_calc::year_of_ms(gongzhi_store::db::now_ms()));
     let report = gongzhi_store::budget::report(&state.db, &c.id, year).await?;
     let budget = report
         .lines
@@ -330,7 +331,7 @@ async fn queue_row(state: &AppState, lang: Lang, d: fund::Disbursement, can_act:
         amount: Fen(d.amount).to_string(),
         documents: d.documents.join("; "),
         state_key: format!("books.state.{}", d.state),
-        state: d.state,
+        state: d.state.to_string(),
         approvals: approvals.join(" + "),
         emergency: d.emergency.unwrap_or_default(),
         can_act,
@@ -350,7 +351,7 @@ async fn queue_page(
         let (c, books, can_act) = queue_gate(&state, &user, &code).await?;
         let mut rows = Vec::new();
         for d in fund::disbursements(&state.db, &c.id, 500).await? {
-            if matches!(d.state.as_str(), "requested" | "pending") {
+            if d.state.is_open() {
                 rows.push(queue_row(&state, lang, d, can_act).await);
             }
         }
@@ -397,15 +398,15 @@ async fn queue_action(
     code: &str,
     id: &str,
     lang: Lang,
-    act: impl std::future::Future<Output = Result<fund::Outcome, gongzhi_store::StoreError>>,
+    expired: Result<bool, gongzhi_store::StoreError>,
 ) -> Response {
     let (c, _, can_act) = match queue_gate(state, user, code).await {
         Ok(g) => g,
         Err(e) => return e.into_response(),
     };
-    let error = match act.await {
-        Ok(o) if o.value.get("expired").is_some() => lang.t("books.state.expired").to_string(),
-        Ok(_) => String::new(),
+    let error = match expired {
+        Ok(true) => lang.t("books.state.expired").to_string(),
+        Ok(false) => String::new(),
         Err(e) => ApiError::from(e).detail,
     };
     let d = match fund::disbursements(&state.db, &c.id, 1000)
@@ -458,7 +459,9 @@ async fn queue_post(
     };
     let held = policy::roles_over(&user.actor, &c.path_ids());
     let result = match what.as_str() {
-        "approve" => fund::approve(&state.db, &user.user_id, &held, &c, &id, idem).await,
+        "approve" => fund::approve(&state.db, &user.user_id, &held, &c, &id, idem)
+            .await
+            .map(|o| o.value.is_expired()),
         "void" => {
             let role = books
                 .approver_roles
@@ -466,9 +469,11 @@ async fn queue_post(
                 .find(|r| held.contains(r))
                 .map(|r| r.as_str())
                 .unwrap_or("admin");
-            fund::void(&state.db, &user.user_id, role, &c, &id, &f.reason, idem).await
+            fund::void(&state.db, &user.user_id, role, &c, &id, &f.reason, idem)
+                .await
+                .map(|_| false)
         }
         _ => return ApiError::not_found(format!("no action '{what}'")).into_response(),
     };
-    queue_action(&state, &user, &code, &id, lang, async { result }).await
+    queue_action(&state, &user, &code, &id, lang, result).await
 }

@@ -3,7 +3,8 @@
 //! (private per place and public anonymous per compound), routing rules.
 //! Authorisation only through [`crate::access`].
 
-use crate::access::{check, check_case, check_place, grids, sweep_grids};
+use super::gate::{act_now, calendar, load};
+use crate::access::{actor_may_case, check, check_place, grids, sweep_grids};
 use crate::problem::{ApiError, ApiJson};
 use crate::session::CurrentUser;
 use crate::AppState;
@@ -13,16 +14,14 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use gongzhi_domain::cases::{
-    self as rules, Calendar, Category, Channel, Command, Priority, Status, MAX_PHOTO_BYTES,
+    self as rules, Category, Channel, Command, Priority, Status, MAX_PHOTO_BYTES,
 };
 use gongzhi_domain::mediation::MediationCounts;
 use gongzhi_domain::place::OrgKind;
-use gongzhi_domain::policy::{self, Action, Actor, Target};
-use gongzhi_store::cases::{self, CaseView, Extra, ListFilter, NewCase};
+use gongzhi_domain::policy::{Action, Actor};
+use gongzhi_store::cases::{self, CaseView, EventView, Extra, ListFilter, NewCase, PhotoView};
 use gongzhi_store::{auth, db, mediation, register};
-use serde::Deserialize;
-use serde_json::{json, Value};
-use std::sync::OnceLock;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -45,12 +44,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_routes, set_route))
 }
 
-/// The working calendar (holidays as data).
-pub fn calendar() -> &'static Calendar {
-    static CAL: OnceLock<Calendar> = OnceLock::new();
-    CAL.get_or_init(Calendar::china_2026)
-}
-
 pub fn parse_category(field: &str, v: &str) -> Result<Category, ApiError> {
     Category::parse(v).ok_or_else(|| {
         ApiError::field(
@@ -58,60 +51,6 @@ pub fn parse_category(field: &str, v: &str) -> Result<Category, ApiError> {
             format!("unknown category '{v}' (expected {})", Category::choices()),
         )
     })
-}
-
-/// Who someone is to a case: its reporter, its handler (staff in scope), both or neither.
-pub struct Standing {
-    pub reporter: bool,
-    pub handler: bool,
-    pub escalator: bool,
-    /// May verify it (handlers, and building heads of its building).
-    pub verifier: bool,
-}
-
-impl Standing {
-    /// May the caller give this command (the state machine decides the rest)?
-    pub fn may(&self, cmd: &Command) -> bool {
-        match cmd {
-            Command::Escalate => self.escalator,
-            Command::Verify => self.verifier || self.reporter,
-            Command::Reopen => self.handler || self.reporter,
-            _ => self.handler,
-        }
-    }
-}
-
-/// Loads a case the caller may see: its reporter or staff over its place. Others get 404.
-pub async fn load(
-    state: &AppState,
-    user: &CurrentUser,
-    id: &str,
-) -> Result<(CaseView, Standing), ApiError> {
-    let c = cases::get(&state.db, id)
-        .await
-        .map_err(crate::problem::or_not_found(format!(
-            "case '{id}' not found"
-        )))?;
-    let place = register::get_place(&state.db, &c.place_id).await?;
-    let reporter = c.reporter_user_id.as_deref() == Some(user.user_id.as_str());
-    let may = |a: Action| check_case(user, &place, c.grid_id.as_deref(), a).is_ok();
-    let (handler, escalator, verifier) = (
-        may(Action::HandleCase),
-        may(Action::EscalateCase),
-        may(Action::VerifyCase),
-    );
-    if !reporter && !may(Action::ReadCases) {
-        return Err(ApiError::not_found(format!("case '{id}' not found")));
-    }
-    Ok((
-        c,
-        Standing {
-            reporter,
-            handler,
-            escalator,
-            verifier,
-        },
-    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -136,28 +75,55 @@ pub struct NewCaseBody {
     consent_publish: bool,
 }
 
+/// A category with its default handler and time limits.
+#[derive(Serialize, ToSchema)]
+pub struct CategoryInfo {
+    code: Category,
+    name: String,
+    description: String,
+    handled_by: OrgKind,
+    response: String,
+    resolution: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Categories {
+    categories: Vec<CategoryInfo>,
+    priorities: Vec<Priority>,
+}
+
 /// Categories with their default time limits.
-#[utoipa::path(get, path = "/api/v1/case-categories", tag = "public", responses((status = 200, description = "categories")))]
-async fn categories() -> Json<Value> {
-    let v: Vec<Value> = Category::ALL
+#[utoipa::path(get, path = "/api/v1/case-categories", tag = "public", responses((status = 200, description = "categories", body = Categories)))]
+async fn categories() -> Json<Categories> {
+    let categories = Category::ALL
         .iter()
         .map(|c| {
             let (name, desc) = c.describe();
             let l = rules::default_limits(*c, Priority::Normal);
-            json!({"code": c.as_str(), "name": name, "description": desc, "handled_by": rules::default_route(*c), "response": l.response.describe(), "resolution": l.resolution.describe()})
+            CategoryInfo {
+                code: *c,
+                name: name.to_string(),
+                description: desc.to_string(),
+                handled_by: rules::default_route(*c),
+                response: l.response.describe(),
+                resolution: l.resolution.describe(),
+            }
         })
         .collect();
-    Json(json!({"categories": v, "priorities": Priority::ALL}))
+    Json(Categories {
+        categories,
+        priorities: Priority::ALL.to_vec(),
+    })
 }
 
 /// Raise a case: a resident about their own compound, or staff on someone's behalf.
 #[utoipa::path(post, path = "/api/v1/cases", tag = "cases", request_body = NewCaseBody,
-    responses((status = 201, description = "raised"), (status = 422, description = "unknown category, place outside the reporter's compound, …"), (status = 403, description = "not allowed")))]
+    responses((status = 201, description = "raised", body = CaseView), (status = 422, description = "unknown category, place outside the reporter's compound, …"), (status = 403, description = "not allowed")))]
 async fn raise(
     State(state): State<AppState>,
     user: CurrentUser,
     ApiJson(body): ApiJson<NewCaseBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<CaseView>), ApiError> {
     let category = parse_category("category", &body.category)?;
     let priority = match &body.priority {
         Some(p) => Priority::parse(p).ok_or_else(|| {
@@ -229,17 +195,8 @@ async fn raise(
         consent_publish: body.consent_publish,
         raised_by: user.audit_name(),
     };
-    let id = state
-        .db
-        .write(move |tx| {
-            let nc = nc.clone();
-            Box::pin(async move { cases::raise(tx, &nc, calendar(), db::now_ms()).await })
-        })
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!(cases::get(&state.db, &id).await?)),
-    ))
+    let id = cases::raise(&state.db, &nc, calendar(), db::now_ms()).await?;
+    Ok((StatusCode::CREATED, Json(cases::get(&state.db, &id).await?)))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -248,30 +205,60 @@ pub struct Limit {
 }
 
 /// The caller's own cases, newest first.
-#[utoipa::path(get, path = "/api/v1/cases/mine", tag = "cases", params(Limit), responses((status = 200, description = "cases")))]
+#[utoipa::path(get, path = "/api/v1/cases/mine", tag = "cases", params(Limit), responses((status = 200, description = "cases", body = CaseList)))]
 async fn my_cases(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(q): Query<Limit>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(
-        json!({"cases": cases::mine(&state.db, &user.user_id, q.limit.unwrap_or(100)).await?}),
-    ))
+) -> Result<Json<CaseList>, ApiError> {
+    let cases = cases::mine(&state.db, &user.user_id, q.limit.unwrap_or(100)).await?;
+    Ok(Json(CaseList { cases }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CaseList {
+    cases: Vec<CaseView>,
+}
+
+/// What the caller is to a case.
+#[derive(Serialize, ToSchema)]
+pub struct You {
+    reporter: bool,
+    handler: bool,
+    escalator: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CaseDetail {
+    case: CaseView,
+    timeline: Vec<EventView>,
+    photos: Vec<PhotoView>,
+    you: You,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OneCase {
+    case: CaseView,
 }
 
 /// A case with its timeline and photos (its reporter or staff over its place).
-#[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases", params(("id" = String, Path, description = "case id")), responses((status = 200, description = "the case"), (status = 404, description = "not found or not yours")))]
+#[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases", params(("id" = String, Path, description = "case id")), responses((status = 200, description = "the case", body = CaseDetail), (status = 404, description = "not found or not yours")))]
 async fn get_case(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let (c, st) = load(&state, &user, &id).await?;
-    let timeline = cases::timeline(&state.db, &id).await?;
-    let photos = cases::photos(&state.db, &id).await?;
-    Ok(Json(
-        json!({"case": c, "timeline": timeline, "photos": photos, "you": {"reporter": st.reporter, "handler": st.handler, "escalator": st.escalator}}),
-    ))
+) -> Result<Json<CaseDetail>, ApiError> {
+    let (case, st) = load(&state, &user, &id).await?;
+    Ok(Json(CaseDetail {
+        case,
+        timeline: cases::timeline(&state.db, &id).await?,
+        photos: cases::photos(&state.db, &id).await?,
+        you: You {
+            reporter: st.reporter,
+            handler: st.handler,
+            escalator: st.escalator,
+        },
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -287,13 +274,13 @@ pub struct ActBody {
 
 /// Move a case on. Every action is an event on its timeline.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/actions", tag = "cases", params(("id" = String, Path, description = "case id")), request_body = ActBody,
-    responses((status = 200, description = "the case after the action"), (status = 422, description = "not allowed from the current state"), (status = 403, description = "outside the caller's role")))]
+    responses((status = 200, description = "the case after the action", body = OneCase), (status = 422, description = "not allowed from the current state"), (status = 403, description = "outside the caller's role")))]
 async fn act(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ActBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<OneCase>, ApiError> {
     let (c, st) = load(&state, &user, &id).await?;
     let note = body.note.clone().filter(|n| !n.trim().is_empty());
     let cmd = match body.action.as_str() {
@@ -308,14 +295,9 @@ async fn act(
         "reopen" => Command::Reopen,
         "escalate" => Command::Escalate,
         "comment" => {
-            let actor = user.audit_name();
             let note = note.clone().unwrap_or_default();
-            let id2 = id.clone();
-            state.db.write(move |tx| {
-                let (id, actor, note) = (id2.clone(), actor.clone(), note.clone());
-                Box::pin(async move { cases::comment(tx, &id, &actor, &note, db::now_ms()).await })
-            }).await?;
-            return Ok(Json(json!({"case": cases::get(&state.db, &id).await?})));
+            let c = cases::comment(&state.db, &id, &user.audit_name(), &note, db::now_ms()).await?;
+            return Ok(Json(OneCase { case: c }));
         }
         other => return Err(ApiError::field("action", format!("unknown action '{other}' (expected accept, reject, merge, assign, start, resolve, verify, close, reopen, escalate, comment)"))),
     };
@@ -343,17 +325,8 @@ async fn act(
         assignee_user_id: body.assignee_user_id.clone(),
         rating_comment: None,
     };
-    let actor = user.audit_name();
-    let c = state
-        .db
-        .write(move |tx| {
-            let (id, actor, cmd, extra) = (id.clone(), actor.clone(), cmd.clone(), extra.clone());
-            Box::pin(async move {
-                cases::act(tx, &id, &actor, &cmd, &extra, calendar(), db::now_ms()).await
-            })
-        })
-        .await?;
-    Ok(Json(json!({"case": c})))
+    let c = act_now(&state, &id, &user.audit_name(), &cmd, &extra).await?;
+    Ok(Json(OneCase { case: c }))
 }
 
 /// The assignee must be a user whose grants let them handle the case (else
@@ -373,14 +346,11 @@ async fn check_assignee(state: &AppState, c: &CaseView, assignee: &str) -> Resul
         user_id: assignee.to_string(),
         grants,
     };
-    let path = place.path_ids();
-    policy::authorize_case(
-        &actor,
-        Action::HandleCase,
-        Target { path: &path },
-        c.grid_id.as_deref(),
-    )
-    .map_err(|_| refuse())
+    if actor_may_case(&actor, &place, c.grid_id.as_deref(), Action::HandleCase) {
+        Ok(())
+    } else {
+        Err(refuse())
+    }
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -392,13 +362,13 @@ pub struct RateBody {
 
 /// The reporter rates a closed case, once per closure; 2 or less allows reopening.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/rating", tag = "cases", params(("id" = String, Path, description = "case id")), request_body = RateBody,
-    responses((status = 200, description = "rated"), (status = 422, description = "not closed, out of range or already rated"), (status = 403, description = "not the reporter")))]
+    responses((status = 200, description = "rated", body = OneCase), (status = 422, description = "not closed, out of range or already rated"), (status = 403, description = "not the reporter")))]
 async fn rate(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<RateBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<OneCase>, ApiError> {
     let (_, st) = load(&state, &user, &id).await?;
     if !st.reporter {
         return Err(ApiError::forbidden("only the reporter rates a case"));
@@ -420,28 +390,19 @@ async fn rate(
         rating_comment: body.comment.clone(),
         ..Default::default()
     };
-    let actor = user.audit_name();
-    let c = state
-        .db
-        .write(move |tx| {
-            let (id, actor, cmd, extra) = (id.clone(), actor.clone(), cmd.clone(), extra.clone());
-            Box::pin(async move {
-                cases::act(tx, &id, &actor, &cmd, &extra, calendar(), db::now_ms()).await
-            })
-        })
-        .await?;
-    Ok(Json(json!({"case": c})))
+    let c = act_now(&state, &id, &user.audit_name(), &cmd, &extra).await?;
+    Ok(Json(OneCase { case: c }))
 }
 
 /// Add a photo: the raw bytes as the body (PNG, JPEG or WebP, at most 5 MiB). Stored with its SHA-256.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/photos", tag = "cases", params(("id" = String, Path, description = "case id")),
-    responses((status = 201, description = "stored"), (status = 413, description = "too large"), (status = 422, description = "not an image")))]
+    responses((status = 201, description = "stored", body = PhotoView), (status = 413, description = "too large"), (status = 422, description = "not an image")))]
 async fn add_photo(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
     body: Body,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<PhotoView>), ApiError> {
     let (_, _st) = load(&state, &user, &id).await?;
     let bytes = axum::body::to_bytes(body, MAX_PHOTO_BYTES + 1)
         .await
@@ -462,20 +423,19 @@ async fn add_photo(
         return Err(e);
     }
     rules::check_photo(&bytes).map_err(|e| ApiError::field("photo", e))?;
-    let actor = user.audit_name();
-    let bytes = bytes.to_vec();
-    let p = state
-        .db
-        .write(move |tx| {
-            let (id, actor, bytes) = (id.clone(), actor.clone(), bytes.clone());
-            Box::pin(async move { cases::add_photo(tx, &id, &actor, bytes, db::now_ms()).await })
-        })
-        .await?;
-    Ok((StatusCode::CREATED, Json(json!(p))))
+    let p = cases::add_photo(
+        &state.db,
+        &id,
+        &user.audit_name(),
+        bytes.to_vec(),
+        db::now_ms(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(p)))
 }
 
 /// A photo's bytes, with the type sniffed when it was stored.
-#[utoipa::path(get, path = "/api/v1/cases/{id}/photos/{photo_id}", tag = "cases", params(("id" = String, Path, description = "case id"), ("photo_id" = String, Path, description = "photo id")), responses((status = 200, description = "the image")))]
+#[utoipa::path(get, path = "/api/v1/cases/{id}/photos/{photo_id}", tag = "cases", params(("id" = String, Path, description = "case id"), ("photo_id" = String, Path, description = "photo id")), responses((status = 200, description = "the image (PNG, JPEG or WebP)", body = Vec<u8>, content_type = "application/octet-stream")))]
 async fn get_photo(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -543,13 +503,13 @@ fn filter_from(
 }
 
 /// The work queue of a place: open cases below it, soonest deadline first, overdue flagged.
-#[utoipa::path(get, path = "/api/v1/places/{id}/case-queue", tag = "cases", params(("id" = String, Path, description = "place id"), ListQuery), responses((status = 200, description = "queue")))]
+#[utoipa::path(get, path = "/api/v1/places/{id}/case-queue", tag = "cases", params(("id" = String, Path, description = "place id"), ListQuery), responses((status = 200, description = "queue", body = Queue)))]
 async fn queue(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
     Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Queue>, ApiError> {
     let (place, access) = check(&state, &user, &id, Action::ReadCases).await?;
     let list = cases::list_under(
         &state.db,
@@ -560,17 +520,27 @@ async fn queue(
     )
     .await?;
     let overdue = list.iter().filter(|c| c.overdue).count();
-    Ok(Json(json!({"cases": list, "overdue": overdue})))
+    Ok(Json(Queue {
+        cases: list,
+        overdue,
+    }))
+}
+
+/// Open cases, soonest deadline first, and how many are overdue.
+#[derive(Serialize, ToSchema)]
+pub struct Queue {
+    cases: Vec<CaseView>,
+    overdue: usize,
 }
 
 /// All cases below a place, newest first, with filters.
-#[utoipa::path(get, path = "/api/v1/places/{id}/cases", tag = "cases", params(("id" = String, Path, description = "place id"), ListQuery), responses((status = 200, description = "cases")))]
+#[utoipa::path(get, path = "/api/v1/places/{id}/cases", tag = "cases", params(("id" = String, Path, description = "place id"), ListQuery), responses((status = 200, description = "cases", body = CaseList)))]
 async fn list_cases(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
     Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CaseList>, ApiError> {
     let (place, access) = check(&state, &user, &id, Action::ReadCases).await?;
     let list = cases::list_under(
         &state.db,
@@ -580,16 +550,16 @@ async fn list_cases(
         q.offset.unwrap_or(0),
     )
     .await?;
-    Ok(Json(json!({"cases": list})))
+    Ok(Json(CaseList { cases: list }))
 }
 
 /// The escalation sweep: overdue open cases below the place move one level up.
-#[utoipa::path(post, path = "/api/v1/places/{id}/case-sweep", tag = "cases", params(("id" = String, Path, description = "place id")), responses((status = 200, description = "how many were escalated")))]
+#[utoipa::path(post, path = "/api/v1/places/{id}/case-sweep", tag = "cases", params(("id" = String, Path, description = "place id")), responses((status = 200, description = "how many were escalated", body = Swept)))]
 async fn sweep(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Swept>, ApiError> {
     let (place, _) = check(&state, &user, &id, Action::EscalateCase).await?;
     let n = cases::sweep_in(
         &state.db,
@@ -601,7 +571,12 @@ async fn sweep(
         500,
     )
     .await?;
-    Ok(Json(json!({"escalated": n})))
+    Ok(Json(Swept { escalated: n }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Swept {
+    escalated: u64,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -625,30 +600,117 @@ fn period(p: &Period) -> Result<(i64, i64), ApiError> {
     Ok((from, to))
 }
 
-fn kpi_json(k: &rules::Kpis, m: &MediationCounts) -> Value {
-    json!({
-        "disputes_mediated": m.mediated,
-        "mediations": m,
-        "received": k.received,
-        "open": k.open,
-        "overdue": k.overdue,
-        "escalated": k.escalated,
-        "response_rate": {"num": k.response_rate.num, "den": k.response_rate.den, "percent": k.response_rate.percent()},
-        "resolution_rate": {"num": k.resolution_rate.num, "den": k.resolution_rate.den, "percent": k.resolution_rate.percent()},
-        "satisfaction_rate": {"num": k.satisfaction_rate.num, "den": k.satisfaction_rate.den, "percent": k.satisfaction_rate.percent()},
-        "median_resolve_ms": k.median_resolve_ms.map(|r| json!({"num": r.num, "den": r.den})),
-        "median_resolve_hours": k.median_resolve_ms.map(|r| format!("{}", r.num / r.den / rules::HOUR_MS)),
-    })
+/// An exact ratio (`den` 0: no data).
+#[derive(Serialize, ToSchema)]
+pub struct Ratio {
+    num: i64,
+    den: i64,
+}
+
+/// A rate as an exact ratio and as a percentage with one decimal ("—" without data).
+#[derive(Serialize, ToSchema)]
+pub struct Rate {
+    num: i64,
+    den: i64,
+    percent: String,
+}
+
+impl From<rules::Ratio> for Rate {
+    fn from(r: rules::Ratio) -> Rate {
+        Rate {
+            num: r.num,
+            den: r.den,
+            percent: r.percent(),
+        }
+    }
+}
+
+/// 接诉即办 KPIs of a period.
+#[derive(Serialize, ToSchema)]
+pub struct KpiView {
+    disputes_mediated: i64,
+    mediations: MediationCounts,
+    received: i64,
+    open: i64,
+    overdue: i64,
+    escalated: i64,
+    response_rate: Rate,
+    resolution_rate: Rate,
+    satisfaction_rate: Rate,
+    median_resolve_ms: Option<Ratio>,
+    median_resolve_hours: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CategoryCount {
+    category: String,
+    count: i64,
+}
+
+fn kpi_view(k: &rules::Kpis, m: &MediationCounts) -> KpiView {
+    KpiView {
+        disputes_mediated: m.mediated,
+        mediations: *m,
+        received: k.received,
+        open: k.open,
+        overdue: k.overdue,
+        escalated: k.escalated,
+        response_rate: k.response_rate.into(),
+        resolution_rate: k.resolution_rate.into(),
+        satisfaction_rate: k.satisfaction_rate.into(),
+        median_resolve_ms: k.median_resolve_ms.map(|r| Ratio {
+            num: r.num,
+            den: r.den,
+        }),
+        median_resolve_hours: k
+            .median_resolve_ms
+            .map(|r| format!("{}", r.num / r.den / rules::HOUR_MS)),
+    }
+}
+
+fn category_counts(by_category: Vec<(String, i64)>) -> Vec<CategoryCount> {
+    by_category
+        .into_iter()
+        .map(|(category, count)| CategoryCount { category, count })
+        .collect()
+}
+
+/// A place's statistics over `[from, to)`.
+#[derive(Serialize, ToSchema)]
+pub struct PlaceStats {
+    #[schema(value_type = Object)]
+    place: register::Place,
+    from: i64,
+    to: i64,
+    kpis: KpiView,
+    by_category: Vec<CategoryCount>,
+}
+
+/// The compound a public statistic is about.
+#[derive(Serialize, ToSchema)]
+pub struct CompoundName {
+    code: Option<String>,
+    name: String,
+}
+
+/// A compound's public statistics over `[from, to)` (counts and rates only).
+#[derive(Serialize, ToSchema)]
+pub struct PublicStats {
+    compound: CompoundName,
+    from: i64,
+    to: i64,
+    kpis: KpiView,
+    by_category: Vec<CategoryCount>,
 }
 
 /// 接诉即办 KPIs of a place: response, resolution and satisfaction rates, median time to resolve, overdue, escalated.
-#[utoipa::path(get, path = "/api/v1/places/{id}/case-stats", tag = "cases", params(("id" = String, Path, description = "place id"), Period), responses((status = 200, description = "statistics")))]
+#[utoipa::path(get, path = "/api/v1/places/{id}/case-stats", tag = "cases", params(("id" = String, Path, description = "place id"), Period), responses((status = 200, description = "statistics", body = PlaceStats)))]
 async fn place_stats(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
     Query(p): Query<Period>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PlaceStats>, ApiError> {
     let place = register::get_place(&state.db, &id)
         .await
         .map_err(crate::problem::or_not_found(format!(
@@ -661,18 +723,22 @@ async fn place_stats(
     let k = cases::stats(&state.db, &place.path, from, to, db::now_ms()).await?;
     let by_category = cases::counts_by_category(&state.db, &place.path, from, to).await?;
     let m = mediation::counts_under(&state.db, &place.path, from, to).await?;
-    Ok(Json(
-        json!({"place": place, "from": from, "to": to, "kpis": kpi_json(&k, &m), "by_category": by_category.into_iter().map(|(c, n)| json!({"category": c, "count": n})).collect::<Vec<_>>()}),
-    ))
+    Ok(Json(PlaceStats {
+        kpis: kpi_view(&k, &m),
+        by_category: category_counts(by_category),
+        place,
+        from,
+        to,
+    }))
 }
 
 /// Public, anonymous statistics of a compound (counts and rates; no people, no texts).
-#[utoipa::path(get, path = "/api/v1/public/compounds/{code}/case-stats", tag = "public", params(("code" = String, Path, description = "compound code"), Period), responses((status = 200, description = "statistics"), (status = 404, description = "no such compound")))]
+#[utoipa::path(get, path = "/api/v1/public/compounds/{code}/case-stats", tag = "public", params(("code" = String, Path, description = "compound code"), Period), responses((status = 200, description = "statistics", body = PublicStats), (status = 404, description = "no such compound")))]
 async fn public_stats(
     State(state): State<AppState>,
     Path(code): Path<String>,
     Query(p): Query<Period>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PublicStats>, ApiError> {
     let place =
         register::place_by_code(&state.db, &code)
             .await
@@ -683,23 +749,45 @@ async fn public_stats(
     let k = cases::stats(&state.db, &place.path, from, to, db::now_ms()).await?;
     let by_category = cases::counts_by_category(&state.db, &place.path, from, to).await?;
     let m = mediation::counts_under(&state.db, &place.path, from, to).await?;
-    Ok(Json(
-        json!({"compound": {"code": place.code, "name": place.name}, "from": from, "to": to, "kpis": kpi_json(&k, &m), "by_category": by_category.into_iter().map(|(c, n)| json!({"category": c, "count": n})).collect::<Vec<_>>()}),
-    ))
+    Ok(Json(PublicStats {
+        compound: CompoundName {
+            code: place.code,
+            name: place.name,
+        },
+        from,
+        to,
+        kpis: kpi_view(&k, &m),
+        by_category: category_counts(by_category),
+    }))
 }
 
 /// The routing table of a community: which organisation kind handles each category.
-#[utoipa::path(get, path = "/api/v1/places/{id}/case-routes", tag = "cases", params(("id" = String, Path, description = "community id")), responses((status = 200, description = "routes")))]
+#[utoipa::path(get, path = "/api/v1/places/{id}/case-routes", tag = "cases", params(("id" = String, Path, description = "community id")), responses((status = 200, description = "routes", body = Routes)))]
 async fn get_routes(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Routes>, ApiError> {
     let (place, _) = check(&state, &user, &id, Action::ReadStructure).await?;
     let routes = cases::routes_of(&state.db, &place).await?;
-    Ok(Json(
-        json!({"routes": routes.into_iter().map(|(c, o)| json!({"category": c, "org_kind": o})).collect::<Vec<_>>()}),
-    ))
+    Ok(Json(Routes {
+        routes: routes
+            .into_iter()
+            .map(|(category, org_kind)| Route { category, org_kind })
+            .collect(),
+    }))
+}
+
+/// Which organisation kind handles a category.
+#[derive(Serialize, ToSchema)]
+pub struct Route {
+    category: Category,
+    org_kind: OrgKind,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Routes {
+    routes: Vec<Route>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -709,13 +797,13 @@ pub struct RouteBody {
 }
 
 /// Set a community's own rule for a category (the rule is data; history is kept).
-#[utoipa::path(post, path = "/api/v1/places/{id}/case-routes", tag = "cases", params(("id" = String, Path, description = "community id")), request_body = RouteBody, responses((status = 201, description = "set")))]
+#[utoipa::path(post, path = "/api/v1/places/{id}/case-routes", tag = "cases", params(("id" = String, Path, description = "community id")), request_body = RouteBody, responses((status = 201, description = "set", body = Route)))]
 async fn set_route(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<RouteBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Route>), ApiError> {
     let (place, _) = check(&state, &user, &id, Action::WriteRegister).await?;
     let category = parse_category("category", &body.category)?;
     let org = OrgKind::parse(&body.org_kind).ok_or_else(|| {
@@ -728,16 +816,12 @@ async fn set_route(
             ),
         )
     })?;
-    let actor = user.audit_name();
-    state
-        .db
-        .write(move |tx| {
-            let (place, actor) = (place.clone(), actor.clone());
-            Box::pin(async move { cases::set_route(tx, &actor, &place, category, org).await })
-        })
-        .await?;
+    cases::set_route(&state.db, &user.audit_name(), &place, category, org).await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"category": category, "org_kind": org})),
+        Json(Route {
+            category,
+            org_kind: org,
+        }),
     ))
 }

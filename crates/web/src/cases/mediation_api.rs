@@ -1,9 +1,9 @@
 //! Mediations (调解) of dispute cases under `/api/v1/cases/{id}/mediation`:
 //! open (parties, mediators), sessions, the outcome, read. Staff over the
 //! case's place write; its reporter and staff read. Authorisation through
-//! [`crate::cases::api::load`] (→ [`crate::access`]).
+//! [`crate::cases::gate::load`] (→ [`crate::access`]).
 
-use crate::cases::api::load;
+use super::gate::load;
 use crate::problem::{ApiError, ApiJson};
 use crate::session::CurrentUser;
 use crate::AppState;
@@ -12,9 +12,9 @@ use axum::http::StatusCode;
 use axum::Json;
 use gongzhi_domain::cases::parse_iso;
 use gongzhi_domain::mediation::{Outcome, OutcomeKind, Party, Session, Side};
-use gongzhi_store::{db, mediation};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use gongzhi_store::db;
+use gongzhi_store::mediation::{self, MediationView};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -36,11 +36,20 @@ async fn staff_only(state: &AppState, user: &CurrentUser, id: &str) -> Result<()
     Ok(())
 }
 
-async fn current(state: &AppState, id: &str) -> Result<Value, ApiError> {
-    let m = mediation::get(&state.db, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("case '{id}' has no mediation")))?;
-    Ok(json!({ "mediation": m }))
+/// A case's mediation as it stands.
+#[derive(Serialize, ToSchema)]
+pub struct MediationOf {
+    mediation: MediationView,
+}
+
+async fn current(state: &AppState, id: &str) -> Result<MediationOf, ApiError> {
+    let mediation =
+        mediation::current(&state.db, id)
+            .await
+            .map_err(crate::problem::or_not_found(format!(
+                "case '{id}' has no mediation"
+            )))?;
+    Ok(MediationOf { mediation })
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -62,25 +71,25 @@ pub struct OpenBody {
 
 /// A case's mediation: parties (masked), mediators, sessions, outcome.
 #[utoipa::path(get, path = "/api/v1/cases/{id}/mediation", tag = "cases", params(("id" = String, Path, description = "case id")),
-    responses((status = 200, description = "the mediation"), (status = 404, description = "no such case, not yours, or no mediation")))]
+    responses((status = 200, description = "the mediation", body = MediationOf), (status = 404, description = "no such case, not yours, or no mediation")))]
 async fn get_mediation(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<MediationOf>, ApiError> {
     load(&state, &user, &id).await?;
     Ok(Json(current(&state, &id).await?))
 }
 
 /// Turn a dispute case (noise, neighbour dispute) being handled into a mediation.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/mediation", tag = "cases", params(("id" = String, Path, description = "case id")), request_body = OpenBody,
-    responses((status = 201, description = "opened"), (status = 422, description = "not a dispute, not being handled, bad parties or mediators"), (status = 403, description = "not staff over the case")))]
+    responses((status = 201, description = "opened", body = MediationOf), (status = 422, description = "not a dispute, not being handled, bad parties or mediators"), (status = 403, description = "not staff over the case")))]
 async fn open_mediation(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<OpenBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<MediationOf>), ApiError> {
     staff_only(&state, &user, &id).await?;
     let parties = body
         .parties
@@ -101,22 +110,16 @@ async fn open_mediation(
             })
         })
         .collect::<Result<Vec<_>, ApiError>>()?;
-    let (actor, mediators, id2) = (user.audit_name(), body.mediator_org_ids.clone(), id.clone());
-    state
-        .db
-        .write(move |tx| {
-            let (id, actor, parties, mediators) = (
-                id2.clone(),
-                actor.clone(),
-                parties.clone(),
-                mediators.clone(),
-            );
-            Box::pin(async move {
-                mediation::open(tx, &id, &actor, &parties, &mediators, db::now_ms()).await
-            })
-        })
-        .await?;
-    Ok((StatusCode::CREATED, Json(current(&state, &id).await?)))
+    let m = mediation::open(
+        &state.db,
+        &id,
+        &user.audit_name(),
+        &parties,
+        &body.mediator_org_ids,
+        db::now_ms(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(MediationOf { mediation: m })))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -132,13 +135,13 @@ pub struct SessionBody {
 
 /// Record a session (only before the outcome).
 #[utoipa::path(post, path = "/api/v1/cases/{id}/mediation/sessions", tag = "cases", params(("id" = String, Path, description = "case id")), request_body = SessionBody,
-    responses((status = 201, description = "recorded"), (status = 422, description = "concluded already, bad date, missing attendees"), (status = 403, description = "not staff over the case")))]
+    responses((status = 201, description = "recorded", body = MediationOf), (status = 422, description = "concluded already, bad date, missing attendees"), (status = 403, description = "not staff over the case")))]
 async fn add_session(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<SessionBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<MediationOf>), ApiError> {
     staff_only(&state, &user, &id).await?;
     let held_at = parse_iso(&body.held_at).ok_or_else(|| {
         ApiError::field(
@@ -152,15 +155,8 @@ async fn add_session(
         attendees: body.attendees.clone(),
         notes: body.notes.clone(),
     };
-    let (actor, id2) = (user.audit_name(), id.clone());
-    state
-        .db
-        .write(move |tx| {
-            let (id, actor, s) = (id2.clone(), actor.clone(), s.clone());
-            Box::pin(async move { mediation::add_session(tx, &id, &actor, &s, db::now_ms()).await })
-        })
-        .await?;
-    Ok((StatusCode::CREATED, Json(current(&state, &id).await?)))
+    let m = mediation::add_session(&state.db, &id, &user.audit_name(), &s, db::now_ms()).await?;
+    Ok((StatusCode::CREATED, Json(MediationOf { mediation: m })))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -175,13 +171,13 @@ pub struct OutcomeBody {
 
 /// Conclude the mediation, once: an agreement (after at least one session), failed, or referred.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/mediation/outcome", tag = "cases", params(("id" = String, Path, description = "case id")), request_body = OutcomeBody,
-    responses((status = 201, description = "concluded"), (status = 422, description = "concluded already, no session yet, missing text"), (status = 403, description = "not staff over the case")))]
+    responses((status = 201, description = "concluded", body = MediationOf), (status = 422, description = "concluded already, no session yet, missing text"), (status = 403, description = "not staff over the case")))]
 async fn conclude(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<OutcomeBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<MediationOf>), ApiError> {
     staff_only(&state, &user, &id).await?;
     let text = body.text.clone().unwrap_or_default();
     let outcome = match OutcomeKind::parse(&body.outcome) {
@@ -202,13 +198,6 @@ async fn conclude(
             ))
         }
     };
-    let (actor, id2) = (user.audit_name(), id.clone());
-    state
-        .db
-        .write(move |tx| {
-            let (id, actor, o) = (id2.clone(), actor.clone(), outcome.clone());
-            Box::pin(async move { mediation::conclude(tx, &id, &actor, &o, db::now_ms()).await })
-        })
-        .await?;
-    Ok((StatusCode::CREATED, Json(current(&state, &id).await?)))
+    let m = mediation::conclude(&state.db, &id, &user.audit_name(), &outcome, db::now_ms()).await?;
+    Ok((StatusCode::CREATED, Json(MediationOf { mediation: m })))
 }

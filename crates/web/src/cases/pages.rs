@@ -1,10 +1,10 @@
 //! Case pages: a resident reports a problem and follows its timeline; a
 //! worker or steward works the queue and moves cases on; the reporter
 //! verifies, rates and (if dissatisfied) reopens. Plain forms, no script.
-//! Same gate as the API: [`crate::access`] and [`crate::cases::api::load`].
+//! Same gate as the API: [`crate::access`] and [`crate::cases::gate::load`].
 
+use super::gate::{act_now, calendar, load};
 use crate::access::check_place;
-use crate::cases::api::{calendar, load};
 use crate::i18n::Lang;
 use crate::problem::ApiError;
 use crate::session::{CurrentUser, MaybeUser};
@@ -243,14 +243,7 @@ async fn new_submit(
         consent_publish: false,
         raised_by: user.audit_name(),
     };
-    match state
-        .db
-        .write(move |tx| {
-            let nc = nc.clone();
-            Box::pin(async move { cases::raise(tx, &nc, calendar(), db::now_ms()).await })
-        })
-        .await
-    {
+    match cases::raise(&state.db, &nc, calendar(), db::now_ms()).await {
         Ok(id) => Redirect::to(&format!("/cases/{id}")).into_response(),
         Err(e) => error(e.into(), lang),
     }
@@ -449,16 +442,7 @@ async fn act_submit(
             ..Default::default()
         },
     );
-    let id2 = id.clone();
-    let r = state
-        .db
-        .write(move |tx| {
-            let (id, actor, cmd, extra) = (id2.clone(), actor.clone(), cmd.clone(), extra.clone());
-            Box::pin(async move {
-                cases::act(tx, &id, &actor, &cmd, &extra, calendar(), db::now_ms()).await
-            })
-        })
-        .await;
+    let r = act_now(&state, &id, &actor, &cmd, &extra).await;
     match r {
         Ok(_) => Redirect::to(&format!("/cases/{id}")).into_response(),
         Err(e) => error(e.into(), lang),
@@ -497,16 +481,7 @@ async fn rate_submit(
         },
         Command::Rate { stars: f.stars },
     );
-    let id2 = id.clone();
-    let r = state
-        .db
-        .write(move |tx| {
-            let (id, actor, cmd, extra) = (id2.clone(), actor.clone(), cmd.clone(), extra.clone());
-            Box::pin(async move {
-                cases::act(tx, &id, &actor, &cmd, &extra, calendar(), db::now_ms()).await
-            })
-        })
-        .await;
+    let r = act_now(&state, &id, &actor, &cmd, &extra).await;
     match r {
         Ok(_) => Redirect::to(&format!("/cases/{id}")).into_response(),
         Err(e) => error(e.into(), lang),

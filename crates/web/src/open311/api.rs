@@ -715,14 +715,7 @@ async fn top_post(
             reporter_name,
             reporter_phone,
         };
-        let uid = user.user_id.clone();
-        let res = state
-            .db
-            .write(move |tx| {
-                let (place, uid, q) = (place.clone(), uid.clone(), q.clone());
-                Box::pin(async move { open311::enqueue(tx, &place, &uid, &q, db::now_ms()).await })
-            })
-            .await;
+        let res = open311::enqueue(&state.db, &place, &user.user_id, &q, db::now_ms()).await;
         return match res {
             Ok(token) => respond(
                 StatusCode::OK,
@@ -749,15 +742,7 @@ async fn top_post(
         consent_publish: false,
         raised_by: user.audit_name(),
     };
-    let res = state
-        .db
-        .write(move |tx| {
-            let nc = nc.clone();
-            Box::pin(async move {
-                cases::raise(tx, &nc, crate::cases::api::calendar(), db::now_ms()).await
-            })
-        })
-        .await;
+    let res = cases::raise(&state.db, &nc, crate::cases::gate::calendar(), db::now_ms()).await;
     match res {
         Ok(id) => {
             let c = cases::get(&state.db, &id).await.ok();

@@ -10,10 +10,9 @@ use crate::AppState;
 use axum::extract::{Path, State};
 use axum::Json;
 use gongzhi_domain::policy::{Access, Action};
-use gongzhi_store::open311::{self, Answer};
+use gongzhi_store::open311::{self, Answer, TokenView};
 use gongzhi_store::{db, register};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -35,13 +34,13 @@ pub struct AnswerBody {
 
 /// How Open311 `POST requests.json` answers in this community or compound.
 #[utoipa::path(put, path = "/api/v1/places/{id}/open311-answer", tag = "cases", params(("id" = String, Path, description = "community or compound id")), request_body = AnswerBody,
-    responses((status = 200, description = "set"), (status = 422, description = "unknown mode or not a jurisdiction")))]
+    responses((status = 200, description = "set", body = AnswerSet), (status = 422, description = "unknown mode or not a jurisdiction")))]
 async fn set_answer(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<AnswerBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AnswerSet>, ApiError> {
     let (place, _) = check(&state, &user, &id, Action::WriteRegister).await?;
     let answer = Answer::parse(&body.answer).ok_or_else(|| {
         ApiError::field(
@@ -49,15 +48,31 @@ async fn set_answer(
             format!("unknown answer '{}' (expected id, token)", body.answer),
         )
     })?;
-    let actor = user.audit_name();
-    state
-        .db
-        .write(move |tx| {
-            let (place, actor) = (place.clone(), actor.clone());
-            Box::pin(async move { open311::set_answer(tx, &actor, &place, answer).await })
-        })
-        .await?;
-    Ok(Json(json!({ "answer": answer })))
+    open311::set_answer(&state.db, &user.audit_name(), &place, answer).await?;
+    Ok(Json(AnswerSet { answer }))
+}
+
+/// The answer mode now set.
+#[derive(Serialize, ToSchema)]
+pub struct AnswerSet {
+    answer: Answer,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Queued {
+    requests: Vec<TokenView>,
+}
+
+/// The case a queued request became.
+#[derive(Serialize, ToSchema)]
+pub struct Accepted {
+    service_request_id: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Rejected {
+    /// Always true.
+    rejected: bool,
 }
 
 fn whole(access: Access) -> Result<(), ApiError> {
@@ -70,17 +85,16 @@ fn whole(access: Access) -> Result<(), ApiError> {
 }
 
 /// Open311 requests waiting for acceptance below a place, oldest first.
-#[utoipa::path(get, path = "/api/v1/places/{id}/open311-queue", tag = "cases", params(("id" = String, Path, description = "place id")), responses((status = 200, description = "queued requests")))]
+#[utoipa::path(get, path = "/api/v1/places/{id}/open311-queue", tag = "cases", params(("id" = String, Path, description = "place id")), responses((status = 200, description = "queued requests", body = Queued)))]
 async fn queued(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Queued>, ApiError> {
     let (place, access) = check(&state, &user, &id, Action::HandleCase).await?;
     whole(access)?;
-    Ok(Json(
-        json!({ "requests": open311::queued_under(&state.db, &place.path, 200).await? }),
-    ))
+    let requests = open311::queued_under(&state.db, &place.path, 200).await?;
+    Ok(Json(Queued { requests }))
 }
 
 async fn may_decide(state: &AppState, user: &CurrentUser, token: &str) -> Result<(), ApiError> {
@@ -95,31 +109,24 @@ async fn may_decide(state: &AppState, user: &CurrentUser, token: &str) -> Result
 
 /// Accept a queued request: it becomes a case (reported when received).
 #[utoipa::path(post, path = "/api/v1/open311-queue/{token}/accept", tag = "cases", params(("token" = String, Path, description = "the token")),
-    responses((status = 200, description = "the new case id"), (status = 422, description = "decided already")))]
+    responses((status = 200, description = "the new case id", body = Accepted), (status = 422, description = "decided already")))]
 async fn accept(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(token): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Accepted>, ApiError> {
     may_decide(&state, &user, &token).await?;
-    let actor = user.audit_name();
-    let id = state
-        .db
-        .write(move |tx| {
-            let (token, actor) = (token.clone(), actor.clone());
-            Box::pin(async move {
-                open311::accept(
-                    tx,
-                    &token,
-                    &actor,
-                    crate::cases::api::calendar(),
-                    db::now_ms(),
-                )
-                .await
-            })
-        })
-        .await?;
-    Ok(Json(json!({ "service_request_id": id })))
+    let id = open311::accept(
+        &state.db,
+        &token,
+        &user.audit_name(),
+        crate::cases::gate::calendar(),
+        db::now_ms(),
+    )
+    .await?;
+    Ok(Json(Accepted {
+        service_request_id: id,
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -129,23 +136,21 @@ pub struct RejectBody {
 
 /// Reject a queued request, with a reason.
 #[utoipa::path(post, path = "/api/v1/open311-queue/{token}/reject", tag = "cases", params(("token" = String, Path, description = "the token")), request_body = RejectBody,
-    responses((status = 200, description = "rejected"), (status = 422, description = "no reason, or decided already")))]
+    responses((status = 200, description = "rejected", body = Rejected), (status = 422, description = "no reason, or decided already")))]
 async fn reject(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(token): Path<String>,
     ApiJson(body): ApiJson<RejectBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Rejected>, ApiError> {
     may_decide(&state, &user, &token).await?;
-    let actor = user.audit_name();
-    state
-        .db
-        .write(move |tx| {
-            let (token, actor, reason) = (token.clone(), actor.clone(), body.reason.clone());
-            Box::pin(
-                async move { open311::reject(tx, &token, &actor, &reason, db::now_ms()).await },
-            )
-        })
-        .await?;
-    Ok(Json(json!({ "rejected": true })))
+    open311::reject(
+        &state.db,
+        &token,
+        &user.audit_name(),
+        &body.reason,
+        db::now_ms(),
+    )
+    .await?;
+    Ok(Json(Rejected { rejected: true }))
 }

@@ -544,7 +544,7 @@ async fn raise_overdue(w: &World) -> String {
     w.f.db
         .write(move |tx| {
             let nc = nc.clone();
-            Box::pin(async move { cases::raise(tx, &nc, &Calendar::default(), old).await })
+            Box::pin(async move { cases::raise_in(tx, &nc, &Calendar::default(), old).await })
         })
         .await
         .unwrap()
