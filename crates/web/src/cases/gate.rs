@@ -11,12 +11,10 @@ use gongzhi_domain::cases::{Calendar, Command, Standing};
 use gongzhi_domain::policy::Action;
 use gongzhi_store::cases::{self, CaseView, Extra};
 use gongzhi_store::{db, StoreError};
-use std::sync::OnceLock;
 
-/// The working calendar (holidays as data).
+/// The working calendar (holidays as data: `crate::calendar`).
 pub fn calendar() -> &'static Calendar {
-    static CAL: OnceLock<Calendar> = OnceLock::new();
-    CAL.get_or_init(Calendar::china_2026)
+    crate::calendar::current()
 }
 
 /// Loads a case the caller may see: its reporter or staff over its place

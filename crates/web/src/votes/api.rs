@@ -638,16 +638,23 @@ pub struct LinkBody {
     username: String,
 }
 
+/// An account linked to an owner of record.
+#[derive(Serialize, ToSchema)]
+pub struct Linked {
+    pub owner_id: String,
+    pub user_id: String,
+}
+
 /// Link a user account to an owner of record, so that they may cast online ballots
 /// (staff who may change the register over every part of the owner).
 #[utoipa::path(post, path = "/api/v1/owners/{id}/accounts", tag = "votes", params(("id" = String, Path, description = "owner id")), request_body = LinkBody,
-    responses((status = 201, description = "linked"), (status = 404, description = "no such owner in the caller's world"), (status = 409, description = "already linked")))]
+    responses((status = 201, description = "linked", body = Linked), (status = 404, description = "no such owner in the caller's world"), (status = 409, description = "already linked")))]
 async fn link_owner_account(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<LinkBody>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<(StatusCode, Json<Linked>), ApiError> {
     let owner = register::get_owner(&state.db, &id)
         .await
         .map_err(crate::problem::or_not_found(format!(
@@ -688,5 +695,11 @@ async fn link_owner_account(
         &owner.parts[0].place_path,
     )
     .await?;
-    Ok(StatusCode::CREATED)
+    Ok((
+        StatusCode::CREATED,
+        Json(Linked {
+            owner_id: id,
+            user_id: uid,
+        }),
+    ))
 }
