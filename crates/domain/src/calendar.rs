@@ -152,6 +152,15 @@ pub fn parse(file: &str, text: &str) -> Result<Year, CalendarError> {
     })
 }
 
+impl Calendar {
+    /// The built-in calendar (`crates/domain/calendars/*.txt`: 2026's
+    /// national holidays and swapped working days), without a data dir's
+    /// corrections; a server counts with `gongzhi_web::calendar::current()`.
+    pub fn china_2026() -> Calendar {
+        to_calendar(&builtin())
+    }
+}
+
 /// The built-in years, parsed.
 pub fn builtin() -> Vec<Year> {
     BUILTIN

@@ -459,13 +459,6 @@ impl Calendar {
         })
     }
 
-    /// The built-in calendar (`crates/domain/calendars/*.txt`: 2026's
-    /// national holidays and swapped working days), without a data dir's
-    /// corrections; a server counts with `gongzhi_web::calendar::current()`.
-    pub fn china_2026() -> Calendar {
-        crate::calendar::to_calendar(&crate::calendar::builtin())
-    }
-
     /// Monday = 0 … Sunday = 6.
     pub fn weekday(day: i64) -> i64 {
         (day + 3).rem_euclid(7)

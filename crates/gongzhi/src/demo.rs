@@ -1045,7 +1045,7 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
     // Votes (issue 4): separate file, same store functions as the API.
     text.push_str(&crate::demo_votes::load(db).await?);
     // Party members at home (issue 12): separate file, the CLI's and API's commands.
-    text.push_str(&crate::demo_party::load(db).await?);
+    text.push_str(&crate::demo_party::load(db, DEMO_PASSWORD).await?);
     Ok(text)
 }
 

@@ -13,7 +13,6 @@
 //! over two months) and report 002; names of people are not invented: the
 //! actors are the bodies that act.
 
-use crate::demo_votes::day_ms;
 use gongzhi_domain::ballot::{Channel, DEFAULT_PROXY_LIMIT};
 use gongzhi_domain::deliberation::MeetingKind;
 use gongzhi_domain::money::format_hundredths;
@@ -35,6 +34,25 @@ pub struct Walk {
     pub note: String,
     pub vote_id: Option<String>,
     pub at: i64,
+}
+
+/// A stand-in for a scanned paper ballot: a PNG signature and a label.
+pub(crate) fn scan(label: &str) -> Vec<u8> {
+    let mut b = b"\x89PNG\r\n\x1a\n".to_vec();
+    b.extend_from_slice(label.as_bytes());
+    b
+}
+
+/// Midnight (China Standard Time) of a civil date, in Unix milliseconds.
+pub(crate) fn day_ms(y: i64, m: i64, d: i64) -> i64 {
+    // Days from civil (Howard Hinnant), midnight China Standard Time.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    (era * 146_097 + doe - 719_468) * 86_400_000 - 8 * 3_600_000
 }
 
 /// Raises a matter over `place` with a built-in procedure and records `steps`
@@ -245,7 +263,7 @@ pub async fn load(db: &Db, elevator_vote: &str) -> anyhow::Result<String> {
                 day_ms(2025, 6, 10),
             )
             .await?;
-            let notice = crate::demo_votes::scan("publication notice: vote result and shares");
+            let notice = scan("publication notice: vote result and shares");
             deliberation::add_document(
                 tx,
                 "demo:千山美林业委会",
@@ -545,7 +563,7 @@ async fn facade(db: &Db) -> anyhow::Result<String> {
                     "demo:grid-worker",
                     &vid,
                     "image/png",
-                    &crate::demo_votes::scan(&format!("facade signature {k}")),
+                    &scan(&format!("facade signature {k}")),
                 )
                 .await?;
                 let opinion = match choice {

@@ -46,7 +46,7 @@ fn row(
     }
 }
 
-pub async fn load(db: &Db) -> Result<String, StoreError> {
+pub async fn load(db: &Db, password: &str) -> Result<String, StoreError> {
     let year = party::year_of(db::now_ms());
     let renshe = register::place_by_code(db, "renshe-jiashuyuan").await?;
     let dongfang = register::place_by_code(db, "dongfang-xintiandi").await?;
@@ -152,7 +152,7 @@ pub async fn load(db: &Db) -> Result<String, StoreError> {
     let employer = party::employer_unit_by_name(db, EMPLOYER)
         .await?
         .ok_or_else(|| StoreError::invalid("demo", "no employer unit"))?;
-    let hash = auth::hash_password(crate::demo::DEMO_PASSWORD)?;
+    let hash = auth::hash_password(password)?;
     let renshe2 = renshe.clone();
     db.write(move |tx| {
         let (hash, renshe, member_person, employer) = (

@@ -9,6 +9,7 @@
 //! worker; the evidence files are stand-in PNG scans. Everything is
 //! deterministic: who votes and how follows the electorate's order.
 
+use crate::demo_matters::{day_ms, scan};
 use gongzhi_domain::ballot::{Channel, DEFAULT_PROXY_LIMIT};
 use gongzhi_domain::vote::{Base, Bound, Choice, Fraction, Matter, Rule};
 use gongzhi_store::register::{self, Place};
@@ -17,24 +18,6 @@ use std::fmt::Write;
 
 const ACTOR: &str = "demo";
 const RECORDER: &str = "demo:grid-worker";
-
-/// A stand-in for a scanned paper ballot: a PNG signature and a label.
-pub(crate) fn scan(label: &str) -> Vec<u8> {
-    let mut b = b"\x89PNG\r\n\x1a\n".to_vec();
-    b.extend_from_slice(label.as_bytes());
-    b
-}
-
-pub(crate) fn day_ms(y: i64, m: i64, d: i64) -> i64 {
-    // Days from civil (Howard Hinnant), midnight China Standard Time.
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    (era * 146_097 + doe - 719_468) * 86_400_000 - 8 * 3_600_000
-}
 
 async fn child(db: &Db, parent: &Place, name: &str) -> anyhow::Result<Place> {
     let c = register::children(db, Some(parent))

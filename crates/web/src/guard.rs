@@ -315,16 +315,6 @@ pub async fn api_problems(req: Request, next: Next) -> Response {
     out
 }
 
-/// `Authorization: Bearer …`, the scheme in any case (RFC 7235).
-pub fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = v.trim().split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
-        .filter(|t| !t.is_empty())
-}
-
 /// Whether two secrets are equal, in time independent of where they differ.
 pub fn same_secret(a: &str, b: &str) -> bool {
     let (a, b) = (Sha256::digest(a.as_bytes()), Sha256::digest(b.as_bytes()));

@@ -155,7 +155,7 @@ async fn metrics_with_token(
     State(state): State<AppState>,
     headers: axum::http::HeaderMap,
 ) -> Response {
-    let allowed = match (&state.metrics_token, guard::bearer(&headers)) {
+    let allowed = match (&state.metrics_token, crate::session::bearer(&headers)) {
         (Some(want), Some(got)) => guard::same_secret(want, got),
         _ => false,
     };

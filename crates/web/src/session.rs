@@ -44,7 +44,7 @@ pub async fn resolve(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<CurrentUser>, ApiError> {
-    let user_id = if let Some(tok) = crate::guard::bearer(headers) {
+    let user_id = if let Some(tok) = bearer(headers) {
         match auth::token_user(&state.db, tok).await? {
             Some(u) => Some(u),
             None => {
@@ -245,4 +245,14 @@ pub fn session_cookie(token: &str, secure: bool) -> String {
 
 pub fn clear_cookie() -> String {
     format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0")
+}
+
+/// `Authorization: Bearer …`, the scheme in any case (RFC 7235).
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
 }

@@ -163,6 +163,7 @@ async fn menus_by_role(kind: Kind) {
                 "menu.matters",
                 "menu.cases",
                 "menu.notifications",
+                "menu.party_branch",
                 "menu.places",
             ],
         ),
