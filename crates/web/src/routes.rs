@@ -257,4 +257,38 @@ mod tests {
             "no success body documented: {missing:#?}"
         );
     }
+
+    /// Pages and API handlers both call the store's commands (or their
+    /// feature's shared functions in `mod.rs`), never each other: no page
+    /// source names an `api` module.
+    #[test]
+    fn no_page_calls_an_api_handler() {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut pages = 0;
+        for feature in std::fs::read_dir(&src).unwrap() {
+            let dir = feature.unwrap().path();
+            if !dir.is_dir() {
+                continue;
+            }
+            for file in std::fs::read_dir(&dir).unwrap() {
+                let f = file.unwrap().path();
+                let name = f.file_name().unwrap().to_string_lossy().to_string();
+                if !name.ends_with("pages.rs") && !name.ends_with("_page.rs") {
+                    continue;
+                }
+                pages += 1;
+                let text = std::fs::read_to_string(&f).unwrap();
+                for (n, line) in text.lines().enumerate() {
+                    let code = line.split("//").next().unwrap_or("");
+                    assert!(
+                        !code.contains("api::") && !code.contains("_api::"),
+                        "{}:{}: a page calls an API module: {line}",
+                        f.display(),
+                        n + 1
+                    );
+                }
+            }
+        }
+        assert!(pages >= 10, "found {pages} page files");
+    }
 }

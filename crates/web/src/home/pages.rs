@@ -57,7 +57,7 @@ pub async fn home(
     let Some(user) = user else {
         return Redirect::to("/login").into_response();
     };
-    let places = match crate::register::api::top_places(&state, &user).await {
+    let places = match crate::register::top_places(&state, &user).await {
         Ok(p) => p,
         Err(e) => return page_error(e, lang),
     };

@@ -208,35 +208,8 @@ async fn list_places(
     user: CurrentUser,
 ) -> Result<Json<PlaceList>, ApiError> {
     Ok(Json(PlaceList {
-        places: top_places(&state, &user).await?,
+        places: super::top_places(&state, &user).await?,
     }))
-}
-
-pub async fn top_places(
-    state: &AppState,
-    user: &CurrentUser,
-) -> Result<Vec<register::PlaceSummary>, ApiError> {
-    if user.actor.grants.iter().any(|g| g.scope.is_empty()) {
-        return Ok(register::children(&state.db, None).await?);
-    }
-    let mut out: Vec<register::PlaceSummary> = Vec::new();
-    for g in &user.actor.grants {
-        if let Some(id) = g.scope.last() {
-            if out.iter().any(|p| &p.id == id) {
-                continue;
-            }
-            let p = register::get_place(&state.db, id).await?;
-            let parts = register::count_parts_under(&state.db, &p).await?;
-            out.push(register::PlaceSummary {
-                id: p.id,
-                kind: p.kind,
-                name: p.name,
-                code: p.code,
-                parts,
-            });
-        }
-    }
-    Ok(out)
 }
 
 #[derive(Deserialize, ToSchema)]
