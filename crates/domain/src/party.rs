@@ -55,6 +55,12 @@ impl MemberStatus {
     pub fn parse(s: &str) -> Option<MemberStatus> {
         Self::ALL.into_iter().find(|m| m.as_str() == s)
     }
+
+    /// In-service members check in where they live (下班回小区报到); the
+    /// retired are at home already, the flowing away from it.
+    pub fn checks_in(self) -> bool {
+        self == MemberStatus::InService
+    }
 }
 
 impl fmt::Display for MemberStatus {
@@ -366,6 +372,12 @@ mod tests {
         twice.push("name");
         let e = Header::parse(&twice).unwrap_err();
         assert!(e[0].reason.contains("twice"), "{e:?}");
+    }
+
+    #[test]
+    fn only_in_service_members_check_in() {
+        let checks: Vec<_> = MemberStatus::ALL.iter().map(|s| s.checks_in()).collect();
+        assert_eq!(checks, [true, false, false]);
     }
 
     #[test]

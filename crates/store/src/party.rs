@@ -421,17 +421,25 @@ pub struct MemberView {
     pub joined_on: Option<String>,
     /// This year's check-in: `none`, `requested` or `confirmed`.
     pub checkin: String,
+    /// This year's check-in, once asked for.
+    pub checkin_id: Option<String>,
+    /// This year's receipt code, once the branch confirmed.
+    pub receipt_code: Option<String>,
+    #[serde(skip)]
+    pub compound_path: String,
 }
 
 const MEMBER_SELECT: &str = "SELECT m.id, m.person_id, p.name, p.phone, m.compound_id, m.part_id, pt.number, m.status, o.name AS employer, m.joined_on, \
-     c.id AS checkin_id, rc.code \
+     c.id AS checkin_id, rc.code, cp.path AS compound_path \
      FROM party_members m JOIN people p ON p.id = m.person_id JOIN parts pt ON pt.id = m.part_id \
+     JOIN places cp ON cp.id = m.compound_id \
      LEFT JOIN organisations o ON o.id = m.employer_org_id \
      LEFT JOIN party_checkins c ON c.member_id = m.id AND c.year = $1 \
      LEFT JOIN party_receipts rc ON rc.checkin_id = c.id";
 
 fn member_from(r: &sqlx::any::AnyRow) -> Result<MemberView, StoreError> {
-    let checkin = match (db::os(r, "checkin_id")?, db::os(r, "code")?) {
+    let (checkin_id, receipt_code) = (db::os(r, "checkin_id")?, db::os(r, "code")?);
+    let checkin = match (&checkin_id, &receipt_code) {
         (None, _) => "none",
         (Some(_), None) => "requested",
         (Some(_), Some(_)) => "confirmed",
@@ -448,7 +456,28 @@ fn member_from(r: &sqlx::any::AnyRow) -> Result<MemberView, StoreError> {
         employer: db::os(r, "employer")?,
         joined_on: db::os(r, "joined_on")?,
         checkin: checkin.into(),
+        checkin_id,
+        receipt_code,
+        compound_path: db::s(r, "compound_path")?,
     })
+}
+
+/// A member living below `place`; anyone else (or no one) is refused as an
+/// unknown `member_id`, naming nobody.
+pub async fn member_within(
+    db: &Db,
+    id: &str,
+    place: &Place,
+    year: i64,
+) -> Result<MemberView, StoreError> {
+    match member(db, id, year).await {
+        Ok(m) if m.compound_path.starts_with(&place.path) => Ok(m),
+        Ok(_) | Err(StoreError::NotFound { .. }) => Err(StoreError::invalid(
+            "member_id",
+            format!("no party member '{id}' here"),
+        )),
+        Err(e) => Err(e),
+    }
 }
 
 /// The members living below `place`, by part number (at most `limit`).
@@ -460,8 +489,7 @@ pub async fn members_under(
 ) -> Result<Vec<MemberView>, StoreError> {
     let (lo, hi) = subtree(&place.path);
     let sql = format!(
-        "{MEMBER_SELECT} JOIN places cp ON cp.id = m.compound_id \
-         WHERE cp.path >= $2 AND cp.path < $3 ORDER BY pt.number, p.name LIMIT $4"
+        "{MEMBER_SELECT} WHERE cp.path >= $2 AND cp.path < $3 ORDER BY pt.number, p.name LIMIT $4"
     );
     sqlx::query(&sql)
         .bind(year)
@@ -542,7 +570,9 @@ pub async fn request_checkin(
             .fetch_optional(&mut **tx)
             .await?
             .ok_or_else(|| StoreError::invalid("member_id", format!("no party member '{member_id}'")))?;
-            if db::s(&m, "status")? != MemberStatus::InService.as_str() {
+            let status = MemberStatus::parse(&db::s(&m, "status")?)
+                .ok_or_else(|| StoreError::Config(format!("member {member_id}: unknown status")))?;
+            if !status.checks_in() {
                 return Err(StoreError::invalid(
                     "member_id",
                     "only in-service members check in where they live",
@@ -906,25 +936,6 @@ pub fn year_of(ms: i64) -> i64 {
     civil_from_days((ms + LOCAL_OFFSET_MS).div_euclid(DAY_MS)).0
 }
 
-/// A member's check-in of `year`, if any.
-pub async fn checkin_of(
-    db: &Db,
-    member_id: &str,
-    year: i64,
-) -> Result<Option<CheckInView>, StoreError> {
-    let id = sqlx::query("SELECT id FROM party_checkins WHERE member_id = $1 AND year = $2")
-        .bind(member_id)
-        .bind(year)
-        .fetch_optional(db.reader())
-        .await?
-        .map(|r| db::s(&r, "id"))
-        .transpose()?;
-    match id {
-        Some(id) => Ok(Some(checkin(db, &id).await?)),
-        None => Ok(None),
-    }
-}
-
 /// The id of the employer unit named `name` (any district), if one exists.
 pub async fn employer_unit_by_name(db: &Db, name: &str) -> Result<Option<String>, StoreError> {
     sqlx::query("SELECT id FROM organisations WHERE kind = 'employer_unit' AND name = $1 ORDER BY created_at LIMIT 1")
@@ -967,15 +978,27 @@ pub async fn flats_for_import(
         .collect()
 }
 
-/// Whether `person_id` is a current contact of an employer unit.
-pub async fn is_employer_contact(db: &Db, person_id: &str, now: i64) -> Result<bool, StoreError> {
-    Ok(sqlx::query(
-        "SELECT 1 AS one FROM memberships ms JOIN organisations o ON o.id = ms.org_id AND o.kind = 'employer_unit' \
-         WHERE ms.person_id = $1 AND ms.term_start <= $2 AND (ms.term_end IS NULL OR ms.term_end > $2) LIMIT 1",
+/// What the menu needs of a user, in one query: whether their person is in
+/// the party member register, and whether it is a current contact of an
+/// employer unit.
+pub async fn standing_of_user(
+    db: &Db,
+    user_id: &str,
+    now: i64,
+) -> Result<(bool, bool), StoreError> {
+    let r = sqlx::query(
+        "SELECT \
+           (SELECT COUNT(*) FROM party_members m WHERE m.person_id = u.person_id) AS member, \
+           (SELECT COUNT(*) FROM memberships ms JOIN organisations o ON o.id = ms.org_id AND o.kind = 'employer_unit' \
+              WHERE ms.person_id = u.person_id AND ms.term_start <= $2 AND (ms.term_end IS NULL OR ms.term_end > $2)) AS contact \
+         FROM users u WHERE u.id = $1 AND u.person_id IS NOT NULL",
     )
-    .bind(person_id)
+    .bind(user_id)
     .bind(now)
     .fetch_optional(db.reader())
-    .await?
-    .is_some())
+    .await?;
+    Ok(match r {
+        Some(r) => (db::i(&r, "member")? > 0, db::i(&r, "contact")? > 0),
+        None => (false, false),
+    })
 }

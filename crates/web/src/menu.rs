@@ -187,22 +187,13 @@ pub async fn basis(state: &AppState, user: &CurrentUser) -> Basis {
     let owners = gongzhi_store::auth::owners_of_user(&state.db, &user.user_id)
         .await
         .unwrap_or_default();
-    let person = gongzhi_store::auth::get_user(&state.db, &user.user_id)
-        .await
-        .ok()
-        .and_then(|u| u.person_id);
-    let (mut party_member, mut employer_contact) = (false, false);
-    if let Some(p) = person {
-        let year = gongzhi_store::party::year_of(gongzhi_store::db::now_ms());
-        party_member = matches!(
-            gongzhi_store::party::member_of_person(&state.db, &p, year).await,
-            Ok(Some(_))
-        );
-        employer_contact =
-            gongzhi_store::party::is_employer_contact(&state.db, &p, gongzhi_store::db::now_ms())
-                .await
-                .unwrap_or(false);
-    }
+    let (party_member, employer_contact) = gongzhi_store::party::standing_of_user(
+        &state.db,
+        &user.user_id,
+        gongzhi_store::db::now_ms(),
+    )
+    .await
+    .unwrap_or_default();
     Basis {
         scopes,
         owners,

@@ -109,9 +109,7 @@ async fn me(
     let m = party::member_of_person(&state.db, &person, year)
         .await?
         .ok_or_else(not)?;
-    let receipt_code = party::checkin_of(&state.db, &m.id, year)
-        .await?
-        .and_then(|c| c.receipt_code);
+    let receipt_code = m.receipt_code.clone();
     Ok(Json(MyRecord {
         member: m.into(),
         year,
@@ -210,14 +208,7 @@ async fn paper_check_in(
 ) -> Result<(StatusCode, Json<CheckInCreated>), ApiError> {
     let year = year(None)?;
     let (place, _) = access::check(&state, &user, &id, Action::ManageParty).await?;
-    let unknown = || ApiError::field("member_id", format!("no party member '{}'", body.member_id));
-    let m = party::member(&state.db, &body.member_id, year)
-        .await
-        .map_err(|_| unknown())?;
-    let compound = register::get_place(&state.db, &m.compound_id).await?;
-    if !compound.path.starts_with(&place.path) {
-        return Err(unknown());
-    }
+    let m = party::member_within(&state.db, &body.member_id, &place, year).await?;
     let c =
         party::request_checkin(&state.db, &user.audit_name(), &m.id, year, Channel::Paper).await?;
     Ok((StatusCode::CREATED, Json(c.into())))

@@ -18,7 +18,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use gongzhi_domain::policy::Action;
 use gongzhi_store::party::{self, Channel, MemberView, PartyStats};
-use gongzhi_store::{auth, db, register};
+use gongzhi_store::{auth, db};
 use serde::Deserialize;
 
 pub fn router() -> Router<AppState> {
@@ -74,19 +74,11 @@ async fn member_page(
         Err(e) => return page_error(e.into(), lang),
     };
     let year = this_year();
-    let (mut receipt_code, mut branch) = (None, None);
-    if let Some(m) = &member {
-        match party::checkin_of(&state.db, &m.id, year).await {
-            Ok(Some(c)) => {
-                if let Some(code) = &c.receipt_code {
-                    branch = party::receipt(&state.db, code)
-                        .await
-                        .ok()
-                        .and_then(|r| r.branch);
-                }
-                receipt_code = c.receipt_code;
-            }
-            Ok(None) => {}
+    let receipt_code = member.as_ref().and_then(|m| m.receipt_code.clone());
+    let mut branch = None;
+    if let Some(code) = &receipt_code {
+        match party::receipt(&state.db, code).await {
+            Ok(r) => branch = r.branch,
             Err(e) => return page_error(e.into(), lang),
         }
     }
@@ -157,12 +149,7 @@ async fn receipt_page(
         Ok(None) => return page_error(ApiError::not_found(lang.t("party.not_member")), lang),
         Err(e) => return page_error(e.into(), lang),
     };
-    let code = match party::checkin_of(&state.db, &m.id, this_year()).await {
-        Ok(Some(c)) => c.receipt_code,
-        Ok(None) => None,
-        Err(e) => return page_error(e.into(), lang),
-    };
-    let Some(code) = code else {
+    let Some(code) = m.receipt_code.clone() else {
         return page_error(ApiError::not_found(lang.t("party.no_receipt")), lang);
     };
     match party::receipt(&state.db, &code).await {
@@ -339,12 +326,11 @@ async fn branch_page(
     let loaded = async {
         let stats = party::stats(&state.db, &place, year).await?;
         let members = party::members_under(&state.db, &place, year, 2000).await?;
-        let mut waiting = Vec::new();
-        for m in members.iter().filter(|m| m.checkin == "requested") {
-            if let Some(c) = party::checkin_of(&state.db, &m.id, year).await? {
-                waiting.push((c.id, m.clone()));
-            }
-        }
+        let waiting = members
+            .iter()
+            .filter(|m| m.checkin == "requested")
+            .filter_map(|m| Some((m.checkin_id.clone()?, m.clone())))
+            .collect();
         Ok::<_, gongzhi_store::StoreError>((stats, members, waiting))
     }
     .await;
@@ -399,15 +385,16 @@ async fn branch_paper(
         Err(e) => return page_error(e, lang),
     };
     let member_id = f.member_id.unwrap_or_default();
-    let unknown = || ApiError::field("member_id", lang.t("party.unknown_member"));
-    let m = match party::member(&state.db, &member_id, this_year()).await {
+    let m = match party::member_within(&state.db, &member_id, &place, this_year()).await {
         Ok(m) => m,
-        Err(_) => return page_error(unknown(), lang),
+        Err(gongzhi_store::StoreError::Invalid { .. }) => {
+            return page_error(
+                ApiError::field("member_id", lang.t("party.unknown_member")),
+                lang,
+            )
+        }
+        Err(e) => return page_error(e.into(), lang),
     };
-    match register::get_place(&state.db, &m.compound_id).await {
-        Ok(c) if c.path.starts_with(&place.path) => {}
-        _ => return page_error(unknown(), lang),
-    }
     match party::request_checkin(
         &state.db,
         &user.audit_name(),
