@@ -3,6 +3,7 @@
 //! No I/O, no database, no HTTP. Everything here is deterministic and is where
 //! most of the tests live.
 
+pub mod accounts;
 pub mod ballot;
 pub mod book_entries;
 pub mod calendar;

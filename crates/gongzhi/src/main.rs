@@ -3,6 +3,7 @@
 mod audit_vote;
 mod bench;
 mod bench_cases;
+mod bench_logins;
 mod bench_party;
 mod bench_votes;
 mod books_bench;
@@ -196,6 +197,17 @@ enum BenchCmd {
         repeats: usize,
         #[command(flatten)]
         storage: Storage,
+    },
+    /// Logins: the server's resident memory (RSS of a `gongzhi serve` child) and logins/s
+    /// under N password logins from C concurrent clients, twice.
+    Logins {
+        #[arg(long, default_value_t = 1_000)]
+        logins: usize,
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        /// Run this `gongzhi` binary as the server instead of this one (to compare builds side by side).
+        #[arg(long)]
+        server: Option<PathBuf>,
     },
     /// Votes: domain tally of N ballots; freezing, casting and closing on a 10,000-part register;
     /// ballots through the HTTP API; closing (tallying from the database) a vote of N ballots.
@@ -449,6 +461,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 "revoked {} API token(s) and {} session(s) of {username}",
                 r.tokens, r.sessions
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCmd::Logins {
+            logins,
+            clients,
+            server,
+        }) => {
+            bench_logins::run(logins, clients, server).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench(BenchCmd::Party {

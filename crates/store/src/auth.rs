@@ -4,49 +4,46 @@
 use crate::audit::{self, Entry};
 use crate::db::{self, Db, Tx};
 use crate::error::StoreError;
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
-use argon2::Argon2;
 use gongzhi_domain::policy::{Grant, Role};
 use rand::RngCore;
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use std::sync::OnceLock;
 
 /// Sessions last 7 days.
 pub const SESSION_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
 pub const MIN_PASSWORD_CHARS: usize = 8;
 
-/// Argon2id with the crate's default (OWASP) parameters. CPU-heavy: call it
-/// off the async runtime.
+/// Argon2id with the crate's default (OWASP) parameters, in a work area
+/// of the bounded [`crate::password`] pool. CPU-heavy: call it off the async
+/// runtime, or use [`hash_password_async`].
 pub fn hash_password(password: &str) -> Result<String, StoreError> {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| StoreError::Config(format!("cannot hash password: {e}")))
+    crate::password::pool().hash_blocking(password)
 }
 
 /// Verifies a password. With `hash == None` (unknown user) it verifies against
 /// a fixed dummy hash so that unknown users cost the same time as known ones.
 pub fn verify_password(hash: Option<&str>, password: &str) -> bool {
-    static DUMMY: OnceLock<String> = OnceLock::new();
-    let dummy = DUMMY
-        .get_or_init(|| hash_password("gongzhi-dummy-password").expect("hashing a constant works"));
-    let (h, known) = match hash {
-        Some(h) => (h, true),
-        None => (dummy.as_str(), false),
+    let known = hash.is_some();
+    let h = match hash {
+        Some(h) => h,
+        None => crate::password::dummy_hash(),
     };
-    let ok = PasswordHash::new(h)
-        .map(|p| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &p)
-                .is_ok()
-        })
-        .unwrap_or(false);
-    ok && known
+    crate::password::pool().verify_blocking(h, password) && known
+}
+
+/// [`hash_password`] through the pool's bounded queue (at most as many at
+/// once as cores; busy for longer than the queue's timeout → rate limited).
+pub async fn hash_password_async(password: String) -> Result<String, StoreError> {
+    crate::password::pool().hash(password).await
+}
+
+/// [`verify_password`] through the pool's bounded queue.
+pub async fn verify_password_async(
+    hash: Option<String>,
+    password: String,
+) -> Result<bool, StoreError> {
+    crate::password::pool().verify(hash, password).await
 }
 
 pub fn token_hash(token: &str) -> String {
@@ -132,11 +129,17 @@ pub struct UserAuth {
     pub id: String,
     pub password_hash: String,
     pub disabled: bool,
+    /// An administrator forced a reset: no login until the password is reset by phone.
+    pub must_reset: bool,
 }
 
-pub async fn find_user(db: &Db, username: &str) -> Result<Option<UserAuth>, StoreError> {
-    let r = sqlx::query("SELECT id, password_hash, disabled FROM users WHERE username = $1")
-        .bind(username.to_string())
+/// The account logging in as `login`: its username, or the mobile number it
+/// signed up with.
+pub async fn find_user(db: &Db, login: &str) -> Result<Option<UserAuth>, StoreError> {
+    let phone = gongzhi_domain::accounts::normalise_phone(login);
+    let r = sqlx::query("SELECT id, password_hash, disabled, must_reset FROM users WHERE username = $1 OR phone = $2")
+        .bind(login.to_string())
+        .bind(phone)
         .fetch_optional(db.reader())
         .await?;
     r.map(|r| {
@@ -144,6 +147,7 @@ pub async fn find_user(db: &Db, username: &str) -> Result<Option<UserAuth>, Stor
             id: db::s(&r, "id")?,
             password_hash: db::s(&r, "password_hash")?,
             disabled: db::i(&r, "disabled")? != 0,
+            must_reset: db::i(&r, "must_reset")? != 0,
         })
     })
     .transpose()

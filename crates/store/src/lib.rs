@@ -3,6 +3,7 @@
 //! Every function takes either the [`Db`] (reads) or a write transaction
 //! ([`Tx`]) and writes its audit entry in that same transaction.
 
+pub mod accounts;
 pub mod audit;
 pub mod audits;
 pub mod auth;
@@ -21,6 +22,7 @@ pub mod migrate;
 pub mod notify;
 pub mod open311;
 pub mod party;
+pub mod password;
 pub mod payments;
 pub mod procedures;
 pub mod register;

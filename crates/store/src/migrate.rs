@@ -110,6 +110,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0012_party.sqlite.sql"),
         postgres: include_str!("../migrations/0012_party.postgres.sql"),
     },
+    Migration {
+        version: 15,
+        name: "accounts",
+        common: include_str!("../migrations/0015_accounts.sql"),
+        sqlite: include_str!("../migrations/0015_accounts.sqlite.sql"),
+        postgres: include_str!("../migrations/0015_accounts.postgres.sql"),
+    },
 ];
 
 pub async fn run(db: &Db) -> Result<(), StoreError> {

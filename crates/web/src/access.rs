@@ -163,3 +163,35 @@ pub fn acting_role(user: &CurrentUser, place: &Place, action: Action) -> String 
         .map(|r| r.as_str().to_string())
         .unwrap_or_else(|| "admin".into())
 }
+
+/// An owner of record the caller may change the register for: every part
+/// of the owner must be visible (else 404) and fully writable (else 403).
+pub async fn check_owner(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+) -> Result<register::OwnerDetail, ApiError> {
+    let owner = register::get_owner(&state.db, id)
+        .await
+        .map_err(crate::problem::or_not_found(format!(
+            "owner '{id}' not found"
+        )))?;
+    if owner.parts.is_empty() {
+        return Err(ApiError::not_found(format!("owner '{id}' not found")));
+    }
+    for p in &owner.parts {
+        let path = register::path_ids(&p.place_path);
+        if !policy::can_see_place(&user.actor, &path) {
+            return Err(ApiError::not_found(format!("owner '{id}' not found")));
+        }
+        if !matches!(
+            check_path(user, &path, Action::WriteRegister),
+            Ok(Access::Full)
+        ) {
+            return Err(ApiError::forbidden(
+                "you may not change the register over every part of this owner",
+            ));
+        }
+    }
+    Ok(owner)
+}

@@ -7,6 +7,7 @@
 //! store's commands.
 
 pub mod access;
+pub mod accounts;
 pub mod api_docs;
 pub mod auth;
 pub mod books;

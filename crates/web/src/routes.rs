@@ -20,8 +20,8 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::state::{AppState, Config, Inner};
 use crate::{
-    api_docs, auth, books, calendar, cases, error_pages, guard, home, input, matters, meetings,
-    menu, metrics, notify, open311, party, problem, ratelimit, register, votes,
+    accounts, api_docs, auth, books, calendar, cases, error_pages, guard, home, input, matters,
+    meetings, menu, metrics, notify, open311, party, problem, ratelimit, register, votes,
 };
 
 /// Every JSON operation, by feature.
@@ -40,6 +40,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(open311::queue_api::router())
         .merge(calendar::api::router())
         .merge(party::api::router())
+        .merge(accounts::api::router())
 }
 
 /// Every page, by feature (and Open311's GeoReport v2, which has its own
@@ -55,6 +56,7 @@ fn pages() -> Router<AppState> {
         .merge(cases::pages::router())
         .merge(notify::pages::router())
         .merge(party::pages::router())
+        .merge(accounts::pages::router())
         .merge(open311::api::router())
 }
 
@@ -96,6 +98,9 @@ pub(crate) fn app_and_state(db: Db, config: Config) -> (Router, AppState) {
         books_key,
         sandbox_payments: config.sandbox_payments,
         metrics_token: config.metrics_token.filter(|t| !t.is_empty()),
+        sms: Arc::new(crate::accounts::LoggedSms::new(
+            config.data_dir.as_ref().map(|d| d.join("sms.log")),
+        )),
     });
     let (api_router, openapi) = api().split_for_parts();
     let docs_json =

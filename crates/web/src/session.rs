@@ -119,6 +119,14 @@ pub async fn login(
     Ok(auth::create_session(&state.db, &user.id).await?)
 }
 
+/// The user a login name stands for (username or signed-up phone).
+pub async fn user_of_login(state: &AppState, login: &str) -> Result<String, ApiError> {
+    auth::find_user(&state.db, login)
+        .await?
+        .map(|u| u.id)
+        .ok_or_else(|| ApiError::not_found("user not found"))
+}
+
 /// The key a client is throttled under: its IPv4 address, or the /64 of an
 /// IPv6 address (one subscriber's usual allocation).
 pub fn client_key(ip: &str) -> String {
@@ -164,16 +172,16 @@ pub async fn verify_login(
     let user = auth::find_user(&state.db, username).await?;
     let hash = user.as_ref().map(|u| u.password_hash.clone());
     let pw = password.to_string();
-    let ok = tokio::task::spawn_blocking(move || auth::verify_password(hash.as_deref(), &pw))
-        .await
-        .map_err(|_| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Internal error",
-                "password check failed",
-            )
-        })?;
+    let ok = auth::verify_password_async(hash, pw).await?;
     match user {
+        Some(u) if ok && !u.disabled && u.must_reset => {
+            state.login_throttle.succeed(&ip, &who);
+            Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "Password reset required",
+                "an administrator asked for a new password: reset it with a code sent to your phone",
+            ))
+        }
         Some(u) if ok && !u.disabled => {
             state.login_throttle.succeed(&ip, &who);
             Ok(u)

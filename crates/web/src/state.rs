@@ -67,6 +67,8 @@ pub struct Inner {
     /// Keys the per-session CSRF tokens (derived from the books key).
     pub csrf_key: [u8; 32],
     pub metrics_token: Option<String>,
+    /// Texts one-time codes and invitation links (`accounts::LoggedSms` by default).
+    pub sms: Arc<dyn crate::accounts::Sms>,
 }
 
 pub type AppState = Arc<Inner>;

@@ -128,15 +128,7 @@ async fn change_password(
         _ => e,
     })?;
     let pw = body.new_password;
-    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&pw))
-        .await
-        .map_err(|_| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Internal error",
-                "password hashing failed",
-            )
-        })??;
+    let hash = auth::hash_password_async(pw).await?;
     let revoked = auth::set_password(&state.db, &user.audit_name(), &user.user_id, &hash).await?;
     let body = Json(PasswordChanged { revoked });
     if session::cookie(&headers, session::SESSION_COOKIE).is_none() {

@@ -155,7 +155,7 @@ async fn login(
         &body.password,
     )
     .await?;
-    let uid = auth::user_id_by_name(&state.db, body.username.trim()).await?;
+    let uid = session::user_of_login(&state, body.username.trim()).await?;
     let user = auth::get_user(&state.db, &uid).await?;
     Ok((
         [(

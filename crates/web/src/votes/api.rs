@@ -655,28 +655,7 @@ async fn link_owner_account(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<LinkBody>,
 ) -> Result<(StatusCode, Json<Linked>), ApiError> {
-    let owner = register::get_owner(&state.db, &id)
-        .await
-        .map_err(crate::problem::or_not_found(format!(
-            "owner '{id}' not found"
-        )))?;
-    if owner.parts.is_empty() {
-        return Err(ApiError::not_found(format!("owner '{id}' not found")));
-    }
-    for p in &owner.parts {
-        let path = register::path_ids(&p.place_path);
-        if !gongzhi_domain::policy::can_see_place(&user.actor, &path) {
-            return Err(ApiError::not_found(format!("owner '{id}' not found")));
-        }
-        if !matches!(
-            crate::access::check_path(&user, &path, Action::WriteRegister),
-            Ok(gongzhi_domain::policy::Access::Full)
-        ) {
-            return Err(ApiError::forbidden(
-                "you may not change the register over every part of this owner",
-            ));
-        }
-    }
+    let owner = crate::access::check_owner(&state, &user, &id).await?;
     let uid = auth::user_id_by_name(&state.db, body.username.trim())
         .await
         .map_err(|_| ApiError::field("username", "no such user"))?;
