@@ -90,6 +90,8 @@ export async function startGongzhi({ users = [], rosters = [], name = 'gongzhi',
   let stopped = false;
   const app = {
     dataDir,
+    /** The data dir the server runs on (the demo's own, inside dataDir). */
+    dir: dataDir,
     base: '',
     log: () => output,
     async stop() {
@@ -126,6 +128,7 @@ export async function startGongzhi({ users = [], rosters = [], name = 'gongzhi',
       child.stdout.on('data', keep);
       child.stderr.on('data', keep);
       app.base = `http://127.0.0.1:${port}`;
+      app.dir = dir;
       try {
         await waitHealthy(app.base, child, () => output, demo ? 120_000 : 30_000);
         break;

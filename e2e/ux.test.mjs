@@ -20,8 +20,8 @@ const SHOT = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, isMo
 
 const ALL = ['menu.home', 'menu.household', 'menu.queue', 'menu.approvals', 'menu.books', 'menu.votes',
   'menu.matters', 'menu.cases', 'menu.notifications', 'menu.report', 'menu.report_for', 'menu.places',
-  'menu.party', 'menu.party_branch', 'menu.employer'];
-const STAFF = ['menu.home', 'menu.queue', 'menu.votes', 'menu.matters', 'menu.cases', 'menu.notifications', 'menu.party_branch', 'menu.places'];
+  'menu.party', 'menu.party_branch', 'menu.employer', 'menu.claim', 'menu.accounts'];
+const STAFF = ['menu.home', 'menu.queue', 'menu.votes', 'menu.matters', 'menu.cases', 'menu.notifications', 'menu.party_branch', 'menu.accounts', 'menu.places'];
 // The demo's logins and the menu each role is expected to have.
 const MENUS = {
   owner: ['menu.home', 'menu.household', 'menu.books', 'menu.votes', 'menu.cases', 'menu.notifications', 'menu.report'],
@@ -34,7 +34,7 @@ const MENUS = {
   admin: STAFF,
   member: ['menu.home', 'menu.books', 'menu.votes', 'menu.cases', 'menu.notifications', 'menu.report', 'menu.party'],
   branch: ['menu.home', 'menu.queue', 'menu.approvals', 'menu.books', 'menu.matters', 'menu.cases', 'menu.notifications', 'menu.report_for', 'menu.party_branch'],
-  employer: ['menu.home', 'menu.employer'],
+  employer: ['menu.home', 'menu.employer', 'menu.claim'],
 };
 // The home's summary tiles each role is expected to see.
 const TILES = {

@@ -1228,3 +1228,41 @@ pub async fn phone_of(db: &Db, user_id: &str) -> Result<Option<String>, StoreErr
         .await?;
     Ok(r.map(|r| db::os(&r, "phone")).transpose()?.flatten())
 }
+
+/// A flat a queued claim may be for: id and a label (building, unit,
+/// number, the owner's name masked).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FlatChoice {
+    pub part_id: String,
+    pub label: String,
+}
+
+/// The flats of a compound with this number (at most 20), for staff
+/// deciding a claim.
+pub async fn flats_numbered(
+    db: &Db,
+    compound_id: &str,
+    number: &str,
+) -> Result<Vec<FlatChoice>, StoreError> {
+    let rows = sqlx::query("SELECT p.id, p.number, pl.name AS pname, pl.kind AS pkind, pp.name AS ppname, o.name AS oname FROM parts p JOIN places pl ON pl.id = p.place_id LEFT JOIN places pp ON pp.id = pl.parent_id JOIN owners o ON o.id = p.owner_id WHERE p.compound_id = $1 AND p.number = $2 AND p.kind = 'flat' ORDER BY p.natural_key LIMIT 20")
+        .bind(compound_id.to_string())
+        .bind(number.trim().to_string())
+        .fetch_all(db.reader())
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let place = match (db::s(r, "pkind")?.as_str(), db::os(r, "ppname")?) {
+                ("unit", Some(b)) => format!("{b} {}", db::s(r, "pname")?),
+                _ => db::s(r, "pname")?,
+            };
+            Ok(FlatChoice {
+                part_id: db::s(r, "id")?,
+                label: format!(
+                    "{place} {} · {}",
+                    db::s(r, "number")?,
+                    mask_name(&db::s(r, "oname")?)
+                ),
+            })
+        })
+        .collect()
+}

@@ -130,6 +130,16 @@ pub fn entries(actor: &Actor, basis: &Basis) -> Vec<Entry> {
     if basis.employer_contact {
         push("menu.employer", "/party/employer".into());
     }
+    // A person with no household and no role yet: claim one's home.
+    if basis.owners.is_empty() && basis.scopes.is_empty() {
+        push("menu.claim", "/claim".into());
+    }
+    // Accounts and claims, for the staff who manage access over a place.
+    for s in &basis.scopes {
+        if may(actor, Action::ManageAccess, &s.path) {
+            push("menu.accounts", format!("/places/{}/accounts", s.id));
+        }
+    }
     // The register: places, for the staff who keep it.
     for s in &basis.scopes {
         if s.kind != "compound" && may(actor, Action::WriteRegister, &s.path) {
@@ -382,6 +392,7 @@ mod tests {
                 "menu.cases",
                 "menu.notifications",
                 "menu.party_branch",
+                "menu.accounts",
                 "menu.places"
             ]
         );
@@ -442,7 +453,16 @@ mod tests {
                 },
                 &contact
             ),
-            ["menu.home", "menu.employer"]
+            ["menu.home", "menu.employer", "menu.claim"]
+        );
+        // a new account with no household and no role: claim one's home
+        let nobody = Actor {
+            user_id: "u".into(),
+            grants: vec![],
+        };
+        assert_eq!(
+            keys(&nobody, &Basis::default()),
+            ["menu.home", "menu.claim"]
         );
     }
 

@@ -7,6 +7,7 @@
 //! tenant, the flat's owner), never by the claimant; invitations and grants
 //! never reach above the inviter's scope.
 
+use super::{accept, compound_id, full, may_administer, may_decide, send_code};
 use crate::access;
 use crate::problem::{ApiError, ApiJson};
 use crate::session::{self, CurrentUser, MaybeUser};
@@ -16,8 +17,8 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use gongzhi_domain::accounts::{ClaimRelation, CodePurpose};
-use gongzhi_domain::policy::{self, Action, Role};
-use gongzhi_store::accounts::{self as store, AccountView, ClaimView, InvitationView, Outgoing};
+use gongzhi_domain::policy::{Action, Role};
+use gongzhi_store::accounts::{self as store, AccountView, ClaimView, InvitationView};
 use gongzhi_store::auth::{self, Revoked};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -57,26 +58,6 @@ pub struct PhoneBody {
 #[derive(Serialize, ToSchema)]
 pub struct Accepted {
     accepted: bool,
-}
-
-/// Texts what `request_code` decided, without telling the asker which.
-pub(crate) async fn send_code(
-    state: &AppState,
-    ip: &str,
-    phone: &str,
-    purpose: CodePurpose,
-) -> Result<(), ApiError> {
-    let out = store::request_code(&state.db, phone, purpose, &session::client_key(ip)).await?;
-    let phone = gongzhi_domain::accounts::normalise_phone(phone).unwrap_or_default();
-    let text = match out {
-        Outgoing::Code(code) => super::code_text(&code),
-        Outgoing::AlreadyRegistered => "【共治】此号码已注册。如忘记密码，请在登录页点“找回密码”。This number already has a Gongzhi account: use 'forgot password' to reset it.".to_string(),
-        Outgoing::Nothing => return Ok(()),
-    };
-    if let Err(e) = state.sms.send(&phone, &text) {
-        tracing::error!(error = %e, "could not send an SMS");
-    }
-    Ok(())
 }
 
 /// Ask for a sign-up code by SMS. The answer is the same whether or not the
@@ -250,18 +231,6 @@ async fn file_claim(
     Ok((StatusCode::CREATED, Json(c)))
 }
 
-/// A compound named by id or code, or 422 on `compound`.
-pub(crate) async fn compound_id(state: &AppState, v: &str) -> Result<String, ApiError> {
-    let v = v.trim();
-    let p = match gongzhi_store::register::place_by_code(&state.db, v).await {
-        Ok(p) => Some(p),
-        Err(_) => gongzhi_store::register::get_place(&state.db, v).await.ok(),
-    };
-    p.filter(|p| p.kind == "compound")
-        .map(|p| p.id)
-        .ok_or_else(|| ApiError::field("compound", "no such compound"))
-}
-
 /// The caller's claims, newest first.
 #[utoipa::path(get, path = "/api/v1/me/claims", tag = "accounts",
     responses((status = 200, description = "claims", body = ClaimList), (status = 401, description = "not logged in")))]
@@ -287,20 +256,6 @@ async fn place_claims(
     Ok(Json(ClaimList {
         claims: store::open_claims(&state.db, &place.path, 200).await?,
     }))
-}
-
-/// `action` over the whole place (a grid worker's narrowed access is not enough).
-async fn full(
-    state: &AppState,
-    user: &CurrentUser,
-    id: &str,
-    action: Action,
-) -> Result<(gongzhi_store::register::Place, policy::Access), ApiError> {
-    let (place, access) = access::check(state, user, id, action).await?;
-    if access != policy::Access::Full {
-        return Err(ApiError::forbidden("not allowed over the whole place"));
-    }
-    Ok((place, access))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -334,43 +289,6 @@ async fn decide_claim(
     )
     .await?;
     Ok(Json(c))
-}
-
-/// Whether the caller may decide claim `id` (see [`decide_claim`]).
-pub(crate) async fn may_decide(
-    state: &AppState,
-    user: &CurrentUser,
-    id: &str,
-) -> Result<(), ApiError> {
-    let (claim, path, claimant) =
-        store::claim_for_decision(&state.db, id)
-            .await
-            .map_err(crate::problem::or_not_found(format!(
-                "claim '{id}' not found"
-            )))?;
-    if claimant == user.user_id {
-        return Err(ApiError::forbidden("nobody decides their own claim"));
-    }
-    let path = gongzhi_store::register::path_ids(&path);
-    let staff = matches!(
-        access::check_path(user, &path, Action::WriteRegister),
-        Ok(policy::Access::Full)
-    );
-    let owner = match (&claim.part_id, claim.relation) {
-        (Some(part), ClaimRelation::Family | ClaimRelation::Tenant) => {
-            store::owns_part(&state.db, &user.user_id, part).await?
-        }
-        _ => false,
-    };
-    if staff || owner {
-        return Ok(());
-    }
-    if !policy::can_see_place(&user.actor, &path) {
-        return Err(ApiError::not_found(format!("claim '{id}' not found")));
-    }
-    Err(ApiError::forbidden(
-        "only the community's staff or the flat's owner decide this claim",
-    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -500,39 +418,6 @@ async fn accept_invitation(
     })
 }
 
-/// Accepts as the logged-in `user` or as a new account: (user, grant, a new
-/// session's token when an account was made).
-pub(crate) async fn accept(
-    state: &AppState,
-    user: Option<&CurrentUser>,
-    token: &str,
-    password: Option<String>,
-) -> Result<(String, String, Option<String>), ApiError> {
-    match user {
-        Some(u) => {
-            let inv_phone = store::invitation_phone(&state.db, token).await?;
-            if let Some(mine) = store::phone_of(&state.db, &u.user_id).await? {
-                if mine != inv_phone {
-                    return Err(ApiError::forbidden(
-                        "this invitation was sent to another phone",
-                    ));
-                }
-            }
-            let (uid, gid) =
-                store::accept_invitation(&state.db, token, Some(&u.user_id), None).await?;
-            Ok((uid, gid, None))
-        }
-        None => {
-            let pw = password.unwrap_or_default();
-            auth::validate_password(&pw)?;
-            let hash = auth::hash_password_async(pw).await?;
-            let (uid, gid) = store::accept_invitation(&state.db, token, None, Some(&hash)).await?;
-            let t = auth::create_session(&state.db, &uid).await?;
-            Ok((uid, gid, Some(t)))
-        }
-    }
-}
-
 /// Accounts below a place.
 #[derive(Serialize, ToSchema)]
 pub struct AccountList {
@@ -567,34 +452,6 @@ async fn revoke_grant(
     access::check_grant(&user, role, &path)?;
     store::revoke_grant(&state.db, &user.audit_name(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// Whether the caller may administer account `id`: they manage access over
-/// every place where it holds a role or owns a flat (an account with
-/// neither: administrators only), and it is not their own.
-pub(crate) async fn may_administer(
-    state: &AppState,
-    user: &CurrentUser,
-    id: &str,
-) -> Result<(), ApiError> {
-    if id == user.user_id {
-        return Err(ApiError::forbidden("not on your own account"));
-    }
-    auth::get_user(&state.db, id).await?;
-    let mut paths = store::account_paths(&state.db, id).await?;
-    if paths.is_empty() {
-        paths.push(vec![]);
-    }
-    for p in &paths {
-        let r = if p.is_empty() {
-            // a role over everything (an administrator): only another administrator
-            access::check_grant(user, Role::Admin, p)
-        } else {
-            access::check_path(user, p, Action::ManageAccess).map(|_| ())
-        };
-        r.map_err(|_| ApiError::forbidden("the account holds roles or flats outside your scope"))?;
-    }
-    Ok(())
 }
 
 /// Deactivate an account: its sessions and tokens end, its history stays.

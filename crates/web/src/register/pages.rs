@@ -83,6 +83,7 @@ pub async fn login_submit(
         Err(e) => {
             let error = match (e.status, e.retry_after) {
                 (StatusCode::UNAUTHORIZED, _) => lang.t("login_failed").to_string(),
+                (StatusCode::FORBIDDEN, _) => lang.t("login.must_reset").to_string(),
                 (StatusCode::TOO_MANY_REQUESTS, Some(secs)) => lang
                     .t("login_throttled")
                     .replace("{secs}", &secs.to_string()),
