@@ -1266,3 +1266,14 @@ pub async fn flats_numbered(
         })
         .collect()
 }
+
+/// The pending claims of family members and tenants on the flats of owner
+/// `owner_id`, oldest first: for the owner (or their linked account) to
+/// confirm or refuse.
+pub async fn pending_for_owner(db: &Db, owner_id: &str) -> Result<Vec<ClaimView>, StoreError> {
+    let rows = sqlx::query(&format!("SELECT {CLAIM_COLS} FROM household_claims c JOIN places pl ON pl.id = c.compound_id JOIN parts p ON p.id = c.part_id WHERE p.owner_id = $1 AND c.status = 'pending' ORDER BY c.created_at, c.id LIMIT 50"))
+        .bind(owner_id.to_string())
+        .fetch_all(db.reader())
+        .await?;
+    rows.iter().map(claim_row).collect()
+}

@@ -216,19 +216,25 @@ impl Sender for LoggedSender {
     fn send(&self, m: &Message) -> Result<String, String> {
         let line = serde_json::json!({"channel": self.channel, "message": m}).to_string();
         if let Some(path) = &self.file {
-            let _g = self.lock.lock().map_err(|e| e.to_string())?;
-            let mut f = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .map_err(|e| format!("{}: {e}", path.display()))?;
-            writeln!(f, "{line}").map_err(|e| e.to_string())?;
+            append_line(path, &self.lock, &line)?;
             Ok(format!("logged to {}", path.display()))
         } else {
             tracing::info!(target: "gongzhi::notify", "{line}");
             Ok("logged".into())
         }
     }
+}
+
+/// Appends `line` to the file at `path` (created if missing), one writer
+/// at a time under `lock`: the outbox of the logging senders.
+pub fn append_line(path: &std::path::Path, lock: &Mutex<()>, line: &str) -> Result<(), String> {
+    let _g = lock.lock().map_err(|e| e.to_string())?;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    writeln!(f, "{line}").map_err(|e| e.to_string())
 }
 
 /// The default senders: the inbox, and SMS and WeChat logged to

@@ -127,6 +127,7 @@ pub const MESSAGES: &[(&str, &str, &str, &str)] = &[
     ("acct.inv.accepted", "已接受", "已接受", "Accepted"),
     ("acct.inv.expired", "已过期", "已過期", "Expired"),
     ("acct.inv.revoked", "已撤回", "已撤回", "Withdrawn"),
+    ("acct.owner.to_confirm", "等待您确认的家属、租户", "等待您確認的家屬、租戶", "Family and tenants waiting for you"),
     ("acct.admin.title", "账号与认领", "帳號與認領", "Accounts and claims"),
     ("acct.admin.claims", "待核对的认领", "待核對的認領", "Claims to check"),
     ("acct.admin.no_claims", "没有待核对的认领。", "沒有待核對的認領。", "No claims waiting."),

@@ -33,6 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(reset_code))
         .routes(routes!(reset))
         .routes(routes!(my_claims, file_claim))
+        .routes(routes!(claims_to_confirm))
         .routes(routes!(place_claims))
         .routes(routes!(decide_claim))
         .routes(routes!(create_invitation))
@@ -241,6 +242,21 @@ async fn my_claims(
     Ok(Json(ClaimList {
         claims: store::my_claims(&state.db, &user.user_id).await?,
     }))
+}
+
+/// The family members' and tenants' claims waiting for the caller to confirm
+/// (on flats of the owners their account speaks for), oldest first.
+#[utoipa::path(get, path = "/api/v1/me/claims/to-confirm", tag = "accounts",
+    responses((status = 200, description = "claims to confirm", body = ClaimList), (status = 401, description = "not logged in")))]
+async fn claims_to_confirm(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<ClaimList>, ApiError> {
+    let mut claims = Vec::new();
+    for o in auth::owners_of_user(&state.db, &user.user_id).await? {
+        claims.extend(store::pending_for_owner(&state.db, &o).await?);
+    }
+    Ok(Json(ClaimList { claims }))
 }
 
 /// The open claims (queued or pending) of the compounds at or below a place,

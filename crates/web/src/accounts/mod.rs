@@ -14,7 +14,6 @@ use gongzhi_domain::accounts::{ClaimRelation, CodePurpose};
 use gongzhi_domain::policy::{self, Action, Role};
 use gongzhi_store::accounts::{self as store, Outgoing};
 use gongzhi_store::auth;
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
@@ -50,15 +49,7 @@ impl Sms for LoggedSms {
         })
         .to_string();
         match &self.file {
-            Some(path) => {
-                let _g = self.lock.lock().map_err(|e| e.to_string())?;
-                let mut f = std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(path)
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
-                writeln!(f, "{line}").map_err(|e| e.to_string())
-            }
+            Some(path) => gongzhi_store::notify::append_line(path, &self.lock, &line),
             None => {
                 tracing::info!(target: "gongzhi::sms", "{line}");
                 Ok(())

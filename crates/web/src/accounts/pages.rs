@@ -32,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/forgot/code", post(forgot_code))
         .route("/claim", get(claim_page).post(claim_submit))
         .route("/invite/{token}", get(invite_page).post(invite_submit))
+        .route("/claims/{id}/decide", post(owner_decide))
         .route("/places/{id}/accounts", get(admin_page))
         .route("/places/{id}/accounts/invite", post(admin_invite))
         .route("/places/{id}/accounts/claims/{claim}", post(admin_decide))
@@ -637,4 +638,45 @@ async fn admin_revoke(
     }
     .await;
     back(&id, r.err())
+}
+
+/// An owner confirms (or refuses) a family member's or tenant's claim on
+/// their flat, from their household page; back to the page it came from.
+async fn owner_decide(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path(claim): Path<String>,
+    headers: HeaderMap,
+    Form(f): Form<DecideForm>,
+) -> Response {
+    let lang = Lang::from_request(None, &headers);
+    let Some(user) = user else {
+        return Redirect::to("/login").into_response();
+    };
+    let r = async {
+        may_decide(&state, &user, &claim).await?;
+        store::decide_claim(
+            &state.db,
+            &user.audit_name(),
+            &claim,
+            f.decision == "approve",
+            None,
+            None,
+        )
+        .await?;
+        Ok::<_, ApiError>(())
+    }
+    .await;
+    match r {
+        Ok(()) => {
+            let owners = auth::owners_of_user(&state.db, &user.user_id)
+                .await
+                .unwrap_or_default();
+            match owners.first() {
+                Some(o) => Redirect::to(&format!("/owners/{o}")).into_response(),
+                None => Redirect::to("/").into_response(),
+            }
+        }
+        Err(e) => page_error(e, lang),
+    }
 }

@@ -317,6 +317,8 @@ struct OwnerPage {
     /// number, kind key, area
     parts: Vec<(String, String, String)>,
     total_area: String,
+    /// The owner's own view: family members' and tenants' claims to confirm.
+    to_confirm: Vec<gongzhi_store::accounts::ClaimView>,
 }
 
 /// An owner of record and the parts they hold that the caller may see.
@@ -375,6 +377,11 @@ pub async fn owner(
                 })
                 .collect(),
             total_area: gongzhi_domain::money::format_hundredths(total),
+            to_confirm: if own {
+                gongzhi_store::accounts::pending_for_owner(&state.db, &o.id).await?
+            } else {
+                Vec::new()
+            },
         })
     }
     .await;

@@ -284,6 +284,36 @@ async fn sign_up_claim_and_the_queue(kind: Kind) {
     .unwrap();
     assert_eq!(n, 1);
     assert!(!uid.is_empty());
+
+    // a family member of 张三 claims the flat: pending until the owner confirms
+    let fam = w.signup("13800138001", "family password").await;
+    let f = http::post_ok(&fam, w.url("/api/v1/me/claims"), json!({"compound": a.code, "building": "1栋", "unit": "1", "number": "201", "owner_name": "张三", "relation": "family", "claimant_name": "张小三"}), StatusCode::CREATED).await;
+    assert_eq!(f["status"], "pending", "{f}");
+    http::refused(&fam, w.url("/api/v1/me/claims"), json!({"compound": a.code, "building": "1栋", "unit": "1", "number": "201", "owner_name": "张三", "relation": "tenant"}), StatusCode::UNPROCESSABLE_ENTITY, "claimant_name").await;
+    let fid = f["id"].as_str().unwrap();
+    let (_, tc) = get(&c, w.url("/api/v1/me/claims/to-confirm")).await;
+    assert_eq!(tc["claims"].as_array().unwrap().len(), 1, "{tc}");
+    assert_eq!(tc["claims"][0]["claimant_name"], "张小三");
+    // someone who owns another flat cannot confirm it; the owner can
+    let (_, none) = get(&fam, w.url("/api/v1/me/claims/to-confirm")).await;
+    assert_eq!(none["claims"], json!([]));
+    let dec = w.url(&format!("/api/v1/claims/{fid}/decision"));
+    assert_eq!(
+        http::post(&fam, dec.clone(), json!({"approve": true}))
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    let ok = http::post_ok(&c, dec, json!({"approve": true}), StatusCode::OK).await;
+    assert_eq!(ok["status"], "approved");
+    // the family member is now a resident of the flat on the register
+    let p201 = parts.iter().find(|p| p.number == "201").unwrap().id.clone();
+    let n: i64 = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM residents r JOIN people pe ON pe.id = r.person_id WHERE r.part_id = $1 AND r.relation = 'family' AND pe.name = '张小三'")
+        .bind(&p201)
+        .fetch_one(w.k.f.db.reader())
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
 }
 
 async fn codes_reveal_nothing_and_are_limited(kind: Kind) {
