@@ -22,6 +22,7 @@ pub mod notify;
 pub mod open311;
 pub mod party;
 pub mod payments;
+pub mod points;
 pub mod procedures;
 pub mod register;
 pub(crate) mod scope;

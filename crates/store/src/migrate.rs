@@ -110,6 +110,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0012_party.sqlite.sql"),
         postgres: include_str!("../migrations/0012_party.postgres.sql"),
     },
+    Migration {
+        version: 14,
+        name: "points",
+        common: include_str!("../migrations/0014_points.sql"),
+        sqlite: include_str!("../migrations/0014_points.sqlite.sql"),
+        postgres: include_str!("../migrations/0014_points.postgres.sql"),
+    },
 ];
 
 pub async fn run(db: &Db) -> Result<(), StoreError> {

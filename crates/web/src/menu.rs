@@ -130,6 +130,16 @@ pub fn entries(actor: &Actor, basis: &Basis) -> Vec<Entry> {
     if basis.employer_contact {
         push("menu.employer", "/party/employer".into());
     }
+    // Points: a resident's or owner's own points and store; the store's
+    // desk (a community's) for station and community staff.
+    if !basis.owners.is_empty() || holds(actor, Role::Resident) || holds(actor, Role::Owner) {
+        push("menu.points", "/points".into());
+    }
+    for s in &basis.scopes {
+        if s.kind == "community" && may(actor, Action::ManageStore, &s.path) {
+            push("menu.store", format!("/places/{}/store", s.id));
+        }
+    }
     // The register: places, for the staff who keep it.
     for s in &basis.scopes {
         if s.kind != "compound" && may(actor, Action::WriteRegister, &s.path) {
@@ -331,7 +341,8 @@ mod tests {
                 "menu.votes",
                 "menu.cases",
                 "menu.notifications",
-                "menu.report"
+                "menu.report",
+                "menu.points"
             ]
         );
         assert_eq!(
@@ -382,6 +393,7 @@ mod tests {
                 "menu.cases",
                 "menu.notifications",
                 "menu.party_branch",
+                "menu.store",
                 "menu.places"
             ]
         );

@@ -7,3 +7,4 @@ mod books;
 mod cases;
 mod hardening;
 mod pages_ux;
+mod points;

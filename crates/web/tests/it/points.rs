@@ -1,0 +1,518 @@
+//! Points and the points store through real HTTP on SQLite and PostgreSQL:
+//! awards with idempotency keys (the same key → one award), refusals naming
+//! the field, scope (403 inside the world, 404 outside it), the caller's own
+//! points newest first, reversals once, the log re-verified from the
+//! transfers; the store: items, redemptions held, 409 out of stock or
+//! balance short, hand-over by station staff, expired holds voided; racing
+//! redemptions for the last 3 items → exactly 3, balances conserved.
+
+use gongzhi_domain::merkle;
+use gongzhi_domain::place::PlaceKind;
+use gongzhi_domain::points::{self as rules, Transfer, TransferKind};
+use gongzhi_domain::policy::Role;
+use gongzhi_store::books::Idem;
+use gongzhi_store::register::{self, NewPerson, Place};
+use gongzhi_store::{auth, points, tlog, Db};
+use gongzhi_testkit::http::{get, post};
+use gongzhi_testkit::{both, pw_hash, scalar, At, Kind, World};
+use reqwest::{Client, StatusCode};
+use serde_json::{json, Value};
+use sqlx::Row;
+
+/// 平利县 城关镇: 南城社区 (美佳星座) and 新城社区 (金缘上城A区). Users:
+/// staff (community staff of 南城), station (station staff of 南城), gridw
+/// (grid worker in 美佳星座), other (community staff of 新城).
+async fn pingli(kind: Kind) -> World {
+    gongzhi_testkit::world(kind)
+        .place(None, PlaceKind::District, "平利县", None)
+        .place(Some("平利县"), PlaceKind::Street, "城关镇", None)
+        .place(Some("城关镇"), PlaceKind::Community, "南城社区", None)
+        .place(Some("城关镇"), PlaceKind::Community, "新城社区", None)
+        .place(
+            Some("南城社区"),
+            PlaceKind::Compound,
+            "美佳星座",
+            Some("meijia-xingzuo"),
+        )
+        .place(
+            Some("新城社区"),
+            PlaceKind::Compound,
+            "金缘上城A区",
+            Some("jinyuan-a"),
+        )
+        .users(&[
+            ("staff", Role::CommunityStaff, At::place("南城社区")),
+            ("station", Role::StationStaff, At::place("南城社区")),
+            ("gridw", Role::GridWorker, At::place("美佳星座")),
+            ("other", Role::CommunityStaff, At::place("新城社区")),
+        ])
+        .serve(gongzhi_web::Config::default())
+        .await
+}
+
+/// `n` residents of `home` (users `{prefix}-0…`, each linked to a new
+/// person): their (user, person) ids.
+async fn residents(db: &Db, home: &Place, prefix: &str, n: usize) -> Vec<(String, String)> {
+    let (home, prefix) = (home.clone(), prefix.to_string());
+    db.write(move |tx| {
+        let (home, prefix) = (home.clone(), prefix.clone());
+        Box::pin(async move {
+            let mut out = Vec::new();
+            for i in 0..n {
+                let p = register::create_person(
+                    tx,
+                    "t",
+                    NewPerson {
+                        name: &format!("居民{prefix}{i}"),
+                        phone: None,
+                        id_number: None,
+                        home: &home,
+                        consent_publish_name: false,
+                    },
+                )
+                .await?;
+                let u =
+                    auth::create_user(tx, "t", &format!("{prefix}-{i}"), &pw_hash(), Some(&p.id))
+                        .await?;
+                auth::add_grant(tx, "t", &u, Role::Resident, Some(&home.id), None).await?;
+                out.push((u, p.id));
+            }
+            Ok(out)
+        })
+    })
+    .await
+    .unwrap()
+}
+
+async fn post_key(c: &Client, url: String, key: &str, body: Value) -> (StatusCode, Value, bool) {
+    let r = c
+        .post(url)
+        .header("Idempotency-Key", key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let st = r.status();
+    let replayed = r.headers().contains_key("idempotent-replayed");
+    if !st.is_success() {
+        assert_eq!(
+            r.headers()["content-type"],
+            "application/problem+json",
+            "errors are problem+json"
+        );
+    }
+    (st, r.json().await.unwrap_or(Value::Null), replayed)
+}
+
+fn field(v: &Value) -> &str {
+    v["errors"][0]["field"].as_str().unwrap_or("")
+}
+
+/// The community's log re-verified: one leaf per transfer, each leaf the
+/// hash of the transfer's canonical bytes, the root the log serves equal to
+/// the root recomputed from the transfers; every balance sums to zero and
+/// no account but `issued` is below zero.
+async fn verify_log(db: &Db, community: &str) {
+    let rows = sqlx::query("SELECT seq, id, kind, debit, credit, amount, reason, link, by_user, at FROM points_transfers WHERE community_id = $1 ORDER BY seq")
+        .bind(community)
+        .fetch_all(db.reader())
+        .await
+        .unwrap();
+    let leaves: Vec<merkle::Hash> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let t = Transfer {
+                seq: r.try_get("seq").unwrap(),
+                id: r.try_get("id").unwrap(),
+                kind: TransferKind::parse(&r.try_get::<String, _>("kind").unwrap()).unwrap(),
+                debit: r.try_get("debit").unwrap(),
+                credit: r.try_get("credit").unwrap(),
+                amount: r.try_get("amount").unwrap(),
+                reason: r.try_get("reason").unwrap(),
+                link: r.try_get("link").unwrap(),
+                by_user: r.try_get("by_user").unwrap(),
+                at: r.try_get("at").unwrap(),
+            };
+            assert_eq!(t.seq, i as i64, "dense sequence");
+            merkle::leaf_hash(&rules::leaf_bytes(community, &t))
+        })
+        .collect();
+    let size = scalar(
+        db,
+        &format!("SELECT log_size FROM points_books WHERE community_id = '{community}'"),
+    )
+    .await;
+    assert_eq!(size, leaves.len() as i64);
+    assert_eq!(tlog::leaves(db, community, 0, size).await.unwrap(), leaves);
+    assert_eq!(
+        tlog::root(db, community, size).await.unwrap(),
+        merkle::root_from_leaf_hashes(&leaves)
+    );
+    let b = points::balances(db, community).await.unwrap();
+    assert_eq!(b.iter().map(|(_, v)| v).sum::<i64>(), 0, "{b:?}");
+    assert!(
+        b.iter().all(|(a, v)| a == rules::ISSUED || *v >= 0),
+        "{b:?}"
+    );
+}
+
+async fn balance(c: &Client, base: &str) -> i64 {
+    let (st, v) = get(c, format!("{base}/api/v1/me/points")).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    v["balance"].as_i64().unwrap()
+}
+
+async fn awards_and_my_points(kind: Kind) {
+    let w = pingli(kind).await;
+    let db = &w.f.db;
+    let south = w.place("南城社区");
+    let north = w.place("新城社区");
+    let res = residents(db, &w.place("美佳星座"), "res", 2).await;
+    let far = residents(db, &w.place("金缘上城A区"), "far", 1).await;
+    let url = |p: &Place| format!("{}/api/v1/places/{}/points/awards", w.base, p.id);
+    let staff = w.login("staff").await;
+    let body = json!({"person_id": res[0].1, "points": 400, "reason": "清洁楼道、志愿服务"});
+
+    let (st, a, replayed) = post_key(&staff, url(&south), "k1", body.clone()).await;
+    assert_eq!(st, StatusCode::CREATED, "{a}");
+    assert!(!replayed);
+    assert_eq!(
+        (a["points"].as_i64(), a["seq"].as_i64()),
+        (Some(400), Some(0))
+    );
+    // the same key: the same award, nothing added
+    let (st, again, replayed) = post_key(&staff, url(&south), "k1", body.clone()).await;
+    assert_eq!((st, replayed), (StatusCode::CREATED, true));
+    assert_eq!(again["id"], a["id"]);
+    assert_eq!(scalar(db, "SELECT COUNT(*) FROM points_transfers").await, 1);
+    // the same key with another body is a conflict
+    let (st, _, _) = post_key(
+        &staff,
+        url(&south),
+        "k1",
+        json!({"person_id": res[0].1, "points": 401, "reason": "x"}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CONFLICT);
+    // refusals name the field
+    let (st, v) = post(&staff, url(&south), body.clone()).await;
+    assert_eq!(
+        (st, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "Idempotency-Key")
+    );
+    for (bad, f) in [
+        (
+            json!({"person_id": res[0].1, "points": 0, "reason": "x"}),
+            "points",
+        ),
+        (
+            json!({"person_id": res[0].1, "points": -50, "reason": "x"}),
+            "points",
+        ),
+        (
+            json!({"person_id": res[0].1, "points": 5, "reason": "  "}),
+            "reason",
+        ),
+        (
+            json!({"person_id": "nobody", "points": 5, "reason": "x"}),
+            "person_id",
+        ),
+        (
+            json!({"person_id": far[0].1, "points": 5, "reason": "x"}),
+            "person_id",
+        ),
+    ] {
+        let (st, v, _) = post_key(&staff, url(&south), "bad", bad).await;
+        assert_eq!(
+            (st, field(&v)),
+            (StatusCode::UNPROCESSABLE_ENTITY, f),
+            "{v}"
+        );
+    }
+    // scope: in the world but not staff → 403; another community → 404
+    for who in ["gridw", "station"] {
+        let c = w.login(who).await;
+        let (st, _, _) = post_key(&c, url(&south), "k9", body.clone()).await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{who}");
+    }
+    let other = w.login("other").await;
+    let (st, _, _) = post_key(&other, url(&south), "k9", body.clone()).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let r1 = w.login("res-0").await;
+    let (st, _, _) = post_key(&r1, url(&south), "k9", body.clone()).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    // other community's staff award their own resident: a separate ledger
+    let (st, _, _) = post_key(
+        &other,
+        url(&north),
+        "n1",
+        json!({"person_id": far[0].1, "points": 320, "reason": "巡逻、防火"}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED);
+    assert_eq!(scalar(db, "SELECT COUNT(*) FROM points_transfers").await, 2);
+
+    // the caller's own points, newest first
+    let (st, small, _) = post_key(
+        &staff,
+        url(&south),
+        "k2",
+        json!({"person_id": res[0].1, "points": 20, "reason": "垃圾分类 13812345678"}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED);
+    let (st, mine) = get(&r1, format!("{}/api/v1/me/points", w.base)).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(mine["balance"], 420);
+    let e = mine["entries"].as_array().unwrap();
+    assert_eq!(e.len(), 2);
+    assert_eq!(
+        (e[0]["points"].as_i64(), e[1]["points"].as_i64()),
+        (Some(20), Some(400))
+    );
+    assert_eq!(
+        e[0]["reason"], "垃圾分类 138****5678",
+        "free text is masked"
+    );
+    let r2 = w.login("res-1").await;
+    assert_eq!(balance(&r2, &w.base).await, 0);
+
+    // a correction is a reversal, once; never an edit
+    let rev = format!(
+        "{}/api/v1/places/{}/points/transfers/{}/reversal",
+        w.base,
+        south.id,
+        small["id"].as_str().unwrap()
+    );
+    let (st, v) = post(&staff, rev.clone(), json!({"reason": "录入错误"})).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    assert_eq!(v["kind"], "reversal");
+    let (st, _) = post(&staff, rev, json!({"reason": "again"})).await;
+    assert_eq!(st, StatusCode::CONFLICT);
+    assert_eq!(balance(&r1, &w.base).await, 400);
+    let e = sqlx::query("UPDATE points_transfers SET amount = 1")
+        .execute(db.reader())
+        .await;
+    assert!(e.unwrap_err().to_string().contains("append-only"));
+    verify_log(db, &south.id).await;
+    verify_log(db, &north.id).await;
+}
+
+async fn store_and_redemptions(kind: Kind) {
+    let w = pingli(kind).await;
+    let db = &w.f.db;
+    let south = w.place("南城社区");
+    let res = residents(db, &w.place("美佳星座"), "res", 2).await;
+    let staff = w.login("staff").await;
+    let station = w.login("station").await;
+    let (r1, r2) = (w.login("res-0").await, w.login("res-1").await);
+    post_key(
+        &staff,
+        format!("{}/api/v1/places/{}/points/awards", w.base, south.id),
+        "a",
+        json!({"person_id": res[0].1, "points": 400, "reason": "志愿服务"}),
+    )
+    .await;
+
+    let items = format!("{}/api/v1/places/{}/store/items", w.base, south.id);
+    let (st, v) = post(
+        &r1,
+        items.clone(),
+        json!({"name": "理发券", "points": 150, "stock": 2}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
+    let (st, v) = post(
+        &station,
+        items.clone(),
+        json!({"name": "理发券", "points": 150, "stock": -1}),
+    )
+    .await;
+    assert_eq!((st, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "stock"));
+    let (st, v) = post(
+        &station,
+        items.clone(),
+        json!({"name": "理发券", "points": 150, "stock": 2}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let item = v["id"].as_str().unwrap().to_string();
+    let (st, list) = get(&r1, items.clone()).await;
+    assert_eq!(
+        (st, list["items"][0]["stock"].as_i64()),
+        (StatusCode::OK, Some(2))
+    );
+    let other = w.login("other").await;
+    assert_eq!(get(&other, items).await.0, StatusCode::NOT_FOUND);
+
+    let redeem = format!("{}/api/v1/store/items/{item}/redemptions", w.base);
+    let (st, h1, _) = post_key(&r1, redeem.clone(), "x1", json!({})).await;
+    assert_eq!(st, StatusCode::CREATED, "{h1}");
+    assert_eq!(h1["status"], "held");
+    let (st, again, replayed) = post_key(&r1, redeem.clone(), "x1", json!({})).await;
+    assert_eq!(
+        (st, replayed, &again["id"]),
+        (StatusCode::CREATED, true, &h1["id"])
+    );
+    assert_eq!(balance(&r1, &w.base).await, 250);
+    // balance short
+    let (st, v, _) = post_key(&r2, redeem.clone(), "y1", json!({})).await;
+    assert_eq!(st, StatusCode::CONFLICT, "{v}");
+    assert!(
+        v["detail"].as_str().unwrap().contains("balance short"),
+        "{v}"
+    );
+    let (st, h2, _) = post_key(&r1, redeem.clone(), "x2", json!({})).await;
+    assert_eq!(st, StatusCode::CREATED);
+    // out of stock
+    let (st, v, _) = post_key(&r1, redeem.clone(), "x3", json!({})).await;
+    assert_eq!(st, StatusCode::CONFLICT);
+    assert!(
+        v["detail"].as_str().unwrap().contains("out of stock"),
+        "{v}"
+    );
+    assert_eq!(balance(&r1, &w.base).await, 100);
+
+    // hand-over: station staff only, once
+    let hand = |id: &Value| {
+        format!(
+            "{}/api/v1/redemptions/{}/hand-over",
+            w.base,
+            id.as_str().unwrap()
+        )
+    };
+    assert_eq!(
+        post(&r1, hand(&h1["id"]), json!({})).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        post(&other, hand(&h1["id"]), json!({})).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let (st, v) = post(&station, hand(&h1["id"]), json!({})).await;
+    assert_eq!(
+        (st, v["status"].as_str()),
+        (StatusCode::OK, Some("handed_over")),
+        "{v}"
+    );
+    assert_eq!(
+        post(&station, hand(&h1["id"]), json!({})).await.0,
+        StatusCode::CONFLICT
+    );
+
+    // an expired hold is voided: points and item returned
+    sqlx::query("UPDATE store_redemptions SET deadline_at = 0 WHERE id = $1")
+        .bind(h2["id"].as_str().unwrap())
+        .execute(db.reader())
+        .await
+        .unwrap();
+    assert_eq!(
+        points::expire_holds(db, "job", gongzhi_store::db::now_ms())
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        points::expire_holds(db, "job", gongzhi_store::db::now_ms())
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(balance(&r1, &w.base).await, 250);
+    assert_eq!(
+        scalar(
+            db,
+            &format!("SELECT stock FROM store_items WHERE id = '{item}'")
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        post(&station, hand(&h2["id"]), json!({})).await.0,
+        StatusCode::CONFLICT
+    );
+    // a hold found expired at hand-over is voided too, and refused
+    let (_, h3, _) = post_key(&r1, redeem.clone(), "x4", json!({})).await;
+    sqlx::query("UPDATE store_redemptions SET deadline_at = 0 WHERE id = $1")
+        .bind(h3["id"].as_str().unwrap())
+        .execute(db.reader())
+        .await
+        .unwrap();
+    let (st, v) = post(&station, hand(&h3["id"]), json!({})).await;
+    assert_eq!(st, StatusCode::CONFLICT, "{v}");
+    assert_eq!(balance(&r1, &w.base).await, 250);
+    let b = points::balances(db, &south.id).await.unwrap();
+    assert!(
+        b.contains(&(rules::REDEEMED.into(), 150)) && b.contains(&(rules::HELD.into(), 0)),
+        "{b:?}"
+    );
+    verify_log(db, &south.id).await;
+}
+
+async fn racing_redemptions_for_the_last_three(kind: Kind) {
+    const N: usize = 24;
+    let w = pingli(kind).await;
+    let db = &w.f.db;
+    let south = register::get_place(db, &w.place("南城社区").id)
+        .await
+        .unwrap();
+    let res = residents(db, &w.place("美佳星座"), "res", N).await;
+    for (i, (_, p)) in res.iter().enumerate() {
+        let idem = Idem::new(&format!("seed{i}"), "h".into()).unwrap();
+        points::award(db, "t", &south, p, 100, "巡逻", idem)
+            .await
+            .unwrap();
+    }
+    let item = points::create_item(db, "t", &south, "轮椅坐垫", 60, 3)
+        .await
+        .unwrap();
+    let mut clients = Vec::new();
+    for i in 0..N {
+        clients.push(gongzhi_testkit::http::login_at(&w.base, &format!("res-{i}")).await);
+    }
+    let url = format!("{}/api/v1/store/items/{item}/redemptions", w.base);
+    let tasks: Vec<_> = clients
+        .into_iter()
+        .map(|c| {
+            let url = url.clone();
+            tokio::spawn(async move { post_key(&c, url, "race", json!({})).await.0 })
+        })
+        .collect();
+    let mut won = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            StatusCode::CREATED => won += 1,
+            StatusCode::CONFLICT => {}
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(won, 3);
+    assert_eq!(
+        scalar(
+            db,
+            &format!("SELECT stock FROM store_items WHERE id = '{item}'")
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        scalar(db, "SELECT COUNT(*) FROM store_redemptions").await,
+        3
+    );
+    let b = points::balances(db, &south.id).await.unwrap();
+    let people: i64 = b
+        .iter()
+        .filter(|(a, _)| a.starts_with("person:"))
+        .map(|(_, v)| v)
+        .sum();
+    assert_eq!(people, 100 * N as i64 - 180);
+    assert!(b.contains(&(rules::HELD.into(), 180)), "{b:?}");
+    verify_log(db, &south.id).await;
+}
+
+both!(
+    awards_and_my_points,
+    store_and_redemptions,
+    racing_redemptions_for_the_last_three
+);
