@@ -567,6 +567,7 @@ pub const MESSAGES: &[(&str, &str, &str, &str)] = &[
     ("apidocs.tag.books", "公共账目", "公共帳目", "Books"),
     ("apidocs.tag.cases", "诉求", "訴求", "Cases"),
     ("apidocs.tag.party", "党员回小区", "黨員回小區", "Party members at home"),
+    ("apidocs.tag.points", "积分与积分超市", "積分與積分超市", "Points and the points store"),
     ("apidocs.tag.matters", "议事", "議事", "Matters"),
     ("apidocs.tag.meetings", "会议", "會議", "Meetings"),
     ("apidocs.tag.public", "公开(无需登录)", "公開(無需登入)", "Public (no login)"),

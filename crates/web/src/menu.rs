@@ -130,9 +130,9 @@ pub fn entries(actor: &Actor, basis: &Basis) -> Vec<Entry> {
     if basis.employer_contact {
         push("menu.employer", "/party/employer".into());
     }
-    // Points: a resident's or owner's own points and store; the store's
-    // desk (a community's) for station and community staff.
-    if !basis.owners.is_empty() || holds(actor, Role::Resident) || holds(actor, Role::Owner) {
+    // Points: a resident's (a volunteer's) own points and store; the
+    // store's desk (a community's) for station and community staff.
+    if holds(actor, Role::Resident) {
         push("menu.points", "/points".into());
     }
     for s in &basis.scopes {
@@ -341,8 +341,7 @@ mod tests {
                 "menu.votes",
                 "menu.cases",
                 "menu.notifications",
-                "menu.report",
-                "menu.points"
+                "menu.report"
             ]
         );
         assert_eq!(
