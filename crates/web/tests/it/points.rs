@@ -13,7 +13,7 @@ use gongzhi_domain::policy::Role;
 use gongzhi_store::books::Idem;
 use gongzhi_store::register::{self, NewPerson, Place};
 use gongzhi_store::{auth, points, tlog, Db};
-use gongzhi_testkit::http::{get, post};
+use gongzhi_testkit::http::{form, get, get_text, post};
 use gongzhi_testkit::{both, pw_hash, scalar, At, Kind, World};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
@@ -511,7 +511,124 @@ async fn racing_redemptions_for_the_last_three(kind: Kind) {
     verify_log(db, &south.id).await;
 }
 
+/// The pages: the resident's /points (balance, entries, redeem) and the
+/// station's store desk (a new item, hand-over), in the three languages;
+/// a page refusal is a message in the reader's language.
+async fn pages_redeem_and_hand_over(kind: Kind) {
+    let w = pingli(kind).await;
+    let db = &w.f.db;
+    let south = register::get_place(db, &w.place("南城社区").id)
+        .await
+        .unwrap();
+    let res = residents(db, &w.place("美佳星座"), "res", 1).await;
+    let idem = Idem::new("p1", "h".into()).unwrap();
+    points::award(db, "t", &south, &res[0].1, 100, "清洁楼道", idem)
+        .await
+        .unwrap();
+    let station = w.login("station").await;
+    let desk = format!("{}/places/{}/store", w.base, south.id);
+    let (st, html) = form(
+        &station,
+        desk.clone(),
+        &[("name", "理发券"), ("points", "60"), ("stock", "x")],
+        false,
+    )
+    .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("请输入整数"), "{html}");
+    let (st, _) = form(
+        &station,
+        desk.clone(),
+        &[("name", "理发券"), ("points", "60"), ("stock", "1")],
+        false,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    let item = points::items(db, &south.id).await.unwrap().remove(0);
+    let r = w.login("res-0").await;
+    let (st, html) = get_text(&r, format!("{}/points", w.base)).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(
+        html.contains("id=\"balance\">100<") && html.contains("理发券"),
+        "{html}"
+    );
+    let (st, html) = form(
+        &r,
+        format!("{}/points/redeem", w.base),
+        &[("item_id", &item.id), ("key", "k")],
+        false,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(
+        html.contains("兑换成功") && html.contains("id=\"balance\">40<"),
+        "{html}"
+    );
+    // the same rendering's key twice: one redemption
+    form(
+        &r,
+        format!("{}/points/redeem", w.base),
+        &[("item_id", &item.id), ("key", "k")],
+        false,
+    )
+    .await;
+    assert_eq!(
+        scalar(db, "SELECT COUNT(*) FROM store_redemptions").await,
+        1
+    );
+    // out of stock, in the reader's language
+    let (st, html) = form(
+        &r,
+        format!("{}/points/redeem", w.base),
+        &[("item_id", &item.id), ("key", "k2")],
+        false,
+    )
+    .await;
+    assert_eq!(st, StatusCode::CONFLICT);
+    assert!(html.contains("该物品已兑完"), "{html}");
+    for lang in ["zh-CN", "zh-TW", "en"] {
+        for (c, url) in [
+            (&r, format!("{}/points?lang={lang}", w.base)),
+            (&station, format!("{desk}?lang={lang}")),
+        ] {
+            let (st, html) = get_text(c, url.clone()).await;
+            assert_eq!(st, StatusCode::OK, "{url}");
+            assert!(
+                !html.contains("??") && !html.contains("points."),
+                "{url}: {html}"
+            );
+        }
+    }
+    let (_, html) = get_text(&station, desk.clone()).await;
+    assert!(
+        html.contains("居*") && !html.contains("居民res-0"),
+        "masked name: {html}"
+    );
+    let red: String = sqlx::query("SELECT id FROM store_redemptions")
+        .fetch_one(db.reader())
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    assert_eq!(get_text(&r, desk.clone()).await.0, StatusCode::FORBIDDEN);
+    let (st, html) = form(
+        &station,
+        format!("{desk}/hand-over"),
+        &[("redemption_id", &red)],
+        false,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(
+        html.contains("Handed over."),
+        "the language chosen last: {html}"
+    );
+    let (_, html) = get_text(&r, format!("{}/points?lang=en", w.base)).await;
+    assert!(html.contains("Picked up"), "{html}");
+}
+
 both!(
+    pages_redeem_and_hand_over,
     awards_and_my_points,
     store_and_redemptions,
     racing_redemptions_for_the_last_three
