@@ -904,3 +904,166 @@ pub async fn rules(db: &Db, community_id: &str) -> Result<Vec<Rule>, StoreError>
     }
     Ok(out)
 }
+
+/// One award of a batch (e.g. the confirmed hours of an activity).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct BatchAward {
+    pub person_id: String,
+    pub points: i64,
+    pub reason: String,
+}
+
+/// What a batch posted.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct BatchPosted {
+    pub awards: usize,
+    pub points: i64,
+    /// The first transfer's leaf index; the others follow in order.
+    pub first_seq: i64,
+    pub log_size: i64,
+}
+
+/// The most awards one batch posts.
+pub const MAX_BATCH: usize = 10_000;
+
+/// Posts many awards in one transaction, set-based: a few multi-row
+/// statements for the transfers, the accounts, the leaves and the nodes of
+/// the community's log (no statement per award). Every person must live in
+/// the community (home place inside it), else nothing is posted. The same
+/// key answers the same batch.
+pub async fn award_batch(
+    db: &Db,
+    actor: &str,
+    community: &Place,
+    awards: Vec<BatchAward>,
+    idem: Idem,
+) -> Result<Outcome<BatchPosted>, StoreError> {
+    if awards.is_empty() || awards.len() > MAX_BATCH {
+        return Err(StoreError::invalid(
+            "awards",
+            format!("1 to {MAX_BATCH} awards"),
+        ));
+    }
+    for (i, a) in awards.iter().enumerate() {
+        points::check_award(a.points, &a.reason)
+            .map_err(|(f, r)| StoreError::invalid(format!("awards[{i}].{f}"), r))?;
+    }
+    let args = (
+        actor.to_string(),
+        community.clone(),
+        std::sync::Arc::new(awards),
+        idem,
+        db.clone(),
+    );
+    db.write_locked(move |tx| {
+        let (actor, community, awards, idem, db) = args.clone();
+        Box::pin(async move {
+            let mut books = lock(tx, &community.id).await?;
+            if let Some(v) =
+                idem_lookup_in(tx, IdemTable::Points, &community.id, &idem.key, &idem.request_hash).await?
+            {
+                return Ok(Outcome::replay(v));
+            }
+            // every person lives in the community: one query per 500
+            let mut people: Vec<&str> = awards.iter().map(|a| a.person_id.as_str()).collect();
+            people.sort_unstable();
+            people.dedup();
+            let mut found = 0;
+            for chunk in people.chunks(500) {
+                let sql = format!(
+                    "SELECT COUNT(*) AS n FROM people p JOIN places pl ON pl.id = p.home_place_id WHERE pl.path LIKE $1 AND p.id IN ({})",
+                    db::in_placeholders(2, chunk.len())
+                );
+                let mut q = sqlx::query(&sql).bind(format!("{}%", community.path));
+                for p in chunk {
+                    q = q.bind(*p);
+                }
+                found += db::i(&q.fetch_one(&mut **tx).await?, "n")?;
+            }
+            if found != people.len() as i64 {
+                return Err(StoreError::invalid(
+                    "awards",
+                    format!("{} of the people named do not live in this community", people.len() as i64 - found),
+                ));
+            }
+            let at = db::now_ms();
+            let first = books.log_size;
+            let transfers: Vec<Transfer> = awards
+                .iter()
+                .enumerate()
+                .map(|(i, a)| Transfer {
+                    seq: first + i as i64,
+                    id: db::new_id(),
+                    kind: TransferKind::Award,
+                    debit: ISSUED.into(),
+                    credit: person_account(&a.person_id),
+                    amount: a.points,
+                    reason: a.reason.trim().to_string(),
+                    link: None,
+                    by_user: actor.clone(),
+                    at,
+                })
+                .collect();
+            for (chunk, src) in transfers.chunks(200).zip(awards.chunks(200)) {
+                let sql = format!(
+                    "INSERT INTO points_transfers (id, community_id, seq, kind, debit, credit, amount, person_id, reason, link, reverses, by_user, at) VALUES {}",
+                    db.bulk_values(chunk.len(), 13)
+                );
+                let mut q = sqlx::query(&sql);
+                for (t, a) in chunk.iter().zip(src) {
+                    q = q
+                        .bind(&t.id)
+                        .bind(&community.id)
+                        .bind(t.seq)
+                        .bind(t.kind.as_str())
+                        .bind(&t.debit)
+                        .bind(&t.credit)
+                        .bind(t.amount)
+                        .bind(&a.person_id)
+                        .bind(&t.reason)
+                        .bind(None::<String>)
+                        .bind(None::<String>)
+                        .bind(&t.by_user)
+                        .bind(t.at);
+                }
+                q.execute(&mut **tx).await?;
+            }
+            // the accounts: one row per person (summed), then the source
+            let mut per: std::collections::BTreeMap<&str, i64> = Default::default();
+            for a in awards.iter() {
+                *per.entry(a.person_id.as_str()).or_default() += a.points;
+            }
+            let per: Vec<(&str, i64)> = per.into_iter().collect();
+            for chunk in per.chunks(300) {
+                let sql = format!(
+                    "INSERT INTO points_accounts (community_id, account, person_id, debits, credits) VALUES {} \
+                     ON CONFLICT (community_id, account) DO UPDATE SET credits = points_accounts.credits + excluded.credits",
+                    db.bulk_values(chunk.len(), 5)
+                );
+                let mut q = sqlx::query(&sql);
+                for (p, n) in chunk {
+                    q = q.bind(&community.id).bind(person_account(p)).bind(*p).bind(0i64).bind(*n);
+                }
+                q.execute(&mut **tx).await?;
+            }
+            let total: i64 = per.iter().map(|(_, n)| n).sum();
+            credit_or_debit(tx, &community.id, ISSUED, None, total, 0).await?;
+            let leaves: Vec<merkle::Hash> = transfers
+                .iter()
+                .map(|t| merkle::leaf_hash(&points::leaf_bytes(&community.id, t)))
+                .collect();
+            crate::tlog::append_leaves(&db, tx, &community.id, first, &leaves).await?;
+            books.log_size += transfers.len() as i64;
+            sqlx::query("UPDATE points_books SET log_size = $1 WHERE community_id = $2")
+                .bind(books.log_size)
+                .bind(&community.id)
+                .execute(&mut **tx)
+                .await?;
+            let out = BatchPosted { awards: transfers.len(), points: total, first_seq: first, log_size: books.log_size };
+            idem_store_in(tx, IdemTable::Points, &community.id, &idem.key, &idem.request_hash, &out).await?;
+            audit::record(tx, Entry { actor: actor.clone(), action: "points.award_batch".into(), entity: "points_books".into(), entity_id: community.id.clone(), scope_path: community.path.clone(), before: None, after: Some(json!({"awards": out.awards, "points": total, "first_seq": first})) }).await?;
+            Ok(Outcome::new(out))
+        })
+    })
+    .await
+}

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use gongzhi_domain::policy::{self, Action};
 use gongzhi_store::books::Outcome;
-use gongzhi_store::points::{self, Award, Item, MyPoints, Redemption};
+use gongzhi_store::points::{self, Award, BatchAward, BatchPosted, Item, MyPoints, Redemption};
 use gongzhi_store::{auth, register};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -24,6 +24,7 @@ use utoipa_axum::routes;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(award))
+        .routes(routes!(award_batch))
         .routes(routes!(reverse))
         .routes(routes!(me))
         .routes(routes!(create_item, items))
@@ -290,4 +291,38 @@ async fn set_rule(
     Ok(Json(RuleList {
         rules: points::rules(&state.db, &community.id).await?,
     }))
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct BatchBody {
+    /// At most 10,000; every person must live in the place's community.
+    pub awards: Vec<BatchAward>,
+}
+
+/// Awards many people at once, set-based in one transaction (e.g. the
+/// confirmed hours of a 1,000-person activity): all or nothing. Community
+/// staff over the place. Needs `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/v1/places/{id}/points/awards/batch", tag = "points", request_body = BatchBody, params(("id" = String, Path, description = "place id (a community or inside one)"), ("Idempotency-Key" = String, Header, description = "the caller's key for this batch")), responses((status = 201, description = "posted (or replayed)", body = BatchPosted), (status = 403, description = "not staff over the place"), (status = 409, description = "key reused with another body"), (status = 422, description = "refused; names the field")))]
+async fn award_batch(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<BatchBody>,
+) -> Result<Response, ApiError> {
+    let (place, _) = access::check(&state, &user, &id, Action::AwardPoints).await?;
+    let key = idem(&headers, "points.award_batch", &body)?;
+    let community = register::get_place(&state.db, &points::community_of(&place)?).await?;
+    let o = points::award_batch(
+        &state.db,
+        &user.audit_name(),
+        &community,
+        body.awards,
+        gongzhi_store::books::Idem {
+            key: format!("{}:{}", user.user_id, key.key),
+            request_hash: key.request_hash,
+        },
+    )
+    .await?;
+    Ok(created(o))
 }

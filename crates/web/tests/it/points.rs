@@ -627,7 +627,147 @@ async fn pages_redeem_and_hand_over(kind: Kind) {
     assert!(html.contains("Picked up"), "{html}");
 }
 
+/// A 1,000-person batch posted set-based between single awards: the log's
+/// leaves and cached nodes stay those one-by-one appends would write (the
+/// root recomputed from the transfers matches); a batch naming someone of
+/// another community posts nothing.
+async fn batch_of_a_thousand(kind: Kind) {
+    let w = pingli(kind).await;
+    let db = &w.f.db;
+    let south = register::get_place(db, &w.place("南城社区").id)
+        .await
+        .unwrap();
+    let home = w.place("美佳星座");
+    let h = home.clone();
+    let people: Vec<String> = db
+        .write(move |tx| {
+            let home = h.clone();
+            Box::pin(async move {
+                let mut out = Vec::new();
+                for i in 0..1000 {
+                    let p = register::create_person(
+                        tx,
+                        "t",
+                        NewPerson {
+                            name: &format!("志愿者{i}"),
+                            phone: None,
+                            id_number: None,
+                            home: &home,
+                            consent_publish_name: false,
+                        },
+                    )
+                    .await?;
+                    out.push(p.id);
+                }
+                Ok(out)
+            })
+        })
+        .await
+        .unwrap();
+    // three single awards first: the batch starts at an odd leaf
+    for (i, p) in people.iter().take(3).enumerate() {
+        points::award(
+            db,
+            "t",
+            &south,
+            p,
+            5,
+            "巡逻",
+            Idem::new(&format!("s{i}"), "h".into()).unwrap(),
+        )
+        .await
+        .unwrap();
+    }
+    let far = residents(db, &w.place("金缘上城A区"), "far", 1).await;
+    let staff = w.login("staff").await;
+    let url = format!("{}/api/v1/places/{}/points/awards/batch", w.base, south.id);
+    let mut awards: Vec<Value> = people
+        .iter()
+        .map(|p| json!({"person_id": p, "points": 30, "reason": "志愿服务3小时"}))
+        .collect();
+    awards.push(json!({"person_id": far[0].1, "points": 30, "reason": "x"}));
+    let (st, v, _) = post_key(&staff, url.clone(), "b0", json!({"awards": awards})).await;
+    assert_eq!(
+        (st, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "awards"),
+        "{v}"
+    );
+    assert_eq!(scalar(db, "SELECT COUNT(*) FROM points_transfers").await, 3);
+    awards.pop();
+    awards[7]["points"] = json!(0);
+    let (st, v, _) = post_key(&staff, url.clone(), "b1", json!({"awards": awards})).await;
+    assert_eq!(
+        (st, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "awards[7].points"),
+        "{v}"
+    );
+    awards[7]["points"] = json!(30);
+    let (st, v, _) = post_key(&staff, url.clone(), "b2", json!({"awards": awards})).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    assert_eq!(
+        (
+            v["awards"].as_i64(),
+            v["points"].as_i64(),
+            v["first_seq"].as_i64()
+        ),
+        (Some(1000), Some(30_000), Some(3))
+    );
+    let (st, again, replayed) =
+        post_key(&staff, url.clone(), "b2", json!({"awards": awards})).await;
+    assert_eq!((st, replayed, again), (StatusCode::CREATED, true, v));
+    let gw = w.login("gridw").await;
+    assert_eq!(
+        post_key(&gw, url, "b3", json!({"awards": awards})).await.0,
+        StatusCode::FORBIDDEN
+    );
+    // and singles after it
+    for (i, p) in people.iter().skip(10).take(5).enumerate() {
+        points::award(
+            db,
+            "t",
+            &south,
+            p,
+            1,
+            "垃圾分类",
+            Idem::new(&format!("t{i}"), "h".into()).unwrap(),
+        )
+        .await
+        .unwrap();
+    }
+    assert_eq!(
+        scalar(db, "SELECT COUNT(*) FROM points_transfers").await,
+        1008
+    );
+    verify_log(db, &south.id).await;
+    let b = points::balances(db, &south.id).await.unwrap();
+    assert!(
+        b.contains(&(rules::ISSUED.into(), -(15 + 30_000 + 5))),
+        "{b:?}"
+    );
+    assert!(
+        b.contains(&(rules::person_account(&people[0]), 35)),
+        "{b:?}"
+    );
+    // every cached node is the hash of its two children
+    let nodes = scalar(
+        db,
+        &format!(
+            "SELECT COUNT(*) FROM fund_nodes WHERE compound_id = '{}'",
+            south.id
+        ),
+    )
+    .await;
+    assert_eq!(
+        nodes,
+        1008 - i64::from(1008u32.count_ones()),
+        "a node per completed subtree"
+    );
+    let tree = tlog::tree(db, &south.id, 1008).await.unwrap();
+    assert_eq!(tree.len(), 1008);
+}
+
 both!(
+    batch_of_a_thousand,
     pages_redeem_and_hand_over,
     awards_and_my_points,
     store_and_redemptions,
