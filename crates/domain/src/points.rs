@@ -272,3 +272,59 @@ mod tests {
         }
     }
 }
+
+/// Micro-wishes (微心愿): where a wish stands and who is vulnerable.
+pub mod wishes {
+    use crate::place::str_enum;
+
+    str_enum!(
+        /// recorded → verified (on the wish wall) → claimed (shares reach
+        /// the whole) → delivered (every share) → fulfilled (receipt
+        /// confirmed, or resolved by the community).
+        WishStatus {
+            Recorded = "recorded",
+            Verified = "verified",
+            Claimed = "claimed",
+            Delivered = "delivered",
+            Fulfilled = "fulfilled",
+        }
+    );
+
+    str_enum!(
+        /// Vulnerable households, flagged on the wish.
+        Flag {
+            ElderlyAlone = "elderly_alone",
+            Disabled = "disabled",
+            LowIncome = "low_income",
+        }
+    );
+
+    /// A whole wish, in per mille.
+    pub const WHOLE: i64 = 1000;
+
+    /// A claim of `share` per mille when `taken` is already claimed.
+    pub fn check_share(taken: i64, share: i64) -> Result<(), super::Refusal> {
+        if !(1..=WHOLE).contains(&share) {
+            return Err(("share_permille", format!("must be between 1 and {WHOLE}")));
+        }
+        if taken + share > WHOLE {
+            return Err((
+                "share_permille",
+                format!("only {} per mille is left to claim", WHOLE - taken),
+            ));
+        }
+        Ok(())
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        #[test]
+        fn shares_never_exceed_the_whole() {
+            assert!(check_share(0, 1000).is_ok());
+            assert!(check_share(334, 333).is_ok());
+            assert_eq!(check_share(667, 334).unwrap_err().0, "share_permille");
+            assert!(check_share(0, 0).is_err());
+        }
+    }
+}

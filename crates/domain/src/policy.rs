@@ -83,6 +83,10 @@ pub enum Action {
     ManageStore,
     /// Hand a held redemption over at the station (posting its points).
     HandOverRedemption,
+    /// Record a household's micro-wish and confirm its receipt.
+    RecordWish,
+    /// Verify micro-wishes, resolve unclaimed ones, read their figures.
+    VerifyWish,
 }
 
 impl Role {
@@ -181,6 +185,11 @@ impl Role {
                 self,
                 Admin | StreetAdmin | CommunityStaff | StationStaff
             )),
+            Action::RecordWish => Some(matches!(
+                self,
+                Admin | StreetAdmin | CommunityStaff | StationStaff | GridWorker
+            )),
+            Action::VerifyWish => Some(matches!(self, Admin | StreetAdmin | CommunityStaff)),
             _ => None,
         }
     }
@@ -363,6 +372,8 @@ fn action_name(a: Action) -> &'static str {
         Action::AwardPoints => "award points here",
         Action::ManageStore => "manage the points store here",
         Action::HandOverRedemption => "hand over redemptions here",
+        Action::RecordWish => "record micro-wishes here",
+        Action::VerifyWish => "verify micro-wishes here",
     }
 }
 

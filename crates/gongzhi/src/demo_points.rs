@@ -3,15 +3,22 @@
 //! grid heads' 400 points (南城社区, cleaning and volunteering) and 320
 //! points (东关社区, patrol and fire watch) with their history; 南城社区's
 //! store with items donated by partner units, one redemption handed over at
-//! the station and one waiting. Logins: `volunteer` (a resident of 美佳星座
-//! with points, one redemption waiting) and `station` (the 初心驿站's staff
-//! over 南城社区, who hands redemptions over).
+//! the station and one waiting; micro-wishes of 美佳星座 — the wheelchair
+//! for a 70-year-old disabled resident claimed in halves by 南城社区's two
+//! partner units, delivered and confirmed, one unclaimed wish resolved by
+//! the community, one open on the wish wall. Logins: `volunteer` (a
+//! resident of 美佳星座 with points, one redemption waiting), `station` (the
+//! 初心驿站's staff over 南城社区, who hands redemptions over and records
+//! wishes) and `partner` (the contact of 平利县人民医院, a partner unit).
 
+use gongzhi_domain::place::MemberRole;
+use gongzhi_domain::points::wishes::Flag;
 use gongzhi_domain::points::RuleKind;
 use gongzhi_domain::policy::Role;
 use gongzhi_store::books::Idem;
 use gongzhi_store::points;
 use gongzhi_store::register::{self, Place};
+use gongzhi_store::wishes::{self, NewWish};
 use gongzhi_store::{auth, Db, StoreError};
 use std::fmt::Write;
 
@@ -133,15 +140,103 @@ pub async fn load(db: &Db, password: &str) -> Result<String, StoreError> {
     )
     .await?;
 
+    // micro-wishes of 美佳星座, and 南城社区's partner units
+    let units = wishes::partner_units_at(db, &nancheng.id).await?;
+    let elder = person(db, "张德明", &meijia).await?;
+    let family = person(db, "李秀珍", &meijia).await?;
+    let alone = person(db, "王桂兰", &meijia).await?;
+    let mut ids = Vec::new();
+    for (who, need, reason, flags) in [
+        (
+            &elder,
+            "轮椅一台",
+            "70岁残疾老人，行动不便，出门就医困难",
+            &[Flag::Disabled, Flag::ElderlyAlone][..],
+        ),
+        (
+            &family,
+            "冬季取暖用电暖器一台",
+            "低保户，家中无取暖设备",
+            &[Flag::LowIncome][..],
+        ),
+        (
+            &alone,
+            "每周上门理发一次",
+            "独居老人，行动不便",
+            &[Flag::ElderlyAlone][..],
+        ),
+    ] {
+        let id = wishes::record(
+            db,
+            ACTOR,
+            &meijia,
+            NewWish {
+                person_id: who,
+                need,
+                reason,
+                flags,
+            },
+        )
+        .await?;
+        wishes::verify(db, ACTOR, &id).await?;
+        ids.push(id);
+    }
+    // the wheelchair split among the units (the first takes the remainder)
+    let paths = [nancheng.path.clone()];
+    let n = units.len().max(1) as i64;
+    for (i, u) in units.iter().enumerate() {
+        let share = 1000 / n + if i == 0 { 1000 % n } else { 0 };
+        wishes::claim(db, ACTOR, &ids[0], u, &paths, share).await?;
+    }
+    for u in &units {
+        wishes::deliver(db, ACTOR, &ids[0], u).await?;
+    }
+    if !units.is_empty() {
+        wishes::confirm(db, ACTOR, &ids[0]).await?;
+    }
+    wishes::resolve(db, ACTOR, &ids[1]).await?;
+
     let hash = auth::hash_password(password)?;
-    let (m, n, v) = (meijia.clone(), nancheng.clone(), volunteer.clone());
+    let (m, n, v, un) = (
+        meijia.clone(),
+        nancheng.clone(),
+        volunteer.clone(),
+        units.first().cloned(),
+    );
     db.write(move |tx| {
-        let (hash, meijia, nancheng, volunteer) = (hash.clone(), m.clone(), n.clone(), v.clone());
+        let (hash, meijia, nancheng, volunteer, unit) =
+            (hash.clone(), m.clone(), n.clone(), v.clone(), un.clone());
         Box::pin(async move {
             let u = auth::create_user(tx, ACTOR, "volunteer", &hash, Some(&volunteer)).await?;
             auth::add_grant(tx, ACTOR, &u, Role::Resident, Some(&meijia.id), None).await?;
             let u = auth::create_user(tx, ACTOR, "station", &hash, None).await?;
             auth::add_grant(tx, ACTOR, &u, Role::StationStaff, Some(&nancheng.id), None).await?;
+            if let Some(unit) = unit {
+                let contact = register::create_person(
+                    tx,
+                    ACTOR,
+                    register::NewPerson {
+                        name: "平利县人民医院党办",
+                        phone: None,
+                        id_number: None,
+                        home: &meijia,
+                        consent_publish_name: false,
+                    },
+                )
+                .await?;
+                register::add_member(
+                    tx,
+                    ACTOR,
+                    &unit,
+                    &contact.id,
+                    MemberRole::Staff,
+                    None,
+                    None,
+                    (0, None),
+                )
+                .await?;
+                auth::create_user(tx, ACTOR, "partner", &hash, Some(&contact.id)).await?;
+            }
             Ok(())
         })
     })

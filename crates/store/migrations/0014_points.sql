@@ -96,3 +96,35 @@ CREATE TABLE store_redemptions (
 );
 CREATE INDEX store_redemptions_held ON store_redemptions(status, deadline_at);
 CREATE INDEX store_redemptions_person ON store_redemptions(person_id);
+
+-- Micro-wishes (微心愿): recorded for a household by a grid worker or the
+-- station, verified by the community, claimed whole or in shares by
+-- partner units (共驻共建单位) serving the community, delivered, confirmed;
+-- what nobody claims the community resolves (by_community = 1).
+CREATE TABLE wishes (
+  id TEXT PRIMARY KEY,
+  community_id TEXT NOT NULL REFERENCES places(id),
+  place_id TEXT NOT NULL REFERENCES places(id),
+  person_id TEXT NOT NULL REFERENCES people(id),
+  need TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  flags TEXT NOT NULL,
+  status TEXT NOT NULL,
+  recorded_by TEXT NOT NULL,
+  recorded_at BIGINT NOT NULL,
+  verified_at BIGINT,
+  fulfilled_at BIGINT,
+  by_community BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX wishes_community ON wishes(community_id, status);
+
+CREATE TABLE wish_claims (
+  id TEXT PRIMARY KEY,
+  wish_id TEXT NOT NULL REFERENCES wishes(id),
+  org_id TEXT NOT NULL REFERENCES organisations(id),
+  share_permille BIGINT NOT NULL CHECK (share_permille > 0 AND share_permille <= 1000),
+  claimed_by TEXT NOT NULL,
+  claimed_at BIGINT NOT NULL,
+  delivered_at BIGINT,
+  UNIQUE (wish_id, org_id)
+);

@@ -30,6 +30,7 @@ pub mod spending;
 pub mod stewardship;
 pub mod tlog;
 pub mod votes;
+pub mod wishes;
 
 pub use books as fund;
 pub use db::{Backend, Db, Tx};

@@ -41,6 +41,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(calendar::api::router())
         .merge(party::api::router())
         .merge(points::api::router())
+        .merge(points::wishes_api::router())
 }
 
 /// Every page, by feature (and Open311's GeoReport v2, which has its own

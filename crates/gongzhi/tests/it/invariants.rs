@@ -399,7 +399,7 @@ both!(no_secrets_at_rest);
 /// when the demo has no such row (a made-up id is used then).
 async fn ids_of(db: &Db, a: &register::Place) -> BTreeMap<&'static str, Option<String>> {
     let like = format!("{}%", a.path);
-    let q: [(&str, &str); 27] = [
+    let q: [(&str, &str); 28] = [
         ("owner", "SELECT owner_id AS v FROM parts WHERE compound_id = $1 AND $2 <> '' ORDER BY owner_id"),
         ("organisation", "SELECT o.id AS v FROM organisations o JOIN places p ON p.id = o.place_id WHERE p.id = $1 OR p.path LIKE $2 ORDER BY o.id"),
         ("grid", "SELECT g.id AS v FROM grids g JOIN places p ON p.id = g.place_id WHERE p.id = $1 OR p.path LIKE $2 ORDER BY g.id"),
@@ -425,6 +425,7 @@ async fn ids_of(db: &Db, a: &register::Place) -> BTreeMap<&'static str, Option<S
         ("receipt", "SELECT r.code AS v FROM party_receipts r JOIN party_checkins c ON c.id = r.checkin_id WHERE c.compound_id = $1 AND $2 <> '' ORDER BY r.code"),
         ("store_item", "SELECT i.id AS v FROM store_items i JOIN places p ON p.id = i.place_id WHERE p.id = $1 OR p.path LIKE $2 ORDER BY i.id"),
         ("redemption", "SELECT r.id AS v FROM store_redemptions r JOIN store_items i ON i.id = r.item_id JOIN places p ON p.id = i.place_id WHERE p.id = $1 OR p.path LIKE $2 ORDER BY r.id"),
+        ("wish", "SELECT w.id AS v FROM wishes w JOIN places p ON p.id = w.place_id WHERE p.id = $1 OR p.path LIKE $2 ORDER BY w.id"),
         ("points_transfer", "SELECT t.id AS v FROM points_transfers t JOIN places p ON p.id = t.community_id WHERE p.id = $1 OR p.path LIKE $2 ORDER BY t.id"),
         // an API token of one of A's committee members (not the resident's own)
         ("api_token", "SELECT t.id AS v FROM api_tokens t JOIN grants g ON g.user_id = t.user_id WHERE g.place_id = $1 AND g.role = 'committee_member' AND $2 <> '' ORDER BY t.id"),
@@ -487,6 +488,7 @@ fn param_kind(prev: &str, param: &str) -> &'static str {
         "redemptions" => "redemption",
         "transfers" => "points_transfer",
         "rules" => "rule_kind",
+        "wishes" => "wish",
         _ => panic!("no row of A's for {{{param}}} after '{prev}': add it to param_kind/ids_of"),
     }
 }

@@ -3,3 +3,4 @@
 //! station hands them over.
 pub mod api;
 pub mod pages;
+pub mod wishes_api;

@@ -7,7 +7,7 @@
 //! redemptions for the last 3 items → exactly 3, balances conserved.
 
 use gongzhi_domain::merkle;
-use gongzhi_domain::place::PlaceKind;
+use gongzhi_domain::place::{MemberRole, OrgKind, PlaceKind};
 use gongzhi_domain::points::{self as rules, Transfer, TransferKind};
 use gongzhi_domain::policy::Role;
 use gongzhi_store::books::Idem;
@@ -766,7 +766,295 @@ async fn batch_of_a_thousand(kind: Kind) {
     assert_eq!(tree.len(), 1008);
 }
 
+/// A partner unit's member: a person living in `home`, a member of `org`,
+/// with the login `name`.
+async fn partner(db: &Db, name: &str, org: &str, home: &Place) {
+    let (name, org, home) = (name.to_string(), org.to_string(), home.clone());
+    db.write(move |tx| {
+        let (name, org, home) = (name.clone(), org.clone(), home.clone());
+        Box::pin(async move {
+            let p = register::create_person(
+                tx,
+                "t",
+                NewPerson {
+                    name: &format!("{name}联络人"),
+                    phone: None,
+                    id_number: None,
+                    home: &home,
+                    consent_publish_name: false,
+                },
+            )
+            .await?;
+            register::add_member(
+                tx,
+                "t",
+                &org,
+                &p.id,
+                MemberRole::Staff,
+                None,
+                None,
+                (0, None),
+            )
+            .await?;
+            auth::create_user(tx, "t", &name, &pw_hash(), Some(&p.id)).await?;
+            Ok(())
+        })
+    })
+    .await
+    .unwrap();
+}
+
+/// Micro-wishes end to end: recorded (vulnerable flags) → verified → on
+/// the public wall (name masked, no address) → claimed in shares by two
+/// partner units of the community (a unit of another community sees none
+/// of it and cannot claim) → delivered → confirmed; an unclaimed one
+/// resolved by the community; the figures.
+async fn wishes_flow_and_partner_scope(kind: Kind) {
+    let w = gongzhi_testkit::world(kind)
+        .place(None, PlaceKind::District, "平利县", None)
+        .place(Some("平利县"), PlaceKind::Street, "城关镇", None)
+        .place(Some("城关镇"), PlaceKind::Community, "南城社区", None)
+        .place(Some("城关镇"), PlaceKind::Community, "新城社区", None)
+        .place(
+            Some("南城社区"),
+            PlaceKind::Compound,
+            "美佳星座",
+            Some("meijia-xingzuo"),
+        )
+        .place(
+            Some("新城社区"),
+            PlaceKind::Compound,
+            "金缘上城A区",
+            Some("jinyuan-a"),
+        )
+        .users(&[
+            ("staff", Role::CommunityStaff, At::place("南城社区")),
+            ("gridw", Role::GridWorker, At::place("美佳星座")),
+            ("other", Role::CommunityStaff, At::place("新城社区")),
+        ])
+        .org(
+            OrgKind::PartnerUnit,
+            "平利县人民医院",
+            At::place("南城社区"),
+        )
+        .org(
+            OrgKind::PartnerUnit,
+            "平利县城关小学",
+            At::place("南城社区"),
+        )
+        .org(
+            OrgKind::PartnerUnit,
+            "平利县供电公司",
+            At::place("新城社区"),
+        )
+        .serve(gongzhi_web::Config::default())
+        .await;
+    let db = &w.f.db;
+    let meijia = w.place("美佳星座");
+    let res = residents(db, &meijia, "res", 2).await;
+    let far = residents(db, &w.place("金缘上城A区"), "far", 1).await;
+    partner(db, "hospital", &w.org("平利县人民医院"), &meijia).await;
+    partner(db, "school", &w.org("平利县城关小学"), &meijia).await;
+    partner(
+        db,
+        "power",
+        &w.org("平利县供电公司"),
+        &w.place("金缘上城A区"),
+    )
+    .await;
+    let gw = w.login("gridw").await;
+    let staff = w.login("staff").await;
+    let url = format!("{}/api/v1/places/{}/wishes", w.base, meijia.id);
+    let wheelchair = json!({"person_id": res[0].1, "need": "轮椅一台", "reason": "70岁残疾老人，行动不便", "flags": ["disabled", "elderly_alone"]});
+    let (st, v) = post(
+        &gw,
+        url.clone(),
+        json!({"person_id": res[0].1, "need": "x", "reason": "y", "flags": ["rich"]}),
+    )
+    .await;
+    assert_eq!((st, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "flags"));
+    let (st, v) = post(
+        &gw,
+        url.clone(),
+        json!({"person_id": far[0].1, "need": "x", "reason": "y"}),
+    )
+    .await;
+    assert_eq!(
+        (st, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "person_id")
+    );
+    let r = w.login("res-0").await;
+    assert_eq!(
+        post(&r, url.clone(), wheelchair.clone()).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (st, v) = post(&gw, url.clone(), wheelchair).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let wish = v["id"].as_str().unwrap().to_string();
+    let (_, v) = post(&gw, url.clone(), json!({"person_id": res[1].1, "need": "米面油", "reason": "低保户", "flags": ["low_income"]})).await;
+    let rice = v["id"].as_str().unwrap().to_string();
+    let wall_url = format!("{}/api/v1/public/places/{}/wish-wall", w.base, meijia.id);
+    let anon = reqwest::Client::new();
+    assert_eq!(
+        get(&anon, wall_url.clone()).await.1["wishes"],
+        json!([]),
+        "not before verification"
+    );
+    let wurl = |id: &str, what: &str| format!("{}/api/v1/wishes/{id}/{what}", w.base);
+    assert_eq!(
+        post(&gw, wurl(&wish, "verify"), json!({})).await.0,
+        StatusCode::FORBIDDEN
+    );
+    for id in [&wish, &rice] {
+        assert_eq!(
+            post(&staff, wurl(id, "verify"), json!({})).await.0,
+            StatusCode::NO_CONTENT
+        );
+    }
+    assert_eq!(
+        post(&staff, wurl(&wish, "verify"), json!({})).await.0,
+        StatusCode::CONFLICT
+    );
+    let (st, wall) = get(&anon, wall_url).await;
+    assert_eq!(st, StatusCode::OK);
+    let text = wall.to_string();
+    assert_eq!(wall["wishes"].as_array().unwrap().len(), 2);
+    assert!(
+        text.contains("居*") && text.contains("轮椅一台") && text.contains("disabled"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("居民res-0") && !text.contains("美佳星座") && !text.contains(&meijia.id),
+        "no name, no address: {text}"
+    );
+
+    // partner units: only their communities' wishes
+    let (hospital, school, power) = (
+        w.login("hospital").await,
+        w.login("school").await,
+        w.login("power").await,
+    );
+    let mine = |c: &Client| {
+        let (c, u) = (c.clone(), format!("{}/api/v1/partner/wishes", w.base));
+        async move { get(&c, u).await.1["wishes"].as_array().unwrap().len() }
+    };
+    assert_eq!(mine(&hospital).await, 2);
+    assert_eq!(mine(&power).await, 0);
+    assert_eq!(mine(&staff).await, 0);
+    let claims = wurl(&wish, "claims");
+    let (st, _) = post(
+        &power,
+        claims.clone(),
+        json!({"org_id": w.org("平利县供电公司"), "share_permille": 500}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "outside its communities");
+    let (st, _) = post(
+        &power,
+        claims.clone(),
+        json!({"org_id": w.org("平利县人民医院")}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "not its unit");
+    assert_eq!(
+        post(
+            &hospital,
+            claims.clone(),
+            json!({"org_id": w.org("平利县人民医院"), "share_permille": 500})
+        )
+        .await
+        .0,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        post(
+            &hospital,
+            claims.clone(),
+            json!({"org_id": w.org("平利县人民医院"), "share_permille": 100})
+        )
+        .await
+        .0,
+        StatusCode::CONFLICT
+    );
+    let (st, v) = post(
+        &school,
+        claims.clone(),
+        json!({"org_id": w.org("平利县城关小学"), "share_permille": 600}),
+    )
+    .await;
+    assert_eq!(
+        (st, field(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "share_permille")
+    );
+    assert_eq!(
+        post(
+            &school,
+            claims.clone(),
+            json!({"org_id": w.org("平利县城关小学"), "share_permille": 500})
+        )
+        .await
+        .0,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        post(&staff, wurl(&wish, "resolve"), json!({})).await.0,
+        StatusCode::CONFLICT,
+        "claimed: not the community's"
+    );
+    assert_eq!(
+        post(&gw, wurl(&wish, "confirm"), json!({})).await.0,
+        StatusCode::CONFLICT,
+        "not delivered yet"
+    );
+    for (c, org) in [(&hospital, "平利县人民医院"), (&school, "平利县城关小学")] {
+        assert_eq!(
+            post(c, wurl(&wish, "delivery"), json!({"org_id": w.org(org)}))
+                .await
+                .0,
+            StatusCode::NO_CONTENT
+        );
+    }
+    assert_eq!(
+        post(&gw, wurl(&wish, "confirm"), json!({})).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        post(&staff, wurl(&rice, "resolve"), json!({})).await.0,
+        StatusCode::NO_CONTENT
+    );
+
+    let stats = format!("{}/api/v1/places/{}/wish-stats", w.base, meijia.id);
+    let (st, v) = get(&staff, stats.clone()).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    for (k, n) in [
+        ("collected", 2),
+        ("verified", 2),
+        ("claimed", 1),
+        ("fulfilled", 2),
+        ("fulfilled_by_community", 1),
+    ] {
+        assert_eq!(v[k].as_i64(), Some(n), "{k}: {v}");
+    }
+    let (_, v) = get(
+        &staff,
+        format!(
+            "{}/api/v1/places/{}/wish-stats",
+            w.base,
+            w.place("南城社区").id
+        ),
+    )
+    .await;
+    assert_eq!(v["collected"], 2, "the community counts its compounds'");
+    assert_eq!(get(&gw, stats.clone()).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        get(&w.login("other").await, stats).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(mine(&hospital).await, 0, "fulfilled wishes leave the wall");
+}
+
 both!(
+    wishes_flow_and_partner_scope,
     batch_of_a_thousand,
     pages_redeem_and_hand_over,
     awards_and_my_points,
