@@ -14,7 +14,7 @@ use gongzhi_store::books::Idem;
 use gongzhi_store::register::{self, NewPerson, Place};
 use gongzhi_store::{auth, points, tlog, Db};
 use gongzhi_testkit::http::{form, get, get_text, post};
-use gongzhi_testkit::{both, pw_hash, scalar, At, Kind, World};
+use gongzhi_testkit::{both, pw_hash, scalar, At, Kind, World, WorldBuilder};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 use sqlx::Row;
@@ -23,6 +23,19 @@ use sqlx::Row;
 /// staff (community staff of 南城), station (station staff of 南城), gridw
 /// (grid worker in 美佳星座), other (community staff of 新城).
 async fn pingli(kind: Kind) -> World {
+    pingli_places(kind)
+        .users(&[
+            ("staff", Role::CommunityStaff, At::place("南城社区")),
+            ("station", Role::StationStaff, At::place("南城社区")),
+            ("gridw", Role::GridWorker, At::place("美佳星座")),
+            ("other", Role::CommunityStaff, At::place("新城社区")),
+        ])
+        .serve(gongzhi_web::Config::default())
+        .await
+}
+
+/// The places of [`pingli`], without users.
+fn pingli_places(kind: Kind) -> WorldBuilder {
     gongzhi_testkit::world(kind)
         .place(None, PlaceKind::District, "平利县", None)
         .place(Some("平利县"), PlaceKind::Street, "城关镇", None)
@@ -40,14 +53,6 @@ async fn pingli(kind: Kind) -> World {
             "金缘上城A区",
             Some("jinyuan-a"),
         )
-        .users(&[
-            ("staff", Role::CommunityStaff, At::place("南城社区")),
-            ("station", Role::StationStaff, At::place("南城社区")),
-            ("gridw", Role::GridWorker, At::place("美佳星座")),
-            ("other", Role::CommunityStaff, At::place("新城社区")),
-        ])
-        .serve(gongzhi_web::Config::default())
-        .await
 }
 
 /// `n` residents of `home` (users `{prefix}-0…`, each linked to a new
@@ -810,23 +815,7 @@ async fn partner(db: &Db, name: &str, org: &str, home: &Place) {
 /// of it and cannot claim) → delivered → confirmed; an unclaimed one
 /// resolved by the community; the figures.
 async fn wishes_flow_and_partner_scope(kind: Kind) {
-    let w = gongzhi_testkit::world(kind)
-        .place(None, PlaceKind::District, "平利县", None)
-        .place(Some("平利县"), PlaceKind::Street, "城关镇", None)
-        .place(Some("城关镇"), PlaceKind::Community, "南城社区", None)
-        .place(Some("城关镇"), PlaceKind::Community, "新城社区", None)
-        .place(
-            Some("南城社区"),
-            PlaceKind::Compound,
-            "美佳星座",
-            Some("meijia-xingzuo"),
-        )
-        .place(
-            Some("新城社区"),
-            PlaceKind::Compound,
-            "金缘上城A区",
-            Some("jinyuan-a"),
-        )
+    let w = pingli_places(kind)
         .users(&[
             ("staff", Role::CommunityStaff, At::place("南城社区")),
             ("gridw", Role::GridWorker, At::place("美佳星座")),
