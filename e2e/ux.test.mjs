@@ -20,7 +20,7 @@ const SHOT = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, isMo
 
 const ALL = ['menu.home', 'menu.household', 'menu.queue', 'menu.approvals', 'menu.books', 'menu.votes',
   'menu.matters', 'menu.cases', 'menu.notifications', 'menu.report', 'menu.report_for', 'menu.places',
-  'menu.party', 'menu.party_branch', 'menu.employer', 'menu.claim', 'menu.accounts'];
+  'menu.party', 'menu.party_branch', 'menu.employer', 'menu.points', 'menu.store', 'menu.claim', 'menu.accounts'];
 const STAFF = ['menu.home', 'menu.queue', 'menu.votes', 'menu.matters', 'menu.cases', 'menu.notifications', 'menu.party_branch', 'menu.accounts', 'menu.places'];
 // The demo's logins and the menu each role is expected to have.
 const MENUS = {
@@ -29,7 +29,7 @@ const MENUS = {
   committee: ['menu.home', 'menu.queue', 'menu.approvals', 'menu.books', 'menu.votes', 'menu.matters', 'menu.cases', 'menu.notifications', 'menu.report_for', 'menu.party_branch'],
   steward: ['menu.home', 'menu.queue', 'menu.approvals', 'menu.books', 'menu.cases', 'menu.notifications', 'menu.report_for'],
   supervisor: ['menu.home', 'menu.approvals', 'menu.books', 'menu.matters'],
-  community: STAFF,
+  community: ['menu.home', 'menu.queue', 'menu.votes', 'menu.matters', 'menu.cases', 'menu.notifications', 'menu.party_branch', 'menu.store', 'menu.accounts', 'menu.places'],
   street: STAFF,
   admin: STAFF,
   member: ['menu.home', 'menu.books', 'menu.votes', 'menu.cases', 'menu.notifications', 'menu.report', 'menu.party'],

@@ -20,6 +20,7 @@ pub mod money;
 pub mod notify;
 pub mod party;
 pub mod place;
+pub mod points;
 pub mod policy;
 pub mod procedure;
 pub mod roster;

@@ -21,6 +21,8 @@ str_enum!(
         Owner = "owner",
         Resident = "resident",
         BuildingHead = "building_head",
+        // 初心驿站 staff: the station's store and its hand-overs
+        StationStaff = "station_staff",
     }
 );
 
@@ -75,6 +77,16 @@ pub enum Action {
     ReadParty,
     /// Confirm party members' check-ins and record paper ones.
     ManageParty,
+    /// Award points (积分) by hand to people of a place's community.
+    AwardPoints,
+    /// Put items in a place's points store.
+    ManageStore,
+    /// Hand a held redemption over at the station (posting its points).
+    HandOverRedemption,
+    /// Record a household's micro-wish and confirm its receipt.
+    RecordWish,
+    /// Verify micro-wishes, resolve unclaimed ones, read their figures.
+    VerifyWish,
 }
 
 impl Role {
@@ -147,6 +159,7 @@ impl Role {
                 action,
                 ReadStructure | RaiseCase | RaiseCaseOnBehalf | VerifyCase | ReadCases
             ),
+            StationStaff => matches!(action, ReadStructure),
         }
     }
 
@@ -165,6 +178,18 @@ impl Role {
                 self,
                 Admin | StreetAdmin | CommunityStaff | BranchSecretary
             )),
+            // points are awarded by community staff; the store is kept by
+            // them and by the station's staff
+            Action::AwardPoints => Some(matches!(self, Admin | StreetAdmin | CommunityStaff)),
+            Action::ManageStore | Action::HandOverRedemption => Some(matches!(
+                self,
+                Admin | StreetAdmin | CommunityStaff | StationStaff
+            )),
+            Action::RecordWish => Some(matches!(
+                self,
+                Admin | StreetAdmin | CommunityStaff | StationStaff | GridWorker
+            )),
+            Action::VerifyWish => Some(matches!(self, Admin | StreetAdmin | CommunityStaff)),
             _ => None,
         }
     }
@@ -344,6 +369,11 @@ fn action_name(a: Action) -> &'static str {
         Action::RecordAudit => "record audit reports on the books of this place",
         Action::ReadParty => "see the party members of this place",
         Action::ManageParty => "confirm the party members' check-ins here",
+        Action::AwardPoints => "award points here",
+        Action::ManageStore => "manage the points store here",
+        Action::HandOverRedemption => "hand over redemptions here",
+        Action::RecordWish => "record micro-wishes here",
+        Action::VerifyWish => "verify micro-wishes here",
     }
 }
 
@@ -385,6 +415,27 @@ mod tests {
         assert!(authorize(&owner, Action::ApproveDisbursement, Target { path: &c }).is_err());
         let resident = actor(vec![g(Role::Resident, &["d", "s", "c", "x"])]);
         assert!(authorize(&resident, Action::ReadBooks, Target { path: &c }).is_err());
+    }
+
+    #[test]
+    fn who_keeps_points() {
+        let c = p(&["d", "s", "c"]);
+        for (role, award, store) in [
+            (Role::CommunityStaff, true, true),
+            (Role::StationStaff, false, true),
+            (Role::GridWorker, false, false),
+            (Role::Resident, false, false),
+            (Role::BranchSecretary, false, false),
+        ] {
+            let a = actor(vec![g(role, &["d", "s", "c"])]);
+            let on = |x| authorize(&a, x, Target { path: &c }).is_ok();
+            assert_eq!(on(Action::AwardPoints), award, "{role:?}");
+            assert_eq!(on(Action::ManageStore), store, "{role:?}");
+            assert_eq!(on(Action::HandOverRedemption), store, "{role:?}");
+        }
+        // never over another community
+        let other = actor(vec![g(Role::CommunityStaff, &["d", "s", "x"])]);
+        assert!(authorize(&other, Action::AwardPoints, Target { path: &c }).is_err());
     }
 
     #[test]

@@ -1046,6 +1046,8 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
     text.push_str(&crate::demo_votes::load(db).await?);
     // Party members at home (issue 12): separate file, the CLI's and API's commands.
     text.push_str(&crate::demo_party::load(db, DEMO_PASSWORD).await?);
+    // Points and the points store (issue 13).
+    text.push_str(&crate::demo_points::load(db, DEMO_PASSWORD).await?);
     Ok(text)
 }
 

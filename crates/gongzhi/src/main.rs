@@ -5,6 +5,7 @@ mod bench;
 mod bench_cases;
 mod bench_logins;
 mod bench_party;
+mod bench_points;
 mod bench_votes;
 mod books_bench;
 mod books_cli;
@@ -13,6 +14,7 @@ mod demo_books;
 mod demo_cases;
 mod demo_matters;
 mod demo_party;
+mod demo_points;
 mod demo_votes;
 mod party_cli;
 mod roster_cli;
@@ -186,6 +188,21 @@ enum BenchCmd {
         seconds: u64,
         #[arg(long, default_value_t = 16)]
         concurrency: usize,
+    },
+    /// Points: awards/s through the store command, the HTTP API and a batch;
+    /// racing redemptions for the last 3 items.
+    Points {
+        #[arg(long, default_value_t = 2_000)]
+        awards: usize,
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+        /// People in the batch (an activity's confirmed hours).
+        #[arg(long, default_value_t = 1_000)]
+        batch: usize,
+        #[arg(long, default_value_t = 100)]
+        racers: usize,
+        #[command(flatten)]
+        storage: Storage,
     },
     /// Party members: importing N (one per flat of a street of 100 compounds), re-importing,
     /// and the street's party-stats (p50/p99).
@@ -477,6 +494,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             storage,
         }) => {
             bench_party::run(members, &storage.url(), repeats).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCmd::Points {
+            awards,
+            clients,
+            batch,
+            racers,
+            storage,
+        }) => {
+            bench_points::run(&storage.url(), awards, clients, batch, racers).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench(BenchCmd::Import { rows, storage }) => {

@@ -24,6 +24,7 @@ pub mod open311;
 pub mod party;
 pub mod password;
 pub mod payments;
+pub mod points;
 pub mod procedures;
 pub mod register;
 pub(crate) mod scope;
@@ -31,6 +32,7 @@ pub mod spending;
 pub mod stewardship;
 pub mod tlog;
 pub mod votes;
+pub mod wishes;
 
 pub use books as fund;
 pub use db::{Backend, Db, Tx};

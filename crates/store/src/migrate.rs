@@ -111,6 +111,13 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/0012_party.postgres.sql"),
     },
     Migration {
+        version: 14,
+        name: "points",
+        common: include_str!("../migrations/0014_points.sql"),
+        sqlite: include_str!("../migrations/0014_points.sqlite.sql"),
+        postgres: include_str!("../migrations/0014_points.postgres.sql"),
+    },
+    Migration {
         version: 15,
         name: "accounts",
         common: include_str!("../migrations/0015_accounts.sql"),

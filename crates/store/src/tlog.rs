@@ -68,6 +68,86 @@ pub async fn append_leaf(
     Ok(())
 }
 
+/// Appends leaves `from..from + leaves.len()` in a few multi-row statements
+/// (a batch: no statement per leaf), with every perfect subtree they
+/// complete, as [`append_leaf`] would one by one. The older left siblings
+/// needed are read once (committed before this transaction's lock).
+pub async fn append_leaves(
+    db: &Db,
+    tx: &mut Tx,
+    compound_id: &str,
+    from: i64,
+    leaves: &[Hash],
+) -> Result<(), StoreError> {
+    let n0 = from as u64;
+    // the older subtrees the new nodes need, then the new nodes
+    let mut old_keys: Vec<NodeKey> = completed(n0, leaves.len() as u64)
+        .flat_map(|(level, j)| [(level - 1, 2 * j), (level - 1, 2 * j + 1)])
+        .filter(|&(level, j)| ((j + 1) << level) <= n0)
+        .collect();
+    old_keys.sort_unstable();
+    old_keys.dedup();
+    let old = nodes(db, compound_id, &old_keys).await?;
+    let mut made: HashMap<NodeKey, Hash> = HashMap::with_capacity(leaves.len() * 2);
+    for (k, h) in leaves.iter().enumerate() {
+        made.insert((0, n0 + k as u64), *h);
+    }
+    let mut new_nodes = Vec::with_capacity(leaves.len());
+    for (level, j) in completed(n0, leaves.len() as u64) {
+        if ((j + 1) << level) <= n0 {
+            continue;
+        }
+        let get = |k: NodeKey| made.get(&k).or_else(|| old.get(&k)).copied();
+        // a log begun before cached nodes: its higher nodes stay uncached
+        let (Some(l), Some(r)) = (get((level - 1, 2 * j)), get((level - 1, 2 * j + 1))) else {
+            continue;
+        };
+        let h = merkle::node_hash(&l, &r);
+        made.insert((level, j), h);
+        new_nodes.push((level, j, h));
+    }
+    for (k, chunk) in leaves.chunks(300).enumerate() {
+        let sql = format!(
+            "INSERT INTO fund_leaves (compound_id, idx, hash) VALUES {}",
+            db.bulk_values(chunk.len(), 3)
+        );
+        let mut q = sqlx::query(&sql);
+        for (i, h) in chunk.iter().enumerate() {
+            q = q
+                .bind(compound_id)
+                .bind(from + (k * 300 + i) as i64)
+                .bind(merkle::hex(h));
+        }
+        q.execute(&mut **tx).await?;
+    }
+    for chunk in new_nodes.chunks(250) {
+        let sql = format!(
+            "INSERT INTO fund_nodes (compound_id, level, idx, hash) VALUES {}",
+            db.bulk_values(chunk.len(), 4)
+        );
+        let mut q = sqlx::query(&sql);
+        for (level, j, h) in chunk {
+            q = q
+                .bind(compound_id)
+                .bind(i64::from(*level))
+                .bind(*j as i64)
+                .bind(merkle::hex(h));
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// The perfect subtrees (level ≥ 1, index) completed by appending leaves
+/// `n0..n0 + k`, lower levels first for each leaf, in leaf order.
+fn completed(n0: u64, k: u64) -> impl Iterator<Item = NodeKey> {
+    (n0..n0 + k).flat_map(|i| {
+        (1..64u32)
+            .take_while(move |l| (i >> (l - 1)) & 1 == 1)
+            .map(move |l| (l, i >> l))
+    })
+}
+
 /// The stored hashes of these perfect subtrees (leaves at level 0, cached
 /// nodes above). Missing ones are absent from the map.
 pub async fn nodes(
@@ -307,6 +387,15 @@ pub fn load_or_create_key(dir: &Path) -> Result<SigningKey, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_batch_completes_the_subtrees_one_by_one_would() {
+        // leaf 3 completes (1,1) and (2,0); leaf 5 completes (1,2)
+        let got: Vec<NodeKey> = completed(3, 3).collect();
+        assert_eq!(got, vec![(1, 1), (2, 0), (1, 2)]);
+        assert_eq!(completed(0, 1).count(), 0);
+        assert_eq!(completed(0, 8).count(), 7);
+    }
 
     #[test]
     fn key_is_created_once_and_reloaded() {

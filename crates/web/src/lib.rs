@@ -26,6 +26,7 @@ pub mod notify;
 pub mod open311;
 pub mod page;
 pub mod party;
+pub mod points;
 pub mod problem;
 pub mod ratelimit;
 pub mod register;

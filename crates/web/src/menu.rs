@@ -130,6 +130,16 @@ pub fn entries(actor: &Actor, basis: &Basis) -> Vec<Entry> {
     if basis.employer_contact {
         push("menu.employer", "/party/employer".into());
     }
+    // Points: a resident's (a volunteer's) own points and store; the
+    // store's desk (a community's) for station and community staff.
+    if holds(actor, Role::Resident) {
+        push("menu.points", "/points".into());
+    }
+    for s in &basis.scopes {
+        if s.kind == "community" && may(actor, Action::ManageStore, &s.path) {
+            push("menu.store", format!("/places/{}/store", s.id));
+        }
+    }
     // A person with no household and no role yet: claim one's home.
     if basis.owners.is_empty() && basis.scopes.is_empty() {
         push("menu.claim", "/claim".into());
@@ -392,6 +402,7 @@ mod tests {
                 "menu.cases",
                 "menu.notifications",
                 "menu.party_branch",
+                "menu.store",
                 "menu.accounts",
                 "menu.places"
             ]

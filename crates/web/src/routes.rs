@@ -21,7 +21,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::state::{AppState, Config, Inner};
 use crate::{
     accounts, api_docs, auth, books, calendar, cases, error_pages, guard, home, input, matters,
-    meetings, menu, metrics, notify, open311, party, problem, ratelimit, register, votes,
+    meetings, menu, metrics, notify, open311, party, points, problem, ratelimit, register, votes,
 };
 
 /// Every JSON operation, by feature.
@@ -41,6 +41,8 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(calendar::api::router())
         .merge(party::api::router())
         .merge(accounts::api::router())
+        .merge(points::api::router())
+        .merge(points::wishes_api::router())
 }
 
 /// Every page, by feature (and Open311's GeoReport v2, which has its own
@@ -57,13 +59,14 @@ fn pages() -> Router<AppState> {
         .merge(notify::pages::router())
         .merge(party::pages::router())
         .merge(accounts::pages::router())
+        .merge(points::pages::router())
         .merge(open311::api::router())
 }
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Gongzhi API", description = "Residential-compound co-governance: register, access, and what is built on them. Errors are RFC 9457 problem+json."),
-    tags((name = "auth"), (name = "register"), (name = "access"), (name = "public"), (name = "votes"), (name = "matters"), (name = "cases"), (name = "party"))
+    tags((name = "auth"), (name = "register"), (name = "access"), (name = "public"), (name = "votes"), (name = "matters"), (name = "cases"), (name = "party"), (name = "points"))
 )]
 struct ApiDoc;
 

@@ -399,7 +399,7 @@ both!(no_secrets_at_rest);
 /// when the demo has no such row (a made-up id is used then).
 async fn ids_of(db: &Db, a: &register::Place) -> BTreeMap<&'static str, Option<String>> {
     let like = format!("{}%", a.path);
-    let q: [(&str, &str); 27] = [
+    let q: [(&str, &str); 31] = [
         ("owner", "SELECT owner_id AS v FROM parts WHERE compound_id = $1 AND $2 <> '' ORDER BY owner_id"),
         ("organisation", "SELECT o.id AS v FROM organisations o JOIN places p ON p.id = o.place_id WHERE p.id = $1 OR p.path LIKE $2 ORDER BY o.id"),
         ("grid", "SELECT g.id AS v FROM grids g JOIN places p ON p.id = g.place_id WHERE p.id = $1 OR p.path LIKE $2 ORDER BY g.id"),
@@ -427,6 +427,10 @@ async fn ids_of(db: &Db, a: &register::Place) -> BTreeMap<&'static str, Option<S
         ("grant", "SELECT id AS v FROM grants WHERE place_id = $1 AND $2 <> '' ORDER BY id"),
         // the account of one of A's committee members
         ("user_id", "SELECT user_id AS v FROM grants WHERE place_id = $1 AND role = 'committee_member' AND $2 <> '' ORDER BY user_id"),
+        ("store_item", "SELECT i.id AS v FROM store_items i JOIN places p ON p.id = i.place_id WHERE p.id = $1 OR p.path LIKE $2 ORDER BY i.id"),
+        ("redemption", "SELECT r.id AS v FROM store_redemptions r JOIN store_items i ON i.id = r.item_id JOIN places p ON p.id = i.place_id WHERE p.id = $1 OR p.path LIKE $2 ORDER BY r.id"),
+        ("wish", "SELECT w.id AS v FROM wishes w JOIN places p ON p.id = w.place_id WHERE p.id = $1 OR p.path LIKE $2 ORDER BY w.id"),
+        ("points_transfer", "SELECT t.id AS v FROM points_transfers t JOIN places p ON p.id = t.community_id WHERE p.id = $1 OR p.path LIKE $2 ORDER BY t.id"),
         // an API token of one of A's committee members (not the resident's own)
         ("api_token", "SELECT t.id AS v FROM api_tokens t JOIN grants g ON g.user_id = t.user_id WHERE g.place_id = $1 AND g.role = 'committee_member' AND $2 <> '' ORDER BY t.id"),
     ];
@@ -437,6 +441,7 @@ async fn ids_of(db: &Db, a: &register::Place) -> BTreeMap<&'static str, Option<S
     m.insert("year", Some("2026".to_string()));
     // a user of A's (the demo's committee login)
     m.insert("username", Some("committee".to_string()));
+    m.insert("rule_kind", Some("cleaning".to_string()));
     for (kind, sql) in q {
         let v = sqlx::query(sql)
             .bind(&a.id)
@@ -488,6 +493,11 @@ fn param_kind(prev: &str, param: &str) -> &'static str {
         "check-ins" => "checkin",
         "check-in-receipts" => "receipt",
         "calendar" => "year",
+        "items" => "store_item",
+        "redemptions" => "redemption",
+        "transfers" => "points_transfer",
+        "rules" => "rule_kind",
+        "wishes" => "wish",
         _ => panic!("no row of A's for {{{param}}} after '{prev}': add it to param_kind/ids_of"),
     }
 }

@@ -20,6 +20,9 @@ mod demo_matters;
 #[path = "../../src/demo_party.rs"]
 mod demo_party;
 #[allow(dead_code)]
+#[path = "../../src/demo_points.rs"]
+mod demo_points;
+#[allow(dead_code)]
 #[path = "../../src/demo_votes.rs"]
 mod demo_votes;
 

@@ -543,7 +543,41 @@ pub async fn idem_lookup<T: serde::de::DeserializeOwned>(
     key: &str,
     request_hash: &str,
 ) -> Result<Option<T>, StoreError> {
-    let r = sqlx::query("SELECT request_hash, response_json FROM fund_idempotency WHERE compound_id = $1 AND idem_key = $2")
+    idem_lookup_in(tx, IdemTable::Fund, compound_id, key, request_hash).await
+}
+
+/// Which table keeps a feature's idempotency keys (each keyed by its
+/// compound or community and the key).
+#[derive(Debug, Clone, Copy)]
+pub enum IdemTable {
+    Fund,
+    Points,
+}
+
+impl IdemTable {
+    fn lookup_sql(self) -> &'static str {
+        match self {
+            IdemTable::Fund => "SELECT request_hash, response_json FROM fund_idempotency WHERE compound_id = $1 AND idem_key = $2",
+            IdemTable::Points => "SELECT request_hash, response_json FROM points_idempotency WHERE community_id = $1 AND idem_key = $2",
+        }
+    }
+    fn store_sql(self) -> &'static str {
+        match self {
+            IdemTable::Fund => "INSERT INTO fund_idempotency (compound_id, idem_key, request_hash, response_json, created_at) VALUES ($1, $2, $3, $4, $5)",
+            IdemTable::Points => "INSERT INTO points_idempotency (community_id, idem_key, request_hash, response_json, created_at) VALUES ($1, $2, $3, $4, $5)",
+        }
+    }
+}
+
+/// [`idem_lookup`] in `table`.
+pub async fn idem_lookup_in<T: serde::de::DeserializeOwned>(
+    tx: &mut Tx,
+    table: IdemTable,
+    compound_id: &str,
+    key: &str,
+    request_hash: &str,
+) -> Result<Option<T>, StoreError> {
+    let r = sqlx::query(table.lookup_sql())
         .bind(compound_id)
         .bind(key)
         .fetch_optional(&mut **tx)
@@ -567,9 +601,29 @@ pub async fn idem_store<T: Serialize>(
     request_hash: &str,
     response: &T,
 ) -> Result<(), StoreError> {
+    idem_store_in(
+        tx,
+        IdemTable::Fund,
+        compound_id,
+        key,
+        request_hash,
+        response,
+    )
+    .await
+}
+
+/// [`idem_store`] in `table`.
+pub async fn idem_store_in<T: Serialize>(
+    tx: &mut Tx,
+    table: IdemTable,
+    compound_id: &str,
+    key: &str,
+    request_hash: &str,
+    response: &T,
+) -> Result<(), StoreError> {
     let response = serde_json::to_string(response)
         .map_err(|e| StoreError::Config(format!("response not serialisable: {e}")))?;
-    sqlx::query("INSERT INTO fund_idempotency (compound_id, idem_key, request_hash, response_json, created_at) VALUES ($1, $2, $3, $4, $5)")
+    sqlx::query(table.store_sql())
         .bind(compound_id)
         .bind(key)
         .bind(request_hash)

@@ -392,7 +392,11 @@ pub struct PublicDisbursements {
 // Money-moving requests
 // ---------------------------------------------------------------------------
 
-fn idem(headers: &HeaderMap, what: &str, body: &impl Serialize) -> Result<Idem, ApiError> {
+pub(crate) fn idem(
+    headers: &HeaderMap,
+    what: &str,
+    body: &impl Serialize,
+) -> Result<Idem, ApiError> {
     let key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())

@@ -8,3 +8,4 @@ mod books;
 mod cases;
 mod hardening;
 mod pages_ux;
+mod points;

@@ -164,6 +164,7 @@ async fn menus_by_role(kind: Kind) {
                 "menu.cases",
                 "menu.notifications",
                 "menu.party_branch",
+                "menu.store",
                 "menu.accounts",
                 "menu.places",
             ],
