@@ -21,6 +21,7 @@ pub mod party;
 pub mod place;
 pub mod policy;
 pub mod procedure;
+pub mod questions;
 pub mod roster;
 pub mod split;
 pub mod vote;
