@@ -31,7 +31,7 @@ use crate::vote::{
     VoteError,
 };
 use serde::ser::SerializeStruct;
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
@@ -39,15 +39,16 @@ use std::collections::HashMap;
 pub const RECORD_FORMAT_2: &str = "gongzhi.vote/2";
 
 /// One option of a question (a candidate, a name for a sight).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Choice {
     /// Unique within its question, e.g. "c1".
     pub id: String,
     pub label: String,
 }
 
-/// One question of a vote.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// One question of a vote; serializes as in the record (`id`, `title`,
+/// `seats`, `max_choices`, `options`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Question {
     /// Unique within the vote, e.g. "q1".
     pub id: String,
@@ -209,7 +210,7 @@ impl<'a> Index<'a> {
 
 /// Checks one ballot's answers against the questions and appends the chosen
 /// `(question, option)` indices to `chosen` (cleared first). `path` names the
-/// ballot (`ballots[3]`); it is only built for an error. Errors: an unknown
+/// ballot (`ballots[3].`, or empty); it is only built for an error. Errors: an unknown
 /// question or option, a question answered twice, more choices than
 /// `max_choices`, the same option twice.
 fn check_answers(
@@ -221,7 +222,7 @@ fn check_answers(
 ) -> Result<(), VoteError> {
     chosen.clear();
     for (qid, options) in &ballot.answers {
-        let fail = |message: String| invalid(&format!("{}.answers.{qid}", path()), message);
+        let fail = |message: String| invalid(&format!("{}answers.{qid}", path()), message);
         let Some(&qi) = index.questions.get(qid.as_str()) else {
             return Err(fail(format!("unknown question '{qid}'")));
         };
@@ -259,13 +260,13 @@ fn check_answers(
 /// Checks one ballot's answers against the questions (for a ballot being
 /// cast): an unknown question or option, a question answered twice, more
 /// choices than `max_choices`, the same option twice — each named under
-/// `answers.<question>`.
+/// `answers.<question>` (the error's path).
 pub fn validate_answers(questions: &[Question], answers: &Answers) -> Result<(), VoteError> {
     check_answers(
         &Index::of(questions),
         questions,
         answers,
-        &|| "ballot".to_string(),
+        &String::new,
         &mut Vec::new(),
     )
 }
@@ -296,7 +297,7 @@ pub fn tally_questions(
             &index,
             questions,
             ballot,
-            &|| format!("ballots[{i}]"),
+            &|| format!("ballots[{i}]."),
             &mut chosen,
         )?;
         for &(qi, oi) in &chosen {
@@ -401,21 +402,6 @@ pub struct QuestionsRecord {
     pub ballots: Vec<Answers>,
 }
 
-struct WireQuestion<'a>(&'a Question);
-
-impl Serialize for WireQuestion<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let q = self.0;
-        let mut st = s.serialize_struct("Question", 5)?;
-        st.serialize_field("id", &q.id)?;
-        st.serialize_field("title", &q.title)?;
-        st.serialize_field("seats", &q.seats)?;
-        st.serialize_field("max_choices", &q.max_choices)?;
-        st.serialize_field("options", &q.options)?;
-        st.end()
-    }
-}
-
 struct WireAnswers<'a>(&'a Answers);
 
 impl Serialize for WireAnswers<'_> {
@@ -435,13 +421,12 @@ impl Serialize for WireAnswers<'_> {
 
 impl Serialize for QuestionsRecord {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let questions: Vec<WireQuestion<'_>> = self.questions.iter().map(WireQuestion).collect();
         let ballots: Vec<WireAnswers<'_>> = self.ballots.iter().map(WireAnswers).collect();
         let mut st = s.serialize_struct("QuestionsRecord", 6)?;
         st.serialize_field("format", RECORD_FORMAT_2)?;
         st.serialize_field("title", &self.title)?;
         st.serialize_field("rule", &self.rule)?;
-        st.serialize_field("questions", &questions)?;
+        st.serialize_field("questions", &self.questions)?;
         st.serialize_field("parts", &wire_parts(&self.parts))?;
         st.serialize_field("ballots", &ballots)?;
         st.end()

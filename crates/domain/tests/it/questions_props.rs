@@ -563,6 +563,6 @@ fn a_ballot_being_cast_is_checked_the_same_way() {
     let bad = ballot("o1", &[("q2", &["c"]), ("q2", &["c"])]);
     assert_eq!(
         validate_answers(&qs, &bad).unwrap_err().to_string(),
-        "ballot.answers.q2: question 'q2' is answered twice"
+        "answers.q2: question 'q2' is answered twice"
     );
 }
