@@ -110,6 +110,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0012_party.sqlite.sql"),
         postgres: include_str!("../migrations/0012_party.postgres.sql"),
     },
+    Migration {
+        version: 13,
+        name: "questions",
+        common: include_str!("../migrations/0013_questions.sql"),
+        sqlite: include_str!("../migrations/0013_questions.sqlite.sql"),
+        postgres: include_str!("../migrations/0013_questions.postgres.sql"),
+    },
 ];
 
 pub async fn run(db: &Db) -> Result<(), StoreError> {

@@ -35,3 +35,4 @@ mod invariants;
 mod party;
 mod roster_cli;
 mod votes;
+mod votes_questions;

@@ -6,7 +6,7 @@ use crate::i18n::Lang;
 use crate::page::{cst, lang_of, page_error, render, LangQuery};
 use crate::problem::ApiError;
 use crate::session::MaybeUser;
-use crate::votes::{cast_own, vote_visible};
+use crate::votes::{cast_own, vote_visible, OwnVote};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
@@ -251,7 +251,7 @@ pub async fn cast(
     let result = async {
         let choice = Choice::parse(f.choice.trim())
             .ok_or_else(|| ApiError::field("choice", format!("unknown choice '{}'", f.choice)))?;
-        cast_own(&state, &user, &id, None, choice).await
+        cast_own(&state, &user, &id, None, OwnVote::Choice(choice)).await
     }
     .await;
     match result {
