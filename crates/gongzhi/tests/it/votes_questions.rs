@@ -7,12 +7,16 @@
 
 use crate::votes::{login, upload, world};
 use gongzhi_testkit::both;
-use gongzhi_testkit::http::{get, post, post_ok, refused};
+use gongzhi_testkit::http::{csrf, get, post, post_ok, refused};
 use gongzhi_testkit::Kind;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR-a-scanned-ballot";
+
+async fn page_html(c: &reqwest::Client, url: String) -> String {
+    c.get(url).send().await.unwrap().text().await.unwrap()
+}
 
 fn questions() -> Value {
     json!([
@@ -235,6 +239,53 @@ async fn election(kind: Kind) {
     )
     .await;
 
+    // o5 on the phone page: choose, review, confirm.
+    let page = format!("{base}/votes/{id}");
+    let html = page_html(&owner[5], format!("{page}?lang=en")).await;
+    assert!(html.contains(r#"name="q:q1" value="c1""#), "{html}");
+    assert!(html.contains("2 to be chosen; choose up to 2"), "{html}");
+    let token = csrf(&owner[5], &page).await;
+    let form = |extra: &[(&str, &str)]| {
+        let mut f = vec![("csrf", token.as_str())];
+        f.extend_from_slice(extra);
+        owner[5]
+            .post(format!("{page}/ballot"))
+            .header("Origin", base.clone())
+            .form(&f)
+            .send()
+    };
+    let r = form(&[("q:q1", "c1"), ("q:q1", "c2"), ("q:q1", "c3")])
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("“业主委员会委员”: choose at most 2."),
+        "in the reader's language: {html}"
+    );
+    let r = form(&[("q:q1", "c2"), ("q:q2", "s2")]).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("Review your ballot") && html.contains("李四") && html.contains("学府门"),
+        "{html}"
+    );
+    assert!(html.contains(r#"name="confirm""#), "{html}");
+    let (_, v) = get(&owner[5], format!("{base}/api/v1/votes/{id}")).await;
+    assert_eq!(
+        v["turnout"]["voted_headcount"], 6,
+        "a review casts nothing: {v}"
+    );
+    let r = form(&[("confirm", "1"), ("q:q1", "c2"), ("q:q2", "s2")])
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "redirected to the vote page");
+    let html = page_html(&owner[5], page.clone()).await;
+    assert!(
+        html.contains(r#"id="my-answers""#) && html.contains("业主委员会委员: 李四"),
+        "{html}"
+    );
+
     // Close: the /2 result, and the published record at the same URL.
     let closed = post_ok(
         &committee,
@@ -245,7 +296,7 @@ async fn election(kind: Kind) {
     .await;
     let result = &closed["vote"]["result"];
     // Electorate: 8 heads, 834.00 m². Voted: o0 89.50, o1 90.50, o2 91.50,
-    // o3 92.50, o4 93.50, o6 95.50 + 96.50: 6 heads, 649.50 m².
+    // o3 92.50, o4 93.50, o5 94.50, o6 95.50 + 96.50: 7 heads, 744.00 m².
     assert_eq!(
         (
             &result["total_headcount"],
@@ -253,11 +304,11 @@ async fn election(kind: Kind) {
             &result["voted_area"],
             &result["turnout_met"]
         ),
-        (&json!(8), &json!(6), &json!("649.50"), &json!(true)),
+        (&json!(8), &json!(7), &json!("744.00"), &json!(true)),
         "{result}"
     );
-    // c1: o0 o1 o2 o4 o6 (5 heads, 557.00); c3: o0 o2 o3 o6 (4, 465.50);
-    // c2: o3 o4 (2). q2: s1 o0 o1 o6 = 3 of 6 (exactly half: not approved).
+    // c1: o0 o1 o2 o4 o6 (5 heads, 557.00); c3: o0 o2 o3 o6 (4 of 7,
+    // 465.50 > 372.00); c2: o3 o4 o5 (3 of 7: not approved). q2: s1 o0 o1 o6.
     let q1 = &result["questions"][0];
     assert_eq!(
         q1["options"][0],
@@ -275,7 +326,7 @@ async fn election(kind: Kind) {
     let q2 = &result["questions"][1];
     assert_eq!(q2["options"][0]["yes_headcount"], 3);
     assert_eq!((&q2["elected"], &q2["tie"]), (&json!([]), &json!(false)));
-    assert_eq!(closed["result"]["voted_headcount"], 6, "the turnout tally");
+    assert_eq!(closed["result"]["voted_headcount"], 7, "the turnout tally");
 
     let r = reqwest::get(format!("{base}/api/v1/public/votes/{id}/record.json"))
         .await
@@ -287,7 +338,7 @@ async fn election(kind: Kind) {
     assert_eq!(record["questions"], questions());
     assert_eq!(
         record["ballots"].as_array().unwrap().len(),
-        6,
+        7,
         "current ballots only"
     );
     assert!(!text.contains(&w.owners[0]), "owners as opaque keys");
@@ -307,6 +358,13 @@ async fn election(kind: Kind) {
     std::fs::write(&file, text.replacen(r#"["c1","c3"]"#, r#"["c2","c3"]"#, 1)).unwrap();
     let audited = crate::cli::audit_vote_ok(&file).await;
     assert_ne!(&audited, result);
+    // The result page: each option's area and heads, the elected marked.
+    let html = page_html(&owner[5], format!("{page}?lang=zh-TW")).await;
+    assert!(
+        html.contains(r#"id="result-q1""#) && html.contains("當選") && html.contains("557.00"),
+        "{html}"
+    );
+    assert!(html.contains("參與率達到要求"), "{html}");
     // After close, no more ballots.
     let (st, _) = post(&owner[5], ballots.clone(), answers(&["c1"], None)).await;
     assert_eq!(st, StatusCode::CONFLICT);
