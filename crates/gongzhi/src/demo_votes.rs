@@ -313,6 +313,7 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
         "  {}  精城名典 steward renewal: open for 14 days — log in as `owner` and open /votes",
         v.id
     );
+    s.push_str(&crate::demo_questions::load(db).await?);
     s.push_str(&crate::demo_matters::load(db, &elevator_id).await?);
     Ok(s)
 }

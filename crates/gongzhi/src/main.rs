@@ -13,6 +13,7 @@ mod demo_books;
 mod demo_cases;
 mod demo_matters;
 mod demo_party;
+mod demo_questions;
 mod demo_votes;
 mod party_cli;
 mod roster_cli;

@@ -20,6 +20,9 @@ mod demo_matters;
 #[path = "../../src/demo_party.rs"]
 mod demo_party;
 #[allow(dead_code)]
+#[path = "../../src/demo_questions.rs"]
+mod demo_questions;
+#[allow(dead_code)]
 #[path = "../../src/demo_votes.rs"]
 mod demo_votes;
 
@@ -30,6 +33,7 @@ mod cli;
 mod deliberation;
 mod demo_cases_cli;
 mod demo_cli;
+mod demo_questions_cli;
 mod demo_votes_cli;
 mod invariants;
 mod party;
