@@ -181,30 +181,29 @@ pub fn validate_questions(questions: &[Question]) -> Result<(), VoteError> {
 }
 
 /// Where each question's options are, for checking and counting answers.
+/// Ids are found by a scan (a few short strings: faster than hashing).
 struct Index<'a> {
-    questions: HashMap<&'a str, usize>,
-    options: Vec<HashMap<&'a str, usize>>,
+    questions: Vec<&'a str>,
+    options: Vec<Vec<&'a str>>,
 }
 
 impl<'a> Index<'a> {
     fn of(questions: &'a [Question]) -> Index<'a> {
         Index {
-            questions: questions
-                .iter()
-                .enumerate()
-                .map(|(i, q)| (q.id.as_str(), i))
-                .collect(),
+            questions: questions.iter().map(|q| q.id.as_str()).collect(),
             options: questions
                 .iter()
-                .map(|q| {
-                    q.options
-                        .iter()
-                        .enumerate()
-                        .map(|(j, o)| (o.id.as_str(), j))
-                        .collect()
-                })
+                .map(|q| q.options.iter().map(|o| o.id.as_str()).collect())
                 .collect(),
         }
+    }
+
+    fn question(&self, id: &str) -> Option<usize> {
+        self.questions.iter().position(|q| *q == id)
+    }
+
+    fn option(&self, question: usize, id: &str) -> Option<usize> {
+        self.options[question].iter().position(|o| *o == id)
     }
 }
 
@@ -223,7 +222,7 @@ fn check_answers(
     chosen.clear();
     for (qid, options) in &ballot.answers {
         let fail = |message: String| invalid(&format!("{}answers.{qid}", path()), message);
-        let Some(&qi) = index.questions.get(qid.as_str()) else {
+        let Some(qi) = index.question(qid) else {
             return Err(fail(format!("unknown question '{qid}'")));
         };
         if ballot
@@ -245,7 +244,7 @@ fn check_answers(
         }
         let start = chosen.len();
         for oid in options {
-            let Some(&oi) = index.options[qi].get(oid.as_str()) else {
+            let Some(oi) = index.option(qi, oid) else {
                 return Err(fail(format!("unknown option '{oid}' of question '{qid}'")));
             };
             if chosen[start..].contains(&(qi, oi)) {

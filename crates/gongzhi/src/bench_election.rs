@@ -41,14 +41,19 @@ pub fn run(ballots: usize, candidates: usize, seats: usize) -> anyhow::Result<()
             })
             .collect(),
     };
-    // Each owner chooses between 1 and `seats` candidates, skewed so that
-    // candidates have different support (a deterministic mix).
+    // Each owner chooses up to `seats` candidates, skewed so that candidates
+    // have different support (a deterministic mix).
     let bs: Vec<Answers> = (0..ballots)
         .map(|i| {
             let mut x = (i as u64)
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
-            let n = 1 + (x >> 60) as usize % seats;
+            // Three in four choose a full slate, the others 1 to `seats`.
+            let n = if i % 4 == 0 {
+                1 + (x >> 60) as usize % seats
+            } else {
+                seats
+            };
             let mut chosen: Vec<String> = Vec::with_capacity(n);
             while chosen.len() < n {
                 x = x

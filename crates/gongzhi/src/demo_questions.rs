@@ -178,7 +178,7 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
         if i >= n * 17 / 20 {
             return None;
         }
-        let picks: Vec<usize> = if i % 4 == 0 {
+        let picks: Vec<usize> = if i.is_multiple_of(4) {
             vec![1, 2, 3, 4, 5, 8, 9]
         } else {
             (1..=7).collect()
@@ -242,7 +242,11 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
         let answers = (1..=8)
             .filter(|q| !(*q == 8 && i % 10 == 3))
             .map(|q| {
-                let pick = if (i + 3 * q) % 4 != 0 { 1 } else { 2 + i % 2 };
+                let pick = if (i + 3 * q).is_multiple_of(4) {
+                    2 + i % 2
+                } else {
+                    1
+                };
                 (format!("q{q}"), vec![format!("c{pick}")])
             })
             .collect();
