@@ -127,13 +127,7 @@ async fn run(
         })
     })
     .await?;
-    let id = v.id.clone();
-    let (v, _) = db
-        .write(move |tx| {
-            let id = id.clone();
-            Box::pin(async move { votes::close_vote(tx, ACTOR, &id, closes_at).await })
-        })
-        .await?;
+    let (v, _) = crate::demo_votes::close(db, &v.id, closes_at).await?;
     // The published record re-audits to the stored result.
     let record = votes::record_json(db, &v.id).await?;
     let Audit::Questions { tally, .. } = audit_any(&record).map_err(|e| anyhow::anyhow!("{e}"))?

@@ -10,7 +10,7 @@ use crate::audit::{self, Entry};
 use crate::db::{self, Db, Tx};
 use crate::error::StoreError;
 use crate::votes::{self, Cast, Elector, NewVote, Receipt, VoteView};
-use gongzhi_domain::ballot::{Channel, VoteStatus};
+use gongzhi_domain::ballot::VoteStatus;
 use gongzhi_domain::questions::{self, Answers, Question, QuestionsRecord};
 use gongzhi_domain::vote::{Choice, VoteError, VoteRecord};
 use serde_json::{json, Value};
@@ -185,46 +185,14 @@ pub async fn cast_answers(
 }
 
 /// A user's own online ballot answering a vote's questions: the owner as
-/// in [`votes::cast_for_user`], then [`cast_answers`], in one transaction.
-pub struct OwnAnswers<'a> {
-    pub user_id: &'a str,
-    pub vote_id: &'a str,
-    pub owner_id: Option<&'a str>,
-    pub answers: Vec<(String, Vec<String>)>,
-    pub cast_by: &'a str,
-    pub now: i64,
-}
-
-pub async fn cast_for_user(db: &Db, b: OwnAnswers<'_>) -> Result<Receipt, StoreError> {
-    let args = (
-        b.user_id.to_string(),
-        b.vote_id.to_string(),
-        b.cast_by.to_string(),
-        b.owner_id.map(str::to_string),
-        b.answers,
-    );
-    let now = b.now;
-    db.write_with(
-        args,
-        move |tx, (user_id, vote_id, cast_by, owner_id, answers)| {
-            Box::pin(async move {
-                votes::check_open(votes::vote_in_tx(tx, &vote_id).await?.status)?;
-                let owner_id = votes::casting_owner(tx, &user_id, &vote_id, owner_id).await?;
-                let c = Cast {
-                    vote_id: &vote_id,
-                    owner_id: &owner_id,
-                    choice: Choice::Abstain,
-                    channel: Channel::Online,
-                    cast_by: &cast_by,
-                    proxy_holder: None,
-                    evidence_id: None,
-                    now,
-                };
-                cast_answers(tx, c, answers).await
-            })
-        },
-    )
-    .await
+/// in [`votes::cast_for_user`] (`b.choice` is ignored), then
+/// [`cast_answers`], in one transaction.
+pub async fn cast_for_user(
+    db: &Db,
+    b: votes::OwnBallot<'_>,
+    answers: Vec<(String, Vec<String>)>,
+) -> Result<Receipt, StoreError> {
+    votes::cast_for_user_with(db, b, Some(answers)).await
 }
 
 /// A worker's paper or proxy ballot answering a vote's questions, with its
@@ -234,34 +202,7 @@ pub async fn record_ballot(
     c: Cast<'_>,
     answers: Vec<(String, Vec<String>)>,
 ) -> Result<Receipt, StoreError> {
-    let args = (
-        c.vote_id.to_string(),
-        c.owner_id.to_string(),
-        c.cast_by.to_string(),
-        c.proxy_holder.map(str::to_string),
-        c.evidence_id.map(str::to_string),
-        answers,
-    );
-    let (channel, now) = (c.channel, c.now);
-    db.write_with(
-        args,
-        move |tx, (vote_id, owner_id, cast_by, holder, evidence, answers)| {
-            Box::pin(async move {
-                let c = Cast {
-                    vote_id: &vote_id,
-                    owner_id: &owner_id,
-                    choice: Choice::Abstain,
-                    channel,
-                    cast_by: &cast_by,
-                    proxy_holder: holder.as_deref(),
-                    evidence_id: evidence.as_deref(),
-                    now,
-                };
-                cast_answers(tx, c, answers).await
-            })
-        },
-    )
-    .await
+    votes::record_ballot_with(db, c, Some(answers)).await
 }
 
 /// The answers of an owner's current ballot in a vote with questions.

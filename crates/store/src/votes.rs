@@ -691,31 +691,59 @@ pub struct OwnBallot<'a> {
 /// [`cast`] with its own checks (window, channel, re-cast limit). The API,
 /// the vote page and the demo all cast through here.
 pub async fn cast_for_user(db: &Db, b: OwnBallot<'_>) -> Result<Receipt, StoreError> {
+    cast_for_user_with(db, b, None).await
+}
+
+/// [`cast_for_user`]; with `answers`, the ballot answers the vote's
+/// questions ([`crate::vote_questions::cast_answers`]).
+pub(crate) async fn cast_for_user_with(
+    db: &Db,
+    b: OwnBallot<'_>,
+    answers: Option<Answered>,
+) -> Result<Receipt, StoreError> {
     let args = (
         b.user_id.to_string(),
         b.vote_id.to_string(),
         b.cast_by.to_string(),
         b.owner_id.map(str::to_string),
+        answers,
     );
     let (choice, now) = (b.choice, b.now);
-    db.write_with(args, move |tx, (user_id, vote_id, cast_by, owner_id)| {
-        Box::pin(async move {
-            check_open(vote_in_tx(tx, &vote_id).await?.status)?;
-            let owner_id = casting_owner(tx, &user_id, &vote_id, owner_id).await?;
-            let c = Cast {
-                vote_id: &vote_id,
-                owner_id: &owner_id,
-                choice,
-                channel: Channel::Online,
-                cast_by: &cast_by,
-                proxy_holder: None,
-                evidence_id: None,
-                now,
-            };
-            cast(tx, c).await
-        })
-    })
+    db.write_with(
+        args,
+        move |tx, (user_id, vote_id, cast_by, owner_id, answers)| {
+            Box::pin(async move {
+                check_open(vote_in_tx(tx, &vote_id).await?.status)?;
+                let owner_id = casting_owner(tx, &user_id, &vote_id, owner_id).await?;
+                let c = Cast {
+                    vote_id: &vote_id,
+                    owner_id: &owner_id,
+                    choice,
+                    channel: Channel::Online,
+                    cast_by: &cast_by,
+                    proxy_holder: None,
+                    evidence_id: None,
+                    now,
+                };
+                cast_or_answer(tx, c, answers).await
+            })
+        },
+    )
     .await
+}
+
+/// A ballot's answers to a vote's questions: `(question id, option ids)`.
+pub(crate) type Answered = Vec<(String, Vec<String>)>;
+
+async fn cast_or_answer(
+    tx: &mut Tx,
+    c: Cast<'_>,
+    answers: Option<Answered>,
+) -> Result<Receipt, StoreError> {
+    match answers {
+        Some(a) => crate::vote_questions::cast_answers(tx, c, a).await,
+        None => cast(tx, c).await,
+    }
 }
 
 /// The owner in whose name `user_id` casts online (see [`cast_for_user`]).
@@ -754,17 +782,28 @@ pub(crate) async fn casting_owner(
 /// Records one ballot ([`cast`]) in its own transaction: a worker's paper
 /// or proxy ballot with its evidence.
 pub async fn record_ballot(db: &Db, c: Cast<'_>) -> Result<Receipt, StoreError> {
+    record_ballot_with(db, c, None).await
+}
+
+/// [`record_ballot`]; with `answers`, the ballot answers the vote's
+/// questions ([`crate::vote_questions::cast_answers`]).
+pub(crate) async fn record_ballot_with(
+    db: &Db,
+    c: Cast<'_>,
+    answers: Option<Answered>,
+) -> Result<Receipt, StoreError> {
     let args = (
         c.vote_id.to_string(),
         c.owner_id.to_string(),
         c.cast_by.to_string(),
         c.proxy_holder.map(str::to_string),
         c.evidence_id.map(str::to_string),
+        answers,
     );
     let (choice, channel, now) = (c.choice, c.channel, c.now);
     db.write_with(
         args,
-        move |tx, (vote_id, owner_id, cast_by, holder, evidence)| {
+        move |tx, (vote_id, owner_id, cast_by, holder, evidence, answers)| {
             Box::pin(async move {
                 let c = Cast {
                     vote_id: &vote_id,
@@ -776,7 +815,7 @@ pub async fn record_ballot(db: &Db, c: Cast<'_>) -> Result<Receipt, StoreError> 
                     evidence_id: evidence.as_deref(),
                     now,
                 };
-                cast(tx, c).await
+                cast_or_answer(tx, c, answers).await
             })
         },
     )

@@ -71,39 +71,20 @@ pub(crate) async fn cast_own(
     vote: OwnVote,
 ) -> Result<votes::Receipt, ApiError> {
     vote_visible(state, user, id).await?;
-    let (user_id, cast_by, now) = (
-        &user.user_id,
-        &user.audit_name(),
-        gongzhi_store::db::now_ms(),
-    );
+    let cast_by = user.audit_name();
+    let ballot = |choice| votes::OwnBallot {
+        user_id: &user.user_id,
+        vote_id: id,
+        owner_id,
+        choice,
+        cast_by: &cast_by,
+        now: gongzhi_store::db::now_ms(),
+    };
     Ok(match vote {
-        OwnVote::Choice(choice) => {
-            votes::cast_for_user(
-                &state.db,
-                votes::OwnBallot {
-                    user_id,
-                    vote_id: id,
-                    owner_id,
-                    choice,
-                    cast_by,
-                    now,
-                },
-            )
-            .await?
-        }
+        OwnVote::Choice(choice) => votes::cast_for_user(&state.db, ballot(choice)).await?,
         OwnVote::Answers(answers) => {
-            vote_questions::cast_for_user(
-                &state.db,
-                vote_questions::OwnAnswers {
-                    user_id,
-                    vote_id: id,
-                    owner_id,
-                    answers,
-                    cast_by,
-                    now,
-                },
-            )
-            .await?
+            let b = ballot(gongzhi_domain::vote::Choice::Abstain);
+            vote_questions::cast_for_user(&state.db, b, answers).await?
         }
     })
 }
