@@ -23,6 +23,7 @@ pub mod place;
 pub mod points;
 pub mod policy;
 pub mod procedure;
+pub mod questions;
 pub mod roster;
 pub mod split;
 pub mod vote;

@@ -463,7 +463,7 @@ pub struct Tally {
     pub conditions: Vec<Condition>,
 }
 
-fn area_as_string<S: Serializer>(a: &Area, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn area_as_string<S: Serializer>(a: &Area, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&format_hundredths(a.0))
 }
 
@@ -479,13 +479,13 @@ fn meets(value: i128, base: i128, f: Fraction, bound: Bound) -> bool {
 }
 
 /// The measured quantities, before any threshold.
-struct Counts {
-    total_area: i128,
-    voted_area: i128,
-    yes_area: i128,
-    total_heads: u64,
-    voted_heads: u64,
-    yes_heads: u64,
+pub(crate) struct Counts {
+    pub(crate) total_area: i128,
+    pub(crate) voted_area: i128,
+    pub(crate) yes_area: i128,
+    pub(crate) total_heads: u64,
+    pub(crate) voted_heads: u64,
+    pub(crate) yes_heads: u64,
 }
 
 #[derive(Clone, Copy)]
@@ -588,146 +588,165 @@ impl Counts {
 /// non-positive area, or a label listed twice; a ballot of an owner not in
 /// the electorate, or a second ballot of one owner; an invalid rule.
 pub fn tally(parts: &[Part], ballots: &[Ballot], rule: &Rule) -> Result<Tally, VoteError> {
-    if parts.is_empty() {
-        return Err(VoteError::EmptyElectorate);
-    }
-    rule.validate()?;
-
-    let mut labels: HashMap<&str, usize> = HashMap::with_capacity(parts.len());
-    // Owner key → total area of the owner's parts.
-    let mut owners: HashMap<&str, i128> = HashMap::new();
-    let mut total_area: i128 = 0;
-    for (index, part) in parts.iter().enumerate() {
-        if part.label.is_empty() {
-            return Err(VoteError::EmptyPartLabel { index });
-        }
-        if part.owner.is_empty() {
-            return Err(VoteError::EmptyOwner {
-                index,
-                label: part.label.clone(),
-            });
-        }
-        if part.area.0 <= 0 {
-            return Err(VoteError::NonPositiveArea {
-                index,
-                label: part.label.clone(),
-                area: format_hundredths(part.area.0),
-            });
-        }
-        if let Some(&first) = labels.get(part.label.as_str()) {
-            return Err(VoteError::DuplicatePart {
-                index,
-                first,
-                label: part.label.clone(),
-            });
-        }
-        labels.insert(&part.label, index);
-        *owners.entry(&part.owner).or_insert(0) += i128::from(part.area.0);
-        total_area += i128::from(part.area.0);
-    }
-    if total_area > i128::from(i64::MAX) {
-        return Err(VoteError::AreaTooLarge);
-    }
-
-    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(ballots.len());
-    let (mut voted_area, mut yes_area) = (0i128, 0i128);
-    let (mut voted_heads, mut yes_heads) = (0u64, 0u64);
-    for (index, ballot) in ballots.iter().enumerate() {
-        let Some(&area) = owners.get(ballot.owner.as_str()) else {
-            return Err(VoteError::UnknownOwner {
-                index,
-                owner: ballot.owner.clone(),
-            });
-        };
-        if let Some(&first) = seen.get(ballot.owner.as_str()) {
-            return Err(VoteError::DuplicateBallot {
-                index,
-                first,
-                owner: ballot.owner.clone(),
-            });
-        }
-        seen.insert(&ballot.owner, index);
-        voted_area += area;
-        voted_heads += 1;
+    let electorate = Electorate::of(parts, rule)?;
+    let areas = electorate.voter_areas(ballots.iter().map(|b| b.owner.as_str()))?;
+    let (mut yes_area, mut yes_heads) = (0i128, 0u64);
+    for (ballot, area) in ballots.iter().zip(&areas) {
         if ballot.choice == Choice::Yes {
             yes_area += area;
             yes_heads += 1;
         }
     }
-
     let counts = Counts {
-        total_area,
-        voted_area,
+        total_area: electorate.total_area,
+        voted_area: areas.iter().sum(),
         yes_area,
-        total_heads: owners.len() as u64,
-        voted_heads,
+        total_heads: electorate.owners.len() as u64,
+        voted_heads: areas.len() as u64,
         yes_heads,
     };
-
-    let mut turnout = Vec::new();
-    let mut approval = Vec::new();
-    let civil_turnout = |v: &mut Vec<Condition>| {
-        v.push(counts.check(
-            Stage::Turnout,
-            Measure::Area,
-            TURNOUT,
-            Bound::AtLeast,
-            Base::Eligible,
-        ));
-        v.push(counts.check(
-            Stage::Turnout,
-            Measure::Headcount,
-            TURNOUT,
-            Bound::AtLeast,
-            Base::Eligible,
-        ));
-    };
-    match *rule {
-        Rule::CivilCode { matter } => {
-            civil_turnout(&mut turnout);
-            let (f, bound) = match matter {
-                Matter::Ordinary => (ORDINARY_MAJORITY, Bound::MoreThan),
-                Matter::Special => (SPECIAL_MAJORITY, Bound::AtLeast),
-            };
-            for m in [Measure::Area, Measure::Headcount] {
-                approval.push(counts.check(Stage::Approval, m, f, bound, Base::Participants));
-            }
-        }
-        Rule::Custom {
-            base,
-            area,
-            headcount,
-            bound,
-            turnout: needs_turnout,
-        } => {
-            if needs_turnout {
-                civil_turnout(&mut turnout);
-            }
-            for (m, f) in [(Measure::Area, area), (Measure::Headcount, headcount)] {
-                if let Some(f) = f {
-                    approval.push(counts.check(Stage::Approval, m, f, bound, base));
-                }
-            }
-        }
-    }
-
-    let turnout_met = turnout.iter().all(|c| c.held);
-    // `approval` is never empty (validated rule), and each approval condition
-    // already fails when nobody voted.
-    let approval_met = voted_heads > 0 && approval.iter().all(|c| c.held);
-    turnout.extend(approval);
+    let (turnout_met, approval_met, conditions) = counts.decide(rule);
     Ok(Tally {
-        total_area: Area(total_area as i64),
-        voted_area: Area(voted_area as i64),
+        total_area: Area(counts.total_area as i64),
+        voted_area: Area(counts.voted_area as i64),
         yes_area: Area(yes_area as i64),
         total_headcount: counts.total_heads,
-        voted_headcount: voted_heads,
+        voted_headcount: counts.voted_heads,
         yes_headcount: yes_heads,
         turnout_met,
         approval_met,
         passed: turnout_met && approval_met,
-        conditions: turnout,
+        conditions,
     })
+}
+
+/// A checked electorate: every owner key with the area of all its parts.
+pub(crate) struct Electorate<'a> {
+    pub(crate) owners: HashMap<&'a str, i128>,
+    pub(crate) total_area: i128,
+}
+
+impl<'a> Electorate<'a> {
+    /// Checks the parts (non-empty, labels and owners present and labels
+    /// unique, areas positive) and the rule.
+    pub(crate) fn of(parts: &'a [Part], rule: &Rule) -> Result<Electorate<'a>, VoteError> {
+        if parts.is_empty() {
+            return Err(VoteError::EmptyElectorate);
+        }
+        rule.validate()?;
+        let mut labels: HashMap<&str, usize> = HashMap::with_capacity(parts.len());
+        // Owner key → total area of the owner's parts.
+        let mut owners: HashMap<&str, i128> = HashMap::new();
+        let mut total_area: i128 = 0;
+        for (index, part) in parts.iter().enumerate() {
+            if part.label.is_empty() {
+                return Err(VoteError::EmptyPartLabel { index });
+            }
+            if part.owner.is_empty() {
+                return Err(VoteError::EmptyOwner {
+                    index,
+                    label: part.label.clone(),
+                });
+            }
+            if part.area.0 <= 0 {
+                return Err(VoteError::NonPositiveArea {
+                    index,
+                    label: part.label.clone(),
+                    area: format_hundredths(part.area.0),
+                });
+            }
+            if let Some(&first) = labels.get(part.label.as_str()) {
+                return Err(VoteError::DuplicatePart {
+                    index,
+                    first,
+                    label: part.label.clone(),
+                });
+            }
+            labels.insert(&part.label, index);
+            *owners.entry(&part.owner).or_insert(0) += i128::from(part.area.0);
+            total_area += i128::from(part.area.0);
+        }
+        if total_area > i128::from(i64::MAX) {
+            return Err(VoteError::AreaTooLarge);
+        }
+        Ok(Electorate { owners, total_area })
+    }
+
+    /// The area of each ballot's owner, in ballot order; refuses an owner
+    /// not in the electorate and a second ballot of one owner.
+    pub(crate) fn voter_areas<'b>(
+        &self,
+        voters: impl ExactSizeIterator<Item = &'b str>,
+    ) -> Result<Vec<i128>, VoteError> {
+        let mut seen: HashMap<&str, usize> = HashMap::with_capacity(voters.len());
+        let mut areas = Vec::with_capacity(voters.len());
+        for (index, owner) in voters.enumerate() {
+            let Some(&area) = self.owners.get(owner) else {
+                return Err(VoteError::UnknownOwner {
+                    index,
+                    owner: owner.to_string(),
+                });
+            };
+            if let Some(&first) = seen.get(owner) {
+                return Err(VoteError::DuplicateBallot {
+                    index,
+                    first,
+                    owner: owner.to_string(),
+                });
+            }
+            seen.insert(owner, index);
+            areas.push(area);
+        }
+        Ok(areas)
+    }
+}
+
+impl Counts {
+    /// Applies the rule: `(turnout_met, approval_met, conditions)`, the
+    /// conditions turnout first in a fixed order.
+    pub(crate) fn decide(&self, rule: &Rule) -> (bool, bool, Vec<Condition>) {
+        let mut turnout = Vec::new();
+        let mut approval = Vec::new();
+        let civil_turnout = |v: &mut Vec<Condition>| {
+            for m in [Measure::Area, Measure::Headcount] {
+                v.push(self.check(Stage::Turnout, m, TURNOUT, Bound::AtLeast, Base::Eligible));
+            }
+        };
+        match *rule {
+            Rule::CivilCode { matter } => {
+                civil_turnout(&mut turnout);
+                let (f, bound) = match matter {
+                    Matter::Ordinary => (ORDINARY_MAJORITY, Bound::MoreThan),
+                    Matter::Special => (SPECIAL_MAJORITY, Bound::AtLeast),
+                };
+                for m in [Measure::Area, Measure::Headcount] {
+                    approval.push(self.check(Stage::Approval, m, f, bound, Base::Participants));
+                }
+            }
+            Rule::Custom {
+                base,
+                area,
+                headcount,
+                bound,
+                turnout: needs_turnout,
+            } => {
+                if needs_turnout {
+                    civil_turnout(&mut turnout);
+                }
+                for (m, f) in [(Measure::Area, area), (Measure::Headcount, headcount)] {
+                    if let Some(f) = f {
+                        approval.push(self.check(Stage::Approval, m, f, bound, base));
+                    }
+                }
+            }
+        }
+        let turnout_met = turnout.iter().all(|c| c.held);
+        // `approval` is never empty (validated rule), and each approval
+        // condition already fails when nobody voted.
+        let approval_met = self.voted_heads > 0 && approval.iter().all(|c| c.held);
+        turnout.extend(approval);
+        (turnout_met, approval_met, turnout)
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -756,7 +775,7 @@ pub struct VoteRecord {
 }
 
 #[derive(Serialize)]
-struct WirePart<'a> {
+pub(crate) struct WirePart<'a> {
     part: &'a str,
     area: String,
     owner: &'a str,
@@ -770,15 +789,7 @@ struct WireBallot<'a> {
 
 impl Serialize for VoteRecord {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let parts: Vec<WirePart<'_>> = self
-            .parts
-            .iter()
-            .map(|p| WirePart {
-                part: &p.label,
-                area: format_hundredths(p.area.0),
-                owner: &p.owner,
-            })
-            .collect();
+        let parts = wire_parts(&self.parts);
         let ballots: Vec<WireBallot<'_>> = self
             .ballots
             .iter()
@@ -797,6 +808,66 @@ impl Serialize for VoteRecord {
     }
 }
 
+/// The parts in their published form.
+pub(crate) fn wire_parts(parts: &[Part]) -> Vec<WirePart<'_>> {
+    parts
+        .iter()
+        .map(|p| WirePart {
+            part: &p.label,
+            area: format_hundredths(p.area.0),
+            owner: &p.owner,
+        })
+        .collect()
+}
+
+/// Parses a record's JSON into its top-level object, checking the allowed
+/// keys and that `format` is exactly `expected`.
+pub(crate) fn record_object<'a>(
+    value: &'a Value,
+    expected: &str,
+    keys: &[&str],
+) -> Result<&'a Map<String, Value>, VoteError> {
+    let obj = as_object(value, "record")?;
+    only_keys(obj, "record", keys)?;
+    match obj.get("format") {
+        None => Err(invalid("format", format!("missing; expected '{expected}'"))),
+        Some(Value::String(f)) if f == expected => Ok(obj),
+        Some(Value::String(f)) => Err(invalid(
+            "format",
+            format!("expected '{expected}', found '{f}'"),
+        )),
+        Some(other) => Err(invalid(
+            "format",
+            format!(
+                "expected the string '{expected}', found {}",
+                type_name(other)
+            ),
+        )),
+    }
+}
+
+/// Parses a record's `parts` (labels and owners non-empty, areas valid).
+pub(crate) fn parse_parts(obj: &Map<String, Value>) -> Result<Vec<Part>, VoteError> {
+    let parts_v = as_array(required(obj, "parts", "parts")?, "parts")?;
+    let mut parts = Vec::with_capacity(parts_v.len());
+    for (i, pv) in parts_v.iter().enumerate() {
+        let path = format!("parts[{i}]");
+        let po = as_object(pv, &path)?;
+        only_keys(po, &path, &["part", "area", "owner"])?;
+        let label = non_empty(po, "part", &path)?;
+        let area_path = format!("{path}.area");
+        let area_text = string_field(po, "area", &area_path)?;
+        let area = Area::parse(area_text).map_err(|e| invalid(&area_path, area_message(e)))?;
+        let owner = non_empty(po, "owner", &path)?;
+        parts.push(Part {
+            label: label.to_string(),
+            area,
+            owner: owner.to_string(),
+        });
+    }
+    Ok(parts)
+}
+
 impl VoteRecord {
     /// Parses and validates the structure of a record (not yet the electorate
     /// rules: duplicate parts, unknown voters and double ballots are found by
@@ -804,57 +875,14 @@ impl VoteRecord {
     pub fn from_json(json: &str) -> Result<VoteRecord, VoteError> {
         let value: Value =
             serde_json::from_str(json).map_err(|e| VoteError::Json(e.to_string()))?;
-        let obj = as_object(&value, "record")?;
-        only_keys(
-            obj,
-            "record",
+        let obj = record_object(
+            &value,
+            RECORD_FORMAT,
             &["format", "title", "rule", "parts", "ballots"],
         )?;
-
-        match obj.get("format") {
-            None => {
-                return Err(invalid(
-                    "format",
-                    format!("missing; expected '{RECORD_FORMAT}'"),
-                ))
-            }
-            Some(Value::String(f)) if f == RECORD_FORMAT => {}
-            Some(Value::String(f)) => {
-                return Err(invalid(
-                    "format",
-                    format!("expected '{RECORD_FORMAT}', found '{f}'"),
-                ))
-            }
-            Some(other) => {
-                return Err(invalid(
-                    "format",
-                    format!(
-                        "expected the string '{RECORD_FORMAT}', found {}",
-                        type_name(other)
-                    ),
-                ))
-            }
-        }
         let title = string_field(obj, "title", "title")?.to_string();
         let rule = parse_rule(required(obj, "rule", "rule")?)?;
-
-        let parts_v = as_array(required(obj, "parts", "parts")?, "parts")?;
-        let mut parts = Vec::with_capacity(parts_v.len());
-        for (i, pv) in parts_v.iter().enumerate() {
-            let path = format!("parts[{i}]");
-            let po = as_object(pv, &path)?;
-            only_keys(po, &path, &["part", "area", "owner"])?;
-            let label = non_empty(po, "part", &path)?;
-            let area_path = format!("{path}.area");
-            let area_text = string_field(po, "area", &area_path)?;
-            let area = Area::parse(area_text).map_err(|e| invalid(&area_path, area_message(e)))?;
-            let owner = non_empty(po, "owner", &path)?;
-            parts.push(Part {
-                label: label.to_string(),
-                area,
-                owner: owner.to_string(),
-            });
-        }
+        let parts = parse_parts(obj)?;
 
         let ballots_v = as_array(required(obj, "ballots", "ballots")?, "ballots")?;
         let mut ballots = Vec::with_capacity(ballots_v.len());
@@ -901,14 +929,14 @@ pub fn record_to_json(record: &VoteRecord) -> String {
     record.to_json()
 }
 
-fn invalid(path: &str, message: impl Into<String>) -> VoteError {
+pub(crate) fn invalid(path: &str, message: impl Into<String>) -> VoteError {
     VoteError::InvalidRecord {
         path: path.to_string(),
         message: message.into(),
     }
 }
 
-fn type_name(v: &Value) -> &'static str {
+pub(crate) fn type_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -919,17 +947,21 @@ fn type_name(v: &Value) -> &'static str {
     }
 }
 
-fn as_object<'a>(v: &'a Value, path: &str) -> Result<&'a Map<String, Value>, VoteError> {
+pub(crate) fn as_object<'a>(v: &'a Value, path: &str) -> Result<&'a Map<String, Value>, VoteError> {
     v.as_object()
         .ok_or_else(|| invalid(path, format!("expected an object, found {}", type_name(v))))
 }
 
-fn as_array<'a>(v: &'a Value, path: &str) -> Result<&'a Vec<Value>, VoteError> {
+pub(crate) fn as_array<'a>(v: &'a Value, path: &str) -> Result<&'a Vec<Value>, VoteError> {
     v.as_array()
         .ok_or_else(|| invalid(path, format!("expected an array, found {}", type_name(v))))
 }
 
-fn only_keys(obj: &Map<String, Value>, path: &str, allowed: &[&str]) -> Result<(), VoteError> {
+pub(crate) fn only_keys(
+    obj: &Map<String, Value>,
+    path: &str,
+    allowed: &[&str],
+) -> Result<(), VoteError> {
     match obj.keys().find(|k| !allowed.contains(&k.as_str())) {
         Some(k) => Err(invalid(
             path,
@@ -950,7 +982,7 @@ fn quoted_list(items: &[&str]) -> String {
         .join(", ")
 }
 
-fn required<'a>(
+pub(crate) fn required<'a>(
     obj: &'a Map<String, Value>,
     key: &str,
     path: &str,
@@ -958,7 +990,7 @@ fn required<'a>(
     obj.get(key).ok_or_else(|| invalid(path, "missing"))
 }
 
-fn string_field<'a>(
+pub(crate) fn string_field<'a>(
     obj: &'a Map<String, Value>,
     key: &str,
     path: &str,
@@ -968,7 +1000,7 @@ fn string_field<'a>(
         .ok_or_else(|| invalid(path, format!("expected a string, found {}", type_name(v))))
 }
 
-fn non_empty<'a>(
+pub(crate) fn non_empty<'a>(
     obj: &'a Map<String, Value>,
     key: &str,
     parent: &str,
@@ -1035,7 +1067,7 @@ fn optional_fraction(obj: &Map<String, Value>, key: &str) -> Result<Option<Fract
     }
 }
 
-fn parse_rule(v: &Value) -> Result<Rule, VoteError> {
+pub(crate) fn parse_rule(v: &Value) -> Result<Rule, VoteError> {
     let obj = as_object(v, "rule")?;
     let kind = keyword(
         obj,

@@ -137,14 +137,23 @@ async fn run(db: &Db, r: Run<'_>) -> anyhow::Result<(String, gongzhi_domain::vot
         })
     })
     .await?;
-    let id = v.id.clone();
-    let (_, t) = db
+    let (_, t) = close(db, &v.id, closes_at).await?;
+    Ok((v.id, t))
+}
+
+/// Closes a demo vote at `at` (ms): counted and published.
+pub(crate) async fn close(
+    db: &Db,
+    id: &str,
+    at: i64,
+) -> anyhow::Result<(votes::VoteView, gongzhi_domain::vote::Tally)> {
+    let id = id.to_string();
+    Ok(db
         .write(move |tx| {
             let id = id.clone();
-            Box::pin(async move { votes::close_vote(tx, ACTOR, &id, closes_at).await })
+            Box::pin(async move { votes::close_vote(tx, ACTOR, &id, at).await })
         })
-        .await?;
-    Ok((v.id, t))
+        .await?)
 }
 
 /// 金缘上城A区: the owners' decision (Civil Code art. 278 (5), ordinary
@@ -313,6 +322,7 @@ pub async fn load(db: &Db) -> anyhow::Result<String> {
         "  {}  精城名典 steward renewal: open for 14 days — log in as `owner` and open /votes",
         v.id
     );
+    s.push_str(&crate::demo_questions::load(db).await?);
     s.push_str(&crate::demo_matters::load(db, &elevator_id).await?);
     Ok(s)
 }

@@ -4,6 +4,7 @@ mod audit_vote;
 mod bench;
 mod bench_cases;
 mod bench_logins;
+mod bench_election;
 mod bench_party;
 mod bench_points;
 mod bench_votes;
@@ -15,6 +16,7 @@ mod demo_cases;
 mod demo_matters;
 mod demo_party;
 mod demo_points;
+mod demo_questions;
 mod demo_votes;
 mod party_cli;
 mod roster_cli;
@@ -240,6 +242,16 @@ enum BenchCmd {
         /// Concurrent HTTP clients.
         #[arg(long, default_value_t = 16)]
         clients: usize,
+    },
+    /// An owners' committee election (gongzhi.vote/2) in the domain: tallying N ballots choosing
+    /// up to `seats` of `candidates`; writing and re-auditing its published record.
+    Election {
+        #[arg(long, default_value_t = 1_000_000)]
+        ballots: usize,
+        #[arg(long, default_value_t = 15)]
+        candidates: usize,
+        #[arg(long, default_value_t = 9)]
+        seats: usize,
     },
 }
 
@@ -556,6 +568,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             clients,
         }) => {
             bench_votes::run(ballots, database_url, http_seconds, clients).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCmd::Election {
+            ballots,
+            candidates,
+            seats,
+        }) => {
+            bench_election::run(ballots, candidates, seats)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit(_) => unreachable!("handled before the runtime starts"),

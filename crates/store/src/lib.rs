@@ -31,6 +31,7 @@ pub(crate) mod scope;
 pub mod spending;
 pub mod stewardship;
 pub mod tlog;
+pub mod vote_questions;
 pub mod votes;
 pub mod wishes;
 

@@ -111,6 +111,13 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/0012_party.postgres.sql"),
     },
     Migration {
+        version: 13,
+        name: "questions",
+        common: include_str!("../migrations/0013_questions.sql"),
+        sqlite: include_str!("../migrations/0013_questions.sqlite.sql"),
+        postgres: include_str!("../migrations/0013_questions.postgres.sql"),
+    },
+    Migration {
         version: 14,
         name: "points",
         common: include_str!("../migrations/0014_points.sql"),
@@ -168,4 +175,16 @@ pub async fn run(db: &Db) -> Result<(), StoreError> {
     }
     tx.commit().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod order {
+    /// Migrations run in the order listed and the last is the newest (the
+    /// "database newer than this gongzhi" check relies on it): versions
+    /// strictly ascend, so a merge that appends one out of order fails here.
+    #[test]
+    fn versions_strictly_ascend() {
+        let v: Vec<i64> = super::MIGRATIONS.iter().map(|m| m.version).collect();
+        assert!(v.windows(2).all(|w| w[0] < w[1]), "{v:?}");
+    }
 }

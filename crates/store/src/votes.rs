@@ -12,6 +12,7 @@ use crate::register::{self, natural_cmp, Place};
 use gongzhi_domain::ballot::{self, Channel, VoteStatus, DEFAULT_PROXY_LIMIT};
 use gongzhi_domain::mask::mask_name;
 use gongzhi_domain::money::{format_hundredths, Area};
+use gongzhi_domain::questions::Question;
 use gongzhi_domain::vote::{self, Ballot, Choice, Part, Rule, Tally, VoteRecord};
 use rand::Rng;
 use serde::Serialize;
@@ -45,13 +46,19 @@ pub struct VoteView {
     pub total_headcount: Option<i64>,
     pub opened_at: Option<i64>,
     pub closed_at: Option<i64>,
-    /// The tally at close: all six counts and every condition.
+    /// The tally at close: all six counts and every condition; for a vote
+    /// with questions, the `gongzhi.vote/2` report (per question and option).
     pub result: Option<Value>,
+    /// A vote with questions (an election, a naming vote): its questions as
+    /// the `gongzhi.vote/2` record spells them; absent for a yes/no vote.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub questions: Option<Vec<Question>>,
     #[serde(skip)]
     pub scope_path: String,
 }
 
-const VOTE_COLS: &str = "id, place_id, scope_path, title, rule_json, opens_at, closes_at, channels, status, proxy_limit, total_area, total_heads, opened_at, closed_at, result_json";
+const VOTE_COLS: &str = "id, place_id, scope_path, title, rule_json, opens_at, closes_at, channels, status, proxy_limit, total_area, total_heads, opened_at, closed_at, result_json, questions_json";
 
 fn vote_from(r: &AnyRow) -> Result<VoteView, StoreError> {
     let rule: Rule = serde_json::from_str(&db::s(r, "rule_json")?)
@@ -78,6 +85,13 @@ fn vote_from(r: &AnyRow) -> Result<VoteView, StoreError> {
         opened_at: db::oi(r, "opened_at")?,
         closed_at: db::oi(r, "closed_at")?,
         result: db::os(r, "result_json")?.and_then(|s| serde_json::from_str(&s).ok()),
+        questions: match db::os(r, "questions_json")? {
+            Some(q) => Some(
+                serde_json::from_str(&q)
+                    .map_err(|e| StoreError::Config(format!("stored questions: {e}")))?,
+            ),
+            None => None,
+        },
         scope_path: db::s(r, "scope_path")?,
     })
 }
@@ -421,7 +435,7 @@ pub struct Elector {
     pub owner_ref: String,
 }
 
-async fn electorate_from<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+pub(crate) async fn electorate_from<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     ex: E,
     vote_id: &str,
 ) -> Result<Vec<Elector>, StoreError> {
@@ -647,7 +661,7 @@ async fn check_recast(tx: &mut Tx, c: &Cast<'_>, cast: i64) -> Result<(), StoreE
 }
 
 /// Refuses a ballot unless the vote is open.
-fn check_open(status: VoteStatus) -> Result<(), StoreError> {
+pub(crate) fn check_open(status: VoteStatus) -> Result<(), StoreError> {
     match status {
         VoteStatus::Draft => Err(StoreError::Conflict("the vote is not open yet".into())),
         VoteStatus::Closed => Err(StoreError::Conflict(
@@ -677,35 +691,63 @@ pub struct OwnBallot<'a> {
 /// [`cast`] with its own checks (window, channel, re-cast limit). The API,
 /// the vote page and the demo all cast through here.
 pub async fn cast_for_user(db: &Db, b: OwnBallot<'_>) -> Result<Receipt, StoreError> {
+    cast_for_user_with(db, b, None).await
+}
+
+/// [`cast_for_user`]; with `answers`, the ballot answers the vote's
+/// questions ([`crate::vote_questions::cast_answers`]).
+pub(crate) async fn cast_for_user_with(
+    db: &Db,
+    b: OwnBallot<'_>,
+    answers: Option<Answered>,
+) -> Result<Receipt, StoreError> {
     let args = (
         b.user_id.to_string(),
         b.vote_id.to_string(),
         b.cast_by.to_string(),
         b.owner_id.map(str::to_string),
+        answers,
     );
     let (choice, now) = (b.choice, b.now);
-    db.write_with(args, move |tx, (user_id, vote_id, cast_by, owner_id)| {
-        Box::pin(async move {
-            check_open(vote_in_tx(tx, &vote_id).await?.status)?;
-            let owner_id = casting_owner(tx, &user_id, &vote_id, owner_id).await?;
-            let c = Cast {
-                vote_id: &vote_id,
-                owner_id: &owner_id,
-                choice,
-                channel: Channel::Online,
-                cast_by: &cast_by,
-                proxy_holder: None,
-                evidence_id: None,
-                now,
-            };
-            cast(tx, c).await
-        })
-    })
+    db.write_with(
+        args,
+        move |tx, (user_id, vote_id, cast_by, owner_id, answers)| {
+            Box::pin(async move {
+                check_open(vote_in_tx(tx, &vote_id).await?.status)?;
+                let owner_id = casting_owner(tx, &user_id, &vote_id, owner_id).await?;
+                let c = Cast {
+                    vote_id: &vote_id,
+                    owner_id: &owner_id,
+                    choice,
+                    channel: Channel::Online,
+                    cast_by: &cast_by,
+                    proxy_holder: None,
+                    evidence_id: None,
+                    now,
+                };
+                cast_or_answer(tx, c, answers).await
+            })
+        },
+    )
     .await
 }
 
+/// A ballot's answers to a vote's questions: `(question id, option ids)`.
+pub(crate) type Answered = Vec<(String, Vec<String>)>;
+
+async fn cast_or_answer(
+    tx: &mut Tx,
+    c: Cast<'_>,
+    answers: Option<Answered>,
+) -> Result<Receipt, StoreError> {
+    match answers {
+        Some(a) => crate::vote_questions::cast_answers(tx, c, a).await,
+        None => cast(tx, c).await,
+    }
+}
+
 /// The owner in whose name `user_id` casts online (see [`cast_for_user`]).
-async fn casting_owner(
+pub(crate) async fn casting_owner(
     tx: &mut Tx,
     user_id: &str,
     vote_id: &str,
@@ -740,17 +782,28 @@ async fn casting_owner(
 /// Records one ballot ([`cast`]) in its own transaction: a worker's paper
 /// or proxy ballot with its evidence.
 pub async fn record_ballot(db: &Db, c: Cast<'_>) -> Result<Receipt, StoreError> {
+    record_ballot_with(db, c, None).await
+}
+
+/// [`record_ballot`]; with `answers`, the ballot answers the vote's
+/// questions ([`crate::vote_questions::cast_answers`]).
+pub(crate) async fn record_ballot_with(
+    db: &Db,
+    c: Cast<'_>,
+    answers: Option<Answered>,
+) -> Result<Receipt, StoreError> {
     let args = (
         c.vote_id.to_string(),
         c.owner_id.to_string(),
         c.cast_by.to_string(),
         c.proxy_holder.map(str::to_string),
         c.evidence_id.map(str::to_string),
+        answers,
     );
     let (choice, channel, now) = (c.choice, c.channel, c.now);
     db.write_with(
         args,
-        move |tx, (vote_id, owner_id, cast_by, holder, evidence)| {
+        move |tx, (vote_id, owner_id, cast_by, holder, evidence, answers)| {
             Box::pin(async move {
                 let c = Cast {
                     vote_id: &vote_id,
@@ -762,7 +815,7 @@ pub async fn record_ballot(db: &Db, c: Cast<'_>) -> Result<Receipt, StoreError> 
                     evidence_id: evidence.as_deref(),
                     now,
                 };
-                cast(tx, c).await
+                cast_or_answer(tx, c, answers).await
             })
         },
     )
@@ -776,8 +829,34 @@ pub async fn record_ballot(db: &Db, c: Cast<'_>) -> Result<Receipt, StoreError> 
 /// too many in the window → [`StoreError::RateLimited`]; too many in all →
 /// invalid `owner_id`.
 pub async fn cast(tx: &mut Tx, c: Cast<'_>) -> Result<Receipt, StoreError> {
+    cast_checked(tx, c, false).await
+}
+
+/// [`cast`]; `answers` says the caller appends the ballot's answers
+/// ([`crate::vote_questions::cast_answers`]): a vote with questions takes
+/// only such ballots, a yes/no vote never.
+pub(crate) async fn cast_checked(
+    tx: &mut Tx,
+    c: Cast<'_>,
+    answers: bool,
+) -> Result<Receipt, StoreError> {
     let v = vote_in_tx(tx, c.vote_id).await?;
     check_open(v.status)?;
+    match (v.questions.is_some(), answers) {
+        (true, false) => {
+            return Err(StoreError::invalid(
+                "answers",
+                "this vote has questions: the ballot answers them (answers), not yes/no",
+            ))
+        }
+        (false, true) => {
+            return Err(StoreError::invalid(
+                "answers",
+                "this vote has no questions: the ballot is a choice (yes, no, abstain)",
+            ))
+        }
+        _ => {}
+    }
     if !ballot::in_window(v.opens_at, v.closes_at, c.now) {
         return Err(StoreError::Conflict(format!(
             "outside the voting window (ballots are accepted from {} to {}, ms since epoch)",
@@ -970,7 +1049,7 @@ fn ballot_from(r: &AnyRow, current: bool) -> Result<StoredBallot, StoreError> {
 
 /// Every owner's current ballot, through `vote_current_ballots` (never
 /// reading superseded ballots).
-async fn current_ballots<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+pub(crate) async fn current_ballots<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     ex: E,
     vote_id: &str,
 ) -> Result<Vec<StoredBallot>, StoreError> {
@@ -1077,8 +1156,18 @@ pub async fn close_vote(
     let record = build_record(&v, &el, &current);
     let t = vote::tally(&record.parts, &record.ballots, &record.rule)
         .map_err(|e| StoreError::Conflict(format!("the vote cannot be counted: {e}")))?;
-    let record_json = record.to_json();
-    let result = serde_json::to_value(&t).expect("a tally serializes");
+    let (format, record_json, result) = match &v.questions {
+        // A vote with questions publishes gongzhi.vote/2; `t` stays its
+        // turnout (every ballot takes part, none says yes).
+        Some(questions) => {
+            crate::vote_questions::close_record(tx, &v, questions, &el, record).await?
+        }
+        None => (
+            vote::RECORD_FORMAT,
+            record.to_json(),
+            serde_json::to_value(&t).expect("a tally serializes"),
+        ),
+    };
     sqlx::query("UPDATE votes SET status = $1, closed_at = $2, result_json = $3, record_json = $4 WHERE id = $5")
         .bind(VoteStatus::Closed.as_str())
         .bind(now)
@@ -1105,7 +1194,7 @@ pub async fn close_vote(
             entity_id: id.into(),
             scope_path: v.scope_path.clone(),
             before: None,
-            after: Some(json!({"format": vote::RECORD_FORMAT, "sha256": record_sha, "url": format!("/api/v1/public/votes/{id}/record.json")})),
+            after: Some(json!({"format": format, "sha256": record_sha, "url": format!("/api/v1/public/votes/{id}/record.json")})),
         },
     ])
     .await?;

@@ -705,6 +705,22 @@ pub const MESSAGES: &[(&str, &str, &str, &str)] = &[
     ("acct.opening_balance", "期初余额", "期初餘額", "Opening balance"),
     ("acct.steward_payable", "应付物业酬金", "應付物業酬金", "Remuneration owed to the steward"),
     ("acct.gateway_clearing", "在线支付待结算", "線上支付待結算", "Online payments awaiting settlement"),
+    ("vote.q.seats", "选出 {seats} 名（项），每人最多选 {max} 项", "選出 {seats} 名（項），每人最多選 {max} 項", "{seats} to be chosen; choose up to {max}"),
+    ("vote.q.review", "核对选票", "核對選票", "Review your ballot"),
+    ("vote.q.review_btn", "核对选票", "核對選票", "Review my ballot"),
+    ("vote.q.confirm", "确认投票", "確認投票", "Cast this ballot"),
+    ("vote.q.edit", "返回修改", "返回修改", "Change my choices"),
+    ("vote.q.none", "弃权（未选）", "棄權（未選）", "Abstain (none chosen)"),
+    ("vote.q.answered", "已投票", "已投票", "Voted"),
+    ("vote.q.option", "选项", "選項", "Option"),
+    ("vote.q.area", "同意面积 m²", "同意面積 m²", "Area m²"),
+    ("vote.q.heads", "同意人数", "同意人數", "Owners"),
+    ("vote.q.approval", "达到表决规则", "達到表決規則", "Approval met"),
+    ("vote.q.elected", "当选", "當選", "Elected"),
+    ("vote.q.tie", "末位同票：同票者均不当选，需另行表决。", "末位同票：同票者均不當選，需另行表決。", "Tie at the last seat: none of the tied is elected; a run-off is needed."),
+    ("vote.q.turnout_met", "参与率达到要求。", "參與率達到要求。", "Turnout met."),
+    ("vote.q.turnout_not_met", "参与率未达到要求，无人当选。", "參與率未達到要求，無人當選。", "Turnout not met: nobody is elected."),
+    ("vote.q.too_many", "“{q}”最多选 {max} 项。", "「{q}」最多選 {max} 項。", "“{q}”: choose at most {max}."),
 ];
 
 #[cfg(test)]
@@ -757,6 +773,7 @@ mod tests {
             include_str!("../templates/error.html"),
             include_str!("../templates/notifications.html"),
             include_str!("../templates/votes_board.html"),
+            include_str!("../templates/vote_review.html"),
         ];
         for t in templates {
             for piece in t.split("t(\"").skip(1) {

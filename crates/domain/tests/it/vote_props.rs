@@ -24,16 +24,16 @@ use std::collections::BTreeSet;
 // ---------------------------------------------------------------------------
 
 #[derive(Debug, PartialEq, Eq)]
-struct Naive {
-    total_area: u128,
-    voted_area: u128,
-    yes_area: u128,
-    total_heads: u128,
-    voted_heads: u128,
-    yes_heads: u128,
-    turnout_met: bool,
-    approval_met: bool,
-    passed: bool,
+pub struct Naive {
+    pub total_area: u128,
+    pub voted_area: u128,
+    pub yes_area: u128,
+    pub total_heads: u128,
+    pub voted_heads: u128,
+    pub yes_heads: u128,
+    pub turnout_met: bool,
+    pub approval_met: bool,
+    pub passed: bool,
 }
 
 /// `v ≥ ⌈b·p/q⌉`
@@ -46,7 +46,7 @@ fn more_than(v: u128, b: u128, p: u128, q: u128) -> bool {
     v > (b * p) / q
 }
 
-fn naive(parts: &[Part], ballots: &[Ballot], rule: &Rule) -> Naive {
+pub fn naive(parts: &[Part], ballots: &[Ballot], rule: &Rule) -> Naive {
     let owners: BTreeSet<&str> = parts.iter().map(|p| p.owner.as_str()).collect();
     let total_area: u128 = parts.iter().map(|p| p.area.0 as u128).sum();
     let total_heads = owners.len() as u128;
@@ -142,7 +142,7 @@ fn as_naive(t: &Tally) -> Naive {
 // Generators
 // ---------------------------------------------------------------------------
 
-const DEVELOPER: &str = "developer";
+pub const DEVELOPER: &str = "developer";
 
 fn choice() -> impl Strategy<Value = Choice> {
     prop_oneof![Just(Choice::Yes), Just(Choice::No), Just(Choice::Abstain)]
@@ -152,7 +152,7 @@ fn fraction() -> impl Strategy<Value = Fraction> {
     (1u32..=12).prop_flat_map(|den| (1..=den).prop_map(move |num| Fraction { num, den }))
 }
 
-fn rule() -> impl Strategy<Value = Rule> {
+pub fn rule() -> impl Strategy<Value = Rule> {
     let custom = (
         prop_oneof![Just(Base::Eligible), Just(Base::Participants)],
         prop::option::of(fraction()),

@@ -228,7 +228,7 @@ fn human_readable_summary_shows_counts_conditions_and_verdict() {
 fn wrong_or_missing_format_is_refused() {
     refused(
         fixture("invalid_wrong_format.json"),
-        "format: expected 'gongzhi.vote/1', found 'gongzhi.vote/2'",
+        "format: expected 'gongzhi.vote/1', found 'gongzhi.vote/3'",
     );
     refused(fixture("invalid_missing_format.json"), "format: missing");
 }
@@ -336,4 +336,109 @@ fn broken_json_and_unreadable_files_are_refused() {
     let out = audit(fixture("invalid_unknown_owner.json"), false);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: ballots[3]: owner 'o-99'"));
+}
+
+// ---------------------------------------------------------------------------
+// gongzhi.vote/2: questions and elections
+// ---------------------------------------------------------------------------
+
+/// Parts: o-1 100.00, o-2 80.00, o-3 120.00, o-4 60.00, the developer's two
+/// unsold 50.00 (one head): 460.00 m², 5 heads. o-1, o-2, o-3 and the
+/// developer vote: 400.00 m² (≥ 306.67) and 4 heads (≥ 3.34): turnout met.
+///
+/// q1 (2 seats): c1 o-1+o-2+o-3 = 300.00, 3 heads (600 > 400, 6 > 4:
+/// approved); c2 o-1+o-3 = 220.00, 2 heads (exactly half: not approved);
+/// c3 o-2+developer = 180.00, 2 heads (not approved). Elected: c1 only.
+/// q2 (1 seat): o-2 abstains (no answer); s1 and s2 are each chosen by o-1,
+/// o-3 and the developer: 320.00 m², 3 heads, both approved and tied at the
+/// only seat: nobody elected, tie.
+const ELECTION: &str = "election_two_seats_and_a_sight.json";
+
+fn audit_v2(path: PathBuf) -> Value {
+    let out = audit(path, true);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(stdout.trim()).expect("one JSON object")
+}
+
+#[test]
+fn a_v2_record_audits_to_the_exact_report() {
+    let v = audit_v2(fixture(ELECTION));
+    assert_eq!(
+        v,
+        json!({
+            "total_area": "460.00", "total_headcount": 5,
+            "voted_area": "400.00", "voted_headcount": 4, "turnout_met": true,
+            "questions": [
+                {"id": "q1", "options": [
+                    {"id": "c1", "yes_area": "300.00", "yes_headcount": 3, "approval_met": true},
+                    {"id": "c2", "yes_area": "220.00", "yes_headcount": 2, "approval_met": false},
+                    {"id": "c3", "yes_area": "180.00", "yes_headcount": 2, "approval_met": false}],
+                 "elected": ["c1"], "tie": false},
+                {"id": "q2", "options": [
+                    {"id": "s1", "yes_area": "320.00", "yes_headcount": 3, "approval_met": true},
+                    {"id": "s2", "yes_area": "320.00", "yes_headcount": 3, "approval_met": true}],
+                 "elected": [], "tie": true}
+            ]
+        })
+    );
+    // Keys in the documented order.
+    let out = String::from_utf8(audit(fixture(ELECTION), true).stdout).unwrap();
+    assert!(out.starts_with(r#"{"total_area":"460.00","total_headcount":5,"voted_area":"400.00","voted_headcount":4,"turnout_met":true,"questions":[{"id":"q1","options":[{"id":"c1","yes_area":"300.00","yes_headcount":3,"approval_met":true}"#), "{out}");
+}
+
+#[test]
+fn a_v2_record_reads_as_text() {
+    let out = audit(fixture(ELECTION), false);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "Vote:       业主委员会选举与景点命名",
+        "Electorate: 460.00 m², 5 owners",
+        "Turnout:    met",
+        "  c1 张三: 300.00 m², 3 owners — approved",
+        "  c2 李四: 220.00 m², 2 owners — not approved",
+        "  Elected: c1",
+        "  Elected: none",
+        "TIE at the last seat",
+    ] {
+        assert!(text.contains(needle), "{needle:?} in {text}");
+    }
+}
+
+/// The election fixture with one change, written to a temporary file.
+fn broken_v2(name: &str, from: &str, to: &str) -> PathBuf {
+    let text = std::fs::read_to_string(fixture(ELECTION)).unwrap();
+    assert!(text.contains(from), "{from}");
+    let dir = std::env::temp_dir().join(format!("gongzhi-audit-v2-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{name}.json"));
+    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+    path
+}
+
+#[test]
+fn every_broken_v2_rule_exits_2_naming_it() {
+    let cases = [
+        ("unknown_question", r#""q1": ["c3"]"#, r#""q7": ["c3"]"#, "ballots[3].answers.q7: unknown question 'q7'"),
+        ("unknown_option", r#""q1": ["c3"]"#, r#""q1": ["c9"]"#, "ballots[3].answers.q1: unknown option 'c9' of question 'q1'"),
+        ("too_many", r#""q1": ["c3"]"#, r#""q1": ["c3", "c1", "c2"]"#, "ballots[3].answers.q1: 3 choices; question 'q1' allows at most 2"),
+        ("twice", r#""q1": ["c3"]"#, r#""q1": ["c3", "c3"]"#, "ballots[3].answers.q1: option 'c3' is chosen twice"),
+        ("two_ballots", r#"{"owner": "developer""#, r#"{"owner": "o-2""#, "ballots[3]: owner 'o-2' has already voted in ballots[1]"),
+        ("unknown_owner", r#"{"owner": "developer""#, r#"{"owner": "o-99""#, "ballots[3]: owner 'o-99' is not in the electorate"),
+        ("seats_zero", r#""seats": 2"#, r#""seats": 0"#, "questions[0].seats: 0 is out of range"),
+        ("seats_over", r#""seats": 2"#, r#""seats": 4"#, "questions[0].seats: 4 is out of range; it must be between 1 and the number of options (3)"),
+        ("choices_zero", r#""max_choices": 2"#, r#""max_choices": 0"#, "questions[0].max_choices: 0 is out of range"),
+        ("choices_over", r#""max_choices": 2"#, r#""max_choices": 9"#, "questions[0].max_choices: 9 is out of range"),
+        ("bad_area", r#""area": "80.00""#, r#""area": "80.001""#, "parts[1].area: '80.001' has more than two decimals"),
+        ("v1_body", r#""questions": ["#, r#""questionz": ["#, "record: unknown field 'questionz'"),
+    ];
+    for (name, from, to, needle) in cases {
+        refused(broken_v2(name, from, to), needle);
+    }
 }

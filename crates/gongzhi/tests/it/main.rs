@@ -23,6 +23,9 @@ mod demo_party;
 #[path = "../../src/demo_points.rs"]
 mod demo_points;
 #[allow(dead_code)]
+#[path = "../../src/demo_questions.rs"]
+mod demo_questions;
+#[allow(dead_code)]
 #[path = "../../src/demo_votes.rs"]
 mod demo_votes;
 
@@ -33,8 +36,10 @@ mod cli;
 mod deliberation;
 mod demo_cases_cli;
 mod demo_cli;
+mod demo_questions_cli;
 mod demo_votes_cli;
 mod invariants;
 mod party;
 mod roster_cli;
 mod votes;
+mod votes_questions;

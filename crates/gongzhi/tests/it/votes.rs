@@ -38,15 +38,15 @@ fn roster() -> Vec<RosterRow> {
     rows.rows()
 }
 
-struct World {
+pub(crate) struct World {
     _f: Fresh,
-    base: String,
-    a: register::Place,
+    pub(crate) base: String,
+    pub(crate) a: register::Place,
     b6: register::Place,
-    owners: Vec<String>,
+    pub(crate) owners: Vec<String>,
 }
 
-async fn world(kind: Kind) -> World {
+pub(crate) async fn world(kind: Kind) -> World {
     let a = At::place("千山美林");
     let mut k = gongzhi_testkit::world(kind).roster(roster()).users(&[
         ("admin", Role::Admin, At::Everywhere),
@@ -85,15 +85,15 @@ async fn world(kind: Kind) -> World {
     }
 }
 
-async fn login(w: &World, user: &str) -> reqwest::Client {
+pub(crate) async fn login(w: &World, user: &str) -> reqwest::Client {
     login_at(&w.base, user).await
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     gongzhi_store::db::now_ms()
 }
 
-async fn upload(
+pub(crate) async fn upload(
     c: &reqwest::Client,
     w: &World,
     vote: &str,

@@ -3,7 +3,7 @@
 //! live turnout, close (counted by the domain `tally`), the public record in
 //! `gongzhi.vote/1` and the public board, cost apportionment.
 
-use super::{cast_own, load, vote_visible};
+use super::{cast_own, load, vote_visible, OwnVote};
 use crate::access::check;
 use crate::problem::{ApiError, ApiJson};
 use crate::session::CurrentUser;
@@ -15,11 +15,14 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use gongzhi_domain::ballot::{Channel, VoteStatus};
 use gongzhi_domain::policy::Action;
+use gongzhi_domain::questions::Question;
 use gongzhi_domain::vote::{Choice, Rule};
+use gongzhi_store::vote_questions;
 use gongzhi_store::votes::{self, VoteView};
 use gongzhi_store::{auth, db, register};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -153,6 +156,12 @@ pub struct NewVote {
     closes_at: i64,
     /// Any of `online`, `paper`, `proxy`.
     channels: Vec<String>,
+    /// A vote with questions (an election: one question, the candidates as options, `seats` the committee
+    /// size): `[{"id", "title", "seats", "max_choices", "options": [{"id", "label"}]}]`, as in
+    /// `gongzhi.vote/2`. Absent: a yes/no vote.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<Object>>)]
+    questions: Option<Vec<Question>>,
 }
 
 /// Create a vote (draft) over a building or a compound.
@@ -166,19 +175,18 @@ async fn create_vote(
     let channels = gongzhi_domain::ballot::parse_channels(&body.channels)
         .map_err(|e| ApiError::field("channels", e))?;
     let (place, _) = check(&state, &user, &body.place_id, Action::ManageVotes).await?;
-    let v = votes::create(
-        &state.db,
-        &user.audit_name(),
-        votes::NewVote {
-            title: &body.title,
-            place: &place,
-            rule: body.rule,
-            opens_at: body.opens_at,
-            closes_at: body.closes_at,
-            channels,
-        },
-    )
-    .await?;
+    let nv = votes::NewVote {
+        title: &body.title,
+        place: &place,
+        rule: body.rule,
+        opens_at: body.opens_at,
+        closes_at: body.closes_at,
+        channels,
+    };
+    let v = match body.questions {
+        Some(qs) => vote_questions::create(&state.db, &user.audit_name(), nv, qs).await?,
+        None => votes::create(&state.db, &user.audit_name(), nv).await?,
+    };
     Ok((StatusCode::CREATED, Json(v)))
 }
 
@@ -272,10 +280,35 @@ async fn close_vote(
     Ok(Json(ClosedVote { vote: v, result: t }))
 }
 
+/// A ballot's answers to a vote's questions: `{"q1": ["c1", "c4"]}`.
+type AnswersBody = BTreeMap<String, Vec<String>>;
+
+/// What a ballot says: `answers` in a vote with questions, else `choice`.
+fn own_vote(
+    field: &str,
+    choice: Option<&str>,
+    answers: Option<AnswersBody>,
+) -> Result<OwnVote, ApiError> {
+    match (choice, answers) {
+        (_, Some(a)) => Ok(OwnVote::Answers(a.into_iter().collect())),
+        (Some(c), None) => parse_choice(field, c).map(OwnVote::Choice),
+        (None, None) => Err(ApiError::field(
+            field,
+            "a ballot needs a choice (yes, no, abstain) or, in a vote with questions, answers",
+        )),
+    }
+}
+
 #[derive(Deserialize, ToSchema)]
 pub struct OnlineBallot {
-    /// yes, no or abstain
-    choice: String,
+    /// yes, no or abstain (a yes/no vote)
+    #[serde(default)]
+    choice: Option<String>,
+    /// A vote with questions: for each answered question the chosen option ids, `{"q1": ["c1", "c4"]}`;
+    /// at most `max_choices` each; a question left out or answered `[]` is an abstention on it.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    answers: Option<AnswersBody>,
     /// Which of the caller's owners votes; needed only when several of them are in the electorate.
     owner_id: Option<String>,
 }
@@ -301,8 +334,8 @@ async fn cast_online(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<OnlineBallot>,
 ) -> Result<(StatusCode, Json<votes::Receipt>), ApiError> {
-    let choice = parse_choice("choice", &body.choice)?;
-    let r = cast_own(&state, &user, &id, body.owner_id.as_deref(), choice).await?;
+    let vote = own_vote("choice", body.choice.as_deref(), body.answers)?;
+    let r = cast_own(&state, &user, &id, body.owner_id.as_deref(), vote).await?;
     Ok((StatusCode::CREATED, Json(r)))
 }
 
@@ -353,8 +386,13 @@ async fn get_evidence(
 #[derive(Deserialize, ToSchema)]
 pub struct RecordedBallot {
     owner_id: String,
-    /// yes, no or abstain
-    choice: String,
+    /// yes, no or abstain (a yes/no vote)
+    #[serde(default)]
+    choice: Option<String>,
+    /// A vote with questions: the answers read off the paper ballot, `{"q1": ["c1", "c4"]}`.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    answers: Option<AnswersBody>,
     /// paper or proxy
     channel: String,
     /// The uploaded scan of the paper ballot, or of the signed proxy authorisation.
@@ -373,7 +411,7 @@ async fn record_ballot(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<RecordedBallot>,
 ) -> Result<(StatusCode, Json<votes::Receipt>), ApiError> {
-    let choice = parse_choice("choice", &body.choice)?;
+    let vote = own_vote("choice", body.choice.as_deref(), body.answers)?;
     let channel = match Channel::parse(&body.channel) {
         Some(c @ (Channel::Paper | Channel::Proxy)) => c,
         _ => {
@@ -387,20 +425,23 @@ async fn record_ballot(
         }
     };
     vote_for(&state, &user, &id, Action::RecordBallots).await?;
-    let r = votes::record_ballot(
-        &state.db,
-        votes::Cast {
-            vote_id: &id,
-            owner_id: &body.owner_id,
-            choice,
-            channel,
-            cast_by: &user.audit_name(),
-            proxy_holder: body.proxy_holder.as_deref(),
-            evidence_id: Some(&body.evidence_id),
-            now: db::now_ms(),
-        },
-    )
-    .await?;
+    let cast_by = user.audit_name();
+    let cast = |choice| votes::Cast {
+        vote_id: &id,
+        owner_id: &body.owner_id,
+        choice,
+        channel,
+        cast_by: &cast_by,
+        proxy_holder: body.proxy_holder.as_deref(),
+        evidence_id: Some(&body.evidence_id),
+        now: db::now_ms(),
+    };
+    let r = match vote {
+        OwnVote::Choice(choice) => votes::record_ballot(&state.db, cast(choice)).await?,
+        OwnVote::Answers(answers) => {
+            vote_questions::record_ballot(&state.db, cast(Choice::Abstain), answers).await?
+        }
+    };
     Ok((StatusCode::CREATED, Json(r)))
 }
 

@@ -120,7 +120,17 @@ pub async fn board(
             id: v.id.clone(),
             title: v.title.clone(),
             status_key: format!("vote.status.{}", v.status),
-            rows: rows.into_iter().map(Row::from).collect(),
+            rows: rows
+                .into_iter()
+                .map(Row::from)
+                .map(|mut r| {
+                    // A ballot answering questions has no yes/no choice.
+                    if v.questions.is_some() && !r.choice_key.is_empty() {
+                        r.choice_key = "vote.q.answered".into();
+                    }
+                    r
+                })
+                .collect(),
             receipt: receipt.clone(),
             next: next.unwrap_or_default(),
             paged: !after.is_empty(),

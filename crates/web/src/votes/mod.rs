@@ -9,6 +9,7 @@ use crate::session::CurrentUser;
 use crate::AppState;
 use gongzhi_domain::policy::Action;
 use gongzhi_store::auth;
+use gongzhi_store::vote_questions;
 use gongzhi_store::votes::{self, VoteView};
 
 pub(crate) async fn load(state: &AppState, id: &str) -> Result<VoteView, ApiError> {
@@ -51,27 +52,39 @@ pub async fn vote_visible(
     Ok((v, mine))
 }
 
+/// What an owner's own ballot says: a yes/no vote's choice, or the answers
+/// to a vote's questions (`(question id, chosen option ids)`).
+pub(crate) enum OwnVote {
+    Choice(gongzhi_domain::vote::Choice),
+    Answers(Vec<(String, Vec<String>)>),
+}
+
 /// Casts the caller's own online ballot in a vote they may see (the API and
-/// the ballot form): the store's [`votes::cast_for_user`] resolves the owner
-/// and checks the vote.
+/// the ballot form): the store's [`votes::cast_for_user`] (or, answering
+/// questions, [`vote_questions::cast_for_user`]) resolves the owner and
+/// checks the vote.
 pub(crate) async fn cast_own(
     state: &AppState,
     user: &CurrentUser,
     id: &str,
     owner_id: Option<&str>,
-    choice: gongzhi_domain::vote::Choice,
+    vote: OwnVote,
 ) -> Result<votes::Receipt, ApiError> {
     vote_visible(state, user, id).await?;
-    Ok(votes::cast_for_user(
-        &state.db,
-        votes::OwnBallot {
-            user_id: &user.user_id,
-            vote_id: id,
-            owner_id,
-            choice,
-            cast_by: &user.audit_name(),
-            now: gongzhi_store::db::now_ms(),
-        },
-    )
-    .await?)
+    let cast_by = user.audit_name();
+    let ballot = |choice| votes::OwnBallot {
+        user_id: &user.user_id,
+        vote_id: id,
+        owner_id,
+        choice,
+        cast_by: &cast_by,
+        now: gongzhi_store::db::now_ms(),
+    };
+    Ok(match vote {
+        OwnVote::Choice(choice) => votes::cast_for_user(&state.db, ballot(choice)).await?,
+        OwnVote::Answers(answers) => {
+            let b = ballot(gongzhi_domain::vote::Choice::Abstain);
+            vote_questions::cast_for_user(&state.db, b, answers).await?
+        }
+    })
 }

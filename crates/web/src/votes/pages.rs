@@ -6,16 +6,16 @@ use crate::i18n::Lang;
 use crate::page::{cst, lang_of, page_error, render, LangQuery};
 use crate::problem::ApiError;
 use crate::session::MaybeUser;
-use crate::votes::{cast_own, vote_visible};
+use crate::votes::{cast_own, vote_visible, OwnVote};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use gongzhi_domain::ballot::{RecastRefusal, VoteStatus, MAX_BALLOTS_PER_OWNER, RECAST_PER_WINDOW};
+use gongzhi_domain::questions::Question;
 use gongzhi_domain::vote::{Base, Choice, Matter, Rule};
-use gongzhi_store::{auth, votes};
-use serde::Deserialize;
+use gongzhi_store::{auth, vote_questions, votes};
 
 /// An owner's votes, a vote's page and ballot, and the public board.
 pub fn router() -> axum::Router<AppState> {
@@ -140,6 +140,98 @@ struct VotePage {
     /// What the vote authorises to be spent from the maintenance fund:
     /// (yuan, purpose), as the owners vote on it.
     spending: Option<(String, String)>,
+    /// A vote with questions (an election, a naming vote): the ballot is a
+    /// choice of options per question; the result is per option.
+    questions: Vec<QuestionView>,
+    /// Closed with questions: whether turnout was met.
+    turnout_met: bool,
+}
+
+/// One option of a question on the page: on the ballot (checked when the
+/// owner's current ballot chose it) and in the result.
+pub struct OptionView {
+    id: String,
+    label: String,
+    checked: bool,
+    yes_area: String,
+    yes_heads: i64,
+    approved: bool,
+    elected: bool,
+}
+
+/// One question on the page, its seats and choices in words.
+pub struct QuestionView {
+    id: String,
+    title: String,
+    rule_words: String,
+    options: Vec<OptionView>,
+    /// The owner's current answer in words (labels, or abstention).
+    my_answer: String,
+    tie: bool,
+}
+
+/// The questions of a vote for the page: the owner's current `answers`
+/// (`{"q1": ["c1"]}`) and, once closed, the `/2` `result`.
+fn question_views(
+    lang: Lang,
+    qs: &[Question],
+    answers: Option<&serde_json::Value>,
+    result: Option<&serde_json::Value>,
+) -> Vec<QuestionView> {
+    qs.iter()
+        .enumerate()
+        .map(|(i, q)| {
+            let chosen: Vec<&str> = answers
+                .and_then(|a| a[&q.id].as_array())
+                .map(|a| a.iter().filter_map(|c| c.as_str()).collect())
+                .unwrap_or_default();
+            let r = result.map(|r| &r["questions"][i]);
+            let elected: Vec<&str> = r
+                .and_then(|r| r["elected"].as_array())
+                .map(|a| a.iter().filter_map(|c| c.as_str()).collect())
+                .unwrap_or_default();
+            let options = q
+                .options
+                .iter()
+                .enumerate()
+                .map(|(j, o)| {
+                    let c = r.map(|r| &r["options"][j]);
+                    OptionView {
+                        id: o.id.clone(),
+                        label: o.label.clone(),
+                        checked: chosen.contains(&o.id.as_str()),
+                        yes_area: c
+                            .and_then(|c| c["yes_area"].as_str())
+                            .unwrap_or("")
+                            .to_string(),
+                        yes_heads: c.and_then(|c| c["yes_headcount"].as_i64()).unwrap_or(0),
+                        approved: c.and_then(|c| c["approval_met"].as_bool()).unwrap_or(false),
+                        elected: elected.contains(&o.id.as_str()),
+                    }
+                })
+                .collect::<Vec<_>>();
+            let labels: Vec<&str> = options
+                .iter()
+                .filter(|o| o.checked)
+                .map(|o| o.label.as_str())
+                .collect();
+            QuestionView {
+                id: q.id.clone(),
+                title: q.title.clone(),
+                rule_words: lang
+                    .t("vote.q.seats")
+                    .replace("{seats}", &q.seats.to_string())
+                    .replace("{max}", &q.max_choices.to_string()),
+                my_answer: if labels.is_empty() {
+                    lang.t("vote.q.none").to_string()
+                } else {
+                    labels.join("、")
+                },
+                options,
+                tie: r.and_then(|r| r["tie"].as_bool()).unwrap_or(false),
+            }
+        })
+        .collect()
 }
 
 pub async fn vote_page(
@@ -158,12 +250,27 @@ pub async fn vote_page(
         let t = votes::turnout(&state.db, &id).await?;
         let mut my_choice_key = String::new();
         let mut my_receipt = String::new();
+        let mut my_answers = None;
         if let [one] = mine.as_slice() {
             if let Some(b) = votes::current_ballot_of(&state.db, &id, one).await? {
                 my_choice_key = format!("vote.choice.{}", b.choice);
                 my_receipt = b.receipt;
+                if v.questions.is_some() {
+                    my_choice_key = "vote.q.answered".into();
+                    my_answers = vote_questions::current_answers(&state.db, &id, one).await?;
+                }
             }
         }
+        let questions = v
+            .questions
+            .as_deref()
+            .map(|qs| question_views(lang, qs, my_answers.as_ref(), v.result.as_ref()))
+            .unwrap_or_default();
+        let turnout_met = v
+            .result
+            .as_ref()
+            .and_then(|r| r["turnout_met"].as_bool())
+            .unwrap_or(false);
         let (mut passed, mut counts, mut conditions) = (false, vec![], vec![]);
         if let Some(r) = &v.result {
             passed = r["passed"].as_bool().unwrap_or(false);
@@ -222,6 +329,8 @@ pub async fn vote_page(
             passed,
             counts,
             conditions,
+            questions,
+            turnout_met,
         })
     }
     .await;
@@ -231,31 +340,106 @@ pub async fn vote_page(
     }
 }
 
-#[derive(Deserialize)]
-pub struct BallotForm {
-    choice: String,
+/// The review of a ballot with questions before it is cast: each question
+/// with the options chosen, the same choices as hidden fields, confirm.
+#[derive(Template)]
+#[template(path = "vote_review.html")]
+struct ReviewPage {
+    lang: Lang,
+    logged_in: bool,
+    id: String,
+    title: String,
+    questions: Vec<QuestionView>,
 }
 
-/// The ballot form: casts the owner's online ballot and shows the vote again.
+/// The ballot form's answers: fields `q:<question id>` = option id, each
+/// question at most its `max_choices` (else a message in the reader's
+/// language naming the question).
+fn form_answers(
+    lang: Lang,
+    qs: &[Question],
+    fields: &[(String, String)],
+) -> Result<Vec<(String, Vec<String>)>, ApiError> {
+    let mut answers: Vec<(String, Vec<String>)> = Vec::new();
+    for (k, val) in fields {
+        let Some(qid) = k.strip_prefix("q:") else {
+            continue;
+        };
+        match answers.iter_mut().find(|(q, _)| q == qid) {
+            Some((_, chosen)) => chosen.push(val.clone()),
+            None => answers.push((qid.to_string(), vec![val.clone()])),
+        }
+    }
+    for (qid, chosen) in &answers {
+        if let Some(q) = qs.iter().find(|q| &q.id == qid) {
+            if chosen.len() > q.max_choices as usize {
+                let mut e = ApiError::field(format!("answers.{qid}"), "too many choices");
+                e.detail = lang
+                    .t("vote.q.too_many")
+                    .replace("{q}", &q.title)
+                    .replace("{max}", &q.max_choices.to_string());
+                return Err(e);
+            }
+        }
+    }
+    Ok(answers)
+}
+
+/// The ballot form: casts the owner's online ballot and shows the vote
+/// again. In a vote with questions the form is first reviewed (a page with
+/// the choices in words) and cast when confirmed (`confirm`).
 pub async fn cast(
     State(state): State<AppState>,
     MaybeUser(user): MaybeUser,
     Path(id): Path<String>,
     headers: HeaderMap,
-    Form(f): Form<BallotForm>,
+    Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
     let lang = Lang::from_request(None, &headers);
     let Some(user) = user else {
         return Redirect::to("/login").into_response();
     };
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
     let result = async {
-        let choice = Choice::parse(f.choice.trim())
-            .ok_or_else(|| ApiError::field("choice", format!("unknown choice '{}'", f.choice)))?;
-        cast_own(&state, &user, &id, None, choice).await
+        let (v, _) = vote_visible(&state, &user, &id).await?;
+        let vote = match &v.questions {
+            Some(qs) => {
+                let answers = form_answers(lang, qs, &fields)?;
+                if field("confirm").is_none() {
+                    let chosen = serde_json::Value::Object(
+                        answers
+                            .iter()
+                            .map(|(q, c)| (q.clone(), serde_json::json!(c)))
+                            .collect(),
+                    );
+                    return Ok(Some(ReviewPage {
+                        lang,
+                        logged_in: true,
+                        id: v.id.clone(),
+                        title: v.title.clone(),
+                        questions: question_views(lang, qs, Some(&chosen), None),
+                    }));
+                }
+                OwnVote::Answers(answers)
+            }
+            None => {
+                let c = field("choice").unwrap_or("");
+                let choice = Choice::parse(c.trim())
+                    .ok_or_else(|| ApiError::field("choice", format!("unknown choice '{c}'")))?;
+                OwnVote::Choice(choice)
+            }
+        };
+        cast_own(&state, &user, &id, None, vote).await.map(|_| None)
     }
     .await;
     match result {
-        Ok(_) => Redirect::to(&format!("/votes/{id}")).into_response(),
+        Ok(Some(review)) => render(&review, StatusCode::OK, None),
+        Ok(None) => Redirect::to(&format!("/votes/{id}")).into_response(),
         Err(e) => page_error(recast_refusal_in(e, lang), lang),
     }
 }
