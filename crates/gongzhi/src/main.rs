@@ -3,8 +3,8 @@
 mod audit_vote;
 mod bench;
 mod bench_cases;
-mod bench_logins;
 mod bench_election;
+mod bench_logins;
 mod bench_party;
 mod bench_points;
 mod bench_votes;
