@@ -783,6 +783,20 @@ pub async fn invite(
                     .ok_or_else(|| StoreError::invalid("place_id", format!("no place '{p}'")))?,
                 None => "/".into(),
             };
+            if let Some(g) = &grid {
+                if role != Role::GridWorker {
+                    return Err(StoreError::invalid("grid_id", "only grid workers are scoped to a micro-grid"));
+                }
+                let gp = sqlx::query("SELECT pl.path FROM grids g JOIN places pl ON pl.id = g.place_id WHERE g.id = $1")
+                    .bind(g)
+                    .fetch_optional(&mut **tx)
+                    .await?
+                    .map(|r| db::s(&r, "path"))
+                    .transpose()?;
+                if !gp.is_some_and(|gp| gp.starts_with(&path)) {
+                    return Err(StoreError::invalid("grid_id", "no such micro-grid in this place"));
+                }
+            }
             let mut raw = [0u8; 24];
             rand::thread_rng().fill_bytes(&mut raw);
             let token = format!("gzi_{}", hex::encode(raw));

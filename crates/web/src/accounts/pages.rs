@@ -423,6 +423,8 @@ struct AdminPage {
     invitations: Vec<InvitationView>,
     claims: Vec<OpenClaim>,
     roles: Vec<&'static str>,
+    /// Micro-grids a grid worker may be invited to: (id, name).
+    grids: Vec<(String, String)>,
     new_token: String,
     error: String,
 }
@@ -469,9 +471,16 @@ async fn admin_page(
             .filter(|r| access::check_grant(&user, **r, &path).is_ok())
             .map(|r| r.as_str())
             .collect();
+        let grids = register::grids_of(&state.db, &place)
+            .await?
+            .into_iter()
+            .filter(|g| g.kind == "micro")
+            .map(|g| (g.id, g.name))
+            .collect();
         Ok::<_, ApiError>(AdminPage {
             lang,
             logged_in: true,
+            grids,
             users: store::accounts_below(&state.db, &place.path, 500).await?,
             invitations: store::invitations_below(&state.db, &place.path).await?,
             place_id: place.id,
@@ -505,6 +514,7 @@ fn back(id: &str, e: Option<ApiError>) -> Response {
                 _ => match e.errors.first().map(|f| f.field.as_str()) {
                     Some("phone") => "acct.err.phone",
                     Some("part_id") => "acct.err.flat",
+                    Some("grid_id") => "acct.err.grid",
                     Some("name") => "acct.err.required",
                     _ => "err.other",
                 },
@@ -520,6 +530,8 @@ struct InviteAdminForm {
     phone: String,
     name: String,
     role: String,
+    #[serde(default)]
+    grid_id: String,
 }
 
 async fn admin_invite(
@@ -543,7 +555,7 @@ async fn admin_invite(
             &f.name,
             role,
             Some(&place.id),
-            None,
+            (!f.grid_id.is_empty() && role == Role::GridWorker).then_some(f.grid_id.as_str()),
         )
         .await?;
         let phone = gongzhi_domain::accounts::normalise_phone(&f.phone).unwrap_or_default();

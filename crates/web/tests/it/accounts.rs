@@ -9,7 +9,7 @@
 use gongzhi_domain::policy::Role;
 use gongzhi_testkit::both;
 use gongzhi_testkit::http;
-use gongzhi_testkit::{At, Kind, Rows};
+use gongzhi_testkit::{At, Grid, Kind, Parts, Rows};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -31,6 +31,11 @@ async fn world(kind: Kind) -> W {
         .flat("千山美林", "2栋", "101", 8000, "o3", "王五", "");
     let k = gongzhi_testkit::world(kind)
         .roster(rows.rows())
+        .grid(Grid::community("社区网格", "晶城名邸"))
+        .grid(Grid::compound("A 网格", "晶城名邸", "社区网格"))
+        .grid(Grid::micro("A-1", "晶城名邸", "A 网格", Parts::All))
+        .grid(Grid::compound("B 网格", "千山美林", "社区网格"))
+        .grid(Grid::micro("B-1", "千山美林", "B 网格", Parts::All))
         .users(&[
             ("admin", Role::Admin, At::Everywhere),
             ("staff", Role::CommunityStaff, At::place("晶城名邸")),
@@ -616,6 +621,25 @@ async fn invitations_and_scope(kind: Kind) {
         .0,
         StatusCode::CONFLICT
     );
+    // a grid worker of one micro-grid: the grid must lie in the place, and
+    // only grid workers are scoped to one
+    let (a1, b1) = (w.k.grid("A-1"), w.k.grid("B-1"));
+    http::refused(&staff, w.url("/api/v1/invitations"), json!({"phone": "13300133002", "name": "孙八", "role": "grid_worker", "place_id": a.id, "grid_id": b1}), StatusCode::UNPROCESSABLE_ENTITY, "grid_id").await;
+    http::refused(&staff, w.url("/api/v1/invitations"), json!({"phone": "13300133002", "name": "孙八", "role": "committee_member", "place_id": a.id, "grid_id": a1}), StatusCode::UNPROCESSABLE_ENTITY, "grid_id").await;
+    let inv3 = http::post_ok(&staff, w.url("/api/v1/invitations"), json!({"phone": "13300133002", "name": "孙八", "role": "grid_worker", "place_id": a.id, "grid_id": a1}), StatusCode::CREATED).await;
+    let c3 = http::client();
+    http::post_ok(
+        &c3,
+        w.url(&format!(
+            "/api/v1/public/invitations/{}/accept",
+            inv3["token"].as_str().unwrap()
+        )),
+        json!({"password": "a long password"}),
+        StatusCode::CREATED,
+    )
+    .await;
+    let (_, me3) = get(&c3, w.url("/api/v1/me")).await;
+    assert_eq!(me3["grants"][0]["grid_id"], json!(a1));
     // an expired invitation is refused
     let inv2 = http::post_ok(&staff, w.url("/api/v1/invitations"), json!({"phone": "13300133001", "name": "钱七", "role": "building_head", "place_id": w.k.building(&a, "1栋").await.id}), StatusCode::CREATED).await;
     sqlx::query("UPDATE invitations SET expires_at = 1 WHERE id = $1")
@@ -643,7 +667,7 @@ async fn invitations_and_scope(kind: Kind) {
         .iter()
         .map(|i| i["state"].as_str().unwrap())
         .collect();
-    assert_eq!(states, ["expired", "accepted"]);
+    assert_eq!(states, ["expired", "accepted", "accepted"]);
 
     // the accounts below the compound: staff see roles, masked phones
     let (st, users) = get(&staff, w.url(&format!("/api/v1/places/{}/users", a.id))).await;
