@@ -1231,9 +1231,15 @@ pub struct BoardRow {
     pub seq: i64,
     /// False for a ballot replaced by a later one of the same owner.
     pub current: bool,
-    /// Shown only once the vote is closed.
+    /// Shown only once the vote is closed (a yes/no vote's; null in a vote
+    /// with questions).
     #[schema(value_type = Option<String>)]
     pub choice: Option<Choice>,
+    /// A vote with questions, once closed: what the ballot chose, e.g.
+    /// `{"q1": ["c1", "c4"]}` (as in the published `gongzhi.vote/2` record).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub answers: Option<serde_json::Value>,
 }
 
 /// Which ballots a board page lists.
@@ -1370,6 +1376,27 @@ pub async fn board_page(
         p.sort_by(|a, b| natural_cmp(a, b));
     }
     let closed = vote.status == VoteStatus::Closed;
+    // A closed vote with questions shows each ballot's answers, not a choice.
+    let with_questions = vote.questions.is_some();
+    let mut answers_of: HashMap<String, serde_json::Value> = HashMap::new();
+    if closed && with_questions {
+        let ids: Vec<String> = ballots.iter().map(|(_, b)| b.id.clone()).collect();
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "SELECT ballot_id, answers_json FROM vote_ballot_answers WHERE ballot_id IN ({})",
+                db::in_placeholders(1, chunk.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for id in chunk {
+                q = q.bind(id.clone());
+            }
+            for r in q.fetch_all(db.reader()).await? {
+                let v = serde_json::from_str(&db::s(&r, "answers_json")?)
+                    .map_err(|e| StoreError::Config(format!("stored answers: {e}")))?;
+                answers_of.insert(db::s(&r, "ballot_id")?, v);
+            }
+        }
+    }
     let rows = ballots
         .into_iter()
         .map(|(_, b)| {
@@ -1382,7 +1409,8 @@ pub async fn board_page(
                 cast_at: b.cast_at,
                 seq: b.seq,
                 current: b.current,
-                choice: closed.then_some(b.choice),
+                choice: (closed && !with_questions).then_some(b.choice),
+                answers: answers_of.remove(&b.id),
             }
         })
         .collect();

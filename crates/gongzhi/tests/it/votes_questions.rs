@@ -346,6 +346,27 @@ async fn election(kind: Kind) {
         text.contains(r#""answers":{"q1":["c1","c3"],"q2":["s1"]}"#),
         "o0's current answers: {text}"
     );
+    // The public board shows each current ballot's answers (the record's,
+    // ballot for ballot), never a yes/no choice.
+    let board: Value = reqwest::get(format!("{base}/api/v1/public/votes/{id}/board"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let rows = board["ballots"].as_array().unwrap();
+    assert_eq!(rows.len(), 7, "{board}");
+    assert!(rows.iter().all(|r| r["choice"].is_null()), "{board}");
+    let mut on_board: Vec<String> = rows.iter().map(|r| r["answers"].to_string()).collect();
+    let mut in_record: Vec<String> = record["ballots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["answers"].to_string())
+        .collect();
+    on_board.sort();
+    in_record.sort();
+    assert_eq!(on_board, in_record);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("record.json");
     std::fs::write(&file, &text).unwrap();
