@@ -166,6 +166,36 @@ pub fn claim_outcome(relation: ClaimRelation, flat_found: bool, name_matches: bo
     }
 }
 
+/// Why a claim may not be decided by someone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimRefusal {
+    /// Nobody decides their own claim.
+    OwnClaim,
+    /// Only the community's staff, or the flat's owner for a family
+    /// member's or tenant's claim.
+    NotTheirs,
+}
+
+/// Who decides a claim: staff who may change the register over its
+/// compound, or — for a family member or tenant — the owner of the flat;
+/// never the claimant, whatever else they are.
+pub fn may_decide_claim(
+    is_claimant: bool,
+    is_staff: bool,
+    relation: ClaimRelation,
+    owns_the_flat: bool,
+) -> Result<(), ClaimRefusal> {
+    if is_claimant {
+        return Err(ClaimRefusal::OwnClaim);
+    }
+    let owner_may = owns_the_flat && relation != ClaimRelation::Owner;
+    if is_staff || owner_may {
+        Ok(())
+    } else {
+        Err(ClaimRefusal::NotTheirs)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,6 +255,27 @@ mod tests {
         assert!(!may_claim(&five, now));
         let yesterday: Vec<i64> = (1..=5).map(|i| now - DAY_MS - i).collect();
         assert!(may_claim(&yesterday, now));
+    }
+
+    #[test]
+    fn claims_are_decided_by_staff_or_the_owner_never_the_claimant() {
+        use ClaimRelation::*;
+        assert_eq!(
+            may_decide_claim(true, true, Owner, true),
+            Err(ClaimRefusal::OwnClaim)
+        );
+        assert_eq!(may_decide_claim(false, true, Owner, false), Ok(()));
+        assert_eq!(may_decide_claim(false, false, Family, true), Ok(()));
+        assert_eq!(may_decide_claim(false, false, Tenant, true), Ok(()));
+        // an owner does not decide another owner's claim on their flat
+        assert_eq!(
+            may_decide_claim(false, false, Owner, true),
+            Err(ClaimRefusal::NotTheirs)
+        );
+        assert_eq!(
+            may_decide_claim(false, false, Family, false),
+            Err(ClaimRefusal::NotTheirs)
+        );
     }
 
     #[test]

@@ -333,29 +333,16 @@ async fn create_invitation(
 ) -> Result<(StatusCode, Json<store::NewInvitation>), ApiError> {
     let role = Role::parse(&body.role)
         .ok_or_else(|| ApiError::field("role", format!("must be one of: {}", Role::choices())))?;
-    let (place, _) = full(&state, &user, &body.place_id, Action::ManageAccess).await?;
-    access::check_grant(&user, role, &place.path_ids())?;
-    let inv = store::invite(
-        &state.db,
-        &user.audit_name(),
-        &user.user_id,
+    let inv = super::invite(
+        &state,
+        &user,
+        &body.place_id,
+        role,
         &body.phone,
         &body.name,
-        role,
-        Some(&place.id),
         body.grid_id.as_deref(),
     )
     .await?;
-    let phone = gongzhi_domain::accounts::normalise_phone(&body.phone).unwrap_or_default();
-    let text = format!(
-        "【共治】您受邀担任 {}（{}）。打开链接设置密码：/invite/{} （7 天内有效） You are invited to Gongzhi.",
-        crate::i18n::Lang::ZhCn.t(&format!("role.{}", role.as_str())),
-        place.name,
-        inv.token
-    );
-    if let Err(e) = state.sms.send(&phone, &text) {
-        tracing::error!(error = %e, "could not send an invitation SMS");
-    }
     Ok((StatusCode::CREATED, Json(inv)))
 }
 

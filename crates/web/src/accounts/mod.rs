@@ -117,9 +117,6 @@ pub async fn may_decide(state: &AppState, user: &CurrentUser, id: &str) -> Resul
             .map_err(crate::problem::or_not_found(format!(
                 "claim '{id}' not found"
             )))?;
-    if claimant == user.user_id {
-        return Err(ApiError::forbidden("nobody decides their own claim"));
-    }
     let path = gongzhi_store::register::path_ids(&path);
     let staff = matches!(
         access::check_path(user, &path, Action::WriteRegister),
@@ -131,8 +128,17 @@ pub async fn may_decide(state: &AppState, user: &CurrentUser, id: &str) -> Resul
         }
         _ => false,
     };
-    if staff || owner {
-        return Ok(());
+    let refused = match gongzhi_domain::accounts::may_decide_claim(
+        claimant == user.user_id,
+        staff,
+        claim.relation,
+        owner,
+    ) {
+        Ok(()) => return Ok(()),
+        Err(r) => r,
+    };
+    if refused == gongzhi_domain::accounts::ClaimRefusal::OwnClaim {
+        return Err(ApiError::forbidden("nobody decides their own claim"));
     }
     if !policy::can_see_place(&user.actor, &path) {
         return Err(ApiError::not_found(format!("claim '{id}' not found")));
@@ -201,4 +207,42 @@ pub async fn may_administer(
         r.map_err(|_| ApiError::forbidden("the account holds roles or flats outside your scope"))?;
     }
     Ok(())
+}
+
+/// Invites a person to `role` over place `place_id` (the caller must manage
+/// access there and may grant the role) and texts them the link: the one
+/// path the API and the accounts page share.
+pub async fn invite(
+    state: &AppState,
+    user: &CurrentUser,
+    place_id: &str,
+    role: Role,
+    phone: &str,
+    name: &str,
+    grid_id: Option<&str>,
+) -> Result<store::NewInvitation, ApiError> {
+    let (place, _) = full(state, user, place_id, Action::ManageAccess).await?;
+    access::check_grant(user, role, &place.path_ids())?;
+    let inv = store::invite(
+        &state.db,
+        &user.audit_name(),
+        &user.user_id,
+        phone,
+        name,
+        role,
+        Some(&place.id),
+        grid_id,
+    )
+    .await?;
+    let phone = gongzhi_domain::accounts::normalise_phone(phone).unwrap_or_default();
+    let text = format!(
+        "【共治】您受邀担任 {}（{}）。打开链接设置密码：/invite/{} （7 天内有效） You are invited to Gongzhi.",
+        crate::i18n::Lang::ZhCn.tc("role.", role.as_str()),
+        place.name,
+        inv.token
+    );
+    if let Err(e) = state.sms.send(&phone, &text) {
+        tracing::error!(error = %e, "could not send an invitation SMS");
+    }
+    Ok(inv)
 }

@@ -545,29 +545,9 @@ async fn admin_invite(
     };
     let made = async {
         let role = Role::parse(&f.role).ok_or_else(|| ApiError::field("role", "unknown"))?;
-        let (place, _) = full(&state, &user, &id, Action::ManageAccess).await?;
-        access::check_grant(&user, role, &place.path_ids())?;
-        let inv = store::invite(
-            &state.db,
-            &user.audit_name(),
-            &user.user_id,
-            &f.phone,
-            &f.name,
-            role,
-            Some(&place.id),
-            (!f.grid_id.is_empty() && role == Role::GridWorker).then_some(f.grid_id.as_str()),
-        )
-        .await?;
-        let phone = gongzhi_domain::accounts::normalise_phone(&f.phone).unwrap_or_default();
-        let text = format!(
-            "【共治】您受邀担任 {}（{}）。打开链接设置密码：/invite/{}",
-            Lang::ZhCn.t(&format!("role.{}", role.as_str())),
-            place.name,
-            inv.token
-        );
-        if let Err(e) = state.sms.send(&phone, &text) {
-            tracing::error!(error = %e, "could not send an invitation SMS");
-        }
+        let grid =
+            (!f.grid_id.is_empty() && role == Role::GridWorker).then_some(f.grid_id.as_str());
+        let inv = super::invite(&state, &user, &id, role, &f.phone, &f.name, grid).await?;
         Ok::<_, ApiError>(inv.token)
     }
     .await;
